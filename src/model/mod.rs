@@ -1,0 +1,16 @@
+//! The shared vocabulary: resources, quantities, time, and the static specs of nodes, queues,
+//! PodGroups (jobs) and pods (tasks).
+//!
+//! Depends on nothing else in the crate. Everything here is plain data with integer units
+//! (cpu millicores, memory bytes, `pods` whole units, other scalars milli-units) so that every
+//! layer above can compare and hash it deterministically.
+
+pub mod duration;
+pub mod quantity;
+pub mod resources;
+pub mod spec;
+
+pub use duration::{format_duration, parse_duration, SimTime};
+pub use quantity::{parse_quantity, QuantityError};
+pub use resources::{DefaultValue, ResourceName, Resources};
+pub use spec::*;

@@ -3,4 +3,5 @@
 //! `model` ← `policy` ← `cluster` ← `sim` ← `report`; `live` never imports `sim`.
 
 pub mod model;
+pub mod policy;
 pub mod workload;

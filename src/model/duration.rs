@@ -29,7 +29,8 @@ impl fmt::Display for SimTime {
 /// rejected: units are required, as in Go.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let bad = |why: &str| format!("invalid duration {s:?}: {why} (expected e.g. 90s, 2m, 1h30m, 250ms)");
+    let bad =
+        |why: &str| format!("invalid duration {s:?}: {why} (expected e.g. 90s, 2m, 1h30m, 250ms)");
     if t.is_empty() {
         return Err(bad("empty"));
     }
@@ -63,7 +64,11 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
         if f.contains('.') || (i.is_empty() && f.is_empty()) {
             return Err(bad("bad number"));
         }
-        let ip: u128 = if i.is_empty() { 0 } else { i.parse().map_err(|_| bad("bad number"))? };
+        let ip: u128 = if i.is_empty() {
+            0
+        } else {
+            i.parse().map_err(|_| bad("bad number"))?
+        };
         let mut v = ip.checked_mul(unit_ns).ok_or_else(|| bad("too large"))?;
         if !f.is_empty() {
             let f = &f[..f.len().min(18)];

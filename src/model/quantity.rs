@@ -155,7 +155,18 @@ mod tests {
 
     #[test]
     fn garbage_is_rejected_with_reason() {
-        for bad in ["", "abc", "1.2.3", "5Qi", "1e", "-1", "1ee3", ".", "1 Gi", "99999999999999999999999Ei"] {
+        for bad in [
+            "",
+            "abc",
+            "1.2.3",
+            "5Qi",
+            "1e",
+            "-1",
+            "1ee3",
+            ".",
+            "1 Gi",
+            "99999999999999999999999Ei",
+        ] {
             let e = parse_quantity(bad, 1).unwrap_err();
             assert!(e.to_string().contains("invalid quantity"), "{bad}: {e}");
         }

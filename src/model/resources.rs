@@ -75,7 +75,13 @@ static TABLE: RwLock<Vec<String>> = RwLock::new(Vec::new());
 fn ensure_table() {
     let mut t = TABLE.write().expect("resource table poisoned");
     if t.is_empty() {
-        for n in ["cpu", "memory", "pods", "nvidia.com/gpu", "ephemeral-storage"] {
+        for n in [
+            "cpu",
+            "memory",
+            "pods",
+            "nvidia.com/gpu",
+            "ephemeral-storage",
+        ] {
             t.push(n.to_string());
         }
     }
@@ -101,7 +107,10 @@ const CPU_MEM: u16 = 0b11;
 impl Resources {
     /// The empty vector (cpu 0, memory 0, no scalars).
     pub fn empty() -> Resources {
-        Resources { v: [0; MAX_DIMS], present: CPU_MEM }
+        Resources {
+            v: [0; MAX_DIMS],
+            present: CPU_MEM,
+        }
     }
 
     /// Builds from (dimension, value in internal units) pairs; every listed dim is present.
@@ -129,7 +138,8 @@ impl Resources {
         let mut r = Resources::empty();
         for (name, q) in items {
             let d = ResourceName::intern(name)?;
-            let x = parse_quantity(q, d.scale()).map_err(|e: QuantityError| format!("{name}: {e}"))?;
+            let x =
+                parse_quantity(q, d.scale()).map_err(|e: QuantityError| format!("{name}: {e}"))?;
             r.set(d, x);
         }
         Ok(r)
@@ -167,7 +177,9 @@ impl Resources {
     /// Dimensions that are present (cpu and memory always), ascending.
     pub fn dims(&self) -> impl Iterator<Item = ResourceName> + '_ {
         let p = self.present | CPU_MEM;
-        (0..MAX_DIMS as u8).filter(move |i| p & (1 << i) != 0).map(ResourceName)
+        (0..MAX_DIMS as u8)
+            .filter(move |i| p & (1 << i) != 0)
+            .map(ResourceName)
     }
     fn scalar_dims(&self) -> impl Iterator<Item = usize> + '_ {
         let p = self.present;
@@ -248,9 +260,8 @@ impl Resources {
 
     /// Requested dimensions of `req`: cpu/memory when > 0, scalars (except pods) when > 0.
     fn requested(req: &Resources) -> impl Iterator<Item = usize> + '_ {
-        (0..MAX_DIMS).filter(move |&i| {
-            i != 2 && (i < 2 || req.present & (1 << i) != 0) && req.v[i] > 0
-        })
+        (0..MAX_DIMS)
+            .filter(move |&i| i != 2 && (i < 2 || req.present & (1 << i) != 0) && req.v[i] > 0)
     }
 
     /// `LessEqualWithDimensionAndResourcesName(l, r, req)`: only dims where `req > 0`
@@ -262,8 +273,16 @@ impl Resources {
             if i >= 2 && !l_has_scalars {
                 continue;
             }
-            let rv = if i < 2 || r.present & (1 << i) != 0 { r.v[i] } else { 0 };
-            let lv = if i < 2 || self.present & (1 << i) != 0 { self.v[i] } else { 0 };
+            let rv = if i < 2 || r.present & (1 << i) != 0 {
+                r.v[i]
+            } else {
+                0
+            };
+            let lv = if i < 2 || self.present & (1 << i) != 0 {
+                self.v[i]
+            } else {
+                0
+            };
             if lv > rv {
                 return false;
             }
@@ -291,7 +310,11 @@ impl Resources {
     /// present in `r` (cpu/memory: `r_i > 0`; scalar: key exists) has `l_i > r_i`.
     pub fn greater_partly_relevant(&self, r: &Resources, req: &Resources) -> bool {
         for i in Self::requested(req) {
-            let relevant = if i < 2 { r.v[i] > 0 } else { r.present & (1 << i) != 0 };
+            let relevant = if i < 2 {
+                r.v[i] > 0
+            } else {
+                r.present & (1 << i) != 0
+            };
             if relevant && self.v[i] > r.v[i] {
                 return true;
             }
@@ -433,9 +456,15 @@ mod tests {
     fn well_known_indexes_are_stable() {
         init_resource_names();
         assert_eq!(ResourceName::intern("cpu").unwrap(), ResourceName::CPU);
-        assert_eq!(ResourceName::intern("memory").unwrap(), ResourceName::MEMORY);
+        assert_eq!(
+            ResourceName::intern("memory").unwrap(),
+            ResourceName::MEMORY
+        );
         assert_eq!(ResourceName::intern("pods").unwrap(), ResourceName::PODS);
-        assert_eq!(ResourceName::intern("nvidia.com/gpu").unwrap(), ResourceName::GPU);
+        assert_eq!(
+            ResourceName::intern("nvidia.com/gpu").unwrap(),
+            ResourceName::GPU
+        );
     }
 
     #[test]
@@ -454,9 +483,13 @@ mod tests {
         let alloc = r(&[("cpu", "1"), ("memory", "2G")]);
         let deserved = r(&[("cpu", "2"), ("memory", "2G")]);
         let req_cpu = r(&[("cpu", "1"), ("memory", "0")]);
-        assert!(alloc.plus(&req_cpu).less_equal_on_requested(&deserved, &req_cpu));
+        assert!(alloc
+            .plus(&req_cpu)
+            .less_equal_on_requested(&deserved, &req_cpu));
         let req_mem = r(&[("cpu", "1"), ("memory", "1G")]);
-        assert!(!alloc.plus(&req_mem).less_equal_on_requested(&deserved, &req_mem));
+        assert!(!alloc
+            .plus(&req_mem)
+            .less_equal_on_requested(&deserved, &req_mem));
     }
 
     #[test]

@@ -1,0 +1,185 @@
+//! preempt: within a queue, starving jobs evict lower-priority work (actions/preempt/preempt.go,
+//! v1.15 normal mode). Per-node statements: evictions on a node that does not end up hosting
+//! the preemptor are rolled back; the preemptor is pipelined, never bound; a task that already
+//! holds a nomination does not preempt again (quirk #10).
+
+use std::collections::BTreeMap;
+
+use crate::policy::conf::Action;
+use crate::policy::heap::PriorityQueue;
+use crate::policy::session::{Session, Statement};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
+
+/// Which running tasks may be victims of a preemptor.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// Other jobs of the same queue (phase A).
+    SameQueue,
+    /// Other tasks of the same job (phase B).
+    SameJob,
+}
+
+pub fn run(ssn: &mut Session) {
+    let mut queues = PriorityQueue::new();
+    let mut per_queue: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
+    let mut under_request: BTreeMap<QueueId, Vec<JobId>> = BTreeMap::new();
+    let mut tasks: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
+    let live: Vec<JobId> = ssn.snap().live_jobs().collect();
+    for j in live {
+        if ssn.snap().job(j).is_pending() || !ssn.tiers.job_valid(&ssn.st, j) {
+            continue;
+        }
+        if !ssn.tiers.job_starving(&ssn.st, j) {
+            continue;
+        }
+        let q = ssn.snap().job(j).queue;
+        if !per_queue.contains_key(&q) {
+            ssn.push_queue(&mut queues, q);
+        }
+        let mut h = per_queue.remove(&q).unwrap_or_default();
+        ssn.push_job(&mut h, j);
+        per_queue.insert(q, h);
+        under_request.entry(q).or_default().push(j);
+        let pending: Vec<TaskId> = pending_tasks(ssn, j);
+        tasks.insert(j, ssn.task_heap(pending));
+    }
+
+    while let Some(q) = ssn.pop_queue(&mut queues) {
+        // Phase A: between jobs of the same queue.
+        let mut h = per_queue.remove(&q).unwrap_or_default();
+        while let Some(j) = ssn.pop_job(&mut h) {
+            let mut stmt = Statement::new();
+            let mut th = tasks.remove(&j).unwrap_or_default();
+            while ssn.tiers.job_starving(&ssn.st, j) {
+                let Some(t) = ssn.pop_task(&mut th) else {
+                    break;
+                };
+                preempt_task(ssn, &mut stmt, t, Scope::SameQueue);
+            }
+            tasks.insert(j, th);
+            if ssn.tiers.job_pipelined(&ssn.st, j) {
+                ssn.commit(stmt);
+            } else {
+                ssn.discard(stmt);
+            }
+        }
+        // Phase B: within each starving job of the queue.
+        for &j in under_request.get(&q).map(|v| v.as_slice()).unwrap_or(&[]) {
+            let pending = pending_tasks(ssn, j);
+            let mut th = ssn.task_heap(pending);
+            while let Some(t) = ssn.pop_task(&mut th) {
+                let mut stmt = Statement::new();
+                if preempt_task(ssn, &mut stmt, t, Scope::SameJob) {
+                    ssn.commit(stmt);
+                } else {
+                    ssn.discard(stmt);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn pending_tasks(ssn: &Session, j: JobId) -> Vec<TaskId> {
+    ssn.snap()
+        .job(j)
+        .tasks
+        .iter()
+        .copied()
+        .filter(|&t| ssn.snap().task(t).status == TaskStatus::Pending)
+        .collect()
+}
+
+/// `taskEligibleToPreempt`.
+fn eligible(ssn: &Session, t: TaskId) -> bool {
+    let task = ssn.snap().task(t);
+    if task.preemption_never {
+        return false;
+    }
+    let Some(n) = task.nominated_node else {
+        return true;
+    };
+    match ssn.tiers.predicate(&ssn.st, t, n) {
+        Ok(()) => false,
+        Err(e) if e.unresolvable => true,
+        Err(_) => {
+            // Not eligible while a lower-priority pod on that node is still terminating.
+            let node = &ssn.snap().nodes[n.ix()];
+            !node.tasks.iter().any(|&x| {
+                let v = ssn.snap().task(x);
+                v.status == TaskStatus::Releasing && v.priority < task.priority
+            })
+        }
+    }
+}
+
+/// Tries to make room for `t` on one node; on success `t` is pipelined there and the node's
+/// evictions are merged into `stmt`.
+fn preempt_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId, scope: Scope) -> bool {
+    if !eligible(ssn, t) {
+        return false;
+    }
+    let candidates = ssn.preempt_candidates(t);
+    let nodes = ssn.nodes_by_score(t, &candidates);
+    let (pjob, pqueue, pbe) = {
+        let task = ssn.snap().task(t);
+        (task.job, ssn.snap().job(task.job).queue, task.best_effort)
+    };
+    for n in nodes {
+        let preemptees: Vec<TaskId> = ssn.snap().nodes[n.ix()]
+            .tasks
+            .iter()
+            .copied()
+            .filter(|&v| {
+                let vt = ssn.snap().task(v);
+                if !vt.status.is_preemptable() || !vt.preemptable || (pbe && !vt.best_effort) {
+                    return false;
+                }
+                match scope {
+                    Scope::SameQueue => vt.job != pjob && ssn.snap().job(vt.job).queue == pqueue,
+                    Scope::SameJob => vt.job == pjob,
+                }
+            })
+            .collect();
+        let victims = ssn.tiers.preemptable(&ssn.st, t, &preemptees);
+        if !validate_victims(ssn, t, n, &victims) {
+            continue;
+        }
+        let order = ssn.tiers.victim_order(&ssn.st, &victims, t);
+        let mut node_stmt = Statement::new();
+        let mut evicted = false;
+        for v in order {
+            if preemptor_fits(ssn, t, n, pqueue) {
+                break;
+            }
+            ssn.evict(&mut node_stmt, v, Action::Preempt, t);
+            evicted = true;
+        }
+        if preemptor_fits(ssn, t, n, pqueue) {
+            ssn.pipeline(&mut node_stmt, t, n, evicted);
+            stmt.merge(node_stmt);
+            return true;
+        }
+        ssn.discard(node_stmt);
+    }
+    false
+}
+
+/// `ValidateVictims`: the request fits FutureIdle plus everything the victims would free.
+pub(crate) fn validate_victims(ssn: &Session, t: TaskId, n: NodeId, victims: &[TaskId]) -> bool {
+    let mut avail = ssn.snap().nodes[n.ix()].future_idle();
+    for &v in victims {
+        avail.add(&ssn.snap().task(v).resreq);
+    }
+    ssn.snap().task(t).resreq.fits_in(&avail)
+}
+
+fn preemptor_fits(ssn: &Session, t: TaskId, n: NodeId, q: QueueId) -> bool {
+    ssn.tiers.allocatable(&ssn.st, q, t)
+        && ssn
+            .snap()
+            .task(t)
+            .resreq
+            .fits_in(&ssn.snap().nodes[n.ix()].future_idle())
+        && ssn.tiers.predicate(&ssn.st, t, n).is_ok()
+}

@@ -1,0 +1,116 @@
+//! reclaim: starving jobs take resources back from other, reclaimable queues
+//! (actions/reclaim/reclaim.go, v1.15). Per-node statements; victims must be Running; the
+//! reclaimer is pipelined even when nothing had to be evicted; only the resource arithmetic
+//! decides when to stop evicting (quirk #8, no predicate re-run).
+
+use std::collections::BTreeMap;
+
+use crate::policy::conf::Action;
+use crate::policy::heap::PriorityQueue;
+use crate::policy::session::{Session, Statement};
+use crate::policy::snapshot::{JobId, QueueId, TaskId, TaskStatus};
+
+use super::preempt::validate_victims;
+
+pub fn run(ssn: &mut Session) {
+    let mut queues = PriorityQueue::new();
+    let mut per_queue: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
+    let mut seen = vec![false; ssn.snap().queues.len()];
+    let live: Vec<JobId> = ssn.snap().live_jobs().collect();
+    for j in live {
+        if ssn.snap().job(j).is_pending() || !ssn.tiers.job_valid(&ssn.st, j) {
+            continue;
+        }
+        let q = ssn.snap().job(j).queue;
+        if !seen[q.ix()] {
+            seen[q.ix()] = true;
+            ssn.push_queue(&mut queues, q);
+        }
+        if ssn.tiers.job_starving(&ssn.st, j) {
+            let mut h = per_queue.remove(&q).unwrap_or_default();
+            ssn.push_job(&mut h, j);
+            per_queue.insert(q, h);
+        }
+    }
+
+    while let Some(q) = ssn.pop_queue(&mut queues) {
+        if ssn.tiers.overused(&ssn.st, q) {
+            continue;
+        }
+        let Some(mut h) = per_queue.remove(&q) else {
+            continue;
+        };
+        while let Some(j) = ssn.pop_job(&mut h) {
+            let pending: Vec<TaskId> = ssn
+                .snap()
+                .job(j)
+                .tasks
+                .iter()
+                .copied()
+                .filter(|&t| ssn.snap().task(t).status == TaskStatus::Pending)
+                .collect();
+            let mut th = ssn.task_heap(pending);
+            let mut stmt = Statement::new();
+            while ssn.tiers.job_starving(&ssn.st, j) {
+                let Some(t) = ssn.pop_task(&mut th) else {
+                    break;
+                };
+                if ssn.snap().task(t).preemption_never || !ssn.tiers.preemptive(&ssn.st, q, t) {
+                    continue;
+                }
+                reclaim_for_task(ssn, &mut stmt, t);
+            }
+            if ssn.tiers.job_pipelined(&ssn.st, j) {
+                ssn.commit(stmt);
+            } else {
+                ssn.discard(stmt);
+            }
+        }
+        ssn.push_queue(&mut queues, q);
+    }
+}
+
+fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId) -> bool {
+    let nodes = ssn.preempt_candidates(t);
+    let pqueue = ssn.snap().queue_of_task(t);
+    let req = ssn.snap().task(t).resreq;
+    for n in nodes {
+        let reclaimees: Vec<TaskId> = ssn.snap().nodes[n.ix()]
+            .tasks
+            .iter()
+            .copied()
+            .filter(|&v| {
+                let vt = ssn.snap().task(v);
+                let vq = ssn.snap().job(vt.job).queue;
+                vt.status == TaskStatus::Running
+                    && vt.preemptable
+                    && vq != pqueue
+                    && ssn.snap().queues[vq.ix()].reclaimable
+            })
+            .collect();
+        let victims = ssn.tiers.reclaimable(&ssn.st, t, &reclaimees);
+        if !validate_victims(ssn, t, n, &victims) {
+            continue;
+        }
+        let order = ssn.tiers.victim_order(&ssn.st, &victims, t);
+        let mut node_stmt = Statement::new();
+        let base = ssn.snap().nodes[n.ix()].future_idle();
+        let mut reclaimed = crate::model::Resources::empty();
+        let mut evicted = false;
+        for v in order {
+            if req.fits_in(&base.plus(&reclaimed)) {
+                break;
+            }
+            reclaimed.add(&ssn.snap().task(v).resreq);
+            ssn.evict(&mut node_stmt, v, Action::Reclaim, t);
+            evicted = true;
+        }
+        if req.fits_in(&base.plus(&reclaimed)) {
+            ssn.pipeline(&mut node_stmt, t, n, evicted);
+            stmt.merge(node_stmt);
+            return true;
+        }
+        ssn.discard(node_stmt);
+    }
+    false
+}

@@ -1,0 +1,510 @@
+//! The scheduler configuration (`volcano-scheduler.conf`): actions in order, tiers of plugins
+//! with their enable flags and arguments, per-action arguments.
+//!
+//! Mirrors volcano pkg/scheduler/conf/scheduler_conf.go and plugins/defaults.go: in a
+//! production conf every enable flag that is not written defaults to **true** (except
+//! `enableHierarchy`). Parsing takes text, never a path (the policy core does no I/O).
+//! Deviation: an unknown plugin name is an error here (Volcano logs and skips it), because in a
+//! what-if tool a typo must not silently change the answer; plugins Volcano has but volsim does
+//! not model are accepted with a warning and ignored.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+/// A scheduler action, in the order the conf lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Enqueue,
+    Allocate,
+    Backfill,
+    Preempt,
+    Reclaim,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Option<Action> {
+        Some(match s {
+            "enqueue" => Action::Enqueue,
+            "allocate" => Action::Allocate,
+            "backfill" => Action::Backfill,
+            "preempt" => Action::Preempt,
+            "reclaim" => Action::Reclaim,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Enqueue => "enqueue",
+            Action::Allocate => "allocate",
+            Action::Backfill => "backfill",
+            Action::Preempt => "preempt",
+            Action::Reclaim => "reclaim",
+        }
+    }
+}
+
+/// Extension-point enable flags (one bit each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Flag {
+    JobOrder,
+    JobReady,
+    JobPipelined,
+    JobStarving,
+    TaskOrder,
+    Preemptable,
+    Reclaimable,
+    Preemptive,
+    QueueOrder,
+    Predicate,
+    NodeOrder,
+    BestNode,
+    JobEnqueued,
+    Overused,
+    Allocatable,
+    TargetJob,
+    ReservedNodes,
+    Victim,
+}
+
+/// (YAML key in a production conf, short name used by conformance cases, flag).
+pub const FLAG_NAMES: &[(&str, &str, Flag)] = &[
+    ("enableJobOrder", "jobOrder", Flag::JobOrder),
+    ("enableJobReady", "jobReady", Flag::JobReady),
+    ("enableJobPipelined", "jobPipelined", Flag::JobPipelined),
+    ("enableJobStarving", "jobStarving", Flag::JobStarving),
+    ("enableTaskOrder", "taskOrder", Flag::TaskOrder),
+    ("enablePreemptable", "preemptable", Flag::Preemptable),
+    ("enableReclaimable", "reclaimable", Flag::Reclaimable),
+    ("enablePreemptive", "preemptive", Flag::Preemptive),
+    ("enableQueueOrder", "queueOrder", Flag::QueueOrder),
+    ("enablePredicate", "predicate", Flag::Predicate),
+    ("enableNodeOrder", "nodeOrder", Flag::NodeOrder),
+    ("enableBestNode", "bestNode", Flag::BestNode),
+    ("enableJobEnqueued", "jobEnqueued", Flag::JobEnqueued),
+    ("enabledOverused", "overused", Flag::Overused),
+    ("enabledAllocatable", "allocatable", Flag::Allocatable),
+    ("enableTargetJob", "targetJob", Flag::TargetJob),
+    ("enableReservedNodes", "reservedNodes", Flag::ReservedNodes),
+    ("enabledVictim", "victim", Flag::Victim),
+];
+
+/// Flags Volcano accepts that gate features volsim does not model (accepted, ignored).
+const IGNORED_FLAG_KEYS: &[&str] = &[
+    "enabledClusterOrder",
+    "enabledHyperNodeOrder",
+    "enabledSubJobReady",
+    "enabledSubJobPipelined",
+    "enabledSubJobOrder",
+    "enabledHyperNodeGradient",
+];
+
+/// Plugins volsim models.
+pub const MODELLED_PLUGINS: &[&str] = &[
+    "gang",
+    "priority",
+    "conformance",
+    "drf",
+    "proportion",
+    "capacity",
+    "predicates",
+    "nodeorder",
+    "binpack",
+    "overcommit",
+    "sla",
+];
+
+/// Plugins Volcano ships that volsim accepts in a conf but does not model.
+pub const UNMODELLED_PLUGINS: &[&str] = &[
+    "resourcequota",
+    "tdm",
+    "pdb",
+    "cdp",
+    "numaaware",
+    "task-topology",
+    "deviceshare",
+    "nodegroup",
+    "usage",
+    "resource-strategy-fit",
+    "network-topology-aware",
+    "extender",
+    "rescheduling",
+    "dra",
+    "nodegroup",
+];
+
+/// A set of enable flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlagSet(u32);
+
+impl FlagSet {
+    pub const ALL: FlagSet = FlagSet(u32::MAX);
+    pub fn has(self, f: Flag) -> bool {
+        self.0 & (1 << f as u8) != 0
+    }
+    pub fn set(&mut self, f: Flag, on: bool) {
+        if on {
+            self.0 |= 1 << f as u8;
+        } else {
+            self.0 &= !(1 << f as u8);
+        }
+    }
+}
+
+/// A plugin argument value (Volcano's `Arguments` are untyped; typing is checked on read).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArgValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl ArgValue {
+    /// `GetFloat64`: floats or integers.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            ArgValue::Int(i) => Some(*i as f64),
+            ArgValue::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+    /// `GetInt`: integers only.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            ArgValue::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            ArgValue::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    /// `GetBool`: bools or parseable strings.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            ArgValue::Bool(b) => Some(*b),
+            ArgValue::Str(s) => match s.as_str() {
+                "true" | "True" | "TRUE" | "1" | "t" | "T" => Some(true),
+                "false" | "False" | "FALSE" | "0" | "f" | "F" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    pub fn from_json(v: &serde_json::Value) -> Option<ArgValue> {
+        Some(match v {
+            serde_json::Value::Bool(b) => ArgValue::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => ArgValue::Int(i),
+                None => ArgValue::Float(n.as_f64()?),
+            },
+            serde_json::Value::String(s) => ArgValue::Str(s.clone()),
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ArgValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArgValue::Int(i) => write!(f, "{i}"),
+            ArgValue::Float(x) => write!(f, "{x}"),
+            ArgValue::Bool(b) => write!(f, "{b}"),
+            ArgValue::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+pub type Arguments = BTreeMap<String, ArgValue>;
+
+/// One plugin entry of a tier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginConf {
+    pub name: String,
+    pub flags: FlagSet,
+    /// `enableHierarchy` (drf / capacity), default false.
+    pub hierarchy: bool,
+    pub args: Arguments,
+}
+
+impl PluginConf {
+    /// A production-style entry: every flag on.
+    pub fn new(name: &str) -> PluginConf {
+        PluginConf {
+            name: name.to_string(),
+            flags: FlagSet::ALL,
+            hierarchy: false,
+            args: Arguments::new(),
+        }
+    }
+}
+
+/// The parsed scheduler configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulerConf {
+    pub actions: Vec<Action>,
+    pub tiers: Vec<Vec<PluginConf>>,
+    /// Per-action arguments (`configurations:`).
+    pub action_args: BTreeMap<String, Arguments>,
+    /// Non-fatal remarks (unmodelled plugins, ignored flags).
+    pub warnings: Vec<String>,
+}
+
+/// The conf shipped by Volcano's Helm chart (semantics §5.2): what most clusters run.
+pub const HELM_DEFAULT_CONF: &str = r#"actions: "enqueue, allocate, backfill"
+tiers:
+- plugins:
+  - name: priority
+  - name: gang
+    enablePreemptable: false
+  - name: conformance
+- plugins:
+  - name: overcommit
+  - name: drf
+    enablePreemptable: false
+  - name: predicates
+  - name: proportion
+  - name: nodeorder
+  - name: binpack
+"#;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConf {
+    actions: String,
+    #[serde(default)]
+    tiers: Vec<RawTier>,
+    #[serde(default)]
+    configurations: Vec<RawActionConf>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    metrics: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    plugins: Vec<BTreeMap<String, serde_json::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActionConf {
+    name: String,
+    #[serde(default)]
+    arguments: BTreeMap<String, serde_json::Value>,
+}
+
+/// A conf that could not be parsed: `field` locates the problem (e.g. `tiers[1].plugins[2].name`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "field {}: {}", self.field, self.message)
+        }
+    }
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> ConfError {
+    ConfError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn args_from(
+    map: &BTreeMap<String, serde_json::Value>,
+    field: &str,
+) -> Result<Arguments, ConfError> {
+    let mut out = Arguments::new();
+    for (k, v) in map {
+        let a = ArgValue::from_json(v).ok_or_else(|| {
+            err(
+                format!("{field}.{k}"),
+                "expected a number, a boolean or a string",
+            )
+        })?;
+        out.insert(k.clone(), a);
+    }
+    Ok(out)
+}
+
+/// Parses `volcano-scheduler.conf` text (production defaults: unwritten flags are true).
+pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
+    let raw: RawConf = serde_saphyr::from_str(text).map_err(|e| err("", format!("{e}")))?;
+    let mut warnings = Vec::new();
+    let mut actions = Vec::new();
+    for a in raw
+        .actions
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        match Action::parse(a) {
+            Some(x) => actions.push(x),
+            None if matches!(a, "shuffle" | "gangpreempt" | "gangreclaim") => warnings.push(
+                format!("action {a:?} is not modelled by volsim and is ignored"),
+            ),
+            None => return Err(err(
+                "actions",
+                format!(
+                    "unknown action {a:?} (expected enqueue, allocate, backfill, preempt, reclaim)"
+                ),
+            )),
+        }
+    }
+    let mut tiers = Vec::new();
+    for (ti, tier) in raw.tiers.iter().enumerate() {
+        let mut plugins = Vec::new();
+        for (pi, entry) in tier.plugins.iter().enumerate() {
+            let field = format!("tiers[{ti}].plugins[{pi}]");
+            let name = entry
+                .get("name")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| err(format!("{field}.name"), "missing plugin name"))?;
+            let known = MODELLED_PLUGINS.contains(&name);
+            if !known && !UNMODELLED_PLUGINS.contains(&name) {
+                return Err(err(
+                    format!("{field}.name"),
+                    format!(
+                        "unknown plugin {name:?} (volsim models: {})",
+                        MODELLED_PLUGINS.join(", ")
+                    ),
+                ));
+            }
+            let mut pc = PluginConf::new(name);
+            for (k, v) in entry {
+                match k.as_str() {
+                    "name" => {}
+                    "arguments" => {
+                        let map: BTreeMap<String, serde_json::Value> = match v {
+                            serde_json::Value::Object(m) => m.clone().into_iter().collect(),
+                            serde_json::Value::Null => BTreeMap::new(),
+                            _ => {
+                                return Err(err(format!("{field}.arguments"), "expected a mapping"))
+                            }
+                        };
+                        pc.args = args_from(&map, &format!("{field}.arguments"))?;
+                    }
+                    "enableHierarchy" => {
+                        pc.hierarchy = v
+                            .as_bool()
+                            .ok_or_else(|| err(format!("{field}.{k}"), "expected true or false"))?
+                    }
+                    key if IGNORED_FLAG_KEYS.contains(&key) => {
+                        warnings.push(format!("{field}.{key}: feature not modelled, flag ignored"));
+                    }
+                    key => {
+                        let Some(&(_, _, flag)) = FLAG_NAMES.iter().find(|(y, _, _)| *y == key)
+                        else {
+                            return Err(err(format!("{field}.{key}"), "unknown field (expected name, arguments or an enable flag such as enableJobOrder)"));
+                        };
+                        let on = v.as_bool().ok_or_else(|| {
+                            err(format!("{field}.{key}"), "expected true or false")
+                        })?;
+                        pc.flags.set(flag, on);
+                    }
+                }
+            }
+            if !known {
+                warnings.push(format!(
+                    "{field}: plugin {name:?} is not modelled by volsim and is ignored"
+                ));
+                continue;
+            }
+            plugins.push(pc);
+        }
+        // Mirrors volcano scheduler_conf validation: drf with hierarchy and proportion in one tier.
+        if plugins.iter().any(|p| p.name == "drf" && p.hierarchy)
+            && plugins.iter().any(|p| p.name == "proportion")
+        {
+            return Err(err(
+                format!("tiers[{ti}]"),
+                "drf with enableHierarchy and proportion cannot share a tier",
+            ));
+        }
+        tiers.push(plugins);
+    }
+    let mut action_args = BTreeMap::new();
+    for (i, c) in raw.configurations.iter().enumerate() {
+        action_args.insert(
+            c.name.clone(),
+            args_from(&c.arguments, &format!("configurations[{i}].arguments"))?,
+        );
+    }
+    Ok(SchedulerConf {
+        actions,
+        tiers,
+        action_args,
+        warnings,
+    })
+}
+
+impl SchedulerConf {
+    /// Volcano's Helm chart default.
+    pub fn helm_default() -> SchedulerConf {
+        parse_scheduler_conf(HELM_DEFAULT_CONF).expect("built-in conf parses")
+    }
+    pub fn has_action(&self, a: Action) -> bool {
+        self.actions.contains(&a)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helm_default_parses_with_flags() {
+        let c = SchedulerConf::helm_default();
+        assert_eq!(
+            c.actions,
+            vec![Action::Enqueue, Action::Allocate, Action::Backfill]
+        );
+        assert_eq!(c.tiers.len(), 2);
+        let gang = &c.tiers[0][1];
+        assert_eq!(gang.name, "gang");
+        assert!(!gang.flags.has(Flag::Preemptable));
+        assert!(gang.flags.has(Flag::JobReady));
+    }
+
+    #[test]
+    fn unknown_plugin_and_action_are_errors() {
+        let e = parse_scheduler_conf(
+            "actions: \"enqueue, allocate\"\ntiers:\n- plugins:\n  - name: gangg\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("tiers[0].plugins[0].name"), "{e}");
+        let e = parse_scheduler_conf("actions: \"enqueue, alocate\"\ntiers: []\n").unwrap_err();
+        assert!(e.to_string().contains("alocate"), "{e}");
+        let e = parse_scheduler_conf(
+            "actions: \"enqueue\"\ntiers:\n- plugins:\n  - name: gang\n    enableJobOrdr: true\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("enableJobOrdr"), "{e}");
+    }
+
+    #[test]
+    fn arguments_are_typed() {
+        let c = parse_scheduler_conf(
+            "actions: \"enqueue\"\ntiers:\n- plugins:\n  - name: overcommit\n    arguments:\n      overcommit-factor: 1.5\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.tiers[0][0].args["overcommit-factor"],
+            ArgValue::Float(1.5)
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! A binary heap with Go `container/heap` push/pop semantics and an external `less`, as
+//! Volcano's `util.PriorityQueue`. Keys are *not* re-evaluated for elements already inside:
+//! when shares change while an element waits, its position is stale exactly as in Volcano
+//! (semantics §1.5). Depends on nothing.
+
+/// Min-heap under a caller-supplied `less(a, b)` ("a pops before b").
+#[derive(Debug, Clone)]
+pub struct PriorityQueue<T> {
+    items: Vec<T>,
+}
+
+impl<T> Default for PriorityQueue<T> {
+    fn default() -> Self {
+        PriorityQueue { items: Vec::new() }
+    }
+}
+
+impl<T: Copy> PriorityQueue<T> {
+    pub fn new() -> Self {
+        PriorityQueue { items: Vec::new() }
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    /// `heap.Push`: append, then sift up.
+    pub fn push(&mut self, x: T, mut less: impl FnMut(T, T) -> bool) {
+        self.items.push(x);
+        let mut j = self.items.len() - 1;
+        while j > 0 {
+            let i = (j - 1) / 2;
+            if !less(self.items[j], self.items[i]) {
+                break;
+            }
+            self.items.swap(i, j);
+            j = i;
+        }
+    }
+    /// `heap.Pop`: swap root with last, sift down over n−1, remove last.
+    pub fn pop(&mut self, mut less: impl FnMut(T, T) -> bool) -> Option<T> {
+        if self.items.is_empty() {
+            return None;
+        }
+        let n = self.items.len() - 1;
+        self.items.swap(0, n);
+        let mut i = 0;
+        loop {
+            let j1 = 2 * i + 1;
+            if j1 >= n {
+                break;
+            }
+            let mut j = j1;
+            let j2 = j1 + 1;
+            if j2 < n && less(self.items[j2], self.items[j1]) {
+                j = j2;
+            }
+            if !less(self.items[j], self.items[i]) {
+                break;
+            }
+            self.items.swap(i, j);
+            i = j;
+        }
+        self.items.pop()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_in_order() {
+        let mut h = PriorityQueue::new();
+        for x in [5, 1, 4, 2, 3, 0] {
+            h.push(x, |a, b| a < b);
+        }
+        let mut out = vec![];
+        while let Some(x) = h.pop(|a, b| a < b) {
+            out.push(x);
+        }
+        assert_eq!(out, vec![0, 1, 2, 3, 4, 5]);
+    }
+}

@@ -1,0 +1,118 @@
+//! The plugin interface: one method per Volcano extension point, each defaulting to "not
+//! registered" (`None`), plus event handlers. Plugins read the session through `&State` and
+//! keep only what Volcano computes at session open (deserved shares, in-session totals).
+//!
+//! Mirrors volcano pkg/scheduler/framework/session_plugins.go (the `Add*Fn` registrations).
+//! Depends on `model` and the policy's own snapshot types.
+
+use std::cmp::Ordering;
+
+use super::session::State;
+use super::snapshot::{JobId, NodeId, QueueId, TaskId};
+use super::tiers::Tiers;
+
+/// A three-valued vote (`util.Permit`, `util.Abstain`, `util.Reject`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vote {
+    Permit,
+    Abstain,
+    Reject,
+}
+
+/// Why a node does not fit a task (`api.FitError` reasons, simplified).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FitError {
+    /// True for `UnschedulableAndUnresolvable` (preemption cannot help).
+    pub unresolvable: bool,
+    pub reason: String,
+}
+
+impl FitError {
+    pub fn unschedulable(reason: impl Into<String>) -> FitError {
+        FitError {
+            unresolvable: false,
+            reason: reason.into(),
+        }
+    }
+    pub fn unresolvable(reason: impl Into<String>) -> FitError {
+        FitError {
+            unresolvable: true,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A Volcano scheduler plugin. Every hook returns `None` when the plugin does not register
+/// that extension point; the tier rules in `tiers.rs` skip such plugins.
+#[allow(unused_variables)]
+pub trait Plugin: Send {
+    fn name(&self) -> &'static str;
+    /// Called once per session, tier by tier, before any action.
+    fn on_session_open(&mut self, s: &State) {}
+
+    fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
+        None
+    }
+    fn queue_order(&self, s: &State, l: QueueId, r: QueueId) -> Option<Ordering> {
+        None
+    }
+    fn task_order(&self, s: &State, l: TaskId, r: TaskId) -> Option<Ordering> {
+        None
+    }
+    fn job_valid(&self, s: &State, j: JobId) -> Option<bool> {
+        None
+    }
+    fn job_ready(&self, s: &State, j: JobId) -> Option<bool> {
+        None
+    }
+    fn job_pipelined(&self, s: &State, j: JobId) -> Option<Vote> {
+        None
+    }
+    fn job_starving(&self, s: &State, j: JobId) -> Option<bool> {
+        None
+    }
+    fn job_enqueueable(&self, s: &State, j: JobId) -> Option<Vote> {
+        None
+    }
+    /// Whether `job_enqueued` is registered (it is gated together with `job_enqueueable`).
+    fn job_enqueued(&mut self, s: &State, j: JobId) {}
+    /// Victim filter for preempt; `None` = not registered, `Some((_, Abstain))` = abstain.
+    fn preemptable(
+        &self,
+        s: &State,
+        tiers: &Tiers,
+        preemptor: TaskId,
+        candidates: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        None
+    }
+    /// Victim filter for reclaim.
+    fn reclaimable(
+        &self,
+        s: &State,
+        tiers: &Tiers,
+        reclaimer: TaskId,
+        candidates: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        None
+    }
+    fn overused(&self, s: &State, q: QueueId) -> Option<bool> {
+        None
+    }
+    fn allocatable(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
+        None
+    }
+    fn preemptive(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
+        None
+    }
+    fn predicate(&self, s: &State, t: TaskId, n: NodeId) -> Option<Result<(), FitError>> {
+        None
+    }
+    fn node_order(&self, s: &State, t: TaskId, n: NodeId) -> Option<f64> {
+        None
+    }
+    /// Event handler: `t` was allocated or pipelined (its status already changed).
+    fn on_allocate(&mut self, s: &State, t: TaskId) {}
+    /// Event handler: `t` was evicted or un-allocated (its status already changed).
+    fn on_deallocate(&mut self, s: &State, t: TaskId) {}
+}

@@ -1,0 +1,42 @@
+//! conformance: critical pods (`system-cluster-critical`, `system-node-critical`, namespace
+//! `kube-system`) are never victims (plugins/conformance/conformance.go). Always votes, so it
+//! "decides" its tier whenever any candidate survives (semantics §1.4 note 4).
+
+use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::session::State;
+use crate::policy::snapshot::TaskId;
+use crate::policy::tiers::Tiers;
+
+pub struct Conformance;
+
+fn keep(s: &State, cands: &[TaskId]) -> Vec<TaskId> {
+    cands
+        .iter()
+        .copied()
+        .filter(|&t| !s.snap.task(t).critical)
+        .collect()
+}
+
+impl Plugin for Conformance {
+    fn name(&self) -> &'static str {
+        "conformance"
+    }
+    fn preemptable(
+        &self,
+        s: &State,
+        _tiers: &Tiers,
+        _p: TaskId,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        Some((keep(s, cands), Vote::Permit))
+    }
+    fn reclaimable(
+        &self,
+        s: &State,
+        _tiers: &Tiers,
+        _p: TaskId,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        Some((keep(s, cands), Vote::Permit))
+    }
+}

@@ -1,0 +1,92 @@
+//! drf: dominant-resource share per job; JobOrder lower share first; Preemptable when the
+//! preemptor's share (after adding its task) is below or equal to the victim job's share
+//! (plugins/drf/drf.go). Hierarchical DRF is not modelled.
+//!
+//! The job's allocation as drf sees it is the snapshot's `allocated` (AllocatedStatus) plus its
+//! Pipelined tasks, which is what drf's event handlers accumulate during a session.
+
+use std::cmp::Ordering;
+
+use super::cmp_f64;
+use crate::model::Resources;
+use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::session::State;
+use crate::policy::snapshot::{JobId, Snapshot, TaskId, TaskStatus};
+use crate::policy::tiers::Tiers;
+
+pub struct Drf;
+
+/// The job's drf allocation: AllocatedStatus + Pipelined tasks.
+pub fn drf_allocated(snap: &Snapshot, j: JobId) -> Resources {
+    let job = snap.job(j);
+    let mut a = job.allocated;
+    if job.count(TaskStatus::Pipelined) > 0 {
+        for &t in &job.tasks {
+            let task = snap.task(t);
+            if task.status == TaskStatus::Pipelined {
+                a.add(&task.resreq);
+            }
+        }
+    }
+    a
+}
+
+/// max over cluster dims (value ≥ 0.1 in total) of allocated / total.
+pub fn share_of(alloc: &Resources, total: &Resources) -> f64 {
+    let mut s: f64 = 0.0;
+    for d in total.names() {
+        let t = total.get(d);
+        let x = if t == 0 {
+            0.0
+        } else {
+            alloc.get(d) as f64 / t as f64
+        };
+        if x > s {
+            s = x;
+        }
+    }
+    s
+}
+
+impl Plugin for Drf {
+    fn name(&self) -> &'static str {
+        "drf"
+    }
+    fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
+        let a = share_of(&drf_allocated(s.snap, l), &s.snap.total);
+        let b = share_of(&drf_allocated(s.snap, r), &s.snap.total);
+        Some(cmp_f64(a, b))
+    }
+    fn preemptable(
+        &self,
+        s: &State,
+        _tiers: &Tiers,
+        p: TaskId,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        let pt = s.snap.task(p);
+        let ls = share_of(
+            &drf_allocated(s.snap, pt.job).plus(&pt.resreq),
+            &s.snap.total,
+        );
+        let mut out = Vec::new();
+        let mut running: Vec<(JobId, Resources)> = Vec::new();
+        for &c in cands {
+            let ct = s.snap.task(c);
+            let pos = match running.iter().position(|(j, _)| *j == ct.job) {
+                Some(i) => i,
+                None => {
+                    running.push((ct.job, drf_allocated(s.snap, ct.job)));
+                    running.len() - 1
+                }
+            };
+            // The running copy shrinks for every preemptee, victim or not (Sub in place).
+            running[pos].1.sub(&ct.resreq);
+            let rs = share_of(&running[pos].1, &s.snap.total);
+            if ls < rs || (ls - rs).abs() <= 1e-6 {
+                out.push(c);
+            }
+        }
+        Some((out, Vote::Permit))
+    }
+}

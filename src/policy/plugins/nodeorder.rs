@@ -1,0 +1,114 @@
+//! nodeorder: Kubernetes resource scoring as Volcano wraps it (plugins/nodeorder): least
+//! requested, most requested and balanced allocation, each 0..100 times its weight.
+//! Affinity, taint-preference, image-locality and spread scores are not modelled (no pod
+//! affinity or images in our inputs). Requests use k8s's non-zero defaults (100m cpu, 200Mi).
+
+use crate::policy::conf::Arguments;
+use crate::policy::plugin::Plugin;
+use crate::policy::session::State;
+use crate::policy::snapshot::{NodeId, TaskId};
+
+const DEFAULT_CPU: i64 = 100;
+const DEFAULT_MEM: i64 = 200 * 1024 * 1024;
+
+pub struct NodeOrder {
+    least: f64,
+    most: f64,
+    balanced: f64,
+}
+
+impl NodeOrder {
+    pub fn new(args: &Arguments) -> NodeOrder {
+        let w = |k: &str, d: f64| {
+            args.get(k)
+                .and_then(|v| v.as_i64())
+                .map(|x| x as f64)
+                .unwrap_or(d)
+        };
+        NodeOrder {
+            least: w("leastrequested.weight", 1.0),
+            most: w("mostrequested.weight", 0.0),
+            balanced: w("balancedresource.weight", 1.0),
+        }
+    }
+}
+
+/// (requested after placing the pod, allocatable) for cpu and memory, k8s non-zero rules.
+fn requested(s: &State, t: TaskId, n: NodeId) -> [(i64, i64); 2] {
+    let node = &s.snap.nodes[n.ix()];
+    let req = &s.snap.task(t).resreq;
+    let cpu = if req.cpu() == 0 {
+        DEFAULT_CPU
+    } else {
+        req.cpu()
+    };
+    let mem = if req.memory() == 0 {
+        DEFAULT_MEM
+    } else {
+        req.memory()
+    };
+    let used_cpu = node.used.cpu() + node.pipelined.cpu();
+    let used_mem = node.used.memory() + node.pipelined.memory();
+    [
+        (used_cpu + cpu, node.allocatable.cpu()),
+        (used_mem + mem, node.allocatable.memory()),
+    ]
+}
+
+/// k8s LeastAllocated: mean over cpu, memory of `(alloc − req) × 100 / alloc` (integer).
+pub fn least_allocated(r: &[(i64, i64); 2]) -> i64 {
+    let per = |(req, cap): (i64, i64)| {
+        if cap == 0 || req > cap {
+            0
+        } else {
+            (cap - req) * 100 / cap
+        }
+    };
+    (per(r[0]) + per(r[1])) / 2
+}
+
+/// k8s MostAllocated: mean of `req × 100 / alloc` (integer, capped at alloc).
+pub fn most_allocated(r: &[(i64, i64); 2]) -> i64 {
+    let per = |(req, cap): (i64, i64)| {
+        if cap == 0 {
+            0
+        } else {
+            req.min(cap) * 100 / cap
+        }
+    };
+    (per(r[0]) + per(r[1])) / 2
+}
+
+/// k8s BalancedAllocation: `(1 − std(fractions)) × 100` over cpu and memory.
+pub fn balanced(r: &[(i64, i64); 2]) -> i64 {
+    let f = |(req, cap): (i64, i64)| {
+        if cap == 0 {
+            0.0
+        } else {
+            (req as f64 / cap as f64).min(1.0)
+        }
+    };
+    let (a, b) = (f(r[0]), f(r[1]));
+    let std = (a - b).abs() / 2.0;
+    ((1.0 - std) * 100.0) as i64
+}
+
+impl Plugin for NodeOrder {
+    fn name(&self) -> &'static str {
+        "nodeorder"
+    }
+    fn node_order(&self, s: &State, t: TaskId, n: NodeId) -> Option<f64> {
+        let r = requested(s, t, n);
+        let mut score = 0.0;
+        if self.least != 0.0 {
+            score += least_allocated(&r) as f64 * self.least;
+        }
+        if self.most != 0.0 {
+            score += most_allocated(&r) as f64 * self.most;
+        }
+        if self.balanced != 0.0 {
+            score += balanced(&r) as f64 * self.balanced;
+        }
+        Some(score)
+    }
+}

@@ -1,0 +1,81 @@
+//! overcommit: cluster-wide enqueue budget `total × overcommit-factor − used`
+//! (plugins/overcommit/overcommit.go). Quirk #16: Inqueue jobs count their full minResources
+//! even when some of their tasks already sit in `used`.
+
+use crate::model::Resources;
+use crate::policy::conf::Arguments;
+use crate::policy::fres::FRes;
+use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::session::State;
+use crate::policy::snapshot::{JobId, PodGroupPhase};
+
+use super::proportion::inqueue_part;
+
+pub struct Overcommit {
+    factor: f64,
+    idle: FRes,
+    inqueue: Resources,
+}
+
+impl Overcommit {
+    pub fn new(args: &Arguments) -> Overcommit {
+        let f = args
+            .get("overcommit-factor")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(1.2);
+        Overcommit {
+            factor: if f < 1.0 { 1.2 } else { f },
+            idle: FRes::empty(),
+            inqueue: Resources::empty(),
+        }
+    }
+}
+
+impl Plugin for Overcommit {
+    fn name(&self) -> &'static str {
+        "overcommit"
+    }
+    fn on_session_open(&mut self, s: &State) {
+        let snap = &*s.snap;
+        let mut used = Resources::empty();
+        for n in &snap.nodes {
+            used.add(&n.used);
+        }
+        self.idle = FRes::from(&snap.total).scaled(self.factor);
+        self.idle.sub(&FRes::from(&used));
+        self.inqueue = Resources::empty();
+        for j in snap.live_jobs() {
+            let job = snap.job(j);
+            let Some(min) = &job.min_resources else {
+                continue;
+            };
+            match job.phase {
+                PodGroupPhase::Inqueue => self.inqueue.add(min),
+                PodGroupPhase::Running => {
+                    let allocated_tasks =
+                        job.ready_num() - job.count(crate::policy::snapshot::TaskStatus::Succeeded);
+                    if allocated_tasks >= job.min_available {
+                        self.inqueue.add(&inqueue_part(min, &job.allocated));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    fn job_enqueueable(&self, s: &State, j: JobId) -> Option<Vote> {
+        let Some(min) = &s.snap.job(j).min_resources else {
+            return Some(Vote::Permit);
+        };
+        let future = self.inqueue.plus(min);
+        Some(if FRes::int_fits_on_requested(&future, &self.idle, min) {
+            Vote::Permit
+        } else {
+            Vote::Reject
+        })
+    }
+    fn job_enqueued(&mut self, s: &State, j: JobId) {
+        if let Some(min) = &s.snap.job(j).min_resources {
+            self.inqueue.add(min);
+        }
+    }
+}

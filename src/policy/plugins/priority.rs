@@ -1,0 +1,50 @@
+//! priority: task and job order by priority, Preemptable by strictly lower priority,
+//! JobStarving = some task not yet placed (plugins/priority/priority.go). No Reclaimable.
+
+use std::cmp::Ordering;
+
+use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::session::State;
+use crate::policy::snapshot::{JobId, TaskId};
+use crate::policy::tiers::Tiers;
+
+pub struct Priority;
+
+impl Plugin for Priority {
+    fn name(&self) -> &'static str {
+        "priority"
+    }
+    fn task_order(&self, s: &State, l: TaskId, r: TaskId) -> Option<Ordering> {
+        Some(s.snap.task(r).priority.cmp(&s.snap.task(l).priority))
+    }
+    fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
+        Some(s.snap.job(r).priority.cmp(&s.snap.job(l).priority))
+    }
+    fn preemptable(
+        &self,
+        s: &State,
+        _tiers: &Tiers,
+        p: TaskId,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        let pt = s.snap.task(p);
+        let pj = s.snap.job(pt.job);
+        let out = cands
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let ct = s.snap.task(c);
+                if ct.job != pt.job {
+                    s.snap.job(ct.job).priority < pj.priority
+                } else {
+                    ct.priority < pt.priority
+                }
+            })
+            .collect();
+        Some((out, Vote::Permit))
+    }
+    fn job_starving(&self, s: &State, j: JobId) -> Option<bool> {
+        let job = s.snap.job(j);
+        Some(((job.ready_num() + job.waiting_num()) as usize) < job.tasks.len())
+    }
+}

@@ -1,0 +1,350 @@
+//! proportion: weighted fair share between queues (plugins/proportion/proportion.go).
+//! Water-filling `deserved` over the queues that have jobs, share = max allocated/deserved,
+//! QueueOrder, Overused (every dimension of deserved reached, #3695), Allocatable and
+//! Preemptive (fit deserved on requested dims), Reclaimable, JobEnqueueable against the
+//! real capability, JobEnqueued adding minResources to the in-session inqueue total.
+
+use std::cmp::Ordering;
+
+use super::cmp_f64;
+use crate::model::{DefaultValue, QueueState, Resources};
+use crate::policy::fres::FRes;
+use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::session::State;
+use crate::policy::snapshot::{JobId, PodGroupPhase, QueueId, Snapshot, TaskId, TaskStatus};
+use crate::policy::tiers::Tiers;
+
+/// Per-queue attributes computed at session open.
+#[derive(Debug, Clone)]
+pub struct QueueAttr {
+    pub weight: f64,
+    pub deserved: FRes,
+    pub allocated: Resources,
+    pub request: Resources,
+    pub inqueue: Resources,
+    pub elastic: Resources,
+    pub guarantee: Resources,
+    pub real_capability: FRes,
+    pub share: f64,
+}
+
+#[derive(Default)]
+pub struct Proportion {
+    /// Indexed by QueueId; `None` for queues without jobs in the session.
+    pub attrs: Vec<Option<QueueAttr>>,
+}
+
+/// Queue aggregates shared by proportion and capacity: allocated, request, inqueue, elastic.
+pub fn queue_totals(snap: &Snapshot) -> Vec<Option<(Resources, Resources, Resources, Resources)>> {
+    let mut out: Vec<Option<(Resources, Resources, Resources, Resources)>> =
+        vec![None; snap.queues.len()];
+    for j in snap.live_jobs() {
+        let job = snap.job(j);
+        let e = out[job.queue.ix()].get_or_insert_with(|| {
+            (
+                Resources::empty(),
+                Resources::empty(),
+                Resources::empty(),
+                Resources::empty(),
+            )
+        });
+        e.0.add(&job.allocated);
+        e.1.add(&job.allocated);
+        if job.count(TaskStatus::Pending) > 0 {
+            for &t in &job.tasks {
+                let task = snap.task(t);
+                if task.status == TaskStatus::Pending {
+                    e.1.add(&task.resreq);
+                }
+            }
+        }
+        if let Some(min) = &job.min_resources {
+            let allocated_tasks = job.ready_num() - job.count(TaskStatus::Succeeded);
+            if job.phase == PodGroupPhase::Inqueue
+                || (job.phase == PodGroupPhase::Running && allocated_tasks >= job.min_available)
+            {
+                e.2.add(&inqueue_part(min, &job.allocated));
+            }
+            e.3.add(&elastic_part(&job.allocated, min));
+        } else {
+            e.3.add(&job.allocated);
+        }
+    }
+    out
+}
+
+/// `GetInqueueResource`: per dimension of minResources, `max(min − allocated, 0)`.
+pub fn inqueue_part(min: &Resources, allocated: &Resources) -> Resources {
+    let mut r = Resources::empty();
+    for d in min.dims() {
+        r.set(d, (min.get(d) - allocated.get(d)).max(0));
+    }
+    r
+}
+
+/// `GetElasticResources`: the part of the allocation above minResources (none if within).
+pub fn elastic_part(allocated: &Resources, min: &Resources) -> Resources {
+    if allocated.less_equal(min, DefaultValue::Zero) {
+        Resources::empty()
+    } else {
+        allocated.exceeded_part(min)
+    }
+}
+
+/// `realCapability = min(ExceededPart(total, totalGuarantee) + guarantee, capability)`,
+/// capability missing scalars or non-positive cpu/memory = unlimited.
+pub fn real_capability(
+    total: &Resources,
+    total_guarantee: &Resources,
+    guarantee: &Resources,
+    capability: Option<&Resources>,
+) -> Resources {
+    let mut rc = total.exceeded_part(total_guarantee).plus(guarantee);
+    if let Some(cap) = capability {
+        let mut cap = *cap;
+        if cap.cpu() <= 0 {
+            cap.set(crate::model::ResourceName::CPU, i64::MAX / 4);
+        }
+        if cap.memory() <= 0 {
+            cap.set(crate::model::ResourceName::MEMORY, i64::MAX / 4);
+        }
+        rc = rc.min_dimension(&cap, DefaultValue::Infinity);
+    }
+    rc
+}
+
+fn share(attr: &QueueAttr) -> f64 {
+    let mut s: f64 = 0.0;
+    for i in attr.deserved.names() {
+        let d = attr.deserved.v[i];
+        let a = attr.allocated.raw()[i] as f64;
+        let x = if d == 0.0 {
+            if a == 0.0 {
+                0.0
+            } else {
+                1.0
+            }
+        } else {
+            a / d
+        };
+        if x > s {
+            s = x;
+        }
+    }
+    s
+}
+
+impl Proportion {
+    fn attr(&self, q: QueueId) -> Option<&QueueAttr> {
+        self.attrs.get(q.ix()).and_then(|a| a.as_ref())
+    }
+}
+
+impl Plugin for Proportion {
+    fn name(&self) -> &'static str {
+        "proportion"
+    }
+
+    fn on_session_open(&mut self, s: &State) {
+        let snap = &*s.snap;
+        let mut total_guarantee = Resources::empty();
+        for q in &snap.queues {
+            if let Some(g) = &q.guarantee {
+                total_guarantee.add(g);
+            }
+        }
+        let totals = queue_totals(snap);
+        self.attrs = totals
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let (allocated, request, inqueue, elastic) = t?;
+                let q = &snap.queues[i];
+                let guarantee = q.guarantee.unwrap_or_else(Resources::empty);
+                let rc = real_capability(
+                    &snap.total,
+                    &total_guarantee,
+                    &guarantee,
+                    q.capability.as_ref(),
+                );
+                Some(QueueAttr {
+                    weight: q.weight as f64,
+                    deserved: FRes::empty(),
+                    allocated,
+                    request,
+                    inqueue,
+                    elastic,
+                    guarantee,
+                    real_capability: FRes::from(&rc),
+                    share: 0.0,
+                })
+            })
+            .collect();
+        // Water-filling (proportion.go OnSessionOpen).
+        let mut remaining = FRes::from(&snap.total);
+        let mut met = vec![false; self.attrs.len()];
+        loop {
+            let total_weight: f64 = self
+                .attrs
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| a.is_some() && !met[*i])
+                .map(|(_, a)| a.as_ref().map(|a| a.weight).unwrap_or(0.0))
+                .sum();
+            if total_weight == 0.0 {
+                break;
+            }
+            let old_remaining = remaining;
+            let mut increased = FRes::empty();
+            let mut decreased = FRes::empty();
+            for (i, slot) in self.attrs.iter_mut().enumerate() {
+                let Some(attr) = slot.as_mut() else { continue };
+                if met[i] {
+                    continue;
+                }
+                let old = attr.deserved;
+                attr.deserved
+                    .add(&remaining.scaled(attr.weight / total_weight));
+                attr.deserved = attr
+                    .deserved
+                    .min_dimension(&attr.real_capability, DefaultValue::Infinity);
+                attr.deserved = attr
+                    .deserved
+                    .min_dimension(&FRes::from(&attr.request), DefaultValue::Zero);
+                attr.deserved = attr.deserved.max_with(&FRes::from(&attr.guarantee));
+                attr.share = share(attr);
+                if FRes::from(&attr.request).less_equal(&attr.deserved, DefaultValue::Zero)
+                    || attr.deserved == old
+                {
+                    met[i] = true;
+                }
+                let (inc, dec) = attr.deserved.diff(&old);
+                increased.add(&inc);
+                decreased.add(&dec);
+            }
+            remaining.sub(&increased);
+            remaining.add(&decreased);
+            if remaining.is_empty() || remaining == old_remaining {
+                break;
+            }
+        }
+    }
+
+    fn queue_order(&self, s: &State, l: QueueId, r: QueueId) -> Option<Ordering> {
+        let (ql, qr) = (&s.snap.queues[l.ix()], &s.snap.queues[r.ix()]);
+        if ql.priority != qr.priority {
+            return Some(qr.priority.cmp(&ql.priority));
+        }
+        let (a, b) = (self.attr(l)?, self.attr(r)?);
+        Some(cmp_f64(a.share, b.share))
+    }
+
+    fn overused(&self, _s: &State, q: QueueId) -> Option<bool> {
+        let a = self.attr(q)?;
+        Some(
+            a.deserved
+                .less_equal(&FRes::from(&a.allocated), DefaultValue::Zero),
+        )
+    }
+
+    fn allocatable(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
+        if s.snap.queues[q.ix()].state != QueueState::Open {
+            return Some(false);
+        }
+        let Some(a) = self.attr(q) else {
+            return Some(false);
+        };
+        let req = &s.snap.task(t).resreq;
+        Some(FRes::int_fits_on_requested(
+            &a.allocated.plus(req),
+            &a.deserved,
+            req,
+        ))
+    }
+
+    fn preemptive(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
+        self.allocatable(s, q, t)
+    }
+
+    fn reclaimable(
+        &self,
+        s: &State,
+        _tiers: &Tiers,
+        reclaimer: TaskId,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        let req = s.snap.task(reclaimer).resreq;
+        let mut running: Vec<(QueueId, Resources)> = Vec::new();
+        let mut out = Vec::new();
+        for &c in cands {
+            let q = s.snap.queue_of_task(c);
+            let Some(attr) = self.attr(q) else { continue };
+            let pos = match running.iter().position(|(x, _)| *x == q) {
+                Some(p) => p,
+                None => {
+                    running.push((q, attr.allocated));
+                    running.len() - 1
+                }
+            };
+            let allocated = running[pos].1;
+            if less_partly(&allocated, &req) {
+                continue;
+            }
+            if !FRes::from(&allocated).less_equal(&attr.deserved, DefaultValue::Zero) {
+                running[pos].1.sub(&s.snap.task(c).resreq);
+                out.push(c);
+            }
+        }
+        Some((out, Vote::Permit))
+    }
+
+    fn job_enqueueable(&self, s: &State, j: JobId) -> Option<Vote> {
+        let job = s.snap.job(j);
+        if s.snap.queues[job.queue.ix()].state != QueueState::Open {
+            return Some(Vote::Reject);
+        }
+        let Some(min) = &job.min_resources else {
+            return Some(Vote::Permit);
+        };
+        let Some(a) = self.attr(job.queue) else {
+            return Some(Vote::Permit);
+        };
+        let future = min.plus(&a.allocated).plus(&a.inqueue).minus(&a.elastic);
+        Some(
+            if FRes::int_fits_on_requested(&future, &a.real_capability, min) {
+                Vote::Permit
+            } else {
+                Vote::Reject
+            },
+        )
+    }
+
+    fn job_enqueued(&mut self, s: &State, j: JobId) {
+        let job = s.snap.job(j);
+        if let (Some(min), Some(Some(a))) = (&job.min_resources, self.attrs.get_mut(job.queue.ix()))
+        {
+            a.inqueue.add(min);
+        }
+    }
+
+    fn on_allocate(&mut self, s: &State, t: TaskId) {
+        let q = s.snap.queue_of_task(t);
+        if let Some(Some(a)) = self.attrs.get_mut(q.ix()) {
+            a.allocated.add(&s.snap.task(t).resreq);
+            a.share = share(a);
+        }
+    }
+
+    fn on_deallocate(&mut self, s: &State, t: TaskId) {
+        let q = s.snap.queue_of_task(t);
+        if let Some(Some(a)) = self.attrs.get_mut(q.ix()) {
+            a.allocated.sub(&s.snap.task(t).resreq);
+            a.share = share(a);
+        }
+    }
+}
+
+/// `LessPartly(l, r, Zero)`: some dimension of `r` (cpu, memory, r's scalars) where `l < r`.
+pub fn less_partly(l: &Resources, r: &Resources) -> bool {
+    r.dims().any(|d| l.get(d) < r.get(d))
+}

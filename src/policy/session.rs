@@ -1,0 +1,352 @@
+//! One scheduling cycle: `OpenSession` → actions in conf order → `CloseSession`, with the
+//! Statement log (allocate / pipeline / evict applied eagerly, committed or discarded) and the
+//! decisions the cycle outputs.
+//!
+//! Mirrors volcano pkg/scheduler/framework/{framework.go,session.go,statement.go}. No I/O, no
+//! clock: `now` and the tie-breaking RNG are passed in. Depends on `model` and policy types.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::conf::{Action, SchedulerConf};
+use super::plugin::FitError;
+use super::plugins;
+use super::snapshot::{podgroup_phase, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
+use super::tiers::{Slot, Tiers};
+
+/// Source of the random choices Volcano makes (equal node scores, sampling offsets).
+pub trait TieBreak {
+    /// A uniform index in `0..n` (`n ≥ 1`).
+    fn pick(&mut self, n: usize) -> usize;
+}
+
+/// Always picks the first candidate: for golden tests.
+pub struct FirstTie;
+
+impl TieBreak for FirstTie {
+    fn pick(&mut self, _n: usize) -> usize {
+        0
+    }
+}
+
+/// What a cycle decided; the cluster model applies these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// PodGroup admitted (Pending → Inqueue).
+    Enqueue { job: JobId },
+    /// Bind request for a task (status is now Binding).
+    Bind { task: TaskId, node: NodeId },
+    /// Eviction (pod deletion) of a victim, by `preempt` or `reclaim` on behalf of `preemptor`.
+    Evict {
+        task: TaskId,
+        action: Action,
+        preemptor: TaskId,
+    },
+    /// PodGroup phase written at session close.
+    Phase { job: JobId, phase: PodGroupPhase },
+}
+
+/// The outcome of one cycle.
+#[derive(Debug, Clone, Default)]
+pub struct CycleOutput {
+    pub decisions: Vec<Decision>,
+    /// Tasks that were Pipelined at session close (task, node), before the revert.
+    pub pipelined: Vec<(TaskId, NodeId)>,
+}
+
+/// What plugins read: the snapshot, the cycle time and the conf.
+pub struct State<'a> {
+    pub snap: &'a mut Snapshot,
+    /// Cycle time, ms.
+    pub now: u64,
+    pub conf: &'a SchedulerConf,
+}
+
+/// An operation recorded by a statement.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Allocate(TaskId),
+    Pipeline(TaskId, bool),
+    Evict(TaskId, TaskStatus, Action, TaskId),
+}
+
+/// A transaction over the session (`framework.Statement`).
+#[derive(Debug, Default)]
+pub struct Statement {
+    ops: Vec<Op>,
+}
+
+impl Statement {
+    pub fn new() -> Statement {
+        Statement::default()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+    pub fn has_evictions(&self) -> bool {
+        self.ops.iter().any(|o| matches!(o, Op::Evict(..)))
+    }
+    /// Moves the operations of `other` into `self` (`Statement.Merge`).
+    pub fn merge(&mut self, other: Statement) {
+        self.ops.extend(other.ops);
+    }
+}
+
+/// A scheduling session.
+pub struct Session<'a> {
+    pub st: State<'a>,
+    pub tiers: Tiers,
+    pub rng: &'a mut dyn TieBreak,
+    pub out: CycleOutput,
+    /// Tasks moved into a session-only status (reverted at close).
+    touched: Vec<TaskId>,
+    /// Tasks pipelined with eviction (their nomination is written at close).
+    nominate: BTreeMap<TaskId, NodeId>,
+    /// Nodes on which a task failed with UnschedulableAndUnresolvable during allocate.
+    pub unresolvable: BTreeMap<TaskId, BTreeSet<NodeId>>,
+    /// Rotating start index of the predicate scan (`predicate_helper.go`), per session.
+    pub scan_start: usize,
+}
+
+impl<'a> Session<'a> {
+    /// `OpenSession`: builds the plugins of every tier and calls their `OnSessionOpen`.
+    pub fn open(
+        snap: &'a mut Snapshot,
+        conf: &'a SchedulerConf,
+        now: u64,
+        rng: &'a mut dyn TieBreak,
+    ) -> Session<'a> {
+        let mut tiers = Tiers::default();
+        for tier in &conf.tiers {
+            let mut slots = Vec::new();
+            for pc in tier {
+                if let Some(p) = plugins::build(pc) {
+                    slots.push(Slot {
+                        flags: pc.flags,
+                        plugin: p,
+                    });
+                }
+            }
+            tiers.tiers.push(slots);
+        }
+        let st = State { snap, now, conf };
+        for slot in tiers.tiers.iter_mut().flatten() {
+            slot.plugin.on_session_open(&st);
+        }
+        Session {
+            st,
+            tiers,
+            rng,
+            out: CycleOutput::default(),
+            touched: Vec::new(),
+            nominate: BTreeMap::new(),
+            unresolvable: BTreeMap::new(),
+            scan_start: usize::MAX,
+        }
+    }
+
+    /// Runs the conf's actions in order.
+    pub fn run_actions(&mut self) {
+        let actions = self.st.conf.actions.clone();
+        for a in actions {
+            super::actions::run(self, a);
+        }
+    }
+
+    pub fn snap(&self) -> &Snapshot {
+        self.st.snap
+    }
+
+    fn fire_allocate(&mut self, t: TaskId) {
+        for slot in self.tiers.tiers.iter_mut().flatten() {
+            slot.plugin.on_allocate(&self.st, t);
+        }
+    }
+    fn fire_deallocate(&mut self, t: TaskId) {
+        for slot in self.tiers.tiers.iter_mut().flatten() {
+            slot.plugin.on_deallocate(&self.st, t);
+        }
+    }
+
+    /// `Statement.Allocate`: task → Allocated on `node`.
+    pub fn allocate(&mut self, stmt: &mut Statement, t: TaskId, node: NodeId) {
+        self.st
+            .snap
+            .set_status(t, TaskStatus::Allocated, Some(node));
+        self.touched.push(t);
+        self.fire_allocate(t);
+        stmt.ops.push(Op::Allocate(t));
+    }
+
+    /// `Statement.Pipeline`: task → Pipelined on `node` (reserves FutureIdle).
+    pub fn pipeline(
+        &mut self,
+        stmt: &mut Statement,
+        t: TaskId,
+        node: NodeId,
+        eviction_occurred: bool,
+    ) {
+        self.st
+            .snap
+            .set_status(t, TaskStatus::Pipelined, Some(node));
+        self.touched.push(t);
+        self.fire_allocate(t);
+        stmt.ops.push(Op::Pipeline(t, eviction_occurred));
+    }
+
+    /// `Statement.Evict`: victim → Releasing.
+    pub fn evict(
+        &mut self,
+        stmt: &mut Statement,
+        victim: TaskId,
+        action: Action,
+        preemptor: TaskId,
+    ) {
+        let prev = self.st.snap.task(victim).status;
+        self.st.snap.update_status(victim, TaskStatus::Releasing);
+        self.fire_deallocate(victim);
+        stmt.ops.push(Op::Evict(victim, prev, action, preemptor));
+    }
+
+    /// `Statement.Discard`: undo every operation in reverse order.
+    pub fn discard(&mut self, stmt: Statement) {
+        for op in stmt.ops.into_iter().rev() {
+            match op {
+                Op::Allocate(t) | Op::Pipeline(t, _) => {
+                    self.st.snap.set_status(t, TaskStatus::Pending, None);
+                    self.fire_deallocate(t);
+                }
+                Op::Evict(t, prev, _, _) => {
+                    self.st.snap.update_status(t, prev);
+                    self.fire_allocate(t);
+                }
+            }
+        }
+    }
+
+    /// `Statement.Commit`: evictions become pod deletions, allocations bind requests;
+    /// pipelines send nothing (their nomination is kept when an eviction occurred).
+    pub fn commit(&mut self, stmt: Statement) {
+        for op in stmt.ops {
+            match op {
+                Op::Evict(t, _, action, preemptor) => {
+                    self.out.decisions.push(Decision::Evict {
+                        task: t,
+                        action,
+                        preemptor,
+                    });
+                }
+                Op::Pipeline(t, eviction) => {
+                    if eviction {
+                        if let Some(n) = self.st.snap.task(t).node {
+                            self.nominate.insert(t, n);
+                        }
+                    }
+                }
+                Op::Allocate(t) => self.dispatch(t),
+            }
+        }
+    }
+
+    /// Sends a bind request for an Allocated task (status → Binding).
+    pub fn dispatch(&mut self, t: TaskId) {
+        let node = self
+            .st
+            .snap
+            .task(t)
+            .node
+            .expect("allocated task has a node");
+        self.st.snap.update_status(t, TaskStatus::Binding);
+        self.out.decisions.push(Decision::Bind { task: t, node });
+    }
+
+    /// `ssn.Allocate` outside a statement (backfill): allocate, and if the job is then ready,
+    /// dispatch all of its Allocated tasks.
+    pub fn allocate_direct(&mut self, t: TaskId, node: NodeId) {
+        let mut stmt = Statement::new();
+        self.allocate(&mut stmt, t, node);
+        let job = self.st.snap.task(t).job;
+        if self.tiers.job_ready(&self.st, job) {
+            let allocated: Vec<TaskId> = self
+                .st
+                .snap
+                .job(job)
+                .tasks
+                .iter()
+                .copied()
+                .filter(|&x| self.st.snap.task(x).status == TaskStatus::Allocated)
+                .collect();
+            for x in allocated {
+                self.dispatch(x);
+            }
+        }
+    }
+
+    /// Marks a job Inqueue (enqueue action, or allocate without enqueue).
+    pub fn set_inqueue(&mut self, j: JobId) {
+        self.st.snap.jobs[j.ix()].phase = PodGroupPhase::Inqueue;
+        self.out.decisions.push(Decision::Enqueue { job: j });
+    }
+
+    /// Records a fit failure that preemption cannot resolve.
+    pub fn record_unresolvable(&mut self, t: TaskId, n: NodeId, e: &FitError) {
+        if e.unresolvable {
+            self.unresolvable.entry(t).or_default().insert(n);
+        }
+    }
+
+    /// `CloseSession`: gang conditions, PodGroup phases, then the session-only statuses are
+    /// reverted (Pipelined and uncommitted Allocated tasks go back to Pending).
+    pub fn close(mut self) -> CycleOutput {
+        let gang = self.tiers.has_plugin("gang");
+        let jobs: Vec<JobId> = self.st.snap.live_jobs().collect();
+        for &j in &jobs {
+            if gang {
+                let unsched = {
+                    let job = self.st.snap.job(j);
+                    !job.tasks.is_empty()
+                        && !job.is_ready()
+                        && !plugins::gang::skip_unschedulable_for_releasing(self.st.snap, j)
+                };
+                self.st.snap.jobs[j.ix()].unschedulable = unsched;
+            }
+            let phase = podgroup_phase(self.st.snap.job(j), self.st.snap);
+            if phase != self.st.snap.job(j).phase {
+                self.st.snap.jobs[j.ix()].phase = phase;
+                self.out.decisions.push(Decision::Phase { job: j, phase });
+            }
+        }
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        for t in touched {
+            let task = self.st.snap.task(t);
+            match task.status {
+                TaskStatus::Pipelined => {
+                    let node = task.node.expect("pipelined task has a node");
+                    self.out.pipelined.push((t, node));
+                    self.st.snap.set_status(t, TaskStatus::Pending, None);
+                }
+                TaskStatus::Allocated => self.st.snap.set_status(t, TaskStatus::Pending, None),
+                _ => {}
+            }
+        }
+        for (t, n) in std::mem::take(&mut self.nominate) {
+            self.st.snap.tasks[t.ix()].nominated_node = Some(n);
+        }
+        self.out
+    }
+}
+
+/// Runs one full cycle on `snap` and returns its decisions. The snapshot is left as the
+/// cluster would see it after the cycle (bind requests Binding, victims Releasing, phases
+/// written, session-only statuses reverted).
+pub fn run_cycle(
+    snap: &mut Snapshot,
+    conf: &SchedulerConf,
+    now: u64,
+    rng: &mut dyn TieBreak,
+) -> CycleOutput {
+    let mut ssn = Session::open(snap, conf, now, rng);
+    ssn.run_actions();
+    ssn.close()
+}

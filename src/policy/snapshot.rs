@@ -1,0 +1,647 @@
+//! The scheduler's view of the cluster for one or more cycles: nodes, queues, jobs (PodGroups)
+//! and tasks (pods) in dense `Vec`s indexed by `u32` ids, with Volcano's node accounting
+//! (`api/node_info.go`) and job counters (`api/job_info.go`).
+//!
+//! Depends only on `model`. The simulator keeps one `Snapshot` alive across cycles and mutates
+//! it through the methods here, so every invariant (node Idle/Used/Releasing/Pipelined, job
+//! allocated vectors, per-status counts) is maintained in one place.
+
+use std::collections::BTreeMap;
+
+use crate::model::{
+    NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName,
+    Resources, Taint, Toleration,
+};
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            #[inline]
+            pub fn ix(self) -> usize {
+                self.0 as usize
+            }
+        }
+    };
+}
+id_type!(NodeId);
+id_type!(QueueId);
+id_type!(JobId);
+id_type!(TaskId);
+
+/// Task (pod) status, `api/types.go`. `Allocated` and `Pipelined` exist only inside a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TaskStatus {
+    Pending,
+    Allocated,
+    Pipelined,
+    Binding,
+    Bound,
+    Running,
+    Releasing,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+pub const N_STATUS: usize = 10;
+
+impl TaskStatus {
+    /// AllocatedStatus = {Bound, Binding, Running, Allocated}.
+    #[inline]
+    pub fn is_allocated(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Bound | TaskStatus::Binding | TaskStatus::Running | TaskStatus::Allocated
+        )
+    }
+    /// ScheduledStatus = {Running, Bound, Failed, Succeeded}.
+    #[inline]
+    pub fn is_scheduled(self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Running | TaskStatus::Bound | TaskStatus::Failed | TaskStatus::Succeeded
+        )
+    }
+    /// PreemptableStatus = {Bound, Running}.
+    #[inline]
+    pub fn is_preemptable(self) -> bool {
+        matches!(self, TaskStatus::Bound | TaskStatus::Running)
+    }
+    #[inline]
+    pub fn is_completed(self) -> bool {
+        matches!(self, TaskStatus::Succeeded | TaskStatus::Failed)
+    }
+    /// Statuses that occupy a node (everything with a node except completed ones).
+    #[inline]
+    fn occupies_node(self) -> bool {
+        !matches!(
+            self,
+            TaskStatus::Pending | TaskStatus::Succeeded | TaskStatus::Failed | TaskStatus::Unknown
+        )
+    }
+    pub fn parse(s: &str) -> Option<TaskStatus> {
+        Some(match s {
+            "Pending" => TaskStatus::Pending,
+            "Allocated" => TaskStatus::Allocated,
+            "Pipelined" => TaskStatus::Pipelined,
+            "Binding" => TaskStatus::Binding,
+            "Bound" => TaskStatus::Bound,
+            "Running" => TaskStatus::Running,
+            "Releasing" => TaskStatus::Releasing,
+            "Succeeded" => TaskStatus::Succeeded,
+            "Failed" => TaskStatus::Failed,
+            "Unknown" => TaskStatus::Unknown,
+            _ => return None,
+        })
+    }
+}
+
+/// PodGroup phase (`scheduling.volcano.sh/v1beta1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PodGroupPhase {
+    Pending,
+    Inqueue,
+    Running,
+    Unknown,
+    Completed,
+}
+
+impl PodGroupPhase {
+    pub fn parse(s: &str) -> Option<PodGroupPhase> {
+        Some(match s {
+            "" | "Pending" => PodGroupPhase::Pending,
+            "Inqueue" => PodGroupPhase::Inqueue,
+            "Running" => PodGroupPhase::Running,
+            "Unknown" => PodGroupPhase::Unknown,
+            "Completed" => PodGroupPhase::Completed,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodGroupPhase::Pending => "Pending",
+            PodGroupPhase::Inqueue => "Inqueue",
+            PodGroupPhase::Running => "Running",
+            PodGroupPhase::Unknown => "Unknown",
+            PodGroupPhase::Completed => "Completed",
+        }
+    }
+}
+
+/// Per-node accounting (`api/node_info.go`). `FutureIdle = Idle + Releasing − Pipelined`.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub name: String,
+    pub allocatable: Resources,
+    pub idle: Resources,
+    pub used: Resources,
+    pub releasing: Resources,
+    pub pipelined: Resources,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    /// Tasks placed on the node (any occupying status), in placement order.
+    pub tasks: Vec<TaskId>,
+}
+
+impl NodeInfo {
+    #[inline]
+    pub fn future_idle(&self) -> Resources {
+        self.idle.plus(&self.releasing).minus(&self.pipelined)
+    }
+    /// Number of pods on the node (for the pods-count predicate).
+    #[inline]
+    pub fn pod_count(&self) -> usize {
+        self.tasks.len()
+    }
+}
+
+/// A queue as the session sees it.
+#[derive(Debug, Clone)]
+pub struct QueueInfo {
+    pub name: String,
+    pub weight: u32,
+    pub capability: Option<Resources>,
+    pub deserved: Option<Resources>,
+    pub guarantee: Option<Resources>,
+    pub reclaimable: bool,
+    pub priority: i32,
+    pub parent: Option<String>,
+    pub state: QueueState,
+    /// Creation order (stands for CreationTimestamp); ties fall back to the name.
+    pub creation: u64,
+}
+
+/// A PodGroup (`JobInfo`).
+#[derive(Debug, Clone)]
+pub struct JobInfo {
+    pub namespace: String,
+    pub name: String,
+    /// `<ns>/<name>`.
+    pub uid: String,
+    pub queue: QueueId,
+    pub min_available: u32,
+    pub task_min_available: BTreeMap<String, u32>,
+    pub task_min_total: u32,
+    pub priority: i32,
+    /// PodGroup creation time, ms.
+    pub creation: u64,
+    pub waiting_time: Option<u64>,
+    pub min_resources: Option<Resources>,
+    pub phase: PodGroupPhase,
+    pub preemptable: bool,
+    pub tasks: Vec<TaskId>,
+    /// Σ Resreq of tasks in AllocatedStatus.
+    pub allocated: Resources,
+    /// Task counts per status (index = `TaskStatus as usize`).
+    pub counts: [u32; N_STATUS],
+    /// Pending tasks that are best-effort.
+    pub pending_best_effort: u32,
+    /// Set by gang at session close when the job is not ready.
+    pub unschedulable: bool,
+    /// False once the job left the session (completed and removed).
+    pub live: bool,
+}
+
+impl JobInfo {
+    #[inline]
+    pub fn count(&self, s: TaskStatus) -> u32 {
+        self.counts[s as usize]
+    }
+    /// `ReadyTaskNum` = Bound + Binding + Running + Allocated + Succeeded.
+    #[inline]
+    pub fn ready_num(&self) -> u32 {
+        use TaskStatus::*;
+        self.count(Bound)
+            + self.count(Binding)
+            + self.count(Running)
+            + self.count(Allocated)
+            + self.count(Succeeded)
+    }
+    /// `WaitingTaskNum` = Pipelined.
+    #[inline]
+    pub fn waiting_num(&self) -> u32 {
+        self.count(TaskStatus::Pipelined)
+    }
+    /// `ValidTaskNum` = AllocatedStatus + Succeeded + Pipelined + Pending.
+    #[inline]
+    pub fn valid_num(&self) -> u32 {
+        use TaskStatus::*;
+        self.ready_num() + self.count(Pipelined) + self.count(Pending)
+    }
+    #[inline]
+    pub fn is_ready(&self) -> bool {
+        self.ready_num() + self.pending_best_effort >= self.min_available
+    }
+    #[inline]
+    pub fn is_pipelined(&self) -> bool {
+        self.waiting_num() + self.ready_num() + self.pending_best_effort >= self.min_available
+    }
+    #[inline]
+    pub fn is_starving(&self) -> bool {
+        self.waiting_num() + self.ready_num() < self.min_available
+    }
+    /// `IsPending`: phase Pending (or unset).
+    #[inline]
+    pub fn is_pending(&self) -> bool {
+        self.phase == PodGroupPhase::Pending
+    }
+}
+
+/// A pod (`TaskInfo`).
+#[derive(Debug, Clone)]
+pub struct TaskInfo {
+    pub namespace: String,
+    pub name: String,
+    pub job: JobId,
+    pub role: String,
+    /// Requests + `pods: 1` (`InitResreq` = `Resreq`).
+    pub resreq: Resources,
+    pub best_effort: bool,
+    pub status: TaskStatus,
+    pub node: Option<NodeId>,
+    /// Task priority (pod.spec.priority, default 1).
+    pub priority: i32,
+    pub preemptable: bool,
+    /// `system-cluster-critical` / `system-node-critical` class or namespace `kube-system`.
+    pub critical: bool,
+    pub preemption_never: bool,
+    pub nominated_node: Option<NodeId>,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<Toleration>,
+    /// Pod creation time, ms.
+    pub creation: u64,
+    /// Integer after the last '-' of the name (if the name has ≥ 3 parts).
+    pub name_index: Option<i64>,
+}
+
+impl TaskInfo {
+    /// Task key `<ns>/<name>`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Everything one scheduling cycle reads and mutates.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub nodes: Vec<NodeInfo>,
+    pub queues: Vec<QueueInfo>,
+    pub jobs: Vec<JobInfo>,
+    pub tasks: Vec<TaskInfo>,
+    /// Priority classes by name (value, preemption Never).
+    pub priority_classes: BTreeMap<String, PriorityClassSpec>,
+    /// Σ node allocatable.
+    pub total: Resources,
+}
+
+fn name_index(name: &str) -> Option<i64> {
+    let parts: Vec<&str> = name.split('-').collect();
+    if parts.len() < 3 {
+        return None;
+    }
+    parts.last()?.parse().ok()
+}
+
+impl Snapshot {
+    pub fn new() -> Snapshot {
+        Snapshot {
+            total: Resources::empty(),
+            ..Default::default()
+        }
+    }
+
+    pub fn add_priority_class(&mut self, pc: PriorityClassSpec) {
+        self.priority_classes.insert(pc.name.clone(), pc);
+    }
+
+    /// Job priority for a PodGroup's class: the class value, else the global default, else 0.
+    pub fn class_priority(&self, class: Option<&str>) -> i32 {
+        if let Some(pc) = class.and_then(|c| self.priority_classes.get(c)) {
+            return pc.value;
+        }
+        self.priority_classes
+            .values()
+            .find(|p| p.global_default)
+            .map(|p| p.value)
+            .unwrap_or(0)
+    }
+
+    pub fn add_node(&mut self, spec: &NodeSpec) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.total.add(&spec.allocatable);
+        self.nodes.push(NodeInfo {
+            name: spec.name.clone(),
+            allocatable: spec.allocatable,
+            idle: spec.allocatable,
+            used: Resources::empty(),
+            releasing: Resources::empty(),
+            pipelined: Resources::empty(),
+            labels: spec.labels.clone(),
+            taints: spec.taints.clone(),
+            unschedulable: spec.unschedulable,
+            tasks: Vec::new(),
+        });
+        id
+    }
+
+    pub fn add_queue(&mut self, spec: &QueueSpec) -> QueueId {
+        let id = QueueId(self.queues.len() as u32);
+        self.queues.push(QueueInfo {
+            name: spec.name.clone(),
+            weight: spec.weight.max(1),
+            capability: spec.capability,
+            deserved: spec.deserved,
+            guarantee: spec.guarantee,
+            reclaimable: spec.reclaimable,
+            priority: spec.priority,
+            parent: spec.parent.clone(),
+            state: spec.state,
+            creation: 0,
+        });
+        id
+    }
+
+    pub fn queue_by_name(&self, name: &str) -> Option<QueueId> {
+        self.queues
+            .iter()
+            .position(|q| q.name == name)
+            .map(|i| QueueId(i as u32))
+    }
+
+    /// Adds a PodGroup in `phase`. Returns `None` if its queue does not exist (Volcano drops
+    /// such jobs from the snapshot).
+    pub fn add_job(
+        &mut self,
+        pg: &PodGroupSpec,
+        phase: PodGroupPhase,
+        creation: u64,
+    ) -> Option<JobId> {
+        let queue = self.queue_by_name(&pg.queue)?;
+        let id = JobId(self.jobs.len() as u32);
+        let task_min_total = pg.min_task_member.values().sum();
+        self.jobs.push(JobInfo {
+            namespace: pg.namespace.clone(),
+            name: pg.name.clone(),
+            uid: format!("{}/{}", pg.namespace, pg.name),
+            queue,
+            min_available: pg.min_member,
+            task_min_available: pg.min_task_member.clone(),
+            task_min_total,
+            priority: self.class_priority(pg.priority_class.as_deref()),
+            creation,
+            waiting_time: pg.sla_waiting_ms,
+            min_resources: pg.min_resources,
+            phase,
+            preemptable: pg.preemptable,
+            tasks: Vec::new(),
+            allocated: Resources::empty(),
+            counts: [0; N_STATUS],
+            pending_best_effort: 0,
+            unschedulable: false,
+            live: true,
+        });
+        Some(id)
+    }
+
+    /// Adds a pod of `job` with `status` (on `node` if given). Bound/Running/… tasks are placed
+    /// on the node with Volcano's accounting.
+    pub fn add_task(
+        &mut self,
+        job: JobId,
+        pod: &PodSpec,
+        status: TaskStatus,
+        node: Option<NodeId>,
+        creation: u64,
+    ) -> TaskId {
+        let id = TaskId(self.tasks.len() as u32);
+        let mut resreq = pod.requests;
+        let best_effort = resreq.is_empty();
+        resreq.set(ResourceName::PODS, 1);
+        let priority = match pod.priority {
+            Some(p) => p,
+            None => match pod
+                .priority_class_name
+                .as_deref()
+                .and_then(|c| self.priority_classes.get(c))
+            {
+                Some(pc) => pc.value,
+                None => 1,
+            },
+        };
+        let critical = matches!(
+            pod.priority_class_name.as_deref(),
+            Some("system-cluster-critical") | Some("system-node-critical")
+        ) || pod.namespace == "kube-system";
+        let class_never = pod
+            .priority_class_name
+            .as_deref()
+            .and_then(|c| self.priority_classes.get(c))
+            .map(|pc| pc.preemption_never)
+            .unwrap_or(false);
+        self.tasks.push(TaskInfo {
+            namespace: pod.namespace.clone(),
+            name: pod.name.clone(),
+            job,
+            role: pod.role.clone(),
+            resreq,
+            best_effort,
+            status: TaskStatus::Pending,
+            node: None,
+            priority,
+            preemptable: pod.preemptable.unwrap_or(true),
+            critical,
+            preemption_never: pod.preemption_never || class_never,
+            nominated_node: None,
+            node_selector: pod.node_selector.clone(),
+            tolerations: pod.tolerations.clone(),
+            creation,
+            name_index: name_index(&pod.name),
+        });
+        self.jobs[job.ix()].tasks.push(id);
+        self.count_in(id);
+        if status != TaskStatus::Pending || node.is_some() {
+            self.set_status(id, status, node);
+        }
+        id
+    }
+
+    fn count_in(&mut self, t: TaskId) {
+        let task = &self.tasks[t.ix()];
+        let job = &mut self.jobs[task.job.ix()];
+        job.counts[task.status as usize] += 1;
+        if task.status == TaskStatus::Pending && task.best_effort {
+            job.pending_best_effort += 1;
+        }
+        if task.status.is_allocated() {
+            job.allocated.add(&task.resreq);
+        }
+    }
+
+    fn count_out(&mut self, t: TaskId) {
+        let task = &self.tasks[t.ix()];
+        let job = &mut self.jobs[task.job.ix()];
+        job.counts[task.status as usize] -= 1;
+        if task.status == TaskStatus::Pending && task.best_effort {
+            job.pending_best_effort -= 1;
+        }
+        if task.status.is_allocated() {
+            job.allocated.sub(&task.resreq);
+        }
+    }
+
+    fn node_remove(&mut self, t: TaskId) {
+        let task = &self.tasks[t.ix()];
+        let Some(n) = task.node else { return };
+        let (status, req) = (task.status, task.resreq);
+        let node = &mut self.nodes[n.ix()];
+        match status {
+            TaskStatus::Pipelined => node.pipelined.sub(&req),
+            TaskStatus::Releasing => {
+                node.idle.add(&req);
+                node.used.sub(&req);
+                node.releasing.sub(&req);
+            }
+            s if s.occupies_node() => {
+                node.idle.add(&req);
+                node.used.sub(&req);
+            }
+            _ => return,
+        }
+        if let Some(pos) = node.tasks.iter().rposition(|&x| x == t) {
+            node.tasks.remove(pos);
+        }
+    }
+
+    fn node_add(&mut self, t: TaskId) {
+        let task = &self.tasks[t.ix()];
+        let Some(n) = task.node else { return };
+        let (status, req) = (task.status, task.resreq);
+        let node = &mut self.nodes[n.ix()];
+        match status {
+            TaskStatus::Pipelined => node.pipelined.add(&req),
+            TaskStatus::Releasing => {
+                node.idle.sub(&req);
+                node.used.add(&req);
+                node.releasing.add(&req);
+            }
+            s if s.occupies_node() => {
+                node.idle.sub(&req);
+                node.used.add(&req);
+            }
+            _ => return,
+        }
+        node.tasks.push(t);
+    }
+
+    /// Moves a task to `status` on `node` (None = no node), keeping node accounting and job
+    /// counters consistent. The single mutation point for task state.
+    pub fn set_status(&mut self, t: TaskId, status: TaskStatus, node: Option<NodeId>) {
+        self.node_remove(t);
+        self.count_out(t);
+        let task = &mut self.tasks[t.ix()];
+        task.status = status;
+        task.node = node;
+        self.count_in(t);
+        self.node_add(t);
+    }
+
+    /// Changes only the status, keeping the node (e.g. Binding → Running, Running → Releasing).
+    pub fn update_status(&mut self, t: TaskId, status: TaskStatus) {
+        let node = self.tasks[t.ix()].node;
+        self.set_status(t, status, node);
+    }
+
+    pub fn task(&self, t: TaskId) -> &TaskInfo {
+        &self.tasks[t.ix()]
+    }
+    pub fn job(&self, j: JobId) -> &JobInfo {
+        &self.jobs[j.ix()]
+    }
+    pub fn job_of(&self, t: TaskId) -> &JobInfo {
+        &self.jobs[self.tasks[t.ix()].job.ix()]
+    }
+    pub fn queue_of_task(&self, t: TaskId) -> QueueId {
+        self.job_of(t).queue
+    }
+
+    /// Live job ids in id order.
+    pub fn live_jobs(&self) -> impl Iterator<Item = JobId> + '_ {
+        self.jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| j.live)
+            .map(|(i, _)| JobId(i as u32))
+    }
+
+    /// Is a live job of this queue present (proportion/capacity only consider such queues).
+    pub fn find_task(&self, key: &str) -> Option<TaskId> {
+        self.tasks
+            .iter()
+            .position(|t| t.key() == key)
+            .map(|i| TaskId(i as u32))
+    }
+    pub fn find_job(&self, uid: &str) -> Option<JobId> {
+        self.jobs
+            .iter()
+            .position(|j| j.uid == uid)
+            .map(|i| JobId(i as u32))
+    }
+    pub fn find_node(&self, name: &str) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .position(|n| n.name == name)
+            .map(|i| NodeId(i as u32))
+    }
+}
+
+/// `getPodGroupPhase` (framework/session.go), computed at session close.
+pub fn podgroup_phase(job: &JobInfo, snap: &Snapshot) -> PodGroupPhase {
+    let mut scheduled = 0u32;
+    let mut completed = 0u32;
+    for &t in &job.tasks {
+        let task = &snap.tasks[t.ix()];
+        if task.status.is_scheduled()
+            || (task.status == TaskStatus::Releasing && task.node.is_some())
+        {
+            scheduled += 1;
+        }
+        if task.status.is_completed() {
+            completed += 1;
+        }
+    }
+    phase_rule(
+        job.min_available,
+        job.phase,
+        job.count(TaskStatus::Running),
+        job.unschedulable,
+        scheduled,
+        completed,
+    )
+}
+
+/// The phase rule itself, on counts (shared with the unit-case runner).
+pub fn phase_rule(
+    min_member: u32,
+    current: PodGroupPhase,
+    running: u32,
+    unschedulable: bool,
+    scheduled: u32,
+    completed: u32,
+) -> PodGroupPhase {
+    if running > 0 && unschedulable {
+        PodGroupPhase::Unknown
+    } else if scheduled >= min_member {
+        if scheduled == completed {
+            PodGroupPhase::Completed
+        } else {
+            PodGroupPhase::Running
+        }
+    } else if current == PodGroupPhase::Inqueue {
+        PodGroupPhase::Inqueue
+    } else {
+        PodGroupPhase::Pending
+    }
+}

@@ -2,6 +2,7 @@
 //! on a real cluster. See `design/architecture.md` in the README for the layering rule:
 //! `model` ← `policy` ← `cluster` ← `sim` ← `report`; `live` never imports `sim`.
 
+pub mod conformance;
 pub mod model;
 pub mod policy;
 pub mod workload;

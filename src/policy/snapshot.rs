@@ -548,6 +548,17 @@ impl Snapshot {
         self.node_add(t);
     }
 
+    /// Deletes a pod: it leaves its node and its job (the task slot stays, detached).
+    pub fn remove_task(&mut self, t: TaskId) {
+        self.node_remove(t);
+        self.count_out(t);
+        let task = &mut self.tasks[t.ix()];
+        task.status = TaskStatus::Unknown;
+        task.node = None;
+        let j = task.job;
+        self.jobs[j.ix()].tasks.retain(|&x| x != t);
+    }
+
     /// Changes only the status, keeping the node (e.g. Binding → Running, Running → Releasing).
     pub fn update_status(&mut self, t: TaskId, status: TaskStatus) {
         let node = self.tasks[t.ix()].node;

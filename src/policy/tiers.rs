@@ -221,46 +221,50 @@ impl Tiers {
         })
     }
 
-    /// The victim-intersection walk. Mirrors volcano session_plugins.go Preemptable/Reclaimable,
-    /// including #5963 (an empty intersection is stored as "no answer yet", so a later plugin
-    /// of the same tier re-seeds it) and the fall-through on an empty answer (#2147).
-    fn victims(
-        &self,
-        f: Flag,
-        mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>,
-    ) -> Vec<TaskId> {
-        let mut victims: Option<Vec<TaskId>> = None;
-        for tier in &self.tiers {
-            for slot in tier.iter().filter(|x| x.flags.has(f)) {
-                let Some((cands, vote)) = call(slot.plugin.as_ref()) else {
-                    continue;
-                };
-                if vote == Vote::Abstain {
-                    continue;
-                }
-                if cands.is_empty() {
-                    victims = None;
-                    break;
-                }
-                victims = match victims {
-                    None => Some(cands),
-                    Some(v) => {
-                        let inter: Vec<TaskId> =
-                            v.into_iter().filter(|t| cands.contains(t)).collect();
-                        if inter.is_empty() {
-                            None
-                        } else {
-                            Some(inter)
-                        }
-                    }
-                };
+    fn victims(&self, f: Flag, mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>) -> Vec<TaskId> {
+        let tiers: Vec<Vec<&Slot>> = self.tiers.iter().map(|t| t.iter().filter(|x| x.flags.has(f)).collect()).collect();
+        combine_victims(tiers.len(), |i| tiers[i].len(), |i, j| call(tiers[i][j].plugin.as_ref())).unwrap_or_default()
+    }
+}
+
+/// The victim-intersection walk over `n_tiers` tiers of `tier_len(i)` voters, each answering
+/// `answer(i, j)` (`None` = not registered). Mirrors volcano session_plugins.go
+/// Preemptable/Reclaimable/UnifiedEvictable, including #5963 (an empty intersection is stored
+/// as "no answer yet", so a later plugin of the same tier re-seeds it) and the fall-through on
+/// an empty answer (#2147). Returns `None` when no tier decided.
+pub fn combine_victims<T: PartialEq>(
+    n_tiers: usize,
+    tier_len: impl Fn(usize) -> usize,
+    mut answer: impl FnMut(usize, usize) -> Option<(Vec<T>, Vote)>,
+) -> Option<Vec<T>> {
+    let mut victims: Option<Vec<T>> = None;
+    for i in 0..n_tiers {
+        for j in 0..tier_len(i) {
+            let Some((cands, vote)) = answer(i, j) else { continue };
+            if vote == Vote::Abstain {
+                continue;
             }
-            if victims.is_some() {
+            if cands.is_empty() {
+                victims = None;
                 break;
             }
+            victims = match victims {
+                None => Some(cands),
+                Some(v) => {
+                    let inter: Vec<T> = v.into_iter().filter(|t| cands.contains(t)).collect();
+                    if inter.is_empty() {
+                        None
+                    } else {
+                        Some(inter)
+                    }
+                }
+            };
         }
-        victims.unwrap_or_default()
+        if victims.is_some() {
+            return victims;
+        }
     }
+    victims
 }
 
 impl Tiers {

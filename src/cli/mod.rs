@@ -1,0 +1,61 @@
+//! Command-line surface: parses arguments with clap and dispatches to the library. Errors are
+//! printed to stderr with their file/field context and mapped to exit code 2.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "volsim", version, about = "What will the Volcano scheduler do to my workload? A discrete-event simulator over a faithful model of Volcano.")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run every case of a volcano-conformance/v1 file against the policy core.
+    Conformance {
+        /// The case file (e.g. tests/fixtures/conformance/conformance-cases.yaml).
+        file: PathBuf,
+    },
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.cmd {
+        Cmd::Conformance { file } => conformance(&file),
+    }
+}
+
+fn conformance(file: &PathBuf) -> i32 {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return 2;
+        }
+    };
+    match volsim::conformance::run_text(&text, &file.display().to_string()) {
+        Ok(report) => {
+            print!("{}", report.render());
+            if report.failed() > 0 {
+                1
+            } else {
+                0
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! `volsim conformance`: runs a `volcano-conformance/v1` case file (cases transcribed from
+//! Volcano's unit tests) against the policy core and prints `PASS id` / `FAIL id: …` /
+//! `SKIP id: …` lines and the closing `N passed, M failed, K skipped`.
+//!
+//! Depends on `model` and `policy`. The file is data: profiles (tiers with exact enable flags),
+//! and cases of kind `session`, `multi_session` or `unit`. An unknown expectation key is a
+//! failure, never a skip.
+
+mod build;
+mod session_case;
+mod unit;
+mod value;
+
+use serde_json::Value;
+
+pub use value::CaseError;
+
+/// The result of one case.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    Pass,
+    Fail(String),
+    Skip(String),
+}
+
+/// All results of a file, in file order.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub results: Vec<(String, Verdict)>,
+}
+
+impl Report {
+    pub fn passed(&self) -> usize {
+        self.results.iter().filter(|r| r.1 == Verdict::Pass).count()
+    }
+    pub fn failed(&self) -> usize {
+        self.results.iter().filter(|r| matches!(r.1, Verdict::Fail(_))).count()
+    }
+    pub fn skipped(&self) -> usize {
+        self.results.iter().filter(|r| matches!(r.1, Verdict::Skip(_))).count()
+    }
+    /// One line per case, then the closing count line.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        for (id, v) in &self.results {
+            match v {
+                Verdict::Pass => s += &format!("PASS {id}\n"),
+                Verdict::Fail(m) => s += &format!("FAIL {id}: {m}\n"),
+                Verdict::Skip(m) => s += &format!("SKIP {id}: {m}\n"),
+            }
+        }
+        s += &format!("{} passed, {} failed, {} skipped\n", self.passed(), self.failed(), self.skipped());
+        s
+    }
+}
+
+/// Parses and runs a whole case file. Errors only for a file that is not a conformance file
+/// at all (bad YAML, wrong schema); problems inside one case make that case FAIL.
+pub fn run_text(text: &str, file: &str) -> Result<Report, CaseError> {
+    let doc: Value = serde_saphyr::from_str(text).map_err(|e| CaseError::new(format!("{file}: {e}")))?;
+    let schema = doc.get("schema").and_then(|v| v.as_str()).unwrap_or("");
+    if schema != "volcano-conformance/v1" {
+        return Err(CaseError::new(format!(
+            "{file}: field schema: expected \"volcano-conformance/v1\", got {schema:?}"
+        )));
+    }
+    let empty = serde_json::Map::new();
+    let profiles = doc.get("profiles").and_then(|v| v.as_object()).unwrap_or(&empty);
+    let cases = doc
+        .get("cases")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| CaseError::new(format!("{file}: field cases: expected a list")))?;
+    let mut report = Report::default();
+    for (i, case) in cases.iter().enumerate() {
+        let id = case.get("id").and_then(|v| v.as_str()).map(str::to_string).unwrap_or_else(|| format!("#{i}"));
+        let verdict = run_case(case, profiles, cases).unwrap_or_else(|e| Verdict::Fail(e.0));
+        report.results.push((id, verdict));
+    }
+    Ok(report)
+}
+
+fn run_case(case: &Value, profiles: &serde_json::Map<String, Value>, all: &[Value]) -> Result<Verdict, CaseError> {
+    let kind = case.get("kind").and_then(|v| v.as_str()).unwrap_or("");
+    match kind {
+        "session" | "multi_session" => session_case::run(case, profiles),
+        "unit" => unit::run(case, all),
+        other => Err(CaseError::new(format!("unknown case kind {other:?} (expected session, multi_session or unit)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bundled_cases_all_pass() {
+        let text = include_str!("../../tests/fixtures/conformance/conformance-cases.yaml");
+        let report = super::run_text(text, "conformance-cases.yaml").unwrap();
+        let out = report.render();
+        assert_eq!(report.failed(), 0, "{out}");
+        assert_eq!(report.skipped(), 0, "{out}");
+    }
+}

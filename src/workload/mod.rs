@@ -7,6 +7,23 @@
 
 use crate::model::Resources;
 
+pub mod csv_trace;
+pub mod error;
+pub mod openb;
+pub mod peers_synth;
+pub mod swf;
+pub mod synth;
+
+// Importers and generators, all returning `TraceJob`s sorted by submit time (stable):
+// `csv_trace` (canonical CSV, read + write), `swf` (Parallel Workloads Archive), `openb`
+// (Alibaba GPU 2023 pod lists), `peers_synth` (the bench traces, bit-exact), `synth`
+// (scenario `[[workload.classes]]`). `error::TraceError` is shared by all of them.
+pub use csv_trace::{parse_csv_trace, read_csv_trace, write_csv_trace};
+pub use error::TraceError;
+pub use openb::{read_openb, OpenbOptions};
+pub use swf::{read_swf, SwfOptions};
+pub use synth::WorkloadClass;
+
 /// One batch job as the simulator replays it: a PodGroup with `replicas` identical pods.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceJob {
@@ -54,4 +71,17 @@ impl TraceJob {
 /// Sorts jobs by submission time, keeping input order among equal times (stable).
 pub fn sort_by_submit(jobs: &mut [TraceJob]) {
     jobs.sort_by_key(|j| j.submit_ms);
+}
+
+/// Test helpers shared by the importer tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::PathBuf;
+
+    /// `tests/fixtures/traces/<name>` in this crate.
+    pub(crate) fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/traces")
+            .join(name)
+    }
 }

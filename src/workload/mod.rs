@@ -5,6 +5,10 @@
 //! Depends only on `model`. Jobs are kept sorted by `(submit_ms, input order)` so arrivals can
 //! be streamed.
 
+pub mod mapping;
+pub mod temporal;
+pub mod workflow;
+
 use crate::model::Resources;
 
 pub mod csv_trace;

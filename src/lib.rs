@@ -2,5 +2,6 @@
 //! on a real cluster. See `design/architecture.md` in the README for the layering rule:
 //! `model` ← `policy` ← `cluster` ← `sim` ← `report`; `live` never imports `sim`.
 
+pub mod kube;
 pub mod model;
 pub mod workload;

@@ -315,3 +315,12 @@ fn ignore_table_names_real_structs() {
         );
     }
 }
+
+#[test]
+fn load_objects_reads_files_and_names_missing_ones() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kube");
+    let o = load_objects(&dir.join("tf-job.yaml")).unwrap();
+    assert_eq!(o.vcjobs.len(), 1);
+    let e = load_objects(&dir.join("nope.yaml")).unwrap_err();
+    assert_has(&e.to_string(), &["nope.yaml", "cannot read file"]);
+}

@@ -1,8 +1,9 @@
 //! volsim: predicts what the Volcano batch scheduler will do to a workload before quotas are set
-//! on a real cluster. See `design/architecture.md` in the README for the layering rule:
-//! `model` ← `policy` ← `cluster` ← `sim` ← `report`; `live` never imports `sim`.
+//! on a real cluster. Layering (see `design/architecture.md`): `model` ← `policy` ← `cluster` ←
+//! `sim` ← `report`; `kube`, `workload` and `scenario` feed them; `live` never imports `sim`.
 
 pub mod conformance;
+pub mod kube;
 pub mod model;
 pub mod policy;
 pub mod workload;

@@ -6,4 +6,5 @@ pub mod conformance;
 pub mod kube;
 pub mod model;
 pub mod policy;
+pub mod scenario;
 pub mod workload;

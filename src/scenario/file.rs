@@ -1,0 +1,145 @@
+//! The scenario TOML as written by users (serde types, unknown fields rejected). See
+//! `scenarios/README.md` for the documented format. Depends on `workload` (class tables) only.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::workload::synth::WorkloadClass;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Display name (default: the file stem).
+    pub name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Base seed (default 1).
+    pub seed: Option<u64>,
+    /// Simulated time limit, Go duration (default: until every job finished).
+    pub horizon: Option<String>,
+    /// A job that waited longer than this is counted as starved (default 10m).
+    pub starvation_threshold: Option<String>,
+    #[serde(default)]
+    pub sim: SimSection,
+    #[serde(default)]
+    pub scheduler: SchedulerSection,
+    #[serde(default, rename = "nodes")]
+    pub node_pools: Vec<NodePool>,
+    #[serde(default)]
+    pub queues: QueuesSection,
+    #[serde(default)]
+    pub priority_classes: Vec<PriorityClassEntry>,
+    #[serde(default)]
+    pub workload: WorkloadSection,
+    /// SLOs: `"<queue|class>.<metric> <= <value>"`, e.g. `"interactive.p95_wait <= 2m"`.
+    #[serde(default)]
+    pub slo: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSection {
+    /// Volcano `--schedule-period` (default 1s).
+    pub schedule_period: Option<String>,
+    /// Bind request → pod Running (default 100ms).
+    pub bind_latency: Option<String>,
+    /// vcjob controller: PodGroup leaves Pending → pods exist (default 500ms).
+    pub controller_delay: Option<String>,
+    /// Evicted pod stays Releasing this long (default 30s).
+    pub eviction_grace: Option<String>,
+    /// `vcjob` (pods created after enqueue, default) or `podgroup` (pods pre-created).
+    pub job_object: Option<String>,
+    /// Queue time-series sample period (default 10s).
+    pub sample_period: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSection {
+    /// Path to `volcano-scheduler.conf` or to its ConfigMap YAML.
+    pub conf: Option<String>,
+    /// The conf text inline.
+    pub inline: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodePool {
+    pub name: String,
+    pub count: u32,
+    pub cpu: toml::Value,
+    pub memory: toml::Value,
+    #[serde(default)]
+    pub gpu: Option<toml::Value>,
+    /// Max pods per node (default 110).
+    #[serde(default)]
+    pub pods: Option<u32>,
+    /// Other extended resources (`"example.com/foo" = "4"`).
+    #[serde(default)]
+    pub scalars: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// `"key=value:Effect"` or `"key:Effect"`.
+    #[serde(default)]
+    pub taints: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueuesSection {
+    /// Volcano YAML files (Queue, PriorityClass; a scheduler ConfigMap is also accepted).
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Queues written inline.
+    #[serde(default)]
+    pub inline: Vec<QueueEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueEntry {
+    pub name: String,
+    #[serde(default)]
+    pub weight: Option<i64>,
+    #[serde(default)]
+    pub capability: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub deserved: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub guarantee: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub reclaimable: Option<bool>,
+    #[serde(default)]
+    pub priority: Option<i32>,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityClassEntry {
+    pub name: String,
+    pub value: i32,
+    #[serde(default)]
+    pub global_default: bool,
+    #[serde(default)]
+    pub preemption_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadSection {
+    /// A trace file (path relative to the scenario).
+    pub trace: Option<String>,
+    /// `csv` (canonical, default), `swf` or `openb`.
+    pub format: Option<String>,
+    /// Arrival-rate multiplier: submit times are divided by it (2.0 = twice the traffic).
+    pub rate_multiplier: Option<f64>,
+    /// Repeat the trace this many times, shifted by its span (`load × k`).
+    pub repeat: Option<u32>,
+    #[serde(default)]
+    pub classes: Vec<WorkloadClass>,
+}

@@ -200,7 +200,11 @@ pub fn add_pod(snap: &mut Snapshot, p: &Value, field: &str) -> Result<(), CaseEr
         ("Releasing", _) => TaskStatus::Releasing,
         (other, _) => return Err(CaseError::new(format!("{field}.phase: unknown pod phase {other:?}"))),
     };
-    snap.add_task(job, &pod, status, node, 0);
+    let t = snap.add_task(job, &pod, status, node, 0);
+    if let Some(nom) = s(p, "nominated_node") {
+        let n = snap.find_node(nom).ok_or_else(|| CaseError::new(format!("{field}.nominated_node: unknown node {nom:?}")))?;
+        snap.tasks[t.ix()].nominated_node = Some(n);
+    }
     Ok(())
 }
 

@@ -99,3 +99,16 @@ mod tests {
         assert_eq!(report.skipped(), 0, "{out}");
     }
 }
+
+#[cfg(test)]
+mod quirk_tests {
+    /// Known Volcano quirks (#2147, #5963, #5896, #2627, nomination, no head-of-line blocking)
+    /// reproduced as conformance cases.
+    #[test]
+    fn volcano_quirks_are_reproduced() {
+        let text = include_str!("../../tests/fixtures/conformance/quirks.yaml");
+        let report = super::run_text(text, "quirks.yaml").unwrap();
+        assert_eq!(report.failed(), 0, "{}", report.render());
+        assert_eq!(report.passed(), report.results.len());
+    }
+}

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "volsim", version, about = "What will the Volcano scheduler do to my workload? A discrete-event simulator over a faithful model of Volcano.")]
+#[command(
+    name = "volsim",
+    version,
+    about = "What will the Volcano scheduler do to my workload? A discrete-event simulator over a faithful model of Volcano."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

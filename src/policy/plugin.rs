@@ -59,6 +59,17 @@ pub trait Plugin: Send {
     fn task_order(&self, s: &State, l: TaskId, r: TaskId) -> Option<Ordering> {
         None
     }
+    /// `VictimQueueOrderFn`: which victim queue gives up tasks first for a preemptor in
+    /// `preemptor_queue` (`Less` = `l` first).
+    fn victim_queue_order(
+        &self,
+        s: &State,
+        l: QueueId,
+        r: QueueId,
+        preemptor_queue: QueueId,
+    ) -> Option<Ordering> {
+        None
+    }
     fn job_valid(&self, s: &State, j: JobId) -> Option<bool> {
         None
     }

@@ -79,6 +79,25 @@ impl Tiers {
             .then_with(|| a.name.cmp(&b.name))
     }
 
+    /// `VictimQueueOrderFn` as a "pops first" test: the first plugin with a non-zero answer,
+    /// else `!QueueOrderFn(l, r)` (the queue last in queue order gives up victims first).
+    pub fn victim_queue_first(
+        &self,
+        s: &State,
+        l: QueueId,
+        r: QueueId,
+        preemptor_queue: QueueId,
+    ) -> bool {
+        for slot in self.tiers.iter().flatten() {
+            if let Some(o) = slot.plugin.victim_queue_order(s, l, r, preemptor_queue) {
+                if o != Ordering::Equal {
+                    return o == Ordering::Less;
+                }
+            }
+        }
+        self.queue_order(s, l, r) != Ordering::Less
+    }
+
     /// `TaskOrderFn`: plugins, then the default of §1.7 (name index, creation, UID).
     pub fn task_order(&self, s: &State, l: TaskId, r: TaskId) -> Ordering {
         for slot in self.enabled(Flag::TaskOrder) {
@@ -221,9 +240,22 @@ impl Tiers {
         })
     }
 
-    fn victims(&self, f: Flag, mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>) -> Vec<TaskId> {
-        let tiers: Vec<Vec<&Slot>> = self.tiers.iter().map(|t| t.iter().filter(|x| x.flags.has(f)).collect()).collect();
-        combine_victims(tiers.len(), |i| tiers[i].len(), |i, j| call(tiers[i][j].plugin.as_ref())).unwrap_or_default()
+    fn victims(
+        &self,
+        f: Flag,
+        mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>,
+    ) -> Vec<TaskId> {
+        let tiers: Vec<Vec<&Slot>> = self
+            .tiers
+            .iter()
+            .map(|t| t.iter().filter(|x| x.flags.has(f)).collect())
+            .collect();
+        combine_victims(
+            tiers.len(),
+            |i| tiers[i].len(),
+            |i, j| call(tiers[i][j].plugin.as_ref()),
+        )
+        .unwrap_or_default()
     }
 }
 
@@ -240,7 +272,9 @@ pub fn combine_victims<T: PartialEq>(
     let mut victims: Option<Vec<T>> = None;
     for i in 0..n_tiers {
         for j in 0..tier_len(i) {
-            let Some((cands, vote)) = answer(i, j) else { continue };
+            let Some((cands, vote)) = answer(i, j) else {
+                continue;
+            };
             if vote == Vote::Abstain {
                 continue;
             }
@@ -285,7 +319,7 @@ impl Tiers {
                 return !lj.live;
             }
             if lj.queue != rj.queue && pjob_live {
-                return self.queue_order(s, lj.queue, rj.queue) != Ordering::Less;
+                return self.victim_queue_first(s, lj.queue, rj.queue, s.snap.job(pjob).queue);
             }
             match self.job_order_plugins(s, lt.job, rt.job) {
                 Ordering::Greater => true,

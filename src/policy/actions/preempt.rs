@@ -165,8 +165,12 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId, scope: Scope
     false
 }
 
-/// `ValidateVictims`: the request fits FutureIdle plus everything the victims would free.
+/// `ValidateVictims`: there are victims, and the request fits FutureIdle plus everything they
+/// would free.
 pub(crate) fn validate_victims(ssn: &Session, t: TaskId, n: NodeId, victims: &[TaskId]) -> bool {
+    if victims.is_empty() {
+        return false;
+    }
     let mut avail = ssn.snap().nodes[n.ix()].future_idle();
     for &v in victims {
         avail.add(&ssn.snap().task(v).resreq);

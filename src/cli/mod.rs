@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod trace;
+
 #[derive(Parser)]
 #[command(
     name = "volsim",
@@ -23,6 +25,11 @@ enum Cmd {
         /// The case file (e.g. tests/fixtures/conformance/conformance-cases.yaml).
         file: PathBuf,
     },
+    /// Workload traces: import, stats, pull from Temporal, generate benchmark traces.
+    Trace {
+        #[command(subcommand)]
+        cmd: trace::TraceCmd,
+    },
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -37,6 +44,7 @@ pub fn main() -> i32 {
     };
     match cli.cmd {
         Cmd::Conformance { file } => conformance(&file),
+        Cmd::Trace { cmd } => trace::run(cmd),
     }
 }
 
@@ -62,4 +70,10 @@ fn conformance(file: &PathBuf) -> i32 {
             2
         }
     }
+}
+
+/// Prints an input error and returns exit code 2.
+pub(crate) fn fail(e: impl std::fmt::Display) -> i32 {
+    eprintln!("error: {e}");
+    2
 }

@@ -1,0 +1,180 @@
+//! `volsim trace {import,stats,pull,gen}`: workload files in and out. Thin wrappers over
+//! `workload::{temporal, workflow, csv_trace, swf, openb, peers_synth}`.
+
+use std::path::PathBuf;
+
+use clap::{Subcommand, ValueEnum};
+
+use volsim::workload::{self, temporal, workflow};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Temporal workflow histories (files or directories) → workflow file (JSON lines).
+    Temporal,
+    /// Standard Workload Format → canonical trace CSV.
+    Swf,
+    /// Alibaba GPU 2023 openb pod list → canonical trace CSV.
+    Openb,
+}
+
+#[derive(Subcommand)]
+pub enum TraceCmd {
+    /// Import traces into volsim's canonical files.
+    Import {
+        #[arg(long, value_enum)]
+        format: Format,
+        /// Input files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Stop at the first bad file (default: report it and go on).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Counts, rates, durations and fan-out per workflow / activity type of a workflow file.
+    Stats { file: PathBuf },
+    /// Download every workflow history from a live Temporal server's HTTP API.
+    Pull {
+        #[arg(long)]
+        temporal_http: String,
+        #[arg(long, default_value = "default")]
+        namespace: String,
+        /// A visibility query, e.g. "WorkflowType='session-start-workflow'".
+        #[arg(long)]
+        query: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write a peers-synth-v1 benchmark trace (identical to ../shared/bench/gen_synth_trace.py).
+    Gen {
+        /// steady, backlog or gang.
+        #[arg(long)]
+        scenario: String,
+        #[arg(long)]
+        jobs: usize,
+        #[arg(long)]
+        nodes: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn run(cmd: TraceCmd) -> i32 {
+    match cmd {
+        TraceCmd::Import {
+            format,
+            paths,
+            out,
+            strict,
+        } => import(format, &paths, &out, strict),
+        TraceCmd::Stats { file } => match workflow::read_jsonl(&file) {
+            Ok(wfs) => {
+                print!("{}", workflow::stats(&wfs));
+                0
+            }
+            Err(e) => super::fail(e),
+        },
+        TraceCmd::Pull {
+            temporal_http,
+            namespace,
+            query,
+            out,
+        } => match temporal::pull(&temporal_http, &namespace, query.as_deref(), &out) {
+            Ok(r) => {
+                println!(
+                    "listed {} executions; downloaded {} histories ({} events); {} already present",
+                    r.executions.len(),
+                    r.downloaded,
+                    r.events,
+                    r.skipped_existing
+                );
+                0
+            }
+            Err(e) => super::fail(e),
+        },
+        TraceCmd::Gen {
+            scenario,
+            jobs,
+            nodes,
+            seed,
+            out,
+        } => {
+            let sc = match scenario.parse::<workload::peers_synth::PeersScenario>() {
+                Ok(s) => s,
+                Err(e) => return super::fail(e),
+            };
+            let trace = workload::peers_synth::generate(sc, jobs, nodes, seed);
+            write_csv(&trace, &out)
+        }
+    }
+}
+
+fn write_csv(jobs: &[workload::TraceJob], out: &PathBuf) -> i32 {
+    let file = match std::fs::File::create(out) {
+        Ok(f) => f,
+        Err(e) => return super::fail(format!("cannot create {}: {e}", out.display())),
+    };
+    match workload::write_csv_trace(jobs, std::io::BufWriter::new(file)) {
+        Ok(()) => {
+            eprintln!("wrote {} jobs to {}", jobs.len(), out.display());
+            0
+        }
+        Err(e) => super::fail(e),
+    }
+}
+
+fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool) -> i32 {
+    match format {
+        Format::Temporal => {
+            let report = match temporal::import_paths(paths, strict) {
+                Ok(r) => r,
+                Err(e) => return super::fail(e),
+            };
+            for e in &report.errors {
+                eprintln!("error: {e}");
+            }
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            if let Err(e) = workflow::write_jsonl(out, &report.workflows) {
+                return super::fail(e);
+            }
+            let acts: usize = report
+                .workflows
+                .iter()
+                .map(|w| w.activity_count_deep())
+                .sum();
+            println!(
+                "imported {} workflows ({} activities) from {} files into {}; {} files failed, {} skipped",
+                report.workflows.len(),
+                acts,
+                report.files,
+                out.display(),
+                report.errors.len(),
+                report.skipped.len()
+            );
+            if report.errors.is_empty() {
+                0
+            } else {
+                2
+            }
+        }
+        Format::Swf | Format::Openb => {
+            let mut jobs = Vec::new();
+            for p in paths {
+                let r = match format {
+                    Format::Swf => workload::read_swf(p, &Default::default()).map(|x| x.jobs),
+                    _ => workload::read_openb(p, &Default::default()).map(|x| x.jobs),
+                };
+                match r {
+                    Ok(j) => jobs.extend(j),
+                    Err(e) => return super::fail(e),
+                }
+            }
+            write_csv(&jobs, out)
+        }
+    }
+}

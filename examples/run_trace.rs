@@ -76,13 +76,15 @@ fn main() {
         o.decision_hash,
         o.counters
     );
-    #[cfg(any())]
     if let Some(dir) = args.get(3) {
         let m = volsim::report::Meta {
             scenario_name: path.clone(),
             scenario_digest: String::new(),
         };
-        volsim::report::write_outputs(&o, std::path::Path::new(dir), &m, &Default::default())
+        let rp = volsim::report::ReportParams::default();
+        volsim::report::write_outputs(&o, std::path::Path::new(dir), &m, &rp)
             .expect("write outputs");
+        let metrics = volsim::report::metrics(&o, &rp);
+        print!("{}", volsim::report::render_table(&metrics, &[]));
     }
 }

@@ -8,6 +8,7 @@ pub mod kube;
 pub mod model;
 pub mod policy;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod workload;

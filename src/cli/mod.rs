@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod run;
 mod trace;
 
 #[derive(Parser)]
@@ -20,6 +21,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Simulate a scenario: per-queue and per-class table, SLO verdicts, output files.
+    Run {
+        /// The scenario TOML (e.g. scenarios/somaagenthub/scenario.toml).
+        scenario: PathBuf,
+        /// Write summary.json, jobs.csv, queues.csv, evictions.csv, slo.csv here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print nothing (outputs only).
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run every case of a volcano-conformance/v1 file against the policy core.
     Conformance {
         /// The case file (e.g. tests/fixtures/conformance/conformance-cases.yaml).
@@ -43,6 +58,12 @@ pub fn main() -> i32 {
         }
     };
     match cli.cmd {
+        Cmd::Run {
+            scenario,
+            out,
+            seed,
+            quiet,
+        } => run::run(&scenario, out.as_ref(), seed, quiet),
         Cmd::Conformance { file } => conformance(&file),
         Cmd::Trace { cmd } => trace::run(cmd),
     }

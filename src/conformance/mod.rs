@@ -137,6 +137,16 @@ mod quirk_tests {
         assert_eq!(report.passed(), report.results.len());
     }
 
+    /// More cases transcribed from Volcano's unit-test tables (enqueue, allocate, preempt,
+    /// reclaim, capacity, proportion, gang, PodGroup phase, tier walk, overcommit, sla).
+    #[test]
+    fn more_volcano_cases_pass() {
+        let text = include_str!("../../tests/fixtures/conformance/volcano-more-cases.yaml");
+        let report = super::run_text(text, "volcano-more-cases.yaml").unwrap();
+        assert_eq!(report.failed(), 0, "{}", report.render());
+        assert_eq!(report.skipped(), 0, "{}", report.render());
+    }
+
     /// Hierarchical capacity cases transcribed from Volcano's capacity_test.go.
     #[test]
     fn capacity_hierarchy_cases_pass() {

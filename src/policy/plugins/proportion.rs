@@ -270,10 +270,9 @@ impl Plugin for Proportion {
         &self,
         s: &State,
         _tiers: &Tiers,
-        reclaimer: TaskId,
+        _reclaimer: TaskId,
         cands: &[TaskId],
     ) -> Option<(Vec<TaskId>, Vote)> {
-        let req = s.snap.task(reclaimer).resreq;
         let mut running: Vec<(QueueId, Resources)> = Vec::new();
         let mut out = Vec::new();
         for &c in cands {
@@ -287,9 +286,8 @@ impl Plugin for Proportion {
                 }
             };
             let allocated = running[pos].1;
-            if less_partly(&allocated, &req) {
-                continue;
-            }
+            // Deviation from older Volcano: no `allocated.LessPartly(reclaimer.Resreq)` skip —
+            // Mirrors volcano PR #4160 (fixes #4151), which removed it from proportion and capacity.
             if !FRes::from(&allocated).less_equal(&attr.deserved, DefaultValue::Zero) {
                 running[pos].1.sub(&s.snap.task(c).resreq);
                 out.push(c);
@@ -342,9 +340,4 @@ impl Plugin for Proportion {
             a.share = share(a);
         }
     }
-}
-
-/// `LessPartly(l, r, Zero)`: some dimension of `r` (cpu, memory, r's scalars) where `l < r`.
-pub fn less_partly(l: &Resources, r: &Resources) -> bool {
-    r.dims().any(|d| l.get(d) < r.get(d))
 }

@@ -1,0 +1,217 @@
+//! One scenario run end to end: a validated `Scenario` → the simulator's input → `Outcome` →
+//! metrics, SLO verdicts and the output files. Shared by `volsim run`, sweeps, capacity search
+//! and baseline checks so that every one of them means the same thing by "a run".
+//!
+//! Depends on `scenario`, `sim` and `report`.
+
+use std::path::Path;
+
+use crate::model::format_duration;
+use crate::report::{self, GroupMetrics, Meta, Metrics, ReportParams};
+use crate::scenario::{Scenario, Slo, SloMetric};
+use crate::sim::{simulate, Outcome, SimInput, SimParams};
+
+/// The simulator input for `scenario`, with `seed` overriding the scenario's.
+pub fn sim_input(scenario: &Scenario, seed: u64) -> SimInput {
+    let p = &scenario.params;
+    SimInput {
+        nodes: scenario.nodes.clone(),
+        queues: scenario.queues.clone(),
+        priority_classes: scenario.priority_classes.clone(),
+        conf: scenario.conf.clone(),
+        jobs: scenario.jobs.clone(),
+        params: SimParams {
+            schedule_period_ms: p.schedule_period_ms,
+            bind_latency_ms: p.bind_latency_ms,
+            controller_delay_ms: p.controller_delay_ms,
+            eviction_grace_ms: p.eviction_grace_ms,
+            horizon_ms: scenario.horizon_ms,
+            seed,
+            vcjob_mode: p.vcjob_mode,
+            sample_period_ms: p.sample_period_ms,
+        },
+    }
+}
+
+/// One SLO evaluated on a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloVerdict {
+    pub slo: Slo,
+    /// The measured value (ms for waits, a count for `starved`); `None` when the metric does not
+    /// exist (no job of the target became gang-ready) or the target is unknown.
+    pub value: Option<f64>,
+    pub pass: bool,
+    /// "queue" or "class" (or "unknown").
+    pub scope: &'static str,
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub outcome: Outcome,
+    pub metrics: Metrics,
+    pub slos: Vec<SloVerdict>,
+    pub meta: Meta,
+    pub report_params: ReportParams,
+}
+
+/// Runs `scenario` with `seed` (None: the scenario's own seed).
+pub fn run(scenario: &Scenario, seed: Option<u64>) -> RunResult {
+    let seed = seed.unwrap_or(scenario.seed);
+    let outcome = simulate(&sim_input(scenario, seed));
+    let report_params = ReportParams {
+        starve_threshold_ms: scenario.starvation_ms,
+    };
+    let metrics = report::metrics(&outcome, &report_params);
+    let slos = scenario
+        .slos
+        .iter()
+        .map(|s| evaluate(s, &metrics, &outcome))
+        .collect();
+    let meta = Meta {
+        scenario_name: scenario.name.clone(),
+        scenario_digest: scenario.digest.clone(),
+    };
+    RunResult {
+        outcome,
+        metrics,
+        slos,
+        meta,
+        report_params,
+    }
+}
+
+/// The group an SLO target names: a queue first, then a workload class.
+pub fn find_group<'a>(m: &'a Metrics, name: &str) -> Option<(&'static str, &'a GroupMetrics)> {
+    if let Some(g) = m.queues.iter().find(|g| g.name == name) {
+        return Some(("queue", g));
+    }
+    m.classes
+        .iter()
+        .find(|g| g.name == name)
+        .map(|g| ("class", g))
+}
+
+/// The value of `metric` for a group (`mean` precomputed for mean_wait).
+fn metric_value(g: &GroupMetrics, metric: SloMetric, mean: Option<f64>) -> Option<f64> {
+    match metric {
+        SloMetric::P50Wait => g.waits.p50.map(|x| x as f64),
+        SloMetric::P95Wait => g.waits.p95.map(|x| x as f64),
+        SloMetric::P99Wait => g.waits.p99.map(|x| x as f64),
+        SloMetric::MaxWait => g.waits.max.map(|x| x as f64),
+        SloMetric::MeanWait => mean,
+        SloMetric::Starved => Some(g.starved as f64),
+    }
+}
+
+/// Mean wait (ms) over the jobs of a queue or class that became gang-ready.
+fn mean_wait(o: &Outcome, scope: &str, name: &str) -> Option<f64> {
+    let waits: Vec<u64> = o
+        .jobs
+        .iter()
+        .filter(|j| {
+            if scope == "queue" {
+                j.queue == name
+            } else {
+                j.class == name
+            }
+        })
+        .filter_map(|j| j.wait_ms())
+        .collect();
+    if waits.is_empty() {
+        None
+    } else {
+        Some(waits.iter().sum::<u64>() as f64 / waits.len() as f64)
+    }
+}
+
+fn evaluate(slo: &Slo, m: &Metrics, o: &Outcome) -> SloVerdict {
+    match find_group(m, &slo.target) {
+        None => SloVerdict {
+            slo: slo.clone(),
+            value: None,
+            pass: false,
+            scope: "unknown",
+        },
+        Some((scope, g)) => {
+            let mean = if slo.metric == SloMetric::MeanWait {
+                mean_wait(o, scope, &slo.target)
+            } else {
+                None
+            };
+            let value = metric_value(g, slo.metric, mean);
+            // A wait that does not exist means nobody of the target ever started: a failure.
+            let pass = value.is_some_and(|v| v <= slo.limit as f64);
+            SloVerdict {
+                slo: slo.clone(),
+                value,
+                pass,
+                scope,
+            }
+        }
+    }
+}
+
+/// The SLO section printed under the table.
+pub fn render_slos(v: &[SloVerdict]) -> String {
+    if v.is_empty() {
+        return String::new();
+    }
+    let mut rows = vec![[
+        "SLO".to_string(),
+        "scope".into(),
+        "value".into(),
+        "verdict".into(),
+    ]];
+    for s in v {
+        let value = match s.value {
+            None => "-".to_string(),
+            Some(x) if s.slo.metric.is_duration() => format_duration(x.round() as u64),
+            Some(x) => format!("{x}"),
+        };
+        rows.push([
+            s.slo.text.clone(),
+            s.scope.to_string(),
+            value,
+            if s.pass { "ok".into() } else { "FAIL".into() },
+        ]);
+    }
+    let w: Vec<usize> = (0..4)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line = format!(
+            "{:<w0$}  {:<w1$}  {:>w2$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2]
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv` (and `slo.csv`) into `dir`.
+pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
+    report::write_outputs(&result.outcome, dir, &result.meta, &result.report_params)?;
+    let mut w = csv::Writer::from_path(dir.join("slo.csv"))?;
+    w.write_record(["slo", "target", "metric", "limit", "scope", "value", "pass"])?;
+    for s in &result.slos {
+        w.write_record([
+            s.slo.text.as_str(),
+            s.slo.target.as_str(),
+            s.slo.metric.as_str(),
+            &s.slo.limit.to_string(),
+            s.scope,
+            &s.value.map(|v| v.to_string()).unwrap_or_default(),
+            if s.pass { "true" } else { "false" },
+        ])?;
+    }
+    w.flush()
+}

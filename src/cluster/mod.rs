@@ -273,9 +273,7 @@ impl Cluster {
                 let j = self.snap.task(t).job;
                 let idx = self.index_of(j);
                 if self.snap.job(j).count(TaskStatus::Succeeded) >= self.jobs[idx].replicas {
-                    let job = &mut self.snap.jobs[j.ix()];
-                    job.live = false;
-                    job.phase = PodGroupPhase::Completed;
+                    self.snap.retire_job(j);
                     self.jobs[idx].finish_ms = Some(now);
                     self.active.remove(&idx);
                 }
@@ -306,11 +304,7 @@ impl Cluster {
 /// and from the job's counters. The `TaskInfo` stays in `snap.tasks` (ids are dense) with
 /// status Unknown and no job membership.
 pub fn delete_task(snap: &mut Snapshot, t: TaskId) {
-    snap.set_status(t, TaskStatus::Unknown, None);
-    let j = snap.task(t).job;
-    let job = &mut snap.jobs[j.ix()];
-    job.counts[TaskStatus::Unknown as usize] -= 1;
-    job.tasks.retain(|&x| x != t);
+    snap.remove_task(t);
 }
 
 #[cfg(test)]
@@ -379,7 +373,7 @@ mod tests {
         let j = c.jobs[i].job.unwrap();
         assert!(c.snap.job(j).tasks.is_empty());
         let mut timers = Vec::new();
-        c.snap.jobs[j.ix()].phase = PodGroupPhase::Inqueue;
+        c.snap.set_phase(j, PodGroupPhase::Inqueue);
         c.apply(&[Decision::Enqueue { job: j }], 1000, &mut timers);
         assert_eq!(timers, vec![(1100, Timer::CreatePods(i))]);
         timers.clear();

@@ -7,6 +7,8 @@ pub mod actions;
 pub mod conf;
 pub mod fres;
 pub mod heap;
+pub mod index;
+pub mod order;
 pub mod plugin;
 pub mod plugins;
 pub mod session;

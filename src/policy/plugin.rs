@@ -53,6 +53,15 @@ pub trait Plugin: Send {
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
         None
     }
+    /// A scalar whose ascending order is exactly this plugin's `job_order` (lower first), if
+    /// the plugin's order has that form. Lets actions sort by precomputed keys.
+    fn job_order_key(&self, s: &State, j: JobId) -> Option<f64> {
+        None
+    }
+    /// Whether this plugin registers a JobOrder function at all.
+    fn registers_job_order(&self) -> bool {
+        false
+    }
     fn queue_order(&self, s: &State, l: QueueId, r: QueueId) -> Option<Ordering> {
         None
     }

@@ -283,7 +283,7 @@ impl<'a> Session<'a> {
 
     /// Marks a job Inqueue (enqueue action, or allocate without enqueue).
     pub fn set_inqueue(&mut self, j: JobId) {
-        self.st.snap.jobs[j.ix()].phase = PodGroupPhase::Inqueue;
+        self.st.snap.set_phase(j, PodGroupPhase::Inqueue);
         self.out.decisions.push(Decision::Enqueue { job: j });
     }
 
@@ -298,8 +298,15 @@ impl<'a> Session<'a> {
     /// reverted (Pipelined and uncommitted Allocated tasks go back to Pending).
     pub fn close(mut self) -> CycleOutput {
         let gang = self.tiers.has_plugin("gang");
-        let jobs: Vec<JobId> = self.st.snap.live_jobs().collect();
+        // Only jobs changed since the last close can change phase or gang condition.
+        let jobs: Vec<JobId> = {
+            let snap = &mut *self.st.snap;
+            snap.idx.take_dirty(&mut snap.jobs)
+        };
         for &j in &jobs {
+            if !self.st.snap.job(j).live {
+                continue;
+            }
             if gang {
                 let unsched = {
                     let job = self.st.snap.job(j);
@@ -311,7 +318,7 @@ impl<'a> Session<'a> {
             }
             let phase = podgroup_phase(self.st.snap.job(j), self.st.snap);
             if phase != self.st.snap.job(j).phase {
-                self.st.snap.jobs[j.ix()].phase = phase;
+                self.st.snap.set_phase(j, phase);
                 self.out.decisions.push(Decision::Phase { job: j, phase });
             }
         }
@@ -333,6 +340,10 @@ impl<'a> Session<'a> {
         for (t, n) in std::mem::take(&mut self.nominate) {
             self.st.snap.tasks[t.ix()].nominated_node = Some(n);
         }
+        // What close itself changed (phases written, session-only statuses reverted) cannot
+        // change a phase again without a further change, so it does not make jobs dirty.
+        let snap = &mut *self.st.snap;
+        snap.idx.take_dirty(&mut snap.jobs);
         self.out
     }
 }

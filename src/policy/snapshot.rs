@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use super::index::{Contribution, Index};
+use super::order::PendingOrder;
 use crate::model::{
     NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName,
     Resources, Taint, Toleration,
@@ -203,6 +205,12 @@ pub struct JobInfo {
     pub unschedulable: bool,
     /// False once the job left the session (completed and removed).
     pub live: bool,
+    /// Changed since the last session close (see `Index::dirty`).
+    pub dirty: bool,
+    /// Changed since the pending order last caught up (see `Index::order_changed`).
+    pub order_dirty: bool,
+    /// What the job currently adds to the index's sums.
+    pub contrib: Contribution,
 }
 
 impl JobInfo {
@@ -295,6 +303,10 @@ pub struct Snapshot {
     pub priority_classes: BTreeMap<String, PriorityClassSpec>,
     /// Σ node allocatable.
     pub total: Resources,
+    /// Incrementally maintained indexes and sums (see `policy::index`).
+    pub idx: Index,
+    /// Pending PodGroups per queue in job order, kept across cycles (see `policy::order`).
+    pub pending_order: PendingOrder,
 }
 
 fn name_index(name: &str) -> Option<i64> {
@@ -361,6 +373,7 @@ impl Snapshot {
             state: spec.state,
             creation: 0,
         });
+        self.idx.queues.push(Default::default());
         id
     }
 
@@ -402,7 +415,13 @@ impl Snapshot {
             pending_best_effort: 0,
             unschedulable: false,
             live: true,
+            dirty: false,
+            order_dirty: false,
+            contrib: Contribution::default(),
         });
+        self.idx.live.insert(id);
+        self.idx.queues[queue.ix()].jobs += 1;
+        self.job_changed(id);
         Some(id)
     }
 
@@ -462,6 +481,7 @@ impl Snapshot {
         });
         self.jobs[job.ix()].tasks.push(id);
         self.count_in(id);
+        self.job_changed(job);
         if status != TaskStatus::Pending || node.is_some() {
             self.set_status(id, status, node);
         }
@@ -472,11 +492,16 @@ impl Snapshot {
         let task = &self.tasks[t.ix()];
         let job = &mut self.jobs[task.job.ix()];
         job.counts[task.status as usize] += 1;
-        if task.status == TaskStatus::Pending && task.best_effort {
-            job.pending_best_effort += 1;
+        let q = &mut self.idx.queues[job.queue.ix()];
+        if task.status == TaskStatus::Pending {
+            q.pending.add(&task.resreq);
+            if task.best_effort {
+                job.pending_best_effort += 1;
+            }
         }
         if task.status.is_allocated() {
             job.allocated.add(&task.resreq);
+            q.allocated.add(&task.resreq);
         }
     }
 
@@ -484,11 +509,16 @@ impl Snapshot {
         let task = &self.tasks[t.ix()];
         let job = &mut self.jobs[task.job.ix()];
         job.counts[task.status as usize] -= 1;
-        if task.status == TaskStatus::Pending && task.best_effort {
-            job.pending_best_effort -= 1;
+        let q = &mut self.idx.queues[job.queue.ix()];
+        if task.status == TaskStatus::Pending {
+            q.pending.sub(&task.resreq);
+            if task.best_effort {
+                job.pending_best_effort -= 1;
+            }
         }
         if task.status.is_allocated() {
             job.allocated.sub(&task.resreq);
+            q.allocated.sub(&task.resreq);
         }
     }
 
@@ -503,10 +533,12 @@ impl Snapshot {
                 node.idle.add(&req);
                 node.used.sub(&req);
                 node.releasing.sub(&req);
+                self.idx.used.sub(&req);
             }
             s if s.occupies_node() => {
                 node.idle.add(&req);
                 node.used.sub(&req);
+                self.idx.used.sub(&req);
             }
             _ => return,
         }
@@ -526,10 +558,12 @@ impl Snapshot {
                 node.idle.sub(&req);
                 node.used.add(&req);
                 node.releasing.add(&req);
+                self.idx.used.add(&req);
             }
             s if s.occupies_node() => {
                 node.idle.sub(&req);
                 node.used.add(&req);
+                self.idx.used.add(&req);
             }
             _ => return,
         }
@@ -546,6 +580,33 @@ impl Snapshot {
         task.node = node;
         self.count_in(t);
         self.node_add(t);
+        self.job_changed(self.tasks[t.ix()].job);
+    }
+
+    /// Re-files a job in the index after any change of its tasks or phase.
+    pub fn job_changed(&mut self, j: JobId) {
+        let (idx, jobs) = (&mut self.idx, &mut self.jobs);
+        idx.job_changed(j, &mut jobs[j.ix()]);
+    }
+
+    /// Sets a PodGroup's phase.
+    pub fn set_phase(&mut self, j: JobId, phase: PodGroupPhase) {
+        self.jobs[j.ix()].phase = phase;
+        self.job_changed(j);
+    }
+
+    /// A finished PodGroup leaves the scheduler's view (phase Completed, no longer live).
+    pub fn retire_job(&mut self, j: JobId) {
+        let job = &mut self.jobs[j.ix()];
+        if !job.live {
+            return;
+        }
+        job.live = false;
+        job.phase = PodGroupPhase::Completed;
+        let q = job.queue;
+        self.idx.live.remove(&j);
+        self.idx.queues[q.ix()].jobs -= 1;
+        self.job_changed(j);
     }
 
     /// Deletes a pod: it leaves its node and its job (the task slot stays, detached).
@@ -557,6 +618,7 @@ impl Snapshot {
         task.node = None;
         let j = task.job;
         self.jobs[j.ix()].tasks.retain(|&x| x != t);
+        self.job_changed(j);
     }
 
     /// Changes only the status, keeping the node (e.g. Binding → Running, Running → Releasing).

@@ -12,6 +12,18 @@ use super::plugin::{FitError, Plugin, Vote};
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
 
+/// Plugin key parts a `JobKey` holds (more enabled JobOrder plugins fall back to comparators).
+pub const MAX_KEY_PARTS: usize = 4;
+
+/// A precomputed job-order key (see `Tiers::job_key`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JobKey {
+    pub parts: [f64; MAX_KEY_PARTS],
+    pub n: u8,
+    pub creation: u64,
+    pub job: JobId,
+}
+
 /// A configured plugin with its enable flags.
 pub struct Slot {
     pub flags: FlagSet,
@@ -50,6 +62,37 @@ impl Tiers {
         }
         let (a, b) = (s.snap.job(l), s.snap.job(r));
         a.creation.cmp(&b.creation).then_with(|| a.uid.cmp(&b.uid))
+    }
+
+    /// The job-order key of `j` if every enabled JobOrder plugin has a scalar key
+    /// (`Plugin::job_order_key`); comparing keys with `key_less` equals `job_order`.
+    pub fn job_key(&self, s: &State, j: JobId) -> Option<JobKey> {
+        let mut k = JobKey { parts: [0.0; MAX_KEY_PARTS], n: 0, creation: s.snap.job(j).creation, job: j };
+        for slot in self.enabled(Flag::JobOrder).filter(|x| x.plugin.registers_job_order()) {
+            let x = slot.plugin.job_order_key(s, j)?;
+            if k.n as usize == MAX_KEY_PARTS {
+                return None;
+            }
+            k.parts[k.n as usize] = x;
+            k.n += 1;
+        }
+        Some(k)
+    }
+
+    /// `a` before `b` in job order (strict: ties end in the UID).
+    pub fn key_less(&self, s: &State, a: &JobKey, b: &JobKey) -> bool {
+        self.key_cmp(s, a, b) == Ordering::Less
+    }
+
+    /// Total order over job keys: plugin parts, then creation, then UID.
+    pub fn key_cmp(&self, s: &State, a: &JobKey, b: &JobKey) -> Ordering {
+        for i in 0..a.n.min(b.n) as usize {
+            match a.parts[i].partial_cmp(&b.parts[i]) {
+                Some(Ordering::Equal) | None => {}
+                Some(o) => return o,
+            }
+        }
+        a.creation.cmp(&b.creation).then_with(|| s.snap.job(a.job).uid.cmp(&s.snap.job(b.job).uid))
     }
 
     /// `JobOrderCompareFn`: plugins only, no default tie-break (victim ordering).

@@ -62,6 +62,12 @@ impl Plugin for Drf {
     fn name(&self) -> &'static str {
         "drf"
     }
+    fn registers_job_order(&self) -> bool {
+        true
+    }
+    fn job_order_key(&self, s: &State, j: JobId) -> Option<f64> {
+        Some(job_share(s.snap, j))
+    }
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
         let a = job_share(s.snap, l);
         let b = job_share(s.snap, r);

@@ -105,6 +105,12 @@ impl Plugin for Gang {
     fn job_starving(&self, s: &State, j: JobId) -> Option<bool> {
         Some(s.snap.job(j).is_starving())
     }
+    fn registers_job_order(&self) -> bool {
+        true
+    }
+    fn job_order_key(&self, s: &State, j: JobId) -> Option<f64> {
+        Some(if s.snap.job(j).is_ready() { 1.0 } else { 0.0 })
+    }
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
         let (a, b) = (s.snap.job(l).is_ready(), s.snap.job(r).is_ready());
         Some(a.cmp(&b))

@@ -7,9 +7,8 @@ use crate::policy::conf::Arguments;
 use crate::policy::fres::FRes;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
-use crate::policy::snapshot::{JobId, PodGroupPhase};
+use crate::policy::snapshot::JobId;
 
-use super::proportion::inqueue_part;
 
 pub struct Overcommit {
     factor: f64,
@@ -37,30 +36,9 @@ impl Plugin for Overcommit {
     }
     fn on_session_open(&mut self, s: &State) {
         let snap = &*s.snap;
-        let mut used = Resources::empty();
-        for n in &snap.nodes {
-            used.add(&n.used);
-        }
         self.idle = FRes::from(&snap.total).scaled(self.factor);
-        self.idle.sub(&FRes::from(&used));
-        self.inqueue = Resources::empty();
-        for j in snap.live_jobs() {
-            let job = snap.job(j);
-            let Some(min) = &job.min_resources else {
-                continue;
-            };
-            match job.phase {
-                PodGroupPhase::Inqueue => self.inqueue.add(min),
-                PodGroupPhase::Running => {
-                    let allocated_tasks =
-                        job.ready_num() - job.count(crate::policy::snapshot::TaskStatus::Succeeded);
-                    if allocated_tasks >= job.min_available {
-                        self.inqueue.add(&inqueue_part(min, &job.allocated));
-                    }
-                }
-                _ => {}
-            }
-        }
+        self.idle.sub(&FRes::from(&snap.idx.used));
+        self.inqueue = snap.idx.overcommit_inqueue;
     }
     fn job_enqueueable(&self, s: &State, j: JobId) -> Option<Vote> {
         let Some(min) = &s.snap.job(j).min_resources else {

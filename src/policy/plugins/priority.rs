@@ -17,6 +17,12 @@ impl Plugin for Priority {
     fn task_order(&self, s: &State, l: TaskId, r: TaskId) -> Option<Ordering> {
         Some(s.snap.task(r).priority.cmp(&s.snap.task(l).priority))
     }
+    fn registers_job_order(&self) -> bool {
+        true
+    }
+    fn job_order_key(&self, s: &State, j: JobId) -> Option<f64> {
+        Some(-(s.snap.job(j).priority as f64))
+    }
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
         Some(s.snap.job(r).priority.cmp(&s.snap.job(l).priority))
     }

@@ -11,7 +11,7 @@ use crate::model::{DefaultValue, QueueState, Resources};
 use crate::policy::fres::FRes;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
-use crate::policy::snapshot::{JobId, PodGroupPhase, QueueId, Snapshot, TaskId, TaskStatus};
+use crate::policy::snapshot::{JobId, QueueId, Snapshot, TaskId};
 use crate::policy::tiers::Tiers;
 
 /// Per-queue attributes computed at session open.
@@ -34,62 +34,18 @@ pub struct Proportion {
     pub attrs: Vec<Option<QueueAttr>>,
 }
 
-/// Queue aggregates shared by proportion and capacity: allocated, request, inqueue, elastic.
+/// Queue aggregates shared by proportion and capacity, for queues with ≥ 1 live job:
+/// (allocated, request = allocated + pending, inqueue, elastic). Read from the snapshot's
+/// incrementally maintained index (`policy::index`).
 pub fn queue_totals(snap: &Snapshot) -> Vec<Option<(Resources, Resources, Resources, Resources)>> {
-    let mut out: Vec<Option<(Resources, Resources, Resources, Resources)>> =
-        vec![None; snap.queues.len()];
-    for j in snap.live_jobs() {
-        let job = snap.job(j);
-        let e = out[job.queue.ix()].get_or_insert_with(|| {
-            (
-                Resources::empty(),
-                Resources::empty(),
-                Resources::empty(),
-                Resources::empty(),
-            )
-        });
-        e.0.add(&job.allocated);
-        e.1.add(&job.allocated);
-        if job.count(TaskStatus::Pending) > 0 {
-            for &t in &job.tasks {
-                let task = snap.task(t);
-                if task.status == TaskStatus::Pending {
-                    e.1.add(&task.resreq);
-                }
-            }
-        }
-        if let Some(min) = &job.min_resources {
-            let allocated_tasks = job.ready_num() - job.count(TaskStatus::Succeeded);
-            if job.phase == PodGroupPhase::Inqueue
-                || (job.phase == PodGroupPhase::Running && allocated_tasks >= job.min_available)
-            {
-                e.2.add(&inqueue_part(min, &job.allocated));
-            }
-            e.3.add(&elastic_part(&job.allocated, min));
-        } else {
-            e.3.add(&job.allocated);
-        }
-    }
-    out
+    snap.idx
+        .queues
+        .iter()
+        .map(|q| (q.jobs > 0).then(|| (q.allocated, q.allocated.plus(&q.pending), q.inqueue, q.elastic)))
+        .collect()
 }
 
-/// `GetInqueueResource`: per dimension of minResources, `max(min − allocated, 0)`.
-pub fn inqueue_part(min: &Resources, allocated: &Resources) -> Resources {
-    let mut r = Resources::empty();
-    for d in min.dims() {
-        r.set(d, (min.get(d) - allocated.get(d)).max(0));
-    }
-    r
-}
-
-/// `GetElasticResources`: the part of the allocation above minResources (none if within).
-pub fn elastic_part(allocated: &Resources, min: &Resources) -> Resources {
-    if allocated.less_equal(min, DefaultValue::Zero) {
-        Resources::empty()
-    } else {
-        allocated.exceeded_part(min)
-    }
-}
+pub use crate::policy::index::{elastic_part, inqueue_part};
 
 /// `realCapability = min(ExceededPart(total, totalGuarantee) + guarantee, capability)`,
 /// capability missing scalars or non-positive cpu/memory = unlimited.

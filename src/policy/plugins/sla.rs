@@ -38,6 +38,15 @@ impl Plugin for Sla {
     fn name(&self) -> &'static str {
         "sla"
     }
+    fn registers_job_order(&self) -> bool {
+        true
+    }
+    fn job_order_key(&self, s: &State, j: JobId) -> Option<f64> {
+        Some(match self.waiting(s, j) {
+            None => f64::INFINITY,
+            Some(w) => (s.snap.job(j).creation + w) as f64,
+        })
+    }
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
         match (self.waiting(s, l), self.waiting(s, r)) {
             (None, None) => Some(Ordering::Equal),

@@ -1,0 +1,160 @@
+//! Incrementally maintained indexes and aggregates over a `Snapshot`, so a scheduling cycle
+//! never rescans what cannot have changed: the live jobs, Pending-phase jobs, jobs with Pending
+//! tasks, jobs touched since the last session close, per-queue sums (allocated, pending
+//! requests, proportion/capacity `inqueue` and `elastic`), the cluster's used resources and
+//! overcommit's inqueue total.
+//!
+//! Invariant: every field equals what a full recomputation from the snapshot would give. The
+//! snapshot calls `job_changed` after any change of a job's tasks or phase; plugins read the
+//! sums once at session open, exactly where Volcano computes them.
+
+use std::collections::BTreeSet;
+
+use crate::model::{DefaultValue, Resources};
+
+use super::snapshot::{JobId, JobInfo, PodGroupPhase, TaskStatus};
+
+/// Per-queue sums over the queue's live jobs.
+#[derive(Debug, Clone)]
+pub struct QueueAgg {
+    /// Live jobs in the queue (any phase).
+    pub jobs: u32,
+    /// Σ Resreq of tasks in AllocatedStatus.
+    pub allocated: Resources,
+    /// Σ Resreq of Pending tasks.
+    pub pending: Resources,
+    /// Σ `GetInqueueResource` of Inqueue jobs and of Running jobs at minMember (with minResources).
+    pub inqueue: Resources,
+    /// Σ `GetElasticResources` (a job without minResources counts its whole allocation).
+    pub elastic: Resources,
+}
+
+impl Default for QueueAgg {
+    fn default() -> Self {
+        QueueAgg {
+            jobs: 0,
+            allocated: Resources::empty(),
+            pending: Resources::empty(),
+            inqueue: Resources::empty(),
+            elastic: Resources::empty(),
+        }
+    }
+}
+
+/// What one job contributes to the sums (kept on the job so it can be taken back out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contribution {
+    pub inqueue: Resources,
+    pub elastic: Resources,
+    /// overcommit: full minResources when Inqueue; the inqueue part when Running at minMember.
+    pub overcommit: Resources,
+}
+
+impl Default for Contribution {
+    fn default() -> Self {
+        Contribution { inqueue: Resources::empty(), elastic: Resources::empty(), overcommit: Resources::empty() }
+    }
+}
+
+/// `GetInqueueResource`: per dimension of minResources, `max(min − allocated, 0)`.
+pub fn inqueue_part(min: &Resources, allocated: &Resources) -> Resources {
+    let mut r = Resources::empty();
+    for d in min.dims() {
+        r.set(d, (min.get(d) - allocated.get(d)).max(0));
+    }
+    r
+}
+
+/// `GetElasticResources`: the part of the allocation above minResources (none if within).
+pub fn elastic_part(allocated: &Resources, min: &Resources) -> Resources {
+    if allocated.less_equal(min, DefaultValue::Zero) {
+        Resources::empty()
+    } else {
+        allocated.exceeded_part(min)
+    }
+}
+
+/// The contribution of `job` in its current state.
+pub fn contribution(job: &JobInfo) -> Contribution {
+    if !job.live {
+        return Contribution::default();
+    }
+    let Some(min) = &job.min_resources else {
+        return Contribution { elastic: job.allocated, ..Default::default() };
+    };
+    let allocated_tasks = job.ready_num() - job.count(TaskStatus::Succeeded);
+    let running_at_min = job.phase == PodGroupPhase::Running && allocated_tasks >= job.min_available;
+    let part = inqueue_part(min, &job.allocated);
+    let inqueue = if job.phase == PodGroupPhase::Inqueue || running_at_min { part } else { Resources::empty() };
+    let overcommit = match job.phase {
+        PodGroupPhase::Inqueue => *min,
+        _ if running_at_min => part,
+        _ => Resources::empty(),
+    };
+    Contribution { inqueue, elastic: elastic_part(&job.allocated, min), overcommit }
+}
+
+/// The indexes kept alongside a snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub live: BTreeSet<JobId>,
+    /// Live jobs in phase Pending.
+    pub pending_phase: BTreeSet<JobId>,
+    /// Live jobs with at least one Pending task.
+    pub with_pending_tasks: BTreeSet<JobId>,
+    /// Jobs changed since the last session close, in first-change order.
+    pub dirty: Vec<JobId>,
+    /// Jobs changed since the pending order (`policy::order`) last caught up.
+    pub order_changed: Vec<JobId>,
+    pub queues: Vec<QueueAgg>,
+    /// Σ node Used.
+    pub used: Resources,
+    /// overcommit's inqueue total.
+    pub overcommit_inqueue: Resources,
+}
+
+impl Index {
+    /// Re-files `j` after a change: sets, contribution and the dirty list.
+    pub fn job_changed(&mut self, j: JobId, job: &mut JobInfo) {
+        if !job.dirty {
+            job.dirty = true;
+            self.dirty.push(j);
+        }
+        if !job.order_dirty {
+            job.order_dirty = true;
+            self.order_changed.push(j);
+        }
+        let live = job.live;
+        set_member(&mut self.pending_phase, j, live && job.phase == PodGroupPhase::Pending);
+        set_member(&mut self.with_pending_tasks, j, live && job.count(TaskStatus::Pending) > 0);
+        let new = contribution(job);
+        if new != job.contrib {
+            let q = &mut self.queues[job.queue.ix()];
+            q.inqueue.sub(&job.contrib.inqueue);
+            q.elastic.sub(&job.contrib.elastic);
+            q.inqueue.add(&new.inqueue);
+            q.elastic.add(&new.elastic);
+            self.overcommit_inqueue.sub(&job.contrib.overcommit);
+            self.overcommit_inqueue.add(&new.overcommit);
+            job.contrib = new;
+        }
+    }
+
+    /// Drains the dirty list (sorted by id) and clears the flags.
+    pub fn take_dirty(&mut self, jobs: &mut [JobInfo]) -> Vec<JobId> {
+        let mut d = std::mem::take(&mut self.dirty);
+        for j in &d {
+            jobs[j.ix()].dirty = false;
+        }
+        d.sort_unstable();
+        d
+    }
+}
+
+fn set_member(s: &mut BTreeSet<JobId>, j: JobId, member: bool) {
+    if member {
+        s.insert(j);
+    } else {
+        s.remove(&j);
+    }
+}

@@ -20,13 +20,18 @@ pub fn run(ssn: &mut Session) {
     // Per-queue job heaps by queue id (`None` = no heap, as a missing map entry).
     let mut jobs: Vec<Option<PriorityQueue<JobId>>> = vec![None; ssn.snap().queues.len()];
     let mut worksheets: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
-    let live: Vec<JobId> = ssn.snap().live_jobs().collect();
+    if !has_enqueue {
+        // Without enqueue, allocate admits every Pending PodGroup itself.
+        let pending: Vec<JobId> = ssn.snap().idx.pending_phase.iter().copied().collect();
+        for j in pending {
+            ssn.set_inqueue(j);
+        }
+    }
+    // Only jobs with Pending tasks have a worksheet (index kept by the snapshot).
+    let live: Vec<JobId> = ssn.snap().idx.with_pending_tasks.iter().copied().collect();
     for j in live {
         if ssn.snap().job(j).is_pending() {
-            if has_enqueue {
-                continue;
-            }
-            ssn.set_inqueue(j);
+            continue;
         }
         if ssn.snap().job(j).count(TaskStatus::Pending) == 0 || !ssn.tiers.job_valid(&ssn.st, j) {
             continue;

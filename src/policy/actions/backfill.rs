@@ -10,7 +10,8 @@ use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
 
 pub fn run(ssn: &mut Session) {
     let mut per_queue: BTreeMap<QueueId, Vec<JobId>> = BTreeMap::new();
-    let live: Vec<JobId> = ssn.snap().live_jobs().collect();
+    // Only jobs with Pending tasks can do anything here (index kept by the snapshot).
+    let live: Vec<JobId> = ssn.snap().idx.with_pending_tasks.iter().copied().collect();
     for j in live {
         let job = ssn.snap().job(j);
         if job.is_pending() || job.pending_best_effort == 0 || !ssn.tiers.job_valid(&ssn.st, j) {

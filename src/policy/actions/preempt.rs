@@ -24,7 +24,8 @@ pub fn run(ssn: &mut Session) {
     let mut per_queue: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
     let mut under_request: BTreeMap<QueueId, Vec<JobId>> = BTreeMap::new();
     let mut tasks: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
-    let live: Vec<JobId> = ssn.snap().live_jobs().collect();
+    // Only jobs with Pending tasks can do anything here (index kept by the snapshot).
+    let live: Vec<JobId> = ssn.snap().idx.with_pending_tasks.iter().copied().collect();
     for j in live {
         if ssn.snap().job(j).is_pending() || !ssn.tiers.job_valid(&ssn.st, j) {
             continue;

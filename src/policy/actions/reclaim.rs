@@ -16,7 +16,8 @@ pub fn run(ssn: &mut Session) {
     let mut queues = PriorityQueue::new();
     let mut per_queue: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
     let mut seen = vec![false; ssn.snap().queues.len()];
-    let live: Vec<JobId> = ssn.snap().live_jobs().collect();
+    // Only jobs with Pending tasks can do anything here (index kept by the snapshot).
+    let live: Vec<JobId> = ssn.snap().idx.with_pending_tasks.iter().copied().collect();
     for j in live {
         if ssn.snap().job(j).is_pending() || !ssn.tiers.job_valid(&ssn.st, j) {
             continue;

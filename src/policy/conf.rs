@@ -139,8 +139,15 @@ pub const UNMODELLED_PLUGINS: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FlagSet(u32);
 
+/// Number of `Flag` variants.
+pub const N_FLAGS: usize = 18;
+
 impl FlagSet {
     pub const ALL: FlagSet = FlagSet(u32::MAX);
+    /// Whether bit `i` (a `Flag as u8`) is set.
+    pub fn has_bit(self, i: usize) -> bool {
+        self.0 & (1 << i) != 0
+    }
     pub fn has(self, f: Flag) -> bool {
         self.0 & (1 << f as u8) != 0
     }

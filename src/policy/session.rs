@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::conf::{Action, SchedulerConf};
 use super::plugin::FitError;
 use super::plugins;
+use super::scores::ScoreCache;
 use super::snapshot::{podgroup_phase, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use super::tiers::{Slot, Tiers};
 
@@ -105,6 +106,8 @@ pub struct Session<'a> {
     pub unresolvable: BTreeMap<TaskId, BTreeSet<NodeId>>,
     /// Rotating start index of the predicate scan (`predicate_helper.go`), per session.
     pub scan_start: usize,
+    /// Node scores by (node version, request), moved out of the snapshot for the session.
+    pub scores: ScoreCache,
 }
 
 impl<'a> Session<'a> {
@@ -128,6 +131,9 @@ impl<'a> Session<'a> {
             }
             tiers.tiers.push(slots);
         }
+        tiers.index_flags();
+        let mut scores = std::mem::take(&mut snap.score_cache);
+        scores.prepare(score_fingerprint(conf), snap.nodes.len());
         let st = State { snap, now, conf };
         for slot in tiers.tiers.iter_mut().flatten() {
             slot.plugin.on_session_open(&st);
@@ -141,6 +147,7 @@ impl<'a> Session<'a> {
             nominate: BTreeMap::new(),
             unresolvable: BTreeMap::new(),
             scan_start: usize::MAX,
+            scores,
         }
     }
 
@@ -344,8 +351,29 @@ impl<'a> Session<'a> {
         // change a phase again without a further change, so it does not make jobs dirty.
         let snap = &mut *self.st.snap;
         snap.idx.take_dirty(&mut snap.jobs);
+        snap.score_cache = std::mem::take(&mut self.scores);
         self.out
     }
+}
+
+/// Identity of the node-scoring configuration: enabled NodeOrder plugins and their arguments.
+fn score_fingerprint(conf: &SchedulerConf) -> u64 {
+    let mut text = String::new();
+    for pc in conf.tiers.iter().flatten() {
+        if pc.flags.has(super::conf::Flag::NodeOrder) {
+            text += &format!("{}:{:?};", pc.name, pc.args);
+        }
+    }
+    super::scores::request_key(&crate::model::Resources::empty()) ^ fnv(text.as_bytes())
+}
+
+fn fnv(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for x in b {
+        h ^= *x as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
 }
 
 /// Runs one full cycle on `snap` and returns its decisions. The snapshot is left as the

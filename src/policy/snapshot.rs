@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::index::{Contribution, Index};
 use super::order::PendingOrder;
+use super::scores::ScoreCache;
 use crate::model::{
     NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName,
     Resources, Taint, Toleration,
@@ -146,12 +147,20 @@ pub struct NodeInfo {
     pub unschedulable: bool,
     /// Tasks placed on the node (any occupying status), in placement order.
     pub tasks: Vec<TaskId>,
+    /// Bumped on every change of the node's accounting (keys the score cache).
+    pub version: u64,
+    /// `Idle + Releasing − Pipelined`, kept up to date.
+    pub future: Resources,
 }
 
 impl NodeInfo {
     #[inline]
     pub fn future_idle(&self) -> Resources {
-        self.idle.plus(&self.releasing).minus(&self.pipelined)
+        self.future
+    }
+    fn touch(&mut self) {
+        self.version += 1;
+        self.future = self.idle.plus(&self.releasing).minus(&self.pipelined);
     }
     /// Number of pods on the node (for the pods-count predicate).
     #[inline]
@@ -307,6 +316,8 @@ pub struct Snapshot {
     pub idx: Index,
     /// Pending PodGroups per queue in job order, kept across cycles (see `policy::order`).
     pub pending_order: PendingOrder,
+    /// Node scores by (node version, request), kept across cycles (see `policy::scores`).
+    pub score_cache: ScoreCache,
 }
 
 fn name_index(name: &str) -> Option<i64> {
@@ -355,6 +366,8 @@ impl Snapshot {
             taints: spec.taints.clone(),
             unschedulable: spec.unschedulable,
             tasks: Vec::new(),
+            version: 0,
+            future: spec.allocatable,
         });
         id
     }
@@ -545,6 +558,7 @@ impl Snapshot {
         if let Some(pos) = node.tasks.iter().rposition(|&x| x == t) {
             node.tasks.remove(pos);
         }
+        node.touch();
     }
 
     fn node_add(&mut self, t: TaskId) {
@@ -568,6 +582,7 @@ impl Snapshot {
             _ => return,
         }
         node.tasks.push(t);
+        node.touch();
     }
 
     /// Moves a task to `status` on `node` (None = no node), keeping node accounting and job

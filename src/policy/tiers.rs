@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use super::conf::{Flag, FlagSet};
+use super::conf::{Flag, FlagSet, N_FLAGS};
 use super::plugin::{FitError, Plugin, Vote};
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
@@ -34,11 +34,32 @@ pub struct Slot {
 #[derive(Default)]
 pub struct Tiers {
     pub tiers: Vec<Vec<Slot>>,
+    /// For each flag, the (tier, slot) positions with that flag on, in tier order; built by
+    /// `index_flags` once the tiers are complete.
+    by_flag: Vec<Vec<(u16, u16)>>,
 }
 
 impl Tiers {
+    /// Builds the per-flag position lists (call after the last slot is pushed).
+    pub fn index_flags(&mut self) {
+        self.by_flag = (0..N_FLAGS)
+            .map(|f| {
+                let mut v = Vec::new();
+                for (i, tier) in self.tiers.iter().enumerate() {
+                    for (j, slot) in tier.iter().enumerate() {
+                        if slot.flags.has_bit(f) {
+                            v.push((i as u16, j as u16));
+                        }
+                    }
+                }
+                v
+            })
+            .collect();
+    }
+
     fn enabled(&self, f: Flag) -> impl Iterator<Item = &Slot> {
-        self.tiers.iter().flatten().filter(move |s| s.flags.has(f))
+        let list: &[(u16, u16)] = self.by_flag.get(f as usize).map(|v| v.as_slice()).unwrap_or(&[]);
+        list.iter().map(move |&(i, j)| &self.tiers[i as usize][j as usize])
     }
 
     pub fn plugin_names(&self) -> Vec<&'static str> {

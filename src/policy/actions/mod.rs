@@ -90,8 +90,9 @@ impl Session<'_> {
         }
         let mut best = f64::NEG_INFINITY;
         let mut ties: Vec<NodeId> = Vec::new();
+        let key = crate::policy::scores::request_key(&self.st.snap.task(t).resreq);
         for &n in nodes {
-            let s = self.tiers.node_score(&self.st, t, n);
+            let s = self.cached_score(t, n, key);
             if s > best {
                 best = s;
                 ties.clear();
@@ -107,16 +108,25 @@ impl Session<'_> {
         }
     }
 
+    /// `NodeOrderFn` summed over the plugins, through the cross-cycle score cache.
+    pub(crate) fn cached_score(&mut self, t: TaskId, n: NodeId, key: u64) -> f64 {
+        let version = self.st.snap.nodes[n.ix()].version;
+        if let Some(s) = self.scores.get(n.ix(), version, key) {
+            return s;
+        }
+        let s = self.tiers.node_score(&self.st, t, n);
+        self.scores.put(n.ix(), version, key, s);
+        s
+    }
+
     /// Scores `nodes` and returns them in descending score, ties in the given order.
-    pub(crate) fn nodes_by_score(&self, t: TaskId, nodes: &[NodeId]) -> Vec<NodeId> {
+    pub(crate) fn nodes_by_score(&mut self, t: TaskId, nodes: &[NodeId]) -> Vec<NodeId> {
         if !self.tiers.scores_nodes() {
             return nodes.to_vec();
         }
-        let mut scored: Vec<(f64, usize, NodeId)> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| (self.tiers.node_score(&self.st, t, n), i, n))
-            .collect();
+        let key = crate::policy::scores::request_key(&self.st.snap.task(t).resreq);
+        let mut scored: Vec<(f64, usize, NodeId)> =
+            nodes.iter().enumerate().map(|(i, &n)| (self.cached_score(t, n, key), i, n)).collect();
         scored.sort_by(|a, b| {
             b.0.partial_cmp(&a.0)
                 .unwrap_or(Ordering::Equal)

@@ -228,7 +228,10 @@ impl Resources {
         if self.v[0] > r.v[0] || self.v[1] > r.v[1] {
             return false;
         }
-        for i in self.scalar_dims() {
+        let mut bits = self.present & !CPU_MEM;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
             if r.present & (1 << i) == 0 {
                 match dv {
                     DefaultValue::Zero => {

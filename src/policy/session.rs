@@ -108,6 +108,12 @@ pub struct Session<'a> {
     pub scan_start: usize,
     /// Node scores by (node version, request), moved out of the snapshot for the session.
     pub scores: ScoreCache,
+    /// Requests that found no feasible node at a given node epoch (plain tasks on a cluster
+    /// without taints or cordons only, where nothing else can change the answer).
+    pub no_fit: Vec<(u64, u64)>,
+    /// No node has taints or is cordoned (so plain tasks' predicates depend on resources and
+    /// pod counts only).
+    pub plain_nodes: bool,
 }
 
 impl<'a> Session<'a> {
@@ -134,6 +140,7 @@ impl<'a> Session<'a> {
         tiers.index_flags();
         let mut scores = std::mem::take(&mut snap.score_cache);
         scores.prepare(score_fingerprint(conf), snap.nodes.len());
+        let plain_nodes = snap.nodes.iter().all(|n| n.taints.is_empty() && !n.unschedulable);
         let st = State { snap, now, conf };
         for slot in tiers.tiers.iter_mut().flatten() {
             slot.plugin.on_session_open(&st);
@@ -148,6 +155,8 @@ impl<'a> Session<'a> {
             unresolvable: BTreeMap::new(),
             scan_start: usize::MAX,
             scores,
+            no_fit: Vec::new(),
+            plain_nodes,
         }
     }
 

@@ -318,6 +318,8 @@ pub struct Snapshot {
     pub pending_order: PendingOrder,
     /// Node scores by (node version, request), kept across cycles (see `policy::scores`).
     pub score_cache: ScoreCache,
+    /// Bumped on every change of any node's accounting.
+    pub node_epoch: u64,
 }
 
 fn name_index(name: &str) -> Option<i64> {
@@ -559,6 +561,7 @@ impl Snapshot {
             node.tasks.remove(pos);
         }
         node.touch();
+        self.node_epoch += 1;
     }
 
     fn node_add(&mut self, t: TaskId) {
@@ -583,6 +586,7 @@ impl Snapshot {
         }
         node.tasks.push(t);
         node.touch();
+        self.node_epoch += 1;
     }
 
     /// Moves a task to `status` on `node` (None = no node), keeping node accounting and job

@@ -153,6 +153,16 @@ pub(crate) fn predicate_nodes(
             }
         }
         None => {
+            let plain = {
+                let task = ssn.snap().task(t);
+                ssn.plain_nodes && task.node_selector.is_empty() && task.tolerations.is_empty()
+            };
+            let memo = (crate::policy::scores::request_key(&req), ssn.snap().node_epoch);
+            if plain && ssn.no_fit.contains(&memo) {
+                // Same request, no node changed since a scan found nothing: a full scan would
+                // again find nothing (and leave the rotating start where it is).
+                return out;
+            }
             let want = num_nodes_to_find(n);
             if n > 100 && ssn.scan_start == usize::MAX {
                 ssn.scan_start = ssn.rng.pick(n);
@@ -168,6 +178,9 @@ pub(crate) fn predicate_nodes(
             }
             if n > 100 {
                 ssn.scan_start = (start + processed) % n;
+            }
+            if plain && out.is_empty() {
+                ssn.no_fit.push(memo);
             }
         }
     }

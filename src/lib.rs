@@ -11,3 +11,4 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod workload;
+pub mod live;

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod live;
+
 #[derive(Parser)]
 #[command(name = "volsim", version, about = "What will the Volcano scheduler do to my workload? A discrete-event simulator over a faithful model of Volcano.")]
 struct Cli {
@@ -19,6 +21,13 @@ enum Cmd {
         /// The case file (e.g. tests/fixtures/conformance/conformance-cases.yaml).
         file: PathBuf,
     },
+    /// Live mode: replay a scenario or serve submissions against kube, twin or dry-run.
+    Live {
+        #[command(subcommand)]
+        cmd: live::LiveCmd,
+    },
+    /// Compare predicted and observed waits (CSV files written by `volsim live`).
+    Compare { predicted: PathBuf, observed: PathBuf },
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -33,6 +42,8 @@ pub fn main() -> i32 {
     };
     match cli.cmd {
         Cmd::Conformance { file } => conformance(&file),
+        Cmd::Live { cmd } => live::live(cmd),
+        Cmd::Compare { predicted, observed } => live::compare_cmd(&predicted, &observed),
     }
 }
 

@@ -18,7 +18,9 @@ fn bin() -> String {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/live")
+        .join(name)
 }
 
 fn agent() -> ureq::Agent {
@@ -30,7 +32,13 @@ fn agent() -> ureq::Agent {
 }
 
 /// `(status, body)`; `Err` on a transport failure.
-fn call(a: &ureq::Agent, method: &str, url: &str, body: Option<&str>, hdrs: &[(&str, &str)]) -> Result<(u16, String), String> {
+fn call(
+    a: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    hdrs: &[(&str, &str)],
+) -> Result<(u16, String), String> {
     let res = match (method, body) {
         ("POST", Some(b)) => {
             let mut r = a.post(url).header("Content-Type", "application/json");
@@ -80,7 +88,11 @@ fn serve(out: &Path, backend: &str, extra: &[&str], env: &[(&str, &str)]) -> Ser
         .arg("--out")
         .arg(out)
         .args(extra)
-        .args(if extra.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] })
+        .args(if extra.contains(&"--listen") {
+            &[][..]
+        } else {
+            &["--listen", "127.0.0.1:0"][..]
+        })
         .env_remove("VOLSIM_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -89,10 +101,18 @@ fn serve(out: &Path, backend: &str, extra: &[&str], env: &[(&str, &str)]) -> Ser
     }
     let mut child = cmd.spawn().expect("spawn volsim");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("bad banner {line:?}"));
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("bad banner {line:?}"));
     let port = addr.rsplit(':').next().unwrap();
-    Served { child, base: format!("http://127.0.0.1:{port}") }
+    Served {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    }
 }
 
 fn body(key: &str, class: &str) -> String {
@@ -101,7 +121,11 @@ fn body(key: &str, class: &str) -> String {
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(bin()).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
@@ -117,14 +141,29 @@ fn live_never_imports_sim() {
         }
     }
     let mut files = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/live"), &mut files);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/live"),
+        &mut files,
+    );
     assert!(files.len() > 5);
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         for (i, l) in text.lines().enumerate() {
             let code = l.split("//").next().unwrap_or("");
-            assert!(!code.contains("crate::sim") && !code.contains("volsim::sim") && !code.contains("super::super::sim"), "{}:{}: live must not use sim: {l}", f.display(), i + 1);
-            assert!(!code.contains("crate::scenario") && !code.contains("crate::report"), "{}:{}: live may not use {l}", f.display(), i + 1);
+            assert!(
+                !code.contains("crate::sim")
+                    && !code.contains("volsim::sim")
+                    && !code.contains("super::super::sim"),
+                "{}:{}: live must not use sim: {l}",
+                f.display(),
+                i + 1
+            );
+            assert!(
+                !code.contains("crate::scenario") && !code.contains("crate::report"),
+                "{}:{}: live may not use {l}",
+                f.display(),
+                i + 1
+            );
         }
     }
 }
@@ -134,19 +173,58 @@ fn live_run_twin_then_compare() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("twin");
     let sc = fixture("small.toml");
-    let (code, stdout, stderr) = run(&["live", "run", "--scenario", sc.to_str().unwrap(), "--backend", "twin", "--speed", "200", "--out", out.to_str().unwrap(), "--drain", "30s"]);
+    let (code, stdout, stderr) = run(&[
+        "live",
+        "run",
+        "--scenario",
+        sc.to_str().unwrap(),
+        "--backend",
+        "twin",
+        "--speed",
+        "200",
+        "--out",
+        out.to_str().unwrap(),
+        "--drain",
+        "30s",
+    ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("submitted 12 (replayed 0, held 0), finished 12"), "{stdout}");
+    assert!(
+        stdout.contains("submitted 12 (replayed 0, held 0), finished 12"),
+        "{stdout}"
+    );
     let obs = std::fs::read_to_string(out.join("observed.csv")).unwrap();
     assert_eq!(obs.lines().count(), 13);
-    assert!(obs.lines().skip(1).all(|l| !l.ends_with(',')), "every job admitted:\n{obs}");
+    assert!(
+        obs.lines().skip(1).all(|l| !l.ends_with(',')),
+        "every job admitted:\n{obs}"
+    );
     let trace = volsim::workload::read_csv_trace(&out.join("observed-trace.csv")).unwrap();
     assert_eq!(trace.len(), 12);
-    let (code, report, _) = run(&["compare", out.join("predictions.csv").to_str().unwrap(), out.join("observed.csv").to_str().unwrap()]);
+    let (code, report, _) = run(&[
+        "compare",
+        out.join("predictions.csv").to_str().unwrap(),
+        out.join("observed.csv").to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
-    assert!(report.contains("jobs compared: 12") && report.contains("interactive"), "{report}");
+    assert!(
+        report.contains("jobs compared: 12") && report.contains("interactive"),
+        "{report}"
+    );
     // a second run on the same journal replays instead of resubmitting
-    let (code, stdout, stderr) = run(&["live", "run", "--scenario", sc.to_str().unwrap(), "--backend", "twin", "--speed", "200", "--out", out.to_str().unwrap(), "--drain", "1s"]);
+    let (code, stdout, stderr) = run(&[
+        "live",
+        "run",
+        "--scenario",
+        sc.to_str().unwrap(),
+        "--backend",
+        "twin",
+        "--speed",
+        "200",
+        "--out",
+        out.to_str().unwrap(),
+        "--drain",
+        "1s",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("submitted 0 (replayed 12"), "{stdout}");
 }
@@ -158,18 +236,47 @@ fn live_run_dry_run_writes_valid_manifests_once() {
     let sc = fixture("small.toml");
     for (mode, objects) in [("vcjob", 1), ("podgroup", 2)] {
         let out = out.join(mode);
-        let args = ["live", "run", "--scenario", sc.to_str().unwrap(), "--backend", "dry-run", "--speed", "500", "--object", mode, "--hold-above", "1h", "--out", out.to_str().unwrap(), "--drain", "0s"];
+        let args = [
+            "live",
+            "run",
+            "--scenario",
+            sc.to_str().unwrap(),
+            "--backend",
+            "dry-run",
+            "--speed",
+            "500",
+            "--object",
+            mode,
+            "--hold-above",
+            "1h",
+            "--out",
+            out.to_str().unwrap(),
+            "--drain",
+            "0s",
+        ];
         let (code, stdout, stderr) = run(&args);
         assert_eq!(code, 0, "{stderr}");
         assert!(stdout.contains("submitted 12"), "{stdout}");
-        let files: Vec<_> = std::fs::read_dir(out.join("manifests")).unwrap().map(|e| e.unwrap().path()).collect();
+        let files: Vec<_> = std::fs::read_dir(out.join("manifests"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         assert_eq!(files.len(), 12);
         for f in &files {
-            let objs: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            let objs: Vec<Value> =
+                serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
             assert_eq!(objs.len(), objects);
             for o in &objs {
-                assert_eq!(volsim::live::validate::check_value(o), Vec::<String>::new(), "{}", f.display());
-                assert_eq!(o["metadata"]["labels"]["app.kubernetes.io/managed-by"], "volsim");
+                assert_eq!(
+                    volsim::live::validate::check_value(o),
+                    Vec::<String>::new(),
+                    "{}",
+                    f.display()
+                );
+                assert_eq!(
+                    o["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+                    "volsim"
+                );
                 assert!(o["metadata"]["annotations"]["volsim.io/predicted-wait-ms"].is_string());
             }
         }
@@ -178,7 +285,10 @@ fn live_run_dry_run_writes_valid_manifests_once() {
         let (code, stdout, _) = run(&args);
         assert_eq!(code, 0);
         assert!(stdout.contains("submitted 0 (replayed 12"), "{stdout}");
-        assert_eq!(std::fs::read_dir(out.join("manifests")).unwrap().count(), 12);
+        assert_eq!(
+            std::fs::read_dir(out.join("manifests")).unwrap().count(),
+            12
+        );
     }
 }
 
@@ -200,14 +310,29 @@ fn serve_twin_api() {
     assert!(j["predicted_wait_ms"].is_u64(), "{j}");
     let (st, b2) = call(&a, "POST", &u("/v1/jobs"), Some(&body("k-1", "gang")), &[]).unwrap();
     assert_eq!(st, 200);
-    assert_eq!(serde_json::from_str::<Value>(&b2).unwrap()["name"], name.as_str());
+    assert_eq!(
+        serde_json::from_str::<Value>(&b2).unwrap()["name"],
+        name.as_str()
+    );
     let (st, b) = call(&a, "POST", &u("/v1/jobs"), Some(&body("k-1", "short")), &[]).unwrap();
     assert_eq!(st, 409, "{b}");
-    let act = json!({"workflow_id": "wf", "activity_type": "train-big", "overrides": {"duration": "5s"}}).to_string();
-    let (st, b) = call(&a, "POST", &u("/v1/jobs"), Some(&act), &[("Idempotency-Key", "act-1")]).unwrap();
+    let act =
+        json!({"workflow_id": "wf", "activity_type": "train-big", "overrides": {"duration": "5s"}})
+            .to_string();
+    let (st, b) = call(
+        &a,
+        "POST",
+        &u("/v1/jobs"),
+        Some(&act),
+        &[("Idempotency-Key", "act-1")],
+    )
+    .unwrap();
     assert_eq!(st, 201, "{b}");
     let aj: Value = serde_json::from_str(&b).unwrap();
-    assert_eq!((aj["queue"].as_str(), aj["replicas"].as_u64()), (Some("batch"), Some(2)));
+    assert_eq!(
+        (aj["queue"].as_str(), aj["replicas"].as_u64()),
+        (Some("batch"), Some(2))
+    );
     // observed phase moves on in the twin (speed 50: 1 s of model time per 20 ms)
     let deadline = Instant::now() + Duration::from_secs(10);
     let phase = loop {
@@ -224,9 +349,18 @@ fn serve_twin_api() {
     assert!(phase == "Running" || phase == "Completed", "{phase}");
     let (st, b) = call(&a, "GET", &u("/metrics"), None, &[]).unwrap();
     assert_eq!(st, 200);
-    assert!(b.contains("volsim_live_submissions_total{queue=\"batch\"} 2"), "{b}");
-    assert!(b.contains("volsim_live_admissions_total{queue=\"batch\"}"), "{b}");
-    assert!(b.contains("volsim_live_prediction_abs_error_seconds_count"), "{b}");
+    assert!(
+        b.contains("volsim_live_submissions_total{queue=\"batch\"} 2"),
+        "{b}"
+    );
+    assert!(
+        b.contains("volsim_live_admissions_total{queue=\"batch\"}"),
+        "{b}"
+    );
+    assert!(
+        b.contains("volsim_live_prediction_abs_error_seconds_count"),
+        "{b}"
+    );
     assert!(b.contains("volsim_live_idempotent_replays_total 1"), "{b}");
     let (st, b) = call(&a, "DELETE", &u(&format!("/v1/jobs/{name}")), None, &[]).unwrap();
     assert_eq!(st, 200, "{b}");
@@ -240,16 +374,30 @@ fn serve_twin_api() {
         ("[1]", "body"),
         (r#"{"workflow_id":"w","class":"gang"}"#, "idempotency_key"),
         (r#"{"idempotency_key":"x","class":"gang"}"#, "workflow_id"),
-        (r#"{"idempotency_key":"x","workflow_id":"w","class":"nope"}"#, "class"),
-        (r#"{"idempotency_key":"x","workflow_id":"w","class":"gang","overrides":{"cpu":"many"}}"#, "overrides.cpu"),
-        (r#"{"idempotency_key":"x","workflow_id":"w","class":"gang","bogus":true}"#, "bogus"),
+        (
+            r#"{"idempotency_key":"x","workflow_id":"w","class":"nope"}"#,
+            "class",
+        ),
+        (
+            r#"{"idempotency_key":"x","workflow_id":"w","class":"gang","overrides":{"cpu":"many"}}"#,
+            "overrides.cpu",
+        ),
+        (
+            r#"{"idempotency_key":"x","workflow_id":"w","class":"gang","bogus":true}"#,
+            "bogus",
+        ),
     ];
     for (b, field) in bad {
         let (st, resp) = call(&a, "POST", &u("/v1/jobs"), Some(b), &[]).unwrap();
         assert_eq!(st, 400, "{b}: {resp}");
-        assert_eq!(serde_json::from_str::<Value>(&resp).unwrap()["field"], field, "{b}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&resp).unwrap()["field"],
+            field,
+            "{b}"
+        );
     }
-    let huge = json!({"idempotency_key": "big", "workflow_id": "x".repeat(5000), "class": "gang"}).to_string();
+    let huge = json!({"idempotency_key": "big", "workflow_id": "x".repeat(5000), "class": "gang"})
+        .to_string();
     let (st, resp) = call(&a, "POST", &u("/v1/jobs"), Some(&huge), &[]).unwrap();
     assert_eq!(st, 413, "{resp}");
     let (st, _) = call(&a, "GET", &u("/v2/nothing"), None, &[]).unwrap();
@@ -263,7 +411,17 @@ fn token_required_off_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let sc = fixture("small.toml");
     let out = Command::new(bin())
-        .args(["live", "serve", "--scenario", sc.to_str().unwrap(), "--backend", "twin", "--listen", "0.0.0.0:0", "--out"])
+        .args([
+            "live",
+            "serve",
+            "--scenario",
+            sc.to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--listen",
+            "0.0.0.0:0",
+            "--out",
+        ])
         .arg(dir.path())
         .env_remove("VOLSIM_TOKEN")
         .output()
@@ -272,29 +430,67 @@ fn token_required_off_loopback() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bearer token is required"));
     let tok = dir.path().join("token");
     std::fs::write(&tok, "t0ps3cret\n").unwrap();
-    let s = serve(&dir.path().join("o"), "twin", &["--listen", "0.0.0.0:0", "--token-file", tok.to_str().unwrap()], &[]);
+    let s = serve(
+        &dir.path().join("o"),
+        "twin",
+        &[
+            "--listen",
+            "0.0.0.0:0",
+            "--token-file",
+            tok.to_str().unwrap(),
+        ],
+        &[],
+    );
     let a = agent();
     let url = format!("{}/v1/jobs", s.base);
     let (st, b) = call(&a, "POST", &url, Some(&body("k", "short")), &[]).unwrap();
     assert_eq!(st, 401, "{b}");
     assert!(!b.contains("t0ps3cret"));
-    let (st, _) = call(&a, "POST", &url, Some(&body("k", "short")), &[("Authorization", "Bearer wrong")]).unwrap();
+    let (st, _) = call(
+        &a,
+        "POST",
+        &url,
+        Some(&body("k", "short")),
+        &[("Authorization", "Bearer wrong")],
+    )
+    .unwrap();
     assert_eq!(st, 401);
-    let (st, b) = call(&a, "POST", &url, Some(&body("k", "short")), &[("Authorization", "Bearer t0ps3cret")]).unwrap();
+    let (st, b) = call(
+        &a,
+        "POST",
+        &url,
+        Some(&body("k", "short")),
+        &[("Authorization", "Bearer t0ps3cret")],
+    )
+    .unwrap();
     assert_eq!(st, 201, "{b}");
     let (st, _) = call(&a, "GET", &format!("{}/healthz", s.base), None, &[]).unwrap();
     assert_eq!(st, 200, "health stays open for probes");
     // env var works too, on loopback a token is optional but enforced when given
-    let s2 = serve(&dir.path().join("o2"), "twin", &[], &[("VOLSIM_TOKEN", "envtok")]);
+    let s2 = serve(
+        &dir.path().join("o2"),
+        "twin",
+        &[],
+        &[("VOLSIM_TOKEN", "envtok")],
+    );
     let (st, _) = call(&a, "GET", &format!("{}/metrics", s2.base), None, &[]).unwrap();
     assert_eq!(st, 401);
-    let (st, _) = call(&a, "GET", &format!("{}/metrics", s2.base), None, &[("Authorization", "Bearer envtok")]).unwrap();
+    let (st, _) = call(
+        &a,
+        "GET",
+        &format!("{}/metrics", s2.base),
+        None,
+        &[("Authorization", "Bearer envtok")],
+    )
+    .unwrap();
     assert_eq!(st, 200);
 }
 
 /// Posts `keys` from 4 threads; returns the keys acknowledged (2xx) before the first failure.
 fn burst(base: &str, keys: &[String], stop_on_error: bool) -> Vec<(String, u16, String)> {
-    let chunks: Vec<Vec<String>> = (0..4).map(|t| keys.iter().skip(t).step_by(4).cloned().collect()).collect();
+    let chunks: Vec<Vec<String>> = (0..4)
+        .map(|t| keys.iter().skip(t).step_by(4).cloned().collect())
+        .collect();
     let handles: Vec<_> = chunks
         .into_iter()
         .map(|chunk| {
@@ -304,7 +500,13 @@ fn burst(base: &str, keys: &[String], stop_on_error: bool) -> Vec<(String, u16, 
                 let mut acked = Vec::new();
                 for k in chunk {
                     let class = if k.ends_with('0') { "gang" } else { "short" };
-                    match call(&a, "POST", &format!("{base}/v1/jobs"), Some(&body(&k, class)), &[]) {
+                    match call(
+                        &a,
+                        "POST",
+                        &format!("{base}/v1/jobs"),
+                        Some(&body(&k, class)),
+                        &[],
+                    ) {
                         Ok((st, b)) if st < 300 => {
                             let v: Value = serde_json::from_str(&b).unwrap();
                             acked.push((k, st, v["name"].as_str().unwrap().to_string()));
@@ -318,7 +520,10 @@ fn burst(base: &str, keys: &[String], stop_on_error: bool) -> Vec<(String, u16, 
             })
         })
         .collect();
-    handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect()
 }
 
 #[test]
@@ -332,20 +537,35 @@ fn kill_9_mid_burst_loses_and_duplicates_nothing() {
     let client = std::thread::spawn(move || burst(&base, &keys2, true));
     let manifests = out.join("manifests");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_dir(&manifests).map(|d| d.count()).unwrap_or(0) < 60 && Instant::now() < deadline {
+    while std::fs::read_dir(&manifests)
+        .map(|d| d.count())
+        .unwrap_or(0)
+        < 60
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(5));
     }
     s.child.kill().unwrap(); // SIGKILL
     s.child.wait().unwrap();
     let before = client.join().unwrap();
-    assert!(!before.is_empty() && before.len() < 200, "the kill landed mid-burst ({} acked)", before.len());
+    assert!(
+        !before.is_empty() && before.len() < 200,
+        "the kill landed mid-burst ({} acked)",
+        before.len()
+    );
     let s = serve(&out, "dry-run", &[], &[]);
     let after = burst(&s.base, &keys, false);
     assert_eq!(after.len(), 200);
-    let names: BTreeMap<&str, &str> = after.iter().map(|(k, _, n)| (k.as_str(), n.as_str())).collect();
+    let names: BTreeMap<&str, &str> = after
+        .iter()
+        .map(|(k, _, n)| (k.as_str(), n.as_str()))
+        .collect();
     for (k, _, n) in &before {
         assert_eq!(names[k.as_str()], n, "acknowledged key {k} kept its object");
-        assert!(after.iter().any(|(k2, st, _)| k2 == k && *st == 200), "acknowledged key {k} was not lost");
+        assert!(
+            after.iter().any(|(k2, st, _)| k2 == k && *st == 200),
+            "acknowledged key {k} was not lost"
+        );
     }
     // exactly one manifest per key, each naming its key; one journal submit per key
     let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
@@ -355,7 +575,10 @@ fn kill_9_mid_burst_loses_and_duplicates_nothing() {
             continue;
         }
         let objs: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-        let k = objs[0]["metadata"]["annotations"]["volsim.io/idempotency-key"].as_str().unwrap().to_string();
+        let k = objs[0]["metadata"]["annotations"]["volsim.io/idempotency-key"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert_eq!(names[k.as_str()], objs[0]["metadata"]["name"]);
         *by_key.entry(k).or_default() += 1;
     }

@@ -146,10 +146,14 @@ fn setup(c: &Common) -> Result<LiveSetup, String> {
 
 fn read_secret(file: Option<&Path>, env: &str) -> Result<Option<String>, String> {
     if let Some(f) = file {
-        let t = std::fs::read_to_string(f).map_err(|e| format!("cannot read token file {}: {e}", f.display()))?;
+        let t = std::fs::read_to_string(f)
+            .map_err(|e| format!("cannot read token file {}: {e}", f.display()))?;
         return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
     }
-    Ok(std::env::var(env).ok().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()))
+    Ok(std::env::var(env)
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty()))
 }
 
 fn service(c: &Common, setup: LiveSetup) -> Result<Service, String> {
@@ -158,13 +162,20 @@ fn service(c: &Common, setup: LiveSetup) -> Result<Service, String> {
         (_, ObjectKind::Vcjob) => ObjectMode::VcJob,
         (_, ObjectKind::Podgroup) => ObjectMode::PodGroup,
     };
-    let hold_above_ms = c.hold_above.as_deref().map(parse_duration).transpose().map_err(|e| format!("--hold-above: {e}"))?;
+    let hold_above_ms = c
+        .hold_above
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(|e| format!("--hold-above: {e}"))?;
     if !(c.speed.is_finite() && c.speed > 0.0) {
         return Err("--speed must be a positive number".into());
     }
     let backend: Box<dyn Backend> = match c.backend {
         BackendKind::Twin => Box::new(TwinBackend),
-        BackendKind::DryRun => Box::new(DryRunBackend::new(&c.out, mode).map_err(|e| e.to_string())?),
+        BackendKind::DryRun => {
+            Box::new(DryRunBackend::new(&c.out, mode).map_err(|e| e.to_string())?)
+        }
         BackendKind::Kube => {
             let token = read_secret(c.kube_token_file.as_deref(), "VOLSIM_KUBE_TOKEN")?;
             let kc = KubeConfig {
@@ -206,7 +217,8 @@ pub fn live(cmd: LiveCmd) -> i32 {
 fn run_live(cmd: LiveCmd) -> Result<(), String> {
     match cmd {
         LiveCmd::Run { common, drain } => {
-            let drain = Duration::from_millis(parse_duration(&drain).map_err(|e| format!("--drain: {e}"))?);
+            let drain =
+                Duration::from_millis(parse_duration(&drain).map_err(|e| format!("--drain: {e}"))?);
             let setup = setup(&common)?;
             let jobs = setup.jobs.clone();
             let mut svc = service(&common, setup)?;
@@ -221,12 +233,23 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
             );
             Ok(())
         }
-        LiveCmd::Serve { common, listen, token_file, max_body, threads } => {
+        LiveCmd::Serve {
+            common,
+            listen,
+            token_file,
+            max_body,
+            threads,
+        } => {
             let token = read_secret(token_file.as_deref(), "VOLSIM_TOKEN")?;
             http::check_listen(&listen, token.as_deref()).map_err(|e| e.to_string())?;
             let setup = setup(&common)?;
             let svc = Arc::new(Mutex::new(service(&common, setup)?));
-            let cfg = http::ServeConfig { listen, token, max_body, threads };
+            let cfg = http::ServeConfig {
+                listen,
+                token,
+                max_body,
+                threads,
+            };
             let running = http::start(svc, cfg).map_err(|e| e.to_string())?;
             println!("listening on http://{}", running.addr);
             let _ = std::io::stdout().flush();

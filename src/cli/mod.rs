@@ -24,10 +24,13 @@ enum Cmd {
     /// Live mode: replay a scenario or serve submissions against kube, twin or dry-run.
     Live {
         #[command(subcommand)]
-        cmd: live::LiveCmd,
+        cmd: Box<live::LiveCmd>,
     },
     /// Compare predicted and observed waits (CSV files written by `volsim live`).
-    Compare { predicted: PathBuf, observed: PathBuf },
+    Compare {
+        predicted: PathBuf,
+        observed: PathBuf,
+    },
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -42,8 +45,11 @@ pub fn main() -> i32 {
     };
     match cli.cmd {
         Cmd::Conformance { file } => conformance(&file),
-        Cmd::Live { cmd } => live::live(cmd),
-        Cmd::Compare { predicted, observed } => live::compare_cmd(&predicted, &observed),
+        Cmd::Live { cmd } => live::live(*cmd),
+        Cmd::Compare {
+            predicted,
+            observed,
+        } => live::compare_cmd(&predicted, &observed),
     }
 }
 

@@ -39,7 +39,12 @@ impl SendOutcome {
 pub trait Backend: Send {
     fn kind(&self) -> &'static str;
     /// Creates the job's objects (or adopts existing ones with the same name).
-    fn submit(&mut self, job: &TraceJob, meta: &Meta, model: &mut Model) -> Result<SendOutcome, LiveError>;
+    fn submit(
+        &mut self,
+        job: &TraceJob,
+        meta: &Meta,
+        model: &mut Model,
+    ) -> Result<SendOutcome, LiveError>;
     /// Deletes the job's objects; false when there were none.
     fn delete(&mut self, name: &str, model: &mut Model) -> Result<bool, LiveError>;
     /// Refreshes what is observed (watch events); called on every service tick.
@@ -108,7 +113,12 @@ impl Backend for TwinBackend {
     fn kind(&self) -> &'static str {
         "twin"
     }
-    fn submit(&mut self, job: &TraceJob, _meta: &Meta, model: &mut Model) -> Result<SendOutcome, LiveError> {
+    fn submit(
+        &mut self,
+        job: &TraceJob,
+        _meta: &Meta,
+        model: &mut Model,
+    ) -> Result<SendOutcome, LiveError> {
         Ok(if model.submit(job) {
             SendOutcome::Created
         } else {
@@ -154,7 +164,12 @@ impl Backend for DryRunBackend {
     fn kind(&self) -> &'static str {
         "dry-run"
     }
-    fn submit(&mut self, job: &TraceJob, meta: &Meta, model: &mut Model) -> Result<SendOutcome, LiveError> {
+    fn submit(
+        &mut self,
+        job: &TraceJob,
+        meta: &Meta,
+        model: &mut Model,
+    ) -> Result<SendOutcome, LiveError> {
         let path = self.dir.join("manifests").join(format!("{}.json", job.id));
         model.submit(job);
         let outcome = if path.exists() {

@@ -18,7 +18,11 @@ impl Clock {
         Clock {
             start: Instant::now(),
             offset_ms,
-            speed: if speed.is_finite() && speed > 0.0 { speed } else { 1.0 },
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
         }
     }
     pub fn now_ms(&self) -> u64 {

@@ -30,11 +30,27 @@ pub fn read_waits(path: &Path) -> Result<Vec<WaitRow>, LiveError> {
 }
 
 pub fn parse_waits(text: &str, file: &str) -> Result<Vec<WaitRow>, LiveError> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
-    let bad = |m: String| LiveError::Io { path: file.to_string(), message: m };
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let bad = |m: String| LiveError::Io {
+        path: file.to_string(),
+        message: m,
+    };
     let header = rdr.headers().map_err(|e| bad(e.to_string()))?.clone();
-    let col = |n: &str| header.iter().position(|h| h == n).ok_or_else(|| bad(format!("missing column {n}")));
-    let (cj, cq, cc, cs, cw) = (col("job")?, col("queue")?, col("class")?, col("submit_ms")?, col("wait_ms")?);
+    let col = |n: &str| {
+        header
+            .iter()
+            .position(|h| h == n)
+            .ok_or_else(|| bad(format!("missing column {n}")))
+    };
+    let (cj, cq, cc, cs, cw) = (
+        col("job")?,
+        col("queue")?,
+        col("class")?,
+        col("submit_ms")?,
+        col("wait_ms")?,
+    );
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| bad(e.to_string()))?;
@@ -44,7 +60,12 @@ pub fn parse_waits(text: &str, file: &str) -> Result<Vec<WaitRow>, LiveError> {
             if s.is_empty() {
                 return Ok(None);
             }
-            s.parse().map(Some).map_err(|_| bad(format!("line {line}: column {}: {s:?} is not a non-negative integer", &header[c])))
+            s.parse().map(Some).map_err(|_| {
+                bad(format!(
+                    "line {line}: column {}: {s:?} is not a non-negative integer",
+                    &header[c]
+                ))
+            })
         };
         out.push(WaitRow {
             job: rec.get(cj).unwrap_or("").to_string(),
@@ -66,7 +87,7 @@ pub fn kendall_tau(a: &[i64], b: &[i64]) -> Option<f64> {
     let mut s: i64 = 0;
     for i in 0..n {
         for j in i + 1..n {
-            s += ((a[i] - a[j]).signum() * (b[i] - b[j]).signum()) as i64;
+            s += (a[i] - a[j]).signum() * (b[i] - b[j]).signum();
         }
     }
     Some(s as f64 / (n * (n - 1) / 2) as f64)
@@ -82,7 +103,8 @@ struct Group {
 }
 
 fn s(ms: Option<u64>) -> String {
-    ms.map(|m| format!("{:.1}", m as f64 / 1000.0)).unwrap_or_else(|| "-".into())
+    ms.map(|m| format!("{:.1}", m as f64 / 1000.0))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn e(p: Option<u64>, o: Option<u64>) -> String {
@@ -98,10 +120,18 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     let mut matched = 0usize;
     for p in pred {
-        let Some(o) = by_job.get(p.job.as_str()) else { continue };
-        let (Some(pw), Some(ow)) = (p.wait_ms, o.wait_ms) else { continue };
+        let Some(o) = by_job.get(p.job.as_str()) else {
+            continue;
+        };
+        let (Some(pw), Some(ow)) = (p.wait_ms, o.wait_ms) else {
+            continue;
+        };
         matched += 1;
-        for key in [("all".to_string(), String::new()), ("queue".to_string(), p.queue.clone()), ("class".to_string(), p.class.clone())] {
+        for key in [
+            ("all".to_string(), String::new()),
+            ("queue".to_string(), p.queue.clone()),
+            ("class".to_string(), p.class.clone()),
+        ] {
             let g = groups.entry(key).or_default();
             g.pred.push(pw);
             g.obs.push(ow);
@@ -111,17 +141,47 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
         }
     }
     let mut out = String::new();
-    let _ = writeln!(out, "jobs compared: {matched} (predicted rows {}, observed rows {})", pred.len(), obs.len());
-    let _ = writeln!(out, "{:<7} {:<28} {:>5} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7}", "group", "name", "jobs", "p50_pred", "p50_obs", "p50_err", "p95_pred", "p95_obs", "p95_err", "mae_s", "tau");
+    let _ = writeln!(
+        out,
+        "jobs compared: {matched} (predicted rows {}, observed rows {})",
+        pred.len(),
+        obs.len()
+    );
+    let _ = writeln!(
+        out,
+        "{:<7} {:<28} {:>5} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7}",
+        "group",
+        "name",
+        "jobs",
+        "p50_pred",
+        "p50_obs",
+        "p50_err",
+        "p95_pred",
+        "p95_obs",
+        "p95_err",
+        "mae_s",
+        "tau"
+    );
     for ((kind, name), mut g) in groups {
-        let tau = kendall_tau(&g.pred_admit, &g.obs_admit).map(|t| format!("{t:.3}")).unwrap_or_else(|| "-".into());
+        let tau = kendall_tau(&g.pred_admit, &g.obs_admit)
+            .map(|t| format!("{t:.3}"))
+            .unwrap_or_else(|| "-".into());
         let n = g.pred.len();
         g.pred.sort_unstable();
         g.obs.sort_unstable();
         let (p50p, p50o) = (percentile(&g.pred, 50), percentile(&g.obs, 50));
         let (p95p, p95o) = (percentile(&g.pred, 95), percentile(&g.obs, 95));
         let mae = g.abs_err_sum as f64 / n.max(1) as f64 / 1000.0;
-        let _ = writeln!(out, "{kind:<7} {name:<28} {n:>5} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {mae:>8.1} {tau:>7}", s(p50p), s(p50o), e(p50p, p50o), s(p95p), s(p95o), e(p95p, p95o));
+        let _ = writeln!(
+            out,
+            "{kind:<7} {name:<28} {n:>5} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {mae:>8.1} {tau:>7}",
+            s(p50p),
+            s(p50o),
+            e(p50p, p50o),
+            s(p95p),
+            s(p95o),
+            e(p95p, p95o)
+        );
     }
     out
 }
@@ -139,8 +199,16 @@ mod tests {
         let o = parse_waits("job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,2000\nb,kb,q1,c,0,3000\nc,kc,q2,d,10,5\n", "o").unwrap();
         let r = compare(&p, &o);
         assert!(r.contains("jobs compared: 2"), "{r}");
-        assert!(r.lines().any(|l| l.starts_with("queue") && l.contains("q1") && l.contains("0.5") && l.contains("1.000")), "{r}");
-        let e = parse_waits("job,queue,class,submit_ms,wait_ms\na,q,c,x,1\n", "f").unwrap_err().to_string();
+        assert!(
+            r.lines().any(|l| l.starts_with("queue")
+                && l.contains("q1")
+                && l.contains("0.5")
+                && l.contains("1.000")),
+            "{r}"
+        );
+        let e = parse_waits("job,queue,class,submit_ms,wait_ms\na,q,c,x,1\n", "f")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("submit_ms"), "{e}");
     }
 }

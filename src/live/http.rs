@@ -71,7 +71,8 @@ fn lock(svc: &Mutex<Service>) -> MutexGuard<'_, Service> {
 /// rewrites the output CSVs every second of real time).
 pub fn start(svc: Arc<Mutex<Service>>, cfg: ServeConfig) -> Result<Running, LiveError> {
     check_listen(&cfg.listen, cfg.token.as_deref())?;
-    let server = Server::http(cfg.listen).map_err(|e| LiveError::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
+    let server = Server::http(cfg.listen)
+        .map_err(|e| LiveError::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
     let addr = server
         .server_addr()
         .to_ip()
@@ -100,12 +101,16 @@ pub fn start(svc: Arc<Mutex<Service>>, cfg: ServeConfig) -> Result<Running, Live
             n += 1;
             let mut s = lock(&svc2);
             s.tick();
-            if n % 10 == 0 {
+            if n.is_multiple_of(10) {
                 let _ = write_outputs(&s);
             }
         }
     }));
-    Ok(Running { addr, stop, threads })
+    Ok(Running {
+        addr,
+        stop,
+        threads,
+    })
 }
 
 fn json_response(status: u16, v: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
@@ -138,7 +143,9 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 fn authorized(req: &Request, token: Option<&str>) -> bool {
     let Some(token) = token else { return true };
-    let given = header(req, "Authorization").and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    let given = header(req, "Authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
     constant_time_eq(given.as_bytes(), token.as_bytes())
 }
 
@@ -178,16 +185,27 @@ fn handle(mut req: Request, svc: &Mutex<Service>, cfg: &ServeConfig) {
     let _ = req.respond(resp);
 }
 
-fn route(req: &mut Request, method: &Method, url: &str, svc: &Mutex<Service>, cfg: &ServeConfig) -> Response<std::io::Cursor<Vec<u8>>> {
+fn route(
+    req: &mut Request,
+    method: &Method,
+    url: &str,
+    svc: &Mutex<Service>,
+    cfg: &ServeConfig,
+) -> Response<std::io::Cursor<Vec<u8>>> {
     match (method, url) {
         (Method::Get, "/metrics") => {
             let body = render(&lock(svc));
-            let ct = Header::from_bytes("Content-Type", "text/plain; version=0.0.4").expect("static header");
+            let ct = Header::from_bytes("Content-Type", "text/plain; version=0.0.4")
+                .expect("static header");
             Response::from_data(body.into_bytes()).with_header(ct)
         }
         (Method::Post, "/v1/jobs") => {
             if req.body_length().is_some_and(|n| n > cfg.max_body) {
-                return error(413, Some("body"), &format!("body larger than {} bytes", cfg.max_body));
+                return error(
+                    413,
+                    Some("body"),
+                    &format!("body larger than {} bytes", cfg.max_body),
+                );
             }
             let mut body = Vec::new();
             let limit = cfg.max_body as u64 + 1;
@@ -195,12 +213,19 @@ fn route(req: &mut Request, method: &Method, url: &str, svc: &Mutex<Service>, cf
                 return error(400, Some("body"), &format!("cannot read body: {e}"));
             }
             if body.len() > cfg.max_body {
-                return error(413, Some("body"), &format!("body larger than {} bytes", cfg.max_body));
+                return error(
+                    413,
+                    Some("body"),
+                    &format!("body larger than {} bytes", cfg.max_body),
+                );
             }
             let key = header(req, "Idempotency-Key").map(str::to_string);
             let mut s = lock(svc);
             match s.submit_body(&body, key.as_deref()) {
-                Ok(r) => json_response(if r.created { 201 } else { 200 }, &record_json(&r.record, None)),
+                Ok(r) => json_response(
+                    if r.created { 201 } else { 200 },
+                    &record_json(&r.record, None),
+                ),
                 Err(e) => error_of(&e),
             }
         }

@@ -84,7 +84,7 @@ pub enum Entry {
         workflow_id: String,
         source: String,
         fingerprint: u64,
-        job: JobJson,
+        job: Box<JobJson>,
         predicted_wait_ms: Option<u64>,
         held: bool,
     },
@@ -148,8 +148,7 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(|e| err(e.to_string()))?;
-        file.set_len(good_len)
-            .map_err(|e| err(e.to_string()))?;
+        file.set_len(good_len).map_err(|e| err(e.to_string()))?;
         file.sync_all().map_err(|e| err(e.to_string()))?;
         Ok((
             Journal {
@@ -187,7 +186,7 @@ mod tests {
             workflow_id: "wf".into(),
             source: "class:x".into(),
             fingerprint: u64::MAX,
-            job: JobJson {
+            job: Box::new(JobJson {
                 id: format!("n-{k}"),
                 submit_ms: 1,
                 duration_ms: 2,
@@ -200,7 +199,7 @@ mod tests {
                 priority_class: None,
                 priority: 0,
                 class: "x".into(),
-            },
+            }),
             predicted_wait_ms: Some(5),
             held: false,
         }
@@ -214,14 +213,27 @@ mod tests {
             let (mut j, e) = Journal::open(&p).unwrap();
             assert!(e.is_empty());
             j.append(&submit("a")).unwrap();
-            j.append(&Entry::Sent { name: "n-a".into(), outcome: "created".into() }).unwrap();
+            j.append(&Entry::Sent {
+                name: "n-a".into(),
+                outcome: "created".into(),
+            })
+            .unwrap();
         }
         // a crash in the middle of a write
         let mut f = OpenOptions::new().append(true).open(&p).unwrap();
         f.write_all(b"{\"op\":\"submit\",\"key\":\"b").unwrap();
         drop(f);
         let (mut j, e) = Journal::open(&p).unwrap();
-        assert_eq!(e, vec![submit("a"), Entry::Sent { name: "n-a".into(), outcome: "created".into() }]);
+        assert_eq!(
+            e,
+            vec![
+                submit("a"),
+                Entry::Sent {
+                    name: "n-a".into(),
+                    outcome: "created".into()
+                }
+            ]
+        );
         j.append(&submit("c")).unwrap();
         drop(j);
         let (_, e) = Journal::open(&p).unwrap();
@@ -240,7 +252,11 @@ mod tests {
     fn damage_in_the_middle_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("j.jsonl");
-        std::fs::write(&p, "garbage\n{\"op\":\"delete\",\"name\":\"x\",\"t_ms\":1}\n").unwrap();
+        std::fs::write(
+            &p,
+            "garbage\n{\"op\":\"delete\",\"name\":\"x\",\"t_ms\":1}\n",
+        )
+        .unwrap();
         let e = Journal::open(&p).err().unwrap().to_string();
         assert!(e.contains("line 1"), "{e}");
     }

@@ -19,7 +19,9 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::backend::{Backend, SendOutcome};
-use super::manifest::{build, queue, Manifest, Meta, ObjectMode, GROUP_NAME_ANNOTATION, MANAGED_BY};
+use super::manifest::{
+    build, queue, Manifest, Meta, ObjectMode, GROUP_NAME_ANNOTATION, MANAGED_BY,
+};
 use super::model::{JobView, Model};
 use super::LiveError;
 use crate::model::QueueSpec;
@@ -49,7 +51,11 @@ pub fn collection_path(m: &Manifest, ns: &str) -> String {
         "PodGroup" => "podgroups",
         _ => "queues",
     };
-    let prefix = if api.contains('/') { format!("/apis/{api}") } else { format!("/api/{api}") };
+    let prefix = if api.contains('/') {
+        format!("/apis/{api}")
+    } else {
+        format!("/api/{api}")
+    };
     if kind == "Queue" {
         format!("{prefix}/{plural}")
     } else {
@@ -59,7 +65,11 @@ pub fn collection_path(m: &Manifest, ns: &str) -> String {
 
 /// Builds the POST for one manifest.
 pub fn create_request(cfg: &KubeConfig, m: &Manifest) -> Result<CreateRequest, LiveError> {
-    let mut url = format!("{}{}?fieldManager=volsim", cfg.api_server.trim_end_matches('/'), collection_path(m, &cfg.namespace));
+    let mut url = format!(
+        "{}{}?fieldManager=volsim",
+        cfg.api_server.trim_end_matches('/'),
+        collection_path(m, &cfg.namespace)
+    );
     if cfg.server_dry_run {
         url.push_str("&dryRun=All");
     }
@@ -92,7 +102,11 @@ pub enum Observation {
     /// PodGroup phase of job `job`.
     Phase { job: String, phase: String },
     /// Pod of job `job` in `phase`.
-    Pod { job: String, pod: String, phase: String },
+    Pod {
+        job: String,
+        pod: String,
+        phase: String,
+    },
     /// Eviction event on pod `pod`.
     Evicted { pod: String, reason: String },
 }
@@ -103,9 +117,14 @@ fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
 
 /// A PodGroup's job (the owning vcjob's name, else the PodGroup's) and phase.
 pub fn parse_podgroup(v: &Value) -> Option<Observation> {
-    let own = v.pointer("/metadata/ownerReferences").and_then(Value::as_array).and_then(|o| {
-        o.iter().find(|r| s(r, "/kind") == Some("Job")).and_then(|r| s(r, "/name"))
-    });
+    let own = v
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|o| {
+            o.iter()
+                .find(|r| s(r, "/kind") == Some("Job"))
+                .and_then(|r| s(r, "/name"))
+        });
     let job = own.or_else(|| s(v, "/metadata/name"))?.to_string();
     let phase = s(v, "/status/phase").unwrap_or("Pending").to_string();
     Some(Observation::Phase { job, phase })
@@ -116,7 +135,11 @@ pub fn parse_pod(v: &Value) -> Option<Observation> {
     let job = s(v, "/metadata/labels/volcano.sh~1job-name")
         .or_else(|| s(v, "/metadata/labels/batch.kubernetes.io~1job-name"))
         .or_else(|| s(v, "/metadata/labels/job-name"))
-        .or_else(|| v.pointer("/metadata/annotations").and_then(|a| a.get(GROUP_NAME_ANNOTATION)).and_then(Value::as_str))?;
+        .or_else(|| {
+            v.pointer("/metadata/annotations")
+                .and_then(|a| a.get(GROUP_NAME_ANNOTATION))
+                .and_then(Value::as_str)
+        })?;
     Some(Observation::Pod {
         job: job.to_string(),
         pod: s(v, "/metadata/name")?.to_string(),
@@ -127,10 +150,15 @@ pub fn parse_pod(v: &Value) -> Option<Observation> {
 /// An eviction/preemption event (`reason` Evict or Preempted on a Pod).
 pub fn parse_event(v: &Value) -> Option<Observation> {
     let reason = s(v, "/reason")?;
-    if !matches!(reason, "Evict" | "Preempted" | "Evicted") || s(v, "/involvedObject/kind") != Some("Pod") {
+    if !matches!(reason, "Evict" | "Preempted" | "Evicted")
+        || s(v, "/involvedObject/kind") != Some("Pod")
+    {
         return None;
     }
-    Some(Observation::Evicted { pod: s(v, "/involvedObject/name")?.to_string(), reason: reason.to_string() })
+    Some(Observation::Evicted {
+        pod: s(v, "/involvedObject/name")?.to_string(),
+        reason: reason.to_string(),
+    })
 }
 
 /// One watch stream line: `(type, object)`.
@@ -167,11 +195,20 @@ impl KubeBackend {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        KubeBackend { cfg, agent, rx: None, jobs: BTreeMap::new(), pod_job: BTreeMap::new() }
+        KubeBackend {
+            cfg,
+            agent,
+            rx: None,
+            jobs: BTreeMap::new(),
+            pod_job: BTreeMap::new(),
+        }
     }
 
     fn post(&self, req: &CreateRequest) -> Result<CreateResult, LiveError> {
-        let mut r = self.agent.post(&req.url).header("Content-Type", "application/json");
+        let mut r = self
+            .agent
+            .post(&req.url)
+            .header("Content-Type", "application/json");
         if let Some(t) = &self.cfg.token {
             r = r.header("Authorization", &format!("Bearer {t}"));
         }
@@ -186,8 +223,16 @@ impl KubeBackend {
         match self.post(&req)? {
             CreateResult::Created => Ok(SendOutcome::Created),
             CreateResult::Exists => Ok(SendOutcome::Adopted),
-            CreateResult::Retryable => Err(LiveError::Backend(format!("{} {}: retryable failure", m.type_meta().1, m.metadata().name))),
-            CreateResult::Permanent => Err(LiveError::Config(format!("{} {}: rejected by the API server", m.type_meta().1, m.metadata().name))),
+            CreateResult::Retryable => Err(LiveError::Backend(format!(
+                "{} {}: retryable failure",
+                m.type_meta().1,
+                m.metadata().name
+            ))),
+            CreateResult::Permanent => Err(LiveError::Config(format!(
+                "{} {}: rejected by the API server",
+                m.type_meta().1,
+                m.metadata().name
+            ))),
         }
     }
 
@@ -205,22 +250,39 @@ impl KubeBackend {
         let base = self.cfg.api_server.trim_end_matches('/').to_string();
         let ns = &self.cfg.namespace;
         let sel = format!("labelSelector={MANAGED_BY}%3Dvolsim");
-        let paths: [(String, fn(&Value) -> Option<Observation>); 3] = [
-            (format!("/apis/scheduling.volcano.sh/v1beta1/namespaces/{ns}/podgroups"), parse_podgroup),
+        let paths: [(String, ParseFn); 3] = [
+            (
+                format!("/apis/scheduling.volcano.sh/v1beta1/namespaces/{ns}/podgroups"),
+                parse_podgroup,
+            ),
             (format!("/api/v1/namespaces/{ns}/pods?{sel}"), parse_pod),
             (format!("/api/v1/namespaces/{ns}/events"), parse_event),
         ];
         let token = Arc::new(self.cfg.token.clone());
         for (path, parse) in paths {
-            let (tx, agent, token, url) = (tx.clone(), self.agent.clone(), token.clone(), format!("{base}{path}"));
+            let (tx, agent, token, url) = (
+                tx.clone(),
+                self.agent.clone(),
+                token.clone(),
+                format!("{base}{path}"),
+            );
             std::thread::spawn(move || watch_loop(&agent, &url, token.as_deref(), parse, &tx));
         }
     }
 }
 
+/// Turns one listed or watched object into an observation.
+type ParseFn = fn(&Value) -> Option<Observation>;
+
 /// List, then watch from the list's resourceVersion; on a dropped stream resume from the last
 /// seen version; on 410 Gone (or any error) relist after a short pause.
-fn watch_loop(agent: &ureq::Agent, url: &str, token: Option<&str>, parse: fn(&Value) -> Option<Observation>, tx: &Sender<Observation>) {
+fn watch_loop(
+    agent: &ureq::Agent,
+    url: &str,
+    token: Option<&str>,
+    parse: ParseFn,
+    tx: &Sender<Observation>,
+) {
     let sep = if url.contains('?') { '&' } else { '?' };
     let get = |u: &str| {
         let mut r = agent.get(u);
@@ -233,14 +295,21 @@ fn watch_loop(agent: &ureq::Agent, url: &str, token: Option<&str>, parse: fn(&Va
         let rv = match get(url) {
             Ok(mut resp) if resp.status().as_u16() == 200 => {
                 let v: Value = resp.body_mut().read_json().unwrap_or(Value::Null);
-                for item in v.get("items").and_then(Value::as_array).into_iter().flatten() {
+                for item in v
+                    .get("items")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     if let Some(o) = parse(item) {
                         if tx.send(o).is_err() {
                             return;
                         }
                     }
                 }
-                s(&v, "/metadata/resourceVersion").unwrap_or("0").to_string()
+                s(&v, "/metadata/resourceVersion")
+                    .unwrap_or("0")
+                    .to_string()
             }
             _ => {
                 std::thread::sleep(Duration::from_secs(2));
@@ -249,7 +318,9 @@ fn watch_loop(agent: &ureq::Agent, url: &str, token: Option<&str>, parse: fn(&Va
         };
         let mut rv = rv;
         loop {
-            let wurl = format!("{url}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={rv}&timeoutSeconds=60");
+            let wurl = format!(
+                "{url}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={rv}&timeoutSeconds=60"
+            );
             let Ok(resp) = get(&wurl) else { break };
             if resp.status().as_u16() != 200 {
                 break; // 410 Gone and friends: relist
@@ -257,7 +328,9 @@ fn watch_loop(agent: &ureq::Agent, url: &str, token: Option<&str>, parse: fn(&Va
             let reader = BufReader::new(resp.into_body().into_reader());
             for line in reader.lines() {
                 let Ok(line) = line else { break };
-                let Some((ty, obj)) = parse_watch_line(&line) else { continue };
+                let Some((ty, obj)) = parse_watch_line(&line) else {
+                    continue;
+                };
                 if let Some(v) = s(&obj, "/metadata/resourceVersion") {
                     rv = v.to_string();
                 }
@@ -280,7 +353,12 @@ impl Backend for KubeBackend {
     fn kind(&self) -> &'static str {
         "kube"
     }
-    fn submit(&mut self, job: &TraceJob, meta: &Meta, model: &mut Model) -> Result<SendOutcome, LiveError> {
+    fn submit(
+        &mut self,
+        job: &TraceJob,
+        meta: &Meta,
+        model: &mut Model,
+    ) -> Result<SendOutcome, LiveError> {
         if self.rx.is_none() && !self.cfg.server_dry_run {
             self.start_watches();
         }
@@ -303,15 +381,24 @@ impl Backend for KubeBackend {
         model.delete(name);
         let ns = &self.cfg.namespace;
         let path = match self.cfg.mode {
-            ObjectMode::VcJob => format!("/apis/batch.volcano.sh/v1alpha1/namespaces/{ns}/jobs/{name}"),
+            ObjectMode::VcJob => {
+                format!("/apis/batch.volcano.sh/v1alpha1/namespaces/{ns}/jobs/{name}")
+            }
             _ => format!("/apis/batch/v1/namespaces/{ns}/jobs/{name}"),
         };
-        let url = format!("{}{path}?propagationPolicy=Background", self.cfg.api_server.trim_end_matches('/'));
+        let url = format!(
+            "{}{path}?propagationPolicy=Background",
+            self.cfg.api_server.trim_end_matches('/')
+        );
         let mut r = self.agent.delete(&url);
         if let Some(t) = &self.cfg.token {
             r = r.header("Authorization", &format!("Bearer {t}"));
         }
-        let st = r.call().map_err(|e| LiveError::Backend(e.to_string()))?.status().as_u16();
+        let st = r
+            .call()
+            .map_err(|e| LiveError::Backend(e.to_string()))?
+            .status()
+            .as_u16();
         if let Some(j) = self.jobs.get_mut(name) {
             j.phase = "Deleted".into();
         }
@@ -351,7 +438,9 @@ impl KubeBackend {
     fn observe_one(&mut self, o: Observation, now: u64) {
         match o {
             Observation::Phase { job, phase } => {
-                let Some(j) = self.jobs.get_mut(&job) else { return };
+                let Some(j) = self.jobs.get_mut(&job) else {
+                    return;
+                };
                 if matches!(phase.as_str(), "Inqueue" | "Running" | "Completed") {
                     j.inqueue_ms.get_or_insert(now);
                 }
@@ -364,19 +453,32 @@ impl KubeBackend {
             }
             Observation::Pod { job, pod, phase } => {
                 self.pod_job.insert(pod.clone(), job.clone());
-                let Some(j) = self.jobs.get_mut(&job) else { return };
+                let Some(j) = self.jobs.get_mut(&job) else {
+                    return;
+                };
                 j.running.insert(pod, phase);
-                let up = j.running.values().filter(|p| matches!(p.as_str(), "Running" | "Succeeded")).count();
+                let up = j
+                    .running
+                    .values()
+                    .filter(|p| matches!(p.as_str(), "Running" | "Succeeded"))
+                    .count();
                 if up as u32 >= j.min_member {
                     j.gang_ready_ms.get_or_insert(now);
                     j.inqueue_ms.get_or_insert(now);
                 }
-                if !j.running.is_empty() && j.running.values().all(|p| p == "Succeeded") && j.running.len() as u32 >= j.min_member {
+                if !j.running.is_empty()
+                    && j.running.values().all(|p| p == "Succeeded")
+                    && j.running.len() as u32 >= j.min_member
+                {
                     j.finish_ms.get_or_insert(now);
                 }
             }
             Observation::Evicted { pod, .. } => {
-                if let Some(j) = self.pod_job.get(&pod).and_then(|job| self.jobs.get_mut(job)) {
+                if let Some(j) = self
+                    .pod_job
+                    .get(&pod)
+                    .and_then(|job| self.jobs.get_mut(job))
+                {
                     j.evictions += 1;
                 }
             }

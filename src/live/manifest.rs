@@ -246,13 +246,19 @@ fn meta(job: &TraceJob, m: &Meta) -> ObjectMeta {
     }
 }
 
-fn pod_template(job: &TraceJob, m: &Meta, scheduler: Option<&str>, group: Option<&str>) -> PodTemplate {
+fn pod_template(
+    job: &TraceJob,
+    m: &Meta,
+    scheduler: Option<&str>,
+    group: Option<&str>,
+) -> PodTemplate {
     let mut md = meta(job, m);
     md.name = String::new();
     md.namespace = String::new();
     md.annotations.retain(|k, _| k == KEY_ANNOTATION);
     if let Some(g) = group {
-        md.annotations.insert(GROUP_NAME_ANNOTATION.to_string(), g.to_string());
+        md.annotations
+            .insert(GROUP_NAME_ANNOTATION.to_string(), g.to_string());
     }
     let list = resource_list(&job.requests);
     PodTemplate {
@@ -264,7 +270,10 @@ fn pod_template(job: &TraceJob, m: &Meta, scheduler: Option<&str>, group: Option
             containers: vec![Container {
                 name: "main".to_string(),
                 image: m.image.clone(),
-                command: vec!["sleep".to_string(), job.duration_ms.div_ceil(1000).to_string()],
+                command: vec![
+                    "sleep".to_string(),
+                    job.duration_ms.div_ceil(1000).to_string(),
+                ],
                 resources: ResourceRequirements {
                     requests: list.clone(),
                     limits: list,
@@ -330,7 +339,8 @@ pub fn queue(q: &QueueSpec) -> Manifest {
         name: q.name.clone(),
         ..Default::default()
     };
-    md.labels.insert(MANAGED_BY.to_string(), "volsim".to_string());
+    md.labels
+        .insert(MANAGED_BY.to_string(), "volsim".to_string());
     Manifest::Queue {
         api_version: PODGROUP_API.to_string(),
         metadata: md,
@@ -338,7 +348,9 @@ pub fn queue(q: &QueueSpec) -> Manifest {
             weight: q.weight.max(1),
             capability: q.capability.as_ref().map(resource_list).unwrap_or_default(),
             deserved: q.deserved.as_ref().map(resource_list).unwrap_or_default(),
-            guarantee: q.guarantee.as_ref().map(|g| Guarantee { resource: resource_list(g) }),
+            guarantee: q.guarantee.as_ref().map(|g| Guarantee {
+                resource: resource_list(g),
+            }),
             reclaimable: q.reclaimable,
             parent: q.parent.clone(),
         },

@@ -15,11 +15,15 @@ use super::LiveError;
 use crate::workload::{write_csv_trace, TraceJob};
 
 fn observed_wait(r: &Record, v: &Option<JobView>) -> Option<u64> {
-    v.as_ref()?.gang_ready_ms.map(|g| g.saturating_sub(r.job.submit_ms))
+    v.as_ref()?
+        .gang_ready_ms
+        .map(|g| g.saturating_sub(r.job.submit_ms))
 }
 
 fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// The `/metrics` body.
@@ -29,15 +33,38 @@ pub fn render(svc: &Service) -> String {
     let c = &svc.counters;
     let _ = writeln!(out, "# HELP volsim_live_submissions_total Accepted submissions (new idempotency keys) per queue.\n# TYPE volsim_live_submissions_total counter");
     for (q, n) in &c.submissions {
-        let _ = writeln!(out, "volsim_live_submissions_total{{queue=\"{}\"}} {n}", esc(q));
+        let _ = writeln!(
+            out,
+            "volsim_live_submissions_total{{queue=\"{}\"}} {n}",
+            esc(q)
+        );
     }
     for (name, help, v) in [
-        ("volsim_live_idempotent_replays_total", "Submissions answered from an existing key.", c.replays),
-        ("volsim_live_rejected_total", "Requests refused (bad request or key conflict).", c.rejected),
-        ("volsim_live_held_total", "Submissions held by --hold-above.", c.held),
-        ("volsim_live_send_failures_total", "Backend sends that failed after retries.", c.send_failures),
+        (
+            "volsim_live_idempotent_replays_total",
+            "Submissions answered from an existing key.",
+            c.replays,
+        ),
+        (
+            "volsim_live_rejected_total",
+            "Requests refused (bad request or key conflict).",
+            c.rejected,
+        ),
+        (
+            "volsim_live_held_total",
+            "Submissions held by --hold-above.",
+            c.held,
+        ),
+        (
+            "volsim_live_send_failures_total",
+            "Backend sends that failed after retries.",
+            c.send_failures,
+        ),
     ] {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+        );
     }
     // per queue: admissions, observed waits, prediction error
     #[derive(Default)]
@@ -63,23 +90,53 @@ pub fn render(svc: &Service) -> String {
     }
     let _ = writeln!(out, "# HELP volsim_live_admissions_total Jobs whose gang became ready.\n# TYPE volsim_live_admissions_total counter");
     for (name, q) in &qs {
-        let _ = writeln!(out, "volsim_live_admissions_total{{queue=\"{}\"}} {}", esc(name), q.admitted);
+        let _ = writeln!(
+            out,
+            "volsim_live_admissions_total{{queue=\"{}\"}} {}",
+            esc(name),
+            q.admitted
+        );
     }
     let _ = writeln!(out, "# HELP volsim_live_wait_seconds Observed wait (submit to gang ready).\n# TYPE volsim_live_wait_seconds summary");
     for (name, q) in qs.iter_mut() {
         q.waits.sort_unstable();
         for (label, p) in [("0.5", 50), ("0.95", 95)] {
             if let Some(w) = percentile(&q.waits, p) {
-                let _ = writeln!(out, "volsim_live_wait_seconds{{queue=\"{}\",quantile=\"{label}\"}} {}", esc(name), w as f64 / 1000.0);
+                let _ = writeln!(
+                    out,
+                    "volsim_live_wait_seconds{{queue=\"{}\",quantile=\"{label}\"}} {}",
+                    esc(name),
+                    w as f64 / 1000.0
+                );
             }
         }
-        let _ = writeln!(out, "volsim_live_wait_seconds_sum{{queue=\"{}\"}} {}", esc(name), q.wait_sum);
-        let _ = writeln!(out, "volsim_live_wait_seconds_count{{queue=\"{}\"}} {}", esc(name), q.admitted);
+        let _ = writeln!(
+            out,
+            "volsim_live_wait_seconds_sum{{queue=\"{}\"}} {}",
+            esc(name),
+            q.wait_sum
+        );
+        let _ = writeln!(
+            out,
+            "volsim_live_wait_seconds_count{{queue=\"{}\"}} {}",
+            esc(name),
+            q.admitted
+        );
     }
     let _ = writeln!(out, "# HELP volsim_live_prediction_abs_error_seconds |predicted - observed| wait.\n# TYPE volsim_live_prediction_abs_error_seconds summary");
     for (name, q) in &qs {
-        let _ = writeln!(out, "volsim_live_prediction_abs_error_seconds_sum{{queue=\"{}\"}} {}", esc(name), q.err_sum);
-        let _ = writeln!(out, "volsim_live_prediction_abs_error_seconds_count{{queue=\"{}\"}} {}", esc(name), q.err_n);
+        let _ = writeln!(
+            out,
+            "volsim_live_prediction_abs_error_seconds_sum{{queue=\"{}\"}} {}",
+            esc(name),
+            q.err_sum
+        );
+        let _ = writeln!(
+            out,
+            "volsim_live_prediction_abs_error_seconds_count{{queue=\"{}\"}} {}",
+            esc(name),
+            q.err_n
+        );
     }
     out
 }
@@ -143,7 +200,8 @@ pub fn write_outputs(svc: &Service) -> Result<(), LiveError> {
         let _ = writeln!(ev, "{},{},{},{}", e.time_ms, e.pod, e.job, e.action);
     }
     let mut tbuf = Vec::new();
-    write_csv_trace(&trace, &mut tbuf).map_err(|e| LiveError::io(&dir.join("observed-trace.csv"), e))?;
+    write_csv_trace(&trace, &mut tbuf)
+        .map_err(|e| LiveError::io(&dir.join("observed-trace.csv"), e))?;
     for (name, body) in [
         ("predictions.csv", pred.into_bytes()),
         ("observed.csv", seen.into_bytes()),

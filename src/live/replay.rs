@@ -32,7 +32,11 @@ pub fn trace_submission(j: &TraceJob) -> Submission {
     };
     let fingerprint = fnv1a(format!("{j:?}").as_bytes());
     Submission {
-        source: if j.class.is_empty() { "trace".into() } else { format!("class:{}", j.class) },
+        source: if j.class.is_empty() {
+            "trace".into()
+        } else {
+            format!("class:{}", j.class)
+        },
         workflow_id: j.id.clone(),
         key,
         fingerprint,
@@ -67,10 +71,16 @@ pub fn run(svc: &mut Service, jobs: &[TraceJob], drain: Duration) -> Result<RunS
         let pending = obs
             .iter()
             .filter(|(r, v)| {
-                !r.held && !r.deleted && v.as_ref().is_some_and(|v| matches!(v.phase, "Pending" | "Inqueue" | "Running"))
+                !r.held
+                    && !r.deleted
+                    && v.as_ref()
+                        .is_some_and(|v| matches!(v.phase, "Pending" | "Inqueue" | "Running"))
             })
             .count();
-        sum.finished = obs.iter().filter(|(_, v)| v.as_ref().is_some_and(|v| v.phase == "Completed")).count();
+        sum.finished = obs
+            .iter()
+            .filter(|(_, v)| v.as_ref().is_some_and(|v| v.phase == "Completed"))
+            .count();
         if pending == 0 || Instant::now() >= deadline {
             break;
         }

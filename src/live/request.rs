@@ -77,26 +77,46 @@ fn string(obj: &Map<String, Value>, field: &str, path: &str) -> Result<Option<St
     }
 }
 
-fn uint(obj: &Map<String, Value>, field: &str, path: &str, max: u64) -> Result<Option<u64>, LiveError> {
+fn uint(
+    obj: &Map<String, Value>,
+    field: &str,
+    path: &str,
+    max: u64,
+) -> Result<Option<u64>, LiveError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_u64() {
             Some(n) if (1..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(LiveError::bad(path, format!("must be an integer in 1..={max}"))),
+            _ => Err(LiveError::bad(
+                path,
+                format!("must be an integer in 1..={max}"),
+            )),
         },
     }
 }
 
-fn quantity(obj: &Map<String, Value>, field: &str, path: &str) -> Result<Option<String>, LiveError> {
+fn quantity(
+    obj: &Map<String, Value>,
+    field: &str,
+    path: &str,
+) -> Result<Option<String>, LiveError> {
     let q = match obj.get(field) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
-        Some(_) => return Err(LiveError::bad(path, "must be a quantity (\"500m\", \"2Gi\", 2)")),
+        Some(_) => {
+            return Err(LiveError::bad(
+                path,
+                "must be a quantity (\"500m\", \"2Gi\", 2)",
+            ))
+        }
     };
-    let name = if field == "gpu" { "nvidia.com/gpu" } else { field };
-    Resources::from_quantities([(name, q.as_str())])
-        .map_err(|e| LiveError::bad(path, e))?;
+    let name = if field == "gpu" {
+        "nvidia.com/gpu"
+    } else {
+        field
+    };
+    Resources::from_quantities([(name, q.as_str())]).map_err(|e| LiveError::bad(path, e))?;
     Ok(Some(q))
 }
 
@@ -113,7 +133,11 @@ fn check_fields(obj: &Map<String, Value>, known: &[&str], prefix: &str) -> Resul
 }
 
 /// A minimal workflow/activity pair for rule matching (only the matched fields matter).
-fn activity_pair(activity_type: &str, task_queue: &str, workflow_type: &str) -> Option<(Workflow, Activity)> {
+fn activity_pair(
+    activity_type: &str,
+    task_queue: &str,
+    workflow_type: &str,
+) -> Option<(Workflow, Activity)> {
     let wf = serde_json::json!({
         "workflow_id": "live", "run_id": "", "workflow_type": workflow_type,
         "task_queue": task_queue, "arrival_unix_ms": 0, "history_length": 0, "nodes": []
@@ -122,7 +146,10 @@ fn activity_pair(activity_type: &str, task_queue: &str, workflow_type: &str) -> 
         "activity_type": activity_type, "activity_id": "live", "task_queue": task_queue,
         "attempts": 1, "outcome": "pending"
     });
-    Some((serde_json::from_value(wf).ok()?, serde_json::from_value(act).ok()?))
+    Some((
+        serde_json::from_value(wf).ok()?,
+        serde_json::from_value(act).ok()?,
+    ))
 }
 
 /// Parses and maps a request body. `header_key` is the `Idempotency-Key` header, if any.
@@ -140,11 +167,17 @@ pub fn parse_submission(
     let body_key = string(obj, "idempotency_key", "idempotency_key")?;
     let key = match (header_key, body_key) {
         (Some(h), Some(b)) if h != b => {
-            return Err(LiveError::bad("idempotency_key", "differs from the Idempotency-Key header"))
+            return Err(LiveError::bad(
+                "idempotency_key",
+                "differs from the Idempotency-Key header",
+            ))
         }
         (Some(h), _) => {
             if h.is_empty() || h.len() > MAX_KEY_LEN || h.chars().any(char::is_control) {
-                return Err(LiveError::bad("idempotency_key", "invalid Idempotency-Key header"));
+                return Err(LiveError::bad(
+                    "idempotency_key",
+                    "invalid Idempotency-Key header",
+                ));
             }
             h.to_string()
         }
@@ -160,20 +193,36 @@ pub fn parse_submission(
     let name = object_name(&key);
     let (source, mut job) = match (activity, class) {
         (Some(_), Some(_)) | (None, None) => {
-            return Err(LiveError::bad("activity_type", "give exactly one of activity_type or class"))
+            return Err(LiveError::bad(
+                "activity_type",
+                "give exactly one of activity_type or class",
+            ))
         }
         (None, Some(c)) => {
             let t = cat.classes.get(&c).ok_or_else(|| {
                 let known: Vec<&str> = cat.classes.keys().map(String::as_str).collect();
-                LiveError::bad("class", format!("unknown workload class {c:?} (known: {})", known.join(", ")))
+                LiveError::bad(
+                    "class",
+                    format!("unknown workload class {c:?} (known: {})", known.join(", ")),
+                )
             })?;
-            (format!("class:{c}"), TraceJob { id: name.clone(), submit_ms: 0, ..t.clone() })
+            (
+                format!("class:{c}"),
+                TraceJob {
+                    id: name.clone(),
+                    submit_ms: 0,
+                    ..t.clone()
+                },
+            )
         }
         (Some(a), None) => {
             let (wf, act) = activity_pair(&a, &task_queue, &workflow_type)
                 .ok_or_else(|| LiveError::bad("activity_type", "cannot be matched"))?;
             let t = map_activity(cat.mapping, &wf, &act).ok_or_else(|| {
-                LiveError::bad("activity_type", format!("no mapping rule matches {a:?} (it would run inline)"))
+                LiveError::bad(
+                    "activity_type",
+                    format!("no mapping rule matches {a:?} (it would run inline)"),
+                )
             })?;
             let job = TraceJob {
                 id: name.clone(),
@@ -196,7 +245,8 @@ pub fn parse_submission(
         };
         apply_overrides(ov, &mut job)?;
     }
-    job.validate().map_err(|e| LiveError::bad("overrides.min_member", e))?;
+    job.validate()
+        .map_err(|e| LiveError::bad("overrides.min_member", e))?;
     Ok(Submission {
         key,
         workflow_id,
@@ -214,7 +264,11 @@ fn apply_overrides(ov: &Map<String, Value>, job: &mut TraceJob) -> Result<(), Li
     if let Some(pc) = string(ov, "priority_class", "overrides.priority_class")? {
         job.priority_class = Some(pc);
     }
-    for (field, dim) in [("cpu", "cpu"), ("memory", "memory"), ("gpu", "nvidia.com/gpu")] {
+    for (field, dim) in [
+        ("cpu", "cpu"),
+        ("memory", "memory"),
+        ("gpu", "nvidia.com/gpu"),
+    ] {
         if let Some(q) = quantity(ov, field, &format!("overrides.{field}"))? {
             let r = Resources::from_quantities([(dim, q.as_str())])
                 .map_err(|e| LiveError::bad(&format!("overrides.{field}"), e))?;
@@ -240,7 +294,8 @@ fn apply_overrides(ov: &Map<String, Value>, job: &mut TraceJob) -> Result<(), Li
         }
     }
     if let Some(d) = string(ov, "duration", "overrides.duration")? {
-        job.duration_ms = parse_duration(&d).map_err(|e| LiveError::bad("overrides.duration", e))?;
+        job.duration_ms =
+            parse_duration(&d).map_err(|e| LiveError::bad("overrides.duration", e))?;
     }
     Ok(())
 }

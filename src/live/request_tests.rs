@@ -29,7 +29,10 @@ fn catalog() -> (BTreeMap<String, TraceJob>, MappingTable) {
 
 fn parse(body: &str) -> Result<Submission, LiveError> {
     let (classes, mapping) = catalog();
-    let cat = Catalog { classes: &classes, mapping: &mapping };
+    let cat = Catalog {
+        classes: &classes,
+        mapping: &mapping,
+    };
     parse_submission(body.as_bytes(), None, &cat)
 }
 
@@ -47,7 +50,8 @@ fn maps_class_and_activity() {
     assert_eq!((s.job.replicas, s.job.min_member), (3, 3));
     assert_eq!(s.job.id, object_name("k1"));
     assert_eq!(s.source, "class:etl");
-    let s = parse(r#"{"idempotency_key":"k2","workflow_id":"wf","activity_type":"run-slm-7"}"#).unwrap();
+    let s = parse(r#"{"idempotency_key":"k2","workflow_id":"wf","activity_type":"run-slm-7"}"#)
+        .unwrap();
     assert_eq!(s.job.queue, "inference");
     assert_eq!(s.job.requests.get(ResourceName::GPU), 1000);
     assert_eq!((s.job.replicas, s.job.min_member), (2, 2));
@@ -75,18 +79,54 @@ fn errors_name_the_field() {
         ("[]", "body"),
         (r#"{"workflow_id":"wf","class":"etl"}"#, "idempotency_key"),
         (r#"{"idempotency_key":"k","class":"etl"}"#, "workflow_id"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf"}"#, "activity_type"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","class":"nope"}"#, "class"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","activity_type":"other"}"#, "activity_type"),
-        (r#"{"idempotency_key":7,"workflow_id":"wf","class":"etl"}"#, "idempotency_key"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","extra":1}"#, "extra"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"cpu":"lots"}}"#, "overrides.cpu"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"replicas":0}}"#, "overrides.replicas"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"min_member":9}}"#, "overrides.min_member"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"duration":"soon"}}"#, "overrides.duration"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"gpus":1}}"#, "overrides.gpus"),
-        (r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":[]}"#, "overrides"),
-        (r#"{"idempotency_key":"","workflow_id":"wf","class":"etl"}"#, "idempotency_key"),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf"}"#,
+            "activity_type",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","class":"nope"}"#,
+            "class",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","activity_type":"other"}"#,
+            "activity_type",
+        ),
+        (
+            r#"{"idempotency_key":7,"workflow_id":"wf","class":"etl"}"#,
+            "idempotency_key",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","extra":1}"#,
+            "extra",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"cpu":"lots"}}"#,
+            "overrides.cpu",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"replicas":0}}"#,
+            "overrides.replicas",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"min_member":9}}"#,
+            "overrides.min_member",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"duration":"soon"}}"#,
+            "overrides.duration",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":{"gpus":1}}"#,
+            "overrides.gpus",
+        ),
+        (
+            r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl","overrides":[]}"#,
+            "overrides",
+        ),
+        (
+            r#"{"idempotency_key":"","workflow_id":"wf","class":"etl"}"#,
+            "idempotency_key",
+        ),
     ];
     for (body, field) in cases {
         assert_eq!(field_of(parse(body).unwrap_err()), field, "{body}");
@@ -96,10 +136,17 @@ fn errors_name_the_field() {
 #[test]
 fn header_key_and_fingerprint() {
     let (classes, mapping) = catalog();
-    let cat = Catalog { classes: &classes, mapping: &mapping };
+    let cat = Catalog {
+        classes: &classes,
+        mapping: &mapping,
+    };
     let s = parse_submission(br#"{"workflow_id":"wf","class":"etl"}"#, Some("hk"), &cat).unwrap();
     assert_eq!(s.key, "hk");
-    let e = parse_submission(br#"{"idempotency_key":"x","workflow_id":"wf","class":"etl"}"#, Some("hk"), &cat);
+    let e = parse_submission(
+        br#"{"idempotency_key":"x","workflow_id":"wf","class":"etl"}"#,
+        Some("hk"),
+        &cat,
+    );
     assert_eq!(field_of(e.unwrap_err()), "idempotency_key");
     let a = parse(r#"{"idempotency_key":"k","workflow_id":"wf","class":"etl"}"#).unwrap();
     let b = parse(r#"{"workflow_id":"wf","class":"etl","idempotency_key":"k"}"#).unwrap();

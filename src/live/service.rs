@@ -80,7 +80,11 @@ pub struct Service {
 
 impl Service {
     /// Opens the journal in `cfg.out_dir`, replays it and re-sends whatever the backend lacks.
-    pub fn open(setup: Arc<LiveSetup>, cfg: ServiceConfig, backend: Box<dyn Backend>) -> Result<Service, LiveError> {
+    pub fn open(
+        setup: Arc<LiveSetup>,
+        cfg: ServiceConfig,
+        backend: Box<dyn Backend>,
+    ) -> Result<Service, LiveError> {
         std::fs::create_dir_all(&cfg.out_dir).map_err(|e| LiveError::io(&cfg.out_dir, e))?;
         let (journal, entries) = Journal::open(&cfg.out_dir.join("journal.jsonl"))?;
         let model = Model::new(
@@ -110,11 +114,29 @@ impl Service {
         let mut t_max = 0;
         for e in entries {
             match e {
-                Entry::Submit { key, workflow_id, source, fingerprint, job, predicted_wait_ms, held } => {
+                Entry::Submit {
+                    key,
+                    workflow_id,
+                    source,
+                    fingerprint,
+                    job,
+                    predicted_wait_ms,
+                    held,
+                } => {
                     let job = job.to_job();
                     t_max = t_max.max(job.submit_ms);
                     self.model.advance_to(job.submit_ms);
-                    self.insert(Record { key, workflow_id, source, fingerprint, job, predicted_wait_ms, held, sent: None, deleted: false });
+                    self.insert(Record {
+                        key,
+                        workflow_id,
+                        source,
+                        fingerprint,
+                        job,
+                        predicted_wait_ms,
+                        held,
+                        sent: None,
+                        deleted: false,
+                    });
                 }
                 Entry::Sent { name, outcome } => {
                     if let Some(&i) = self.by_name.get(&name) {
@@ -134,7 +156,10 @@ impl Service {
             }
             // twin/dry-run state is rebuilt by sending in journal order
             if let Some(i) = self.records.len().checked_sub(1) {
-                if !self.records[i].held && !self.records[i].deleted && !self.model.contains(&self.records[i].job.id) {
+                if !self.records[i].held
+                    && !self.records[i].deleted
+                    && !self.model.contains(&self.records[i].job.id)
+                {
                     self.send_record(i)?;
                 }
             }
@@ -151,7 +176,11 @@ impl Service {
 
     fn insert(&mut self, r: Record) {
         let i = self.records.len();
-        *self.counters.submissions.entry(r.job.queue.clone()).or_default() += 1;
+        *self
+            .counters
+            .submissions
+            .entry(r.job.queue.clone())
+            .or_default() += 1;
         if r.held {
             self.counters.held += 1;
         }
@@ -177,7 +206,9 @@ impl Service {
         let backend = &mut self.backend;
         let model = &mut self.model;
         let res = self.cfg.retry.run(&job.id, || {
-            backend.submit(&job, &meta, model).map_err(|e| (matches!(e, LiveError::Backend(_)), e))
+            backend
+                .submit(&job, &meta, model)
+                .map_err(|e| (matches!(e, LiveError::Backend(_)), e))
         });
         let outcome = match res {
             Ok(o) => o,
@@ -187,7 +218,10 @@ impl Service {
             }
         };
         if self.records[i].sent.is_none() {
-            self.journal.append(&Entry::Sent { name: job.id.clone(), outcome: outcome.as_str().into() })?;
+            self.journal.append(&Entry::Sent {
+                name: job.id.clone(),
+                outcome: outcome.as_str().into(),
+            })?;
             self.records[i].sent = Some(outcome.as_str().to_string());
         }
         Ok(())
@@ -205,9 +239,16 @@ impl Service {
     }
 
     /// Parses, maps and submits an HTTP body.
-    pub fn submit_body(&mut self, body: &[u8], header_key: Option<&str>) -> Result<SubmitReply, LiveError> {
+    pub fn submit_body(
+        &mut self,
+        body: &[u8],
+        header_key: Option<&str>,
+    ) -> Result<SubmitReply, LiveError> {
         let setup = Arc::clone(&self.setup);
-        let cat = Catalog { classes: &setup.classes, mapping: &setup.mapping };
+        let cat = Catalog {
+            classes: &setup.classes,
+            mapping: &setup.mapping,
+        };
         match parse_submission(body, header_key, &cat) {
             Ok(s) => self.submit(s),
             Err(e) => {
@@ -228,7 +269,10 @@ impl Service {
             if self.records[i].sent.is_none() && !self.records[i].held && !self.records[i].deleted {
                 self.send_record(i)?;
             }
-            return Ok(SubmitReply { created: false, record: self.records[i].clone() });
+            return Ok(SubmitReply {
+                created: false,
+                record: self.records[i].clone(),
+            });
         }
         self.tick();
         s.job.submit_ms = self.model.now();
@@ -242,7 +286,7 @@ impl Service {
             workflow_id: s.workflow_id.clone(),
             source: s.source.clone(),
             fingerprint: s.fingerprint,
-            job: JobJson::from_job(&s.job),
+            job: Box::new(JobJson::from_job(&s.job)),
             predicted_wait_ms: predicted,
             held,
         };
@@ -262,13 +306,19 @@ impl Service {
         if !held {
             self.send_record(i)?;
         }
-        Ok(SubmitReply { created: true, record: self.records[i].clone() })
+        Ok(SubmitReply {
+            created: true,
+            record: self.records[i].clone(),
+        })
     }
 
     /// A record and what the backend observed of it.
     pub fn get(&mut self, name: &str) -> Result<(Record, Option<JobView>), LiveError> {
         self.tick();
-        let &i = self.by_name.get(name).ok_or_else(|| LiveError::NotFound(name.to_string()))?;
+        let &i = self
+            .by_name
+            .get(name)
+            .ok_or_else(|| LiveError::NotFound(name.to_string()))?;
         let view = self.backend.observe(name, &self.model);
         Ok((self.records[i].clone(), view))
     }
@@ -276,9 +326,15 @@ impl Service {
     /// Deletes a job (journaled first).
     pub fn delete(&mut self, name: &str) -> Result<Record, LiveError> {
         self.tick();
-        let &i = self.by_name.get(name).ok_or_else(|| LiveError::NotFound(name.to_string()))?;
+        let &i = self
+            .by_name
+            .get(name)
+            .ok_or_else(|| LiveError::NotFound(name.to_string()))?;
         if !self.records[i].deleted {
-            self.journal.append(&Entry::Delete { name: name.to_string(), t_ms: self.model.now() })?;
+            self.journal.append(&Entry::Delete {
+                name: name.to_string(),
+                t_ms: self.model.now(),
+            })?;
             self.records[i].deleted = true;
             if !self.records[i].held {
                 self.backend.delete(name, &mut self.model)?;

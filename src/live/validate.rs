@@ -14,24 +14,60 @@ use super::names::{is_dns1123_label, is_dns1123_subdomain};
 use crate::model::parse_quantity;
 
 const VCJOB_SPEC: &[&str] = &[
-    "minAvailable", "minSuccess", "networkTopology", "plugins", "policies", "priorityClassName",
-    "queue", "runningEstimate", "schedulerName", "tasks", "ttlSecondsAfterFinished", "volumes",
+    "minAvailable",
+    "minSuccess",
+    "networkTopology",
+    "plugins",
+    "policies",
+    "priorityClassName",
+    "queue",
+    "runningEstimate",
+    "schedulerName",
+    "tasks",
+    "ttlSecondsAfterFinished",
+    "volumes",
     "maxRetry",
 ];
 const VCTASK: &[&str] = &[
-    "name", "replicas", "minAvailable", "template", "policies", "topologyPolicy", "maxRetry",
-    "dependsOn", "partitionPolicy",
+    "name",
+    "replicas",
+    "minAvailable",
+    "template",
+    "policies",
+    "topologyPolicy",
+    "maxRetry",
+    "dependsOn",
+    "partitionPolicy",
 ];
 const PG_SPEC: &[&str] = &[
-    "minMember", "minResources", "minTaskMember", "priorityClassName", "queue", "networkTopology",
+    "minMember",
+    "minResources",
+    "minTaskMember",
+    "priorityClassName",
+    "queue",
+    "networkTopology",
 ];
 const QUEUE_SPEC: &[&str] = &[
-    "affinity", "capability", "deserved", "extendCluster", "guarantee", "parent", "priority",
-    "reclaimable", "type", "weight",
+    "affinity",
+    "capability",
+    "deserved",
+    "extendCluster",
+    "guarantee",
+    "parent",
+    "priority",
+    "reclaimable",
+    "type",
+    "weight",
 ];
 const BATCH_SPEC: &[&str] = &[
-    "parallelism", "completions", "backoffLimit", "template", "activeDeadlineSeconds",
-    "ttlSecondsAfterFinished", "completionMode", "suspend",
+    "parallelism",
+    "completions",
+    "backoffLimit",
+    "template",
+    "activeDeadlineSeconds",
+    "ttlSecondsAfterFinished",
+    "completionMode",
+    "suspend",
 ];
 
 struct Ck {
@@ -47,7 +83,10 @@ impl Ck {
             Some(o) => {
                 for k in o.keys() {
                     if !fields.contains(&k.as_str()) {
-                        self.err(&format!("{path}.{k}"), "unknown field (pruned by the CRD schema)");
+                        self.err(
+                            &format!("{path}.{k}"),
+                            "unknown field (pruned by the CRD schema)",
+                        );
                     }
                 }
             }
@@ -106,27 +145,38 @@ impl Ck {
     }
     fn metadata(&mut self, v: &Value, namespaced: bool) {
         match self.string(v, "metadata.name", true) {
-            Some(n) if !is_dns1123_label(&n) => self.err("metadata.name", format!("{n:?} is not a DNS-1123 label")),
+            Some(n) if !is_dns1123_label(&n) => {
+                self.err("metadata.name", format!("{n:?} is not a DNS-1123 label"))
+            }
             _ => {}
         }
         let ns = self.string(v, "metadata.namespace", false);
         match (namespaced, ns) {
             (true, None) => self.err("metadata.namespace", "is required for a namespaced object"),
-            (true, Some(n)) if !is_dns1123_label(&n) => self.err("metadata.namespace", "is not a DNS-1123 label"),
+            (true, Some(n)) if !is_dns1123_label(&n) => {
+                self.err("metadata.namespace", "is not a DNS-1123 label")
+            }
             (false, Some(_)) => self.err("metadata.namespace", "Queue is cluster-scoped"),
             _ => {}
         }
         self.labels(v, "metadata.labels");
     }
     fn labels(&mut self, v: &Value, path: &str) {
-        let Some(o) = v.pointer_get(path).and_then(Value::as_object) else { return };
+        let Some(o) = v.pointer_get(path).and_then(Value::as_object) else {
+            return;
+        };
         for (k, val) in o {
             let name = k.rsplit('/').next().unwrap_or(k);
-            let prefix_ok = k.split_once('/').is_none_or(|(p, _)| is_dns1123_subdomain(p));
+            let prefix_ok = k
+                .split_once('/')
+                .is_none_or(|(p, _)| is_dns1123_subdomain(p));
             let s = val.as_str().unwrap_or("\u{0}");
             let ok_val = s.len() <= 63
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-                && (s.is_empty() || (s.as_bytes()[0].is_ascii_alphanumeric() && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()));
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+                && (s.is_empty()
+                    || (s.as_bytes()[0].is_ascii_alphanumeric()
+                        && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric()));
             if !prefix_ok || name.is_empty() || name.len() > 63 || !ok_val {
                 self.err(&format!("{path}.{k}"), "invalid label key or value");
             }
@@ -135,8 +185,14 @@ impl Ck {
     fn pod_template(&mut self, v: &Value, path: &str, volcano: bool) {
         self.labels(v, &format!("{path}.metadata.labels"));
         let spec = format!("{path}.spec");
-        let Some(cs) = v.pointer_get(&format!("{spec}.containers")).and_then(Value::as_array) else {
-            return self.err(&format!("{spec}.containers"), "is required and must be a list");
+        let Some(cs) = v
+            .pointer_get(&format!("{spec}.containers"))
+            .and_then(Value::as_array)
+        else {
+            return self.err(
+                &format!("{spec}.containers"),
+                "is required and must be a list",
+            );
         };
         if cs.is_empty() {
             self.err(&format!("{spec}.containers"), "must not be empty");
@@ -148,10 +204,16 @@ impl Ck {
             self.resources(v, &format!("{c}.resources.requests"));
             self.resources(v, &format!("{c}.resources.limits"));
         }
-        match self.string(v, &format!("{spec}.restartPolicy"), false).as_deref() {
+        match self
+            .string(v, &format!("{spec}.restartPolicy"), false)
+            .as_deref()
+        {
             None | Some("Never") | Some("OnFailure") => {}
             Some(p) if volcano && p == "Always" => {}
-            Some(p) => self.err(&format!("{spec}.restartPolicy"), format!("{p:?} is not allowed for a Job")),
+            Some(p) => self.err(
+                &format!("{spec}.restartPolicy"),
+                format!("{p:?} is not allowed for a Job"),
+            ),
         }
     }
 }
@@ -192,11 +254,17 @@ pub fn check_value(v: &Value) -> Vec<String> {
         ("batch.volcano.sh/v1alpha1", "Job") => {
             ck.metadata(v, true);
             ck.known(&spec, "spec", VCJOB_SPEC);
-            let min = ck.int32(v, "spec.minAvailable", 0, i32::MAX as i64, false).unwrap_or(0);
+            let min = ck
+                .int32(v, "spec.minAvailable", 0, i32::MAX as i64, false)
+                .unwrap_or(0);
             ck.int32(v, "spec.maxRetry", 0, i32::MAX as i64, false);
             ck.string(v, "spec.queue", false);
             ck.string(v, "spec.schedulerName", false);
-            let tasks = spec.get("tasks").and_then(Value::as_array).cloned().unwrap_or_default();
+            let tasks = spec
+                .get("tasks")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             if tasks.is_empty() {
                 ck.err("spec.tasks", "is required and must not be empty");
             }
@@ -205,23 +273,37 @@ pub fn check_value(v: &Value) -> Vec<String> {
             for (i, t) in tasks.iter().enumerate() {
                 let p = format!("spec.tasks.{i}");
                 ck.known(t, &p, VCTASK);
-                let r = ck.int32(v, &format!("{p}.replicas"), 0, i32::MAX as i64, false).unwrap_or(0);
+                let r = ck
+                    .int32(v, &format!("{p}.replicas"), 0, i32::MAX as i64, false)
+                    .unwrap_or(0);
                 total += r;
-                if let Some(m) = ck.int32(v, &format!("{p}.minAvailable"), 0, i32::MAX as i64, false) {
+                if let Some(m) =
+                    ck.int32(v, &format!("{p}.minAvailable"), 0, i32::MAX as i64, false)
+                {
                     if m > r {
-                        ck.err(&format!("{p}.minAvailable"), "must not exceed the task's replicas");
+                        ck.err(
+                            &format!("{p}.minAvailable"),
+                            "must not exceed the task's replicas",
+                        );
                     }
                 }
                 match ck.string(v, &format!("{p}.name"), true) {
-                    Some(n) if !is_dns1123_label(&n) => ck.err(&format!("{p}.name"), "is not a DNS-1123 label"),
-                    Some(n) if names.contains(&n) => ck.err(&format!("{p}.name"), "duplicate task name"),
+                    Some(n) if !is_dns1123_label(&n) => {
+                        ck.err(&format!("{p}.name"), "is not a DNS-1123 label")
+                    }
+                    Some(n) if names.contains(&n) => {
+                        ck.err(&format!("{p}.name"), "duplicate task name")
+                    }
                     Some(n) => names.push(n),
                     None => {}
                 }
                 ck.pod_template(v, &format!("{p}.template"), true);
             }
             if min > total {
-                ck.err("spec.minAvailable", "must not be greater than total replicas in tasks");
+                ck.err(
+                    "spec.minAvailable",
+                    "must not be greater than total replicas in tasks",
+                );
             }
         }
         ("scheduling.volcano.sh/v1beta1", "PodGroup") => {
@@ -247,7 +329,10 @@ pub fn check_value(v: &Value) -> Vec<String> {
             ck.int32(v, "spec.backoffLimit", 0, i32::MAX as i64, false);
             ck.pod_template(v, "spec.template", false);
         }
-        (a, k) => ck.err("kind", format!("{a} {k} is not an object live mode submits")),
+        (a, k) => ck.err(
+            "kind",
+            format!("{a} {k} is not an object live mode submits"),
+        ),
     }
     ck.errs
 }

@@ -54,17 +54,31 @@ fn vcjob_wire_shape() {
     assert_eq!(v["spec"]["schedulerName"], "volcano");
     assert_eq!(v["spec"]["minAvailable"], 2);
     assert_eq!(v["spec"]["priorityClassName"], "batch-normal");
-    assert_eq!(v["metadata"]["labels"]["app.kubernetes.io/managed-by"], "volsim");
-    assert_eq!(v["metadata"]["annotations"]["volsim.io/predicted-wait-ms"], "1234");
+    assert_eq!(
+        v["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "volsim"
+    );
+    assert_eq!(
+        v["metadata"]["annotations"]["volsim.io/predicted-wait-ms"],
+        "1234"
+    );
     let c = &v["spec"]["tasks"][0]["template"]["spec"]["containers"][0];
     assert_eq!(c["resources"]["requests"]["cpu"], "1500m");
     assert_eq!(c["resources"]["limits"]["nvidia.com/gpu"], "1");
-    assert_eq!(c["resources"]["requests"]["memory"], (3u64 << 30).to_string());
+    assert_eq!(
+        c["resources"]["requests"]["memory"],
+        (3u64 << 30).to_string()
+    );
     assert_eq!(c["command"][1], "91");
     let pg = serde_json::to_value(&build(&job(), ObjectMode::PodGroup, &meta())[1]).unwrap();
-    assert_eq!(pg["spec"]["template"]["metadata"]["annotations"]["scheduling.k8s.io/group-name"], "wf-1-abcdef012345");
+    assert_eq!(
+        pg["spec"]["template"]["metadata"]["annotations"]["scheduling.k8s.io/group-name"],
+        "wf-1-abcdef012345"
+    );
     let native = serde_json::to_value(&build(&job(), ObjectMode::Native, &meta())[0]).unwrap();
-    assert!(native["spec"]["template"]["spec"].get("schedulerName").is_none());
+    assert!(native["spec"]["template"]["spec"]
+        .get("schedulerName")
+        .is_none());
 }
 
 #[test]
@@ -76,17 +90,50 @@ fn rule_violations_are_reported_with_paths() {
         check_value(&v)
     };
     let has = |errs: Vec<String>, path: &str| {
-        assert!(errs.iter().any(|e| e.starts_with(path)), "{path} not in {errs:?}");
+        assert!(
+            errs.iter().any(|e| e.starts_with(path)),
+            "{path} not in {errs:?}"
+        );
     };
-    has(mutate(&|v| v["spec"]["minAvailable"] = 9.into()), "spec.minAvailable");
-    has(mutate(&|v| v["spec"]["minAvailable"] = (-1).into()), "spec.minAvailable");
-    has(mutate(&|v| v["metadata"]["name"] = "Bad_Name".into()), "metadata.name");
+    has(
+        mutate(&|v| v["spec"]["minAvailable"] = 9.into()),
+        "spec.minAvailable",
+    );
+    has(
+        mutate(&|v| v["spec"]["minAvailable"] = (-1).into()),
+        "spec.minAvailable",
+    );
+    has(
+        mutate(&|v| v["metadata"]["name"] = "Bad_Name".into()),
+        "metadata.name",
+    );
     has(mutate(&|v| v["spec"]["queues"] = "x".into()), "spec.queues");
-    has(mutate(&|v| v["spec"]["tasks"][0]["name"] = "A B".into()), "spec.tasks.0.name");
-    has(mutate(&|v| v["spec"]["tasks"][0]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "lots".into()), "spec.tasks.0.template.spec.containers.0.resources.requests.cpu");
-    has(mutate(&|v| v["spec"]["tasks"][0]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] = "500m".into()), "spec.tasks.0.template.spec.containers.0.resources.limits.nvidia.com/gpu");
-    has(mutate(&|v| v["spec"]["tasks"] = serde_json::json!([])), "spec.tasks");
-    has(mutate(&|v| v["metadata"]["labels"]["volsim.io/class"] = "-bad-".into()), "metadata.labels.volsim.io/class");
+    has(
+        mutate(&|v| v["spec"]["tasks"][0]["name"] = "A B".into()),
+        "spec.tasks.0.name",
+    );
+    has(
+        mutate(&|v| {
+            v["spec"]["tasks"][0]["template"]["spec"]["containers"][0]["resources"]["requests"]
+                ["cpu"] = "lots".into()
+        }),
+        "spec.tasks.0.template.spec.containers.0.resources.requests.cpu",
+    );
+    has(
+        mutate(&|v| {
+            v["spec"]["tasks"][0]["template"]["spec"]["containers"][0]["resources"]["limits"]
+                ["nvidia.com/gpu"] = "500m".into()
+        }),
+        "spec.tasks.0.template.spec.containers.0.resources.limits.nvidia.com/gpu",
+    );
+    has(
+        mutate(&|v| v["spec"]["tasks"] = serde_json::json!([])),
+        "spec.tasks",
+    );
+    has(
+        mutate(&|v| v["metadata"]["labels"]["volsim.io/class"] = "-bad-".into()),
+        "metadata.labels.volsim.io/class",
+    );
     let mut q = serde_json::to_value(queue(&QueueSpec::new("q", 1))).unwrap();
     q["spec"]["weight"] = 0.into();
     has(check_value(&q), "spec.weight");

@@ -150,6 +150,12 @@ impl Journal {
             .map_err(|e| err(e.to_string()))?;
         file.set_len(good_len).map_err(|e| err(e.to_string()))?;
         file.sync_all().map_err(|e| err(e.to_string()))?;
+        // make the file's directory entry durable too (a new journal must survive power loss)
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
         Ok((
             Journal {
                 path: path.to_path_buf(),

@@ -321,3 +321,7 @@ impl Model {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;

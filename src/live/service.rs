@@ -7,7 +7,7 @@
 //! object name per key; (3) on open, the journal is replayed in order — the model is rebuilt
 //! at the recorded times and every job that is missing from the backend is sent again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -111,6 +111,15 @@ impl Service {
     }
 
     fn replay(&mut self, entries: Vec<Entry>) -> Result<(), LiveError> {
+        // Jobs the backend acknowledged need only the model rebuilt; the rest are sent again
+        // (creating an existing object adopts it).
+        let sent: HashSet<String> = entries
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Sent { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
         let mut t_max = 0;
         for e in entries {
             match e {
@@ -126,6 +135,7 @@ impl Service {
                     let job = job.to_job();
                     t_max = t_max.max(job.submit_ms);
                     self.model.advance_to(job.submit_ms);
+                    let was_sent = sent.contains(&job.id);
                     self.insert(Record {
                         key,
                         workflow_id,
@@ -137,6 +147,15 @@ impl Service {
                         sent: None,
                         deleted: false,
                     });
+                    let i = self.records.len() - 1;
+                    if held {
+                        continue;
+                    }
+                    if was_sent {
+                        self.model.submit(&self.records[i].job);
+                    } else {
+                        self.send_record(i)?;
+                    }
                 }
                 Entry::Sent { name, outcome } => {
                     if let Some(&i) = self.by_name.get(&name) {
@@ -153,21 +172,6 @@ impl Service {
                         }
                     }
                 }
-            }
-            // twin/dry-run state is rebuilt by sending in journal order
-            if let Some(i) = self.records.len().checked_sub(1) {
-                if !self.records[i].held
-                    && !self.records[i].deleted
-                    && !self.model.contains(&self.records[i].job.id)
-                {
-                    self.send_record(i)?;
-                }
-            }
-        }
-        for i in 0..self.records.len() {
-            let r = &self.records[i];
-            if !r.held && !r.deleted && r.sent.is_none() {
-                self.send_record(i)?;
             }
         }
         self.clock = Clock::new(t_max, self.cfg.speed);
@@ -355,3 +359,7 @@ impl Service {
         &self.cfg.out_dir
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -51,6 +51,11 @@ pub trait Backend: Send {
     fn poll(&mut self, _now_ms: u64) {}
     /// The job as observed by this backend.
     fn observe(&self, name: &str, model: &Model) -> Option<JobView>;
+    /// A forecast base built from the backend's real state at model time `now`; `None` means
+    /// the shadow model is the state (twin) or the state cannot be read (then it is used too).
+    fn forecast_base(&mut self, _shadow: &Model, _now_ms: u64) -> Option<Model> {
+        None
+    }
 }
 
 /// Retry with exponential backoff and jitter (deterministic per name: a hash of

@@ -19,6 +19,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::backend::{Backend, SendOutcome};
+use super::kube_state::{build_model, parse_nodes_queues, parse_pods, OwnJob};
 use super::manifest::{
     build, queue, Manifest, Meta, ObjectMode, GROUP_NAME_ANNOTATION, MANAGED_BY,
 };
@@ -178,6 +179,7 @@ struct Seen {
     finish_ms: Option<u64>,
     running: BTreeMap<String, String>,
     evictions: u32,
+    job: Option<TraceJob>,
 }
 
 pub struct KubeBackend {
@@ -234,6 +236,23 @@ impl KubeBackend {
                 m.metadata().name
             ))),
         }
+    }
+
+    fn get_json(&self, path: &str) -> Option<Value> {
+        let url = format!("{}{path}", self.cfg.api_server.trim_end_matches('/'));
+        let mut r = self.agent.get(&url);
+        if let Some(t) = &self.cfg.token {
+            r = r.header("Authorization", &format!("Bearer {t}"));
+        }
+        let mut resp = r.call().ok()?;
+        if resp.status().as_u16() != 200 {
+            return None;
+        }
+        resp.body_mut()
+            .with_config()
+            .limit(256 << 20)
+            .read_json()
+            .ok()
     }
 
     /// Creates the scenario's queues (`--apply-queues`); existing ones are left as they are.
@@ -373,6 +392,7 @@ impl Backend for KubeBackend {
             phase: "Pending".into(),
             submit_ms: job.submit_ms,
             min_member: job.min_member,
+            job: Some(job.clone()),
             ..Default::default()
         });
         Ok(outcome)
@@ -410,6 +430,30 @@ impl Backend for KubeBackend {
         for o in obs {
             self.observe_one(o, now_ms);
         }
+    }
+    fn forecast_base(&mut self, shadow: &Model, now_ms: u64) -> Option<Model> {
+        if self.cfg.server_dry_run {
+            return None;
+        }
+        let ns = &self.cfg.namespace;
+        let nodes = self.get_json("/api/v1/nodes")?;
+        let queues = self.get_json("/apis/scheduling.volcano.sh/v1beta1/queues")?;
+        let pods = self.get_json("/api/v1/pods")?;
+        let (nodes, queues) = parse_nodes_queues(&nodes, &queues).ok()?;
+        let pods = parse_pods(&pods);
+        let mut own: Vec<OwnJob> = self
+            .jobs
+            .values()
+            .filter_map(|s| {
+                Some(OwnJob {
+                    job: s.job.clone()?,
+                    running_since: s.gang_ready_ms,
+                    done: s.finish_ms.is_some() || s.phase == "Deleted",
+                })
+            })
+            .collect();
+        own.sort_by(|a, b| (a.job.submit_ms, &a.job.id).cmp(&(b.job.submit_ms, &b.job.id)));
+        Some(build_model(shadow, nodes, &queues, &pods, &own, ns, now_ms))
     }
     fn observe(&self, name: &str, _model: &Model) -> Option<JobView> {
         let j = self.jobs.get(name)?;

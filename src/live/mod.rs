@@ -14,6 +14,7 @@ pub mod compare;
 pub mod http;
 pub mod journal;
 pub mod kube_rest;
+pub mod kube_state;
 pub mod manifest;
 pub mod metrics;
 pub mod model;

@@ -159,6 +159,50 @@ impl Model {
         true
     }
 
+    /// A model with the same conf, timing and priority classes over other nodes and queues
+    /// (the forecast base rebuilt from a real cluster's state).
+    pub fn empty_like(&self, nodes: &[NodeSpec], queues: &[QueueSpec]) -> Model {
+        let pcs: Vec<PriorityClassSpec> = self
+            .cluster
+            .snap
+            .priority_classes
+            .values()
+            .cloned()
+            .collect();
+        Model::new(nodes, queues, &pcs, Arc::clone(&self.conf), self.params)
+    }
+
+    /// Adds a job that is already running: its pods Running on `nodes` (one name per pod, in
+    /// pod order) since `started_ms`, finishing at `started_ms + duration` (or now if past).
+    pub fn submit_running(&mut self, job: &TraceJob, nodes: &[String], started_ms: u64) -> bool {
+        if !self.submit(job) {
+            return false;
+        }
+        let idx = self.by_name[&job.id];
+        let Some(j) = self.cluster.jobs[idx].job else {
+            return true;
+        };
+        self.cluster.snap.jobs[j.ix()].phase = crate::policy::PodGroupPhase::Running;
+        let mut scratch = Vec::new();
+        self.cluster
+            .fire(Timer::CreatePods(idx), self.now, &mut scratch);
+        let end = started_ms.saturating_add(job.duration_ms).max(self.now);
+        let tasks = self.cluster.snap.job(j).tasks.clone();
+        for (t, node) in tasks.iter().zip(nodes) {
+            if let Some(n) = self.cluster.snap.find_node(node) {
+                self.cluster
+                    .snap
+                    .set_status(*t, crate::policy::TaskStatus::Running, Some(n));
+                self.timers.push((end, Timer::TaskDone(*t)));
+            }
+        }
+        let st = &mut self.cluster.jobs[idx];
+        st.inqueue_ms = Some(started_ms);
+        st.gang_ready_ms = Some(started_ms);
+        self.arm();
+        true
+    }
+
     /// Deletes a job: its pods leave their nodes at once. Returns false for an unknown name.
     pub fn delete(&mut self, name: &str) -> bool {
         let Some(&idx) = self.by_name.get(name) else {

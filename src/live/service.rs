@@ -280,7 +280,10 @@ impl Service {
         }
         self.tick();
         s.job.submit_ms = self.model.now();
-        let predicted = self.model.forecast(&s.job);
+        let predicted = match self.backend.forecast_base(&self.model, s.job.submit_ms) {
+            Some(base) => base.forecast(&s.job),
+            None => self.model.forecast(&s.job),
+        };
         let held = match self.cfg.hold_above_ms {
             Some(h) => predicted.is_none_or(|p| p > h),
             None => false,

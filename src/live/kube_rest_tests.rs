@@ -2,6 +2,7 @@
 //! and create/adopt against a fake API server (tiny_http on a loopback port).
 
 use super::*;
+use crate::live::kube_watch::parse_watch_line;
 use crate::live::manifest::{build, Meta};
 use crate::model::Resources;
 use serde_json::json;

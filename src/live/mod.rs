@@ -15,6 +15,7 @@ pub mod http;
 pub mod journal;
 pub mod kube_rest;
 pub mod kube_state;
+pub mod kube_watch;
 pub mod manifest;
 pub mod metrics;
 pub mod model;

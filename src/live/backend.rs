@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::manifest::{build, Meta, ObjectMode};
-use super::model::{JobView, Model};
+use super::model::{EvictionSeen, JobView, Model};
 use super::names::fnv1a;
 use super::LiveError;
 use crate::workload::TraceJob;
@@ -55,6 +55,10 @@ pub trait Backend: Send {
     /// the shadow model is the state (twin) or the state cannot be read (then it is used too).
     fn forecast_base(&mut self, _shadow: &Model, _now_ms: u64) -> Option<Model> {
         None
+    }
+    /// Evictions observed so far (the twin's come from the model).
+    fn evictions(&self, model: &Model) -> Vec<EvictionSeen> {
+        model.evictions.clone()
     }
 }
 

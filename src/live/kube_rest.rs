@@ -21,7 +21,7 @@ use super::backend::{Backend, SendOutcome};
 use super::kube_state::{build_model, parse_nodes_queues, parse_pods, OwnJob};
 use super::kube_watch::{parse_event, parse_pod, parse_podgroup, watch_loop, Observation, ParseFn};
 use super::manifest::{build, queue, Manifest, Meta, ObjectMode, MANAGED_BY};
-use super::model::{JobView, Model};
+use super::model::{EvictionSeen, JobView, Model};
 use super::LiveError;
 use crate::model::QueueSpec;
 use crate::workload::TraceJob;
@@ -115,6 +115,7 @@ pub struct KubeBackend {
     rx: Option<Receiver<Observation>>,
     jobs: BTreeMap<String, Seen>,
     pod_job: BTreeMap<String, String>,
+    evicted: Vec<EvictionSeen>,
 }
 
 impl KubeBackend {
@@ -130,6 +131,7 @@ impl KubeBackend {
             rx: None,
             jobs: BTreeMap::new(),
             pod_job: BTreeMap::new(),
+            evicted: Vec::new(),
         }
     }
 
@@ -304,6 +306,9 @@ impl Backend for KubeBackend {
         own.sort_by(|a, b| (a.job.submit_ms, &a.job.id).cmp(&(b.job.submit_ms, &b.job.id)));
         Some(build_model(shadow, nodes, &queues, &pods, &own, ns, now_ms))
     }
+    fn evictions(&self, _model: &Model) -> Vec<EvictionSeen> {
+        self.evicted.clone()
+    }
     fn observe(&self, name: &str, _model: &Model) -> Option<JobView> {
         let j = self.jobs.get(name)?;
         let phase = match j.phase.as_str() {
@@ -366,14 +371,17 @@ impl KubeBackend {
                     j.finish_ms.get_or_insert(now);
                 }
             }
-            Observation::Evicted { pod, .. } => {
-                if let Some(j) = self
-                    .pod_job
-                    .get(&pod)
-                    .and_then(|job| self.jobs.get_mut(job))
-                {
+            Observation::Evicted { pod, reason } => {
+                let job = self.pod_job.get(&pod).cloned();
+                if let Some(j) = job.as_ref().and_then(|job| self.jobs.get_mut(job)) {
                     j.evictions += 1;
                 }
+                self.evicted.push(EvictionSeen {
+                    time_ms: now,
+                    pod,
+                    job: job.unwrap_or_default(),
+                    action: reason,
+                });
             }
         }
     }

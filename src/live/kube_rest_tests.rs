@@ -204,6 +204,8 @@ fn observations_fold_into_job_times() {
         (v.inqueue_ms, v.gang_ready_ms, v.finish_ms, v.evictions),
         (Some(500), Some(900), Some(1600), 1)
     );
+    let ev = kb.evictions(&model);
+    assert_eq!((ev.len(), ev[0].job.as_str(), ev[0].time_ms), (1, "j", 950));
 }
 
 #[test]

@@ -196,7 +196,7 @@ pub fn write_outputs(svc: &Service) -> Result<(), LiveError> {
         trace.push(j);
     }
     let mut ev = String::from("time_ms,pod,job,action\n");
-    for e in &svc.model.evictions {
+    for e in &svc.evictions() {
         let _ = writeln!(ev, "{},{},{},{}", e.time_ms, e.pod, e.job, e.action);
     }
     let mut tbuf = Vec::new();

@@ -358,6 +358,11 @@ impl Service {
             .collect()
     }
 
+    /// Evictions the backend observed.
+    pub fn evictions(&self) -> Vec<super::model::EvictionSeen> {
+        self.backend.evictions(&self.model)
+    }
+
     pub fn out_dir(&self) -> &Path {
         &self.cfg.out_dir
     }

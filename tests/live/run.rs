@@ -112,7 +112,11 @@ fn live_run_dry_run_writes_valid_manifests_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("dry");
     let sc = fixture("small.toml");
-    for (mode, objects) in [("vcjob", 1), ("podgroup", 2)] {
+    for (flag, mode, objects) in [
+        ("--object", "vcjob", 1),
+        ("--object", "podgroup", 2),
+        ("--scheduler", "native", 1),
+    ] {
         let out = out.join(mode);
         let args = [
             "live",
@@ -123,7 +127,7 @@ fn live_run_dry_run_writes_valid_manifests_once() {
             "dry-run",
             "--speed",
             "500",
-            "--object",
+            flag,
             mode,
             "--hold-above",
             "1h",
@@ -167,5 +171,52 @@ fn live_run_dry_run_writes_valid_manifests_once() {
             std::fs::read_dir(out.join("manifests")).unwrap().count(),
             12
         );
+    }
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let sc = fixture("small.toml");
+    let cases: [&[&str]; 4] = [
+        &[
+            "live",
+            "run",
+            "--scenario",
+            "/nonexistent.toml",
+            "--backend",
+            "twin",
+        ],
+        &[
+            "live",
+            "run",
+            "--scenario",
+            sc.to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--speed",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[
+            "live",
+            "run",
+            "--scenario",
+            sc.to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--hold-above",
+            "soon",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["compare", "/nonexistent-a.csv", "/nonexistent-b.csv"],
+    ];
+    for args in cases {
+        let (code, _, stderr) = run(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
     }
 }

@@ -199,3 +199,31 @@ fn token_required_off_loopback() {
     .unwrap();
     assert_eq!(st, 200);
 }
+
+/// Raw sockets: a chunked body over the limit (no Content-Length to check up front) is refused
+/// with 413, and garbage on the wire does not take the server down.
+#[test]
+fn chunked_oversize_and_garbage() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let s = serve(dir.path(), "dry-run", &["--max-body", "1024"], &[]);
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let chunk = "x".repeat(4000);
+    let req = format!(
+        "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len()
+    );
+    c.write_all(req.as_bytes()).unwrap();
+    let mut resp = String::new();
+    let _ = c.read_to_string(&mut resp);
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    let mut g = std::net::TcpStream::connect(&addr).unwrap();
+    g.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = g.write_all(b"\x00\x01GARBAGE \xff\r\n\r\n");
+    let mut sink = Vec::new();
+    let _ = g.read_to_end(&mut sink);
+    let (st, _) = call(&agent(), "GET", &format!("{}/healthz", s.base), None, &[]).unwrap();
+    assert_eq!(st, 200);
+}

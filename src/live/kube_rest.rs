@@ -76,6 +76,14 @@ pub fn create_request(cfg: &KubeConfig, m: &Manifest) -> Result<CreateRequest, L
     Ok(CreateRequest { url, body })
 }
 
+/// The `message` of a Kubernetes `Status` body, else the body's first 300 characters.
+pub fn status_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| body.chars().take(300).collect())
+}
+
 /// How a create response is handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreateResult {
@@ -135,7 +143,8 @@ impl KubeBackend {
         }
     }
 
-    fn post(&self, req: &CreateRequest) -> Result<CreateResult, LiveError> {
+    /// `(result, HTTP status or 0, the API server's Status message or the transport error)`.
+    fn post(&self, req: &CreateRequest) -> (CreateResult, u16, String) {
         let mut r = self
             .agent
             .post(&req.url)
@@ -144,25 +153,32 @@ impl KubeBackend {
             r = r.header("Authorization", &format!("Bearer {t}"));
         }
         match r.send(req.body.as_str()) {
-            Ok(resp) => Ok(classify(resp.status().as_u16())),
-            Err(_) => Ok(CreateResult::Retryable),
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let body = resp
+                    .body_mut()
+                    .with_config()
+                    .limit(64 << 10)
+                    .read_to_string()
+                    .unwrap_or_default();
+                (classify(status), status, status_message(&body))
+            }
+            Err(e) => (CreateResult::Retryable, 0, e.to_string()),
         }
     }
 
     fn create(&self, m: &Manifest) -> Result<SendOutcome, LiveError> {
         let req = create_request(&self.cfg, m)?;
-        match self.post(&req)? {
+        let (result, status, msg) = self.post(&req);
+        let what = format!("{} {}", m.type_meta().1, m.metadata().name);
+        match result {
             CreateResult::Created => Ok(SendOutcome::Created),
             CreateResult::Exists => Ok(SendOutcome::Adopted),
-            CreateResult::Retryable => Err(LiveError::Backend(format!(
-                "{} {}: retryable failure",
-                m.type_meta().1,
-                m.metadata().name
-            ))),
+            CreateResult::Retryable => {
+                Err(LiveError::Backend(format!("{what}: HTTP {status}: {msg}")))
+            }
             CreateResult::Permanent => Err(LiveError::Config(format!(
-                "{} {}: rejected by the API server",
-                m.type_meta().1,
-                m.metadata().name
+                "{what}: rejected by the API server: HTTP {status}: {msg}"
             ))),
         }
     }

@@ -78,6 +78,10 @@ fn status_classification() {
     assert_eq!(classify(503), CreateResult::Retryable);
     assert_eq!(classify(429), CreateResult::Retryable);
     assert_eq!(classify(422), CreateResult::Permanent);
+    let st =
+        r#"{"kind":"Status","status":"Failure","message":"namespaces \"x\" not found","code":404}"#;
+    assert_eq!(status_message(st), "namespaces \"x\" not found");
+    assert_eq!(status_message("plain"), "plain");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::sync::mpsc::Sender;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -130,7 +130,8 @@ pub fn watch_loop(
             }
         };
         let mut rv = rv;
-        loop {
+        'watch: loop {
+            let started = Instant::now();
             let wurl = format!(
                 "{url}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={rv}&timeoutSeconds=60"
             );
@@ -144,11 +145,11 @@ pub fn watch_loop(
                 let Some((ty, obj)) = parse_watch_line(&line) else {
                     continue;
                 };
+                if ty == "ERROR" {
+                    break 'watch; // e.g. 410 Gone sent as an event: relist
+                }
                 if let Some(v) = s(&obj, "/metadata/resourceVersion") {
                     rv = v.to_string();
-                }
-                if ty == "ERROR" {
-                    break;
                 }
                 if ty != "BOOKMARK" {
                     if let Some(o) = parse(&obj) {
@@ -158,6 +159,11 @@ pub fn watch_loop(
                     }
                 }
             }
+            // a stream that ended at once (proxy, server restart): do not spin
+            if started.elapsed() < Duration::from_secs(1) {
+                std::thread::sleep(Duration::from_millis(500));
+            }
         }
+        std::thread::sleep(Duration::from_millis(500));
     }
 }

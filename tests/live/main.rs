@@ -13,6 +13,7 @@ use serde_json::json;
 
 mod crash;
 mod kube_e2e;
+mod kube_fake;
 mod run;
 mod serve;
 

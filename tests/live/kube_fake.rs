@@ -231,7 +231,11 @@ fn kube_backend_against_a_fake_api_server() {
         started.elapsed() < Duration::from_secs(20),
         "drained once the jobs completed"
     );
-    assert_eq!((fake.count(JOBS), fake.count(QUEUES)), (12, 3), "12 jobs; interactive, batch and the implicit default queue");
+    assert_eq!(
+        (fake.count(JOBS), fake.count(QUEUES)),
+        (12, 3),
+        "12 jobs; interactive, batch and the implicit default queue"
+    );
     assert_eq!(
         sent_outcomes(&first),
         BTreeMap::from([("created".to_string(), 12)])

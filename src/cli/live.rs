@@ -259,12 +259,26 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
     }
 }
 
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Predicted waits (`predictions.csv` of a live run).
+    predicted: PathBuf,
+    /// Observed waits (`observed.csv`).
+    observed: PathBuf,
+    /// Also list every job: predicted, observed and absolute error.
+    #[arg(long)]
+    per_job: bool,
+}
+
 /// Runs `volsim compare PREDICTED OBSERVED`.
-pub fn compare_cmd(predicted: &Path, observed: &Path) -> i32 {
+pub fn compare_cmd(a: &CompareArgs) -> i32 {
     let read = |p: &Path| compare::read_waits(p).map_err(|e| e.to_string());
-    match (read(predicted), read(observed)) {
+    match (read(&a.predicted), read(&a.observed)) {
         (Ok(p), Ok(o)) => {
             print!("{}", compare::compare(&p, &o));
+            if a.per_job {
+                print!("{}", compare::per_job(&p, &o));
+            }
             0
         }
         (Err(e), _) | (_, Err(e)) => {

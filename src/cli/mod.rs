@@ -27,10 +27,7 @@ enum Cmd {
         cmd: Box<live::LiveCmd>,
     },
     /// Compare predicted and observed waits (CSV files written by `volsim live`).
-    Compare {
-        predicted: PathBuf,
-        observed: PathBuf,
-    },
+    Compare(live::CompareArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -46,10 +43,7 @@ pub fn main() -> i32 {
     match cli.cmd {
         Cmd::Conformance { file } => conformance(&file),
         Cmd::Live { cmd } => live::live(*cmd),
-        Cmd::Compare {
-            predicted,
-            observed,
-        } => live::compare_cmd(&predicted, &observed),
+        Cmd::Compare(args) => live::compare_cmd(&args),
     }
 }
 

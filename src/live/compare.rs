@@ -186,6 +186,37 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
     out
 }
 
+/// One line per job present in both files: predicted, observed and absolute error, seconds
+/// (`-` where a side has no wait).
+pub fn per_job(pred: &[WaitRow], obs: &[WaitRow]) -> String {
+    let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<46} {:<16} {:>10} {:>10} {:>10}",
+        "job", "queue", "pred_s", "obs_s", "abs_err_s"
+    );
+    for p in pred {
+        let Some(o) = by_job.get(p.job.as_str()) else {
+            continue;
+        };
+        let err = match (p.wait_ms, o.wait_ms) {
+            (Some(a), Some(b)) => format!("{:.1}", a.abs_diff(b) as f64 / 1000.0),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<46} {:<16} {:>10} {:>10} {:>10}",
+            p.job,
+            p.queue,
+            s(p.wait_ms),
+            s(o.wait_ms),
+            err
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +236,17 @@ mod tests {
                 && l.contains("0.5")
                 && l.contains("1.000")),
             "{r}"
+        );
+        let pj = per_job(&p, &o);
+        assert_eq!(pj.lines().count(), 4, "{pj}");
+        assert!(
+            pj.lines()
+                .any(|l| l.starts_with("a ") && l.ends_with("1.0")),
+            "{pj}"
+        );
+        assert!(
+            pj.lines().any(|l| l.starts_with("c ") && l.ends_with("-")),
+            "{pj}"
         );
         let e = parse_waits("job,queue,class,submit_ms,wait_ms\na,q,c,x,1\n", "f")
             .unwrap_err()

@@ -82,8 +82,10 @@ fn live_run_twin_then_compare() {
         "compare",
         out.join("predictions.csv").to_str().unwrap(),
         out.join("observed.csv").to_str().unwrap(),
+        "--per-job",
     ]);
     assert_eq!(code, 0);
+    assert!(report.contains("abs_err_s"), "{report}");
     assert!(
         report.contains("jobs compared: 12") && report.contains("interactive"),
         "{report}"

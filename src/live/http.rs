@@ -24,14 +24,25 @@ use super::names::constant_time_eq;
 use super::service::{Record, Service};
 use super::LiveError;
 
-/// Server options.
-#[derive(Debug, Clone)]
+/// Server options. `Debug` redacts the token.
+#[derive(Clone)]
 pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Bearer token; required when `listen` is not loopback.
     pub token: Option<String>,
     pub max_body: usize,
     pub threads: usize,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("max_body", &self.max_body)
+            .field("threads", &self.threads)
+            .finish()
+    }
 }
 
 /// Refuses a non-loopback address without a token.

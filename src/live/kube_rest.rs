@@ -26,13 +26,26 @@ use super::LiveError;
 use crate::model::QueueSpec;
 use crate::workload::TraceJob;
 
-#[derive(Debug, Clone)]
+/// Where and how to reach the API server. `Debug` redacts the token.
+#[derive(Clone)]
 pub struct KubeConfig {
     pub api_server: String,
     pub token: Option<String>,
     pub namespace: String,
     pub mode: ObjectMode,
     pub server_dry_run: bool,
+}
+
+impl std::fmt::Debug for KubeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KubeConfig")
+            .field("api_server", &self.api_server)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("namespace", &self.namespace)
+            .field("mode", &self.mode)
+            .field("server_dry_run", &self.server_dry_run)
+            .finish()
+    }
 }
 
 /// A create request: POST `url` with `body`.

@@ -72,6 +72,13 @@ fn request_urls_and_bodies() {
 }
 
 #[test]
+fn debug_output_redacts_the_token() {
+    let c = cfg("http://x", false, ObjectMode::VcJob);
+    let d = format!("{c:?}");
+    assert!(!d.contains("s3cret") && d.contains("<redacted>"), "{d}");
+}
+
+#[test]
 fn status_classification() {
     assert_eq!(classify(201), CreateResult::Created);
     assert_eq!(classify(409), CreateResult::Exists);

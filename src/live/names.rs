@@ -108,6 +108,15 @@ mod tests {
         assert!(constant_time_eq(b"", b""));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_key_gives_a_valid_stable_name(key in "\\PC{0,300}") {
+            let n = object_name(&key);
+            proptest::prop_assert!(is_dns1123_label(&n) && n.len() <= MAX_NAME, "{:?} -> {}", key, n);
+            proptest::prop_assert_eq!(n, object_name(&key));
+        }
+    }
+
     #[test]
     fn dns_rules() {
         assert!(is_dns1123_subdomain("batch.volcano.sh"));

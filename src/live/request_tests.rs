@@ -133,6 +133,23 @@ fn errors_name_the_field() {
     }
 }
 
+proptest::proptest! {
+    /// Arbitrary bytes and arbitrary JSON objects are answered with a value or a field error,
+    /// never a panic.
+    #[test]
+    fn never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+                    key in "\\PC{0,20}", class in "[a-z]{0,4}", cpu in "\\PC{0,6}", reps in 0u64..3000) {
+        let (classes, mapping) = catalog();
+        let cat = Catalog { classes: &classes, mapping: &mapping };
+        let _ = parse_submission(&bytes, None, &cat);
+        let body = serde_json::json!({"idempotency_key": key, "workflow_id": "w", "class": class,
+                                      "overrides": {"cpu": cpu, "replicas": reps, "min_member": reps / 2}});
+        if let Err(e) = parse_submission(body.to_string().as_bytes(), Some(&key), &cat) {
+            proptest::prop_assert!(matches!(e, LiveError::BadRequest { .. }), "{}", e);
+        }
+    }
+}
+
 #[test]
 fn header_key_and_fingerprint() {
     let (classes, mapping) = catalog();

@@ -169,7 +169,7 @@ pub fn record_json(r: &Record, v: Option<&JobView>) -> Value {
         "priority_class": r.job.priority_class, "priority": r.job.priority,
         "requests": super::manifest::resource_list(&r.job.requests),
         "duration_ms": r.job.duration_ms, "submit_ms": r.job.submit_ms,
-        "predicted_wait_ms": r.predicted_wait_ms, "held": r.held, "sent": r.sent,
+        "predicted_wait_ms": r.predicted_wait_ms, "held": r.held, "released_ms": r.released_ms, "sent": r.sent,
         "deleted": r.deleted,
     });
     if let Some(v) = v {

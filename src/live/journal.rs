@@ -90,6 +90,9 @@ pub enum Entry {
     },
     /// The backend has the object (`created` or `adopted`).
     Sent { name: String, outcome: String },
+    /// A held job released at `t_ms` (its forecast fell under `--hold-above`); written before
+    /// it is sent.
+    Release { name: String, t_ms: u64 },
     /// Deleted on request at `t_ms`.
     Delete { name: String, t_ms: u64 },
 }

@@ -56,6 +56,11 @@ pub fn render(svc: &Service) -> String {
             c.held,
         ),
         (
+            "volsim_live_released_total",
+            "Held submissions released once their forecast fell under --hold-above.",
+            c.released,
+        ),
+        (
             "volsim_live_send_failures_total",
             "Backend sends that failed after retries.",
             c.send_failures,

@@ -42,6 +42,8 @@ pub struct Record {
     pub job: TraceJob,
     pub predicted_wait_ms: Option<u64>,
     pub held: bool,
+    /// Released from hold at this model time.
+    pub released_ms: Option<u64>,
     /// Backend outcome once sent (`created`/`adopted`).
     pub sent: Option<String>,
     pub deleted: bool,
@@ -62,6 +64,7 @@ pub struct Counters {
     pub replays: u64,
     pub rejected: u64,
     pub held: u64,
+    pub released: u64,
     pub send_failures: u64,
 }
 
@@ -76,6 +79,7 @@ pub struct Service {
     by_name: HashMap<String, usize>,
     pub clock: Clock,
     pub counters: Counters,
+    last_recheck_ms: u64,
 }
 
 impl Service {
@@ -105,6 +109,7 @@ impl Service {
             by_key: HashMap::new(),
             by_name: HashMap::new(),
             counters: Counters::default(),
+            last_recheck_ms: 0,
         };
         svc.replay(entries)?;
         Ok(svc)
@@ -144,6 +149,7 @@ impl Service {
                         job,
                         predicted_wait_ms,
                         held,
+                        released_ms: None,
                         sent: None,
                         deleted: false,
                     });
@@ -160,6 +166,18 @@ impl Service {
                 Entry::Sent { name, outcome } => {
                     if let Some(&i) = self.by_name.get(&name) {
                         self.records[i].sent = Some(outcome);
+                    }
+                }
+                Entry::Release { name, t_ms } => {
+                    t_max = t_max.max(t_ms);
+                    self.model.advance_to(t_ms);
+                    if let Some(&i) = self.by_name.get(&name) {
+                        self.mark_released(i, t_ms);
+                        if sent.contains(&name) {
+                            self.model.submit(&self.records[i].job);
+                        } else {
+                            self.send_record(i)?;
+                        }
                     }
                 }
                 Entry::Delete { name, t_ms } => {
@@ -231,11 +249,50 @@ impl Service {
         Ok(())
     }
 
-    /// Advances the model to the clock and lets the backend observe.
+    /// Advances the model to the clock, lets the backend observe, and (at most once per
+    /// second of model time) releases held jobs whose forecast is now under `--hold-above`.
     pub fn tick(&mut self) {
         let now = self.clock.now_ms();
         self.model.advance_to(now);
         self.backend.poll(now);
+        if self.cfg.hold_above_ms.is_some() && now >= self.last_recheck_ms.saturating_add(1000) {
+            self.last_recheck_ms = now;
+            self.recheck_held(now);
+        }
+    }
+
+    fn mark_released(&mut self, i: usize, t: u64) {
+        self.records[i].held = false;
+        self.records[i].released_ms = Some(t);
+        self.counters.released += 1;
+    }
+
+    fn recheck_held(&mut self, now: u64) {
+        let Some(limit) = self.cfg.hold_above_ms else {
+            return;
+        };
+        let held: Vec<usize> = (0..self.records.len())
+            .filter(|&i| self.records[i].held && !self.records[i].deleted)
+            .collect();
+        for i in held {
+            let job = self.records[i].job.clone();
+            let p = match self.backend.forecast_base(&self.model, now) {
+                Some(base) => base.forecast(&job),
+                None => self.model.forecast(&job),
+            };
+            if p.is_none_or(|p| p > limit) {
+                continue;
+            }
+            let entry = Entry::Release {
+                name: job.id.clone(),
+                t_ms: now,
+            };
+            if self.journal.append(&entry).is_err() {
+                return;
+            }
+            self.mark_released(i, now);
+            let _ = self.send_record(i);
+        }
     }
 
     pub fn backend_kind(&self) -> &'static str {
@@ -306,6 +363,7 @@ impl Service {
             job: s.job,
             predicted_wait_ms: predicted,
             held,
+            released_ms: None,
             sent: None,
             deleted: false,
         });

@@ -126,3 +126,36 @@ fn replays_conflicts_and_restart() {
     assert!(v.is_some(), "the twin was rebuilt from the journal");
     assert_eq!(s.model.view(&a.record.job.id).unwrap().phase, "Deleted");
 }
+
+#[test]
+fn held_jobs_are_released_when_the_forecast_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(dir.path(), Some(5 * 60_000));
+    c.speed = 2000.0; // the first job's 10 minutes pass in 0.3 s
+    let open =
+        |c: &ServiceConfig| Service::open(setup(), c.clone(), Box::new(TwinBackend)).unwrap();
+    let mut s = open(&c);
+    s.submit_body(&body("a"), None).unwrap();
+    let b = s.submit_body(&body("b"), None).unwrap().record;
+    assert!(b.held);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while s.records[1].held && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        s.tick();
+    }
+    let r = &s.records[1];
+    assert!(
+        !r.held && r.released_ms.is_some() && r.sent.as_deref() == Some("created"),
+        "{r:?}"
+    );
+    assert_eq!(s.counters.released, 1);
+    assert!(s.model.contains(&b.job.id));
+    drop(s);
+    let s = open(&c);
+    let r = &s.records[1];
+    assert!(
+        !r.held && r.released_ms.is_some(),
+        "release survives a restart: {r:?}"
+    );
+    assert!(s.model.contains(&b.job.id));
+}

@@ -249,13 +249,15 @@ impl Service {
         Ok(())
     }
 
-    /// Advances the model to the clock, lets the backend observe, and (at most once per
-    /// second of model time) releases held jobs whose forecast is now under `--hold-above`.
+    /// Advances the model to the clock, lets the backend observe, and releases held jobs whose
+    /// forecast is now under `--hold-above` (rechecked after ≥ 1 s of model time and ≥ 200 ms
+    /// of real time, so a high `--speed` does not turn it into a busy loop).
     pub fn tick(&mut self) {
         let now = self.clock.now_ms();
         self.model.advance_to(now);
         self.backend.poll(now);
-        if self.cfg.hold_above_ms.is_some() && now >= self.last_recheck_ms.saturating_add(1000) {
+        let every = 1000f64.max(200.0 * self.clock.speed()) as u64;
+        if self.cfg.hold_above_ms.is_some() && now >= self.last_recheck_ms.saturating_add(every) {
             self.last_recheck_ms = now;
             self.recheck_held(now);
         }

@@ -131,7 +131,7 @@ fn replays_conflicts_and_restart() {
 fn held_jobs_are_released_when_the_forecast_drops() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = cfg(dir.path(), Some(5 * 60_000));
-    c.speed = 2000.0; // the first job's 10 minutes pass in 0.3 s
+    c.speed = 2000.0; // the first job's 10 minutes pass in 0.3 s; rechecks every 0.2 s
     let open =
         |c: &ServiceConfig| Service::open(setup(), c.clone(), Box::new(TwinBackend)).unwrap();
     let mut s = open(&c);

@@ -312,7 +312,22 @@ impl Service {
             classes: &setup.classes,
             mapping: &setup.mapping,
         };
-        match parse_submission(body, header_key, &cat) {
+        // Mirrors Volcano's job admission webhook: a job naming a missing queue is refused.
+        let checked = parse_submission(body, header_key, &cat).and_then(|s| {
+            if setup.queues.iter().any(|q| q.name == s.job.queue) {
+                return Ok(s);
+            }
+            let known: Vec<&str> = setup.queues.iter().map(|q| q.name.as_str()).collect();
+            Err(LiveError::bad(
+                "queue",
+                format!(
+                    "queue {:?} does not exist (known: {})",
+                    s.job.queue,
+                    known.join(", ")
+                ),
+            ))
+        });
+        match checked {
             Ok(s) => self.submit(s),
             Err(e) => {
                 self.counters.rejected += 1;

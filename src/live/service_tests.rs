@@ -113,11 +113,16 @@ fn replays_conflicts_and_restart() {
         s.submit_body(other, None),
         Err(LiveError::KeyConflict { .. })
     ));
+    let lost =
+        br#"{"idempotency_key":"z","workflow_id":"w","class":"c","overrides":{"queue":"nope"}}"#;
+    assert!(
+        matches!(s.submit_body(lost, None), Err(LiveError::BadRequest { field, .. }) if field == "queue")
+    );
     s.submit_body(&body("b"), None).unwrap();
     s.delete(&a.record.job.id).unwrap();
     assert!(matches!(s.delete("nope"), Err(LiveError::NotFound(_))));
     assert_eq!(s.counters.replays, 1);
-    assert_eq!(s.counters.rejected, 1);
+    assert_eq!(s.counters.rejected, 2);
     drop(s);
     let mut s = open();
     assert_eq!(s.records.len(), 2);

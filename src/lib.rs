@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod conformance;
 pub mod kube;
+pub mod live;
 pub mod model;
 pub mod policy;
 pub mod report;

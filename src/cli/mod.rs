@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod live;
 mod run;
 mod trace;
 
@@ -45,6 +46,13 @@ enum Cmd {
         #[command(subcommand)]
         cmd: trace::TraceCmd,
     },
+    /// Live mode: replay a scenario or serve submissions against kube, twin or dry-run.
+    Live {
+        #[command(subcommand)]
+        cmd: Box<live::LiveCmd>,
+    },
+    /// Compare predicted and observed waits (CSV files written by `volsim live`).
+    Compare(live::CompareArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -66,6 +74,8 @@ pub fn main() -> i32 {
         } => run::run(&scenario, out.as_ref(), seed, quiet),
         Cmd::Conformance { file } => conformance(&file),
         Cmd::Trace { cmd } => trace::run(cmd),
+        Cmd::Live { cmd } => live::live(*cmd),
+        Cmd::Compare(args) => live::compare_cmd(&args),
     }
 }
 

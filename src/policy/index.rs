@@ -52,7 +52,11 @@ pub struct Contribution {
 
 impl Default for Contribution {
     fn default() -> Self {
-        Contribution { inqueue: Resources::empty(), elastic: Resources::empty(), overcommit: Resources::empty() }
+        Contribution {
+            inqueue: Resources::empty(),
+            elastic: Resources::empty(),
+            overcommit: Resources::empty(),
+        }
     }
 }
 
@@ -80,18 +84,30 @@ pub fn contribution(job: &JobInfo) -> Contribution {
         return Contribution::default();
     }
     let Some(min) = &job.min_resources else {
-        return Contribution { elastic: job.allocated, ..Default::default() };
+        return Contribution {
+            elastic: job.allocated,
+            ..Default::default()
+        };
     };
     let allocated_tasks = job.ready_num() - job.count(TaskStatus::Succeeded);
-    let running_at_min = job.phase == PodGroupPhase::Running && allocated_tasks >= job.min_available;
+    let running_at_min =
+        job.phase == PodGroupPhase::Running && allocated_tasks >= job.min_available;
     let part = inqueue_part(min, &job.allocated);
-    let inqueue = if job.phase == PodGroupPhase::Inqueue || running_at_min { part } else { Resources::empty() };
+    let inqueue = if job.phase == PodGroupPhase::Inqueue || running_at_min {
+        part
+    } else {
+        Resources::empty()
+    };
     let overcommit = match job.phase {
         PodGroupPhase::Inqueue => *min,
         _ if running_at_min => part,
         _ => Resources::empty(),
     };
-    Contribution { inqueue, elastic: elastic_part(&job.allocated, min), overcommit }
+    Contribution {
+        inqueue,
+        elastic: elastic_part(&job.allocated, min),
+        overcommit,
+    }
 }
 
 /// The indexes kept alongside a snapshot.
@@ -125,8 +141,16 @@ impl Index {
             self.order_changed.push(j);
         }
         let live = job.live;
-        set_member(&mut self.pending_phase, j, live && job.phase == PodGroupPhase::Pending);
-        set_member(&mut self.with_pending_tasks, j, live && job.count(TaskStatus::Pending) > 0);
+        set_member(
+            &mut self.pending_phase,
+            j,
+            live && job.phase == PodGroupPhase::Pending,
+        );
+        set_member(
+            &mut self.with_pending_tasks,
+            j,
+            live && job.count(TaskStatus::Pending) > 0,
+        );
         let new = contribution(job);
         if new != job.contrib {
             let q = &mut self.queues[job.queue.ix()];

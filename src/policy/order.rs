@@ -26,9 +26,20 @@ pub struct PendingOrder {
 impl PendingOrder {
     /// Brings the order up to date and returns the Pending jobs of `q` in job order, or `None`
     /// when the conf's job order has no scalar keys (the caller then sorts with comparators).
-    pub fn jobs_of(&mut self, s: &mut State, tiers: &Tiers, fingerprint: u64, q: QueueId) -> Option<Vec<JobId>> {
+    pub fn jobs_of(
+        &mut self,
+        s: &mut State,
+        tiers: &Tiers,
+        fingerprint: u64,
+        q: QueueId,
+    ) -> Option<Vec<JobId>> {
         self.catch_up(s, tiers, fingerprint)?;
-        Some(self.per_queue.get(q.ix()).map(|v| v.iter().map(|k| k.job).collect()).unwrap_or_default())
+        Some(
+            self.per_queue
+                .get(q.ix())
+                .map(|v| v.iter().map(|k| k.job).collect())
+                .unwrap_or_default(),
+        )
     }
 
     fn catch_up(&mut self, s: &mut State, tiers: &Tiers, fingerprint: u64) -> Option<()> {

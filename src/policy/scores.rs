@@ -28,7 +28,11 @@ pub struct ScoreCache {
 /// FNV-1a over a request's values and present dimensions.
 pub fn request_key(r: &Resources) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
-    for x in r.raw().iter().chain(std::iter::once(&(r.present_mask() as i64))) {
+    for x in r
+        .raw()
+        .iter()
+        .chain(std::iter::once(&(r.present_mask() as i64)))
+    {
         for b in x.to_le_bytes() {
             h ^= b as u64;
             h = h.wrapping_mul(0x100000001b3);
@@ -49,7 +53,10 @@ impl ScoreCache {
 
     #[inline]
     pub fn get(&self, node: usize, version: u64, request: u64) -> Option<f64> {
-        self.nodes[node].iter().find(|e| e.used && e.version == version && e.request == request).map(|e| e.score)
+        self.nodes[node]
+            .iter()
+            .find(|e| e.used && e.version == version && e.request == request)
+            .map(|e| e.score)
     }
 
     #[inline]
@@ -63,6 +70,11 @@ impl ScoreCache {
                 i
             }
         };
-        ways[slot] = Entry { version, request, score, used: true };
+        ways[slot] = Entry {
+            version,
+            request,
+            score,
+            used: true,
+        };
     }
 }

@@ -140,7 +140,10 @@ impl<'a> Session<'a> {
         tiers.index_flags();
         let mut scores = std::mem::take(&mut snap.score_cache);
         scores.prepare(score_fingerprint(conf), snap.nodes.len());
-        let plain_nodes = snap.nodes.iter().all(|n| n.taints.is_empty() && !n.unschedulable);
+        let plain_nodes = snap
+            .nodes
+            .iter()
+            .all(|n| n.taints.is_empty() && !n.unschedulable);
         let st = State { snap, now, conf };
         for slot in tiers.tiers.iter_mut().flatten() {
             slot.plugin.on_session_open(&st);

@@ -58,8 +58,13 @@ impl Tiers {
     }
 
     fn enabled(&self, f: Flag) -> impl Iterator<Item = &Slot> {
-        let list: &[(u16, u16)] = self.by_flag.get(f as usize).map(|v| v.as_slice()).unwrap_or(&[]);
-        list.iter().map(move |&(i, j)| &self.tiers[i as usize][j as usize])
+        let list: &[(u16, u16)] = self
+            .by_flag
+            .get(f as usize)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[]);
+        list.iter()
+            .map(move |&(i, j)| &self.tiers[i as usize][j as usize])
     }
 
     pub fn plugin_names(&self) -> Vec<&'static str> {
@@ -88,8 +93,16 @@ impl Tiers {
     /// The job-order key of `j` if every enabled JobOrder plugin has a scalar key
     /// (`Plugin::job_order_key`); comparing keys with `key_less` equals `job_order`.
     pub fn job_key(&self, s: &State, j: JobId) -> Option<JobKey> {
-        let mut k = JobKey { parts: [0.0; MAX_KEY_PARTS], n: 0, creation: s.snap.job(j).creation, job: j };
-        for slot in self.enabled(Flag::JobOrder).filter(|x| x.plugin.registers_job_order()) {
+        let mut k = JobKey {
+            parts: [0.0; MAX_KEY_PARTS],
+            n: 0,
+            creation: s.snap.job(j).creation,
+            job: j,
+        };
+        for slot in self
+            .enabled(Flag::JobOrder)
+            .filter(|x| x.plugin.registers_job_order())
+        {
             let x = slot.plugin.job_order_key(s, j)?;
             if k.n as usize == MAX_KEY_PARTS {
                 return None;
@@ -113,7 +126,9 @@ impl Tiers {
                 Some(o) => return o,
             }
         }
-        a.creation.cmp(&b.creation).then_with(|| s.snap.job(a.job).uid.cmp(&s.snap.job(b.job).uid))
+        a.creation
+            .cmp(&b.creation)
+            .then_with(|| s.snap.job(a.job).uid.cmp(&s.snap.job(b.job).uid))
     }
 
     /// `JobOrderCompareFn`: plugins only, no default tie-break (victim ordering).

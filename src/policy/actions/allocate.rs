@@ -157,7 +157,10 @@ pub(crate) fn predicate_nodes(
                 let task = ssn.snap().task(t);
                 ssn.plain_nodes && task.node_selector.is_empty() && task.tolerations.is_empty()
             };
-            let memo = (crate::policy::scores::request_key(&req), ssn.snap().node_epoch);
+            let memo = (
+                crate::policy::scores::request_key(&req),
+                ssn.snap().node_epoch,
+            );
             if plain && ssn.no_fit.contains(&memo) {
                 // Same request, no node changed since a scan found nothing: a full scan would
                 // again find nothing (and leave the rotating start where it is).

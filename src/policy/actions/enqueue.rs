@@ -80,13 +80,21 @@ fn admit(ssn: &mut Session, j: JobId) {
 /// `m` asks at least as much as `r` on every dimension `r` requests (pods aside), so wherever
 /// `r` failed to fit, `m` fails too.
 fn dominates(m: &Resources, r: &Resources) -> bool {
-    r.dims().filter(|d| d.0 != 2 && r.get(*d) > 0).all(|d| m.get(d) >= r.get(d))
+    r.dims()
+        .filter(|d| d.0 != 2 && r.get(*d) > 0)
+        .all(|d| m.get(d) >= r.get(d))
 }
 
 /// The pending jobs of `q` in job order, by plugin comparators (confs without scalar keys).
 fn sorted_by_comparator(ssn: &Session, q: QueueId) -> Vec<JobId> {
-    let mut v: Vec<JobId> =
-        ssn.snap().idx.pending_phase.iter().copied().filter(|&j| ssn.snap().job(j).queue == q).collect();
+    let mut v: Vec<JobId> = ssn
+        .snap()
+        .idx
+        .pending_phase
+        .iter()
+        .copied()
+        .filter(|&j| ssn.snap().job(j).queue == q)
+        .collect();
     v.sort_by(|&a, &b| {
         let o = ssn.tiers.job_order(&ssn.st, a, b);
         if o == Ordering::Equal {

@@ -125,8 +125,11 @@ impl Session<'_> {
             return nodes.to_vec();
         }
         let key = crate::policy::scores::request_key(&self.st.snap.task(t).resreq);
-        let mut scored: Vec<(f64, usize, NodeId)> =
-            nodes.iter().enumerate().map(|(i, &n)| (self.cached_score(t, n, key), i, n)).collect();
+        let mut scored: Vec<(f64, usize, NodeId)> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (self.cached_score(t, n, key), i, n))
+            .collect();
         scored.sort_by(|a, b| {
             b.0.partial_cmp(&a.0)
                 .unwrap_or(Ordering::Equal)

@@ -9,7 +9,6 @@ use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::JobId;
 
-
 pub struct Overcommit {
     factor: f64,
     idle: FRes,

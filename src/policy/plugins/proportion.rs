@@ -41,7 +41,16 @@ pub fn queue_totals(snap: &Snapshot) -> Vec<Option<(Resources, Resources, Resour
     snap.idx
         .queues
         .iter()
-        .map(|q| (q.jobs > 0).then(|| (q.allocated, q.allocated.plus(&q.pending), q.inqueue, q.elastic)))
+        .map(|q| {
+            (q.jobs > 0).then(|| {
+                (
+                    q.allocated,
+                    q.allocated.plus(&q.pending),
+                    q.inqueue,
+                    q.elastic,
+                )
+            })
+        })
         .collect()
 }
 

@@ -1,0 +1,289 @@
+//! `volsim live run|serve` and `volsim compare`: argument parsing, scenario → `LiveSetup`,
+//! backend construction, exit codes. Secrets (bearer tokens) are read here and never printed.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use volsim::live::backend::{Backend, DryRunBackend, Retry, TwinBackend};
+use volsim::live::kube_rest::{KubeBackend, KubeConfig};
+use volsim::live::manifest::ObjectMode;
+use volsim::live::service::{Service, ServiceConfig};
+use volsim::live::{compare, http, replay, LiveSetup, ModelParams};
+use volsim::model::parse_duration;
+use volsim::workload::mapping::MappingTable;
+
+#[derive(Subcommand)]
+pub enum LiveCmd {
+    /// Replay the scenario's workload in wall-clock time (× --speed) against a backend.
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// Stop waiting for running jobs after this much real time (Go duration).
+        #[arg(long, default_value = "10m")]
+        drain: String,
+    },
+    /// Serve the submission API (POST /v1/jobs, GET/DELETE /v1/jobs/{name}, /metrics, /healthz).
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Listen address; non-loopback requires a bearer token.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// File holding the bearer token (else env VOLSIM_TOKEN).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Largest accepted request body, bytes.
+        #[arg(long, default_value_t = 64 * 1024)]
+        max_body: usize,
+        /// HTTP worker threads.
+        #[arg(long, default_value_t = 4)]
+        threads: usize,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendKind {
+    Kube,
+    Twin,
+    DryRun,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectKind {
+    Vcjob,
+    Podgroup,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchedulerKind {
+    Volcano,
+    Native,
+}
+
+#[derive(Args)]
+pub struct Common {
+    /// The scenario TOML (cluster, queues, conf, workload classes).
+    #[arg(long)]
+    scenario: PathBuf,
+    #[arg(long, value_enum)]
+    backend: BackendKind,
+    /// Wall-clock speed-up (model time runs K× faster).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Output directory: journal, manifests, predictions/observed CSVs, observed trace.
+    #[arg(long, default_value = "live-out")]
+    out: PathBuf,
+    /// Hold (do not submit) jobs whose predicted wait exceeds this (Go duration, e.g. 5m).
+    #[arg(long)]
+    hold_above: Option<String>,
+    /// Activity → job mapping table (TOML, `[[rule]]`), for `activity_type` submissions.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    /// Objects per job: a Volcano Job, or a PodGroup + batch/v1 Job.
+    #[arg(long, value_enum, default_value = "vcjob")]
+    object: ObjectKind,
+    /// `native` submits plain batch/v1 Jobs for the default scheduler.
+    #[arg(long, value_enum, default_value = "volcano")]
+    scheduler: SchedulerKind,
+    #[arg(long, default_value = "volsim")]
+    namespace: String,
+    /// Image of the placeholder pods (they sleep for the job's duration).
+    #[arg(long, default_value = "busybox:1.36")]
+    image: String,
+    /// kube: API server URL (e.g. `kubectl proxy` at http://127.0.0.1:8001).
+    #[arg(long, default_value = "http://127.0.0.1:8001")]
+    api_server: String,
+    /// kube: bearer token file for the API server (else env VOLSIM_KUBE_TOKEN).
+    #[arg(long)]
+    kube_token_file: Option<PathBuf>,
+    /// kube: create the scenario's queues first.
+    #[arg(long)]
+    apply_queues: bool,
+    /// kube: server-side dry run (`dryRun=All`): validated by the API server, nothing persisted.
+    #[arg(long)]
+    server_dry_run: bool,
+}
+
+fn setup(c: &Common) -> Result<LiveSetup, String> {
+    let sc = volsim::scenario::load(&c.scenario).map_err(|e| e.to_string())?;
+    let mapping = match &c.mapping {
+        None => MappingTable::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?
+        }
+    };
+    let mut classes = BTreeMap::new();
+    for j in &sc.jobs {
+        if !j.class.is_empty() {
+            classes.entry(j.class.clone()).or_insert_with(|| j.clone());
+        }
+    }
+    let p = &sc.params;
+    Ok(LiveSetup {
+        nodes: sc.nodes,
+        queues: sc.queues,
+        priority_classes: sc.priority_classes,
+        conf: sc.conf,
+        params: ModelParams {
+            schedule_period_ms: p.schedule_period_ms,
+            bind_latency_ms: p.bind_latency_ms,
+            controller_delay_ms: p.controller_delay_ms,
+            eviction_grace_ms: p.eviction_grace_ms,
+            vcjob_mode: p.vcjob_mode,
+            seed: sc.seed,
+        },
+        classes,
+        mapping,
+        jobs: sc.jobs,
+    })
+}
+
+fn read_secret(file: Option<&Path>, env: &str) -> Result<Option<String>, String> {
+    if let Some(f) = file {
+        let t = std::fs::read_to_string(f)
+            .map_err(|e| format!("cannot read token file {}: {e}", f.display()))?;
+        return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
+    }
+    Ok(std::env::var(env)
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty()))
+}
+
+fn service(c: &Common, setup: LiveSetup) -> Result<Service, String> {
+    let mode = match (c.scheduler, c.object) {
+        (SchedulerKind::Native, _) => ObjectMode::Native,
+        (_, ObjectKind::Vcjob) => ObjectMode::VcJob,
+        (_, ObjectKind::Podgroup) => ObjectMode::PodGroup,
+    };
+    let hold_above_ms = c
+        .hold_above
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(|e| format!("--hold-above: {e}"))?;
+    if !(c.speed.is_finite() && c.speed > 0.0) {
+        return Err("--speed must be a positive number".into());
+    }
+    let backend: Box<dyn Backend> = match c.backend {
+        BackendKind::Twin => Box::new(TwinBackend),
+        BackendKind::DryRun => {
+            Box::new(DryRunBackend::new(&c.out, mode).map_err(|e| e.to_string())?)
+        }
+        BackendKind::Kube => {
+            let token = read_secret(c.kube_token_file.as_deref(), "VOLSIM_KUBE_TOKEN")?;
+            let kc = KubeConfig {
+                api_server: c.api_server.clone(),
+                token,
+                namespace: c.namespace.clone(),
+                mode,
+                server_dry_run: c.server_dry_run,
+            };
+            let kb = KubeBackend::new(kc);
+            if c.apply_queues {
+                kb.apply_queues(&setup.queues).map_err(|e| e.to_string())?;
+            }
+            Box::new(kb)
+        }
+    };
+    let cfg = ServiceConfig {
+        out_dir: c.out.clone(),
+        namespace: c.namespace.clone(),
+        image: c.image.clone(),
+        hold_above_ms,
+        speed: c.speed,
+        retry: Retry::default(),
+    };
+    Service::open(Arc::new(setup), cfg, backend).map_err(|e| e.to_string())
+}
+
+/// Runs `volsim live …`; returns the exit code.
+pub fn live(cmd: LiveCmd) -> i32 {
+    match run_live(cmd) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn run_live(cmd: LiveCmd) -> Result<(), String> {
+    match cmd {
+        LiveCmd::Run { common, drain } => {
+            let drain =
+                Duration::from_millis(parse_duration(&drain).map_err(|e| format!("--drain: {e}"))?);
+            let setup = setup(&common)?;
+            let jobs = setup.jobs.clone();
+            let mut svc = service(&common, setup)?;
+            let sum = replay::run(&mut svc, &jobs, drain).map_err(|e| e.to_string())?;
+            println!(
+                "submitted {} (replayed {}, held {}), finished {}; outputs in {}",
+                sum.submitted,
+                sum.replayed,
+                sum.held,
+                sum.finished,
+                common.out.display()
+            );
+            Ok(())
+        }
+        LiveCmd::Serve {
+            common,
+            listen,
+            token_file,
+            max_body,
+            threads,
+        } => {
+            let token = read_secret(token_file.as_deref(), "VOLSIM_TOKEN")?;
+            http::check_listen(&listen, token.as_deref()).map_err(|e| e.to_string())?;
+            let setup = setup(&common)?;
+            let svc = Arc::new(Mutex::new(service(&common, setup)?));
+            let cfg = http::ServeConfig {
+                listen,
+                token,
+                max_body,
+                threads,
+            };
+            let running = http::start(svc, cfg).map_err(|e| e.to_string())?;
+            println!("listening on http://{}", running.addr);
+            let _ = std::io::stdout().flush();
+            running.join();
+            Ok(())
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Predicted waits (`predictions.csv` of a live run).
+    predicted: PathBuf,
+    /// Observed waits (`observed.csv`).
+    observed: PathBuf,
+    /// Also list every job: predicted, observed and absolute error.
+    #[arg(long)]
+    per_job: bool,
+}
+
+/// Runs `volsim compare PREDICTED OBSERVED`.
+pub fn compare_cmd(a: &CompareArgs) -> i32 {
+    let read = |p: &Path| compare::read_waits(p).map_err(|e| e.to_string());
+    match (read(&a.predicted), read(&a.observed)) {
+        (Ok(p), Ok(o)) => {
+            print!("{}", compare::compare(&p, &o));
+            if a.per_job {
+                print!("{}", compare::per_job(&p, &o));
+            }
+            0
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}

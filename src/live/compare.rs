@@ -1,0 +1,256 @@
+//! `volsim compare PREDICTED OBSERVED`: joins two wait CSVs (`job,…,queue,class,…,wait_ms`, as
+//! live mode writes them) on `job` and reports, per queue and per class, p50/p95 of predicted
+//! and observed waits and their error, the MAE per job, and Kendall's tau between the
+//! predicted and observed admission orders (admission time = submit + wait).
+//!
+//! Depends on nothing but `csv`. Deterministic: groups in name order, ties in tau counted as
+//! neither concordant nor discordant (tau-a).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::metrics::percentile;
+use super::LiveError;
+
+/// One job's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitRow {
+    pub job: String,
+    pub queue: String,
+    pub class: String,
+    pub submit_ms: u64,
+    pub wait_ms: Option<u64>,
+}
+
+/// Reads a wait CSV.
+pub fn read_waits(path: &Path) -> Result<Vec<WaitRow>, LiveError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LiveError::io(path, e))?;
+    parse_waits(&text, &path.display().to_string())
+}
+
+pub fn parse_waits(text: &str, file: &str) -> Result<Vec<WaitRow>, LiveError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let bad = |m: String| LiveError::Io {
+        path: file.to_string(),
+        message: m,
+    };
+    let header = rdr.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let col = |n: &str| {
+        header
+            .iter()
+            .position(|h| h == n)
+            .ok_or_else(|| bad(format!("missing column {n}")))
+    };
+    let (cj, cq, cc, cs, cw) = (
+        col("job")?,
+        col("queue")?,
+        col("class")?,
+        col("submit_ms")?,
+        col("wait_ms")?,
+    );
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        let line = i + 2;
+        let num = |c: usize| -> Result<Option<u64>, LiveError> {
+            let s = rec.get(c).unwrap_or("");
+            if s.is_empty() {
+                return Ok(None);
+            }
+            s.parse().map(Some).map_err(|_| {
+                bad(format!(
+                    "line {line}: column {}: {s:?} is not a non-negative integer",
+                    &header[c]
+                ))
+            })
+        };
+        out.push(WaitRow {
+            job: rec.get(cj).unwrap_or("").to_string(),
+            queue: rec.get(cq).unwrap_or("").to_string(),
+            class: rec.get(cc).unwrap_or("").to_string(),
+            submit_ms: num(cs)?.ok_or_else(|| bad(format!("line {line}: submit_ms is empty")))?,
+            wait_ms: num(cw)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Kendall's tau-a of two paired sequences.
+pub fn kendall_tau(a: &[i64], b: &[i64]) -> Option<f64> {
+    let n = a.len().min(b.len());
+    if n < 2 {
+        return None;
+    }
+    let mut s: i64 = 0;
+    for i in 0..n {
+        for j in i + 1..n {
+            s += (a[i] - a[j]).signum() * (b[i] - b[j]).signum();
+        }
+    }
+    Some(s as f64 / (n * (n - 1) / 2) as f64)
+}
+
+#[derive(Default)]
+struct Group {
+    pred: Vec<u64>,
+    obs: Vec<u64>,
+    abs_err_sum: u64,
+    pred_admit: Vec<i64>,
+    obs_admit: Vec<i64>,
+}
+
+fn s(ms: Option<u64>) -> String {
+    ms.map(|m| format!("{:.1}", m as f64 / 1000.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn e(p: Option<u64>, o: Option<u64>) -> String {
+    match (p, o) {
+        (Some(p), Some(o)) => format!("{:+.1}", (p as f64 - o as f64) / 1000.0),
+        _ => "-".into(),
+    }
+}
+
+/// The report text. Only jobs with both a predicted and an observed wait are compared.
+pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
+    let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
+    let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
+    let mut matched = 0usize;
+    for p in pred {
+        let Some(o) = by_job.get(p.job.as_str()) else {
+            continue;
+        };
+        let (Some(pw), Some(ow)) = (p.wait_ms, o.wait_ms) else {
+            continue;
+        };
+        matched += 1;
+        for key in [
+            ("all".to_string(), String::new()),
+            ("queue".to_string(), p.queue.clone()),
+            ("class".to_string(), p.class.clone()),
+        ] {
+            let g = groups.entry(key).or_default();
+            g.pred.push(pw);
+            g.obs.push(ow);
+            g.abs_err_sum += pw.abs_diff(ow);
+            g.pred_admit.push((p.submit_ms + pw) as i64);
+            g.obs_admit.push((o.submit_ms + ow) as i64);
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "jobs compared: {matched} (predicted rows {}, observed rows {})",
+        pred.len(),
+        obs.len()
+    );
+    let _ = writeln!(
+        out,
+        "{:<7} {:<28} {:>5} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7}",
+        "group",
+        "name",
+        "jobs",
+        "p50_pred",
+        "p50_obs",
+        "p50_err",
+        "p95_pred",
+        "p95_obs",
+        "p95_err",
+        "mae_s",
+        "tau"
+    );
+    for ((kind, name), mut g) in groups {
+        let tau = kendall_tau(&g.pred_admit, &g.obs_admit)
+            .map(|t| format!("{t:.3}"))
+            .unwrap_or_else(|| "-".into());
+        let n = g.pred.len();
+        g.pred.sort_unstable();
+        g.obs.sort_unstable();
+        let (p50p, p50o) = (percentile(&g.pred, 50), percentile(&g.obs, 50));
+        let (p95p, p95o) = (percentile(&g.pred, 95), percentile(&g.obs, 95));
+        let mae = g.abs_err_sum as f64 / n.max(1) as f64 / 1000.0;
+        let _ = writeln!(
+            out,
+            "{kind:<7} {name:<28} {n:>5} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {mae:>8.1} {tau:>7}",
+            s(p50p),
+            s(p50o),
+            e(p50p, p50o),
+            s(p95p),
+            s(p95o),
+            e(p95p, p95o)
+        );
+    }
+    out
+}
+
+/// One line per job present in both files: predicted, observed and absolute error, seconds
+/// (`-` where a side has no wait).
+pub fn per_job(pred: &[WaitRow], obs: &[WaitRow]) -> String {
+    let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<46} {:<16} {:>10} {:>10} {:>10}",
+        "job", "queue", "pred_s", "obs_s", "abs_err_s"
+    );
+    for p in pred {
+        let Some(o) = by_job.get(p.job.as_str()) else {
+            continue;
+        };
+        let err = match (p.wait_ms, o.wait_ms) {
+            (Some(a), Some(b)) => format!("{:.1}", a.abs_diff(b) as f64 / 1000.0),
+            _ => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{:<46} {:<16} {:>10} {:>10} {:>10}",
+            p.job,
+            p.queue,
+            s(p.wait_ms),
+            s(o.wait_ms),
+            err
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tau_and_report() {
+        assert_eq!(kendall_tau(&[1, 2, 3], &[1, 2, 3]), Some(1.0));
+        assert_eq!(kendall_tau(&[1, 2, 3], &[3, 2, 1]), Some(-1.0));
+        assert_eq!(kendall_tau(&[1], &[1]), None);
+        let p = parse_waits("job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,1000\nb,kb,q1,c,0,3000\nc,kc,q2,d,10,\n", "p").unwrap();
+        let o = parse_waits("job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,2000\nb,kb,q1,c,0,3000\nc,kc,q2,d,10,5\n", "o").unwrap();
+        let r = compare(&p, &o);
+        assert!(r.contains("jobs compared: 2"), "{r}");
+        assert!(
+            r.lines().any(|l| l.starts_with("queue")
+                && l.contains("q1")
+                && l.contains("0.5")
+                && l.contains("1.000")),
+            "{r}"
+        );
+        let pj = per_job(&p, &o);
+        assert_eq!(pj.lines().count(), 4, "{pj}");
+        assert!(
+            pj.lines()
+                .any(|l| l.starts_with("a ") && l.ends_with("1.0")),
+            "{pj}"
+        );
+        assert!(
+            pj.lines().any(|l| l.starts_with("c ") && l.ends_with("-")),
+            "{pj}"
+        );
+        let e = parse_waits("job,queue,class,submit_ms,wait_ms\na,q,c,x,1\n", "f")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("submit_ms"), "{e}");
+    }
+}

@@ -1,0 +1,278 @@
+//! Unit tests of the kube backend: request building, response classification, status parsing,
+//! and create/adopt against a fake API server (tiny_http on a loopback port).
+
+use super::*;
+use crate::live::kube_watch::parse_watch_line;
+use crate::live::manifest::{build, Meta};
+use crate::model::Resources;
+use serde_json::json;
+
+fn cfg(base: &str, dry: bool, mode: ObjectMode) -> KubeConfig {
+    KubeConfig {
+        api_server: base.into(),
+        token: Some("s3cret".into()),
+        namespace: "ns1".into(),
+        mode,
+        server_dry_run: dry,
+    }
+}
+
+fn job() -> TraceJob {
+    TraceJob {
+        id: "k-0123456789ab".into(),
+        submit_ms: 0,
+        duration_ms: 1000,
+        replicas: 2,
+        min_member: 2,
+        requests: Resources::cpu_mem(500, 1 << 28),
+        queue: "q".into(),
+        priority_class: None,
+        priority: 0,
+        class: String::new(),
+    }
+}
+
+fn meta() -> Meta {
+    Meta {
+        namespace: "ns1".into(),
+        key: "k".into(),
+        workflow_id: "wf".into(),
+        predicted_wait_ms: Some(3),
+        image: "busybox".into(),
+    }
+}
+
+#[test]
+fn request_urls_and_bodies() {
+    let c = cfg("https://api:6443/", true, ObjectMode::PodGroup);
+    let ms = build(&job(), ObjectMode::PodGroup, &meta());
+    let r0 = create_request(&c, &ms[0]).unwrap();
+    assert_eq!(r0.url, "https://api:6443/apis/scheduling.volcano.sh/v1beta1/namespaces/ns1/podgroups?fieldManager=volsim&dryRun=All");
+    let r1 = create_request(&c, &ms[1]).unwrap();
+    assert!(
+        r1.url
+            .starts_with("https://api:6443/apis/batch/v1/namespaces/ns1/jobs?"),
+        "{}",
+        r1.url
+    );
+    let body: Value = serde_json::from_str(&r1.body).unwrap();
+    assert_eq!(body["kind"], "Job");
+    assert!(!r1.body.contains("s3cret"));
+    let vc = &build(&job(), ObjectMode::VcJob, &meta())[0];
+    let c2 = cfg("http://p", false, ObjectMode::VcJob);
+    assert_eq!(
+        create_request(&c2, vc).unwrap().url,
+        "http://p/apis/batch.volcano.sh/v1alpha1/namespaces/ns1/jobs?fieldManager=volsim"
+    );
+    let q = queue(&QueueSpec::new("gold", 3));
+    assert_eq!(
+        collection_path(&q, "x"),
+        "/apis/scheduling.volcano.sh/v1beta1/queues"
+    );
+}
+
+#[test]
+fn debug_output_redacts_the_token() {
+    let c = cfg("http://x", false, ObjectMode::VcJob);
+    let d = format!("{c:?}");
+    assert!(!d.contains("s3cret") && d.contains("<redacted>"), "{d}");
+}
+
+#[test]
+fn status_classification() {
+    assert_eq!(classify(201), CreateResult::Created);
+    assert_eq!(classify(409), CreateResult::Exists);
+    assert_eq!(classify(503), CreateResult::Retryable);
+    assert_eq!(classify(429), CreateResult::Retryable);
+    assert_eq!(classify(422), CreateResult::Permanent);
+    let st =
+        r#"{"kind":"Status","status":"Failure","message":"namespaces \"x\" not found","code":404}"#;
+    assert_eq!(status_message(st), "namespaces \"x\" not found");
+    assert_eq!(status_message("plain"), "plain");
+}
+
+#[test]
+fn parses_podgroups_pods_events_and_watch_lines() {
+    let pg = json!({"metadata": {"name": "j-1-uid", "ownerReferences": [{"kind": "Job", "name": "j-1"}]}, "status": {"phase": "Inqueue"}});
+    assert_eq!(
+        parse_podgroup(&pg),
+        Some(Observation::Phase {
+            job: "j-1".into(),
+            phase: "Inqueue".into()
+        })
+    );
+    let pg2 = json!({"metadata": {"name": "pg"}});
+    assert_eq!(
+        parse_podgroup(&pg2),
+        Some(Observation::Phase {
+            job: "pg".into(),
+            phase: "Pending".into()
+        })
+    );
+    let pod = json!({"metadata": {"name": "j-1-main-0", "labels": {"volcano.sh/job-name": "j-1"}}, "status": {"phase": "Running"}});
+    assert_eq!(
+        parse_pod(&pod),
+        Some(Observation::Pod {
+            job: "j-1".into(),
+            pod: "j-1-main-0".into(),
+            phase: "Running".into()
+        })
+    );
+    let pod2 =
+        json!({"metadata": {"name": "x", "annotations": {"scheduling.k8s.io/group-name": "g"}}});
+    assert!(matches!(parse_pod(&pod2), Some(Observation::Pod { ref job, .. }) if job == "g"));
+    assert_eq!(parse_pod(&json!({"metadata": {"name": "x"}})), None);
+    let ev = json!({"reason": "Evict", "involvedObject": {"kind": "Pod", "name": "j-1-main-0"}});
+    assert_eq!(
+        parse_event(&ev),
+        Some(Observation::Evicted {
+            pod: "j-1-main-0".into(),
+            reason: "Evict".into()
+        })
+    );
+    assert_eq!(
+        parse_event(
+            &json!({"reason": "Scheduled", "involvedObject": {"kind": "Pod", "name": "p"}})
+        ),
+        None
+    );
+    let (ty, obj) = parse_watch_line(
+        r#"{"type":"MODIFIED","object":{"metadata":{"name":"a","resourceVersion":"42"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(ty, "MODIFIED");
+    assert_eq!(obj["metadata"]["resourceVersion"], "42");
+    assert!(parse_watch_line("not json").is_none());
+}
+
+#[test]
+fn observations_fold_into_job_times() {
+    let mut kb = KubeBackend::new(cfg("http://127.0.0.1:1", false, ObjectMode::VcJob));
+    kb.jobs.insert(
+        "j".into(),
+        Seen {
+            phase: "Pending".into(),
+            submit_ms: 100,
+            min_member: 2,
+            ..Default::default()
+        },
+    );
+    kb.observe_one(
+        Observation::Phase {
+            job: "j".into(),
+            phase: "Inqueue".into(),
+        },
+        500,
+    );
+    kb.observe_one(
+        Observation::Pod {
+            job: "j".into(),
+            pod: "p0".into(),
+            phase: "Running".into(),
+        },
+        700,
+    );
+    kb.observe_one(
+        Observation::Pod {
+            job: "j".into(),
+            pod: "p1".into(),
+            phase: "Running".into(),
+        },
+        900,
+    );
+    kb.observe_one(
+        Observation::Evicted {
+            pod: "p1".into(),
+            reason: "Evict".into(),
+        },
+        950,
+    );
+    kb.observe_one(
+        Observation::Pod {
+            job: "j".into(),
+            pod: "p0".into(),
+            phase: "Succeeded".into(),
+        },
+        1500,
+    );
+    kb.observe_one(
+        Observation::Pod {
+            job: "j".into(),
+            pod: "p1".into(),
+            phase: "Succeeded".into(),
+        },
+        1600,
+    );
+    let model = Model::new(
+        &[],
+        &[],
+        &[],
+        Arc::new(crate::policy::SchedulerConf::helm_default()),
+        Default::default(),
+    );
+    let v = kb.observe("j", &model).unwrap();
+    assert_eq!(
+        (v.inqueue_ms, v.gang_ready_ms, v.finish_ms, v.evictions),
+        (Some(500), Some(900), Some(1600), 1)
+    );
+    let ev = kb.evictions(&model);
+    assert_eq!((ev.len(), ev[0].job.as_str(), ev[0].time_ms), (1, "j", 950));
+}
+
+#[test]
+fn creates_then_adopts_against_a_fake_api_server() {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let addr = server.server_addr().to_ip().unwrap();
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for status in [201u16, 409, 503, 201] {
+            let mut req = server.recv().unwrap();
+            let auth = req
+                .headers()
+                .iter()
+                .find(|h| h.field.equiv("Authorization"))
+                .map(|h| h.value.to_string());
+            let mut body = String::new();
+            req.as_reader().read_to_string(&mut body).unwrap();
+            seen.push((req.url().to_string(), auth, body.len() > 10));
+            req.respond(tiny_http::Response::empty(status)).unwrap();
+        }
+        seen
+    });
+    let mut kb = KubeBackend::new(cfg(&format!("http://{addr}"), true, ObjectMode::VcJob));
+    let mut model = Model::new(
+        &[],
+        &[],
+        &[],
+        Arc::new(crate::policy::SchedulerConf::helm_default()),
+        Default::default(),
+    );
+    assert_eq!(
+        kb.submit(&job(), &meta(), &mut model).unwrap(),
+        SendOutcome::Created
+    );
+    assert_eq!(
+        kb.submit(&job(), &meta(), &mut model).unwrap(),
+        SendOutcome::Adopted
+    );
+    assert!(
+        matches!(
+            kb.submit(&job(), &meta(), &mut model),
+            Err(LiveError::Backend(_))
+        ),
+        "503 is retryable"
+    );
+    assert_eq!(
+        kb.submit(&job(), &meta(), &mut model).unwrap(),
+        SendOutcome::Created
+    );
+    let seen = handle.join().unwrap();
+    for (url, auth, has_body) in seen {
+        assert!(
+            url.ends_with("/jobs?fieldManager=volsim&dryRun=All"),
+            "{url}"
+        );
+        assert_eq!(auth.as_deref(), Some("Bearer s3cret"));
+        assert!(has_body);
+    }
+}

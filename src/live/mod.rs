@@ -1,0 +1,108 @@
+//! Live mode: the same policy core driven in wall-clock time against a backend. Submissions
+//! (a replayed scenario trace, or HTTP `POST /v1/jobs`) are mapped with the simulator's rules,
+//! journaled (fsync) before they are sent, forecast with `policy::run_cycle` on a clone of the
+//! modelled state, and handed to a backend: `twin` (the cluster model in wall-clock time),
+//! `dry-run` (manifests + decision log, touches nothing) or `kube` (Kubernetes REST).
+//!
+//! May depend on `model`, `policy`, `kube`, `workload`, `cluster`; **never `sim`** (enforced by
+//! `tests/layering.rs`). Invariant: every accepted idempotency key maps to exactly one object,
+//! whose name is a pure function of the key (`names::object_name`).
+
+pub mod backend;
+pub mod clock;
+pub mod compare;
+pub mod http;
+pub mod journal;
+pub mod kube_rest;
+pub mod kube_state;
+pub mod kube_watch;
+pub mod manifest;
+pub mod metrics;
+pub mod model;
+pub mod names;
+pub mod replay;
+pub mod request;
+pub mod service;
+pub mod validate;
+
+use std::collections::BTreeMap;
+
+use crate::model::{NodeSpec, PriorityClassSpec, QueueSpec};
+use crate::policy::SchedulerConf;
+use crate::workload::mapping::MappingTable;
+use crate::workload::TraceJob;
+
+/// Errors of the live mode. Request errors name the offending field.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    #[error("field {field}: {message}")]
+    BadRequest { field: String, message: String },
+    #[error("idempotency key {key:?} was already used with a different request")]
+    KeyConflict { key: String },
+    #[error("no such job {0:?}")]
+    NotFound(String),
+    #[error("journal {path}: {message}")]
+    Journal { path: String, message: String },
+    #[error("backend: {0}")]
+    Backend(String),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{0}")]
+    Config(String),
+}
+
+impl LiveError {
+    pub fn bad(field: &str, message: impl Into<String>) -> LiveError {
+        LiveError::BadRequest {
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+    pub fn io(path: &std::path::Path, e: impl std::fmt::Display) -> LiveError {
+        LiveError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Timing of the modelled cluster (twin and forecast), ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelParams {
+    pub schedule_period_ms: u64,
+    pub bind_latency_ms: u64,
+    pub controller_delay_ms: u64,
+    pub eviction_grace_ms: u64,
+    pub vcjob_mode: bool,
+    pub seed: u64,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams {
+            schedule_period_ms: 1000,
+            bind_latency_ms: 100,
+            controller_delay_ms: 500,
+            eviction_grace_ms: 30_000,
+            vcjob_mode: true,
+            seed: 1,
+        }
+    }
+}
+
+/// Everything live mode needs from a scenario (the CLI builds it; `live` does not read
+/// scenario files itself).
+#[derive(Debug, Clone)]
+pub struct LiveSetup {
+    pub nodes: Vec<NodeSpec>,
+    pub queues: Vec<QueueSpec>,
+    pub priority_classes: Vec<PriorityClassSpec>,
+    pub conf: SchedulerConf,
+    pub params: ModelParams,
+    /// Workload class → template job (queue, requests, gang, priority, duration).
+    pub classes: BTreeMap<String, TraceJob>,
+    /// Activity type → job rules (`workload::mapping`).
+    pub mapping: MappingTable,
+    /// The scenario's trace, for `live run`.
+    pub jobs: Vec<TraceJob>,
+}

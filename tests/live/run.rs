@@ -1,0 +1,224 @@
+//! `live run` on twin and dry-run, `compare`, and the layering rule.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::*;
+
+#[test]
+fn live_never_imports_sim() {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out)
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p)
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/live"),
+        &mut files,
+    );
+    assert!(files.len() > 5);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (i, l) in text.lines().enumerate() {
+            let code = l.split("//").next().unwrap_or("");
+            assert!(
+                !code.contains("crate::sim")
+                    && !code.contains("volsim::sim")
+                    && !code.contains("super::super::sim"),
+                "{}:{}: live must not use sim: {l}",
+                f.display(),
+                i + 1
+            );
+            assert!(
+                !code.contains("crate::scenario") && !code.contains("crate::report"),
+                "{}:{}: live may not use {l}",
+                f.display(),
+                i + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn live_run_twin_then_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("twin");
+    let sc = fixture("small.toml");
+    let (code, stdout, stderr) = run(&[
+        "live",
+        "run",
+        "--scenario",
+        sc.to_str().unwrap(),
+        "--backend",
+        "twin",
+        "--speed",
+        "200",
+        "--out",
+        out.to_str().unwrap(),
+        "--drain",
+        "30s",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("submitted 12 (replayed 0, held 0), finished 12"),
+        "{stdout}"
+    );
+    let obs = std::fs::read_to_string(out.join("observed.csv")).unwrap();
+    assert_eq!(obs.lines().count(), 13);
+    assert!(
+        obs.lines().skip(1).all(|l| !l.ends_with(',')),
+        "every job admitted:\n{obs}"
+    );
+    let trace = volsim::workload::read_csv_trace(&out.join("observed-trace.csv")).unwrap();
+    assert_eq!(trace.len(), 12);
+    let (code, report, _) = run(&[
+        "compare",
+        out.join("predictions.csv").to_str().unwrap(),
+        out.join("observed.csv").to_str().unwrap(),
+        "--per-job",
+    ]);
+    assert_eq!(code, 0);
+    assert!(report.contains("abs_err_s"), "{report}");
+    assert!(
+        report.contains("jobs compared: 12") && report.contains("interactive"),
+        "{report}"
+    );
+    // a second run on the same journal replays instead of resubmitting
+    let (code, stdout, stderr) = run(&[
+        "live",
+        "run",
+        "--scenario",
+        sc.to_str().unwrap(),
+        "--backend",
+        "twin",
+        "--speed",
+        "200",
+        "--out",
+        out.to_str().unwrap(),
+        "--drain",
+        "1s",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("submitted 0 (replayed 12"), "{stdout}");
+}
+
+#[test]
+fn live_run_dry_run_writes_valid_manifests_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dry");
+    let sc = fixture("small.toml");
+    for (flag, mode, objects) in [
+        ("--object", "vcjob", 1),
+        ("--object", "podgroup", 2),
+        ("--scheduler", "native", 1),
+    ] {
+        let out = out.join(mode);
+        let args = [
+            "live",
+            "run",
+            "--scenario",
+            sc.to_str().unwrap(),
+            "--backend",
+            "dry-run",
+            "--speed",
+            "500",
+            flag,
+            mode,
+            "--hold-above",
+            "1h",
+            "--out",
+            out.to_str().unwrap(),
+            "--drain",
+            "0s",
+        ];
+        let (code, stdout, stderr) = run(&args);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("submitted 12"), "{stdout}");
+        let files: Vec<_> = std::fs::read_dir(out.join("manifests"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 12);
+        for f in &files {
+            let objs: Vec<Value> =
+                serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            assert_eq!(objs.len(), objects);
+            for o in &objs {
+                assert_eq!(
+                    volsim::live::validate::check_value(o),
+                    Vec::<String>::new(),
+                    "{}",
+                    f.display()
+                );
+                assert_eq!(
+                    o["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+                    "volsim"
+                );
+                assert!(o["metadata"]["annotations"]["volsim.io/predicted-wait-ms"].is_string());
+            }
+        }
+        let log = std::fs::read_to_string(out.join("decisions.jsonl")).unwrap();
+        assert_eq!(log.lines().count(), 12);
+        let (code, stdout, _) = run(&args);
+        assert_eq!(code, 0);
+        assert!(stdout.contains("submitted 0 (replayed 12"), "{stdout}");
+        assert_eq!(
+            std::fs::read_dir(out.join("manifests")).unwrap().count(),
+            12
+        );
+    }
+}
+
+#[test]
+fn bad_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let sc = fixture("small.toml");
+    let cases: [&[&str]; 4] = [
+        &[
+            "live",
+            "run",
+            "--scenario",
+            "/nonexistent.toml",
+            "--backend",
+            "twin",
+        ],
+        &[
+            "live",
+            "run",
+            "--scenario",
+            sc.to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--speed",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[
+            "live",
+            "run",
+            "--scenario",
+            sc.to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--hold-above",
+            "soon",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["compare", "/nonexistent-a.csv", "/nonexistent-b.csv"],
+    ];
+    for args in cases {
+        let (code, _, stderr) = run(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+    }
+}

@@ -1,11 +1,11 @@
 //! `volsim run SCENARIO [--out DIR] [--seed N]`: one simulation, the terminal table, the SLO
 //! verdicts and (with --out) the output files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use volsim::{runner, scenario};
 
-pub fn run(path: &PathBuf, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -> i32 {
+pub fn run(path: &Path, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -> i32 {
     let sc = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => return super::fail(e),

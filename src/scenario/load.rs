@@ -95,7 +95,11 @@ pub(super) struct Ctx {
 }
 
 impl Ctx {
-    pub(super) fn err(&self, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn err(
+        &self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError {
             file: self.file.clone(),
             field: field.into(),
@@ -110,7 +114,11 @@ impl Ctx {
             self.dir.join(p)
         }
     }
-    pub(super) fn read(&mut self, field: &str, p: &str) -> Result<(PathBuf, String), ScenarioError> {
+    pub(super) fn read(
+        &mut self,
+        field: &str,
+        p: &str,
+    ) -> Result<(PathBuf, String), ScenarioError> {
         let path = self.resolve(p);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| self.err(field, format!("cannot read {}: {e}", path.display())))?;

@@ -16,6 +16,7 @@
 //! * a child workflow starts after its recorded start latency and, when its history was
 //!   imported, replays as a sub-DAG whose close (plus the recorded gap) closes the node;
 //!   otherwise it is a pure delay of its recorded duration.
+//!
 //! The execution closes after the nodes it recorded closing before its close, plus the recorded
 //! final workflow-task latency. With nothing mapped, the replay reproduces the recorded close
 //! (up to per-event ms rounding). Pending nodes (still running when exported) never close.
@@ -28,8 +29,8 @@ mod plan;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
 
-pub use plan::{ActivityRecord, WorkflowRecord};
 use plan::Plan;
+pub use plan::{ActivityRecord, WorkflowRecord};
 
 use super::source::ArrivalSource;
 use crate::workload::mapping::MappingTable;
@@ -109,29 +110,28 @@ impl<'w> WorkflowDriver<'w> {
     }
 
     fn record(&self, i: &Inst<'w>) -> WorkflowRecord {
-        let activities = i
-            .wf
-            .nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(n, node)| match &node.kind {
-                NodeKind::Activity(a) => {
-                    let m = i.plan.mapped[n].as_ref();
-                    Some(ActivityRecord {
-                        activity_type: a.activity_type.clone(),
-                        queue: m.map(|m| m.template.queue.clone()),
-                        recorded_ms: a.total_ms,
-                        simulated_ms: match (i.ready_at[n], i.closed_at[n]) {
-                            (Some(r), Some(c)) => Some(c - r),
-                            _ => None,
-                        },
-                        wait_ms: m.and(i.wait[n]),
-                        runs: if m.is_some() { i.attempt[n] } else { 0 },
-                    })
-                }
-                _ => None,
-            })
-            .collect();
+        let activities =
+            i.wf.nodes
+                .iter()
+                .enumerate()
+                .filter_map(|(n, node)| match &node.kind {
+                    NodeKind::Activity(a) => {
+                        let m = i.plan.mapped[n].as_ref();
+                        Some(ActivityRecord {
+                            activity_type: a.activity_type.clone(),
+                            queue: m.map(|m| m.template.queue.clone()),
+                            recorded_ms: a.total_ms,
+                            simulated_ms: match (i.ready_at[n], i.closed_at[n]) {
+                                (Some(r), Some(c)) => Some(c - r),
+                                _ => None,
+                            },
+                            wait_ms: m.and(i.wait[n]),
+                            runs: if m.is_some() { i.attempt[n] } else { 0 },
+                        })
+                    }
+                    _ => None,
+                })
+                .collect();
         WorkflowRecord {
             workflow_id: i.wf.workflow_id.clone(),
             run_id: i.wf.run_id.clone(),

@@ -71,7 +71,10 @@ impl Plan {
             in_end: vec![false; n],
             close_lat: 0,
             mapped: vec![None; n],
-            recorded_e2e: w.close.as_ref().map(|c| c.at_ms.saturating_sub(w.start_delay_ms)),
+            recorded_e2e: w
+                .close
+                .as_ref()
+                .map(|c| c.at_ms.saturating_sub(w.start_delay_ms)),
         };
         for (i, node) in w.nodes.iter().enumerate() {
             let mut deps = node.deps.clone();

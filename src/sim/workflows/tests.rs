@@ -9,7 +9,14 @@ use crate::policy::SchedulerConf;
 use crate::sim::{simulate_with_source, SimInput, SimParams};
 use crate::workload::mapping::MappingTable;
 
-fn activity(id: u64, issued: u64, deps: &[u64], ty: &str, total: u64, service: u64) -> serde_json::Value {
+fn activity(
+    id: u64,
+    issued: u64,
+    deps: &[u64],
+    ty: &str,
+    total: u64,
+    service: u64,
+) -> serde_json::Value {
     json!({
         "id": id, "issued_ms": issued,
         "deps": deps.iter().map(|d| json!({"node": d})).collect::<Vec<_>>(),
@@ -92,8 +99,10 @@ fn input(cpu: i64) -> SimInput {
 }
 
 fn table() -> MappingTable {
-    toml::from_str("[[rule]]\nactivity_type = \"a\"\nqueue = \"q\"\ncpu = \"1\"\nmemory = \"1Gi\"\n")
-        .unwrap()
+    toml::from_str(
+        "[[rule]]\nactivity_type = \"a\"\nqueue = \"q\"\ncpu = \"1\"\nmemory = \"1Gi\"\n",
+    )
+    .unwrap()
 }
 
 #[test]
@@ -109,7 +118,10 @@ fn mapped_activities_queue_in_the_cluster() {
     let (roomy, rr) = run(16_000);
     let (tight, tr) = run(1_000);
     assert_eq!(roomy.jobs.len(), 10);
-    assert!(roomy.jobs.iter().all(|j| j.finish_ms.is_some() && j.class == "a"));
+    assert!(roomy
+        .jobs
+        .iter()
+        .all(|j| j.finish_ms.is_some() && j.class == "a"));
     let e2e = |r: &[WorkflowRecord]| -> Vec<u64> {
         r.iter().map(|x| x.simulated_e2e_ms.unwrap()).collect()
     };
@@ -117,7 +129,10 @@ fn mapped_activities_queue_in_the_cluster() {
     // Mapped: submit at 10 ms, the cycle at 1 s binds, +100 ms bind latency, 80 ms run.
     assert!(re.iter().all(|&x| x > 210 && x == re[0]), "{re:?}");
     assert!(te.iter().max() > re.iter().max(), "{te:?} vs {re:?}");
-    assert!(tr.iter().map(|x| x.activity_wait_ms()).sum::<u64>() > rr.iter().map(|x| x.activity_wait_ms()).sum::<u64>());
+    assert!(
+        tr.iter().map(|x| x.activity_wait_ms()).sum::<u64>()
+            > rr.iter().map(|x| x.activity_wait_ms()).sum::<u64>()
+    );
     assert_eq!(tight.jobs.len(), 10);
     // Deterministic.
     let (again, ar) = run(1_000);

@@ -45,7 +45,10 @@ enum Ev {
     Ready(usize, usize),
     /// Submit the current attempt of a mapped node (after a retry backoff).
     Submit(usize, usize),
+    /// The parent sees its child started (releases `DepOn::Start` dependents).
     ChildStart(usize, usize),
+    /// The child's own execution starts (slightly before the parent sees it).
+    ChildRun(usize, usize),
     Close(usize, usize),
     /// Execution `usize` closes.
     End(usize),
@@ -250,7 +253,9 @@ impl<'w> WorkflowDriver<'w> {
                         if let Some(s) = c.start_latency_ms {
                             self.push(t + s, Ev::ChildStart(i, n));
                         }
-                        if c.execution.is_none() {
+                        if c.execution.is_some() {
+                            self.push(t + child_offsets(c).0, Ev::ChildRun(i, n));
+                        } else {
                             if let Some(close) = plan_close(c) {
                                 self.push(t + close, Ev::Close(i, n));
                             }
@@ -262,6 +267,8 @@ impl<'w> WorkflowDriver<'w> {
             Ev::ChildStart(i, n) => {
                 let deps = self.insts[i].plan.on_start[n].clone();
                 self.release(deps, i, t);
+            }
+            Ev::ChildRun(i, n) => {
                 let wf = self.insts[i].wf;
                 if let NodeKind::Child(c) = &wf.nodes[n].kind {
                     if let Some(child) = &c.execution {
@@ -293,10 +300,7 @@ impl<'w> WorkflowDriver<'w> {
                 if let Some((p, n)) = self.insts[i].parent {
                     // The parent sees the close after the recorded child → parent gap.
                     let gap = match &self.insts[p].wf.nodes[n].kind {
-                        NodeKind::Child(c) => c
-                            .duration_ms
-                            .unwrap_or(0)
-                            .saturating_sub(self.insts[i].plan.recorded_e2e.unwrap_or(0)),
+                        NodeKind::Child(c) => child_offsets(c).1,
                         _ => 0,
                     };
                     self.push(t + gap, Ev::Close(p, n));
@@ -304,6 +308,22 @@ impl<'w> WorkflowDriver<'w> {
             }
         }
     }
+}
+
+/// For a child with an imported history: (parent issue → child start event, child close →
+/// parent sees the close), ms. The child's own start event precedes the parent's
+/// `ChildWorkflowExecutionStarted` by a few ms, so the child runs from `issue + first` and
+/// its close reaches the parent `second` later, matching the recorded parent timeline.
+fn child_offsets(c: &crate::workload::workflow::ChildWorkflow) -> (u64, u64) {
+    let sl = c.start_latency_ms.unwrap_or(0);
+    let seen = sl + c.duration_ms.unwrap_or(0);
+    let e2e = c
+        .execution
+        .as_ref()
+        .and_then(|e| e.close.as_ref().map(|x| x.at_ms.saturating_sub(e.start_delay_ms)))
+        .unwrap_or(0);
+    let first = seen.saturating_sub(e2e).min(sl);
+    (first, seen.saturating_sub(first + e2e))
 }
 
 /// Ready → close of a child without an imported history, ms (`None`: never closes).

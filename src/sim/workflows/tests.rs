@@ -77,7 +77,7 @@ fn inline_replay_reproduces_recorded_close() {
 }
 
 fn input(cpu: i64) -> SimInput {
-    let mut a = Resources::cpu_mem(cpu, 8 << 30);
+    let mut a = Resources::cpu_mem(cpu, 64 << 30);
     a.set(ResourceName::PODS, 110);
     SimInput {
         nodes: vec![NodeSpec {
@@ -188,6 +188,8 @@ fn child_workflow_replays_as_a_sub_dag() {
     let r = d.records();
     assert_eq!(r.len(), 2);
     assert_eq!(r[1].parent.as_deref(), Some("parent"));
+    // The child ran 210 ms, the parent saw 10 + 215: it starts when the parent saw it start
+    // (at most the start latency after the issue) and its close reaches the parent 5 ms later.
     assert_eq!(r[1].start_ms, 30);
     assert_eq!(r[1].simulated_e2e_ms, Some(210));
     assert_eq!(r[0].simulated_e2e_ms, Some(300));

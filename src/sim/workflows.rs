@@ -320,7 +320,11 @@ fn child_offsets(c: &crate::workload::workflow::ChildWorkflow) -> (u64, u64) {
     let e2e = c
         .execution
         .as_ref()
-        .and_then(|e| e.close.as_ref().map(|x| x.at_ms.saturating_sub(e.start_delay_ms)))
+        .and_then(|e| {
+            e.close
+                .as_ref()
+                .map(|x| x.at_ms.saturating_sub(e.start_delay_ms))
+        })
         .unwrap_or(0);
     let first = seen.saturating_sub(e2e).min(sl);
     (first, seen.saturating_sub(first + e2e))

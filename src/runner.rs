@@ -7,9 +7,10 @@
 use std::path::Path;
 
 use crate::model::format_duration;
-use crate::report::{self, GroupMetrics, Meta, Metrics, ReportParams};
+use crate::report::{self, GroupMetrics, Meta, Metrics, ReportParams, WorkflowMetrics};
 use crate::scenario::{Scenario, Slo, SloMetric};
-use crate::sim::{simulate, Outcome, SimInput, SimParams};
+use crate::sim::workflows::{WorkflowDriver, WorkflowRecord};
+use crate::sim::{simulate, simulate_with_source, Outcome, SimInput, SimParams};
 
 /// The simulator input for `scenario`, with `seed` overriding the scenario's.
 pub fn sim_input(scenario: &Scenario, seed: u64) -> SimInput {
@@ -41,7 +42,7 @@ pub struct SloVerdict {
     /// exist (no job of the target became gang-ready) or the target is unknown.
     pub value: Option<f64>,
     pub pass: bool,
-    /// "queue" or "class" (or "unknown").
+    /// "queue", "class", "workflow" (or "unknown").
     pub scope: &'static str,
 }
 
@@ -53,12 +54,23 @@ pub struct RunResult {
     pub slos: Vec<SloVerdict>,
     pub meta: Meta,
     pub report_params: ReportParams,
+    /// One record per replayed workflow execution (empty without `workload.workflows`).
+    pub workflows: Vec<WorkflowRecord>,
+    pub workflow_metrics: WorkflowMetrics,
 }
 
 /// Runs `scenario` with `seed` (None: the scenario's own seed).
 pub fn run(scenario: &Scenario, seed: Option<u64>) -> RunResult {
     let seed = seed.unwrap_or(scenario.seed);
-    let outcome = simulate(&sim_input(scenario, seed));
+    let input = sim_input(scenario, seed);
+    let (outcome, workflows) = if scenario.workflows.is_empty() {
+        (simulate(&input), Vec::new())
+    } else {
+        let mut driver = WorkflowDriver::new(&scenario.workflows, &scenario.mapping);
+        let o = simulate_with_source(&input, &mut driver);
+        (o, driver.records())
+    };
+    let workflow_metrics = report::workflow_metrics(&workflows);
     let report_params = ReportParams {
         starve_threshold_ms: scenario.starvation_ms,
     };
@@ -66,7 +78,13 @@ pub fn run(scenario: &Scenario, seed: Option<u64>) -> RunResult {
     let slos = scenario
         .slos
         .iter()
-        .map(|s| evaluate(s, &metrics, &outcome))
+        .map(|s| {
+            if s.metric.is_e2e() {
+                evaluate_e2e(s, &workflow_metrics)
+            } else {
+                evaluate(s, &metrics, &outcome)
+            }
+        })
         .collect();
     let meta = Meta {
         scenario_name: scenario.name.clone(),
@@ -78,6 +96,33 @@ pub fn run(scenario: &Scenario, seed: Option<u64>) -> RunResult {
         slos,
         meta,
         report_params,
+        workflows,
+        workflow_metrics,
+    }
+}
+
+/// An end-to-end SLO on a workflow type (simulated latency; a type with no closed execution
+/// fails).
+fn evaluate_e2e(slo: &Slo, m: &WorkflowMetrics) -> SloVerdict {
+    let Some(t) = m.workflow_type(&slo.target) else {
+        return SloVerdict {
+            slo: slo.clone(),
+            value: None,
+            pass: false,
+            scope: "unknown",
+        };
+    };
+    let v = match slo.metric {
+        SloMetric::P50E2e => t.simulated.p50,
+        SloMetric::P95E2e => t.simulated.p95,
+        _ => t.simulated.p99,
+    };
+    let value = v.map(|x| x as f64);
+    SloVerdict {
+        slo: slo.clone(),
+        value,
+        pass: value.is_some_and(|v| v <= slo.limit as f64),
+        scope: "workflow",
     }
 }
 
@@ -101,6 +146,7 @@ fn metric_value(g: &GroupMetrics, metric: SloMetric, mean: Option<f64>) -> Optio
         SloMetric::MaxWait => g.waits.max.map(|x| x as f64),
         SloMetric::MeanWait => mean,
         SloMetric::Starved => Some(g.starved as f64),
+        SloMetric::P50E2e | SloMetric::P95E2e | SloMetric::P99E2e => None,
     }
 }
 
@@ -197,9 +243,16 @@ pub fn render_slos(v: &[SloVerdict]) -> String {
     out
 }
 
-/// Writes `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv` (and `slo.csv`) into `dir`.
+/// Writes `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`, `slo.csv` (and, with
+/// replayed workflows, `workflows.csv`) into `dir`.
 pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
     report::write_outputs(&result.outcome, dir, &result.meta, &result.report_params)?;
+    if !result.workflows.is_empty() {
+        std::fs::write(
+            dir.join("workflows.csv"),
+            report::workflows_csv(&result.workflows)?,
+        )?;
+    }
     let mut w = csv::Writer::from_path(dir.join("slo.csv"))?;
     w.write_record(["slo", "target", "metric", "limit", "scope", "value", "pass"])?;
     for s in &result.slos {

@@ -175,4 +175,30 @@ fn pull_import_round_trip() {
         .iter()
         .all(|e| e.workflow_type == "marketing-campaign"));
     println!("{}", workflow::stats(&back));
+
+    // Replay: the imported workflows on a scenario mapping the Volcano-bound activities; a
+    // 1-cpu queue must stretch end-to-end latency compared with a roomy one.
+    let jsonl = dir.path().join("workflows.jsonl");
+    workflow::write_jsonl(&jsonl, &back).unwrap();
+    let run = |capability: &str| {
+        let text = format!(
+            "seed = 1\n[[nodes]]\nname = \"n\"\ncount = 1\ncpu = \"16\"\nmemory = \"64Gi\"\n\
+             [[queues.inline]]\nname = \"q\"\ncapability = {capability}\n\
+             [workload]\nworkflows = {:?}\n[mapping]\nhints = false\n\
+             [[mapping.rule]]\nactivity_type = \"launch-volcano-session-job\"\nqueue = \"q\"\ncpu = \"1\"\n\
+             [[mapping.rule]]\nactivity_type = \"run-slm-completion\"\nqueue = \"q\"\ncpu = \"1\"\n\
+             [[mapping.rule]]\nactivity_type = \"execute-directive\"\nqueue = \"q\"\ncpu = \"1\"\n",
+            jsonl.display().to_string()
+        );
+        let sc = volsim::scenario::load_str(&text, &dir.path().join("s.toml")).unwrap();
+        let r = volsim::runner::run(&sc, None);
+        assert_eq!(r.workflows.len(), listed);
+        r.workflows
+            .iter()
+            .map(|w| w.simulated_e2e_ms.unwrap_or(u64::MAX / 1024))
+            .sum::<u64>()
+    };
+    let (roomy, tiny) = (run("{}"), run("{ cpu = \"1\" }"));
+    println!("replay: Σ simulated e2e roomy {roomy} ms, 1-cpu queue {tiny} ms");
+    assert!(tiny > roomy);
 }

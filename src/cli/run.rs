@@ -1,11 +1,11 @@
 //! `volsim run SCENARIO [--out DIR] [--seed N]`: one simulation, the terminal table, the SLO
 //! verdicts and (with --out) the output files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use volsim::{runner, scenario};
 
-pub fn run(path: &PathBuf, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -> i32 {
+pub fn run(path: &Path, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -> i32 {
     let sc = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => return super::fail(e),
@@ -19,11 +19,20 @@ pub fn run(path: &PathBuf, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool
     if !quiet {
         let o = &result.outcome;
         println!(
-            "scenario {} (digest {}), seed {}: {} jobs on {} nodes, simulated {}{}",
+            "scenario {} (digest {}), seed {}: {} jobs{} on {} nodes, simulated {}{}",
             sc.name,
             sc.digest,
             o.seed,
             sc.jobs.len(),
+            if sc.workflows.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " + {} workflows ({} activity jobs)",
+                    sc.workflows.len(),
+                    o.jobs.len() - sc.jobs.len()
+                )
+            },
             sc.nodes.len(),
             volsim::model::format_duration(o.end_ms),
             if o.hit_horizon {
@@ -34,6 +43,13 @@ pub fn run(path: &PathBuf, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool
         );
         println!();
         print!("{}", volsim::report::render_table(&result.metrics, &[]));
+        if !result.workflows.is_empty() {
+            println!();
+            print!(
+                "{}",
+                volsim::report::render_workflows(&result.workflow_metrics)
+            );
+        }
         let slos = runner::render_slos(&result.slos);
         if !slos.is_empty() {
             println!();

@@ -8,12 +8,14 @@
 //! always gives the same metrics and bytes.
 
 pub mod table;
+pub mod workflows;
 pub mod write;
 
 use std::collections::BTreeMap;
 
 use crate::sim::{JobRecord, Outcome};
 pub use table::{render_table, SloCheck};
+pub use workflows::{render_workflows, workflow_metrics, workflows_csv, WorkflowMetrics};
 pub use write::{write_outputs, Meta};
 
 /// Report parameters.

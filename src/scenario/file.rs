@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::workload::mapping::MappingRule;
 use crate::workload::synth::WorkloadClass;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +33,9 @@ pub struct ScenarioFile {
     pub priority_classes: Vec<PriorityClassEntry>,
     #[serde(default)]
     pub workload: WorkloadSection,
+    /// Activity → Volcano job mapping for `workload.workflows`.
+    #[serde(default)]
+    pub mapping: MappingSection,
     /// SLOs: `"<queue|class>.<metric> <= <value>"`, e.g. `"interactive.p95_wait <= 2m"`.
     #[serde(default)]
     pub slo: Vec<String>,
@@ -142,4 +146,19 @@ pub struct WorkloadSection {
     pub repeat: Option<u32>,
     #[serde(default)]
     pub classes: Vec<WorkloadClass>,
+    /// A workflow file (`volsim trace import --format temporal`), replayed step by step.
+    pub workflows: Option<String>,
+}
+
+/// `[mapping]` + `[[mapping.rule]]`: the `workload::mapping::MappingTable` TOML plus `hints`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingSection {
+    /// Queue for mapped activities that name none (default `"default"`).
+    pub default_queue: Option<String>,
+    /// Use the resource hints recorded in the histories (default true); false: rules only.
+    pub hints: Option<bool>,
+    /// Rules, first match wins.
+    #[serde(default, rename = "rule", alias = "rules")]
+    pub rules: Vec<MappingRule>,
 }

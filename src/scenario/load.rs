@@ -14,6 +14,8 @@ use crate::model::{
     ResourceName, Resources, Taint, TaintEffect,
 };
 use crate::policy::{parse_scheduler_conf, SchedulerConf};
+use crate::workload::mapping::MappingTable;
+use crate::workload::workflow::Workflow;
 use crate::workload::{self, TraceJob};
 
 /// A scenario that cannot be used: `file` and `field` locate the problem.
@@ -77,19 +79,27 @@ pub struct Scenario {
     pub priority_classes: Vec<PriorityClassSpec>,
     pub conf: SchedulerConf,
     pub jobs: Vec<TraceJob>,
+    /// Top-level workflows to replay (`workload.workflows`, scaled), children nested.
+    pub workflows: Vec<Workflow>,
+    /// Activity → job mapping for `workflows`.
+    pub mapping: MappingTable,
     pub slos: Vec<Slo>,
     /// Non-fatal remarks (unmodelled plugins, unknown YAML fields, …).
     pub warnings: Vec<String>,
 }
 
-struct Ctx {
+pub(super) struct Ctx {
     file: String,
     dir: PathBuf,
     digest: u64,
 }
 
 impl Ctx {
-    fn err(&self, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    pub(super) fn err(
+        &self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError {
             file: self.file.clone(),
             field: field.into(),
@@ -104,7 +114,11 @@ impl Ctx {
             self.dir.join(p)
         }
     }
-    fn read(&mut self, field: &str, p: &str) -> Result<(PathBuf, String), ScenarioError> {
+    pub(super) fn read(
+        &mut self,
+        field: &str,
+        p: &str,
+    ) -> Result<(PathBuf, String), ScenarioError> {
         let path = self.resolve(p);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| self.err(field, format!("cannot read {}: {e}", path.display())))?;
@@ -278,10 +292,11 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 .map_err(|e| cx.err("workload.classes", e.to_string()))?,
         );
     }
-    if jobs.is_empty() {
+    let (workflows, mapping) = super::workflows::load(&mut cx, &sf, &seen, &pc_names)?;
+    if jobs.is_empty() && workflows.is_empty() {
         return Err(cx.err(
             "workload",
-            "no jobs: give workload.trace and/or [[workload.classes]]",
+            "no jobs: give workload.trace, [[workload.classes]] and/or workload.workflows",
         ));
     }
     if let Some(k) = sf.workload.rate_multiplier {
@@ -377,6 +392,8 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         priority_classes: pcs,
         conf,
         jobs,
+        workflows,
+        mapping,
         slos,
         warnings,
     })

@@ -8,6 +8,7 @@
 mod file;
 mod load;
 mod slo;
+mod workflows;
 
 pub use file::ScenarioFile;
 pub use load::{load, load_str, RunParams, Scenario, ScenarioError};

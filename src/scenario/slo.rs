@@ -12,6 +12,10 @@ pub enum SloMetric {
     MeanWait,
     /// Number of starved jobs.
     Starved,
+    /// Simulated end-to-end latency of a workflow type (replayed workflows).
+    P50E2e,
+    P95E2e,
+    P99E2e,
 }
 
 impl SloMetric {
@@ -23,6 +27,9 @@ impl SloMetric {
             "max_wait" => SloMetric::MaxWait,
             "mean_wait" => SloMetric::MeanWait,
             "starved" => SloMetric::Starved,
+            "p50_e2e" => SloMetric::P50E2e,
+            "p95_e2e" => SloMetric::P95E2e,
+            "p99_e2e" => SloMetric::P99E2e,
             _ => return None,
         })
     }
@@ -34,11 +41,21 @@ impl SloMetric {
             SloMetric::MaxWait => "max_wait",
             SloMetric::MeanWait => "mean_wait",
             SloMetric::Starved => "starved",
+            SloMetric::P50E2e => "p50_e2e",
+            SloMetric::P95E2e => "p95_e2e",
+            SloMetric::P99E2e => "p99_e2e",
         }
     }
     /// Whether the limit is a duration (ms) rather than a count.
     pub fn is_duration(self) -> bool {
         !matches!(self, SloMetric::Starved)
+    }
+    /// Whether the target is a workflow type (end-to-end metrics).
+    pub fn is_e2e(self) -> bool {
+        matches!(
+            self,
+            SloMetric::P50E2e | SloMetric::P95E2e | SloMetric::P99E2e
+        )
     }
 }
 
@@ -56,7 +73,7 @@ pub struct Slo {
 /// Parses `"<name>.<metric> <= <value>"`.
 pub fn parse_slo(text: &str) -> Result<Slo, String> {
     let bad = |why: &str| {
-        format!("invalid SLO {text:?}: {why} (expected \"<queue|class>.<metric> <= <value>\", metric one of p50_wait, p95_wait, p99_wait, max_wait, mean_wait, starved)")
+        format!("invalid SLO {text:?}: {why} (expected \"<queue|class>.<metric> <= <value>\", metric one of p50_wait, p95_wait, p99_wait, max_wait, mean_wait, starved, or for a workflow type p50_e2e, p95_e2e, p99_e2e)")
     };
     let (lhs, rhs) = text.split_once("<=").ok_or_else(|| bad("missing <="))?;
     let (target, metric) = lhs
@@ -95,6 +112,11 @@ mod tests {
         );
         let s = parse_slo("session-start.starved <= 0").unwrap();
         assert_eq!(s.limit, 0);
+        let s = parse_slo("session-start-workflow.p95_e2e <= 2m").unwrap();
+        assert_eq!(
+            (s.target.as_str(), s.metric, s.limit),
+            ("session-start-workflow", SloMetric::P95E2e, 120_000)
+        );
         assert!(parse_slo("interactive.p95 <= 2m").is_err());
         assert!(parse_slo("interactive.p95_wait < 2m").is_err());
         assert!(parse_slo("interactive.p95_wait <= soon").is_err());

@@ -14,6 +14,8 @@
 
 pub mod deserved;
 pub mod outcome;
+pub mod source;
+pub mod workflows;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -27,6 +29,7 @@ use crate::model::{NodeSpec, PriorityClassSpec, QueueSpec};
 use crate::policy::{run_cycle, Decision, SchedulerConf, Snapshot, TieBreak};
 use crate::workload::TraceJob;
 pub use outcome::{Counters, EvictionRecord, Fnv, JobRecord, Outcome, QueueSample};
+pub use source::ArrivalSource;
 
 /// Engine parameters. Times in ms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +125,14 @@ pub fn simulate_with_hook(input: &SimInput, hook: &mut dyn FnMut(&Snapshot, u64)
     Engine::new(input).run(hook)
 }
 
+/// Runs the simulation with a dynamic arrival source (e.g. `workflows::WorkflowDriver`) next to
+/// the static `input.jobs`; the source's jobs are recorded after the input jobs.
+pub fn simulate_with_source(input: &SimInput, source: &mut dyn ArrivalSource) -> Outcome {
+    let mut engine = Engine::new(input);
+    engine.src = Some(source::SourceState::new(source));
+    engine.run(&mut |_, _| {})
+}
+
 struct Engine<'a> {
     input: &'a SimInput,
     cluster: Cluster,
@@ -138,6 +149,8 @@ struct Engine<'a> {
     samples: Vec<QueueSample>,
     next_sample: u64,
     now: u64,
+    /// Dynamic arrivals (`simulate_with_source`); `None` for plain runs.
+    src: Option<source::SourceState<'a>>,
 }
 
 impl<'a> Engine<'a> {
@@ -176,6 +189,7 @@ impl<'a> Engine<'a> {
             samples: Vec::new(),
             next_sample: 0,
             now: 0,
+            src: None,
         }
     }
 
@@ -226,8 +240,10 @@ impl<'a> Engine<'a> {
         loop {
             let t_arr = self.arrival_time();
             let t_ev = self.heap_time();
-            let t_event = t_arr.min(t_ev);
-            if self.next_arrival == self.order.len() && self.cluster.all_done() {
+            let t_src = self.source_time();
+            let t_event = t_arr.min(t_ev).min(t_src);
+            if self.next_arrival == self.order.len() && self.cluster.all_done() && t_src == u64::MAX
+            {
                 break;
             }
             if !dirty && !productive {
@@ -258,13 +274,16 @@ impl<'a> Engine<'a> {
                 self.sample_until(t - 1);
             }
             self.now = t;
-            if t_arr <= t_ev && t_arr <= t_cycle {
+            if t_arr <= t_ev && t_arr <= t_cycle && t_arr <= t_src {
                 let i = self.order[self.next_arrival];
                 self.next_arrival += 1;
                 self.cluster_ix[i] = self.cluster.submit(&self.input.jobs[i], t);
                 self.arm();
                 self.counters.events += 1;
                 dirty = true;
+            } else if t_src <= t_ev && t_src <= t_cycle {
+                dirty |= self.poll_source(t);
+                self.arm();
             } else if t_ev <= t_cycle {
                 let Some(Reverse((_, _, timer))) = self.heap.pop() else {
                     continue;
@@ -272,6 +291,7 @@ impl<'a> Engine<'a> {
                 if self.cluster.fire(timer, t, &mut self.timers) {
                     self.counters.events += 1;
                     dirty = true;
+                    self.source_after_fire(timer, t);
                 } else {
                     self.counters.stale_timers += 1;
                 }
@@ -368,7 +388,7 @@ impl<'a> Engine<'a> {
 
     fn finish(self, hit_horizon: bool) -> Outcome {
         let snap = &self.cluster.snap;
-        let jobs = self
+        let mut jobs: Vec<JobRecord> = self
             .input
             .jobs
             .iter()
@@ -396,6 +416,7 @@ impl<'a> Engine<'a> {
                 }
             })
             .collect();
+        jobs.extend(self.source_records());
         Outcome {
             seed: self.input.params.seed,
             end_ms: self.now,

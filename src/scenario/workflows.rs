@@ -1,0 +1,131 @@
+//! The scenario's workflow workload: reads `workload.workflows` (the canonical JSON-lines file),
+//! builds the `[mapping]` table, drops recorded hints when `mapping.hints = false`, applies
+//! `workload.rate_multiplier` / `workload.repeat` to the workflows' arrivals, and checks that
+//! every mapped activity names a queue and priority class the scenario defines.
+//!
+//! Depends on `workload::{workflow, mapping}` and the loader's context (errors name the file and
+//! field). Top-level arrivals only are scaled: a workflow's internal timing is replayed as
+//! recorded.
+
+use std::collections::BTreeSet;
+
+use super::file::ScenarioFile;
+use super::load::{Ctx, ScenarioError};
+use crate::workload::mapping::{map_activity, MappingTable};
+use crate::workload::workflow::{origin_unix_ms, read_jsonl_from, NodeKind, Workflow};
+
+/// Workflows and mapping of `sf` (both empty without `workload.workflows`).
+pub(super) fn load(
+    cx: &mut Ctx,
+    sf: &ScenarioFile,
+    queues: &BTreeSet<String>,
+    priority_classes: &BTreeSet<&str>,
+) -> Result<(Vec<Workflow>, MappingTable), ScenarioError> {
+    let mapping = MappingTable {
+        default_queue: sf.mapping.default_queue.clone(),
+        rules: sf.mapping.rules.clone(),
+    };
+    let Some(p) = &sf.workload.workflows else {
+        if !mapping.rules.is_empty() {
+            return Err(cx.err(
+                "mapping",
+                "mapping rules are given but workload.workflows is not",
+            ));
+        }
+        return Ok((Vec::new(), mapping));
+    };
+    let (path, text) = cx.read("workload.workflows", p)?;
+    let mut wfs = read_jsonl_from(&path, text.as_bytes())
+        .map_err(|e| cx.err("workload.workflows", e.to_string()))?;
+    if wfs.is_empty() {
+        return Err(cx.err(
+            "workload.workflows",
+            format!("{} holds no workflows", path.display()),
+        ));
+    }
+    if sf.mapping.hints == Some(false) {
+        for w in &mut wfs {
+            strip_hints(w);
+        }
+    }
+    let origin = origin_unix_ms(&wfs).unwrap_or(0);
+    if let Some(k) = sf.workload.rate_multiplier {
+        if !(k.is_finite() && k > 0.0) {
+            return Err(cx.err("workload.rate_multiplier", "expected a positive number"));
+        }
+        for w in &mut wfs {
+            let off = (w.arrival_unix_ms - origin) as f64 / k;
+            w.arrival_unix_ms = origin + off.round() as i64;
+        }
+    }
+    if let Some(r) = sf.workload.repeat {
+        if r == 0 {
+            return Err(cx.err("workload.repeat", "expected ≥ 1"));
+        }
+        let span = wfs
+            .iter()
+            .map(|w| w.arrival_unix_ms - origin)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let base = wfs.clone();
+        for k in 1..r as i64 {
+            wfs.extend(base.iter().map(|w| {
+                let mut c = w.clone();
+                c.workflow_id = format!("{}~{k}", w.workflow_id);
+                c.arrival_unix_ms += k * span;
+                c
+            }));
+        }
+    }
+    // Stable: equal arrivals keep file order.
+    wfs.sort_by_key(|w| w.arrival_unix_ms);
+    for top in &wfs {
+        for w in top.walk() {
+            for (_, a) in w.activities() {
+                let Some(t) = map_activity(&mapping, w, a) else {
+                    continue;
+                };
+                let what = format!(
+                    "workflow {} ({}) activity {} ({})",
+                    w.workflow_id, w.workflow_type, a.activity_id, a.activity_type
+                );
+                if !queues.contains(&t.queue) {
+                    return Err(cx.err(
+                        "mapping",
+                        format!(
+                            "{what} maps to queue {:?}, which the scenario does not define (defined: {}); add a [[mapping.rule]] or set mapping.hints = false to ignore the history's hints",
+                            t.queue,
+                            queues.iter().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                }
+                if let Some(pc) = &t.priority_class {
+                    if !priority_classes.contains(pc.as_str()) {
+                        return Err(cx.err(
+                            "mapping",
+                            format!("{what} uses priority class {pc:?}, which the scenario does not define"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok((wfs, mapping))
+}
+
+/// Drops every recorded resource hint of `w` and its children.
+fn strip_hints(w: &mut Workflow) {
+    w.hints = None;
+    for n in &mut w.nodes {
+        match &mut n.kind {
+            NodeKind::Activity(a) => a.hints = None,
+            NodeKind::Child(c) => {
+                if let Some(e) = c.execution.as_mut() {
+                    strip_hints(e);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -142,6 +142,28 @@ pub struct FlagSet(u32);
 /// Number of `Flag` variants.
 pub const N_FLAGS: usize = 18;
 
+/// Every flag, indexed by `Flag as usize`.
+pub const FLAGS: [Flag; N_FLAGS] = [
+    Flag::JobOrder,
+    Flag::JobReady,
+    Flag::JobPipelined,
+    Flag::JobStarving,
+    Flag::TaskOrder,
+    Flag::Preemptable,
+    Flag::Reclaimable,
+    Flag::Preemptive,
+    Flag::QueueOrder,
+    Flag::Predicate,
+    Flag::NodeOrder,
+    Flag::BestNode,
+    Flag::JobEnqueued,
+    Flag::Overused,
+    Flag::Allocatable,
+    Flag::TargetJob,
+    Flag::ReservedNodes,
+    Flag::Victim,
+];
+
 impl FlagSet {
     pub const ALL: FlagSet = FlagSet(u32::MAX);
     /// Whether bit `i` (a `Flag as u8`) is set.
@@ -474,6 +496,13 @@ impl SchedulerConf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_table_is_indexed_by_discriminant() {
+        for (i, f) in FLAGS.iter().enumerate() {
+            assert_eq!(*f as usize, i);
+        }
+    }
 
     #[test]
     fn helm_default_parses_with_flags() {

@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 
+use super::conf::Flag;
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
 use super::tiers::Tiers;
@@ -47,6 +48,12 @@ impl FitError {
 #[allow(unused_variables)]
 pub trait Plugin: Send {
     fn name(&self) -> &'static str;
+    /// Whether the plugin registers the extension point gated by `f` (default: assume it
+    /// does). Plugins list theirs so the tier walks skip the others; answers are unchanged.
+    fn registers(&self, f: Flag) -> bool {
+        let _ = f;
+        true
+    }
     /// Called once per session, tier by tier, before any action.
     fn on_session_open(&mut self, s: &State) {}
 

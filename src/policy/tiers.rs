@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use super::conf::{Flag, FlagSet, N_FLAGS};
+use super::conf::{Flag, FlagSet, FLAGS, N_FLAGS};
 use super::plugin::{FitError, Plugin, Vote};
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
@@ -47,7 +47,7 @@ impl Tiers {
                 let mut v = Vec::new();
                 for (i, tier) in self.tiers.iter().enumerate() {
                     for (j, slot) in tier.iter().enumerate() {
-                        if slot.flags.has_bit(f) {
+                        if slot.flags.has_bit(f) && slot.plugin.registers(FLAGS[f]) {
                             v.push((i as u16, j as u16));
                         }
                     }

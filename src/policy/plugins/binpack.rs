@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::ResourceName;
+use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
 use crate::policy::plugin::Plugin;
 use crate::policy::session::State;
@@ -41,6 +42,9 @@ impl Binpack {
 impl Plugin for Binpack {
     fn name(&self) -> &'static str {
         "binpack"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::NodeOrder)
     }
     fn node_order(&self, s: &State, t: TaskId, n: NodeId) -> Option<f64> {
         if self.weight == 0.0 {

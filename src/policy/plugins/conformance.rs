@@ -2,6 +2,7 @@
 //! `kube-system`) are never victims (plugins/conformance/conformance.go). Always votes, so it
 //! "decides" its tier whenever any candidate survives (semantics §1.4 note 4).
 
+use crate::policy::conf::Flag;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::TaskId;
@@ -20,6 +21,9 @@ fn keep(s: &State, cands: &[TaskId]) -> Vec<TaskId> {
 impl Plugin for Conformance {
     fn name(&self) -> &'static str {
         "conformance"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::Preemptable | Flag::Reclaimable)
     }
     fn preemptable(
         &self,

@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 
 use super::cmp_f64;
 use crate::model::Resources;
+use crate::policy::conf::Flag;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, Snapshot, TaskId, TaskStatus};
@@ -61,6 +62,9 @@ pub fn share_of(alloc: &Resources, total: &Resources) -> f64 {
 impl Plugin for Drf {
     fn name(&self) -> &'static str {
         "drf"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::JobOrder | Flag::Preemptable)
     }
     fn registers_job_order(&self) -> bool {
         true

@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use crate::policy::conf::Flag;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, JobInfo, Snapshot, TaskId, TaskStatus};
@@ -85,6 +86,9 @@ pub fn skip_unschedulable_for_releasing(snap: &Snapshot, j: JobId) -> bool {
 impl Plugin for Gang {
     fn name(&self) -> &'static str {
         "gang"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::JobReady | Flag::JobPipelined | Flag::JobStarving | Flag::JobOrder | Flag::Preemptable | Flag::Reclaimable)
     }
     fn job_valid(&self, s: &State, j: JobId) -> Option<bool> {
         let job = s.snap.job(j);

@@ -3,6 +3,7 @@
 //! Affinity, taint-preference, image-locality and spread scores are not modelled (no pod
 //! affinity or images in our inputs). Requests use k8s's non-zero defaults (100m cpu, 200Mi).
 
+use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
 use crate::policy::plugin::Plugin;
 use crate::policy::session::State;
@@ -96,6 +97,9 @@ pub fn balanced(r: &[(i64, i64); 2]) -> i64 {
 impl Plugin for NodeOrder {
     fn name(&self) -> &'static str {
         "nodeorder"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::NodeOrder)
     }
     fn node_order(&self, s: &State, t: TaskId, n: NodeId) -> Option<f64> {
         let r = requested(s, t, n);

@@ -3,6 +3,7 @@
 //! even when some of their tasks already sit in `used`.
 
 use crate::model::Resources;
+use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
 use crate::policy::fres::FRes;
 use crate::policy::plugin::{Plugin, Vote};
@@ -32,6 +33,9 @@ impl Overcommit {
 impl Plugin for Overcommit {
     fn name(&self) -> &'static str {
         "overcommit"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::JobEnqueued)
     }
     fn on_session_open(&mut self, s: &State) {
         let snap = &*s.snap;

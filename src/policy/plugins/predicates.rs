@@ -4,6 +4,7 @@
 //! Each filter can be turned off with `predicate.<Name>Enable: false`.
 
 use crate::model::TaintEffect;
+use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
 use crate::policy::plugin::{FitError, Plugin};
 use crate::policy::session::State;
@@ -29,6 +30,9 @@ impl Predicates {
 impl Plugin for Predicates {
     fn name(&self) -> &'static str {
         "predicates"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::Predicate)
     }
     fn predicate(&self, s: &State, t: TaskId, n: NodeId) -> Option<Result<(), FitError>> {
         let node = &s.snap.nodes[n.ix()];

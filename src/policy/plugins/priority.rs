@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use crate::policy::conf::Flag;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, TaskId};
@@ -13,6 +14,9 @@ pub struct Priority;
 impl Plugin for Priority {
     fn name(&self) -> &'static str {
         "priority"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::TaskOrder | Flag::JobOrder | Flag::Preemptable | Flag::JobStarving)
     }
     fn task_order(&self, s: &State, l: TaskId, r: TaskId) -> Option<Ordering> {
         Some(s.snap.task(r).priority.cmp(&s.snap.task(l).priority))

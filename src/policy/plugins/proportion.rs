@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 
 use super::cmp_f64;
 use crate::model::{DefaultValue, QueueState, Resources};
+use crate::policy::conf::Flag;
 use crate::policy::fres::FRes;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
@@ -108,6 +109,9 @@ impl Proportion {
 impl Plugin for Proportion {
     fn name(&self) -> &'static str {
         "proportion"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::QueueOrder | Flag::Overused | Flag::Allocatable | Flag::Preemptive | Flag::Reclaimable | Flag::JobEnqueued)
     }
 
     fn on_session_open(&mut self, s: &State) {

@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 
 use crate::model::parse_duration;
+use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
@@ -37,6 +38,9 @@ impl Sla {
 impl Plugin for Sla {
     fn name(&self) -> &'static str {
         "sla"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::JobOrder | Flag::JobEnqueued | Flag::JobPipelined)
     }
     fn registers_job_order(&self) -> bool {
         true

@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 
 use super::cmp_f64;
 use crate::model::{DefaultValue, QueueState, Resources};
+use crate::policy::conf::Flag;
 use crate::policy::conf::PluginConf;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
@@ -146,6 +147,9 @@ fn common_level(l: &[QueueId], r: &[QueueId]) -> usize {
 impl Plugin for Capacity {
     fn name(&self) -> &'static str {
         "capacity"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(f, Flag::QueueOrder | Flag::Allocatable | Flag::Preemptive | Flag::Reclaimable | Flag::JobEnqueued)
     }
 
     fn on_session_open(&mut self, s: &State) {

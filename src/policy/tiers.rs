@@ -299,6 +299,12 @@ impl Tiers {
         total
     }
 
+    /// True if exactly one plugin with that name registers an enabled Predicate.
+    pub fn only_predicate_plugin_is(&self, name: &str) -> bool {
+        let mut it = self.enabled(Flag::Predicate);
+        matches!((it.next(), it.next()), (Some(s), None) if s.plugin.name() == name)
+    }
+
     /// True if some enabled plugin scores nodes (otherwise scoring can be skipped).
     pub fn scores_nodes(&self) -> bool {
         self.enabled(Flag::NodeOrder)

@@ -136,9 +136,26 @@ pub(crate) fn predicate_nodes(
     let n = ssn.snap().nodes.len();
     let req: Resources = ssn.snap().task(t).resreq;
     let mut out = Vec::new();
+    // A plain task (no selector, no tolerations) on untainted, uncordoned nodes, with
+    // `predicates` the only predicate plugin, passes iff its request fits FutureIdle and the
+    // node has a free pod slot — checked inline instead of through the tier walk.
+    let fast = {
+        let task = ssn.snap().task(t);
+        ssn.plain_nodes
+            && task.node_selector.is_empty()
+            && task.tolerations.is_empty()
+            && ssn.tiers.only_predicate_plugin_is("predicates")
+    };
     let check = |ssn: &mut Session, node: NodeId, out: &mut Vec<NodeId>| {
         let info = &ssn.snap().nodes[node.ix()];
-        if !req.fits_in(&info.future_idle()) {
+        if !req.fits_in(&info.future) {
+            return;
+        }
+        if fast {
+            let cap = info.allocatable.pods();
+            if cap <= 0 || (info.tasks.len() as i64) < cap {
+                out.push(node);
+            }
             return;
         }
         match ssn.tiers.predicate(&ssn.st, t, node) {

@@ -27,6 +27,8 @@ pub struct QueueAgg {
     pub inqueue: Resources,
     /// Σ `GetElasticResources` (a job without minResources counts its whole allocation).
     pub elastic: Resources,
+    /// Live jobs by phase (index = `PodGroupPhase as usize`).
+    pub phases: [u32; 5],
 }
 
 impl Default for QueueAgg {
@@ -37,6 +39,7 @@ impl Default for QueueAgg {
             pending: Resources::empty(),
             inqueue: Resources::empty(),
             elastic: Resources::empty(),
+            phases: [0; 5],
         }
     }
 }
@@ -141,6 +144,17 @@ impl Index {
             self.order_changed.push(j);
         }
         let live = job.live;
+        let counted = live.then_some(job.phase);
+        if counted != job.counted_phase {
+            let q = &mut self.queues[job.queue.ix()];
+            if let Some(p) = job.counted_phase {
+                q.phases[p as usize] -= 1;
+            }
+            if let Some(p) = counted {
+                q.phases[p as usize] += 1;
+            }
+            job.counted_phase = counted;
+        }
         set_member(
             &mut self.pending_phase,
             j,

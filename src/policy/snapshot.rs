@@ -220,6 +220,8 @@ pub struct JobInfo {
     pub order_dirty: bool,
     /// What the job currently adds to the index's sums.
     pub contrib: Contribution,
+    /// The phase the index counts the job under (None once retired).
+    pub counted_phase: Option<PodGroupPhase>,
 }
 
 impl JobInfo {
@@ -433,6 +435,7 @@ impl Snapshot {
             dirty: false,
             order_dirty: false,
             contrib: Contribution::default(),
+            counted_phase: None,
         });
         self.idx.live.insert(id);
         self.idx.queues[queue.ix()].jobs += 1;

@@ -22,6 +22,8 @@ pub struct JobKey {
     pub n: u8,
     pub creation: u64,
     pub job: JobId,
+    /// False when some JobOrder plugin has no scalar key: comparisons then call the plugins.
+    pub exact: bool,
 }
 
 /// A configured plugin with its enable flags.
@@ -98,6 +100,7 @@ impl Tiers {
             n: 0,
             creation: s.snap.job(j).creation,
             job: j,
+            exact: true,
         };
         for slot in self
             .enabled(Flag::JobOrder)
@@ -113,6 +116,17 @@ impl Tiers {
         Some(k)
     }
 
+    /// `job_key`, or a key that defers every comparison to the plugins.
+    pub fn job_key_or_slow(&self, s: &State, j: JobId) -> JobKey {
+        self.job_key(s, j).unwrap_or(JobKey {
+            parts: [0.0; MAX_KEY_PARTS],
+            n: 0,
+            creation: s.snap.job(j).creation,
+            job: j,
+            exact: false,
+        })
+    }
+
     /// `a` before `b` in job order (strict: ties end in the UID).
     pub fn key_less(&self, s: &State, a: &JobKey, b: &JobKey) -> bool {
         self.key_cmp(s, a, b) == Ordering::Less
@@ -120,6 +134,9 @@ impl Tiers {
 
     /// Total order over job keys: plugin parts, then creation, then UID.
     pub fn key_cmp(&self, s: &State, a: &JobKey, b: &JobKey) -> Ordering {
+        if !a.exact || !b.exact {
+            return self.job_order(s, a.job, b.job);
+        }
         for i in 0..a.n.min(b.n) as usize {
             match a.parts[i].partial_cmp(&b.parts[i]) {
                 Some(Ordering::Equal) | None => {}

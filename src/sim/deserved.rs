@@ -1,13 +1,12 @@
 //! Queue sampling for the time series: job counts by PodGroup phase, allocated cpu/memory and
 //! the deserved share proportion would compute.
 //!
-//! Depends on `cluster` and `policy` snapshot types. Deserved is a water-filling over (cpu,
-//! memory) among queues with active jobs, capped at each queue's request (allocated + pending
-//! pod requests), as `plugins/proportion` does at session open — without guarantee, capability
-//! or the hierarchy (a simplification stated in the report). Pure function of the cluster.
+//! Depends on `cluster` and `policy`. Deserved is what the scheduler itself computes: proportion's
+//! water-filling (with capability and guarantee) or capacity's deserved, called from the policy
+//! core on the current snapshot. `water_fill` is a small (cpu, memory) version kept for tests.
 
 use crate::cluster::Cluster;
-use crate::policy::{PodGroupPhase, TaskStatus};
+use crate::policy::PodGroupPhase;
 
 use super::outcome::QueueSample;
 
@@ -58,70 +57,56 @@ pub fn water_fill(
     deserved
 }
 
-/// Appends one sample per queue at `t`.
-pub fn sample(c: &Cluster, t: u64, out: &mut Vec<QueueSample>) {
-    let snap = &c.snap;
-    let nq = snap.queues.len();
-    let mut s: Vec<QueueSample> = (0..nq)
-        .map(|q| QueueSample {
-            time_ms: t,
-            queue: q as u32,
-            pending_jobs: 0,
-            inqueue_jobs: 0,
-            running_jobs: 0,
-            allocated_cpu_milli: 0,
-            allocated_mem_bytes: 0,
-            deserved_cpu_milli: 0.0,
-            deserved_mem_bytes: 0.0,
-        })
-        .collect();
-    let mut request = vec![[0.0f64; 2]; nq];
-    let mut active = vec![false; nq];
-    for &i in &c.active {
-        let Some(j) = c.jobs[i].job else { continue };
-        let job = snap.job(j);
-        let q = job.queue.ix();
-        active[q] = true;
-        let e = &mut s[q];
-        match job.phase {
-            PodGroupPhase::Pending => e.pending_jobs += 1,
-            PodGroupPhase::Inqueue => e.inqueue_jobs += 1,
-            _ => e.running_jobs += 1,
-        }
-        e.allocated_cpu_milli += job.allocated.cpu();
-        e.allocated_mem_bytes += job.allocated.memory();
-        request[q][0] += job.allocated.cpu() as f64;
-        request[q][1] += job.allocated.memory() as f64;
-        let pending = job.count(TaskStatus::Pending) as f64;
-        request[q][0] += pending * c.jobs[i].requests.cpu() as f64;
-        request[q][1] += pending * c.jobs[i].requests.memory() as f64;
-    }
-    let weights: Vec<u32> = snap.queues.iter().map(|q| q.weight).collect();
-    let total = [snap.total.cpu() as f64, snap.total.memory() as f64];
-    let d = water_fill(total, &weights, &request, &active);
-    for (q, e) in s.iter_mut().enumerate() {
-        e.deserved_cpu_milli = d[q][0];
-        e.deserved_mem_bytes = d[q][1];
-    }
-    out.extend(s);
+/// Which plugin's `deserved` the time series shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeservedMode {
+    /// proportion's water-filling (weights, capability, guarantee, request).
+    Proportion,
+    /// capacity's fixed deserved (flat or hierarchical).
+    Capacity { hierarchy: bool },
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl DeservedMode {
+    /// The mode for a conf: capacity when its tiers use capacity, else proportion.
+    pub fn of(conf: &crate::policy::SchedulerConf) -> DeservedMode {
+        match conf.tiers.iter().flatten().find(|p| p.name == "capacity") {
+            Some(p) => DeservedMode::Capacity {
+                hierarchy: p.hierarchy,
+            },
+            None => DeservedMode::Proportion,
+        }
+    }
+}
 
-    #[test]
-    fn water_fill_redistributes_unused_share() {
-        let d = water_fill(
-            [100.0, 100.0],
-            &[1, 3],
-            &[[10.0, 10.0], [1000.0, 1000.0]],
-            &[true, true],
-        );
-        assert_eq!(d[0], [10.0, 10.0]);
-        assert!((d[1][0] - 90.0).abs() < 1e-9);
-        let d = water_fill([100.0, 100.0], &[1, 1], &[[500.0; 2]; 2], &[true, false]);
-        assert_eq!(d[1], [0.0, 0.0]);
-        assert!((d[0][0] - 100.0).abs() < 1e-9);
+/// Appends one sample per queue at `t`, from the snapshot's maintained index (O(queues)) and
+/// the plugin's own deserved computation.
+pub fn sample(c: &Cluster, t: u64, mode: DeservedMode, out: &mut Vec<QueueSample>) {
+    let snap = &c.snap;
+    let deserved: Vec<Option<(f64, f64)>> = match mode {
+        DeservedMode::Proportion => crate::policy::plugins::proportion::Proportion::attrs_of(snap)
+            .into_iter()
+            .map(|a| a.map(|a| (a.deserved.v[0], a.deserved.v[1])))
+            .collect(),
+        DeservedMode::Capacity { hierarchy } => {
+            crate::policy::plugins::capacity::deserved_of(snap, hierarchy)
+                .into_iter()
+                .map(|d| d.map(|d| (d.cpu() as f64, d.memory() as f64)))
+                .collect()
+        }
+    };
+    for (q, agg) in snap.idx.queues.iter().enumerate() {
+        let (dc, dm) = deserved.get(q).copied().flatten().unwrap_or((0.0, 0.0));
+        out.push(QueueSample {
+            time_ms: t,
+            queue: q as u32,
+            pending_jobs: agg.phases[PodGroupPhase::Pending as usize],
+            inqueue_jobs: agg.phases[PodGroupPhase::Inqueue as usize],
+            running_jobs: agg.phases[PodGroupPhase::Running as usize]
+                + agg.phases[PodGroupPhase::Unknown as usize],
+            allocated_cpu_milli: agg.allocated.cpu(),
+            allocated_mem_bytes: agg.allocated.memory(),
+            deserved_cpu_milli: dc,
+            deserved_mem_bytes: dm,
+        });
     }
 }

@@ -151,6 +151,8 @@ struct Engine<'a> {
     now: u64,
     /// Dynamic arrivals (`simulate_with_source`); `None` for plain runs.
     src: Option<source::SourceState<'a>>,
+    /// Whose `deserved` the queue samples show.
+    deserved_mode: deserved::DeservedMode,
 }
 
 impl<'a> Engine<'a> {
@@ -190,6 +192,7 @@ impl<'a> Engine<'a> {
             next_sample: 0,
             now: 0,
             src: None,
+            deserved_mode: deserved::DeservedMode::of(&input.conf),
         }
     }
 
@@ -217,7 +220,12 @@ impl<'a> Engine<'a> {
             return;
         }
         while self.next_sample <= t {
-            deserved::sample(&self.cluster, self.next_sample, &mut self.samples);
+            deserved::sample(
+                &self.cluster,
+                self.next_sample,
+                self.deserved_mode,
+                &mut self.samples,
+            );
             self.next_sample += sp;
         }
     }

@@ -12,13 +12,17 @@ use crate::policy::conf::Action;
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{JobId, NodeId, TaskId, TaskStatus};
+use crate::policy::tiers::JobKey;
 
 pub fn run(ssn: &mut Session) {
     let has_enqueue = ssn.st.conf.has_action(Action::Enqueue);
     let mut queues = PriorityQueue::new();
     let mut queued = BTreeSet::new();
-    // Per-queue job heaps by queue id (`None` = no heap, as a missing map entry).
-    let mut jobs: Vec<Option<PriorityQueue<JobId>>> = vec![None; ssn.snap().queues.len()];
+    // Per-queue job heaps by queue id (`None` = no heap, as a missing map entry), ordered by
+    // precomputed job keys: only the job being allocated changes while the others wait, and
+    // its key is recomputed before it goes back.
+    let mut jobs: Vec<Option<PriorityQueue<JobKey>>> = vec![None; ssn.snap().queues.len()];
+    // Worksheets are built when a job is first popped (its pending tasks cannot change before).
     let mut worksheets: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
     if !has_enqueue {
         // Without enqueue, allocate admits every Pending PodGroup itself.
@@ -27,33 +31,21 @@ pub fn run(ssn: &mut Session) {
             ssn.set_inqueue(j);
         }
     }
-    // Only jobs with Pending tasks have a worksheet (index kept by the snapshot).
+    // Only jobs with Pending tasks can have a worksheet (index kept by the snapshot).
     let live: Vec<JobId> = ssn.snap().idx.with_pending_tasks.iter().copied().collect();
     for j in live {
-        if ssn.snap().job(j).is_pending() {
+        let job = ssn.snap().job(j);
+        // The worksheet holds Pending tasks that are not best-effort (left for backfill).
+        if job.is_pending() || job.count(TaskStatus::Pending) <= job.pending_best_effort {
             continue;
         }
-        if ssn.snap().job(j).count(TaskStatus::Pending) == 0 || !ssn.tiers.job_valid(&ssn.st, j) {
+        if !ssn.tiers.job_valid(&ssn.st, j) {
             continue;
         }
-        let pending: Vec<TaskId> = ssn
-            .snap()
-            .job(j)
-            .tasks
-            .iter()
-            .copied()
-            .filter(|&t| {
-                let task = ssn.snap().task(t);
-                task.status == TaskStatus::Pending && !task.best_effort
-            })
-            .collect();
-        if pending.is_empty() {
-            continue;
-        }
-        worksheets.insert(j, ssn.task_heap(pending));
-        let q = ssn.snap().job(j).queue;
+        let q = job.queue;
+        let key = ssn.tiers.job_key_or_slow(&ssn.st, j);
         let h = jobs[q.ix()].get_or_insert_with(PriorityQueue::new);
-        ssn.push_job(h, j);
+        h.push(key, |a, b| ssn.tiers.key_less(&ssn.st, &a, &b));
         if queued.insert(q) {
             ssn.push_queue(&mut queues, q);
         }
@@ -66,16 +58,34 @@ pub fn run(ssn: &mut Session) {
         let Some(mut h) = jobs[q.ix()].take() else {
             continue;
         };
-        let Some(j) = ssn.pop_job(&mut h) else {
+        let Some(key) = h.pop(|a, b| ssn.tiers.key_less(&ssn.st, &a, &b)) else {
             continue;
         };
-        let mut ws = worksheets.remove(&j).unwrap_or_default();
+        let j = key.job;
+        let mut ws = match worksheets.remove(&j) {
+            Some(ws) => ws,
+            None => {
+                let pending: Vec<TaskId> = ssn
+                    .snap()
+                    .job(j)
+                    .tasks
+                    .iter()
+                    .copied()
+                    .filter(|&t| {
+                        let task = ssn.snap().task(t);
+                        task.status == TaskStatus::Pending && !task.best_effort
+                    })
+                    .collect();
+                ssn.task_heap(pending)
+            }
+        };
         let stmt = allocate_for_tasks(ssn, j, &mut ws);
         if let Some(stmt) = stmt {
             if ssn.tiers.job_ready(&ssn.st, j) {
                 ssn.commit(stmt);
                 if !ws.is_empty() {
-                    ssn.push_job(&mut h, j);
+                    let key = ssn.tiers.job_key_or_slow(&ssn.st, j);
+                    h.push(key, |a, b| ssn.tiers.key_less(&ssn.st, &a, &b));
                 }
             }
             // else: pipelined, kept as an in-session reservation.

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use crate::model::ResourceName;
-use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
+use crate::policy::conf::Flag;
 use crate::policy::plugin::Plugin;
 use crate::policy::session::State;
 use crate::policy::snapshot::{NodeId, TaskId};

@@ -88,7 +88,15 @@ impl Plugin for Gang {
         "gang"
     }
     fn registers(&self, f: Flag) -> bool {
-        matches!(f, Flag::JobReady | Flag::JobPipelined | Flag::JobStarving | Flag::JobOrder | Flag::Preemptable | Flag::Reclaimable)
+        matches!(
+            f,
+            Flag::JobReady
+                | Flag::JobPipelined
+                | Flag::JobStarving
+                | Flag::JobOrder
+                | Flag::Preemptable
+                | Flag::Reclaimable
+        )
     }
     fn job_valid(&self, s: &State, j: JobId) -> Option<bool> {
         let job = s.snap.job(j);

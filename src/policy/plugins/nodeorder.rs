@@ -3,8 +3,8 @@
 //! Affinity, taint-preference, image-locality and spread scores are not modelled (no pod
 //! affinity or images in our inputs). Requests use k8s's non-zero defaults (100m cpu, 200Mi).
 
-use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
+use crate::policy::conf::Flag;
 use crate::policy::plugin::Plugin;
 use crate::policy::session::State;
 use crate::policy::snapshot::{NodeId, TaskId};

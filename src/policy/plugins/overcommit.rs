@@ -3,8 +3,8 @@
 //! even when some of their tasks already sit in `used`.
 
 use crate::model::Resources;
-use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
+use crate::policy::conf::Flag;
 use crate::policy::fres::FRes;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;

@@ -4,8 +4,8 @@
 //! Each filter can be turned off with `predicate.<Name>Enable: false`.
 
 use crate::model::TaintEffect;
-use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
+use crate::policy::conf::Flag;
 use crate::policy::plugin::{FitError, Plugin};
 use crate::policy::session::State;
 use crate::policy::snapshot::{NodeId, TaskId};

@@ -16,7 +16,10 @@ impl Plugin for Priority {
         "priority"
     }
     fn registers(&self, f: Flag) -> bool {
-        matches!(f, Flag::TaskOrder | Flag::JobOrder | Flag::Preemptable | Flag::JobStarving)
+        matches!(
+            f,
+            Flag::TaskOrder | Flag::JobOrder | Flag::Preemptable | Flag::JobStarving
+        )
     }
     fn task_order(&self, s: &State, l: TaskId, r: TaskId) -> Option<Ordering> {
         Some(s.snap.task(r).priority.cmp(&s.snap.task(l).priority))

@@ -101,21 +101,15 @@ fn share(attr: &QueueAttr) -> f64 {
 }
 
 impl Proportion {
-    fn attr(&self, q: QueueId) -> Option<&QueueAttr> {
-        self.attrs.get(q.ix()).and_then(|a| a.as_ref())
-    }
-}
-
-impl Plugin for Proportion {
-    fn name(&self) -> &'static str {
-        "proportion"
-    }
-    fn registers(&self, f: Flag) -> bool {
-        matches!(f, Flag::QueueOrder | Flag::Overused | Flag::Allocatable | Flag::Preemptive | Flag::Reclaimable | Flag::JobEnqueued)
+    /// Proportion's per-queue attributes for the snapshot as it is (what `OnSessionOpen`
+    /// computes): the deserved water-filling over queues with jobs.
+    pub fn attrs_of(snap: &Snapshot) -> Vec<Option<QueueAttr>> {
+        let mut p = Proportion::default();
+        p.compute(snap);
+        p.attrs
     }
 
-    fn on_session_open(&mut self, s: &State) {
-        let snap = &*s.snap;
+    fn compute(&mut self, snap: &Snapshot) {
         let mut total_guarantee = Resources::empty();
         for q in &snap.queues {
             if let Some(g) = &q.guarantee {
@@ -197,6 +191,31 @@ impl Plugin for Proportion {
                 break;
             }
         }
+    }
+
+    fn attr(&self, q: QueueId) -> Option<&QueueAttr> {
+        self.attrs.get(q.ix()).and_then(|a| a.as_ref())
+    }
+}
+
+impl Plugin for Proportion {
+    fn name(&self) -> &'static str {
+        "proportion"
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(
+            f,
+            Flag::QueueOrder
+                | Flag::Overused
+                | Flag::Allocatable
+                | Flag::Preemptive
+                | Flag::Reclaimable
+                | Flag::JobEnqueued
+        )
+    }
+
+    fn on_session_open(&mut self, s: &State) {
+        self.compute(s.snap);
     }
 
     fn queue_order(&self, s: &State, l: QueueId, r: QueueId) -> Option<Ordering> {

@@ -5,8 +5,8 @@
 use std::cmp::Ordering;
 
 use crate::model::parse_duration;
-use crate::policy::conf::Flag;
 use crate::policy::conf::Arguments;
+use crate::policy::conf::Flag;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::JobId;

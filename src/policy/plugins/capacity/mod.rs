@@ -106,6 +106,20 @@ impl Capacity {
     }
 }
 
+/// Capacity's per-queue `deserved` for the snapshot as it is (flat or hierarchical); `None`
+/// for queues without attributes (or everywhere when the hierarchy is invalid).
+pub fn deserved_of(
+    snap: &crate::policy::snapshot::Snapshot,
+    hierarchy: bool,
+) -> Vec<Option<Resources>> {
+    let attrs = if hierarchy {
+        tree::build_hierarchical(snap).unwrap_or_else(|| vec![None; snap.queues.len()])
+    } else {
+        tree::build_flat(snap)
+    };
+    attrs.into_iter().map(|a| a.map(|a| a.deserved)).collect()
+}
+
 pub(crate) fn share(a: &Attr) -> f64 {
     share_of(&a.deserved, &a.allocated)
 }
@@ -149,7 +163,14 @@ impl Plugin for Capacity {
         "capacity"
     }
     fn registers(&self, f: Flag) -> bool {
-        matches!(f, Flag::QueueOrder | Flag::Allocatable | Flag::Preemptive | Flag::Reclaimable | Flag::JobEnqueued)
+        matches!(
+            f,
+            Flag::QueueOrder
+                | Flag::Allocatable
+                | Flag::Preemptive
+                | Flag::Reclaimable
+                | Flag::JobEnqueued
+        )
     }
 
     fn on_session_open(&mut self, s: &State) {

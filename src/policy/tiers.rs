@@ -342,20 +342,23 @@ impl Tiers {
         })
     }
 
-    fn victims(
-        &self,
-        f: Flag,
-        mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>,
-    ) -> Vec<TaskId> {
-        let tiers: Vec<Vec<&Slot>> = self
-            .tiers
-            .iter()
-            .map(|t| t.iter().filter(|x| x.flags.has(f)).collect())
-            .collect();
+    fn victims(&self, f: Flag, mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>) -> Vec<TaskId> {
+        let list: &[(u16, u16)] = self.by_flag.get(f as usize).map(|v| v.as_slice()).unwrap_or(&[]);
+        // Positions are in tier order: each tier's entries form one contiguous run.
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for (k, &(t, _)) in list.iter().enumerate() {
+            match runs.last_mut() {
+                Some(r) if list[r.0].0 == t => r.1 = k + 1,
+                _ => runs.push((k, k + 1)),
+            }
+        }
         combine_victims(
-            tiers.len(),
-            |i| tiers[i].len(),
-            |i, j| call(tiers[i][j].plugin.as_ref()),
+            runs.len(),
+            |i| runs[i].1 - runs[i].0,
+            |i, j| {
+                let (t, x) = list[runs[i].0 + j];
+                call(self.tiers[t as usize][x as usize].plugin.as_ref())
+            },
         )
         .unwrap_or_default()
     }
@@ -366,7 +369,7 @@ impl Tiers {
 /// Preemptable/Reclaimable/UnifiedEvictable, including #5963 (an empty intersection is stored
 /// as "no answer yet", so a later plugin of the same tier re-seeds it) and the fall-through on
 /// an empty answer (#2147). Returns `None` when no tier decided.
-pub fn combine_victims<T: PartialEq>(
+pub fn combine_victims<T: Ord + Clone>(
     n_tiers: usize,
     tier_len: impl Fn(usize) -> usize,
     mut answer: impl FnMut(usize, usize) -> Option<(Vec<T>, Vote)>,
@@ -387,7 +390,9 @@ pub fn combine_victims<T: PartialEq>(
             victims = match victims {
                 None => Some(cands),
                 Some(v) => {
-                    let inter: Vec<T> = v.into_iter().filter(|t| cands.contains(t)).collect();
+                    let mut sorted = cands.clone();
+                    sorted.sort_unstable();
+                    let inter: Vec<T> = v.into_iter().filter(|t| sorted.binary_search(t).is_ok()).collect();
                     if inter.is_empty() {
                         None
                     } else {

@@ -142,6 +142,11 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId, scope: Scope
                 }
             })
             .collect();
+        // Victims are a subset of the preemptees: if evicting all of them could not make room,
+        // ValidateVictims must fail whatever the plugins answer.
+        if !could_fit(ssn, t, n, &preemptees) {
+            continue;
+        }
         let victims = ssn.tiers.preemptable(&ssn.st, t, &preemptees);
         if !validate_victims(ssn, t, n, &victims) {
             continue;
@@ -164,6 +169,18 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId, scope: Scope
         ssn.discard(node_stmt);
     }
     false
+}
+
+/// Whether `t` fits FutureIdle plus everything `cands` hold (an upper bound of any victim set).
+pub(crate) fn could_fit(ssn: &Session, t: TaskId, n: NodeId, cands: &[TaskId]) -> bool {
+    if cands.is_empty() {
+        return false;
+    }
+    let mut avail = ssn.snap().nodes[n.ix()].future;
+    for &v in cands {
+        avail.add(&ssn.snap().task(v).resreq);
+    }
+    ssn.snap().task(t).resreq.fits_in(&avail)
 }
 
 /// `ValidateVictims`: there are victims, and the request fits FutureIdle plus everything they

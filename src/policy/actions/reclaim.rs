@@ -10,7 +10,7 @@ use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{JobId, QueueId, TaskId, TaskStatus};
 
-use super::preempt::validate_victims;
+use super::preempt::{could_fit, validate_victims};
 
 pub fn run(ssn: &mut Session) {
     let mut queues = PriorityQueue::new();
@@ -89,6 +89,10 @@ fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId) -> bool 
                     && ssn.snap().queues[vq.ix()].reclaimable
             })
             .collect();
+        // Victims are a subset of the reclaimees (see `could_fit`).
+        if !could_fit(ssn, t, n, &reclaimees) {
+            continue;
+        }
         let victims = ssn.tiers.reclaimable(&ssn.st, t, &reclaimees);
         if !validate_victims(ssn, t, n, &victims) {
             continue;

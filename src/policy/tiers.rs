@@ -342,8 +342,16 @@ impl Tiers {
         })
     }
 
-    fn victims(&self, f: Flag, mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>) -> Vec<TaskId> {
-        let list: &[(u16, u16)] = self.by_flag.get(f as usize).map(|v| v.as_slice()).unwrap_or(&[]);
+    fn victims(
+        &self,
+        f: Flag,
+        mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>,
+    ) -> Vec<TaskId> {
+        let list: &[(u16, u16)] = self
+            .by_flag
+            .get(f as usize)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[]);
         // Positions are in tier order: each tier's entries form one contiguous run.
         let mut runs: Vec<(usize, usize)> = Vec::new();
         for (k, &(t, _)) in list.iter().enumerate() {
@@ -392,7 +400,10 @@ pub fn combine_victims<T: Ord + Clone>(
                 Some(v) => {
                     let mut sorted = cands.clone();
                     sorted.sort_unstable();
-                    let inter: Vec<T> = v.into_iter().filter(|t| sorted.binary_search(t).is_ok()).collect();
+                    let inter: Vec<T> = v
+                        .into_iter()
+                        .filter(|t| sorted.binary_search(t).is_ok())
+                        .collect();
                     if inter.is_empty() {
                         None
                     } else {

@@ -2,9 +2,12 @@
 //! on a real cluster. Layering (see `design/architecture.md`): `model` ← `policy` ← `cluster` ←
 //! `sim` ← `report`; `kube`, `workload` and `scenario` feed them; `live` never imports `sim`.
 
+pub mod cluster;
 pub mod conformance;
 pub mod kube;
 pub mod model;
 pub mod policy;
+pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod workload;

@@ -357,12 +357,14 @@ pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
             None if matches!(a, "shuffle" | "gangpreempt" | "gangreclaim") => warnings.push(
                 format!("action {a:?} is not modelled by volsim and is ignored"),
             ),
-            None => return Err(err(
-                "actions",
-                format!(
+            None => {
+                return Err(err(
+                    "actions",
+                    format!(
                     "unknown action {a:?} (expected enqueue, allocate, backfill, preempt, reclaim)"
                 ),
-            )),
+                ))
+            }
         }
     }
     let mut tiers = Vec::new();

@@ -1,0 +1,434 @@
+//! The modelled cluster around one persistent `policy::Snapshot`: PodGroup creation at job
+//! arrival, pod creation (immediately, or after the PodGroup leaves Pending plus a controller
+//! delay in vcjob mode), applying a cycle's `Decision`s, and the timed pod lifecycle
+//! (Binding → Running → Succeeded; Releasing → deleted → recreated Pending).
+//!
+//! May depend on `model`, `policy` (snapshot and decision types) and `workload` (`TraceJob`).
+//! Invariant: every task-state change goes through `Snapshot::set_status`/`update_status`, so
+//! node accounting and job counters stay consistent; a timer is valid only while its task is
+//! still in the status that armed it (task ids are never reused), which is how timers are
+//! cancelled lazily. The cluster never reads a clock: every method takes `now` (ms) and pushes
+//! the timers it arms into a caller-owned `Vec`.
+
+use std::collections::BTreeSet;
+
+use crate::model::{PodGroupSpec, PodSpec, Resources};
+use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
+use crate::workload::TraceJob;
+
+/// Namespace every modelled object lives in.
+pub const NAMESPACE: &str = "default";
+/// Role (`volcano.sh/task-spec`) of every pod; pods are named `<job>-main-<index>`.
+pub const ROLE: &str = "main";
+
+/// Timing and controller behaviour outside the scheduler (`volcano/notes.md` §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterParams {
+    /// Bind request → pod observed Running. Default 100 ms (the API-server round trip plus
+    /// kubelet start is not modelled separately; 100 ms keeps bind and run ordered in time).
+    pub bind_latency_ms: u64,
+    /// vcjob mode: PodGroup leaves Pending → the job controller has created the pods.
+    pub controller_delay_ms: u64,
+    /// Eviction (pod deletion) → pod gone and its resources free.
+    pub eviction_grace_ms: u64,
+    /// true: pods appear only after the PodGroup leaves Pending (vcjob); false: pods are
+    /// created with the PodGroup (plain PodGroup mode).
+    pub vcjob_mode: bool,
+}
+
+impl Default for ClusterParams {
+    fn default() -> Self {
+        ClusterParams {
+            bind_latency_ms: 100,
+            controller_delay_ms: 100,
+            eviction_grace_ms: 30_000,
+            vcjob_mode: true,
+        }
+    }
+}
+
+/// A timed cluster event. Ordered so it can sit in the simulator's heap (ties are broken by
+/// sequence number before this order is ever consulted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Timer {
+    /// The job controller creates the pods of cluster job `usize`.
+    CreatePods(usize),
+    /// The bind of a task completed: Binding → Running.
+    BindDone(TaskId),
+    /// A Running task finished its work: Running → Succeeded.
+    TaskDone(TaskId),
+    /// An evicted task's grace period ended: deleted, then recreated Pending.
+    EvictDone(TaskId),
+}
+
+/// Per-job lifecycle facts, written by the cluster as they happen.
+#[derive(Debug, Clone)]
+pub struct JobState {
+    /// Snapshot id; `None` when the job's queue does not exist (Volcano ignores it).
+    pub job: Option<JobId>,
+    pub submit_ms: u64,
+    pub duration_ms: u64,
+    pub replicas: u32,
+    pub min_member: u32,
+    pub requests: Resources,
+    pub pods_created: bool,
+    pub inqueue_ms: Option<u64>,
+    pub first_bind_ms: Option<u64>,
+    /// First time `min_member` tasks were Running or Succeeded at once.
+    pub gang_ready_ms: Option<u64>,
+    pub finish_ms: Option<u64>,
+    pub evictions: u32,
+    /// Bind requests sent for this job's pods (a re-run after eviction counts again).
+    pub binds: u32,
+    template: PodSpec,
+}
+
+impl JobState {
+    pub fn is_done(&self) -> bool {
+        self.finish_ms.is_some()
+    }
+}
+
+/// The cluster model.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub snap: Snapshot,
+    pub params: ClusterParams,
+    /// Indexed by cluster job index (the caller's job order).
+    pub jobs: Vec<JobState>,
+    /// Snapshot job id → cluster job index.
+    by_snap: Vec<usize>,
+    /// Arrived, in the snapshot, not yet finished (cluster indices).
+    pub active: BTreeSet<usize>,
+}
+
+impl Cluster {
+    /// A cluster over `snap` (nodes, queues and priority classes already added).
+    pub fn new(snap: Snapshot, params: ClusterParams) -> Cluster {
+        Cluster {
+            snap,
+            params,
+            jobs: Vec::new(),
+            by_snap: Vec::new(),
+            active: BTreeSet::new(),
+        }
+    }
+
+    /// Cluster job index of a snapshot job.
+    pub fn index_of(&self, j: JobId) -> usize {
+        self.by_snap[j.ix()]
+    }
+
+    /// A job arrives: creates its PodGroup (phase Pending, minResources = per-pod requests ×
+    /// minMember) and, in plain mode, its pods. Returns the cluster job index (jobs must be
+    /// submitted in the order their indices are wanted; the index is `jobs.len()` before).
+    pub fn submit(&mut self, tj: &TraceJob, now: u64) -> usize {
+        let idx = self.jobs.len();
+        let pg = PodGroupSpec {
+            namespace: NAMESPACE.to_string(),
+            name: tj.id.clone(),
+            queue: tj.queue.clone(),
+            min_member: tj.min_member,
+            min_task_member: Default::default(),
+            priority_class: tj.priority_class.clone(),
+            min_resources: Some(tj.requests.times(tj.min_member as i64)),
+            sla_waiting_ms: None,
+            preemptable: false,
+        };
+        let job = self.snap.add_job(&pg, PodGroupPhase::Pending, now);
+        if let Some(j) = job {
+            if tj.priority_class.is_none() {
+                self.snap.jobs[j.ix()].priority = tj.priority;
+            }
+            debug_assert_eq!(j.ix(), self.by_snap.len());
+            self.by_snap.push(idx);
+            self.active.insert(idx);
+        }
+        let template = PodSpec {
+            namespace: NAMESPACE.to_string(),
+            name: String::new(),
+            role: ROLE.to_string(),
+            requests: tj.requests,
+            priority: match (&tj.priority_class, tj.priority) {
+                (None, p) if p != 0 => Some(p),
+                _ => None,
+            },
+            priority_class_name: tj.priority_class.clone(),
+            ..Default::default()
+        };
+        self.jobs.push(JobState {
+            job,
+            submit_ms: now,
+            duration_ms: tj.duration_ms,
+            replicas: tj.replicas,
+            min_member: tj.min_member,
+            requests: tj.requests,
+            pods_created: false,
+            inqueue_ms: None,
+            first_bind_ms: None,
+            gang_ready_ms: None,
+            finish_ms: None,
+            evictions: 0,
+            binds: 0,
+            template,
+        });
+        if job.is_some() && !self.params.vcjob_mode {
+            self.create_pods(idx, now);
+        }
+        idx
+    }
+
+    fn create_pods(&mut self, idx: usize, now: u64) {
+        let st = &mut self.jobs[idx];
+        let Some(j) = st.job else { return };
+        if st.pods_created {
+            return;
+        }
+        st.pods_created = true;
+        let mut pod = st.template.clone();
+        let name = &self.snap.jobs[j.ix()].name;
+        let base = format!("{name}-{ROLE}-");
+        for i in 0..st.replicas {
+            pod.name = format!("{base}{i}");
+            self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
+        }
+    }
+
+    fn left_pending(&mut self, idx: usize, now: u64, timers: &mut Vec<(u64, Timer)>) {
+        let st = &mut self.jobs[idx];
+        if st.inqueue_ms.is_none() {
+            st.inqueue_ms = Some(now);
+        }
+        if self.params.vcjob_mode && !st.pods_created {
+            timers.push((
+                now + self.params.controller_delay_ms,
+                Timer::CreatePods(idx),
+            ));
+        }
+    }
+
+    /// Applies one cycle's decisions at `now`. The session already moved the snapshot
+    /// (Binding, Releasing, phases); this records facts and arms the follow-up timers.
+    pub fn apply(&mut self, decisions: &[Decision], now: u64, timers: &mut Vec<(u64, Timer)>) {
+        for d in decisions {
+            match *d {
+                Decision::Enqueue { job } => {
+                    let idx = self.index_of(job);
+                    self.left_pending(idx, now, timers);
+                }
+                Decision::Phase { job, phase } => {
+                    if phase != PodGroupPhase::Pending {
+                        let idx = self.index_of(job);
+                        self.left_pending(idx, now, timers);
+                    }
+                }
+                Decision::Bind { task, .. } => {
+                    let idx = self.index_of(self.snap.task(task).job);
+                    let st = &mut self.jobs[idx];
+                    st.binds += 1;
+                    st.first_bind_ms.get_or_insert(now);
+                    timers.push((now + self.params.bind_latency_ms, Timer::BindDone(task)));
+                }
+                Decision::Evict { task, .. } => {
+                    let idx = self.index_of(self.snap.task(task).job);
+                    self.jobs[idx].evictions += 1;
+                    timers.push((now + self.params.eviction_grace_ms, Timer::EvictDone(task)));
+                }
+            }
+        }
+    }
+
+    /// Fires a timer at `now`. Returns false when it was stale (lazily cancelled) and changed
+    /// nothing.
+    pub fn fire(&mut self, timer: Timer, now: u64, timers: &mut Vec<(u64, Timer)>) -> bool {
+        match timer {
+            Timer::CreatePods(idx) => {
+                if self.jobs[idx].pods_created {
+                    return false;
+                }
+                self.create_pods(idx, now);
+                true
+            }
+            Timer::BindDone(t) => {
+                if self.snap.task(t).status != TaskStatus::Binding {
+                    return false;
+                }
+                self.snap.update_status(t, TaskStatus::Running);
+                let j = self.snap.task(t).job;
+                let idx = self.index_of(j);
+                let job = self.snap.job(j);
+                let up = job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded);
+                let st = &mut self.jobs[idx];
+                if st.gang_ready_ms.is_none() && up >= st.min_member {
+                    st.gang_ready_ms = Some(now);
+                }
+                timers.push((now + st.duration_ms, Timer::TaskDone(t)));
+                true
+            }
+            Timer::TaskDone(t) => {
+                if self.snap.task(t).status != TaskStatus::Running {
+                    return false;
+                }
+                self.snap.set_status(t, TaskStatus::Succeeded, None);
+                let j = self.snap.task(t).job;
+                let idx = self.index_of(j);
+                if self.snap.job(j).count(TaskStatus::Succeeded) >= self.jobs[idx].replicas {
+                    let job = &mut self.snap.jobs[j.ix()];
+                    job.live = false;
+                    job.phase = PodGroupPhase::Completed;
+                    self.jobs[idx].finish_ms = Some(now);
+                    self.active.remove(&idx);
+                }
+                true
+            }
+            Timer::EvictDone(t) => {
+                if self.snap.task(t).status != TaskStatus::Releasing {
+                    return false;
+                }
+                let j = self.snap.task(t).job;
+                let idx = self.index_of(j);
+                let mut pod = self.jobs[idx].template.clone();
+                pod.name = self.snap.task(t).name.clone();
+                delete_task(&mut self.snap, t);
+                self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
+                true
+            }
+        }
+    }
+
+    /// All arrived jobs finished (jobs whose queue is missing never finish and are not active).
+    pub fn all_done(&self) -> bool {
+        self.active.is_empty()
+    }
+}
+
+/// Removes a pod from the snapshot: frees its node share, drops it from its job's task list
+/// and from the job's counters. The `TaskInfo` stays in `snap.tasks` (ids are dense) with
+/// status Unknown and no job membership.
+pub fn delete_task(snap: &mut Snapshot, t: TaskId) {
+    snap.set_status(t, TaskStatus::Unknown, None);
+    let j = snap.task(t).job;
+    let job = &mut snap.jobs[j.ix()];
+    job.counts[TaskStatus::Unknown as usize] -= 1;
+    job.tasks.retain(|&x| x != t);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NodeSpec, QueueSpec};
+    use crate::policy::NodeId;
+
+    fn tj(id: &str, replicas: u32, min: u32) -> TraceJob {
+        TraceJob {
+            id: id.into(),
+            submit_ms: 0,
+            duration_ms: 1000,
+            replicas,
+            min_member: min,
+            requests: Resources::cpu_mem(1000, 1 << 30),
+            queue: "q".into(),
+            priority_class: None,
+            priority: 0,
+            class: String::new(),
+        }
+    }
+
+    fn cluster(vcjob: bool) -> Cluster {
+        let mut snap = Snapshot::new();
+        let mut alloc = Resources::cpu_mem(4000, 8 << 30);
+        alloc.set(crate::model::ResourceName::PODS, 110);
+        snap.add_node(&NodeSpec {
+            name: "n0".into(),
+            allocatable: alloc,
+            labels: Default::default(),
+            taints: vec![],
+            unschedulable: false,
+        });
+        snap.add_queue(&QueueSpec::new("q", 1));
+        Cluster::new(
+            snap,
+            ClusterParams {
+                vcjob_mode: vcjob,
+                ..Default::default()
+            },
+        )
+    }
+
+    #[test]
+    fn plain_mode_creates_pods_named_by_index() {
+        let mut c = cluster(false);
+        let i = c.submit(&tj("job", 3, 2), 0);
+        let j = c.jobs[i].job.unwrap();
+        let names: Vec<_> = c
+            .snap
+            .job(j)
+            .tasks
+            .iter()
+            .map(|&t| c.snap.task(t).name.clone())
+            .collect();
+        assert_eq!(names, ["job-main-0", "job-main-1", "job-main-2"]);
+        assert_eq!(c.snap.task(TaskId(2)).name_index, Some(2));
+        assert_eq!(c.snap.job(j).min_resources.unwrap().cpu(), 2000);
+    }
+
+    #[test]
+    fn vcjob_mode_waits_for_enqueue_and_lifecycle_completes() {
+        let mut c = cluster(true);
+        let i = c.submit(&tj("a", 1, 1), 0);
+        let j = c.jobs[i].job.unwrap();
+        assert!(c.snap.job(j).tasks.is_empty());
+        let mut timers = Vec::new();
+        c.snap.jobs[j.ix()].phase = PodGroupPhase::Inqueue;
+        c.apply(&[Decision::Enqueue { job: j }], 1000, &mut timers);
+        assert_eq!(timers, vec![(1100, Timer::CreatePods(i))]);
+        timers.clear();
+        assert!(c.fire(Timer::CreatePods(i), 1100, &mut timers));
+        let t = c.snap.job(j).tasks[0];
+        c.snap.set_status(t, TaskStatus::Binding, Some(NodeId(0)));
+        c.apply(
+            &[Decision::Bind {
+                task: t,
+                node: NodeId(0),
+            }],
+            2000,
+            &mut timers,
+        );
+        assert!(c.fire(Timer::BindDone(t), 2100, &mut timers));
+        assert_eq!(c.jobs[i].gang_ready_ms, Some(2100));
+        assert!(c.fire(Timer::TaskDone(t), 3100, &mut timers));
+        assert_eq!(c.jobs[i].finish_ms, Some(3100));
+        assert!(!c.snap.job(j).live);
+        assert!(c.all_done());
+        assert_eq!(c.snap.nodes[0].used.cpu(), 0);
+        // stale timer is ignored
+        assert!(!c.fire(Timer::TaskDone(t), 3200, &mut timers));
+    }
+
+    #[test]
+    fn eviction_releases_then_recreates() {
+        let mut c = cluster(false);
+        let i = c.submit(&tj("a", 1, 1), 0);
+        let j = c.jobs[i].job.unwrap();
+        let t = c.snap.job(j).tasks[0];
+        c.snap.set_status(t, TaskStatus::Running, Some(NodeId(0)));
+        c.snap.update_status(t, TaskStatus::Releasing);
+        let mut timers = Vec::new();
+        let d = Decision::Evict {
+            task: t,
+            action: crate::policy::Action::Preempt,
+            preemptor: t,
+        };
+        c.apply(&[d], 10, &mut timers);
+        assert_eq!(timers, vec![(30_010, Timer::EvictDone(t))]);
+        assert!(!c.fire(Timer::TaskDone(t), 20, &mut timers));
+        assert!(c.fire(Timer::EvictDone(t), 30_010, &mut timers));
+        let job = c.snap.job(j);
+        assert_eq!(job.tasks.len(), 1);
+        assert_ne!(job.tasks[0], t);
+        assert_eq!(job.count(TaskStatus::Pending), 1);
+        assert_eq!(job.count(TaskStatus::Unknown), 0);
+        assert_eq!(c.snap.nodes[0].used.cpu(), 0);
+        assert_eq!(c.jobs[i].evictions, 1);
+    }
+}

@@ -1,0 +1,154 @@
+//! What one simulation run produced: per-job records (written once, at job end or at the end of
+//! the run), per-queue time series, the eviction log, counters and the decision-log hash.
+//!
+//! Plain data; depends only on `model`. Invariant: everything here is built in a deterministic
+//! order (job input order, sample time then queue index, eviction time then decision order), so
+//! equal inputs and seed give an `Outcome` that compares equal.
+
+use std::fmt;
+
+use crate::model::Resources;
+
+/// One job's life.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    pub id: String,
+    pub queue: String,
+    pub class: String,
+    pub submit_ms: u64,
+    /// PodGroup left Pending (enqueued).
+    pub inqueue_ms: Option<u64>,
+    pub first_bind_ms: Option<u64>,
+    /// First time `min_member` pods were Running (or Running + Succeeded) at once.
+    pub gang_ready_ms: Option<u64>,
+    pub finish_ms: Option<u64>,
+    pub evictions: u32,
+    /// Bind requests sent for the job's pods (≥ replicas once it ran; more after evictions).
+    pub attempts: u32,
+    pub replicas: u32,
+    pub min_member: u32,
+    /// Requests of one pod.
+    pub requests: Resources,
+    /// False when the job's queue does not exist (Volcano never sees it).
+    pub known_queue: bool,
+}
+
+impl JobRecord {
+    /// Wait = gang ready − submit, when the gang became ready.
+    pub fn wait_ms(&self) -> Option<u64> {
+        self.gang_ready_ms.map(|g| g.saturating_sub(self.submit_ms))
+    }
+}
+
+/// One sample of one queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueSample {
+    pub time_ms: u64,
+    /// Index into `Outcome::queues`.
+    pub queue: u32,
+    pub pending_jobs: u32,
+    pub inqueue_jobs: u32,
+    pub running_jobs: u32,
+    pub allocated_cpu_milli: i64,
+    pub allocated_mem_bytes: i64,
+    /// Water-filled deserved (cpu, memory) as proportion computes it (see `sim::deserved`).
+    pub deserved_cpu_milli: f64,
+    pub deserved_mem_bytes: f64,
+}
+
+/// One eviction decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvictionRecord {
+    pub time_ms: u64,
+    /// Victim pod `<ns>/<name>`.
+    pub task: String,
+    pub job: String,
+    pub queue: String,
+    /// "preempt" or "reclaim".
+    pub action: String,
+    pub preemptor_job: String,
+    pub preemptor_queue: String,
+}
+
+/// Engine counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub cycles_run: u64,
+    pub cycles_skipped: u64,
+    pub decisions: u64,
+    pub binds: u64,
+    pub evictions: u64,
+    pub enqueues: u64,
+    /// Events that changed the cluster (arrivals and live timers).
+    pub events: u64,
+    /// Timers found stale when popped (lazily cancelled).
+    pub stale_timers: u64,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub seed: u64,
+    /// Time of the last processed event or cycle, ms.
+    pub end_ms: u64,
+    /// True when the run stopped at the horizon with work left.
+    pub hit_horizon: bool,
+    /// Queue names, by queue index.
+    pub queues: Vec<String>,
+    pub queue_weights: Vec<u32>,
+    /// Σ node allocatable (cpu milli, memory bytes).
+    pub total_cpu_milli: i64,
+    pub total_mem_bytes: i64,
+    /// One record per input job, in input order.
+    pub jobs: Vec<JobRecord>,
+    pub samples: Vec<QueueSample>,
+    pub evictions: Vec<EvictionRecord>,
+    pub counters: Counters,
+    /// FNV-1a 64 of the canonical decision log (see `sim::hash`).
+    pub decision_hash: u64,
+}
+
+/// FNV-1a 64 over text written through `fmt::Write`.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(pub u64);
+
+impl Fnv {
+    pub const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    pub const PRIME: u64 = 0x0000_0100_0000_01b3;
+    pub fn new() -> Fnv {
+        Fnv(Self::OFFSET)
+    }
+    pub fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= x as u64;
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv::new()
+    }
+}
+
+impl fmt::Write for Fnv {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write;
+
+    #[test]
+    fn fnv_known_vectors() {
+        let mut h = Fnv::new();
+        assert_eq!(h.0, 0xcbf29ce484222325);
+        write!(h, "a").unwrap();
+        assert_eq!(h.0, 0xaf63dc4c8601ec8c);
+    }
+}

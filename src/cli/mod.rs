@@ -5,8 +5,14 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod sweep;
+
 #[derive(Parser)]
-#[command(name = "volsim", version, about = "What will the Volcano scheduler do to my workload? A discrete-event simulator over a faithful model of Volcano.")]
+#[command(
+    name = "volsim",
+    version,
+    about = "What will the Volcano scheduler do to my workload? A discrete-event simulator over a faithful model of Volcano."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -19,6 +25,8 @@ enum Cmd {
         /// The case file (e.g. tests/fixtures/conformance/conformance-cases.yaml).
         file: PathBuf,
     },
+    /// Run a parameter sweep over a scenario (or merge shard outputs: `sweep merge DIR…`).
+    Sweep(sweep::SweepCmd),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -33,6 +41,7 @@ pub fn main() -> i32 {
     };
     match cli.cmd {
         Cmd::Conformance { file } => conformance(&file),
+        Cmd::Sweep(c) => sweep::main(c),
     }
 }
 

@@ -7,7 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::value::{int, list, opt_resources, resources, s, scalar, str_map, CaseError};
-use crate::model::{NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName};
+use crate::model::{
+    NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName,
+};
 use crate::policy::conf::{ArgValue, Arguments, FlagSet, PluginConf, FLAG_NAMES};
 use crate::policy::snapshot::{PodGroupPhase, Snapshot, TaskStatus};
 use crate::policy::{Action, SchedulerConf};
@@ -15,11 +17,27 @@ use crate::policy::{Action, SchedulerConf};
 /// Tiers from a `[[{plugin, enable, disable, args}]]` list. `production` turns every flag on
 /// except those in `disable`; otherwise only `enable` flags are on. Plugins not in
 /// `registered` (when given) are dropped.
-pub fn tiers(v: &Value, production: bool, registered: Option<&BTreeSet<String>>) -> Result<Vec<Vec<PluginConf>>, CaseError> {
+pub fn tiers(
+    v: &Value,
+    production: bool,
+    registered: Option<&BTreeSet<String>>,
+) -> Result<Vec<Vec<PluginConf>>, CaseError> {
     let mut out = Vec::new();
-    for (ti, tier) in v.as_array().map(|a| a.as_slice()).unwrap_or(&[]).iter().enumerate() {
+    for (ti, tier) in v
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
         let mut plugins = Vec::new();
-        for (pi, e) in tier.as_array().map(|a| a.as_slice()).unwrap_or(&[]).iter().enumerate() {
+        for (pi, e) in tier
+            .as_array()
+            .map(|a| a.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             let name = s(e, "plugin")
                 .or_else(|| s(e, "name"))
                 .ok_or_else(|| CaseError::new(format!("tiers[{ti}][{pi}]: missing plugin name")))?;
@@ -29,7 +47,11 @@ pub fn tiers(v: &Value, production: bool, registered: Option<&BTreeSet<String>>)
                 }
             }
             let mut pc = PluginConf::new(name);
-            pc.flags = if production { FlagSet::ALL } else { FlagSet::default() };
+            pc.flags = if production {
+                FlagSet::ALL
+            } else {
+                FlagSet::default()
+            };
             for (key, on) in [("enable", true), ("disable", false)] {
                 for f in list(e, key) {
                     let fname = scalar(f);
@@ -41,7 +63,11 @@ pub fn tiers(v: &Value, production: bool, registered: Option<&BTreeSet<String>>)
                         .iter()
                         .find(|(y, short, _)| *short == fname || *y == fname)
                         .map(|x| x.2)
-                        .ok_or_else(|| CaseError::new(format!("tiers[{ti}][{pi}].{key}: unknown flag {fname:?}")))?;
+                        .ok_or_else(|| {
+                            CaseError::new(format!(
+                                "tiers[{ti}][{pi}].{key}: unknown flag {fname:?}"
+                            ))
+                        })?;
                     pc.flags.set(flag, on);
                 }
             }
@@ -58,19 +84,34 @@ pub fn tiers(v: &Value, production: bool, registered: Option<&BTreeSet<String>>)
     Ok(out)
 }
 
-pub fn priority_classes(v: Option<&Value>, into: &mut BTreeMap<String, PriorityClassSpec>) -> Result<(), CaseError> {
-    let Some(m) = v.and_then(|x| x.as_object()) else { return Ok(()) };
+pub fn priority_classes(
+    v: Option<&Value>,
+    into: &mut BTreeMap<String, PriorityClassSpec>,
+) -> Result<(), CaseError> {
+    let Some(m) = v.and_then(|x| x.as_object()) else {
+        return Ok(());
+    };
     for (name, val) in m {
         let (value, never) = match val {
             Value::Object(_) => (
                 int(val, "value")?.unwrap_or(0),
                 s(val, "preemption_policy") == Some("Never"),
             ),
-            other => (scalar(other).parse().map_err(|_| CaseError::new(format!("priority_classes.{name}: expected an integer")))?, false),
+            other => (
+                scalar(other).parse().map_err(|_| {
+                    CaseError::new(format!("priority_classes.{name}: expected an integer"))
+                })?,
+                false,
+            ),
         };
         into.insert(
             name.clone(),
-            PriorityClassSpec { name: name.clone(), value: value as i32, global_default: false, preemption_never: never },
+            PriorityClassSpec {
+                name: name.clone(),
+                value: value as i32,
+                global_default: false,
+                preemption_never: never,
+            },
         );
     }
     Ok(())
@@ -80,27 +121,36 @@ pub fn priority_classes(v: Option<&Value>, into: &mut BTreeMap<String, PriorityC
 pub fn resolve<'a>(v: Option<&'a Value>, key: &str, all: &'a [Value]) -> Option<&'a Value> {
     let v = v?;
     if let Some(other) = v.get("same_as").and_then(|x| x.as_str()) {
-        let c = all.iter().find(|c| c.get("id").and_then(|i| i.as_str()) == Some(other))?;
+        let c = all
+            .iter()
+            .find(|c| c.get("id").and_then(|i| i.as_str()) == Some(other))?;
         return resolve(c.get(key), key, all);
     }
     Some(v)
 }
 
 /// Fills `snap` with the case's queues, nodes, podgroups and pods (in that order).
-pub fn snapshot(case: &Value, pcs: BTreeMap<String, PriorityClassSpec>, all: &[Value]) -> Result<Snapshot, CaseError> {
+pub fn snapshot(
+    case: &Value,
+    pcs: BTreeMap<String, PriorityClassSpec>,
+    all: &[Value],
+) -> Result<Snapshot, CaseError> {
     let mut snap = Snapshot::new();
     for pc in pcs.into_values() {
         snap.add_priority_class(pc);
     }
     for (i, q) in list(case, "queues").iter().enumerate() {
-        let name = s(q, "name").ok_or_else(|| CaseError::new(format!("queues[{i}]: missing name")))?;
+        let name =
+            s(q, "name").ok_or_else(|| CaseError::new(format!("queues[{i}]: missing name")))?;
         let mut spec = QueueSpec::new(name, int(q, "weight")?.unwrap_or(1).max(1) as u32);
         spec.capability = opt_resources(q, "capability")?;
         spec.deserved = opt_resources(q, "deserved")?;
         spec.guarantee = opt_resources(q, "guarantee")?;
         spec.priority = int(q, "priority")?.unwrap_or(0) as i32;
         if let Some(st) = s(q, "state") {
-            spec.state = QueueState::parse(st).ok_or_else(|| CaseError::new(format!("queues[{i}].state: unknown state {st:?}")))?;
+            spec.state = QueueState::parse(st).ok_or_else(|| {
+                CaseError::new(format!("queues[{i}].state: unknown state {st:?}"))
+            })?;
         }
         if let Some(r) = q.get("reclaimable").and_then(|x| x.as_bool()) {
             spec.reclaimable = r;
@@ -108,9 +158,13 @@ pub fn snapshot(case: &Value, pcs: BTreeMap<String, PriorityClassSpec>, all: &[V
         spec.parent = s(q, "parent").map(str::to_string);
         snap.add_queue(&spec);
     }
-    let nodes = resolve(case.get("nodes"), "nodes", all).and_then(|v| v.as_array()).map(|a| a.as_slice()).unwrap_or(&[]);
+    let nodes = resolve(case.get("nodes"), "nodes", all)
+        .and_then(|v| v.as_array())
+        .map(|a| a.as_slice())
+        .unwrap_or(&[]);
     for (i, n) in nodes.iter().enumerate() {
-        let name = s(n, "name").ok_or_else(|| CaseError::new(format!("nodes[{i}]: missing name")))?;
+        let name =
+            s(n, "name").ok_or_else(|| CaseError::new(format!("nodes[{i}]: missing name")))?;
         let alloc = match n.get("alloc") {
             Some(a) => resources(a, &format!("nodes[{i}].alloc"))?,
             None => crate::model::Resources::empty(),
@@ -120,7 +174,10 @@ pub fn snapshot(case: &Value, pcs: BTreeMap<String, PriorityClassSpec>, all: &[V
             allocatable: alloc,
             labels: str_map(n, "labels"),
             taints: Vec::new(),
-            unschedulable: n.get("unschedulable").and_then(|x| x.as_bool()).unwrap_or(false),
+            unschedulable: n
+                .get("unschedulable")
+                .and_then(|x| x.as_bool())
+                .unwrap_or(false),
         });
     }
     for (i, pg) in list(case, "podgroups").iter().enumerate() {
@@ -138,16 +195,22 @@ pub fn snapshot(case: &Value, pcs: BTreeMap<String, PriorityClassSpec>, all: &[V
         };
         if let Some(m) = pg.get("min_task_member").and_then(|x| x.as_object()) {
             for (role, v) in m {
-                let n: u32 = scalar(v).parse().map_err(|_| CaseError::new(f("min_task_member") + ": expected integers"))?;
+                let n: u32 = scalar(v)
+                    .parse()
+                    .map_err(|_| CaseError::new(f("min_task_member") + ": expected integers"))?;
                 spec.min_task_member.insert(role.clone(), n);
             }
         }
         let ann = str_map(pg, "annotations");
-        if let Some(w) = ann.get("volcano.sh/sla-waiting-time").or_else(|| ann.get("sla-waiting-time")) {
+        if let Some(w) = ann
+            .get("volcano.sh/sla-waiting-time")
+            .or_else(|| ann.get("sla-waiting-time"))
+        {
             spec.sla_waiting_ms = crate::model::parse_duration(w).ok();
         }
         let phase_s = s(pg, "phase").unwrap_or("");
-        let phase = PodGroupPhase::parse(phase_s).ok_or_else(|| CaseError::new(f("phase") + &format!(": unknown phase {phase_s:?}")))?;
+        let phase = PodGroupPhase::parse(phase_s)
+            .ok_or_else(|| CaseError::new(f("phase") + &format!(": unknown phase {phase_s:?}")))?;
         snap.add_job(&spec, phase, 0);
     }
     for (i, p) in list(case, "pods").iter().enumerate() {
@@ -161,7 +224,9 @@ pub fn add_pod(snap: &mut Snapshot, p: &Value, field: &str) -> Result<(), CaseEr
     let ns = s(p, "ns").unwrap_or("default");
     let name = s(p, "name").ok_or_else(|| CaseError::new(format!("{field}: missing name")))?;
     let Some(pg) = s(p, "pg") else { return Ok(()) };
-    let Some(job) = snap.find_job(&format!("{ns}/{pg}")) else { return Ok(()) };
+    let Some(job) = snap.find_job(&format!("{ns}/{pg}")) else {
+        return Ok(());
+    };
     let labels = str_map(p, "labels");
     let ann = str_map(p, "annotations");
     let get = |k: &str| ann.get(k).or_else(|| labels.get(k)).cloned();
@@ -186,9 +251,10 @@ pub fn add_pod(snap: &mut Snapshot, p: &Value, field: &str) -> Result<(), CaseEr
     };
     let phase = s(p, "phase").unwrap_or("Pending");
     let node = match s(p, "node") {
-        Some(n) if !n.is_empty() => {
-            Some(snap.find_node(n).ok_or_else(|| CaseError::new(format!("{field}.node: unknown node {n:?}")))?)
-        }
+        Some(n) if !n.is_empty() => Some(
+            snap.find_node(n)
+                .ok_or_else(|| CaseError::new(format!("{field}.node: unknown node {n:?}")))?,
+        ),
         _ => None,
     };
     let status = match (phase, node.is_some()) {
@@ -198,7 +264,11 @@ pub fn add_pod(snap: &mut Snapshot, p: &Value, field: &str) -> Result<(), CaseEr
         ("Succeeded", _) => TaskStatus::Succeeded,
         ("Failed", _) => TaskStatus::Failed,
         ("Releasing", _) => TaskStatus::Releasing,
-        (other, _) => return Err(CaseError::new(format!("{field}.phase: unknown pod phase {other:?}"))),
+        (other, _) => {
+            return Err(CaseError::new(format!(
+                "{field}.phase: unknown pod phase {other:?}"
+            )))
+        }
     };
     snap.add_task(job, &pod, status, node, 0);
     Ok(())
@@ -210,23 +280,39 @@ pub fn conf(case: &Value, profile: Option<&Value>) -> Result<SchedulerConf, Case
     let registered: Option<BTreeSet<String>> = pick("plugins_registered")
         .and_then(|v| v.as_array())
         .map(|a| a.iter().map(scalar).collect());
-    let production = profile.and_then(|p| s(p, "flag_defaults")).or_else(|| s(case, "flag_defaults")) == Some("production");
-    let tiers_v = pick("tiers").ok_or_else(|| CaseError::new("no tiers (neither in the case nor its profile)"))?;
+    let production = profile
+        .and_then(|p| s(p, "flag_defaults"))
+        .or_else(|| s(case, "flag_defaults"))
+        == Some("production");
+    let tiers_v = pick("tiers")
+        .ok_or_else(|| CaseError::new("no tiers (neither in the case nor its profile)"))?;
     let tiers = tiers(tiers_v, production, registered.as_ref())?;
     let mut actions = Vec::new();
     for a in list(case, "actions") {
         let name = scalar(a);
-        actions.push(Action::parse(&name).ok_or_else(|| CaseError::new(format!("actions: unknown action {name:?}")))?);
+        actions.push(
+            Action::parse(&name)
+                .ok_or_else(|| CaseError::new(format!("actions: unknown action {name:?}")))?,
+        );
     }
     let mut action_args = BTreeMap::new();
     if let Some(m) = pick("action_args").and_then(|v| v.as_object()) {
         for (a, args) in m {
             let parsed: Arguments = args
                 .as_object()
-                .map(|o| o.iter().filter_map(|(k, v)| ArgValue::from_json(v).map(|x| (k.clone(), x))).collect())
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|(k, v)| ArgValue::from_json(v).map(|x| (k.clone(), x)))
+                        .collect()
+                })
                 .unwrap_or_default();
             action_args.insert(a.clone(), parsed);
         }
     }
-    Ok(SchedulerConf { actions, tiers, action_args, warnings: Vec::new() })
+    Ok(SchedulerConf {
+        actions,
+        tiers,
+        action_args,
+        warnings: Vec::new(),
+    })
 }

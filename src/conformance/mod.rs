@@ -34,10 +34,16 @@ impl Report {
         self.results.iter().filter(|r| r.1 == Verdict::Pass).count()
     }
     pub fn failed(&self) -> usize {
-        self.results.iter().filter(|r| matches!(r.1, Verdict::Fail(_))).count()
+        self.results
+            .iter()
+            .filter(|r| matches!(r.1, Verdict::Fail(_)))
+            .count()
     }
     pub fn skipped(&self) -> usize {
-        self.results.iter().filter(|r| matches!(r.1, Verdict::Skip(_))).count()
+        self.results
+            .iter()
+            .filter(|r| matches!(r.1, Verdict::Skip(_)))
+            .count()
     }
     /// One line per case, then the closing count line.
     pub fn render(&self) -> String {
@@ -49,7 +55,12 @@ impl Report {
                 Verdict::Skip(m) => s += &format!("SKIP {id}: {m}\n"),
             }
         }
-        s += &format!("{} passed, {} failed, {} skipped\n", self.passed(), self.failed(), self.skipped());
+        s += &format!(
+            "{} passed, {} failed, {} skipped\n",
+            self.passed(),
+            self.failed(),
+            self.skipped()
+        );
         s
     }
 }
@@ -57,7 +68,8 @@ impl Report {
 /// Parses and runs a whole case file. Errors only for a file that is not a conformance file
 /// at all (bad YAML, wrong schema); problems inside one case make that case FAIL.
 pub fn run_text(text: &str, file: &str) -> Result<Report, CaseError> {
-    let doc: Value = serde_saphyr::from_str(text).map_err(|e| CaseError::new(format!("{file}: {e}")))?;
+    let doc: Value =
+        serde_saphyr::from_str(text).map_err(|e| CaseError::new(format!("{file}: {e}")))?;
     let schema = doc.get("schema").and_then(|v| v.as_str()).unwrap_or("");
     if schema != "volcano-conformance/v1" {
         return Err(CaseError::new(format!(
@@ -65,26 +77,39 @@ pub fn run_text(text: &str, file: &str) -> Result<Report, CaseError> {
         )));
     }
     let empty = serde_json::Map::new();
-    let profiles = doc.get("profiles").and_then(|v| v.as_object()).unwrap_or(&empty);
+    let profiles = doc
+        .get("profiles")
+        .and_then(|v| v.as_object())
+        .unwrap_or(&empty);
     let cases = doc
         .get("cases")
         .and_then(|v| v.as_array())
         .ok_or_else(|| CaseError::new(format!("{file}: field cases: expected a list")))?;
     let mut report = Report::default();
     for (i, case) in cases.iter().enumerate() {
-        let id = case.get("id").and_then(|v| v.as_str()).map(str::to_string).unwrap_or_else(|| format!("#{i}"));
+        let id = case
+            .get("id")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("#{i}"));
         let verdict = run_case(case, profiles, cases).unwrap_or_else(|e| Verdict::Fail(e.0));
         report.results.push((id, verdict));
     }
     Ok(report)
 }
 
-fn run_case(case: &Value, profiles: &serde_json::Map<String, Value>, all: &[Value]) -> Result<Verdict, CaseError> {
+fn run_case(
+    case: &Value,
+    profiles: &serde_json::Map<String, Value>,
+    all: &[Value],
+) -> Result<Verdict, CaseError> {
     let kind = case.get("kind").and_then(|v| v.as_str()).unwrap_or("");
     match kind {
         "session" | "multi_session" => session_case::run(case, profiles),
         "unit" => unit::run(case, all),
-        other => Err(CaseError::new(format!("unknown case kind {other:?} (expected session, multi_session or unit)"))),
+        other => Err(CaseError::new(format!(
+            "unknown case kind {other:?} (expected session, multi_session or unit)"
+        ))),
     }
 }
 

@@ -40,13 +40,20 @@ fn record(snap: &Snapshot, out: &CycleOutput, seen: &mut Seen) {
         match d {
             Decision::Bind { task, node } => {
                 let t = snap.task(*task);
-                seen.binds.insert(t.key(), snap.nodes[node.ix()].name.clone());
-                *seen.bind_jobs.entry(snap.job(t.job).uid.clone()).or_default() += 1;
+                seen.binds
+                    .insert(t.key(), snap.nodes[node.ix()].name.clone());
+                *seen
+                    .bind_jobs
+                    .entry(snap.job(t.job).uid.clone())
+                    .or_default() += 1;
             }
             Decision::Evict { task, .. } => {
                 let t = snap.task(*task);
                 seen.evictions.push(t.key());
-                *seen.evict_jobs.entry(snap.job(t.job).uid.clone()).or_default() += 1;
+                *seen
+                    .evict_jobs
+                    .entry(snap.job(t.job).uid.clone())
+                    .or_default() += 1;
             }
             _ => {}
         }
@@ -54,7 +61,10 @@ fn record(snap: &Snapshot, out: &CycleOutput, seen: &mut Seen) {
     seen.pipelined.clear();
     for (t, n) in &out.pipelined {
         let job = snap.job(snap.task(*t).job).uid.clone();
-        seen.pipelined.entry(job).or_default().push(snap.nodes[n.ix()].name.clone());
+        seen.pipelined
+            .entry(job)
+            .or_default()
+            .push(snap.nodes[n.ix()].name.clone());
     }
 }
 
@@ -64,7 +74,9 @@ fn carry_over(snap: &mut Snapshot) {
         let t = crate::policy::TaskId(i as u32);
         match snap.task(t).status {
             TaskStatus::Binding => snap.update_status(t, TaskStatus::Bound),
-            TaskStatus::Releasing if snap.job(snap.task(t).job).tasks.contains(&t) => snap.remove_task(t),
+            TaskStatus::Releasing if snap.job(snap.task(t).job).tasks.contains(&t) => {
+                snap.remove_task(t)
+            }
             _ => {}
         }
     }
@@ -72,7 +84,11 @@ fn carry_over(snap: &mut Snapshot) {
 
 pub fn run(case: &Value, profiles: &serde_json::Map<String, Value>) -> Result<Verdict, CaseError> {
     let profile = match s(case, "profile") {
-        Some(p) => Some(profiles.get(p).ok_or_else(|| CaseError::new(format!("unknown profile {p:?}")))?),
+        Some(p) => Some(
+            profiles
+                .get(p)
+                .ok_or_else(|| CaseError::new(format!("unknown profile {p:?}")))?,
+        ),
         None => None,
     };
     let mut pcs = BTreeMap::new();
@@ -85,7 +101,11 @@ pub fn run(case: &Value, profiles: &serde_json::Map<String, Value>) -> Result<Ve
     if let Some(ss) = case.get("sessions").and_then(|v| v.as_array()) {
         plan.extend(ss.iter().cloned());
     } else {
-        let n = case.get("cycles").and_then(|v| v.as_u64()).unwrap_or(1).max(1);
+        let n = case
+            .get("cycles")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(1)
+            .max(1);
         for _ in 0..n {
             plan.push(serde_json::json!({ "actions": case.get("actions").cloned().unwrap_or(Value::Null) }));
         }
@@ -131,11 +151,18 @@ fn check(exp: &Value, snap: &Snapshot, seen: &Seen) -> Result<(), String> {
     let obj = exp.as_object().ok_or("expect: expected a mapping")?;
     for k in obj.keys() {
         if !KNOWN.contains(&k.as_str()) {
-            return Err(format!("unknown expectation key {k:?} (known: {})", KNOWN.join(", ")));
+            return Err(format!(
+                "unknown expectation key {k:?} (known: {})",
+                KNOWN.join(", ")
+            ));
         }
     }
     let counts = |k: &str| -> Option<BTreeMap<String, usize>> {
-        obj.get(k).and_then(|v| v.as_object()).map(|m| m.iter().map(|(a, b)| (a.clone(), b.as_u64().unwrap_or(0) as usize)).collect())
+        obj.get(k).and_then(|v| v.as_object()).map(|m| {
+            m.iter()
+                .map(|(a, b)| (a.clone(), b.as_u64().unwrap_or(0) as usize))
+                .collect()
+        })
     };
     // Binds: exact map unless binds_per_job speaks for them.
     if let Some(per_job) = counts("binds_per_job") {
@@ -167,7 +194,11 @@ fn check(exp: &Value, snap: &Snapshot, seen: &Seen) -> Result<(), String> {
         }
     }
     if let Some(per_job) = counts("pipelined_per_job") {
-        let got: BTreeMap<String, usize> = seen.pipelined.iter().map(|(k, v)| (k.clone(), v.len())).collect();
+        let got: BTreeMap<String, usize> = seen
+            .pipelined
+            .iter()
+            .map(|(k, v)| (k.clone(), v.len()))
+            .collect();
         compare_counts("pipelined_per_job", &per_job, &got)?;
     }
     if let Some(m) = obj.get("pipelined").and_then(|v| v.as_object()) {
@@ -175,21 +206,31 @@ fn check(exp: &Value, snap: &Snapshot, seen: &Seen) -> Result<(), String> {
             let allowed: BTreeSet<String> = list_of(nodes).into_iter().collect();
             let got = seen.pipelined.get(job).cloned().unwrap_or_default();
             if got.is_empty() {
-                return Err(format!("pipelined: expected {job} to have a Pipelined task on {allowed:?}, got none"));
+                return Err(format!(
+                    "pipelined: expected {job} to have a Pipelined task on {allowed:?}, got none"
+                ));
             }
             if let Some(bad) = got.iter().find(|n| !allowed.contains(*n)) {
-                return Err(format!("pipelined: expected {job} on {allowed:?} got a task on {bad}"));
+                return Err(format!(
+                    "pipelined: expected {job} on {allowed:?} got a task on {bad}"
+                ));
             }
         }
     }
     if let Some(m) = obj.get("podgroup_phase").and_then(|v| v.as_object()) {
         for (job, phase) in m {
             let want = scalar(phase);
-            let got = snap.find_job(job).map(|j| snap.job(j).phase.as_str().to_string());
+            let got = snap
+                .find_job(job)
+                .map(|j| snap.job(j).phase.as_str().to_string());
             match got {
                 Some(g) if g == want => {}
                 Some(g) => return Err(format!("podgroup_phase {job}: expected {want} got {g}")),
-                None => return Err(format!("podgroup_phase {job}: expected {want} got no such job in the session")),
+                None => {
+                    return Err(format!(
+                        "podgroup_phase {job}: expected {want} got no such job in the session"
+                    ))
+                }
             }
         }
     }
@@ -197,17 +238,25 @@ fn check(exp: &Value, snap: &Snapshot, seen: &Seen) -> Result<(), String> {
 }
 
 fn list_of(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().map(scalar).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().map(scalar).collect())
+        .unwrap_or_default()
 }
 
-fn compare_counts(what: &str, want: &BTreeMap<String, usize>, got: &BTreeMap<String, usize>) -> Result<(), String> {
+fn compare_counts(
+    what: &str,
+    want: &BTreeMap<String, usize>,
+    got: &BTreeMap<String, usize>,
+) -> Result<(), String> {
     let keys: BTreeSet<&String> = want.keys().chain(got.keys()).collect();
     for k in keys {
-        let (w, g) = (want.get(k).copied().unwrap_or(0), got.get(k).copied().unwrap_or(0));
+        let (w, g) = (
+            want.get(k).copied().unwrap_or(0),
+            got.get(k).copied().unwrap_or(0),
+        );
         if w != g {
             return Err(format!("{what} {k}: expected {w} got {g}"));
         }
     }
     Ok(())
 }
-

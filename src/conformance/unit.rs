@@ -13,7 +13,9 @@ use super::Verdict;
 use crate::model::{PodGroupSpec, PodSpec, QueueSpec};
 use crate::policy::plugin::Vote;
 use crate::policy::session::{FirstTie, Session};
-use crate::policy::snapshot::{phase_rule, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
+use crate::policy::snapshot::{
+    phase_rule, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus,
+};
 use crate::policy::tiers::combine_victims;
 use crate::policy::SchedulerConf;
 
@@ -25,24 +27,50 @@ pub fn run(case: &Value, all: &[Value]) -> Result<Verdict, CaseError> {
         BTreeMap::from([("result", Value::Bool(skip_releasing(&input)?))])
     } else if call.contains("getPodGroupPhase") {
         BTreeMap::from([("phase", Value::String(pg_phase(&input)?.as_str().into()))])
-    } else if call.contains("Evictable") || (call.contains("Preemptable") && input.get("tiers").is_some()) || call.contains("Reclaimable") && input.get("tiers").is_some() {
-        BTreeMap::from([("victims", Value::Array(scripted_victims(&input)?.into_iter().map(Value::String).collect()))])
+    } else if call.contains("Evictable")
+        || (call.contains("Preemptable") && input.get("tiers").is_some())
+        || call.contains("Reclaimable") && input.get("tiers").is_some()
+    {
+        BTreeMap::from([(
+            "victims",
+            Value::Array(
+                scripted_victims(&input)?
+                    .into_iter()
+                    .map(Value::String)
+                    .collect(),
+            ),
+        )])
     } else if call.contains("JobEnqueueable") && call.contains("JobEnqueued") {
         BTreeMap::from([("enqueueable", Value::Bool(enqueue_votes(case, all)?))])
     } else if call.contains("JobOrderFn(job1, job2)") {
         let (before, enq) = job_pair(case)?;
-        BTreeMap::from([("job1_before_job2", Value::Bool(before)), ("job1_enqueueable", Value::Bool(enq))])
+        BTreeMap::from([
+            ("job1_before_job2", Value::Bool(before)),
+            ("job1_enqueueable", Value::Bool(enq)),
+        ])
     } else if call.contains("Preemptable") || call.contains("Reclaimable") {
-        BTreeMap::from([("victims", Value::Array(plugin_victims(case, call.contains("Reclaimable"))?.into_iter().map(Value::String).collect()))])
+        BTreeMap::from([(
+            "victims",
+            Value::Array(
+                plugin_victims(case, call.contains("Reclaimable"))?
+                    .into_iter()
+                    .map(Value::String)
+                    .collect(),
+            ),
+        )])
     } else if call.contains("NodeOrderFn") {
         return node_scores(case, all, &expect);
     } else {
         return Ok(Verdict::Fail(format!("unsupported unit call {call:?}")));
     };
-    let exp = expect.as_object().ok_or_else(|| CaseError::new("expect: expected a mapping"))?;
+    let exp = expect
+        .as_object()
+        .ok_or_else(|| CaseError::new("expect: expected a mapping"))?;
     for (k, want) in exp {
         let Some(g) = got.get(k.as_str()) else {
-            return Ok(Verdict::Fail(format!("unknown expectation key {k:?} for call {call:?}")));
+            return Ok(Verdict::Fail(format!(
+                "unknown expectation key {k:?} for call {call:?}"
+            )));
         };
         if !values_equal(want, g) {
             return Ok(Verdict::Fail(format!("{k}: expected {want} got {g}")));
@@ -53,7 +81,9 @@ pub fn run(case: &Value, all: &[Value]) -> Result<Verdict, CaseError> {
 
 fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
         _ => scalar(a) == scalar(b),
     }
 }
@@ -64,11 +94,21 @@ fn status_of(t: &Value) -> Result<TaskStatus, CaseError> {
 }
 
 /// A one-job snapshot with tasks in the listed statuses.
-fn job_with_tasks(min: u32, tasks: &[Value], phase: PodGroupPhase) -> Result<(Snapshot, JobId), CaseError> {
+fn job_with_tasks(
+    min: u32,
+    tasks: &[Value],
+    phase: PodGroupPhase,
+) -> Result<(Snapshot, JobId), CaseError> {
     let mut snap = Snapshot::new();
     snap.add_queue(&QueueSpec::new("q", 1));
     let mut nodes: BTreeMap<String, NodeId> = BTreeMap::new();
-    let pg = PodGroupSpec { namespace: "ns".into(), name: "job".into(), queue: "q".into(), min_member: min, ..Default::default() };
+    let pg = PodGroupSpec {
+        namespace: "ns".into(),
+        name: "job".into(),
+        queue: "q".into(),
+        min_member: min,
+        ..Default::default()
+    };
     let j = snap.add_job(&pg, phase, 0).expect("queue exists");
     for (i, t) in tasks.iter().enumerate() {
         let status = status_of(t)?;
@@ -91,8 +131,14 @@ fn job_with_tasks(min: u32, tasks: &[Value], phase: PodGroupPhase) -> Result<(Sn
             }
             _ => None,
         };
-        let name = s(t, "uid").map(str::to_string).unwrap_or_else(|| format!("t{i}"));
-        let pod = PodSpec { namespace: "ns".into(), name, ..Default::default() };
+        let name = s(t, "uid")
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("t{i}"));
+        let pod = PodSpec {
+            namespace: "ns".into(),
+            name,
+            ..Default::default()
+        };
         snap.add_task(j, &pod, status, node, 0);
     }
     Ok((snap, j))
@@ -107,26 +153,42 @@ fn skip_releasing(input: &Value) -> Result<bool, CaseError> {
 fn pg_phase(input: &Value) -> Result<PodGroupPhase, CaseError> {
     let min = int(input, "min_member")?.unwrap_or(0) as u32;
     let cur_s = s(input, "current_phase").unwrap_or("");
-    let current = PodGroupPhase::parse(cur_s).ok_or_else(|| CaseError::new(format!("unknown phase {cur_s:?}")))?;
+    let current = PodGroupPhase::parse(cur_s)
+        .ok_or_else(|| CaseError::new(format!("unknown phase {cur_s:?}")))?;
     let (snap, j) = job_with_tasks(min, list(input, "tasks"), current)?;
-    let unsched = input.get("unschedulable").and_then(|v| v.as_bool()).unwrap_or(false);
+    let unsched = input
+        .get("unschedulable")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     let job = snap.job(j);
     let mut scheduled = 0;
     let mut completed = 0;
     for &t in &job.tasks {
         let task = snap.task(t);
-        if task.status.is_scheduled() || (task.status == TaskStatus::Releasing && task.node.is_some()) {
+        if task.status.is_scheduled()
+            || (task.status == TaskStatus::Releasing && task.node.is_some())
+        {
             scheduled += 1;
         }
         if task.status.is_completed() {
             completed += 1;
         }
     }
-    Ok(phase_rule(min, current, job.count(TaskStatus::Running), unsched, scheduled, completed))
+    Ok(phase_rule(
+        min,
+        current,
+        job.count(TaskStatus::Running),
+        unsched,
+        scheduled,
+        completed,
+    ))
 }
 
 fn scripted_victims(input: &Value) -> Result<Vec<String>, CaseError> {
-    let tiers: Vec<Vec<Value>> = list(input, "tiers").iter().map(|t| t.as_array().cloned().unwrap_or_default()).collect();
+    let tiers: Vec<Vec<Value>> = list(input, "tiers")
+        .iter()
+        .map(|t| t.as_array().cloned().unwrap_or_default())
+        .collect();
     let answer = |i: usize, j: usize| -> Option<(Vec<String>, Vote)> {
         let p = &tiers[i][j];
         let vote = match s(p, "vote").unwrap_or("permit") {
@@ -134,7 +196,11 @@ fn scripted_victims(input: &Value) -> Result<Vec<String>, CaseError> {
             "reject" => Vote::Reject,
             _ => Vote::Permit,
         };
-        let cands = p.get("returns").and_then(|r| r.as_array()).map(|a| a.iter().map(scalar).collect()).unwrap_or_default();
+        let cands = p
+            .get("returns")
+            .and_then(|r| r.as_array())
+            .map(|a| a.iter().map(scalar).collect())
+            .unwrap_or_default();
         Some((cands, vote))
     };
     Ok(combine_victims(tiers.len(), |i| tiers[i].len(), answer).unwrap_or_default())
@@ -142,7 +208,12 @@ fn scripted_victims(input: &Value) -> Result<Vec<String>, CaseError> {
 
 fn unit_conf(case: &Value) -> Result<SchedulerConf, CaseError> {
     let tiers = build::tiers(case.get("tiers").unwrap_or(&Value::Null), false, None)?;
-    Ok(SchedulerConf { actions: vec![], tiers, action_args: Default::default(), warnings: vec![] })
+    Ok(SchedulerConf {
+        actions: vec![],
+        tiers,
+        action_args: Default::default(),
+        warnings: vec![],
+    })
 }
 
 fn enqueue_votes(case: &Value, all: &[Value]) -> Result<bool, CaseError> {
@@ -168,13 +239,27 @@ fn job_pair(case: &Value) -> Result<(bool, bool), CaseError> {
     for name in ["job1", "job2"] {
         let j = input.get(name).cloned().unwrap_or(Value::Null);
         let wt = match j.get("waiting_time") {
-            Some(Value::String(w)) => Some(crate::model::parse_duration(w).map_err(CaseError::new)?),
+            Some(Value::String(w)) => {
+                Some(crate::model::parse_duration(w).map_err(CaseError::new)?)
+            }
             _ => None,
         };
-        let pg = PodGroupSpec { namespace: "ns".into(), name: name.into(), queue: "q".into(), sla_waiting_ms: wt, ..Default::default() };
-        let id = snap.add_job(&pg, PodGroupPhase::Pending, 0).expect("queue exists");
+        let pg = PodGroupSpec {
+            namespace: "ns".into(),
+            name: name.into(),
+            queue: "q".into(),
+            sla_waiting_ms: wt,
+            ..Default::default()
+        };
+        let id = snap
+            .add_job(&pg, PodGroupPhase::Pending, 0)
+            .expect("queue exists");
         for k in 0..int(&j, "tasks")?.unwrap_or(0) {
-            let pod = PodSpec { namespace: "ns".into(), name: format!("{name}-t-{k}"), ..Default::default() };
+            let pod = PodSpec {
+                namespace: "ns".into(),
+                name: format!("{name}-t-{k}"),
+                ..Default::default()
+            };
             snap.add_task(id, &pod, TaskStatus::Pending, None, 0);
         }
         ids.push(id);
@@ -195,20 +280,50 @@ fn plugin_victims(case: &Value, reclaim: bool) -> Result<Vec<String>, CaseError>
     let mut cands: Vec<TaskId> = Vec::new();
     let mut node_ids: BTreeMap<String, NodeId> = BTreeMap::new();
     let preemptor_job = snap
-        .add_job(&PodGroupSpec { namespace: "p".into(), name: "preemptor".into(), queue: "q".into(), ..Default::default() }, PodGroupPhase::Inqueue, 0)
+        .add_job(
+            &PodGroupSpec {
+                namespace: "p".into(),
+                name: "preemptor".into(),
+                queue: "q".into(),
+                ..Default::default()
+            },
+            PodGroupPhase::Inqueue,
+            0,
+        )
         .expect("queue");
-    let preemptor = snap.add_task(preemptor_job, &PodSpec { namespace: "p".into(), name: "preemptor".into(), ..Default::default() }, TaskStatus::Pending, None, 0);
+    let preemptor = snap.add_task(
+        preemptor_job,
+        &PodSpec {
+            namespace: "p".into(),
+            name: "preemptor".into(),
+            ..Default::default()
+        },
+        TaskStatus::Pending,
+        None,
+        0,
+    );
     for (i, p) in list(&input, "preemptees").iter().enumerate() {
         if let Some(n) = s(p, "node") {
             if !node_ids.contains_key(n) {
                 let mut alloc = crate::model::Resources::cpu_mem(1 << 40, 1 << 50);
                 alloc.set(crate::model::ResourceName::PODS, 1000);
-                let id = snap.add_node(&crate::model::NodeSpec { name: n.into(), allocatable: alloc, labels: Default::default(), taints: vec![], unschedulable: false });
+                let id = snap.add_node(&crate::model::NodeSpec {
+                    name: n.into(),
+                    allocatable: alloc,
+                    labels: Default::default(),
+                    taints: vec![],
+                    unschedulable: false,
+                });
                 node_ids.insert(n.to_string(), id);
             }
         }
         let ns = s(p, "ns").unwrap_or("default");
-        let pg = PodGroupSpec { namespace: ns.into(), name: format!("pg{i}"), queue: "q".into(), ..Default::default() };
+        let pg = PodGroupSpec {
+            namespace: ns.into(),
+            name: format!("pg{i}"),
+            queue: "q".into(),
+            ..Default::default()
+        };
         let j = snap.add_job(&pg, PodGroupPhase::Running, 0).expect("queue");
         let mut case_pod = p.clone();
         if let Some(o) = case_pod.as_object_mut() {
@@ -219,7 +334,11 @@ fn plugin_victims(case: &Value, reclaim: bool) -> Result<Vec<String>, CaseError>
     }
     let mut rng = FirstTie;
     let ssn = Session::open(&mut snap, &conf, 0, &mut rng);
-    let v = if reclaim { ssn.tiers.reclaimable(&ssn.st, preemptor, &cands) } else { ssn.tiers.preemptable(&ssn.st, preemptor, &cands) };
+    let v = if reclaim {
+        ssn.tiers.reclaimable(&ssn.st, preemptor, &cands)
+    } else {
+        ssn.tiers.preemptable(&ssn.st, preemptor, &cands)
+    };
     Ok(v.into_iter().map(|t| ssn.snap().task(t).key()).collect())
 }
 
@@ -235,8 +354,16 @@ fn node_scores(case: &Value, all: &[Value], expect: &Value) -> Result<Verdict, C
                 }
                 None => {
                     // Fall back to the referenced case's value when this case omits it.
-                    if let Some(other) = case.get("nodes").and_then(|n| n.get("same_as")).and_then(|x| x.as_str()) {
-                        if let Some(src) = all.iter().find(|x| s(x, "id") == Some(other)).and_then(|x| x.get(key)) {
+                    if let Some(other) = case
+                        .get("nodes")
+                        .and_then(|n| n.get("same_as"))
+                        .and_then(|x| x.as_str())
+                    {
+                        if let Some(src) = all
+                            .iter()
+                            .find(|x| s(x, "id") == Some(other))
+                            .and_then(|x| x.get(key))
+                        {
                             o.insert(key.into(), src.clone());
                         }
                     }
@@ -247,16 +374,33 @@ fn node_scores(case: &Value, all: &[Value], expect: &Value) -> Result<Verdict, C
     let mut snap = build::snapshot(&c, BTreeMap::new(), all)?;
     let mut rng = FirstTie;
     let ssn = Session::open(&mut snap, &conf, 0, &mut rng);
-    let tol = expect.get("tolerance").map(scalar).and_then(|t| t.parse::<f64>().ok()).unwrap_or(1e-6);
-    let scores = expect.get("scores").and_then(|v| v.as_object()).ok_or_else(|| CaseError::new("expect.scores: expected a mapping"))?;
+    let tol = expect
+        .get("tolerance")
+        .map(scalar)
+        .and_then(|t| t.parse::<f64>().ok())
+        .unwrap_or(1e-6);
+    let scores = expect
+        .get("scores")
+        .and_then(|v| v.as_object())
+        .ok_or_else(|| CaseError::new("expect.scores: expected a mapping"))?;
     for (task_key, per_node) in scores {
-        let t = ssn.snap().find_task(task_key).ok_or_else(|| CaseError::new(format!("expect.scores: unknown task {task_key}")))?;
+        let t = ssn
+            .snap()
+            .find_task(task_key)
+            .ok_or_else(|| CaseError::new(format!("expect.scores: unknown task {task_key}")))?;
         for (node, want) in per_node.as_object().into_iter().flatten() {
-            let n = ssn.snap().find_node(node).ok_or_else(|| CaseError::new(format!("expect.scores: unknown node {node}")))?;
-            let want: f64 = scalar(want).parse().map_err(|_| CaseError::new("expect.scores: expected numbers"))?;
+            let n = ssn
+                .snap()
+                .find_node(node)
+                .ok_or_else(|| CaseError::new(format!("expect.scores: unknown node {node}")))?;
+            let want: f64 = scalar(want)
+                .parse()
+                .map_err(|_| CaseError::new("expect.scores: expected numbers"))?;
             let got = ssn.tiers.node_score(&ssn.st, t, n);
             if (got - want).abs() > tol.max(want.abs() * 1e-9) {
-                return Ok(Verdict::Fail(format!("score {task_key} on {node}: expected {want} got {got}")));
+                return Ok(Verdict::Fail(format!(
+                    "score {task_key} on {node}: expected {want} got {got}"
+                )));
             }
         }
     }

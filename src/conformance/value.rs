@@ -27,15 +27,26 @@ pub fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
 }
 
 pub fn list<'a>(v: &'a Value, k: &str) -> &'a [Value] {
-    v.get(k).and_then(|x| x.as_array()).map(|a| a.as_slice()).unwrap_or(&[])
+    v.get(k)
+        .and_then(|x| x.as_array())
+        .map(|a| a.as_slice())
+        .unwrap_or(&[])
 }
 
 pub fn int(v: &Value, k: &str) -> Result<Option<i64>, CaseError> {
     match v.get(k) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| CaseError::new(format!("field {k}: expected an integer"))),
-        Some(Value::String(x)) => x.parse().map(Some).map_err(|_| CaseError::new(format!("field {k}: expected an integer, got {x:?}"))),
-        Some(other) => Err(CaseError::new(format!("field {k}: expected an integer, got {other}"))),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| CaseError::new(format!("field {k}: expected an integer"))),
+        Some(Value::String(x)) => x
+            .parse()
+            .map(Some)
+            .map_err(|_| CaseError::new(format!("field {k}: expected an integer, got {x:?}"))),
+        Some(other) => Err(CaseError::new(format!(
+            "field {k}: expected an integer, got {other}"
+        ))),
     }
 }
 
@@ -59,12 +70,16 @@ pub fn scalar(v: &Value) -> String {
 pub fn resources(v: &Value, field: &str) -> Result<Resources, CaseError> {
     let mut r = Resources::empty();
     let Some(m) = v.as_object() else {
-        return Err(CaseError::new(format!("field {field}: expected a resource map")));
+        return Err(CaseError::new(format!(
+            "field {field}: expected a resource map"
+        )));
     };
     for (name, q) in m {
-        let d = ResourceName::intern(name).map_err(|e| CaseError::new(format!("field {field}.{name}: {e}")))?;
+        let d = ResourceName::intern(name)
+            .map_err(|e| CaseError::new(format!("field {field}.{name}: {e}")))?;
         let text = scalar(q);
-        let x = parse_quantity(&text, d.scale()).map_err(|e| CaseError::new(format!("field {field}.{name}: {e}")))?;
+        let x = parse_quantity(&text, d.scale())
+            .map_err(|e| CaseError::new(format!("field {field}.{name}: {e}")))?;
         r.set(d, x);
     }
     Ok(r)

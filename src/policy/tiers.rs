@@ -221,9 +221,22 @@ impl Tiers {
         })
     }
 
-    fn victims(&self, f: Flag, mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>) -> Vec<TaskId> {
-        let tiers: Vec<Vec<&Slot>> = self.tiers.iter().map(|t| t.iter().filter(|x| x.flags.has(f)).collect()).collect();
-        combine_victims(tiers.len(), |i| tiers[i].len(), |i, j| call(tiers[i][j].plugin.as_ref())).unwrap_or_default()
+    fn victims(
+        &self,
+        f: Flag,
+        mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>,
+    ) -> Vec<TaskId> {
+        let tiers: Vec<Vec<&Slot>> = self
+            .tiers
+            .iter()
+            .map(|t| t.iter().filter(|x| x.flags.has(f)).collect())
+            .collect();
+        combine_victims(
+            tiers.len(),
+            |i| tiers[i].len(),
+            |i, j| call(tiers[i][j].plugin.as_ref()),
+        )
+        .unwrap_or_default()
     }
 }
 
@@ -240,7 +253,9 @@ pub fn combine_victims<T: PartialEq>(
     let mut victims: Option<Vec<T>> = None;
     for i in 0..n_tiers {
         for j in 0..tier_len(i) {
-            let Some((cands, vote)) = answer(i, j) else { continue };
+            let Some((cands, vote)) = answer(i, j) else {
+                continue;
+            };
             if vote == Vote::Abstain {
                 continue;
             }

@@ -10,8 +10,8 @@ use super::file::{NodePool, QueueEntry, ScenarioFile};
 use super::slo::{parse_slo, Slo};
 use super::{fnv1a, FNV_OFFSET};
 use crate::model::{
-    parse_duration, parse_quantity, NodeSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName, Resources,
-    Taint, TaintEffect,
+    parse_duration, parse_quantity, NodeSpec, PriorityClassSpec, QueueSpec, QueueState,
+    ResourceName, Resources, Taint, TaintEffect,
 };
 use crate::policy::{parse_scheduler_conf, SchedulerConf};
 use crate::workload::{self, TraceJob};
@@ -90,7 +90,11 @@ struct Ctx {
 
 impl Ctx {
     fn err(&self, field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-        ScenarioError { file: self.file.clone(), field: field.into(), message: message.into() }
+        ScenarioError {
+            file: self.file.clone(),
+            field: field.into(),
+            message: message.into(),
+        }
     }
     fn resolve(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
@@ -107,7 +111,12 @@ impl Ctx {
         self.digest = fnv1a(text.as_bytes(), self.digest);
         Ok((path, text))
     }
-    fn duration(&self, field: &str, v: &Option<String>, default: u64) -> Result<u64, ScenarioError> {
+    fn duration(
+        &self,
+        field: &str,
+        v: &Option<String>,
+        default: u64,
+    ) -> Result<u64, ScenarioError> {
         match v {
             None => Ok(default),
             Some(s) => parse_duration(s).map_err(|e| self.err(field, e)),
@@ -138,13 +147,21 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
 
     // Scheduler conf.
     let conf_text = match (&sf.scheduler.conf, &sf.scheduler.inline) {
-        (Some(_), Some(_)) => return Err(cx.err("scheduler", "give either conf (a path) or inline, not both")),
+        (Some(_), Some(_)) => {
+            return Err(cx.err("scheduler", "give either conf (a path) or inline, not both"))
+        }
         (Some(p), None) => {
             let (cpath, t) = cx.read("scheduler.conf", p)?;
             if t.contains("kind:") {
-                let objs = crate::kube::parse_objects(&t, &cpath.display().to_string()).map_err(|e| cx.err("scheduler.conf", e.to_string()))?;
+                let objs = crate::kube::parse_objects(&t, &cpath.display().to_string())
+                    .map_err(|e| cx.err("scheduler.conf", e.to_string()))?;
                 warnings.extend(objs.warnings);
-                objs.scheduler_conf.ok_or_else(|| cx.err("scheduler.conf", format!("{} holds no volcano-scheduler.conf", cpath.display())))?
+                objs.scheduler_conf.ok_or_else(|| {
+                    cx.err(
+                        "scheduler.conf",
+                        format!("{} holds no volcano-scheduler.conf", cpath.display()),
+                    )
+                })?
             } else {
                 t
             }
@@ -160,12 +177,18 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let mut pool_names = BTreeSet::new();
     for (i, pool) in sf.node_pools.iter().enumerate() {
         if !pool_names.insert(pool.name.clone()) {
-            return Err(cx.err(format!("nodes[{i}].name"), format!("duplicate node pool {:?}", pool.name)));
+            return Err(cx.err(
+                format!("nodes[{i}].name"),
+                format!("duplicate node pool {:?}", pool.name),
+            ));
         }
         nodes.extend(node_pool(&cx, i, pool)?);
     }
     if nodes.is_empty() {
-        return Err(cx.err("nodes", "no nodes: add at least one [[nodes]] pool with count ≥ 1"));
+        return Err(cx.err(
+            "nodes",
+            "no nodes: add at least one [[nodes]] pool with count ≥ 1",
+        ));
     }
 
     // Queues and priority classes.
@@ -174,7 +197,8 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     for (i, f) in sf.queues.files.iter().enumerate() {
         let field = format!("queues.files[{i}]");
         let (qpath, t) = cx.read(&field, f)?;
-        let objs = crate::kube::parse_objects(&t, &qpath.display().to_string()).map_err(|e| cx.err(&field, e.to_string()))?;
+        let objs = crate::kube::parse_objects(&t, &qpath.display().to_string())
+            .map_err(|e| cx.err(&field, e.to_string()))?;
         warnings.extend(objs.warnings);
         queues.extend(objs.queues);
         pcs.extend(objs.priority_classes);
@@ -187,10 +211,18 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             None | Some("PreemptLowerPriority") => false,
             Some("Never") => true,
             Some(other) => {
-                return Err(cx.err(format!("priority_classes[{i}].preemption_policy"), format!("{other:?}: expected PreemptLowerPriority or Never")))
+                return Err(cx.err(
+                    format!("priority_classes[{i}].preemption_policy"),
+                    format!("{other:?}: expected PreemptLowerPriority or Never"),
+                ))
             }
         };
-        pcs.push(PriorityClassSpec { name: p.name.clone(), value: p.value, global_default: p.global_default, preemption_never: never });
+        pcs.push(PriorityClassSpec {
+            name: p.name.clone(),
+            value: p.value,
+            global_default: p.global_default,
+            preemption_never: never,
+        });
     }
     let mut seen = BTreeSet::new();
     for q in &queues {
@@ -213,23 +245,44 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let mut jobs: Vec<TraceJob> = Vec::new();
     if let Some(t) = &sf.workload.trace {
         let tpath = cx.resolve(t);
-        let bytes = std::fs::read(&tpath).map_err(|e| cx.err("workload.trace", format!("cannot read {}: {e}", tpath.display())))?;
+        let bytes = std::fs::read(&tpath).map_err(|e| {
+            cx.err(
+                "workload.trace",
+                format!("cannot read {}: {e}", tpath.display()),
+            )
+        })?;
         cx.digest = fnv1a(&bytes, cx.digest);
         let fmt = sf.workload.format.as_deref().unwrap_or("csv");
         let loaded = match fmt {
             "csv" => workload::csv_trace::read_csv_trace(&tpath).map_err(|e| e.to_string()),
-            "swf" => workload::swf::read_swf(&tpath, &Default::default()).map(|x| x.jobs).map_err(|e| e.to_string()),
-            "openb" => workload::openb::read_openb(&tpath, &Default::default()).map(|x| x.jobs).map_err(|e| e.to_string()),
-            other => return Err(cx.err("workload.format", format!("{other:?}: expected csv, swf or openb"))),
+            "swf" => workload::swf::read_swf(&tpath, &Default::default())
+                .map(|x| x.jobs)
+                .map_err(|e| e.to_string()),
+            "openb" => workload::openb::read_openb(&tpath, &Default::default())
+                .map(|x| x.jobs)
+                .map_err(|e| e.to_string()),
+            other => {
+                return Err(cx.err(
+                    "workload.format",
+                    format!("{other:?}: expected csv, swf or openb"),
+                ))
+            }
         };
         jobs.extend(loaded.map_err(|e| cx.err("workload.trace", e))?);
     }
     if !sf.workload.classes.is_empty() {
-        let h = horizon_ms.ok_or_else(|| cx.err("horizon", "synthetic workload classes need a horizon"))?;
-        jobs.extend(workload::synth::generate(&sf.workload.classes, h, seed).map_err(|e| cx.err("workload.classes", e.to_string()))?);
+        let h = horizon_ms
+            .ok_or_else(|| cx.err("horizon", "synthetic workload classes need a horizon"))?;
+        jobs.extend(
+            workload::synth::generate(&sf.workload.classes, h, seed)
+                .map_err(|e| cx.err("workload.classes", e.to_string()))?,
+        );
     }
     if jobs.is_empty() {
-        return Err(cx.err("workload", "no jobs: give workload.trace and/or [[workload.classes]]"));
+        return Err(cx.err(
+            "workload",
+            "no jobs: give workload.trace and/or [[workload.classes]]",
+        ));
     }
     if let Some(k) = sf.workload.rate_multiplier {
         if !(k.is_finite() && k > 0.0) {
@@ -246,32 +299,59 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         let span = jobs.iter().map(|j| j.submit_ms).max().unwrap_or(0) + 1;
         let base = jobs.clone();
         for k in 1..r as u64 {
-            jobs.extend(base.iter().map(|j| TraceJob { id: format!("{}~{k}", j.id), submit_ms: j.submit_ms + k * span, ..j.clone() }));
+            jobs.extend(base.iter().map(|j| TraceJob {
+                id: format!("{}~{k}", j.id),
+                submit_ms: j.submit_ms + k * span,
+                ..j.clone()
+            }));
         }
     }
     workload::sort_by_submit(&mut jobs);
     for j in &jobs {
         j.validate().map_err(|e| cx.err("workload", e))?;
         if !seen.contains(&j.queue) {
-            return Err(cx.err("workload", format!("job {} uses queue {:?}, which the scenario does not define (defined: {})", j.id, j.queue, seen.iter().cloned().collect::<Vec<_>>().join(", "))));
+            return Err(cx.err(
+                "workload",
+                format!(
+                    "job {} uses queue {:?}, which the scenario does not define (defined: {})",
+                    j.id,
+                    j.queue,
+                    seen.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
         }
         if let Some(pc) = &j.priority_class {
             if !pc_names.contains(pc.as_str()) {
-                return Err(cx.err("workload", format!("job {} uses priority class {pc:?}, which the scenario does not define", j.id)));
+                return Err(cx.err(
+                    "workload",
+                    format!(
+                        "job {} uses priority class {pc:?}, which the scenario does not define",
+                        j.id
+                    ),
+                ));
             }
         }
     }
 
     let params = RunParams {
-        schedule_period_ms: cx.duration("sim.schedule_period", &sf.sim.schedule_period, 1000)?.max(1),
+        schedule_period_ms: cx
+            .duration("sim.schedule_period", &sf.sim.schedule_period, 1000)?
+            .max(1),
         bind_latency_ms: cx.duration("sim.bind_latency", &sf.sim.bind_latency, 100)?,
         controller_delay_ms: cx.duration("sim.controller_delay", &sf.sim.controller_delay, 500)?,
         eviction_grace_ms: cx.duration("sim.eviction_grace", &sf.sim.eviction_grace, 30_000)?,
-        sample_period_ms: cx.duration("sim.sample_period", &sf.sim.sample_period, 10_000)?.max(1),
+        sample_period_ms: cx
+            .duration("sim.sample_period", &sf.sim.sample_period, 10_000)?
+            .max(1),
         vcjob_mode: match sf.sim.job_object.as_deref() {
             None | Some("vcjob") => true,
             Some("podgroup") => false,
-            Some(o) => return Err(cx.err("sim.job_object", format!("{o:?}: expected vcjob or podgroup"))),
+            Some(o) => {
+                return Err(cx.err(
+                    "sim.job_object",
+                    format!("{o:?}: expected vcjob or podgroup"),
+                ))
+            }
         },
     };
     let starvation_ms = cx.duration("starvation_threshold", &sf.starvation_threshold, 600_000)?;
@@ -279,7 +359,11 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     for (i, s) in sf.slo.iter().enumerate() {
         slos.push(parse_slo(s).map_err(|e| cx.err(format!("slo[{i}]"), e))?);
     }
-    let name = sf.name.clone().unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    let name = sf.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
     Ok(Scenario {
         name,
         path: path.to_path_buf(),
@@ -303,18 +387,31 @@ fn quantity(cx: &Ctx, field: &str, d: ResourceName, v: &toml::Value) -> Result<i
         toml::Value::String(s) => s.clone(),
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::Float(f) => f.to_string(),
-        other => return Err(cx.err(field, format!("expected a quantity such as \"16\", \"500m\" or \"64Gi\", got {other}"))),
+        other => {
+            return Err(cx.err(
+                field,
+                format!("expected a quantity such as \"16\", \"500m\" or \"64Gi\", got {other}"),
+            ))
+        }
     };
     parse_quantity(&s, d.scale()).map_err(|e| cx.err(field, e.to_string()))
 }
 
-fn resource_map(cx: &Ctx, field: &str, m: &BTreeMap<String, toml::Value>) -> Result<Option<Resources>, ScenarioError> {
+fn resource_map(
+    cx: &Ctx,
+    field: &str,
+    m: &BTreeMap<String, toml::Value>,
+) -> Result<Option<Resources>, ScenarioError> {
     if m.is_empty() {
         return Ok(None);
     }
     let mut r = Resources::empty();
     for (k, v) in m {
-        let name = if k == "gpu" { "nvidia.com/gpu" } else { k.as_str() };
+        let name = if k == "gpu" {
+            "nvidia.com/gpu"
+        } else {
+            k.as_str()
+        };
         let d = ResourceName::intern(name).map_err(|e| cx.err(format!("{field}.{k}"), e))?;
         r.set(d, quantity(cx, &format!("{field}.{k}"), d, v)?);
     }
@@ -324,11 +421,20 @@ fn resource_map(cx: &Ctx, field: &str, m: &BTreeMap<String, toml::Value>) -> Res
 fn node_pool(cx: &Ctx, i: usize, pool: &NodePool) -> Result<Vec<NodeSpec>, ScenarioError> {
     let f = |k: &str| format!("nodes[{i}].{k}");
     let mut alloc = Resources::empty();
-    alloc.set(ResourceName::CPU, quantity(cx, &f("cpu"), ResourceName::CPU, &pool.cpu)?);
-    alloc.set(ResourceName::MEMORY, quantity(cx, &f("memory"), ResourceName::MEMORY, &pool.memory)?);
+    alloc.set(
+        ResourceName::CPU,
+        quantity(cx, &f("cpu"), ResourceName::CPU, &pool.cpu)?,
+    );
+    alloc.set(
+        ResourceName::MEMORY,
+        quantity(cx, &f("memory"), ResourceName::MEMORY, &pool.memory)?,
+    );
     alloc.set(ResourceName::PODS, pool.pods.unwrap_or(110) as i64);
     if let Some(g) = &pool.gpu {
-        alloc.set(ResourceName::GPU, quantity(cx, &f("gpu"), ResourceName::GPU, g)?);
+        alloc.set(
+            ResourceName::GPU,
+            quantity(cx, &f("gpu"), ResourceName::GPU, g)?,
+        );
     }
     for (k, v) in &pool.scalars {
         let d = ResourceName::intern(k).map_err(|e| cx.err(f("scalars"), e))?;
@@ -339,11 +445,24 @@ fn node_pool(cx: &Ctx, i: usize, pool: &NodePool) -> Result<Vec<NodeSpec>, Scena
     }
     let mut taints = Vec::new();
     for (ti, t) in pool.taints.iter().enumerate() {
-        let (kv, effect) = t.rsplit_once(':').ok_or_else(|| cx.err(f(&format!("taints[{ti}]")), format!("{t:?}: expected key=value:Effect")))?;
-        let effect = TaintEffect::parse(effect)
-            .ok_or_else(|| cx.err(f(&format!("taints[{ti}]")), format!("{effect:?}: expected NoSchedule, PreferNoSchedule or NoExecute")))?;
+        let (kv, effect) = t.rsplit_once(':').ok_or_else(|| {
+            cx.err(
+                f(&format!("taints[{ti}]")),
+                format!("{t:?}: expected key=value:Effect"),
+            )
+        })?;
+        let effect = TaintEffect::parse(effect).ok_or_else(|| {
+            cx.err(
+                f(&format!("taints[{ti}]")),
+                format!("{effect:?}: expected NoSchedule, PreferNoSchedule or NoExecute"),
+            )
+        })?;
         let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
-        taints.push(Taint { key: key.to_string(), value: value.to_string(), effect });
+        taints.push(Taint {
+            key: key.to_string(),
+            value: value.to_string(),
+            effect,
+        });
     }
     Ok((0..pool.count)
         .map(|k| NodeSpec {
@@ -370,7 +489,12 @@ fn queue_entry(cx: &Ctx, i: usize, q: &QueueEntry) -> Result<QueueSpec, Scenario
     spec.priority = q.priority.unwrap_or(0);
     spec.parent = q.parent.clone();
     if let Some(s) = &q.state {
-        spec.state = QueueState::parse(s).ok_or_else(|| cx.err(f("state"), format!("{s:?}: expected Open, Closed, Closing or Unknown")))?;
+        spec.state = QueueState::parse(s).ok_or_else(|| {
+            cx.err(
+                f("state"),
+                format!("{s:?}: expected Open, Closed, Closing or Unknown"),
+            )
+        })?;
     }
     Ok(spec)
 }

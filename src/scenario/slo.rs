@@ -55,9 +55,14 @@ pub struct Slo {
 
 /// Parses `"<name>.<metric> <= <value>"`.
 pub fn parse_slo(text: &str) -> Result<Slo, String> {
-    let bad = |why: &str| format!("invalid SLO {text:?}: {why} (expected \"<queue|class>.<metric> <= <value>\", metric one of p50_wait, p95_wait, p99_wait, max_wait, mean_wait, starved)");
+    let bad = |why: &str| {
+        format!("invalid SLO {text:?}: {why} (expected \"<queue|class>.<metric> <= <value>\", metric one of p50_wait, p95_wait, p99_wait, max_wait, mean_wait, starved)")
+    };
     let (lhs, rhs) = text.split_once("<=").ok_or_else(|| bad("missing <="))?;
-    let (target, metric) = lhs.trim().rsplit_once('.').ok_or_else(|| bad("missing .<metric>"))?;
+    let (target, metric) = lhs
+        .trim()
+        .rsplit_once('.')
+        .ok_or_else(|| bad("missing .<metric>"))?;
     if target.is_empty() {
         return Err(bad("empty target"));
     }
@@ -66,9 +71,15 @@ pub fn parse_slo(text: &str) -> Result<Slo, String> {
     let limit = if metric.is_duration() {
         parse_duration(rhs).map_err(|e| bad(&e))?
     } else {
-        rhs.parse::<u64>().map_err(|_| bad("expected a whole number"))?
+        rhs.parse::<u64>()
+            .map_err(|_| bad("expected a whole number"))?
     };
-    Ok(Slo { target: target.trim().to_string(), metric, limit, text: text.to_string() })
+    Ok(Slo {
+        target: target.trim().to_string(),
+        metric,
+        limit,
+        text: text.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -78,7 +89,10 @@ mod tests {
     #[test]
     fn parses_and_rejects() {
         let s = parse_slo("interactive.p95_wait <= 2m").unwrap();
-        assert_eq!((s.target.as_str(), s.metric, s.limit), ("interactive", SloMetric::P95Wait, 120_000));
+        assert_eq!(
+            (s.target.as_str(), s.metric, s.limit),
+            ("interactive", SloMetric::P95Wait, 120_000)
+        );
         let s = parse_slo("session-start.starved <= 0").unwrap();
         assert_eq!(s.limit, 0);
         assert!(parse_slo("interactive.p95 <= 2m").is_err());

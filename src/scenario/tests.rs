@@ -13,7 +13,10 @@ fn bundled_scenario_loads() {
     let s = load(&bundled()).unwrap();
     assert_eq!(s.name, "somaagenthub");
     assert_eq!(s.nodes.len(), 6);
-    assert!(s.queues.iter().any(|q| q.name == "interactive" && q.weight == 3));
+    assert!(s
+        .queues
+        .iter()
+        .any(|q| q.name == "interactive" && q.weight == 3));
     assert!(s.jobs.len() > 100);
     assert_eq!(s.slos.len(), 5);
     // Same inputs, same digest.
@@ -34,7 +37,10 @@ fn base_is_valid() {
 #[test]
 fn bad_quantity_names_field() {
     let e = broken(&BASE.replace("cpu = \"4\"", "cpu = \"4x\""));
-    assert!(e.contains("scenario.toml") && e.contains("nodes[0].cpu") && e.contains("4x"), "{e}");
+    assert!(
+        e.contains("scenario.toml") && e.contains("nodes[0].cpu") && e.contains("4x"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -47,13 +53,22 @@ fn bad_weight_names_field() {
 fn unknown_plugin_names_field() {
     let t = format!("{BASE}[scheduler]\ninline = \"actions: \\\"enqueue, allocate\\\"\\ntiers:\\n- plugins:\\n  - name: gangg\\n\"\n");
     let e = broken(&t);
-    assert!(e.contains("tiers[0].plugins[0].name") && e.contains("gangg"), "{e}");
+    assert!(
+        e.contains("tiers[0].plugins[0].name") && e.contains("gangg"),
+        "{e}"
+    );
 }
 
 #[test]
 fn missing_file_names_field() {
-    let e = broken(&format!("{BASE}[queues]\nfiles = [\"nope.yaml\"]\n").replace("[[queues.inline]]\nname = \"q\"\n", ""));
-    assert!(e.contains("queues.files[0]") && e.contains("nope.yaml"), "{e}");
+    let e = broken(
+        &format!("{BASE}[queues]\nfiles = [\"nope.yaml\"]\n")
+            .replace("[[queues.inline]]\nname = \"q\"\n", ""),
+    );
+    assert!(
+        e.contains("queues.files[0]") && e.contains("nope.yaml"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -1,3 +1,244 @@
-//! placeholder
+//! Metrics from a simulation `Outcome`: per queue and per workload class — jobs, admitted,
+//! completed, wait percentiles, starved, mean allocated share vs deserved, evictions — plus the
+//! writers (`write.rs`) and the terminal table (`table.rs`).
+//!
+//! May depend on `model` and the `sim` output types only. Invariants: percentiles are
+//! nearest-rank on integer ms (p-th percentile = the ⌈p/100 · n⌉-th smallest wait, n ≥ 1);
+//! groups are ordered by queue index (queues) or class name (classes), so the same outcome
+//! always gives the same metrics and bytes.
 
 pub mod svg;
+pub mod table;
+pub mod write;
+
+use std::collections::BTreeMap;
+
+use crate::sim::{JobRecord, Outcome};
+pub use table::{render_table, SloCheck};
+pub use write::{write_outputs, Meta};
+
+/// Report parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportParams {
+    /// A job is starved when it waited longer than this (ms) for its gang, or never became
+    /// gang-ready before the end of the run. Default 1 hour.
+    pub starve_threshold_ms: u64,
+}
+
+impl Default for ReportParams {
+    fn default() -> Self {
+        ReportParams {
+            starve_threshold_ms: 3_600_000,
+        }
+    }
+}
+
+/// Wait-time percentiles (ms), `None` when no job of the group became gang-ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Waits {
+    pub p50: Option<u64>,
+    pub p95: Option<u64>,
+    pub p99: Option<u64>,
+    pub max: Option<u64>,
+}
+
+/// Metrics of one group of jobs (a queue or a class).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GroupMetrics {
+    pub name: String,
+    pub jobs: u64,
+    /// Left Pending (enqueued).
+    pub admitted: u64,
+    pub completed: u64,
+    /// Became gang-ready.
+    pub gang_ready: u64,
+    pub waits: Waits,
+    pub starved: u64,
+    pub evictions: u64,
+    /// Queues only: mean over samples of allocated cpu / cluster cpu.
+    pub mean_share: Option<f64>,
+    /// Queues only: mean over samples of deserved cpu / cluster cpu.
+    pub mean_deserved: Option<f64>,
+}
+
+/// All metrics of a run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metrics {
+    pub queues: Vec<GroupMetrics>,
+    pub classes: Vec<GroupMetrics>,
+    pub total: GroupMetrics,
+    pub params: ReportParams,
+}
+
+/// Nearest-rank percentile of sorted values (`p` in 1..=100).
+pub fn nearest_rank(sorted: &[u64], p: u32) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len() as u64;
+    let rank = (p as u64 * n).div_ceil(100).clamp(1, n);
+    Some(sorted[(rank - 1) as usize])
+}
+
+fn group(name: &str, jobs: &[&JobRecord], p: &ReportParams) -> GroupMetrics {
+    let mut waits: Vec<u64> = jobs.iter().filter_map(|j| j.wait_ms()).collect();
+    waits.sort_unstable();
+    GroupMetrics {
+        name: name.to_string(),
+        jobs: jobs.len() as u64,
+        admitted: jobs.iter().filter(|j| j.inqueue_ms.is_some()).count() as u64,
+        completed: jobs.iter().filter(|j| j.finish_ms.is_some()).count() as u64,
+        gang_ready: waits.len() as u64,
+        waits: Waits {
+            p50: nearest_rank(&waits, 50),
+            p95: nearest_rank(&waits, 95),
+            p99: nearest_rank(&waits, 99),
+            max: waits.last().copied(),
+        },
+        starved: jobs
+            .iter()
+            .filter(|j| match j.wait_ms() {
+                Some(w) => w > p.starve_threshold_ms,
+                None => true,
+            })
+            .count() as u64,
+        evictions: jobs.iter().map(|j| j.evictions as u64).sum(),
+        mean_share: None,
+        mean_deserved: None,
+    }
+}
+
+/// Computes the metrics of `o`.
+pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
+    let all: Vec<&JobRecord> = o.jobs.iter().collect();
+    let mut queues = Vec::new();
+    let cpu = o.total_cpu_milli.max(1) as f64;
+    for (qi, qname) in o.queues.iter().enumerate() {
+        let js: Vec<&JobRecord> = all.iter().copied().filter(|j| &j.queue == qname).collect();
+        let mut g = group(qname, &js, p);
+        let (mut n, mut a, mut d) = (0u64, 0.0f64, 0.0f64);
+        for s in o.samples.iter().filter(|s| s.queue as usize == qi) {
+            n += 1;
+            a += s.allocated_cpu_milli as f64 / cpu;
+            d += s.deserved_cpu_milli / cpu;
+        }
+        if n > 0 {
+            g.mean_share = Some(a / n as f64);
+            g.mean_deserved = Some(d / n as f64);
+        }
+        queues.push(g);
+    }
+    // Jobs naming unknown queues, grouped after the real ones.
+    let mut unknown: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
+    for j in all.iter().filter(|j| !j.known_queue) {
+        unknown.entry(j.queue.as_str()).or_default().push(j);
+    }
+    for (q, js) in unknown {
+        queues.push(group(q, &js, p));
+    }
+    let mut by_class: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
+    for j in &all {
+        by_class.entry(j.class.as_str()).or_default().push(j);
+    }
+    let classes = by_class
+        .into_iter()
+        .map(|(c, js)| group(c, &js, p))
+        .collect();
+    Metrics {
+        queues,
+        classes,
+        total: group("total", &all, p),
+        params: p.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_matches_definition() {
+        let v: Vec<u64> = (1..=10).collect();
+        assert_eq!(nearest_rank(&v, 50), Some(5));
+        assert_eq!(nearest_rank(&v, 95), Some(10));
+        assert_eq!(nearest_rank(&v, 1), Some(1));
+        assert_eq!(nearest_rank(&[7], 99), Some(7));
+        assert_eq!(nearest_rank(&[], 50), None);
+    }
+}
+
+#[cfg(test)]
+mod output_tests {
+    use super::*;
+    use crate::model::{NodeSpec, QueueSpec, ResourceName, Resources};
+    use crate::policy::SchedulerConf;
+    use crate::sim::{simulate, SimInput, SimParams};
+    use crate::workload::TraceJob;
+
+    fn outcome() -> Outcome {
+        let mut a = Resources::cpu_mem(4000, 8 << 30);
+        a.set(ResourceName::PODS, 110);
+        let nodes = vec![NodeSpec {
+            name: "n0".into(),
+            allocatable: a,
+            labels: Default::default(),
+            taints: vec![],
+            unschedulable: false,
+        }];
+        let jobs = (0..4)
+            .map(|i| TraceJob {
+                id: format!("j{i}"),
+                submit_ms: 0,
+                duration_ms: 10_000,
+                replicas: 1,
+                min_member: 1,
+                requests: Resources::cpu_mem(4000, 1 << 30),
+                queue: "q".into(),
+                priority_class: None,
+                priority: 0,
+                class: "c".into(),
+            })
+            .collect();
+        simulate(&SimInput {
+            nodes,
+            queues: vec![QueueSpec::new("q", 1)],
+            priority_classes: vec![],
+            conf: SchedulerConf::helm_default(),
+            jobs,
+            params: SimParams {
+                vcjob_mode: false,
+                ..Default::default()
+            },
+        })
+    }
+
+    #[test]
+    fn serial_jobs_have_exact_waits_and_stable_outputs() {
+        let o = outcome();
+        let m = metrics(&o, &ReportParams::default());
+        let q = &m.queues[0];
+        // one 4-cpu node, 10 s jobs: ready at 0.1, 11.1, 22.1, 33.1 s.
+        assert_eq!(q.waits.p50, Some(11_100));
+        assert_eq!(q.waits.max, Some(33_100));
+        assert_eq!(q.completed, 4);
+        assert_eq!(q.starved, 0);
+        let dir = std::env::temp_dir().join(format!("volsim-report-{}", std::process::id()));
+        let meta = Meta::default();
+        write_outputs(&o, &dir, &meta, &ReportParams::default()).unwrap();
+        let first = std::fs::read(dir.join("summary.json")).unwrap();
+        write_outputs(&o, &dir, &meta, &ReportParams::default()).unwrap();
+        assert_eq!(first, std::fs::read(dir.join("summary.json")).unwrap());
+        let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
+        assert!(jobs.starts_with("id,queue,class,submit,inqueue,first_bind,gang_ready,finish,wait,evictions\nj0,q,c,0,0,0,100,10100,100,0\n"), "{jobs}");
+        let _ = std::fs::remove_dir_all(&dir);
+        let slo = SloCheck {
+            queue: "q".into(),
+            stat: table::WaitStat::P95,
+            max_wait_ms: 60_000,
+            max_starved: None,
+        };
+        let t = render_table(&m, &[slo]);
+        assert!(t.contains("ok p95≤1m"), "{t}");
+        assert!(t.contains("11.1s"), "{t}");
+    }
+}

@@ -11,13 +11,14 @@ use crate::model::Resources;
 use crate::policy::conf::Action;
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
-use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
+use crate::policy::snapshot::{JobId, NodeId, TaskId, TaskStatus};
 
 pub fn run(ssn: &mut Session) {
     let has_enqueue = ssn.st.conf.has_action(Action::Enqueue);
     let mut queues = PriorityQueue::new();
     let mut queued = BTreeSet::new();
-    let mut jobs: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
+    // Per-queue job heaps by queue id (`None` = no heap, as a missing map entry).
+    let mut jobs: Vec<Option<PriorityQueue<JobId>>> = vec![None; ssn.snap().queues.len()];
     let mut worksheets: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
     let live: Vec<JobId> = ssn.snap().live_jobs().collect();
     for j in live {
@@ -46,9 +47,8 @@ pub fn run(ssn: &mut Session) {
         }
         worksheets.insert(j, ssn.task_heap(pending));
         let q = ssn.snap().job(j).queue;
-        let mut h = jobs.remove(&q).unwrap_or_default();
-        ssn.push_job(&mut h, j);
-        jobs.insert(q, h);
+        let h = jobs[q.ix()].get_or_insert_with(PriorityQueue::new);
+        ssn.push_job(h, j);
         if queued.insert(q) {
             ssn.push_queue(&mut queues, q);
         }
@@ -58,7 +58,7 @@ pub fn run(ssn: &mut Session) {
         if ssn.tiers.overused(&ssn.st, q) {
             continue;
         }
-        let Some(mut h) = jobs.remove(&q) else {
+        let Some(mut h) = jobs[q.ix()].take() else {
             continue;
         };
         let Some(j) = ssn.pop_job(&mut h) else {
@@ -76,7 +76,7 @@ pub fn run(ssn: &mut Session) {
             // else: pipelined, kept as an in-session reservation.
         }
         worksheets.insert(j, ws);
-        jobs.insert(q, h);
+        jobs[q.ix()] = Some(h);
         ssn.push_queue(&mut queues, q);
     }
 }

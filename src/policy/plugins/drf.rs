@@ -31,6 +31,16 @@ pub fn drf_allocated(snap: &Snapshot, j: JobId) -> Resources {
     a
 }
 
+/// The job's dominant share; 0 without any allocation (hot path of job ordering).
+#[inline]
+pub fn job_share(snap: &Snapshot, j: JobId) -> f64 {
+    let job = snap.job(j);
+    if job.count(TaskStatus::Pipelined) == 0 && job.allocated.all_zero() {
+        return 0.0;
+    }
+    share_of(&drf_allocated(snap, j), &snap.total)
+}
+
 /// max over cluster dims (value ≥ 0.1 in total) of allocated / total.
 pub fn share_of(alloc: &Resources, total: &Resources) -> f64 {
     let mut s: f64 = 0.0;
@@ -53,8 +63,8 @@ impl Plugin for Drf {
         "drf"
     }
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
-        let a = share_of(&drf_allocated(s.snap, l), &s.snap.total);
-        let b = share_of(&drf_allocated(s.snap, r), &s.snap.total);
+        let a = job_share(s.snap, l);
+        let b = job_share(s.snap, r);
         Some(cmp_f64(a, b))
     }
     fn preemptable(

@@ -1,0 +1,225 @@
+//! Output files of one run: `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`.
+//!
+//! Depends on `report` metrics and `sim` output types. Invariant: byte-identical files for the
+//! same outcome and meta — structs serialise in declaration order, floats through serde_json's
+//! shortest round-trip formatting, rows in outcome order; absent times are empty CSV cells.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{metrics, GroupMetrics, ReportParams};
+use crate::sim::Outcome;
+
+/// Summary schema version; bump on any change of `summary.json`'s shape.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What the caller knows about the run that the outcome does not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    pub scenario_name: String,
+    /// Digest of the scenario file (hex), "" when unknown.
+    pub scenario_digest: String,
+}
+
+#[derive(Serialize)]
+struct GroupJson<'a> {
+    name: &'a str,
+    jobs: u64,
+    admitted: u64,
+    completed: u64,
+    gang_ready: u64,
+    wait_p50_ms: Option<u64>,
+    wait_p95_ms: Option<u64>,
+    wait_p99_ms: Option<u64>,
+    wait_max_ms: Option<u64>,
+    starved: u64,
+    evictions: u64,
+    mean_share: Option<f64>,
+    mean_deserved: Option<f64>,
+}
+
+impl<'a> From<&'a GroupMetrics> for GroupJson<'a> {
+    fn from(g: &'a GroupMetrics) -> Self {
+        GroupJson {
+            name: &g.name,
+            jobs: g.jobs,
+            admitted: g.admitted,
+            completed: g.completed,
+            gang_ready: g.gang_ready,
+            wait_p50_ms: g.waits.p50,
+            wait_p95_ms: g.waits.p95,
+            wait_p99_ms: g.waits.p99,
+            wait_max_ms: g.waits.max,
+            starved: g.starved,
+            evictions: g.evictions,
+            mean_share: g.mean_share,
+            mean_deserved: g.mean_deserved,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    schema_version: u32,
+    tool: &'static str,
+    tool_version: &'static str,
+    seed: u64,
+    scenario_name: &'a str,
+    scenario_digest: &'a str,
+    decision_log_hash: String,
+    end_ms: u64,
+    hit_horizon: bool,
+    starve_threshold_ms: u64,
+    cycles_run: u64,
+    cycles_skipped: u64,
+    decisions: u64,
+    binds: u64,
+    evictions: u64,
+    total: GroupJson<'a>,
+    queues: Vec<GroupJson<'a>>,
+    classes: Vec<GroupJson<'a>>,
+}
+
+/// Renders `summary.json` (pretty, trailing newline).
+pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
+    let m = metrics(o, p);
+    let s = Summary {
+        schema_version: SCHEMA_VERSION,
+        tool: "volsim",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        seed: o.seed,
+        scenario_name: &meta.scenario_name,
+        scenario_digest: &meta.scenario_digest,
+        decision_log_hash: format!("{:016x}", o.decision_hash),
+        end_ms: o.end_ms,
+        hit_horizon: o.hit_horizon,
+        starve_threshold_ms: p.starve_threshold_ms,
+        cycles_run: o.counters.cycles_run,
+        cycles_skipped: o.counters.cycles_skipped,
+        decisions: o.counters.decisions,
+        binds: o.counters.binds,
+        evictions: o.counters.evictions,
+        total: (&m.total).into(),
+        queues: m.queues.iter().map(GroupJson::from).collect(),
+        classes: m.classes.iter().map(GroupJson::from).collect(),
+    };
+    let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+fn opt(x: Option<u64>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn csv_err(e: csv::Error) -> io::Error {
+    io::Error::other(e.to_string())
+}
+
+/// Renders `jobs.csv`.
+pub fn jobs_csv(o: &Outcome) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "queue",
+        "class",
+        "submit",
+        "inqueue",
+        "first_bind",
+        "gang_ready",
+        "finish",
+        "wait",
+        "evictions",
+    ])
+    .map_err(csv_err)?;
+    for j in &o.jobs {
+        w.write_record([
+            j.id.clone(),
+            j.queue.clone(),
+            j.class.clone(),
+            j.submit_ms.to_string(),
+            opt(j.inqueue_ms),
+            opt(j.first_bind_ms),
+            opt(j.gang_ready_ms),
+            opt(j.finish_ms),
+            opt(j.wait_ms()),
+            j.evictions.to_string(),
+        ])
+        .map_err(csv_err)?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// Renders `queues.csv` (one row per sample and queue).
+pub fn queues_csv(o: &Outcome) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "time",
+        "queue",
+        "pending_jobs",
+        "inqueue_jobs",
+        "running_jobs",
+        "allocated_cpu_milli",
+        "allocated_mem_bytes",
+        "deserved_cpu_milli",
+        "deserved_mem_bytes",
+    ])
+    .map_err(csv_err)?;
+    for s in &o.samples {
+        let q = o.queues.get(s.queue as usize).cloned().unwrap_or_default();
+        w.write_record([
+            s.time_ms.to_string(),
+            q,
+            s.pending_jobs.to_string(),
+            s.inqueue_jobs.to_string(),
+            s.running_jobs.to_string(),
+            s.allocated_cpu_milli.to_string(),
+            s.allocated_mem_bytes.to_string(),
+            format!("{:.0}", s.deserved_cpu_milli),
+            format!("{:.0}", s.deserved_mem_bytes),
+        ])
+        .map_err(csv_err)?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// Renders `evictions.csv`.
+pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "time",
+        "task",
+        "job",
+        "queue",
+        "action",
+        "preemptor_job",
+        "preemptor_queue",
+    ])
+    .map_err(csv_err)?;
+    for e in &o.evictions {
+        w.write_record([
+            e.time_ms.to_string(),
+            e.task.clone(),
+            e.job.clone(),
+            e.queue.clone(),
+            e.action.clone(),
+            e.preemptor_job.clone(),
+            e.preemptor_queue.clone(),
+        ])
+        .map_err(csv_err)?;
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// Writes the four files into `dir` (created if missing).
+pub fn write_outputs(o: &Outcome, dir: &Path, meta: &Meta, p: &ReportParams) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    fs::write(dir.join("summary.json"), summary_json(o, meta, p))?;
+    fs::write(dir.join("jobs.csv"), jobs_csv(o)?)?;
+    fs::write(dir.join("queues.csv"), queues_csv(o)?)?;
+    fs::write(dir.join("evictions.csv"), evictions_csv(o)?)?;
+    Ok(())
+}

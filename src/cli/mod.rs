@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod capacity;
+mod check;
 mod sweep;
 
 #[derive(Parser)]
@@ -27,6 +29,12 @@ enum Cmd {
     },
     /// Run a parameter sweep over a scenario (or merge shard outputs: `sweep merge DIR…`).
     Sweep(sweep::SweepCmd),
+    /// Find the smallest (or largest) value of a field that meets every SLO (bisection).
+    Capacity(capacity::CapacityArgs),
+    /// Pin a run's headline metrics with tolerances into a baseline file.
+    Baseline(check::BaselineArgs),
+    /// Re-run a scenario and compare with a baseline (exit 1 on regression).
+    Check(check::CheckArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -42,6 +50,9 @@ pub fn main() -> i32 {
     match cli.cmd {
         Cmd::Conformance { file } => conformance(&file),
         Cmd::Sweep(c) => sweep::main(c),
+        Cmd::Capacity(a) => capacity::main(a),
+        Cmd::Baseline(a) => check::baseline(a),
+        Cmd::Check(a) => check::check(a),
     }
 }
 

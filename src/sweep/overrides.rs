@@ -126,6 +126,7 @@ pub fn load_with_overrides(
             set_file_field(&mut doc, o)?;
         }
     }
+    let seed = seed.filter(|s| doc.get("seed").and_then(|v| v.as_integer()) != Some(*s as i64));
     if let Some(s) = seed {
         doc.insert("seed".into(), toml::Value::Integer(s as i64));
     }

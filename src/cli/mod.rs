@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod capacity;
 mod check;
+mod report;
 mod sweep;
 
 #[derive(Parser)]
@@ -35,6 +36,8 @@ enum Cmd {
     Baseline(check::BaselineArgs),
     /// Re-run a scenario and compare with a baseline (exit 1 on regression).
     Check(check::CheckArgs),
+    /// Write a self-contained HTML report of a run or sweep output directory.
+    Report(report::ReportArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -53,6 +56,7 @@ pub fn main() -> i32 {
         Cmd::Capacity(a) => capacity::main(a),
         Cmd::Baseline(a) => check::baseline(a),
         Cmd::Check(a) => check::check(a),
+        Cmd::Report(a) => report::main(a),
     }
 }
 

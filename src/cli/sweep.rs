@@ -35,6 +35,9 @@ struct SweepRunArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Also write every point's run outputs (summary.json, jobs.csv, …) to OUT/runs/NNNN/.
+    #[arg(long)]
+    keep_runs: bool,
 }
 
 #[derive(Subcommand)]
@@ -113,7 +116,9 @@ fn run(a: SweepRunArgs) -> i32 {
         )
         .expect("template"),
     );
-    let r = sweep::run_sweep(&sw, jobs, shard, &|| bar.inc(1));
+    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "sweep".into());
+    let out = a.out.unwrap_or_else(|| PathBuf::from("sweep-out").join(stem));
+    let r = sweep::run::run_sweep_keeping(&sw, jobs, shard, a.keep_runs.then_some(out.as_path()), &|| bar.inc(1));
     bar.finish_and_clear();
     let r = match r {
         Ok(r) => r,
@@ -122,13 +127,6 @@ fn run(a: SweepRunArgs) -> i32 {
             return 2;
         }
     };
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sweep".into());
-    let out = a
-        .out
-        .unwrap_or_else(|| PathBuf::from("sweep-out").join(stem));
     finish(&r, &out)
 }
 

@@ -12,6 +12,7 @@ pub mod headline;
 pub mod overrides;
 pub mod plots;
 pub mod point;
+pub mod report;
 pub mod run;
 pub mod spec;
 pub mod summary;

@@ -17,6 +17,7 @@ use super::overrides::LoadError;
 use super::point::{rerun_command, run_point};
 use super::spec::{in_shard, point_seed, Point, SeedMode, Sweep};
 use super::table::{Column, Kind, Table, TableError, Values};
+use crate::report::{write_outputs, Meta, ReportParams};
 use crate::scenario::load;
 
 /// A sweep that could not run or merge.
@@ -89,6 +90,18 @@ pub fn run_sweep(
     shard: Option<(u64, u64)>,
     tick: &(dyn Fn() + Sync),
 ) -> Result<SweepRun, SweepError> {
+    run_sweep_keeping(sw, jobs, shard, None, tick)
+}
+
+/// `run_sweep`, also writing each point's run outputs (`report::write_outputs`) to
+/// `keep/runs/<point, 4 digits>/` when `keep` is given.
+pub fn run_sweep_keeping(
+    sw: &Sweep,
+    jobs: usize,
+    shard: Option<(u64, u64)>,
+    keep: Option<&Path>,
+    tick: &(dyn Fn() + Sync),
+) -> Result<SweepRun, SweepError> {
     let base = load(&sw.scenario).map_err(|e| SweepError::Input(e.to_string()))?;
     let mine: Vec<&Point> = sw
         .points
@@ -103,7 +116,16 @@ pub fn run_sweep(
         mine.par_iter()
             .map(|p| {
                 let seed = point_seed(sw.seeds, base.seed, p.index, p.rep);
-                let r = run_point(&sw.scenario, Some(seed), &p.overrides).map(|run| PointResult {
+                let r = run_point(&sw.scenario, Some(seed), &p.overrides).and_then(|run| {
+                    if let Some(k) = keep {
+                        let meta = Meta { scenario_name: run.scenario.name.clone(), scenario_digest: run.scenario.digest.clone() };
+                        let d = k.join("runs").join(format!("{:04}", p.index));
+                        write_outputs(&run.outcome, &d, &meta, &ReportParams { starve_threshold_ms: run.scenario.starvation_ms })
+                            .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
+                    }
+                    Ok(run)
+                });
+                let r = r.map(|run| PointResult {
                     point: (*p).clone(),
                     seed,
                     slos: eval_slos(&run.headline, &run.scenario.slos),

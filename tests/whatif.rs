@@ -154,6 +154,7 @@ fn capacity_finds_smallest_node_count() {
         replications: 1,
         find: capacity::Find::Min,
         base_seed: 42,
+        base: vec![Override::parse("queue.interactive.capability.cpu=48").unwrap()],
     };
     let a = capacity::search(&q, &|_| {}).unwrap();
     let ans = a.probes[a.answer.expect("an answer in 2..12")].value;

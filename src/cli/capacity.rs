@@ -1,5 +1,5 @@
 //! `volsim capacity SCENARIO --vary FIELD --range LO..HI [--slo "<q|class>.<metric> <= v"]…
-//! [--replications R] [--find min|max] [--step S]`: bisection for the smallest (or largest)
+//! [--replications R] [--find min|max] [--step S] [--set PATH=VALUE]…`: bisection for the smallest (or largest)
 //! value meeting every SLO (default: the scenario's SLOs), printing the trace, monotonicity
 //! warnings and the answer with its margin. Exit codes: 0 answer found, 1 no value in the range
 //! meets the SLOs, 2 bad input.
@@ -32,6 +32,9 @@ pub struct CapacityArgs {
     /// Resolution for real-valued fields (default: range / 64).
     #[arg(long)]
     step: Option<f64>,
+    /// Override another field for every probe, PATH=VALUE (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
 }
 
 pub fn main(a: CapacityArgs) -> i32 {
@@ -48,7 +51,11 @@ pub fn main(a: CapacityArgs) -> i32 {
         "max" => Find::Max,
         o => return fail(format!("--find {o:?}: expected min or max")),
     };
-    let base = match volsim::scenario::load(&a.scenario) {
+    let set = match super::check::overrides(&a.set) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let base = match volsim::sweep::load_with_overrides(&a.scenario, None, &set) {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
@@ -79,6 +86,7 @@ pub fn main(a: CapacityArgs) -> i32 {
         replications: a.replications.max(1),
         find,
         base_seed: base.seed,
+        base: set,
     };
     let on_probe = |p: &capacity::Probe| {
         eprintln!(

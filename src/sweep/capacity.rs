@@ -40,6 +40,8 @@ pub struct Query {
     pub replications: u32,
     pub find: Find,
     pub base_seed: u64,
+    /// Overrides applied to every probe before the varied field (`--set`).
+    pub base: Vec<Override>,
 }
 
 /// One probed value.
@@ -94,7 +96,8 @@ fn value_of(q: &Query, v: f64) -> toml::Value {
 }
 
 fn probe(q: &Query, v: f64, on_probe: &(dyn Fn(&Probe) + Sync)) -> Result<Probe, LoadError> {
-    let o = [Override::new(&q.field, value_of(q, v))];
+    let mut o = q.base.clone();
+    o.push(Override::new(&q.field, value_of(q, v)));
     let reps: Vec<Result<(u64, Vec<SloResult>), LoadError>> = (0..q.replications.max(1) as u64)
         .into_par_iter()
         .map(|r| {

@@ -66,7 +66,15 @@ fn frame(o: &Outcome) -> DataFrame {
     let q: Vec<&str> = o.jobs.iter().map(|j| j.queue.as_str()).collect();
     let c: Vec<&str> = o.jobs.iter().map(|j| j.class.as_str()).collect();
     let w: Vec<Option<u64>> = o.jobs.iter().map(|j| j.wait_ms()).collect();
-    DataFrame::new(o.jobs.len(), vec![Column::new("queue".into(), q), Column::new("class".into(), c), Column::new("wait".into(), w)]).unwrap()
+    DataFrame::new(
+        o.jobs.len(),
+        vec![
+            Column::new("queue".into(), q),
+            Column::new("class".into(), c),
+            Column::new("wait".into(), w),
+        ],
+    )
+    .unwrap()
 }
 
 #[allow(deprecated)] // eager group-by aggregations: the `lazy` feature drags in an HTTP/cloud stack
@@ -88,10 +96,16 @@ fn bench(c: &mut Criterion) {
     let p = ReportParams::default();
     let mut g = c.benchmark_group("aggregation_2M");
     g.sample_size(10);
-    g.bench_function("plain_rust_report_metrics", |b| b.iter(|| black_box(metrics(black_box(&o), &p))));
-    g.bench_function("polars_build_frame", |b| b.iter(|| black_box(frame(black_box(&o)))));
+    g.bench_function("plain_rust_report_metrics", |b| {
+        b.iter(|| black_box(metrics(black_box(&o), &p)))
+    });
+    g.bench_function("polars_build_frame", |b| {
+        b.iter(|| black_box(frame(black_box(&o))))
+    });
     let df = frame(&o);
-    g.bench_function("polars_group_by_quantiles", |b| b.iter(|| black_box(polars_quantiles(black_box(&df)))));
+    g.bench_function("polars_group_by_quantiles", |b| {
+        b.iter(|| black_box(polars_quantiles(black_box(&df))))
+    });
     g.finish();
 }
 

@@ -41,7 +41,8 @@ fn sweep_is_thread_independent_and_shards_merge_byte_for_byte() {
     short_scenario(d.path());
     let sw = sweep::load_sweep(&write_sweep(d.path())).unwrap();
     assert_eq!(sw.points.len(), 8);
-    let full = sweep::run::run_sweep_keeping(&sw, 2, None, Some(&d.path().join("full")), &|| {}).unwrap();
+    let full =
+        sweep::run::run_sweep_keeping(&sw, 2, None, Some(&d.path().join("full")), &|| {}).unwrap();
     let serial = sweep::run_sweep(&sw, 1, None, &|| {}).unwrap();
     assert_eq!(full.table, serial.table, "results depend on --jobs");
     sweep::write_results(&full, &d.path().join("full")).unwrap();
@@ -94,12 +95,22 @@ fn sweep_is_thread_independent_and_shards_merge_byte_for_byte() {
     // HTML reports of a kept run and of the sweep: self-contained, every chart present.
     let png = d.path().join("png");
     std::fs::create_dir_all(&png).unwrap();
-    let page = volsim::report::run_html::run_report(&d.path().join("full/runs/0005"), Some(&png)).unwrap().render();
-    assert!(page.matches("<figure class=\"chart\"><svg").count() >= 6, "run report charts");
+    let page = volsim::report::run_html::run_report(&d.path().join("full/runs/0005"), Some(&png))
+        .unwrap()
+        .render();
+    assert!(
+        page.matches("<figure class=\"chart\"><svg").count() >= 6,
+        "run report charts"
+    );
     assert!(!page.contains("<script") && !page.contains("src=\"http"));
     assert!(std::fs::read_dir(&png).unwrap().count() >= 6);
-    let page = volsim::sweep::report::sweep_report(&d.path().join("full")).unwrap().render();
-    assert!(page.matches("<figure class=\"chart\"><svg").count() >= 5, "sweep report charts (incl. heatmap)");
+    let page = volsim::sweep::report::sweep_report(&d.path().join("full"))
+        .unwrap()
+        .render();
+    assert!(
+        page.matches("<figure class=\"chart\"><svg").count() >= 5,
+        "sweep report charts (incl. heatmap)"
+    );
 }
 
 #[test]

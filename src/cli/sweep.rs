@@ -116,9 +116,20 @@ fn run(a: SweepRunArgs) -> i32 {
         )
         .expect("template"),
     );
-    let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "sweep".into());
-    let out = a.out.unwrap_or_else(|| PathBuf::from("sweep-out").join(stem));
-    let r = sweep::run::run_sweep_keeping(&sw, jobs, shard, a.keep_runs.then_some(out.as_path()), &|| bar.inc(1));
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sweep".into());
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("sweep-out").join(stem));
+    let r = sweep::run::run_sweep_keeping(
+        &sw,
+        jobs,
+        shard,
+        a.keep_runs.then_some(out.as_path()),
+        &|| bar.inc(1),
+    );
     bar.finish_and_clear();
     let r = match r {
         Ok(r) => r,

@@ -185,7 +185,7 @@ fn check(exp: &Value, snap: &Snapshot, seen: &Seen) -> Result<(), String> {
     if let Some(per_job) = counts("evictions_per_job") {
         compare_counts("evictions_per_job", &per_job, &seen.evict_jobs)?;
     } else {
-        let mut want: Vec<String> = obj.get("evictions").map(|v| list_of(v)).unwrap_or_default();
+        let mut want: Vec<String> = obj.get("evictions").map(list_of).unwrap_or_default();
         let mut got = seen.evictions.clone();
         want.sort();
         got.sort();

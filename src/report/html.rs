@@ -28,7 +28,10 @@ pub struct Page {
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 const CSS: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}\
@@ -75,8 +78,17 @@ impl Page {
                     }
                     Block::Chart(caption, svg) => {
                         let body = svg.trim_start_matches(|c| c != '<');
-                        let body = if body.starts_with("<?xml") { &body[body.find("?>").map_or(0, |i| i + 2)..] } else { body };
-                        let _ = writeln!(s, "<figure class=\"chart\">{}<figcaption>{}</figcaption></figure>", body.trim(), esc(caption));
+                        let body = if body.starts_with("<?xml") {
+                            &body[body.find("?>").map_or(0, |i| i + 2)..]
+                        } else {
+                            body
+                        };
+                        let _ = writeln!(
+                            s,
+                            "<figure class=\"chart\">{}<figcaption>{}</figcaption></figure>",
+                            body.trim(),
+                            esc(caption)
+                        );
                     }
                 }
             }
@@ -98,11 +110,18 @@ mod tests {
             subtitle: "s".into(),
             sections: vec![Section {
                 heading: "h".into(),
-                blocks: vec![Block::Table(vec!["x".into()], vec![vec!["1&2".into()]]), Block::Chart("c".into(), "<svg></svg>".into())],
+                blocks: vec![
+                    Block::Table(vec!["x".into()], vec![vec!["1&2".into()]]),
+                    Block::Chart("c".into(), "<svg></svg>".into()),
+                ],
             }],
         };
         let h = p.render();
-        assert!(h.contains("a&lt;b") && h.contains("1&amp;2") && h.contains("<figure class=\"chart\"><svg></svg>"));
+        assert!(
+            h.contains("a&lt;b")
+                && h.contains("1&amp;2")
+                && h.contains("<figure class=\"chart\"><svg></svg>")
+        );
         assert!(!h.contains("http://") && !h.contains("<script"));
     }
 }

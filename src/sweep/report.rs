@@ -53,7 +53,10 @@ pub fn sweep_report(dir: &Path) -> Result<Page, SweepError> {
         .collect();
     let mut head = vec!["rank".to_string()];
     head.extend(cols.iter().cloned());
-    let charts: Vec<Block> = plots::charts(&run).into_iter().map(|c| Block::Chart(c.title, c.svg)).collect();
+    let charts: Vec<Block> = plots::charts(&run)
+        .into_iter()
+        .map(|c| Block::Chart(c.title, c.svg))
+        .collect();
     let intro = format!(
         "{} points over {} (base seed {}, seeds {}, {} replication(s)). Ranked by SLOs met (worst replication), then {}. SLOs: {}.",
         t.rows(),
@@ -68,8 +71,14 @@ pub fn sweep_report(dir: &Path) -> Result<Page, SweepError> {
         title: format!("volsim sweep report — {}", run.meta.sweep_file),
         subtitle: format!("{} · sweep digest {}", dir.display(), run.meta.sweep_digest),
         sections: vec![
-            Section { heading: "Ranking".into(), blocks: vec![Block::Text(intro), Block::Table(head, rows)] },
-            Section { heading: "Metrics vs axes".into(), blocks: charts },
+            Section {
+                heading: "Ranking".into(),
+                blocks: vec![Block::Text(intro), Block::Table(head, rows)],
+            },
+            Section {
+                heading: "Metrics vs axes".into(),
+                blocks: charts,
+            },
         ],
     })
 }

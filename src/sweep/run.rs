@@ -118,10 +118,20 @@ pub fn run_sweep_keeping(
                 let seed = point_seed(sw.seeds, base.seed, p.index, p.rep);
                 let r = run_point(&sw.scenario, Some(seed), &p.overrides).and_then(|run| {
                     if let Some(k) = keep {
-                        let meta = Meta { scenario_name: run.scenario.name.clone(), scenario_digest: run.scenario.digest.clone() };
+                        let meta = Meta {
+                            scenario_name: run.scenario.name.clone(),
+                            scenario_digest: run.scenario.digest.clone(),
+                        };
                         let d = k.join("runs").join(format!("{:04}", p.index));
-                        write_outputs(&run.outcome, &d, &meta, &ReportParams { starve_threshold_ms: run.scenario.starvation_ms })
-                            .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
+                        write_outputs(
+                            &run.outcome,
+                            &d,
+                            &meta,
+                            &ReportParams {
+                                starve_threshold_ms: run.scenario.starvation_ms,
+                            },
+                        )
+                        .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
                     }
                     Ok(run)
                 });

@@ -199,6 +199,9 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
     });
     for (q, a) in &alloc {
         let d = deserved.get(q).cloned().unwrap_or_default();
+        if a.iter().chain(&d).all(|p| p.1 == 0.0) {
+            continue; // an idle queue (e.g. the implicit `default`)
+        }
         specs.push(Spec {
             stem: format!(
                 "alloc_{}",

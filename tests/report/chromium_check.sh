@@ -30,6 +30,9 @@ check() { # file, minimum number of charts
   if ! grep -q '</svg>' "$dom"; then echo "FAIL $html: no SVG in the DOM" >&2; exit 1; fi
   echo "ok $html: $charts charts, no console errors"
 }
+# Self-test: a page with a script error must be caught (guards against a silent browser).
+printf '<html><body><script>undefinedFn();</script></body></html>' > "$work/bad.html"
+if (check "$work/bad.html" 0) 2>/dev/null; then echo "FAIL: the console-error detection missed a script error" >&2; exit 1; fi
 check "$work/run.html" 5
 check "$work/sweep.html" 4
 png=$(ls "$work"/run_png/*.png | wc -l)

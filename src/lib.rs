@@ -2,6 +2,7 @@
 //! on a real cluster. Layering (see `design/architecture.md`): `model` ← `policy` ← `cluster` ←
 //! `sim` ← `report`; `kube`, `workload` and `scenario` feed them; `live` never imports `sim`.
 
+pub mod check;
 pub mod cluster;
 pub mod conformance;
 pub mod kube;
@@ -12,4 +13,5 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod workload;

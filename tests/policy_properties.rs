@@ -12,23 +12,26 @@ use volsim::model::{
 use volsim::policy::snapshot::{PodGroupPhase, Snapshot, TaskStatus};
 use volsim::policy::{parse_scheduler_conf, run_cycle, Action, Decision, FirstTie, TaskId};
 
-/// Every tier that can name victims starts with `conformance`: in Volcano a critical pod is only
-/// safe when conformance is asked in the tier that decides (see the quirk case
-/// `quirk-2147-critical-pod-reclaimed-through-fallthrough`).
+/// Every tier that can name victims ends with `conformance`. In Volcano a critical pod is only
+/// safe when conformance is asked last in the tier that decides: an empty answer earlier in the
+/// tier falls through to the next tier (#2147, case
+/// `quirk-2147-critical-pod-reclaimed-through-fallthrough`), and an empty intersection is
+/// re-seeded by the next plugin of the same tier (#5963, case
+/// `quirk-5963-critical-pod-preempted-through-reseed`).
 const CONF: &str = r#"actions: "enqueue, allocate, backfill, preempt, reclaim"
 tiers:
 - plugins:
-  - name: conformance
   - name: priority
   - name: gang
-- plugins:
   - name: conformance
+- plugins:
   - name: overcommit
   - name: drf
   - name: predicates
   - name: proportion
   - name: nodeorder
   - name: binpack
+  - name: conformance
 "#;
 
 #[derive(Debug, Clone)]
@@ -260,3 +263,4 @@ fn random_scenarios_exercise_eviction() {
         "the generator produced no eviction at all"
     );
 }
+

@@ -5,8 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+mod capacity;
+mod check;
 mod live;
+mod report;
 mod run;
+mod sweep;
 mod trace;
 
 #[derive(Parser)]
@@ -53,6 +57,16 @@ enum Cmd {
     },
     /// Compare predicted and observed waits (CSV files written by `volsim live`).
     Compare(live::CompareArgs),
+    /// Run a parameter sweep over a scenario (or merge shard outputs: `sweep merge DIR…`).
+    Sweep(sweep::SweepCmd),
+    /// Find the smallest (or largest) value of a field that meets every SLO (bisection).
+    Capacity(capacity::CapacityArgs),
+    /// Pin a run's headline metrics with tolerances into a baseline file.
+    Baseline(check::BaselineArgs),
+    /// Re-run a scenario and compare with a baseline (exit 1 on regression).
+    Check(check::CheckArgs),
+    /// Write a self-contained HTML report of a run or sweep output directory.
+    Report(report::ReportArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -76,6 +90,11 @@ pub fn main() -> i32 {
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Live { cmd } => live::live(*cmd),
         Cmd::Compare(args) => live::compare_cmd(&args),
+        Cmd::Sweep(c) => sweep::main(c),
+        Cmd::Capacity(a) => capacity::main(a),
+        Cmd::Baseline(a) => check::baseline(a),
+        Cmd::Check(a) => check::check(a),
+        Cmd::Report(a) => report::main(a),
     }
 }
 

@@ -7,6 +7,9 @@
 //! groups are ordered by queue index (queues) or class name (classes), so the same outcome
 //! always gives the same metrics and bytes.
 
+pub mod html;
+pub mod run_html;
+pub mod svg;
 pub mod table;
 pub mod workflows;
 pub mod write;

@@ -1,0 +1,113 @@
+//! Aggregation bench (BENCHMARKS.md "Aggregation"): per-queue / per-class wait quantiles over
+//! 2 M synthetic job records — the plain-Rust path (`report::metrics`, which the sweep headline
+//! uses) against polars' group-by quantiles, with the frame build timed separately.
+//! Run: `cargo bench --bench aggregation`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use polars::prelude::{Column, DataFrame, QuantileMethod};
+use volsim::model::Resources;
+use volsim::report::{metrics, ReportParams};
+use volsim::sim::{JobRecord, Outcome};
+
+const N: usize = 2_000_000;
+
+fn outcome() -> Outcome {
+    let queues: Vec<String> = (0..8).map(|i| format!("q{i}")).collect();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let jobs = (0..N)
+        .map(|i| {
+            let r = next();
+            let submit = i as u64 * 50;
+            let wait = r % 3_600_000;
+            let ready = (r % 50 != 0).then_some(submit + wait);
+            JobRecord {
+                id: format!("j{i}"),
+                queue: queues[(r >> 20) as usize % 8].clone(),
+                class: format!("c{}", (r >> 30) % 16),
+                submit_ms: submit,
+                inqueue_ms: Some(submit),
+                first_bind_ms: ready,
+                gang_ready_ms: ready,
+                finish_ms: ready.map(|t| t + 60_000),
+                evictions: (r % 97 == 0) as u32,
+                attempts: 1,
+                replicas: 1,
+                min_member: 1,
+                requests: Resources::empty(),
+                known_queue: true,
+            }
+        })
+        .collect();
+    Outcome {
+        seed: 1,
+        end_ms: N as u64 * 50 + 3_600_000,
+        hit_horizon: false,
+        queues,
+        queue_weights: vec![1; 8],
+        total_cpu_milli: 1,
+        total_mem_bytes: 1,
+        jobs,
+        samples: Vec::new(),
+        evictions: Vec::new(),
+        counters: Default::default(),
+        decision_hash: 0,
+    }
+}
+
+fn frame(o: &Outcome) -> DataFrame {
+    let q: Vec<&str> = o.jobs.iter().map(|j| j.queue.as_str()).collect();
+    let c: Vec<&str> = o.jobs.iter().map(|j| j.class.as_str()).collect();
+    let w: Vec<Option<u64>> = o.jobs.iter().map(|j| j.wait_ms()).collect();
+    DataFrame::new(
+        o.jobs.len(),
+        vec![
+            Column::new("queue".into(), q),
+            Column::new("class".into(), c),
+            Column::new("wait".into(), w),
+        ],
+    )
+    .unwrap()
+}
+
+#[allow(deprecated)] // eager group-by aggregations: the `lazy` feature drags in an HTTP/cloud stack
+fn polars_quantiles(df: &DataFrame) -> Vec<DataFrame> {
+    let mut out = Vec::new();
+    for key in ["queue", "class"] {
+        let g = df.group_by([key]).unwrap();
+        let sel = g.select(["wait"]);
+        for q in [0.5, 0.95, 0.99] {
+            out.push(sel.quantile(q, QuantileMethod::Nearest).unwrap());
+        }
+        out.push(sel.max().unwrap());
+    }
+    out
+}
+
+fn bench(c: &mut Criterion) {
+    let o = outcome();
+    let p = ReportParams::default();
+    let mut g = c.benchmark_group("aggregation_2M");
+    g.sample_size(10);
+    g.bench_function("plain_rust_report_metrics", |b| {
+        b.iter(|| black_box(metrics(black_box(&o), &p)))
+    });
+    g.bench_function("polars_build_frame", |b| {
+        b.iter(|| black_box(frame(black_box(&o))))
+    });
+    let df = frame(&o);
+    g.bench_function("polars_group_by_quantiles", |b| {
+        b.iter(|| black_box(polars_quantiles(black_box(&df))))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,290 @@
+//! The sweep file (`SWEEP.toml`) and its expansion into numbered points.
+//!
+//! ```toml
+//! scenario = "../scenarios/somaagenthub/scenario.toml"   # relative to this file
+//! replications = 2            # seeds per combination (default 1)
+//! seeds = "common"            # or "per-point" (see `point_seed`)
+//! rank_by = "interactive.p95_wait_s"   # optional tie-break after SLOs met
+//! [[axis]]
+//! path = "nodes.worker.count"
+//! values = [4, 6, 8]
+//! [[axis]]
+//! path = "queue.interactive.weight"
+//! values = [1, 3]
+//! # or instead of axes, an explicit list:
+//! # points = [{ "nodes.worker.count" = 6, "queue.interactive.weight" = 3 }]
+//! ```
+//! Grid order: the first axis varies slowest, replications innermost;
+//! `point = combination × replications + rep`.
+//!
+//! Depends on `overrides` and `sim::splitmix`.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::overrides::{Override, OverrideError};
+use super::table::Kind;
+use crate::scenario::{fnv1a, FNV_OFFSET};
+use crate::sim::splitmix;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepFile {
+    scenario: String,
+    #[serde(default)]
+    replications: Option<u32>,
+    #[serde(default)]
+    seeds: Option<String>,
+    #[serde(default)]
+    rank_by: Option<String>,
+    #[serde(default)]
+    axis: Vec<AxisFile>,
+    #[serde(default)]
+    points: Vec<BTreeMap<String, toml::Value>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AxisFile {
+    path: String,
+    values: Vec<toml::Value>,
+}
+
+/// How point seeds are derived from the scenario's base seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedMode {
+    /// Replication `r` of every combination uses the same seed (common random numbers: points
+    /// differ only by their overrides): `r = 0 → base`, else `splitmix64(base ^ splitmix64(r))`.
+    Common,
+    /// Every point gets its own stream: `splitmix64(base ^ splitmix64(point + 1))`.
+    PerPoint,
+}
+
+/// The documented seed formula (`splitmix64` is `sim::splitmix`).
+pub fn point_seed(mode: SeedMode, base: u64, point: u64, rep: u64) -> u64 {
+    match mode {
+        SeedMode::Common if rep == 0 => base,
+        SeedMode::Common => splitmix(base ^ splitmix(rep)),
+        SeedMode::PerPoint => splitmix(base ^ splitmix(point + 1)),
+    }
+}
+
+/// One axis: a field path and the type its table column gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    pub path: String,
+    pub kind: Kind,
+}
+
+/// One point of the sweep (without its seed, which needs the scenario's base seed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub index: u64,
+    pub rep: u64,
+    /// One value per axis, in axis order.
+    pub overrides: Vec<Override>,
+}
+
+/// A parsed sweep.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub file: PathBuf,
+    /// The base scenario, as a path relative to the working directory.
+    pub scenario: PathBuf,
+    pub replications: u32,
+    pub seeds: SeedMode,
+    pub rank_by: Option<String>,
+    pub axes: Vec<Axis>,
+    pub points: Vec<Point>,
+    /// FNV-1a of the sweep text (shards of one sweep carry the same digest).
+    pub digest: String,
+}
+
+/// Parses a sweep file; errors name the file and field.
+pub fn load_sweep(path: &Path) -> Result<Sweep, OverrideError> {
+    let f = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| OverrideError {
+        path: f.clone(),
+        message: format!("cannot read sweep: {e}"),
+    })?;
+    parse_sweep(&text, path)
+}
+
+/// Parses sweep `text` as if read from `path`.
+pub fn parse_sweep(text: &str, path: &Path) -> Result<Sweep, OverrideError> {
+    let f = path.display().to_string();
+    let err = |field: &str, m: String| OverrideError {
+        path: format!("{f}: field {field}"),
+        message: m,
+    };
+    let sf: SweepFile = toml::from_str(text).map_err(|e| OverrideError {
+        path: f.clone(),
+        message: e.to_string(),
+    })?;
+    let seeds = match sf.seeds.as_deref() {
+        None | Some("common") => SeedMode::Common,
+        Some("per-point") => SeedMode::PerPoint,
+        Some(o) => return Err(err("seeds", format!("{o:?}: expected common or per-point"))),
+    };
+    let reps = sf.replications.unwrap_or(1);
+    if reps == 0 {
+        return Err(err("replications", "expected ≥ 1".into()));
+    }
+    let (names, combos): (Vec<String>, Vec<Vec<toml::Value>>) =
+        match (sf.axis.is_empty(), sf.points.is_empty()) {
+            (false, false) => {
+                return Err(err(
+                    "points",
+                    "give either [[axis]] (a grid) or points (a list), not both".into(),
+                ))
+            }
+            (true, true) => (Vec::new(), vec![Vec::new()]),
+            (false, true) => {
+                let mut combos = vec![Vec::new()];
+                for (i, a) in sf.axis.iter().enumerate() {
+                    if a.values.is_empty() {
+                        return Err(err(&format!("axis[{i}].values"), "empty".into()));
+                    }
+                    combos = combos
+                        .into_iter()
+                        .flat_map(|c| {
+                            a.values
+                                .iter()
+                                .map(move |v| [c.clone(), vec![v.clone()]].concat())
+                        })
+                        .collect();
+                }
+                (sf.axis.iter().map(|a| a.path.clone()).collect(), combos)
+            }
+            (true, false) => {
+                let mut names: Vec<String> = Vec::new();
+                for p in &sf.points {
+                    for k in p.keys() {
+                        if !names.contains(k) {
+                            names.push(k.clone());
+                        }
+                    }
+                }
+                let mut combos = Vec::new();
+                for (i, p) in sf.points.iter().enumerate() {
+                    let mut c = Vec::new();
+                    for n in &names {
+                        c.push(p.get(n).cloned().ok_or_else(|| {
+                            err(
+                                &format!("points[{i}]"),
+                                format!("missing {n:?} (every point must set every path)"),
+                            )
+                        })?);
+                    }
+                    combos.push(c);
+                }
+                (names, combos)
+            }
+        };
+    let axes = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let vals: Vec<&toml::Value> = combos.iter().map(|c| &c[i]).collect();
+            let kind = if vals.iter().all(|v| v.is_integer()) {
+                Kind::I64
+            } else if vals.iter().all(|v| v.is_integer() || v.is_float()) {
+                Kind::F64
+            } else {
+                Kind::Str
+            };
+            Axis {
+                path: n.clone(),
+                kind,
+            }
+        })
+        .collect();
+    let mut points = Vec::new();
+    for c in &combos {
+        for rep in 0..reps as u64 {
+            let overrides = names
+                .iter()
+                .zip(c)
+                .map(|(n, v)| Override::new(n, v.clone()))
+                .collect();
+            points.push(Point {
+                index: points.len() as u64,
+                rep,
+                overrides,
+            });
+        }
+    }
+    let scenario = normalize(&path.parent().unwrap_or(Path::new("")).join(&sf.scenario));
+    Ok(Sweep {
+        file: path.to_path_buf(),
+        scenario,
+        replications: reps,
+        seeds,
+        rank_by: sf.rank_by,
+        axes,
+        points,
+        digest: format!("{:016x}", fnv1a(text.as_bytes(), FNV_OFFSET)),
+    })
+}
+
+/// Lexically removes `.` and `a/..` so printed commands stay short and machine-independent.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out.iter().collect()
+}
+
+/// Parses `i/n` (0 ≤ i < n).
+pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("invalid shard {s:?}: expected i/n with 0 ≤ i < n (e.g. 0/4)");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (u64, u64) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// Shard `i/n` owns the points whose index ≡ i (mod n) (round-robin balances grid corners).
+pub fn in_shard(point: u64, shard: Option<(u64, u64)>) -> bool {
+    shard.is_none_or(|(i, n)| point % n == i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_expands_first_axis_slowest() {
+        let s = parse_sweep(
+            "scenario = \"s.toml\"\nreplications = 2\n[[axis]]\npath = \"a\"\nvalues = [1, 2]\n[[axis]]\npath = \"b\"\nvalues = [0.5, 1]\n",
+            Path::new("x/sw.toml"),
+        )
+        .unwrap();
+        assert_eq!(s.points.len(), 8);
+        assert_eq!(s.axes[1].kind, Kind::F64);
+        assert_eq!(s.points[2].overrides[1].value, toml::Value::Integer(1));
+        assert_eq!(
+            (s.points[3].rep, s.points[4].overrides[0].value.as_integer()),
+            (1, Some(2))
+        );
+        assert_eq!(s.scenario, PathBuf::from("x/s.toml"));
+        assert_eq!(point_seed(SeedMode::Common, 42, 7, 0), 42);
+        assert_ne!(point_seed(SeedMode::Common, 42, 7, 1), 42);
+        assert_eq!(parse_shard("1/4"), Ok((1, 4)));
+        assert!(parse_shard("4/4").is_err());
+    }
+}

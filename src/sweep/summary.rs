@@ -1,0 +1,150 @@
+//! The ranked terminal summary of a sweep: combinations ordered by SLOs met (worst replication),
+//! then by the `rank_by` metric, lower is better (worst replication; default: the first SLO's
+//! column), then point index.
+//!
+//! Depends on `sweep::{run, table}` only.
+
+use std::fmt::Write;
+
+use super::run::SweepRun;
+use super::table::Values;
+
+/// The metric a sweep is ranked by.
+pub fn rank_metric(run: &SweepRun) -> Option<String> {
+    if let Some(r) = &run.meta.rank_by {
+        return Some(r.clone());
+    }
+    let slo = run.meta.slos.first()?;
+    let s = crate::scenario::parse_slo(slo).ok()?;
+    Some(super::headline::slo_column(&s))
+}
+
+/// One ranked combination.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    /// Row of the combination's first replication.
+    pub row: usize,
+    pub slo_met: u64,
+    pub slo_total: u64,
+    pub metric: Option<f64>,
+}
+
+/// Ranks combinations (rows grouped by `point / replications`).
+pub fn rank(run: &SweepRun) -> Vec<Ranked> {
+    let t = &run.table;
+    let reps = run.meta.replications.max(1) as u64;
+    let col = |n: &str| t.column(n).map(|c| &c.values);
+    let metric = rank_metric(run);
+    let mcol = metric.as_deref().and_then(col);
+    let mut out: Vec<(u64, Ranked)> = Vec::new();
+    for i in 0..t.rows() {
+        let p = col("point").and_then(|v| v.num(i)).unwrap_or(0.0) as u64;
+        let met = col("slo_met").and_then(|v| v.num(i)).unwrap_or(0.0) as u64;
+        let total = col("slo_total").and_then(|v| v.num(i)).unwrap_or(0.0) as u64;
+        let m = mcol.and_then(|v| v.num(i));
+        let combo = p / reps;
+        match out.last_mut() {
+            Some((c, r)) if *c == combo => {
+                r.slo_met = r.slo_met.min(met);
+                r.metric = match (r.metric, m) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            _ => out.push((
+                combo,
+                Ranked {
+                    row: i,
+                    slo_met: met,
+                    slo_total: total,
+                    metric: m,
+                },
+            )),
+        }
+    }
+    let mut v: Vec<Ranked> = out.into_iter().map(|(_, r)| r).collect();
+    v.sort_by(|a, b| {
+        b.slo_met
+            .cmp(&a.slo_met)
+            .then(
+                a.metric
+                    .unwrap_or(f64::INFINITY)
+                    .total_cmp(&b.metric.unwrap_or(f64::INFINITY)),
+            )
+            .then(a.row.cmp(&b.row))
+    });
+    v
+}
+
+/// Renders the top `n` combinations as an aligned text table.
+pub fn render(run: &SweepRun, n: usize) -> String {
+    let t = &run.table;
+    let metric = rank_metric(run);
+    let ranked = rank(run);
+    let mut head = vec!["rank".to_string(), "point".into()];
+    head.extend(run.meta.axes.iter().map(|(a, _)| a.clone()));
+    head.push("SLOs met".into());
+    if let Some(m) = &metric {
+        head.push(if run.meta.replications > 1 {
+            format!("{m} (worst rep)")
+        } else {
+            m.clone()
+        });
+    }
+    let mut rows = vec![head];
+    for (k, r) in ranked.iter().take(n).enumerate() {
+        let mut row = vec![
+            (k + 1).to_string(),
+            t.column("point")
+                .map(|c| c.values.cell(r.row))
+                .unwrap_or_default(),
+        ];
+        for (a, _) in &run.meta.axes {
+            row.push(
+                t.column(a)
+                    .map(|c| c.values.cell(r.row))
+                    .unwrap_or_default(),
+            );
+        }
+        row.push(format!("{}/{}", r.slo_met, r.slo_total));
+        if metric.is_some() {
+            row.push(
+                r.metric
+                    .map(|x| format!("{x:.1}"))
+                    .unwrap_or_else(|| "n/a".into()),
+            );
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    let reps = if run.meta.replications > 1 {
+        format!(", {} replications each", run.meta.replications)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        s,
+        "sweep {} — {} points{reps}; best {} of {} combinations:",
+        run.meta.sweep_file,
+        t.rows(),
+        n.min(ranked.len()),
+        ranked.len()
+    );
+    for r in &rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect();
+        let _ = writeln!(s, "  {}", cells.join("  "));
+    }
+    if let (Some(best), Some(Values::Str(cmds))) =
+        (ranked.first(), t.column("command").map(|c| &c.values))
+    {
+        let _ = writeln!(s, "re-run the best point: {}", cmds[best.row]);
+    }
+    s
+}

@@ -91,6 +91,32 @@ fn polars_quantiles(df: &DataFrame) -> Vec<DataFrame> {
     out
 }
 
+/// One pass over the records: dense group index per queue and class, then sort + nearest rank.
+fn single_pass(o: &Outcome) -> Vec<[Option<u64>; 4]> {
+    use std::collections::HashMap;
+    let mut ix: HashMap<&str, usize> = HashMap::new();
+    let mut groups: Vec<Vec<u64>> = Vec::new();
+    for j in &o.jobs {
+        let Some(w) = j.wait_ms() else { continue };
+        for key in [j.queue.as_str(), j.class.as_str()] {
+            let n = groups.len();
+            let g = *ix.entry(key).or_insert(n);
+            if g == n {
+                groups.push(Vec::new());
+            }
+            groups[g].push(w);
+        }
+    }
+    groups
+        .iter_mut()
+        .map(|v| {
+            v.sort_unstable();
+            let q = |p: u32| volsim::report::nearest_rank(v, p);
+            [q(50), q(95), q(99), v.last().copied()]
+        })
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let o = outcome();
     let p = ReportParams::default();
@@ -98,6 +124,9 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("plain_rust_report_metrics", |b| {
         b.iter(|| black_box(metrics(black_box(&o), &p)))
+    });
+    g.bench_function("plain_rust_single_pass_quantiles", |b| {
+        b.iter(|| black_box(single_pass(black_box(&o))))
     });
     g.bench_function("polars_build_frame", |b| {
         b.iter(|| black_box(frame(black_box(&o))))

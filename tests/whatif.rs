@@ -99,11 +99,11 @@ fn sweep_is_thread_independent_and_shards_merge_byte_for_byte() {
         .unwrap()
         .render();
     assert!(
-        page.matches("<figure class=\"chart\"><svg").count() >= 6,
-        "run report charts"
+        page.matches("<figure class=\"chart\"><svg").count() >= 5,
+        "run report charts: CDF, pending, allocated vs deserved (≥ 2 busy queues), cluster"
     );
     assert!(!page.contains("<script") && !page.contains("src=\"http"));
-    assert!(std::fs::read_dir(&png).unwrap().count() >= 6);
+    assert!(std::fs::read_dir(&png).unwrap().count() >= 5);
     let page = volsim::sweep::report::sweep_report(&d.path().join("full"))
         .unwrap()
         .render();

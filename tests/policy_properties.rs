@@ -263,4 +263,3 @@ fn random_scenarios_exercise_eviction() {
         "the generator produced no eviction at all"
     );
 }
-

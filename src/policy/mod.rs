@@ -14,6 +14,7 @@ pub mod plugins;
 pub mod scores;
 pub mod session;
 pub mod snapshot;
+pub mod status;
 pub mod tiers;
 
 pub use conf::{parse_scheduler_conf, Action, SchedulerConf};

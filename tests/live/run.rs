@@ -222,3 +222,89 @@ fn bad_input_exits_2() {
         assert!(stderr.starts_with("error: "), "{stderr}");
     }
 }
+
+/// The twin at `--speed 60` completes the scenario, and the trace it observed replays in
+/// `volsim run` with the same admission order: no pair of jobs is admitted in opposite orders
+/// by more than two scheduling cycles (wall-clock jitter of the twin moves a job by a cycle).
+#[test]
+fn twin_observed_trace_replays_with_same_admission_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("twin");
+    let sc = fixture("small.toml");
+    let (code, stdout, stderr) = run(&[
+        "live",
+        "run",
+        "--scenario",
+        sc.to_str().unwrap(),
+        "--backend",
+        "twin",
+        "--speed",
+        "60",
+        "--out",
+        out.to_str().unwrap(),
+        "--drain",
+        "30s",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("finished 12"), "{stdout}");
+    // The same cluster and queues, with the observed trace as the workload.
+    let text = std::fs::read_to_string(&sc).unwrap();
+    let cut = text.find("[[workload.classes]]").unwrap();
+    let replay = dir.path().join("replay.toml");
+    let trace = out.join("observed-trace.csv");
+    std::fs::write(
+        &replay,
+        format!(
+            "{}\n[workload]\ntrace = {:?}\n",
+            &text[..cut],
+            trace.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let rdir = dir.path().join("run");
+    let (code, _, stderr) = run(&[
+        "run",
+        replay.to_str().unwrap(),
+        "--quiet",
+        "--out",
+        rdir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let read =
+        |p: &Path,
+         key: &str,
+         val: &dyn Fn(&csv::StringRecord, &csv::StringRecord) -> Option<i64>| {
+            let mut r = csv::Reader::from_path(p).unwrap();
+            let h = r.headers().unwrap().clone();
+            let k = h.iter().position(|x| x == key).unwrap();
+            let mut m = std::collections::BTreeMap::new();
+            for rec in r.records() {
+                let rec = rec.unwrap();
+                if let Some(v) = val(&h, &rec) {
+                    m.insert(rec[k].to_string(), v);
+                }
+            }
+            m
+        };
+    let col = |h: &csv::StringRecord, rec: &csv::StringRecord, name: &str| -> Option<i64> {
+        rec.get(h.iter().position(|x| x == name)?)?.parse().ok()
+    };
+    let observed = read(&out.join("observed.csv"), "job", &|h, r| {
+        Some(col(h, r, "submit_ms")? + col(h, r, "wait_ms")?)
+    });
+    let simulated = read(&rdir.join("jobs.csv"), "id", &|h, r| {
+        col(h, r, "gang_ready")
+    });
+    assert_eq!(observed.len(), 12, "{observed:?}");
+    assert_eq!(simulated.len(), 12, "{simulated:?}");
+    let margin = 2_000;
+    for (a, oa) in &observed {
+        for (b, ob) in &observed {
+            let (sa, sb) = (simulated[a], simulated[b]);
+            assert!(
+                !(oa + margin < *ob && sa > sb + margin),
+                "{a} admitted before {b} in the twin ({oa} < {ob} ms) but after it in the replay ({sa} > {sb} ms)"
+            );
+        }
+    }
+}

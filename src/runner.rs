@@ -243,6 +243,75 @@ pub fn render_slos(v: &[SloVerdict]) -> String {
     out
 }
 
+/// Evictions per queue, as victim and as beneficiary, split by action.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueEvictions {
+    pub queue: String,
+    pub preempted: u64,
+    pub reclaimed: u64,
+    pub preempted_for: u64,
+    pub reclaimed_for: u64,
+    /// Jobs of the queue evicted more than `PING_PONG` times.
+    pub ping_pong_jobs: u64,
+}
+
+/// A job evicted more often than this counts as ping-pong (Volcano #4947/#4949).
+pub const PING_PONG: u32 = 2;
+
+/// Per-queue eviction counts of a run (queues in outcome order).
+pub fn queue_evictions(o: &Outcome) -> Vec<QueueEvictions> {
+    let mut v: Vec<QueueEvictions> = o
+        .queues
+        .iter()
+        .map(|q| QueueEvictions {
+            queue: q.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let ix = |name: &str| o.queues.iter().position(|q| q == name);
+    for e in &o.evictions {
+        let reclaim = e.action == "reclaim";
+        if let Some(i) = ix(&e.queue) {
+            if reclaim {
+                v[i].reclaimed += 1;
+            } else {
+                v[i].preempted += 1;
+            }
+        }
+        if let Some(i) = ix(&e.preemptor_queue) {
+            if reclaim {
+                v[i].reclaimed_for += 1;
+            } else {
+                v[i].preempted_for += 1;
+            }
+        }
+    }
+    for j in o.jobs.iter().filter(|j| j.evictions > PING_PONG) {
+        if let Some(i) = ix(&j.queue) {
+            v[i].ping_pong_jobs += 1;
+        }
+    }
+    v
+}
+
+/// The eviction section printed under the table (empty when nothing was evicted).
+pub fn render_evictions(o: &Outcome) -> String {
+    if o.evictions.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10}\n",
+        "evictions", "preempted", "reclaimed", "preempted for", "reclaimed for", "ping-pong"
+    );
+    for q in queue_evictions(o) {
+        out += &format!(
+            "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10}\n",
+            q.queue, q.preempted, q.reclaimed, q.preempted_for, q.reclaimed_for, q.ping_pong_jobs
+        );
+    }
+    out
+}
+
 /// Writes `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`, `slo.csv` (and, with
 /// replayed workflows, `workflows.csv`) into `dir`.
 pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
@@ -264,6 +333,26 @@ pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
             s.scope,
             &s.value.map(|v| v.to_string()).unwrap_or_default(),
             if s.pass { "true" } else { "false" },
+        ])?;
+    }
+    w.flush()?;
+    let mut w = csv::Writer::from_path(dir.join("queue_evictions.csv"))?;
+    w.write_record([
+        "queue",
+        "preempted",
+        "reclaimed",
+        "preempted_for",
+        "reclaimed_for",
+        "ping_pong_jobs",
+    ])?;
+    for q in queue_evictions(&result.outcome) {
+        w.write_record([
+            q.queue,
+            q.preempted.to_string(),
+            q.reclaimed.to_string(),
+            q.preempted_for.to_string(),
+            q.reclaimed_for.to_string(),
+            q.ping_pong_jobs.to_string(),
         ])?;
     }
     w.flush()

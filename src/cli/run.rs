@@ -50,6 +50,11 @@ pub fn run(path: &Path, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -
                 volsim::report::render_workflows(&result.workflow_metrics)
             );
         }
+        let ev = runner::render_evictions(&result.outcome);
+        if !ev.is_empty() {
+            println!();
+            print!("{ev}");
+        }
         let slos = runner::render_slos(&result.slos);
         if !slos.is_empty() {
             println!();

@@ -244,7 +244,7 @@ pub fn render_slos(v: &[SloVerdict]) -> String {
 }
 
 /// Evictions per queue, as victim and as beneficiary, split by action.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueEvictions {
     pub queue: String,
     pub preempted: u64,
@@ -253,6 +253,9 @@ pub struct QueueEvictions {
     pub reclaimed_for: u64,
     /// Jobs of the queue evicted more than `PING_PONG` times.
     pub ping_pong_jobs: u64,
+    /// Work lost by the queue's evicted pods: core-seconds and GPU-seconds they had run.
+    pub wasted_core_s: f64,
+    pub wasted_gpu_s: f64,
 }
 
 /// A job evicted more often than this counts as ping-pong (Volcano #4947/#4949).
@@ -272,6 +275,8 @@ pub fn queue_evictions(o: &Outcome) -> Vec<QueueEvictions> {
     for e in &o.evictions {
         let reclaim = e.action == "reclaim";
         if let Some(i) = ix(&e.queue) {
+            v[i].wasted_core_s += e.ran_ms as f64 * e.cpu_milli as f64 / 1e6;
+            v[i].wasted_gpu_s += e.ran_ms as f64 * e.gpu_milli as f64 / 1e6;
             if reclaim {
                 v[i].reclaimed += 1;
             } else {
@@ -300,13 +305,25 @@ pub fn render_evictions(o: &Outcome) -> String {
         return String::new();
     }
     let mut out = format!(
-        "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10}\n",
-        "evictions", "preempted", "reclaimed", "preempted for", "reclaimed for", "ping-pong"
+        "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10} {:>14}\n",
+        "evictions",
+        "preempted",
+        "reclaimed",
+        "preempted for",
+        "reclaimed for",
+        "ping-pong",
+        "wasted core-s"
     );
     for q in queue_evictions(o) {
         out += &format!(
-            "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10}\n",
-            q.queue, q.preempted, q.reclaimed, q.preempted_for, q.reclaimed_for, q.ping_pong_jobs
+            "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10} {:>14.1}\n",
+            q.queue,
+            q.preempted,
+            q.reclaimed,
+            q.preempted_for,
+            q.reclaimed_for,
+            q.ping_pong_jobs,
+            q.wasted_core_s
         );
     }
     out
@@ -344,6 +361,8 @@ pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
         "preempted_for",
         "reclaimed_for",
         "ping_pong_jobs",
+        "wasted_core_s",
+        "wasted_gpu_s",
     ])?;
     for q in queue_evictions(&result.outcome) {
         w.write_record([
@@ -353,6 +372,8 @@ pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
             q.preempted_for.to_string(),
             q.reclaimed_for.to_string(),
             q.ping_pong_jobs.to_string(),
+            format!("{:.3}", q.wasted_core_s),
+            format!("{:.3}", q.wasted_gpu_s),
         ])?;
     }
     w.flush()

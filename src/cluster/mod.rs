@@ -100,6 +100,8 @@ pub struct Cluster {
     by_snap: Vec<usize>,
     /// Arrived, in the snapshot, not yet finished (cluster indices).
     pub active: BTreeSet<usize>,
+    /// When each task last became Running (by task id; 0 when it never ran).
+    pub running_since: Vec<u64>,
 }
 
 impl Cluster {
@@ -110,6 +112,7 @@ impl Cluster {
             params,
             jobs: Vec::new(),
             by_snap: Vec::new(),
+            running_since: Vec::new(),
             active: BTreeSet::new(),
         }
     }
@@ -254,6 +257,10 @@ impl Cluster {
                     return false;
                 }
                 self.snap.update_status(t, TaskStatus::Running);
+                if self.running_since.len() <= t.ix() {
+                    self.running_since.resize(t.ix() + 1, 0);
+                }
+                self.running_since[t.ix()] = now;
                 let j = self.snap.task(t).job;
                 let idx = self.index_of(j);
                 let job = self.snap.job(j);

@@ -197,6 +197,9 @@ pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
         "action",
         "preemptor_job",
         "preemptor_queue",
+        "ran_ms",
+        "wasted_core_s",
+        "wasted_gpu_s",
     ])
     .map_err(csv_err)?;
     for e in &o.evictions {
@@ -208,6 +211,9 @@ pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
             e.action.clone(),
             e.preemptor_job.clone(),
             e.preemptor_queue.clone(),
+            e.ran_ms.to_string(),
+            format!("{:.3}", e.ran_ms as f64 * e.cpu_milli as f64 / 1e6),
+            format!("{:.3}", e.ran_ms as f64 * e.gpu_milli as f64 / 1e6),
         ])
         .map_err(csv_err)?;
     }

@@ -358,6 +358,14 @@ impl<'a> Engine<'a> {
                 } => {
                     self.counters.evictions += 1;
                     let v = snap.task(task);
+                    let ran_ms = match self.cluster.running_since.get(task.ix()) {
+                        Some(&since)
+                            if v.status == crate::policy::TaskStatus::Releasing && since > 0 =>
+                        {
+                            t.saturating_sub(since)
+                        }
+                        _ => 0,
+                    };
                     let pr = snap.task(preemptor);
                     let vj = snap.job(v.job);
                     let pj = snap.job(pr.job);
@@ -369,6 +377,9 @@ impl<'a> Engine<'a> {
                         action: action.as_str().to_string(),
                         preemptor_job: pj.name.clone(),
                         preemptor_queue: snap.queues[pj.queue.ix()].name.clone(),
+                        ran_ms,
+                        cpu_milli: v.resreq.cpu(),
+                        gpu_milli: v.resreq.get(crate::model::ResourceName::GPU),
                     });
                     writeln!(
                         self.hash,

@@ -68,6 +68,11 @@ pub struct EvictionRecord {
     pub action: String,
     pub preemptor_job: String,
     pub preemptor_queue: String,
+    /// How long the victim had been Running (its work is lost and runs again), ms.
+    pub ran_ms: u64,
+    /// The victim's cpu request (millicores) and nvidia.com/gpu request (milli-GPUs).
+    pub cpu_milli: i64,
+    pub gpu_milli: i64,
 }
 
 /// Engine counters.

@@ -564,6 +564,15 @@ impl Snapshot {
         self.job_of(t).queue
     }
 
+    /// The job's tasks in `status`, in the job's task order.
+    pub fn tasks_in(&self, j: JobId, status: TaskStatus) -> impl Iterator<Item = TaskId> + '_ {
+        self.jobs[j.ix()]
+            .tasks
+            .iter()
+            .copied()
+            .filter(move |&t| self.tasks[t.ix()].status == status)
+    }
+
     /// Live job ids in id order.
     pub fn live_jobs(&self) -> impl Iterator<Item = JobId> + '_ {
         self.jobs

@@ -3,59 +3,12 @@
 //!
 //! Depends on `cluster` and `policy`. Deserved is what the scheduler itself computes: proportion's
 //! water-filling (with capability and guarantee) or capacity's deserved, called from the policy
-//! core on the current snapshot. `water_fill` is a small (cpu, memory) version kept for tests.
+//! core on the current snapshot.
 
 use crate::cluster::Cluster;
 use crate::policy::PodGroupPhase;
 
 use super::outcome::QueueSample;
-
-/// Water-filling of `total` (per dimension) by `weights`, each queue capped at `request`.
-/// Queues with `active[q] == false` get nothing. Mirrors proportion's loop: every round gives
-/// each unmet queue `remaining × w / Σw` (clamped to its request); a queue is met once its
-/// request fits on every dimension; stop when nothing remains or nothing changed.
-pub fn water_fill(
-    total: [f64; 2],
-    weights: &[u32],
-    request: &[[f64; 2]],
-    active: &[bool],
-) -> Vec<[f64; 2]> {
-    let n = weights.len();
-    let mut deserved = vec![[0.0f64; 2]; n];
-    let mut met: Vec<bool> = (0..n).map(|q| !active[q]).collect();
-    let mut remaining = total;
-    for _ in 0..64 {
-        let wsum: f64 = (0..n).filter(|&q| !met[q]).map(|q| weights[q] as f64).sum();
-        if wsum == 0.0 || (remaining[0] <= 0.0 && remaining[1] <= 0.0) {
-            break;
-        }
-        let mut changed = false;
-        for q in 0..n {
-            if met[q] {
-                continue;
-            }
-            let w = weights[q] as f64 / wsum;
-            for d in 0..2 {
-                let old = deserved[q][d];
-                let new = (old + remaining[d] * w).min(request[q][d]);
-                if new > old {
-                    changed = true;
-                }
-                deserved[q][d] = new;
-            }
-            if request[q][0] <= deserved[q][0] && request[q][1] <= deserved[q][1] {
-                met[q] = true;
-            }
-        }
-        for (d, r) in remaining.iter_mut().enumerate() {
-            *r = total[d] - deserved.iter().map(|x| x[d]).sum::<f64>();
-        }
-        if !changed {
-            break;
-        }
-    }
-    deserved
-}
 
 /// Which plugin's `deserved` the time series shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -67,14 +67,8 @@ pub fn run(ssn: &mut Session) {
             None => {
                 let pending: Vec<TaskId> = ssn
                     .snap()
-                    .job(j)
-                    .tasks
-                    .iter()
-                    .copied()
-                    .filter(|&t| {
-                        let task = ssn.snap().task(t);
-                        task.status == TaskStatus::Pending && !task.best_effort
-                    })
+                    .tasks_in(j, TaskStatus::Pending)
+                    .filter(|&t| !ssn.snap().task(t).best_effort)
                     .collect();
                 ssn.task_heap(pending)
             }

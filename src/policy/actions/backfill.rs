@@ -34,14 +34,8 @@ pub fn run(ssn: &mut Session) {
         while let Some(j) = ssn.pop_job(&mut jh) {
             let be: Vec<TaskId> = ssn
                 .snap()
-                .job(j)
-                .tasks
-                .iter()
-                .copied()
-                .filter(|&t| {
-                    let task = ssn.snap().task(t);
-                    task.best_effort && task.status == TaskStatus::Pending
-                })
+                .tasks_in(j, TaskStatus::Pending)
+                .filter(|&t| ssn.snap().task(t).best_effort)
                 .collect();
             let mut th = ssn.task_heap(be);
             while let Some(t) = ssn.pop_task(&mut th) {

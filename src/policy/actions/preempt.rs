@@ -82,13 +82,7 @@ pub fn run(ssn: &mut Session) {
 }
 
 fn pending_tasks(ssn: &Session, j: JobId) -> Vec<TaskId> {
-    ssn.snap()
-        .job(j)
-        .tasks
-        .iter()
-        .copied()
-        .filter(|&t| ssn.snap().task(t).status == TaskStatus::Pending)
-        .collect()
+    ssn.snap().tasks_in(j, TaskStatus::Pending).collect()
 }
 
 /// `taskEligibleToPreempt`.

@@ -42,14 +42,7 @@ pub fn run(ssn: &mut Session) {
             continue;
         };
         while let Some(j) = ssn.pop_job(&mut h) {
-            let pending: Vec<TaskId> = ssn
-                .snap()
-                .job(j)
-                .tasks
-                .iter()
-                .copied()
-                .filter(|&t| ssn.snap().task(t).status == TaskStatus::Pending)
-                .collect();
+            let pending: Vec<TaskId> = ssn.snap().tasks_in(j, TaskStatus::Pending).collect();
             let mut th = ssn.task_heap(pending);
             let mut stmt = Statement::new();
             while ssn.tiers.job_starving(&ssn.st, j) {

@@ -57,6 +57,17 @@ pub fn queue_totals(snap: &Snapshot) -> Vec<Option<(Resources, Resources, Resour
 
 pub use crate::policy::index::{elastic_part, inqueue_part};
 
+/// Σ `spec.guarantee.resource` over all queues (`totalGuarantee`).
+pub fn total_guarantee(snap: &Snapshot) -> Resources {
+    let mut g = Resources::empty();
+    for q in &snap.queues {
+        if let Some(x) = &q.guarantee {
+            g.add(x);
+        }
+    }
+    g
+}
+
 /// `realCapability = min(ExceededPart(total, totalGuarantee) + guarantee, capability)`,
 /// capability missing scalars or non-positive cpu/memory = unlimited.
 pub fn real_capability(
@@ -110,12 +121,7 @@ impl Proportion {
     }
 
     fn compute(&mut self, snap: &Snapshot) {
-        let mut total_guarantee = Resources::empty();
-        for q in &snap.queues {
-            if let Some(g) = &q.guarantee {
-                total_guarantee.add(g);
-            }
-        }
+        let total_guarantee = total_guarantee(snap);
         let totals = queue_totals(snap);
         self.attrs = totals
             .into_iter()

@@ -3,18 +3,8 @@
 
 use super::{share, Attr};
 use crate::model::{DefaultValue, ResourceName, Resources};
-use crate::policy::plugins::proportion::{queue_totals, real_capability};
+use crate::policy::plugins::proportion::{queue_totals, real_capability, total_guarantee};
 use crate::policy::snapshot::{QueueId, Snapshot};
-
-fn total_guarantee(snap: &Snapshot) -> Resources {
-    let mut g = Resources::empty();
-    for q in &snap.queues {
-        if let Some(x) = &q.guarantee {
-            g.add(x);
-        }
-    }
-    g
-}
 
 /// Flat mode: `deserved = max(min(spec.deserved, realCapability), guarantee)`.
 pub(super) fn build_flat(snap: &Snapshot) -> Vec<Option<Attr>> {

@@ -263,3 +263,108 @@ fn random_scenarios_exercise_eviction() {
         "the generator produced no eviction at all"
     );
 }
+
+/// Confs whose victim votes combine differently: two-voter and three-voter tiers (#5963
+/// re-seeding), gang/drf preemptable on and off, capacity instead of proportion.
+const SHORTCUT_CONFS: &[&str] = &[
+    CONF,
+    r#"actions: "enqueue, allocate, backfill, preempt, reclaim"
+tiers:
+- plugins:
+  - name: priority
+  - name: gang
+  - name: conformance
+- plugins:
+  - name: overcommit
+  - name: drf
+  - name: predicates
+  - name: proportion
+  - name: nodeorder
+  - name: binpack
+"#,
+    r#"actions: "enqueue, allocate, backfill, preempt, reclaim"
+tiers:
+- plugins:
+  - name: priority
+  - name: gang
+    enablePreemptable: false
+  - name: conformance
+- plugins:
+  - name: overcommit
+  - name: drf
+    enablePreemptable: false
+  - name: predicates
+  - name: proportion
+  - name: nodeorder
+  - name: binpack
+"#,
+    r#"actions: "enqueue, allocate, preempt, reclaim"
+tiers:
+- plugins:
+  - name: priority
+  - name: drf
+  - name: gang
+  - name: conformance
+- plugins:
+  - name: predicates
+  - name: capacity
+  - name: nodeorder
+"#,
+    r#"actions: "enqueue, allocate, preempt, reclaim"
+tiers:
+- plugins:
+  - name: drf
+  - name: gang
+    enablePreemptable: false
+  - name: conformance
+- plugins:
+  - name: predicates
+  - name: proportion
+  - name: nodeorder
+"#,
+];
+
+/// One cycle with the preempt/reclaim shortcuts on or off.
+fn cycle(snap: &mut Snapshot, conf: &volsim::policy::SchedulerConf, now: u64, on: bool) -> String {
+    let mut tie = FirstTie;
+    let mut ssn = volsim::policy::Session::open(snap, conf, now, &mut tie);
+    ssn.shortcuts = on;
+    ssn.run_actions();
+    format!("{:?}", ssn.close().decisions)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+
+    /// The preempt/reclaim shortcuts (failed-preemptor memo, node reach bounds, possible-victim
+    /// bound) never change a decision.
+    #[test]
+    fn shortcuts_never_change_decisions(
+        nodes in prop::collection::vec((2i64..9, 3i64..8), 1..4),
+        reclaimable in prop::collection::vec(any::<bool>(), 1..4),
+        jobs in prop::collection::vec(job_gen(), 1..10),
+        which in 0..SHORTCUT_CONFS.len(),
+    ) {
+        let conf = parse_scheduler_conf(SHORTCUT_CONFS[which]).unwrap();
+        let mut fast = build(&nodes, &reclaimable, &jobs);
+        let mut slow = build(&nodes, &reclaimable, &jobs);
+        for c in 0..4u64 {
+            let a = cycle(&mut fast, &conf, c * 1000, true);
+            let b = cycle(&mut slow, &conf, c * 1000, false);
+            prop_assert_eq!(a, b, "cycle {}", c);
+            for snap in [&mut fast, &mut slow] {
+                for i in 0..snap.tasks.len() {
+                    let t = TaskId(i as u32);
+                    if !snap.job(snap.task(t).job).tasks.contains(&t) {
+                        continue;
+                    }
+                    match snap.task(t).status {
+                        TaskStatus::Binding => snap.update_status(t, TaskStatus::Running),
+                        TaskStatus::Releasing => snap.set_status(t, TaskStatus::Pending, None),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}

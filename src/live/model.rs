@@ -182,7 +182,9 @@ impl Model {
         let Some(j) = self.cluster.jobs[idx].job else {
             return true;
         };
-        self.cluster.snap.jobs[j.ix()].phase = crate::policy::PodGroupPhase::Running;
+        self.cluster
+            .snap
+            .set_phase(j, crate::policy::PodGroupPhase::Running);
         let mut scratch = Vec::new();
         self.cluster
             .fire(Timer::CreatePods(idx), self.now, &mut scratch);

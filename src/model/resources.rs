@@ -218,6 +218,11 @@ impl Resources {
         self
     }
 
+    /// Every dimension exactly zero (pods included).
+    pub fn is_zero(&self) -> bool {
+        self.v.iter().all(|&x| x == 0)
+    }
+
     /// `IsEmpty`: cpu, memory and every scalar except `pods` below the 0.1 tolerance.
     pub fn is_empty(&self) -> bool {
         self.v[0] <= 0 && self.v[1] <= 0 && self.scalar_dims().all(|i| i == 2 || self.v[i] <= 0)

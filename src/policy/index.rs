@@ -121,6 +121,9 @@ pub struct Index {
     pub pending_phase: BTreeSet<JobId>,
     /// Live jobs with at least one Pending task.
     pub with_pending_tasks: BTreeSet<JobId>,
+    /// The jobs of `with_pending_tasks` whose PodGroup is past phase Pending: the only ones
+    /// allocate, backfill, preempt and reclaim look at.
+    pub admitted_with_pending_tasks: BTreeSet<JobId>,
     /// Jobs changed since the last session close, in first-change order.
     pub dirty: Vec<JobId>,
     /// Jobs changed since the pending order (`policy::order`) last caught up.
@@ -160,10 +163,12 @@ impl Index {
             j,
             live && job.phase == PodGroupPhase::Pending,
         );
+        let pending_tasks = live && job.count(TaskStatus::Pending) > 0;
+        set_member(&mut self.with_pending_tasks, j, pending_tasks);
         set_member(
-            &mut self.with_pending_tasks,
+            &mut self.admitted_with_pending_tasks,
             j,
-            live && job.count(TaskStatus::Pending) > 0,
+            pending_tasks && job.phase != PodGroupPhase::Pending,
         );
         let new = contribution(job);
         if new != job.contrib {

@@ -113,6 +113,22 @@ pub trait Plugin: Send {
     ) -> Option<(Vec<TaskId>, Vote)> {
         None
     }
+    /// A necessary condition for `cand` to be in this plugin's `preemptable` (`f` =
+    /// `Preemptable`) or `reclaimable` (`f` = `Reclaimable`) answer for `preemptor`, read from
+    /// the state before the call: `false` only when no candidate list could make the plugin
+    /// answer `cand`. The default (`true`) is always safe. Used to skip nodes where even every
+    /// possible victim could not make room (`Tiers::may_be_victim`).
+    fn may_be_victim(&self, s: &State, f: Flag, preemptor: TaskId, cand: TaskId) -> bool {
+        true
+    }
+    /// What this plugin's `preemptable`/`reclaimable` answers read of the preemptor beyond its
+    /// request, priorities, queue and placement constraints, given a preemptor whose job has no
+    /// task on any node: two such preemptors with equal keys get equal answers for equal
+    /// candidates. `None` (the default) = the answer may depend on the job itself. Used only to
+    /// skip repeating a walk that must fail again (`actions::victims::FailMemo`).
+    fn victim_vote_key(&self, s: &State, preemptor: TaskId) -> Option<i64> {
+        None
+    }
     /// Victim filter for reclaim.
     fn reclaimable(
         &self,

@@ -114,6 +114,10 @@ pub struct Session<'a> {
     /// No node has taints or is cordoned (so plain tasks' predicates depend on resources and
     /// pod counts only).
     pub plain_nodes: bool,
+    /// preempt/reclaim skip walks that cannot change anything (`actions::victims`: the
+    /// failed-preemptor memo, node reach bounds, the possible-victim bound). On by default;
+    /// tests turn it off to check the decisions are the same.
+    pub shortcuts: bool,
 }
 
 impl<'a> Session<'a> {
@@ -160,6 +164,7 @@ impl<'a> Session<'a> {
             scores,
             no_fit: Vec::new(),
             plain_nodes,
+            shortcuts: true,
         }
     }
 

@@ -335,6 +335,61 @@ impl Tiers {
         })
     }
 
+    /// Which voters' [`Plugin::may_be_victim`] must all hold, for some tier, for a candidate to
+    /// be in the combined `f` answer. Follows `combine_victims`: a deciding tier's answer is
+    /// the intersection of a suffix of its voters' answers, starting at its first voter or right
+    /// after an empty intersection (#5963) — which needs two voters before it. So a tier of one
+    /// or two voters needs all of them; a longer tier needs at least its last. Victim voters
+    /// never abstain (they Permit or Reject), so the voter positions are fixed.
+    pub fn victim_rule(&self, f: Flag) -> Vec<Vec<(u16, u16)>> {
+        let list: &[(u16, u16)] = self
+            .by_flag
+            .get(f as usize)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[]);
+        let mut rule: Vec<Vec<(u16, u16)>> = Vec::new();
+        let mut start = 0;
+        while start < list.len() {
+            let tier = list[start].0;
+            let end = start + list[start..].iter().take_while(|x| x.0 == tier).count();
+            let voters = &list[start..end];
+            let from = if voters.len() <= 2 {
+                0
+            } else {
+                voters.len() - 1
+            };
+            rule.push(voters[from..].to_vec());
+            start = end;
+        }
+        rule
+    }
+
+    /// Whether `cand` may be in the combined `f` answer for `preemptor` (see `victim_rule`).
+    pub fn may_be_victim(
+        &self,
+        rule: &[Vec<(u16, u16)>],
+        f: Flag,
+        s: &State,
+        preemptor: TaskId,
+        cand: TaskId,
+    ) -> bool {
+        rule.iter().any(|all| {
+            all.iter().all(|&(t, x)| {
+                self.tiers[t as usize][x as usize]
+                    .plugin
+                    .may_be_victim(s, f, preemptor, cand)
+            })
+        })
+    }
+
+    /// Every registered `f` voter's [`Plugin::victim_vote_key`] for `preemptor`, in tier
+    /// order; `None` when one of them depends on the preemptor's job itself.
+    pub fn victim_vote_keys(&self, f: Flag, s: &State, preemptor: TaskId) -> Option<Vec<i64>> {
+        self.enabled(f)
+            .map(|slot| slot.plugin.victim_vote_key(s, preemptor))
+            .collect()
+    }
+
     /// `Reclaimable` (reclaim victims).
     pub fn reclaimable(&self, s: &State, reclaimer: TaskId, cands: &[TaskId]) -> Vec<TaskId> {
         self.victims(Flag::Reclaimable, |p| {
@@ -365,7 +420,12 @@ impl Tiers {
             |i| runs[i].1 - runs[i].0,
             |i, j| {
                 let (t, x) = list[runs[i].0 + j];
-                call(self.tiers[t as usize][x as usize].plugin.as_ref())
+                let answer = call(self.tiers[t as usize][x as usize].plugin.as_ref());
+                debug_assert!(
+                    !matches!(answer, Some((_, Vote::Abstain))),
+                    "victim voters never abstain (victim_rule relies on it)"
+                );
+                answer
             },
         )
         .unwrap_or_default()

@@ -31,8 +31,14 @@ pub fn run(ssn: &mut Session) {
             ssn.set_inqueue(j);
         }
     }
-    // Only jobs with Pending tasks can have a worksheet (index kept by the snapshot).
-    let live: Vec<JobId> = ssn.snap().idx.with_pending_tasks.iter().copied().collect();
+    // Only admitted jobs with Pending tasks can have a worksheet (index kept by the snapshot).
+    let live: Vec<JobId> = ssn
+        .snap()
+        .idx
+        .admitted_with_pending_tasks
+        .iter()
+        .copied()
+        .collect();
     for j in live {
         let job = ssn.snap().job(j);
         // The worksheet holds Pending tasks that are not best-effort (left for backfill).

@@ -7,6 +7,10 @@ pub mod backfill;
 pub mod enqueue;
 pub mod preempt;
 pub mod reclaim;
+mod victims;
+
+pub(crate) use victims::FailMemo;
+pub use victims::VictimBins;
 
 use std::cmp::Ordering;
 
@@ -138,12 +142,14 @@ impl Session<'_> {
         scored.into_iter().map(|x| x.2).collect()
     }
 
-    /// Nodes passing the preempt/reclaim predicate (only unresolvable failures exclude a node),
-    /// minus nodes recorded unresolvable for `t` during allocate.
-    pub(crate) fn preempt_candidates(&self, t: TaskId) -> Vec<NodeId> {
+    /// The nodes of `within` (in that order) passing the preempt/reclaim predicate (only
+    /// unresolvable failures exclude a node), minus nodes recorded unresolvable for `t` during
+    /// allocate.
+    pub(crate) fn preempt_candidates(&self, t: TaskId, within: &[NodeId]) -> Vec<NodeId> {
         let skip = self.unresolvable.get(&t);
-        (0..self.st.snap.nodes.len() as u32)
-            .map(NodeId)
+        within
+            .iter()
+            .copied()
             .filter(|n| skip.is_none_or(|s| !s.contains(n)))
             .filter(|&n| match self.tiers.predicate(&self.st, t, n) {
                 Ok(()) => true,

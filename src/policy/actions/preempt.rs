@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::policy::conf::Action;
+use super::{FailMemo, VictimBins};
+use crate::policy::conf::{Action, Flag};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
@@ -23,9 +24,14 @@ pub fn run(ssn: &mut Session) {
     let mut queues = PriorityQueue::new();
     let mut per_queue: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
     let mut under_request: BTreeMap<QueueId, Vec<JobId>> = BTreeMap::new();
-    let mut tasks: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
-    // Only jobs with Pending tasks can do anything here (index kept by the snapshot).
-    let live: Vec<JobId> = ssn.snap().idx.with_pending_tasks.iter().copied().collect();
+    // Only admitted jobs with Pending tasks can do anything here (index kept by the snapshot).
+    let live: Vec<JobId> = ssn
+        .snap()
+        .idx
+        .admitted_with_pending_tasks
+        .iter()
+        .copied()
+        .collect();
     for j in live {
         if ssn.snap().job(j).is_pending() || !ssn.tiers.job_valid(&ssn.st, j) {
             continue;
@@ -41,23 +47,30 @@ pub fn run(ssn: &mut Session) {
         ssn.push_job(&mut h, j);
         per_queue.insert(q, h);
         under_request.entry(q).or_default().push(j);
-        let pending: Vec<TaskId> = pending_tasks(ssn, j);
-        tasks.insert(j, ssn.task_heap(pending));
     }
 
+    let mut memo = FailMemo::new(Flag::Preemptable);
+    let mut bins = std::mem::take(&mut ssn.st.snap.victim_bins);
     while let Some(q) = ssn.pop_queue(&mut queues) {
         // Phase A: between jobs of the same queue.
         let mut h = per_queue.remove(&q).unwrap_or_default();
         while let Some(j) = ssn.pop_job(&mut h) {
             let mut stmt = Statement::new();
-            let mut th = tasks.remove(&j).unwrap_or_default();
+            // A job's Pending tasks do not change before it is popped (victims go Releasing),
+            // so its task heap is built here rather than up front.
+            let mut th = ssn.task_heap(pending_tasks(ssn, j));
             while ssn.tiers.job_starving(&ssn.st, j) {
                 let Some(t) = ssn.pop_task(&mut th) else {
                     break;
                 };
-                preempt_task(ssn, &mut stmt, t, Scope::SameQueue);
+                if memo.known_to_fail(ssn, t) {
+                    continue;
+                }
+                let started = ssn.snap().node_epoch;
+                if !preempt_task(ssn, &mut bins, &mut stmt, t, Scope::SameQueue) {
+                    memo.record(ssn, t, started);
+                }
             }
-            tasks.insert(j, th);
             if ssn.tiers.job_pipelined(&ssn.st, j) {
                 ssn.commit(stmt);
             } else {
@@ -66,11 +79,15 @@ pub fn run(ssn: &mut Session) {
         }
         // Phase B: within each starving job of the queue.
         for &j in under_request.get(&q).map(|v| v.as_slice()).unwrap_or(&[]) {
+            if !has_preemptable_task(ssn, j) {
+                // Its first task would fail at once (see `preempt_task`), ending the loop.
+                continue;
+            }
             let pending = pending_tasks(ssn, j);
             let mut th = ssn.task_heap(pending);
             while let Some(t) = ssn.pop_task(&mut th) {
                 let mut stmt = Statement::new();
-                if preempt_task(ssn, &mut stmt, t, Scope::SameJob) {
+                if preempt_task(ssn, &mut bins, &mut stmt, t, Scope::SameJob) {
                     ssn.commit(stmt);
                 } else {
                     ssn.discard(stmt);
@@ -79,10 +96,20 @@ pub fn run(ssn: &mut Session) {
             }
         }
     }
+    ssn.st.snap.victim_bins = bins;
 }
 
 fn pending_tasks(ssn: &Session, j: JobId) -> Vec<TaskId> {
     ssn.snap().tasks_in(j, TaskStatus::Pending).collect()
+}
+
+/// Whether any task of `j` could be a phase-B victim (Bound/Running with the preemptable flag).
+fn has_preemptable_task(ssn: &Session, j: JobId) -> bool {
+    let snap = ssn.snap();
+    snap.job(j).tasks.iter().any(|&v| {
+        let vt = snap.task(v);
+        vt.preemptable && vt.status.is_preemptable()
+    })
 }
 
 /// `taskEligibleToPreempt`.
@@ -110,35 +137,67 @@ fn eligible(ssn: &Session, t: TaskId) -> bool {
 
 /// Tries to make room for `t` on one node; on success `t` is pipelined there and the node's
 /// evictions are merged into `stmt`.
-fn preempt_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId, scope: Scope) -> bool {
+fn preempt_task(
+    ssn: &mut Session,
+    bins: &mut VictimBins,
+    stmt: &mut Statement,
+    t: TaskId,
+    scope: Scope,
+) -> bool {
     if !eligible(ssn, t) {
         return false;
     }
-    let candidates = ssn.preempt_candidates(t);
-    let nodes = ssn.nodes_by_score(t, &candidates);
-    let (pjob, pqueue, pbe) = {
+    let (pjob, pqueue, pbe, req) = {
         let task = ssn.snap().task(t);
-        (task.job, ssn.snap().job(task.job).queue, task.best_effort)
+        let q = ssn.snap().job(task.job).queue;
+        (task.job, q, task.best_effort, task.resreq)
     };
+    if let Scope::SameJob = scope {
+        // Victims come from the job itself: none can be preemptable if none of its tasks is.
+        if !has_preemptable_task(ssn, pjob) {
+            return false;
+        }
+    }
+    // Nodes where evicting every preemptable task of the queue would make room: the others
+    // cannot pass `ValidateVictims`, and the loop below changes no other node than the one it
+    // is on, so leaving them out up front changes nothing.
+    let in_reach: Vec<NodeId> = (0..ssn.snap().nodes.len() as u32)
+        .map(NodeId)
+        .filter(|&n| {
+            let future = ssn.snap().nodes[n.ix()].future;
+            bins.of(ssn, n)
+                .iter()
+                .find(|b| b.queue == pqueue)
+                .is_some_and(|b| !ssn.shortcuts || req.fits_in(&future.plus(&b.preemptable_sum)))
+        })
+        .collect();
+    if in_reach.is_empty() {
+        return false;
+    }
+    let candidates = ssn.preempt_candidates(t, &in_reach);
+    let nodes = ssn.nodes_by_score(t, &candidates);
+    let rule = ssn.tiers.victim_rule(Flag::Preemptable);
+    let mut preemptees: Vec<TaskId> = Vec::new();
     for n in nodes {
-        let preemptees: Vec<TaskId> = ssn.snap().nodes[n.ix()]
-            .tasks
-            .iter()
-            .copied()
-            .filter(|&v| {
+        preemptees.clear();
+        {
+            let Some(bin) = bins.of(ssn, n).iter().find(|b| b.queue == pqueue) else {
+                continue;
+            };
+            preemptees.extend(bin.preemptable.iter().copied().filter(|&v| {
                 let vt = ssn.snap().task(v);
-                if !vt.status.is_preemptable() || !vt.preemptable || (pbe && !vt.best_effort) {
+                if pbe && !vt.best_effort {
                     return false;
                 }
                 match scope {
-                    Scope::SameQueue => vt.job != pjob && ssn.snap().job(vt.job).queue == pqueue,
+                    Scope::SameQueue => vt.job != pjob,
                     Scope::SameJob => vt.job == pjob,
                 }
-            })
-            .collect();
+            }));
+        }
         // Victims are a subset of the preemptees: if evicting all of them could not make room,
         // ValidateVictims must fail whatever the plugins answer.
-        if !could_fit(ssn, t, n, &preemptees) {
+        if !could_fit(ssn, &rule, Flag::Preemptable, t, n, &preemptees) {
             continue;
         }
         let victims = ssn.tiers.preemptable(&ssn.st, t, &preemptees);
@@ -165,16 +224,25 @@ fn preempt_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId, scope: Scope
     false
 }
 
-/// Whether `t` fits FutureIdle plus everything `cands` hold (an upper bound of any victim set).
-pub(crate) fn could_fit(ssn: &Session, t: TaskId, n: NodeId, cands: &[TaskId]) -> bool {
-    if cands.is_empty() {
-        return false;
-    }
+/// Whether `t` fits FutureIdle plus everything the candidates that may be victims hold (an
+/// upper bound of any victim set the plugins can answer; see `Tiers::may_be_victim`).
+pub(crate) fn could_fit(
+    ssn: &Session,
+    rule: &[Vec<(u16, u16)>],
+    f: Flag,
+    t: TaskId,
+    n: NodeId,
+    cands: &[TaskId],
+) -> bool {
     let mut avail = ssn.snap().nodes[n.ix()].future;
+    let mut any = false;
     for &v in cands {
-        avail.add(&ssn.snap().task(v).resreq);
+        if !ssn.shortcuts || ssn.tiers.may_be_victim(rule, f, &ssn.st, t, v) {
+            avail.add(&ssn.snap().task(v).resreq);
+            any = true;
+        }
     }
-    ssn.snap().task(t).resreq.fits_in(&avail)
+    any && ssn.snap().task(t).resreq.fits_in(&avail)
 }
 
 /// `ValidateVictims`: there are victims, and the request fits FutureIdle plus everything they

@@ -5,19 +5,26 @@
 
 use std::collections::BTreeMap;
 
-use crate::policy::conf::Action;
+use crate::policy::conf::{Action, Flag};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
-use crate::policy::snapshot::{JobId, QueueId, TaskId, TaskStatus};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
 
 use super::preempt::{could_fit, validate_victims};
+use super::{FailMemo, VictimBins};
 
 pub fn run(ssn: &mut Session) {
     let mut queues = PriorityQueue::new();
     let mut per_queue: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
     let mut seen = vec![false; ssn.snap().queues.len()];
-    // Only jobs with Pending tasks can do anything here (index kept by the snapshot).
-    let live: Vec<JobId> = ssn.snap().idx.with_pending_tasks.iter().copied().collect();
+    // Only admitted jobs with Pending tasks can do anything here (index kept by the snapshot).
+    let live: Vec<JobId> = ssn
+        .snap()
+        .idx
+        .admitted_with_pending_tasks
+        .iter()
+        .copied()
+        .collect();
     for j in live {
         if ssn.snap().job(j).is_pending() || !ssn.tiers.job_valid(&ssn.st, j) {
             continue;
@@ -34,6 +41,8 @@ pub fn run(ssn: &mut Session) {
         }
     }
 
+    let mut memo = FailMemo::new(Flag::Reclaimable);
+    let mut bins = std::mem::take(&mut ssn.st.snap.victim_bins);
     while let Some(q) = ssn.pop_queue(&mut queues) {
         if ssn.tiers.overused(&ssn.st, q) {
             continue;
@@ -52,7 +61,13 @@ pub fn run(ssn: &mut Session) {
                 if ssn.snap().task(t).preemption_never || !ssn.tiers.preemptive(&ssn.st, q, t) {
                     continue;
                 }
-                reclaim_for_task(ssn, &mut stmt, t);
+                if memo.known_to_fail(ssn, t) {
+                    continue;
+                }
+                let started = ssn.snap().node_epoch;
+                if !reclaim_for_task(ssn, &mut bins, &mut stmt, t) {
+                    memo.record(ssn, t, started);
+                }
             }
             if ssn.tiers.job_pipelined(&ssn.st, j) {
                 ssn.commit(stmt);
@@ -62,12 +77,38 @@ pub fn run(ssn: &mut Session) {
         }
         ssn.push_queue(&mut queues, q);
     }
+    ssn.st.snap.victim_bins = bins;
 }
 
-fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId) -> bool {
-    let nodes = ssn.preempt_candidates(t);
+fn reclaim_for_task(
+    ssn: &mut Session,
+    bins: &mut VictimBins,
+    stmt: &mut Statement,
+    t: TaskId,
+) -> bool {
     let pqueue = ssn.snap().queue_of_task(t);
     let req = ssn.snap().task(t).resreq;
+    // Nodes where evicting everything Running in other reclaimable queues would make room (see
+    // `preempt_task`: leaving the others out up front changes nothing).
+    let in_reach: Vec<NodeId> = (0..ssn.snap().nodes.len() as u32)
+        .map(NodeId)
+        .filter(|&n| {
+            let mut bound = ssn.snap().nodes[n.ix()].future;
+            let mut any = false;
+            for b in bins.of(ssn, n) {
+                if b.queue != pqueue && ssn.snap().queues[b.queue.ix()].reclaimable {
+                    bound.add(&b.running_sum);
+                    any = true;
+                }
+            }
+            any && (!ssn.shortcuts || req.fits_in(&bound))
+        })
+        .collect();
+    if in_reach.is_empty() {
+        return false;
+    }
+    let nodes = ssn.preempt_candidates(t, &in_reach);
+    let rule = ssn.tiers.victim_rule(Flag::Reclaimable);
     for n in nodes {
         let reclaimees: Vec<TaskId> = ssn.snap().nodes[n.ix()]
             .tasks
@@ -83,7 +124,7 @@ fn reclaim_for_task(ssn: &mut Session, stmt: &mut Statement, t: TaskId) -> bool 
             })
             .collect();
         // Victims are a subset of the reclaimees (see `could_fit`).
-        if !could_fit(ssn, t, n, &reclaimees) {
+        if !could_fit(ssn, &rule, Flag::Reclaimable, t, n, &reclaimees) {
             continue;
         }
         let victims = ssn.tiers.reclaimable(&ssn.st, t, &reclaimees);

@@ -34,6 +34,13 @@ impl Plugin for Conformance {
     ) -> Option<(Vec<TaskId>, Vote)> {
         Some((keep(s, cands), Vote::Permit))
     }
+    fn may_be_victim(&self, s: &State, _f: Flag, _p: TaskId, c: TaskId) -> bool {
+        !s.snap.task(c).critical
+    }
+    /// Answers read only the candidates (and the preemptor's queue and request).
+    fn victim_vote_key(&self, _s: &State, _p: TaskId) -> Option<i64> {
+        Some(0)
+    }
     fn reclaimable(
         &self,
         s: &State,

@@ -77,6 +77,13 @@ impl Plugin for Drf {
         let b = job_share(s.snap, r);
         Some(cmp_f64(a, b))
     }
+    /// Reads the preemptor job's allocation (nothing, for a job with no task on a node) and
+    /// its request.
+    fn victim_vote_key(&self, s: &State, p: TaskId) -> Option<i64> {
+        drf_allocated(s.snap, s.snap.task(p).job)
+            .is_zero()
+            .then_some(0)
+    }
     fn preemptable(
         &self,
         s: &State,

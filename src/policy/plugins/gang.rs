@@ -136,6 +136,15 @@ impl Plugin for Gang {
     ) -> Option<(Vec<TaskId>, Vote)> {
         Some((victims(s, cands), Vote::Permit))
     }
+    /// Only jobs with more ready tasks than minAvailable give victims.
+    fn may_be_victim(&self, s: &State, _f: Flag, _p: TaskId, c: TaskId) -> bool {
+        let job = s.snap.job_of(c);
+        job.ready_num() > job.min_available
+    }
+    /// Answers read only the candidates (and the preemptor's queue and request).
+    fn victim_vote_key(&self, _s: &State, _p: TaskId) -> Option<i64> {
+        Some(0)
+    }
     fn reclaimable(
         &self,
         s: &State,

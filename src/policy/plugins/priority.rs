@@ -33,6 +33,18 @@ impl Plugin for Priority {
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
         Some(s.snap.job(r).priority.cmp(&s.snap.job(l).priority))
     }
+    fn may_be_victim(&self, s: &State, _f: Flag, p: TaskId, c: TaskId) -> bool {
+        let (pt, ct) = (s.snap.task(p), s.snap.task(c));
+        if ct.job != pt.job {
+            s.snap.job(ct.job).priority < s.snap.job(pt.job).priority
+        } else {
+            ct.priority < pt.priority
+        }
+    }
+    /// Other jobs' victims are chosen by the preemptor's job priority.
+    fn victim_vote_key(&self, s: &State, p: TaskId) -> Option<i64> {
+        Some(s.snap.job_of(p).priority as i64)
+    }
     fn preemptable(
         &self,
         s: &State,

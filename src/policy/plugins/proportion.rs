@@ -260,6 +260,16 @@ impl Plugin for Proportion {
         self.allocatable(s, q, t)
     }
 
+    /// Victims come only from queues above deserved (their running copy only shrinks).
+    fn may_be_victim(&self, s: &State, _f: Flag, _p: TaskId, c: TaskId) -> bool {
+        let q = s.snap.queue_of_task(c);
+        self.attr(q)
+            .is_some_and(|a| !FRes::from(&a.allocated).less_equal(&a.deserved, DefaultValue::Zero))
+    }
+    /// Answers read only the candidates (and the preemptor's queue and request).
+    fn victim_vote_key(&self, _s: &State, _p: TaskId) -> Option<i64> {
+        Some(0)
+    }
     fn reclaimable(
         &self,
         s: &State,

@@ -286,6 +286,10 @@ impl Plugin for Capacity {
         Some(false)
     }
 
+    /// Answers read only the candidates (and the preemptor's queue and request).
+    fn victim_vote_key(&self, _s: &State, _p: TaskId) -> Option<i64> {
+        Some(0)
+    }
     fn reclaimable(
         &self,
         s: &State,

@@ -1,0 +1,183 @@
+//! Shortcuts shared by preempt and reclaim that never change a decision: per-node bins of
+//! possible victims by queue (with an upper bound of what they could free) and a memo of
+//! preemptors that already found no node at the current node epoch.
+//! Depends on policy types only.
+
+use crate::model::Resources;
+use crate::policy::conf::Flag;
+use crate::policy::session::Session;
+use crate::policy::snapshot::{NodeId, QueueId, TaskId, TaskStatus};
+
+/// One queue's tasks on a node that `preempt` or `reclaim` may consider.
+#[derive(Debug, Clone)]
+pub struct QueueBin {
+    pub queue: QueueId,
+    /// Bound/Running tasks with the preemptable flag, in the node's task order.
+    pub preemptable: Vec<TaskId>,
+    /// Σ request of `preemptable`.
+    pub preemptable_sum: Resources,
+    /// Σ request of the Running tasks among them (reclaim's reclaimees).
+    pub running_sum: Resources,
+}
+
+/// Per-node [`QueueBin`]s, rebuilt lazily when a node's version moves. Kept in the snapshot
+/// across cycles: every change of a task on a node bumps the node's version (nodes are only
+/// ever appended, and a task's queue and preemptable flag never change), so a stale entry is
+/// always detected.
+#[derive(Debug, Clone, Default)]
+pub struct VictimBins {
+    nodes: Vec<(u64, Vec<QueueBin>)>,
+}
+
+impl VictimBins {
+    /// The node's bins, current for its version.
+    pub(crate) fn of(&mut self, ssn: &Session, n: NodeId) -> &[QueueBin] {
+        let snap = ssn.snap();
+        if self.nodes.len() != snap.nodes.len() {
+            self.nodes = vec![(u64::MAX, Vec::new()); snap.nodes.len()];
+        }
+        let node = &snap.nodes[n.ix()];
+        let slot = &mut self.nodes[n.ix()];
+        if slot.0 != node.version {
+            slot.0 = node.version;
+            slot.1.clear();
+            for &t in &node.tasks {
+                let task = snap.task(t);
+                if !task.preemptable || !task.status.is_preemptable() {
+                    continue;
+                }
+                let q = snap.job(task.job).queue;
+                let pos = match slot.1.iter().position(|b| b.queue == q) {
+                    Some(p) => p,
+                    None => {
+                        slot.1.push(QueueBin {
+                            queue: q,
+                            preemptable: Vec::new(),
+                            preemptable_sum: Resources::empty(),
+                            running_sum: Resources::empty(),
+                        });
+                        slot.1.len() - 1
+                    }
+                };
+                let bin = &mut slot.1[pos];
+                bin.preemptable.push(t);
+                bin.preemptable_sum.add(&task.resreq);
+                if task.status == TaskStatus::Running {
+                    bin.running_sum.add(&task.resreq);
+                }
+            }
+        }
+        &slot.1
+    }
+}
+
+/// Preemptors (or reclaimers) that found no node at a given node epoch, for one action run.
+///
+/// `preempt_task`/`reclaim_for_task` are pure functions of the session state and of the
+/// preemptor's job, request, priorities, placement constraints and nomination; every state
+/// change they or anyone else can make moves a node and so bumps `Snapshot::node_epoch`. A task
+/// that looks the same as one that already failed at the current epoch would fail the same way
+/// (same nodes, same candidates, same plugin votes), so its walk is skipped. Tasks of different
+/// jobs look the same when neither job has a task on a node (so no candidate belongs to
+/// either), the jobs share a queue, and every victim voter gives them equal
+/// [`Plugin::victim_vote_key`](crate::policy::plugin::Plugin::victim_vote_key)s. Tasks holding
+/// a nomination are never memoised (their eligibility reads the nominated node).
+pub(crate) struct FailMemo {
+    flag: Flag,
+    epoch: u64,
+    failed: Vec<(TaskId, Option<Vec<i64>>)>,
+}
+
+impl FailMemo {
+    /// A memo for the `Preemptable` or `Reclaimable` walk.
+    pub(crate) fn new(flag: Flag) -> FailMemo {
+        FailMemo {
+            flag,
+            epoch: 0,
+            failed: Vec::new(),
+        }
+    }
+
+    /// Whether a task like `t` already failed at the current epoch.
+    pub(crate) fn known_to_fail(&mut self, ssn: &Session, t: TaskId) -> bool {
+        if !ssn.shortcuts {
+            return false;
+        }
+        if self.epoch != ssn.snap().node_epoch {
+            self.failed.clear();
+            return false;
+        }
+        if self.failed.is_empty() {
+            return false;
+        }
+        let mut keys: Option<Option<Vec<i64>>> = None;
+        for (f, fk) in &self.failed {
+            match same_task(ssn, *f, t) {
+                None => {}
+                Some(true) => return true,
+                Some(false) => {
+                    let keys = keys.get_or_insert_with(|| self.keys(ssn, t));
+                    if same_job_view(ssn, *f, fk, t, keys) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Records that `t` failed in an attempt that started at node epoch `started` (an attempt
+    /// that changed state and rolled it back is not recorded: node task order may differ).
+    pub(crate) fn record(&mut self, ssn: &Session, t: TaskId, started: u64) {
+        let epoch = ssn.snap().node_epoch;
+        if epoch != started || ssn.snap().task(t).nominated_node.is_some() {
+            return;
+        }
+        if self.epoch != epoch {
+            self.epoch = epoch;
+            self.failed.clear();
+        }
+        let keys = self.keys(ssn, t);
+        self.failed.push((t, keys));
+    }
+
+    /// The voters' keys, for a task whose job has no task on a node (else `None`).
+    fn keys(&self, ssn: &Session, t: TaskId) -> Option<Vec<i64>> {
+        let snap = ssn.snap();
+        let job = snap.job_of(t);
+        if job.tasks.iter().any(|&x| snap.task(x).node.is_some()) {
+            return None;
+        }
+        ssn.tiers.victim_vote_keys(self.flag, &ssn.st, t)
+    }
+}
+
+/// Whether two pending tasks look alike in everything but their job: `None` if not, else
+/// whether they are of the same job.
+fn same_task(ssn: &Session, a: TaskId, b: TaskId) -> Option<bool> {
+    let snap = ssn.snap();
+    let (x, y) = (snap.task(a), snap.task(b));
+    let alike = x.resreq == y.resreq
+        && x.priority == y.priority
+        && x.best_effort == y.best_effort
+        && x.preemption_never == y.preemption_never
+        && x.nominated_node.is_none()
+        && y.nominated_node.is_none()
+        && x.node_selector == y.node_selector
+        && x.tolerations == y.tolerations
+        && ssn.unresolvable.get(&a) == ssn.unresolvable.get(&b);
+    alike.then_some(x.job == y.job)
+}
+
+/// Whether tasks of two different jobs get the same answers (`ak`/`bk`: their voter keys).
+fn same_job_view(
+    ssn: &Session,
+    a: TaskId,
+    ak: &Option<Vec<i64>>,
+    b: TaskId,
+    bk: &Option<Vec<i64>>,
+) -> bool {
+    let snap = ssn.snap();
+    let (xj, yj) = (snap.job_of(a), snap.job_of(b));
+    xj.queue == yj.queue && xj.live == yj.live && ak.is_some() && ak == bk
+}

@@ -386,6 +386,10 @@ fn pod_evicted_restart_job_policy_selects_restart_job() {
     ));
     assert_has(
         &e,
-        &["bad.yaml", "spec.tasks[0].policies[0].action", "RestartJobs"],
+        &[
+            "bad.yaml",
+            "spec.tasks[0].policies[0].action",
+            "RestartJobs",
+        ],
     );
 }

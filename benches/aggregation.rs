@@ -43,6 +43,9 @@ fn outcome() -> Outcome {
                 min_member: 1,
                 requests: Resources::empty(),
                 known_queue: true,
+                restarts: 0,
+                failed_ms: None,
+                restart_kills: 0,
             }
         })
         .collect();

@@ -30,6 +30,7 @@ pub fn sim_input(scenario: &Scenario, seed: u64) -> SimInput {
             seed,
             vcjob_mode: p.vcjob_mode,
             sample_period_ms: p.sample_period_ms,
+            on_evict: p.on_evict.clone(),
         },
     }
 }
@@ -243,7 +244,8 @@ pub fn render_slos(v: &[SloVerdict]) -> String {
     out
 }
 
-/// Evictions per queue, as victim and as beneficiary, split by action.
+/// Evictions per queue, as victim and as beneficiary, split by action; pods killed by their
+/// job's `RestartJob` count apart (`restart_killed`), and their lost work counts as waste.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueEvictions {
     pub queue: String,
@@ -253,9 +255,12 @@ pub struct QueueEvictions {
     pub reclaimed_for: u64,
     /// Jobs of the queue evicted more than `PING_PONG` times.
     pub ping_pong_jobs: u64,
-    /// Work lost by the queue's evicted pods: core-seconds and GPU-seconds they had run.
+    /// Work lost by the queue's evicted (and restart-killed) pods: core-seconds and
+    /// GPU-seconds they had run.
     pub wasted_core_s: f64,
     pub wasted_gpu_s: f64,
+    /// The queue's pods killed because their job restarted (`on_evict = "restart-job"`).
+    pub restart_killed: u64,
 }
 
 /// A job evicted more often than this counts as ping-pong (Volcano #4947/#4949).
@@ -274,16 +279,19 @@ pub fn queue_evictions(o: &Outcome) -> Vec<QueueEvictions> {
     let ix = |name: &str| o.queues.iter().position(|q| q == name);
     for e in &o.evictions {
         let reclaim = e.action == "reclaim";
+        let killed = e.action == crate::sim::records::RESTART_KILL;
         if let Some(i) = ix(&e.queue) {
             v[i].wasted_core_s += e.ran_ms as f64 * e.cpu_milli as f64 / 1e6;
             v[i].wasted_gpu_s += e.ran_ms as f64 * e.gpu_milli as f64 / 1e6;
-            if reclaim {
+            if killed {
+                v[i].restart_killed += 1;
+            } else if reclaim {
                 v[i].reclaimed += 1;
             } else {
                 v[i].preempted += 1;
             }
         }
-        if let Some(i) = ix(&e.preemptor_queue) {
+        if let Some(i) = ix(&e.preemptor_queue).filter(|_| !killed) {
             if reclaim {
                 v[i].reclaimed_for += 1;
             } else {
@@ -304,8 +312,10 @@ pub fn render_evictions(o: &Outcome) -> String {
     if o.evictions.is_empty() {
         return String::new();
     }
+    // The restart columns appear only when some job restarts on eviction.
+    let restarts = o.counters.restart_kills > 0 || o.jobs.iter().any(|j| j.restarts > 0);
     let mut out = format!(
-        "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10} {:>14}\n",
+        "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10} {:>14}",
         "evictions",
         "preempted",
         "reclaimed",
@@ -314,9 +324,13 @@ pub fn render_evictions(o: &Outcome) -> String {
         "ping-pong",
         "wasted core-s"
     );
+    if restarts {
+        out += &format!(" {:>9} {:>14} {:>7}", "restarts", "restart kills", "failed");
+    }
+    out.push('\n');
     for q in queue_evictions(o) {
         out += &format!(
-            "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10} {:>14.1}\n",
+            "{:<14} {:>10} {:>10} {:>14} {:>14} {:>10} {:>14.1}",
             q.queue,
             q.preempted,
             q.reclaimed,
@@ -325,6 +339,14 @@ pub fn render_evictions(o: &Outcome) -> String {
             q.ping_pong_jobs,
             q.wasted_core_s
         );
+        if restarts {
+            let jobs = o.jobs.iter().filter(|j| j.queue == q.queue);
+            let (r, f) = jobs.fold((0u64, 0u64), |(r, f), j| {
+                (r + j.restarts as u64, f + j.failed_ms.is_some() as u64)
+            });
+            out += &format!(" {:>9} {:>14} {:>7}", r, q.restart_killed, f);
+        }
+        out.push('\n');
     }
     out
 }
@@ -363,6 +385,7 @@ pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
         "ping_pong_jobs",
         "wasted_core_s",
         "wasted_gpu_s",
+        "restart_killed",
     ])?;
     for q in queue_evictions(&result.outcome) {
         w.write_record([
@@ -374,6 +397,7 @@ pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
             q.ping_pong_jobs.to_string(),
             format!("{:.3}", q.wasted_core_s),
             format!("{:.3}", q.wasted_gpu_s),
+            q.restart_killed.to_string(),
         ])?;
     }
     w.flush()

@@ -65,6 +65,21 @@ fn bad_weight_in_yaml() {
 }
 
 #[test]
+fn bad_on_evict() {
+    run_expect_2(
+        "on-evict",
+        &format!("{BASE}on_evict = \"restart-pod\"\n"),
+        QUEUE,
+        &[
+            "scenario.toml",
+            "workload.classes[0].on_evict",
+            "\"restart-pod\"",
+            "expected \"recreate-pod\" or \"restart-job\"",
+        ],
+    );
+}
+
+#[test]
 fn yaml_syntax_error() {
     run_expect_2(
         "syntax",

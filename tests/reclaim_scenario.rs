@@ -32,3 +32,83 @@ fn somaagenthub_reclaim_shows_reclaims() {
     let per_job: u64 = result.outcome.jobs.iter().map(|j| j.evictions as u64).sum();
     assert_eq!(per_job as usize, result.outcome.evictions.len());
 }
+
+/// The same scenario with `on_evict = "restart-job"` for the analytics gangs: a reclaimed pod
+/// makes the job controller kill the whole gang, so each eviction wastes the work of all eight
+/// pods, and the restarted gang must pass enqueue again.
+#[test]
+fn somaagenthub_reclaim_with_restart_job_analytics() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/somaagenthub-reclaim/scenario.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let restart_text = text.replace(
+        "replicas = 8\nmin_member = 8\n",
+        "replicas = 8\nmin_member = 8\non_evict = \"restart-job\"\n",
+    );
+    assert_ne!(text, restart_text, "the analytics class was not found");
+    let recreate = runner::run(&scenario::load(&path).unwrap(), None);
+    let restart = runner::run(&scenario::load_str(&restart_text, &path).unwrap(), None);
+
+    let wasted = |r: &runner::RunResult| -> f64 {
+        runner::queue_evictions(&r.outcome)
+            .iter()
+            .map(|q| q.wasted_core_s)
+            .sum()
+    };
+    let (o, base) = (&restart.outcome, &recreate.outcome);
+    let per_eviction = |r: &runner::RunResult| wasted(r) / r.outcome.counters.evictions as f64;
+    eprintln!(
+        "recreate-pod: {} evictions, {:.1} wasted core-s ({:.1} per eviction); \
+         restart-job: {} evictions, {} restarts, {} restart kills, {} failed, {:.1} wasted \
+         core-s ({:.1} per eviction)",
+        base.counters.evictions,
+        wasted(&recreate),
+        per_eviction(&recreate),
+        o.counters.evictions,
+        restart.metrics.total.restarts,
+        o.counters.restart_kills,
+        restart.metrics.total.failed,
+        wasted(&restart),
+        per_eviction(&restart),
+    );
+
+    // Recreate-pod (the default) never restarts anything.
+    assert_eq!(recreate.metrics.total.restarts, 0);
+    assert_eq!(base.counters.restart_kills, 0);
+    // Restart-job: every analytics eviction wave restarts its gang and kills its siblings.
+    let analytics = restart
+        .metrics
+        .classes
+        .iter()
+        .find(|c| c.name == "analytics-training")
+        .unwrap();
+    assert!(analytics.restarts > 0);
+    assert!(analytics.restart_kills > 0);
+    assert!(analytics.restarts <= analytics.evictions);
+    for e in o.evictions.iter().filter(|e| e.action == "restart-job") {
+        assert_eq!(e.queue, "analytics");
+        assert_eq!(
+            e.preemptor_queue, "interactive",
+            "charged to the reclaimer: {e:?}"
+        );
+        assert!(e.restart_trigger.starts_with("default/analytics-training-"));
+    }
+    let q = runner::queue_evictions(o);
+    let aq = q.iter().find(|x| x.queue == "analytics").unwrap();
+    assert_eq!(aq.restart_killed, o.counters.restart_kills);
+    assert_eq!(
+        (aq.reclaimed + aq.preempted + aq.restart_killed) as usize,
+        o.evictions
+            .iter()
+            .filter(|e| e.queue == "analytics")
+            .count()
+    );
+    // A whole gang's work is lost per eviction, not one pod's.
+    assert!(per_eviction(&restart) > 4.0 * per_eviction(&recreate));
+    // Every job is accounted for: completed, failed, or still pending/running at the horizon.
+    assert_eq!(o.jobs.len(), base.jobs.len());
+    assert!(o
+        .jobs
+        .iter()
+        .all(|j| !(j.finish_ms.is_some() && j.failed_ms.is_some())));
+}

@@ -1,20 +1,26 @@
 //! The modelled cluster around one persistent `policy::Snapshot`: PodGroup creation at job
 //! arrival, pod creation (immediately, or after the PodGroup leaves Pending plus a controller
-//! delay in vcjob mode), applying a cycle's `Decision`s, and the timed pod lifecycle
-//! (Binding → Running → Succeeded; Releasing → deleted → recreated Pending).
+//! delay in vcjob mode), applying a cycle's `Decision`s, the timed pod lifecycle
+//! (Binding → Running → Succeeded; Releasing → deleted → recreated Pending), and the job
+//! controller's per-job eviction policy (`OnEvict`: recreate the pod, or restart the whole job
+//! — see `restart.rs`).
 //!
 //! May depend on `model`, `policy` (snapshot and decision types) and `workload` (`TraceJob`).
 //! Invariant: every task-state change goes through `Snapshot::set_status`/`update_status`, so
 //! node accounting and job counters stay consistent; a timer is valid only while its task is
-//! still in the status that armed it (task ids are never reused), which is how timers are
-//! cancelled lazily. The cluster never reads a clock: every method takes `now` (ms) and pushes
-//! the timers it arms into a caller-owned `Vec`.
+//! still in the status that armed it (task ids are never reused), or its job still in the
+//! restart state that armed it, which is how timers are cancelled lazily. The cluster never
+//! reads a clock: every method takes `now` (ms) and pushes the timers it arms into a
+//! caller-owned `Vec`.
+
+mod restart;
 
 use std::collections::BTreeSet;
 
-use crate::model::{PodGroupSpec, PodSpec, Resources};
+use crate::model::{OnEvict, OnEvictPolicy, PodGroupSpec, PodSpec, Resources};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::workload::TraceJob;
+pub use restart::{Ctl, Kill};
 
 /// Namespace every modelled object lives in.
 pub const NAMESPACE: &str = "default";
@@ -57,8 +63,11 @@ pub enum Timer {
     BindDone(TaskId),
     /// A Running task finished its work: Running → Succeeded.
     TaskDone(TaskId),
-    /// An evicted task's grace period ended: deleted, then recreated Pending.
+    /// An evicted task's grace period ended: deleted, then recreated Pending (or, for a job
+    /// restarted by `RestartJob`, left to the restart).
     EvictDone(TaskId),
+    /// The job controller syncs a restarting or failed job (cluster job `usize`).
+    JobSync(usize),
 }
 
 /// Per-job lifecycle facts, written by the cluster as they happen.
@@ -80,6 +89,16 @@ pub struct JobState {
     pub evictions: u32,
     /// Bind requests sent for this job's pods (a re-run after eviction counts again).
     pub binds: u32,
+    /// What the job controller does when one of its pods is evicted.
+    pub on_evict: OnEvict,
+    /// Volcano's `status.retryCount`: `RestartJob` actions taken on the job.
+    pub restarts: u32,
+    /// Where the job is in the restart state machine (always `Normal` for `RecreatePod`).
+    pub ctl: Ctl,
+    /// When the job failed (a restart reached `maxRetry`).
+    pub failed_ms: Option<u64>,
+    /// Pods of the job killed by its restarts (the evicted pods themselves not counted).
+    pub restart_kills: u32,
     template: PodSpec,
 }
 
@@ -102,6 +121,10 @@ pub struct Cluster {
     pub active: BTreeSet<usize>,
     /// When each task last became Running (by task id; 0 when it never ran).
     pub running_since: Vec<u64>,
+    /// Eviction policy by workload class, read at job arrival (default: recreate the pod).
+    pub on_evict: OnEvictPolicy,
+    /// Pods killed by `RestartJob` since the caller last drained this, in kill order.
+    pub kills: Vec<Kill>,
 }
 
 impl Cluster {
@@ -114,6 +137,8 @@ impl Cluster {
             by_snap: Vec::new(),
             running_since: Vec::new(),
             active: BTreeSet::new(),
+            on_evict: OnEvictPolicy::default(),
+            kills: Vec::new(),
         }
     }
 
@@ -173,6 +198,11 @@ impl Cluster {
             finish_ms: None,
             evictions: 0,
             binds: 0,
+            on_evict: self.on_evict.of_class(&tj.class),
+            restarts: 0,
+            ctl: Ctl::Normal,
+            failed_ms: None,
+            restart_kills: 0,
             template,
         });
         if job.is_some() && !self.params.vcjob_mode {
@@ -181,6 +211,8 @@ impl Cluster {
         idx
     }
 
+    /// The controller creates the job's missing pods (every index not held by a pod that is
+    /// still terminating after a restart).
     fn create_pods(&mut self, idx: usize, now: u64) {
         let st = &mut self.jobs[idx];
         let Some(j) = st.job else { return };
@@ -188,10 +220,18 @@ impl Cluster {
             return;
         }
         st.pods_created = true;
+        let held: BTreeSet<i64> = self.snap.jobs[j.ix()]
+            .tasks
+            .iter()
+            .filter_map(|&t| self.snap.task(t).name_index)
+            .collect();
         let mut pod = st.template.clone();
         let name = &self.snap.jobs[j.ix()].name;
         let base = format!("{name}-{ROLE}-");
         for i in 0..st.replicas {
+            if held.contains(&i64::from(i)) {
+                continue;
+            }
             pod.name = format!("{base}{i}");
             self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
         }
@@ -232,10 +272,22 @@ impl Cluster {
                     st.first_bind_ms.get_or_insert(now);
                     timers.push((now + self.params.bind_latency_ms, Timer::BindDone(task)));
                 }
-                Decision::Evict { task, .. } => {
+                Decision::Evict {
+                    task,
+                    action,
+                    preemptor,
+                } => {
                     let idx = self.index_of(self.snap.task(task).job);
                     self.jobs[idx].evictions += 1;
                     timers.push((now + self.params.eviction_grace_ms, Timer::EvictDone(task)));
+                    if let OnEvict::RestartJob { max_retry } = self.jobs[idx].on_evict {
+                        let cause = restart::Cause {
+                            evicted: task,
+                            action,
+                            preemptor,
+                        };
+                        self.restart_job(idx, max_retry, cause, now, timers);
+                    }
                 }
             }
         }
@@ -292,12 +344,23 @@ impl Cluster {
                 }
                 let j = self.snap.task(t).job;
                 let idx = self.index_of(j);
-                let mut pod = self.jobs[idx].template.clone();
+                let st = &self.jobs[idx];
+                // Under RestartJob the controller recreates a pod only while the job is
+                // neither restarting nor failed and its pods exist (PodGroup past Pending).
+                let restart = st.on_evict != OnEvict::RecreatePod;
+                let recreate = !restart || (st.ctl == Ctl::Normal && st.pods_created);
+                let mut pod = st.template.clone();
                 pod.name = self.snap.task(t).name.clone();
                 delete_task(&mut self.snap, t);
-                self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
+                if recreate {
+                    self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
+                }
+                if restart {
+                    self.restart_progress(idx, now);
+                }
                 true
             }
+            Timer::JobSync(idx) => self.restart_progress(idx, now),
         }
     }
 
@@ -315,12 +378,15 @@ pub fn delete_task(snap: &mut Snapshot, t: TaskId) {
 }
 
 #[cfg(test)]
+mod restart_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{NodeSpec, QueueSpec};
     use crate::policy::NodeId;
 
-    fn tj(id: &str, replicas: u32, min: u32) -> TraceJob {
+    pub(super) fn tj(id: &str, replicas: u32, min: u32) -> TraceJob {
         TraceJob {
             id: id.into(),
             submit_ms: 0,
@@ -335,7 +401,7 @@ mod tests {
         }
     }
 
-    fn cluster(vcjob: bool) -> Cluster {
+    pub(super) fn cluster(vcjob: bool) -> Cluster {
         let mut snap = Snapshot::new();
         let mut alloc = Resources::cpu_mem(4000, 8 << 30);
         alloc.set(crate::model::ResourceName::PODS, 110);

@@ -153,14 +153,27 @@ pub(crate) fn action_for(
     job_policies: &[LifecyclePolicy],
     event: PolicyEvent,
 ) -> Option<PolicyAction> {
+    policy_for(task_policies, job_policies, event).map(|(_, _, a)| a)
+}
+
+/// Like [`action_for`], also saying where the policy is: `(task level?, index, action)`.
+// Mirrors volcano pkg/controllers/job/job_controller_util.go: applyPolicies (task policies
+// first, then the job's; the first policy listing the event or `*` wins).
+pub(crate) fn policy_for(
+    task_policies: &[LifecyclePolicy],
+    job_policies: &[LifecyclePolicy],
+    event: PolicyEvent,
+) -> Option<(bool, usize, PolicyAction)> {
     let matches = |ps: &[LifecyclePolicy]| {
-        ps.iter()
-            .find(|p| {
-                p.events
-                    .iter()
-                    .any(|e| *e == event || *e == PolicyEvent::Any)
-            })
-            .map(|p| p.action)
+        ps.iter().enumerate().find_map(|(i, p)| {
+            p.events
+                .iter()
+                .any(|e| *e == event || *e == PolicyEvent::Any)
+                .then_some((i, p.action))
+        })
     };
-    matches(task_policies).or_else(|| matches(job_policies))
+    match matches(task_policies) {
+        Some((i, a)) => Some((true, i, a)),
+        None => matches(job_policies).map(|(i, a)| (false, i, a)),
+    }
 }

@@ -324,3 +324,72 @@ fn load_objects_reads_files_and_names_missing_ones() {
     let e = load_objects(&dir.join("nope.yaml")).unwrap_err();
     assert_has(&e.to_string(), &["nope.yaml", "cannot read file"]);
 }
+
+/// A one-task vcjob with the given job-level and task-level policy lines.
+fn evict_job(extra_spec: &str, task_policies: &str) -> String {
+    format!(
+        "apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata:\n  name: j\nspec:\n{extra_spec}  tasks:\n  - name: w\n    replicas: 2\n{task_policies}    template:\n      spec:\n        containers:\n        - name: c\n          resources: {{requests: {{cpu: 1}}}}\n"
+    )
+}
+
+#[test]
+fn pod_evicted_restart_job_policy_selects_restart_job() {
+    use crate::model::OnEvict;
+    // Job level (the TF example), default maxRetry.
+    assert_eq!(
+        ok(TF_JOB).vcjobs[0].on_evict(),
+        OnEvict::RestartJob { max_retry: 3 }
+    );
+    // Task level, with `*` and an explicit maxRetry.
+    let o = ok(&evict_job(
+        "  maxRetry: 5\n",
+        "    policies:\n    - event: \"*\"\n      action: RestartJob\n",
+    ));
+    assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+    assert_eq!(o.vcjobs[0].on_evict(), OnEvict::RestartJob { max_retry: 5 });
+    // The admission webhook turns maxRetry 0 into 3.
+    let o = ok(&evict_job(
+        "  maxRetry: 0\n  policies:\n  - events: [PodFailed, PodEvicted]\n    action: RestartJob\n",
+        "",
+    ));
+    assert_eq!(o.vcjobs[0].on_evict(), OnEvict::RestartJob { max_retry: 3 });
+    // A task policy for PodEvicted overrides the job's.
+    let o = ok(&evict_job(
+        "  policies:\n  - event: PodEvicted\n    action: RestartJob\n",
+        "    policies:\n    - event: PodEvicted\n      action: AbortJob\n",
+    ));
+    assert_eq!(o.vcjobs[0].on_evict(), OnEvict::RecreatePod);
+    assert_eq!(o.warnings.len(), 1, "{:?}", o.warnings);
+    assert_has(
+        &o.warnings[0],
+        &[
+            "t.yaml",
+            "spec.tasks[0].policies[0].action",
+            "PodEvicted → AbortJob is not modelled",
+        ],
+    );
+    // No policy, or one for other events: the default sync recreates the pod.
+    assert_eq!(
+        ok(&evict_job("", "")).vcjobs[0].on_evict(),
+        OnEvict::RecreatePod
+    );
+    let o = ok(&evict_job(
+        "  policies:\n  - event: PodFailed\n    action: RestartJob\n",
+        "",
+    ));
+    assert_eq!(o.vcjobs[0].on_evict(), OnEvict::RecreatePod);
+    assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+    // An unknown action is an error naming file and field.
+    let e = err(&evict_job(
+        "",
+        "    policies:\n    - event: PodEvicted\n      action: RestartJobs\n",
+    ));
+    assert_has(
+        &e,
+        &[
+            "bad.yaml",
+            "spec.tasks[0].policies[0].action",
+            "RestartJobs",
+        ],
+    );
+}

@@ -12,7 +12,10 @@ use super::pod::PodTemplateY;
 use super::policy::{self, policies, LifecyclePolicy, PolicyAction, PolicyEvent, PolicyY};
 use super::scheduling::{group_annotations, PreemptionPolicyY};
 use super::types::{keys, parse_go_bool, sat_add, sat_times, ObjectMeta, Problem, Seg};
-use crate::model::{PodGroupSpec, PodSpec, PriorityClassSpec, ResourceName, Resources, Toleration};
+use crate::model::{
+    OnEvict, PodGroupSpec, PodSpec, PriorityClassSpec, ResourceName, Resources, Toleration,
+    DEFAULT_MAX_RETRY,
+};
 
 /// A task's pod template, reduced to what scheduling needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +63,7 @@ pub struct VcJob {
     pub priority_class_name: Option<String>,
     /// Defaults to `volcano`.
     pub scheduler_name: String,
-    /// Defaults to 3.
+    /// Defaults to 3 (also when written as 0, as the admission webhook does).
     pub max_retry: u32,
     pub policies: Vec<LifecyclePolicy>,
     pub tasks: Vec<VcTask>,
@@ -233,6 +236,8 @@ impl JobY {
                 format!("{scheduler_name:?} is not volcano; simulated as if volcano"),
             ));
         }
+        let job_policies = policies(&s.policies, &keys(&["spec", "policies"]))?;
+        warn_unmodelled_evict_actions(&tasks, &job_policies, warn);
         Ok(VcJob {
             namespace: self.metadata.namespace_or_default(),
             name,
@@ -246,8 +251,8 @@ impl JobY {
                 .unwrap_or_else(|| "default".into()),
             priority_class_name: s.priority_class_name.clone().filter(|p| !p.is_empty()),
             scheduler_name,
-            max_retry: s.max_retry.unwrap_or(3),
-            policies: policies(&s.policies, &keys(&["spec", "policies"]))?,
+            max_retry: s.max_retry.filter(|&m| m != 0).unwrap_or(DEFAULT_MAX_RETRY),
+            policies: job_policies,
             tasks,
             sla_waiting_ms,
             preemptable,
@@ -394,5 +399,63 @@ impl VcJob {
             .find(|t| t.name == task)
             .map_or(&[][..], |t| &t.policies[..]);
         policy::action_for(task_policies, &self.policies, event)
+    }
+
+    /// What the modelled job controller does when a pod of this job is evicted: `RestartJob`
+    /// (with the job's `maxRetry`) when the `PodEvicted` (or `*`) policy in force for any task
+    /// — its own policies first, then the job's — says `RestartJob`; otherwise the default
+    /// sync, which recreates the pod.
+    // Deviation: a simulated job has one role, so one task's RestartJob policy stands for the
+    // whole job. Other actions on PodEvicted are not modelled (warned about at load time).
+    pub fn on_evict(&self) -> OnEvict {
+        let restart = self.tasks.iter().any(|t| {
+            self.action_for(&t.name, PolicyEvent::PodEvicted) == Some(PolicyAction::RestartJob)
+        });
+        if restart {
+            OnEvict::RestartJob {
+                max_retry: self.max_retry,
+            }
+        } else {
+            OnEvict::RecreatePod
+        }
+    }
+}
+
+/// Warns about `PodEvicted` policies whose action the simulator does not model (everything but
+/// `RestartJob`), naming the policy that matched.
+fn warn_unmodelled_evict_actions(
+    tasks: &[VcTask],
+    job_policies: &[LifecyclePolicy],
+    warn: &mut Vec<Problem>,
+) {
+    let mut seen_job_level = false;
+    for (i, t) in tasks.iter().enumerate() {
+        let Some((task_level, k, action)) =
+            policy::policy_for(&t.policies, job_policies, PolicyEvent::PodEvicted)
+        else {
+            continue;
+        };
+        if action == PolicyAction::RestartJob || (!task_level && seen_job_level) {
+            continue;
+        }
+        seen_job_level |= !task_level;
+        let at = if task_level {
+            vec![
+                key("spec"),
+                key("tasks"),
+                Seg::Idx(i),
+                key("policies"),
+                Seg::Idx(k),
+            ]
+        } else {
+            vec![key("spec"), key("policies"), Seg::Idx(k)]
+        };
+        warn.push(Problem::new(
+            &sub(&at, &[key("action")]),
+            format!(
+                "PodEvicted → {action:?} is not modelled: volsim recreates the evicted pod \
+                 (it models the default sync and RestartJob)"
+            ),
+        ));
     }
 }

@@ -1,16 +1,18 @@
-//! The shared vocabulary: resources, quantities, time, and the static specs of nodes, queues,
-//! PodGroups (jobs) and pods (tasks).
+//! The shared vocabulary: resources, quantities, time, the static specs of nodes, queues,
+//! PodGroups (jobs) and pods (tasks), and the job controller's eviction policy (`OnEvict`).
 //!
 //! Depends on nothing else in the crate. Everything here is plain data with integer units
 //! (cpu millicores, memory bytes, `pods` whole units, other scalars milli-units) so that every
 //! layer above can compare and hash it deterministically.
 
 pub mod duration;
+pub mod on_evict;
 pub mod quantity;
 pub mod resources;
 pub mod spec;
 
 pub use duration::{format_duration, parse_duration, SimTime};
+pub use on_evict::{OnEvict, OnEvictPolicy, DEFAULT_MAX_RETRY};
 pub use quantity::{parse_quantity, QuantityError};
 pub use resources::{DefaultValue, ResourceName, Resources};
 pub use spec::*;

@@ -11,6 +11,7 @@ pub mod index;
 pub mod order;
 pub mod plugin;
 pub mod plugins;
+pub mod podgroup;
 pub mod scores;
 pub mod session;
 pub mod snapshot;

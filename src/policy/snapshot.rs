@@ -524,16 +524,10 @@ impl Snapshot {
 
     /// A finished PodGroup leaves the scheduler's view (phase Completed, no longer live).
     pub fn retire_job(&mut self, j: JobId) {
-        let job = &mut self.jobs[j.ix()];
-        if !job.live {
-            return;
+        if self.jobs[j.ix()].live {
+            self.jobs[j.ix()].phase = PodGroupPhase::Completed;
+            self.suspend_job(j);
         }
-        job.live = false;
-        job.phase = PodGroupPhase::Completed;
-        let q = job.queue;
-        self.idx.live.remove(&j);
-        self.idx.queues[q.ix()].jobs -= 1;
-        self.job_changed(j);
     }
 
     /// Deletes a pod: it leaves its node and its job (the task slot stays, detached).

@@ -1,5 +1,6 @@
 //! Metrics from a simulation `Outcome`: per queue and per workload class — jobs, admitted,
-//! completed, wait percentiles, starved, mean allocated share vs deserved, evictions — plus the
+//! completed, wait percentiles, starved, mean allocated share vs deserved, evictions, job
+//! restarts and failures (`RestartJob`) — plus the
 //! writers (`write.rs`) and the terminal table (`table.rs`).
 //!
 //! May depend on `model` and the `sim` output types only. Invariants: percentiles are
@@ -59,6 +60,12 @@ pub struct GroupMetrics {
     pub waits: Waits,
     pub starved: u64,
     pub evictions: u64,
+    /// Failed: a `RestartJob` restart reached `maxRetry`.
+    pub failed: u64,
+    /// `RestartJob` restarts (Σ the jobs' `retryCount`).
+    pub restarts: u64,
+    /// Pods killed by those restarts (the evicted pods not counted).
+    pub restart_kills: u64,
     /// Queues only: mean over samples of allocated cpu / cluster cpu.
     pub mean_share: Option<f64>,
     /// Queues only: mean over samples of deserved cpu / cluster cpu.
@@ -107,6 +114,9 @@ fn group(name: &str, jobs: &[&JobRecord], p: &ReportParams) -> GroupMetrics {
             })
             .count() as u64,
         evictions: jobs.iter().map(|j| j.evictions as u64).sum(),
+        failed: jobs.iter().filter(|j| j.failed_ms.is_some()).count() as u64,
+        restarts: jobs.iter().map(|j| j.restarts as u64).sum(),
+        restart_kills: jobs.iter().map(|j| j.restart_kills as u64).sum(),
         mean_share: None,
         mean_deserved: None,
     }
@@ -233,7 +243,7 @@ mod output_tests {
         write_outputs(&o, &dir, &meta, &ReportParams::default()).unwrap();
         assert_eq!(first, std::fs::read(dir.join("summary.json")).unwrap());
         let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
-        assert!(jobs.starts_with("id,queue,class,submit,inqueue,first_bind,gang_ready,finish,wait,evictions\nj0,q,c,0,0,0,100,10100,100,0\n"), "{jobs}");
+        assert!(jobs.starts_with("id,queue,class,submit,inqueue,first_bind,gang_ready,finish,wait,evictions,restarts,failed,restart_kills\nj0,q,c,0,0,0,100,10100,100,0,0,,0\n"), "{jobs}");
         let _ = std::fs::remove_dir_all(&dir);
         let slo = SloCheck {
             queue: "q".into(),

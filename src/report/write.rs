@@ -1,4 +1,5 @@
 //! Output files of one run: `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`.
+//! New fields are only ever appended (CSV columns at the end, JSON keys after the old ones).
 //!
 //! Depends on `report` metrics and `sim` output types. Invariant: byte-identical files for the
 //! same outcome and meta — structs serialise in declaration order, floats through serde_json's
@@ -14,7 +15,8 @@ use super::{metrics, GroupMetrics, ReportParams};
 use crate::sim::Outcome;
 
 /// Summary schema version; bump on any change of `summary.json`'s shape.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: appended `failed`, `restarts`, `restart_kills` (groups) and `restart_kills` (top level).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What the caller knows about the run that the outcome does not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,6 +41,9 @@ struct GroupJson<'a> {
     evictions: u64,
     mean_share: Option<f64>,
     mean_deserved: Option<f64>,
+    failed: u64,
+    restarts: u64,
+    restart_kills: u64,
 }
 
 impl<'a> From<&'a GroupMetrics> for GroupJson<'a> {
@@ -57,6 +62,9 @@ impl<'a> From<&'a GroupMetrics> for GroupJson<'a> {
             evictions: g.evictions,
             mean_share: g.mean_share,
             mean_deserved: g.mean_deserved,
+            failed: g.failed,
+            restarts: g.restarts,
+            restart_kills: g.restart_kills,
         }
     }
 }
@@ -81,6 +89,7 @@ struct Summary<'a> {
     total: GroupJson<'a>,
     queues: Vec<GroupJson<'a>>,
     classes: Vec<GroupJson<'a>>,
+    restart_kills: u64,
 }
 
 /// Renders `summary.json` (pretty, trailing newline).
@@ -105,6 +114,7 @@ pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
         total: (&m.total).into(),
         queues: m.queues.iter().map(GroupJson::from).collect(),
         classes: m.classes.iter().map(GroupJson::from).collect(),
+        restart_kills: o.counters.restart_kills,
     };
     let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();
     out.push('\n');
@@ -133,6 +143,9 @@ pub fn jobs_csv(o: &Outcome) -> io::Result<Vec<u8>> {
         "finish",
         "wait",
         "evictions",
+        "restarts",
+        "failed",
+        "restart_kills",
     ])
     .map_err(csv_err)?;
     for j in &o.jobs {
@@ -147,6 +160,9 @@ pub fn jobs_csv(o: &Outcome) -> io::Result<Vec<u8>> {
             opt(j.finish_ms),
             opt(j.wait_ms()),
             j.evictions.to_string(),
+            j.restarts.to_string(),
+            opt(j.failed_ms),
+            j.restart_kills.to_string(),
         ])
         .map_err(csv_err)?;
     }
@@ -200,6 +216,7 @@ pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
         "ran_ms",
         "wasted_core_s",
         "wasted_gpu_s",
+        "restart_trigger",
     ])
     .map_err(csv_err)?;
     for e in &o.evictions {
@@ -214,6 +231,7 @@ pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
             e.ran_ms.to_string(),
             format!("{:.3}", e.ran_ms as f64 * e.cpu_milli as f64 / 1e6),
             format!("{:.3}", e.ran_ms as f64 * e.gpu_milli as f64 / 1e6),
+            e.restart_trigger.clone(),
         ])
         .map_err(csv_err)?;
     }

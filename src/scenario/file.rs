@@ -56,6 +56,11 @@ pub struct SimSection {
     pub job_object: Option<String>,
     /// Queue time-series sample period (default 10s).
     pub sample_period: Option<String>,
+    /// The job controller's reaction to an evicted pod, for every job a workload class does
+    /// not configure: `recreate-pod` (default) or `restart-job`.
+    pub on_evict: Option<String>,
+    /// `restart-job` only: Volcano `maxRetry` (default 3).
+    pub max_retry: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

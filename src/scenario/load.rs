@@ -10,8 +10,8 @@ use super::file::{NodePool, QueueEntry, ScenarioFile};
 use super::slo::{parse_slo, Slo};
 use super::{fnv1a, FNV_OFFSET};
 use crate::model::{
-    parse_duration, parse_quantity, NodeSpec, PriorityClassSpec, QueueSpec, QueueState,
-    ResourceName, Resources, Taint, TaintEffect,
+    parse_duration, parse_quantity, NodeSpec, OnEvict, OnEvictPolicy, PriorityClassSpec, QueueSpec,
+    QueueState, ResourceName, Resources, Taint, TaintEffect,
 };
 use crate::policy::{parse_scheduler_conf, SchedulerConf};
 use crate::workload::mapping::MappingTable;
@@ -48,6 +48,8 @@ pub struct RunParams {
     pub sample_period_ms: u64,
     /// Pods are created by the vcjob controller after enqueue (true) or up front (false).
     pub vcjob_mode: bool,
+    /// The job controller's reaction to an evicted pod (`[sim]` default, class overrides).
+    pub on_evict: OnEvictPolicy,
 }
 
 impl Default for RunParams {
@@ -59,6 +61,7 @@ impl Default for RunParams {
             eviction_grace_ms: 30_000,
             sample_period_ms: 10_000,
             vcjob_mode: true,
+            on_evict: OnEvictPolicy::default(),
         }
     }
 }
@@ -284,6 +287,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         };
         jobs.extend(loaded.map_err(|e| cx.err("workload.trace", e))?);
     }
+    let on_evict = on_evict_policy(&cx, &sf)?;
     if !sf.workload.classes.is_empty() {
         let h = horizon_ms
             .ok_or_else(|| cx.err("horizon", "synthetic workload classes need a horizon"))?;
@@ -368,6 +372,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 ))
             }
         },
+        on_evict,
     };
     let starvation_ms = cx.duration("starvation_threshold", &sf.starvation_threshold, 600_000)?;
     let mut slos = Vec::new();
@@ -397,6 +402,26 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         slos,
         warnings,
     })
+}
+
+/// `[sim] on_evict/max_retry` (every job) and the same keys per `[[workload.classes]]` table
+/// (the jobs of that class, whatever produced them).
+fn on_evict_policy(cx: &Ctx, sf: &ScenarioFile) -> Result<OnEvictPolicy, ScenarioError> {
+    let keys = |at: &str, e: Option<&String>, m: Option<i64>| {
+        OnEvict::from_keys(e.map(String::as_str), m)
+            .map_err(|(k, msg)| cx.err(format!("{at}{k}"), msg))
+    };
+    let mut p = OnEvictPolicy {
+        default: keys("sim.", sf.sim.on_evict.as_ref(), sf.sim.max_retry)?.unwrap_or_default(),
+        classes: BTreeMap::new(),
+    };
+    for (i, c) in sf.workload.classes.iter().enumerate() {
+        let at = format!("workload.classes[{i}].");
+        if let Some(o) = keys(&at, c.on_evict.as_ref(), c.max_retry)? {
+            p.classes.insert(c.name.clone(), o);
+        }
+    }
+    Ok(p)
 }
 
 fn quantity(cx: &Ctx, field: &str, d: ResourceName, v: &toml::Value) -> Result<i64, ScenarioError> {

@@ -82,3 +82,57 @@ fn unknown_queue_in_workload() {
     let e = broken(&BASE.replace("queue = \"q\"", "queue = \"nope\""));
     assert!(e.contains("nope") && e.contains("workload"), "{e}");
 }
+
+#[test]
+fn on_evict_per_class_and_default() {
+    use crate::model::OnEvict;
+    let s = load_str(BASE, &bundled()).unwrap();
+    assert_eq!(s.params.on_evict, Default::default());
+    let t = format!(
+        "{BASE}on_evict = \"restart-job\"\nmax_retry = 2\n[sim]\non_evict = \"recreate-pod\"\n"
+    );
+    let s = load_str(&t, &bundled()).unwrap();
+    assert_eq!(s.params.on_evict.default, OnEvict::RecreatePod);
+    assert_eq!(
+        s.params.on_evict.of_class("c"),
+        OnEvict::RestartJob { max_retry: 2 }
+    );
+    let s = load_str(
+        &format!("{BASE}[sim]\non_evict = \"restart-job\"\n"),
+        &bundled(),
+    )
+    .unwrap();
+    assert_eq!(
+        s.params.on_evict.of_class("anything"),
+        OnEvict::RestartJob { max_retry: 3 }
+    );
+}
+
+#[test]
+fn bad_on_evict_names_file_and_field() {
+    let e = broken(&format!("{BASE}on_evict = \"restart\"\n"));
+    assert!(
+        e.contains("scenario.toml")
+            && e.contains("workload.classes[0].on_evict")
+            && e.contains("\"restart\"")
+            && e.contains("restart-job"),
+        "{e}"
+    );
+    let e = broken(&format!(
+        "{BASE}on_evict = \"restart-job\"\nmax_retry = 0\n"
+    ));
+    assert!(
+        e.contains("workload.classes[0].max_retry") && e.contains("≥ 1"),
+        "{e}"
+    );
+    let e = broken(&format!("{BASE}max_retry = 2\n"));
+    assert!(
+        e.contains("workload.classes[0].max_retry") && e.contains("restart-job"),
+        "{e}"
+    );
+    let e = broken(&format!("{BASE}[sim]\non_evict = \"RestartJob\"\n"));
+    assert!(
+        e.contains("sim.on_evict") && e.contains("\"RestartJob\""),
+        "{e}"
+    );
+}

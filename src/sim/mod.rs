@@ -14,6 +14,7 @@
 
 pub mod deserved;
 pub mod outcome;
+pub mod records;
 pub mod source;
 pub mod workflows;
 
@@ -25,7 +26,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::{Cluster, ClusterParams, Timer};
-use crate::model::{NodeSpec, PriorityClassSpec, QueueSpec};
+use crate::model::{NodeSpec, OnEvictPolicy, PriorityClassSpec, QueueSpec};
 use crate::policy::{run_cycle, Decision, SchedulerConf, Snapshot, TieBreak};
 use crate::workload::TraceJob;
 pub use outcome::{Counters, EvictionRecord, Fnv, JobRecord, Outcome, QueueSample};
@@ -49,6 +50,9 @@ pub struct SimParams {
     pub vcjob_mode: bool,
     /// Queue time-series period (default 10 s; 0 disables sampling).
     pub sample_period_ms: u64,
+    /// The job controller's reaction to an evicted pod, by workload class (default: recreate
+    /// the pod).
+    pub on_evict: OnEvictPolicy,
 }
 
 impl Default for SimParams {
@@ -62,6 +66,7 @@ impl Default for SimParams {
             seed: 0,
             vcjob_mode: true,
             sample_period_ms: 10_000,
+            on_evict: OnEvictPolicy::default(),
         }
     }
 }
@@ -176,9 +181,11 @@ impl<'a> Engine<'a> {
         };
         let mut order: Vec<usize> = (0..input.jobs.len()).collect();
         order.sort_by_key(|&i| (input.jobs[i].submit_ms, i));
+        let mut cluster = Cluster::new(snap, cp);
+        cluster.on_evict = p.on_evict.clone();
         Engine {
             input,
-            cluster: Cluster::new(snap, cp),
+            cluster,
             order,
             next_arrival: 0,
             cluster_ix: vec![usize::MAX; input.jobs.len()],
@@ -310,6 +317,7 @@ impl<'a> Engine<'a> {
                 self.counters.cycles_run += 1;
                 self.record(&out.decisions, t);
                 self.cluster.apply(&out.decisions, t, &mut self.timers);
+                self.record_kills();
                 self.arm();
                 productive = !out.decisions.is_empty();
                 idle_cycles = if productive || dirty {
@@ -380,6 +388,7 @@ impl<'a> Engine<'a> {
                         ran_ms,
                         cpu_milli: v.resreq.cpu(),
                         gpu_milli: v.resreq.get(crate::model::ResourceName::GPU),
+                        restart_trigger: String::new(),
                     });
                     writeln!(
                         self.hash,
@@ -417,22 +426,8 @@ impl<'a> Engine<'a> {
                     .cluster_ix
                     .get(i)
                     .and_then(|&c| self.cluster.jobs.get(c));
-                JobRecord {
-                    id: tj.id.clone(),
-                    queue: tj.queue.clone(),
-                    class: tj.class.clone(),
-                    submit_ms: tj.submit_ms,
-                    inqueue_ms: st.and_then(|s| s.inqueue_ms),
-                    first_bind_ms: st.and_then(|s| s.first_bind_ms),
-                    gang_ready_ms: st.and_then(|s| s.gang_ready_ms),
-                    finish_ms: st.and_then(|s| s.finish_ms),
-                    evictions: st.map(|s| s.evictions).unwrap_or(0),
-                    attempts: st.map(|s| s.binds).unwrap_or(0),
-                    replicas: tj.replicas,
-                    min_member: tj.min_member,
-                    requests: tj.requests,
-                    known_queue: snap.queue_by_name(&tj.queue).is_some(),
-                }
+                let known = snap.queue_by_name(&tj.queue).is_some();
+                records::job_record(tj, tj.submit_ms, st, known)
             })
             .collect();
         jobs.extend(self.source_records());
@@ -453,5 +448,7 @@ impl<'a> Engine<'a> {
     }
 }
 
+#[cfg(test)]
+mod restart_tests;
 #[cfg(test)]
 mod tests;

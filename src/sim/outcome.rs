@@ -31,6 +31,12 @@ pub struct JobRecord {
     pub requests: Resources,
     /// False when the job's queue does not exist (Volcano never sees it).
     pub known_queue: bool,
+    /// `RestartJob` actions taken on the job (Volcano `retryCount`; 0 under recreate-pod).
+    pub restarts: u32,
+    /// When the job failed: a restart brought `retryCount` to `maxRetry`.
+    pub failed_ms: Option<u64>,
+    /// Pods of the job killed by its restarts (not counting the evicted pods themselves).
+    pub restart_kills: u32,
 }
 
 impl JobRecord {
@@ -56,7 +62,7 @@ pub struct QueueSample {
     pub deserved_mem_bytes: f64,
 }
 
-/// One eviction decision.
+/// One eviction decision, or one pod killed by its job's restart (`action` `restart-job`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvictionRecord {
     pub time_ms: u64,
@@ -64,7 +70,7 @@ pub struct EvictionRecord {
     pub task: String,
     pub job: String,
     pub queue: String,
-    /// "preempt" or "reclaim".
+    /// "preempt" or "reclaim"; "restart-job" for a pod killed because its job restarted.
     pub action: String,
     pub preemptor_job: String,
     pub preemptor_queue: String,
@@ -73,6 +79,9 @@ pub struct EvictionRecord {
     /// The victim's cpu request (millicores) and nvidia.com/gpu request (milli-GPUs).
     pub cpu_milli: i64,
     pub gpu_milli: i64,
+    /// `restart-job` rows: the evicted pod `<ns>/<name>` whose eviction restarted the job
+    /// (the preemptor columns are that eviction's); "" for evictions.
+    pub restart_trigger: String,
 }
 
 /// Engine counters.
@@ -84,6 +93,8 @@ pub struct Counters {
     pub binds: u64,
     pub evictions: u64,
     pub enqueues: u64,
+    /// Pods killed by `RestartJob` (the evicted pods not counted).
+    pub restart_kills: u64,
     /// Events that changed the cluster (arrivals and live timers).
     pub events: u64,
     /// Timers found stale when popped (lazily cancelled).

@@ -105,22 +105,8 @@ impl Engine<'_> {
             .iter()
             .map(|(tj, idx, _)| {
                 let st = &self.cluster.jobs[*idx];
-                JobRecord {
-                    id: tj.id.clone(),
-                    queue: tj.queue.clone(),
-                    class: tj.class.clone(),
-                    submit_ms: st.submit_ms,
-                    inqueue_ms: st.inqueue_ms,
-                    first_bind_ms: st.first_bind_ms,
-                    gang_ready_ms: st.gang_ready_ms,
-                    finish_ms: st.finish_ms,
-                    evictions: st.evictions,
-                    attempts: st.binds,
-                    replicas: tj.replicas,
-                    min_member: tj.min_member,
-                    requests: tj.requests,
-                    known_queue: snap.queue_by_name(&tj.queue).is_some(),
-                }
+                let known = snap.queue_by_name(&tj.queue).is_some();
+                super::records::job_record(tj, st.submit_ms, Some(st), known)
             })
             .collect()
     }

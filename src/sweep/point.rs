@@ -28,6 +28,7 @@ pub fn sim_input(sc: &Scenario) -> SimInput {
             seed: sc.seed,
             vcjob_mode: p.vcjob_mode,
             sample_period_ms: p.sample_period_ms,
+            on_evict: p.on_evict.clone(),
         },
     }
 }

@@ -23,6 +23,8 @@
 //! gpu = 1                          # optional, nvidia.com/gpu per pod; gpu_max → uniform
 //! replicas = { min = 2, max = 4 }  # or a number (default 1)
 //! min_member = "all"               # or a number ≤ replicas (default "all")
+//! on_evict = "restart-job"         # job controller on eviction (scenario-level; see
+//! max_retry = 3                    #   scenarios/README.md); default recreate-pod
 //! ```
 
 use std::collections::HashSet;
@@ -86,6 +88,13 @@ pub struct WorkloadClass {
     pub replicas: Option<Replicas>,
     #[serde(default)]
     pub min_member: Option<MinMember>,
+    /// The job controller's reaction to an evicted pod of this class (`recreate-pod` or
+    /// `restart-job`); read by the scenario, not by the generator.
+    #[serde(default)]
+    pub on_evict: Option<String>,
+    /// `restart-job` only: Volcano `maxRetry` (default 3); read by the scenario.
+    #[serde(default)]
+    pub max_retry: Option<i64>,
 }
 
 /// A class checked and converted to integer units.

@@ -1,0 +1,73 @@
+//! Turning cluster facts into `Outcome` rows: one `JobRecord` per job from its `JobState`, and
+//! the eviction-log rows of pods killed by `RestartJob` (action `restart-job`, charged to the
+//! preemptor of the eviction that triggered the restart).
+//!
+//! May depend on `model`, `cluster` and `workload` (via the parent `sim`). Determinism: kill
+//! rows are appended in the cluster's kill order, right after the decisions of the cycle that
+//! caused them.
+
+use crate::cluster::JobState;
+use crate::workload::TraceJob;
+
+use super::{Engine, EvictionRecord, JobRecord};
+
+/// The `action` of an eviction-log row for a pod killed by its job's restart.
+pub const RESTART_KILL: &str = "restart-job";
+
+/// The record of `tj` (`st`: its cluster state once it arrived).
+pub(crate) fn job_record(
+    tj: &TraceJob,
+    submit_ms: u64,
+    st: Option<&JobState>,
+    known_queue: bool,
+) -> JobRecord {
+    JobRecord {
+        id: tj.id.clone(),
+        queue: tj.queue.clone(),
+        class: tj.class.clone(),
+        submit_ms,
+        inqueue_ms: st.and_then(|s| s.inqueue_ms),
+        first_bind_ms: st.and_then(|s| s.first_bind_ms),
+        gang_ready_ms: st.and_then(|s| s.gang_ready_ms),
+        finish_ms: st.and_then(|s| s.finish_ms),
+        evictions: st.map(|s| s.evictions).unwrap_or(0),
+        attempts: st.map(|s| s.binds).unwrap_or(0),
+        replicas: tj.replicas,
+        min_member: tj.min_member,
+        requests: tj.requests,
+        known_queue,
+        restarts: st.map(|s| s.restarts).unwrap_or(0),
+        failed_ms: st.and_then(|s| s.failed_ms),
+        restart_kills: st.map(|s| s.restart_kills).unwrap_or(0),
+    }
+}
+
+impl Engine<'_> {
+    /// Moves the cluster's pending kills into the eviction log and the counters.
+    pub(crate) fn record_kills(&mut self) {
+        if self.cluster.kills.is_empty() {
+            return;
+        }
+        let snap = &self.cluster.snap;
+        for k in self.cluster.kills.drain(..) {
+            self.counters.restart_kills += 1;
+            let v = snap.task(k.task);
+            let vj = snap.job(v.job);
+            let pj = snap.job_of(k.preemptor);
+            let ev = snap.task(k.evicted);
+            self.evictions.push(EvictionRecord {
+                time_ms: k.time_ms,
+                task: format!("{}/{}", v.namespace, v.name),
+                job: vj.name.clone(),
+                queue: snap.queues[vj.queue.ix()].name.clone(),
+                action: RESTART_KILL.to_string(),
+                preemptor_job: pj.name.clone(),
+                preemptor_queue: snap.queues[pj.queue.ix()].name.clone(),
+                ran_ms: k.ran_ms,
+                cpu_milli: v.resreq.cpu(),
+                gpu_milli: v.resreq.get(crate::model::ResourceName::GPU),
+                restart_trigger: format!("{}/{}", ev.namespace, ev.name),
+            });
+        }
+    }
+}

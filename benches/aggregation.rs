@@ -60,6 +60,7 @@ fn outcome() -> Outcome {
         jobs,
         samples: Vec::new(),
         evictions: Vec::new(),
+        starvation: Vec::new(),
         counters: Default::default(),
         decision_hash: 0,
     }

@@ -351,7 +351,8 @@ pub fn render_evictions(o: &Outcome) -> String {
     out
 }
 
-/// Writes `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`, `slo.csv` (and, with
+/// Writes `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`, `time_to_reclaim.csv`,
+/// `queue_evictions.csv`, `slo.csv` (and, with
 /// replayed workflows, `workflows.csv`) into `dir`.
 pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<()> {
     report::write_outputs(&result.outcome, dir, &result.meta, &result.report_params)?;

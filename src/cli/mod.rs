@@ -30,7 +30,8 @@ enum Cmd {
     Run {
         /// The scenario TOML (e.g. scenarios/somaagenthub/scenario.toml).
         scenario: PathBuf,
-        /// Write summary.json, jobs.csv, queues.csv, evictions.csv, slo.csv here.
+        /// Write summary.json, jobs.csv, queues.csv, evictions.csv, queue_evictions.csv,
+        /// time_to_reclaim.csv, slo.csv here.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Override the scenario's seed.

@@ -55,6 +55,11 @@ pub fn run(path: &Path, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -
             println!();
             print!("{ev}");
         }
+        let ttr = volsim::report::render_time_to_reclaim(&result.outcome);
+        if !ttr.is_empty() {
+            println!();
+            print!("{ttr}");
+        }
         let slos = runner::render_slos(&result.slos);
         if !slos.is_empty() {
             println!();

@@ -127,7 +127,8 @@ mod tests {
 
 #[cfg(test)]
 mod quirk_tests {
-    /// Known Volcano quirks (#2147, #5963, #5896, #2627, nomination, no head-of-line blocking)
+    /// Known Volcano quirks (#2147, #5963, #5896, #2627, nomination, no head-of-line blocking,
+    /// overcommit double-counting Inqueue jobs — notes §3 #16)
     /// reproduced as conformance cases.
     #[test]
     fn volcano_quirks_are_reproduced() {

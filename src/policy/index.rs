@@ -23,6 +23,9 @@ pub struct QueueAgg {
     pub allocated: Resources,
     /// Σ Resreq of Pending tasks.
     pub pending: Resources,
+    /// Pending tasks of live jobs (with `pending`, the mean pending pod the simulator's
+    /// starvation metric uses; no policy reads it).
+    pub pending_tasks: u32,
     /// Σ `GetInqueueResource` of Inqueue jobs and of Running jobs at minMember (with minResources).
     pub inqueue: Resources,
     /// Σ `GetElasticResources` (a job without minResources counts its whole allocation).
@@ -37,6 +40,7 @@ impl Default for QueueAgg {
             jobs: 0,
             allocated: Resources::empty(),
             pending: Resources::empty(),
+            pending_tasks: 0,
             inqueue: Resources::empty(),
             elastic: Resources::empty(),
             phases: [0; 5],
@@ -51,6 +55,8 @@ pub struct Contribution {
     pub elastic: Resources,
     /// overcommit: full minResources when Inqueue; the inqueue part when Running at minMember.
     pub overcommit: Resources,
+    /// Pending tasks.
+    pub pending_tasks: u32,
 }
 
 impl Default for Contribution {
@@ -59,6 +65,7 @@ impl Default for Contribution {
             inqueue: Resources::empty(),
             elastic: Resources::empty(),
             overcommit: Resources::empty(),
+            pending_tasks: 0,
         }
     }
 }
@@ -86,9 +93,11 @@ pub fn contribution(job: &JobInfo) -> Contribution {
     if !job.live {
         return Contribution::default();
     }
+    let pending_tasks = job.count(TaskStatus::Pending);
     let Some(min) = &job.min_resources else {
         return Contribution {
             elastic: job.allocated,
+            pending_tasks,
             ..Default::default()
         };
     };
@@ -110,6 +119,7 @@ pub fn contribution(job: &JobInfo) -> Contribution {
         inqueue,
         elastic: elastic_part(&job.allocated, min),
         overcommit,
+        pending_tasks,
     }
 }
 
@@ -177,6 +187,7 @@ impl Index {
             q.elastic.sub(&job.contrib.elastic);
             q.inqueue.add(&new.inqueue);
             q.elastic.add(&new.elastic);
+            q.pending_tasks = q.pending_tasks - job.contrib.pending_tasks + new.pending_tasks;
             self.overcommit_inqueue.sub(&job.contrib.overcommit);
             self.overcommit_inqueue.add(&new.overcommit);
             job.contrib = new;

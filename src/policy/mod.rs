@@ -19,5 +19,7 @@ pub mod status;
 pub mod tiers;
 
 pub use conf::{parse_scheduler_conf, Action, SchedulerConf};
-pub use session::{run_cycle, CycleOutput, Decision, FirstTie, Session, TieBreak};
+pub use session::{
+    run_cycle, run_cycle_observed, CycleOutput, Decision, FirstTie, Session, TieBreak,
+};
 pub use snapshot::{JobId, NodeId, PodGroupPhase, QueueId, Snapshot, TaskId, TaskStatus};

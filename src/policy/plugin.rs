@@ -158,4 +158,10 @@ pub trait Plugin: Send {
     fn on_allocate(&mut self, s: &State, t: TaskId) {}
     /// Event handler: `t` was evicted or un-allocated (its status already changed).
     fn on_deallocate(&mut self, s: &State, t: TaskId) {}
+    /// Observation only, never read by a decision: the (cpu milli, memory bytes) `deserved` of
+    /// `q` this plugin computed at session open (proportion, capacity), for the simulator's
+    /// metrics.
+    fn deserved(&self, q: QueueId) -> Option<(f64, f64)> {
+        None
+    }
 }

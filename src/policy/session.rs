@@ -406,3 +406,20 @@ pub fn run_cycle(
     ssn.run_actions();
     ssn.close()
 }
+
+/// `run_cycle`, also writing into `deserved` (by queue index; the buffer is reused) the
+/// deserved (cpu milli, memory bytes) capacity — or else proportion — computed at session open.
+/// Observation only: the decisions are those of `run_cycle`.
+pub fn run_cycle_observed(
+    snap: &mut Snapshot,
+    conf: &SchedulerConf,
+    now: u64,
+    rng: &mut dyn TieBreak,
+    deserved: &mut Vec<Option<(f64, f64)>>,
+) -> CycleOutput {
+    let mut ssn = Session::open(snap, conf, now, rng);
+    ssn.tiers
+        .observe_deserved(ssn.st.snap.queues.len(), deserved);
+    ssn.run_actions();
+    ssn.close()
+}

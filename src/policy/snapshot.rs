@@ -224,8 +224,7 @@ pub struct Snapshot {
     pub score_cache: ScoreCache,
     /// Bumped on every change of any node's accounting.
     pub node_epoch: u64,
-    /// Possible preempt/reclaim victims per node and queue, kept across cycles (see
-    /// `policy::actions::VictimBins`).
+    /// Possible preempt/reclaim victims per node and queue (`actions::VictimBins`).
     pub victim_bins: crate::policy::actions::VictimBins,
 }
 

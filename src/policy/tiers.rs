@@ -81,6 +81,16 @@ impl Tiers {
         self.tiers.iter().flatten().any(|s| s.plugin.name() == name)
     }
 
+    /// Observation only: writes into `out` (one entry per queue, reusing its buffer) the
+    /// `deserved` (cpu milli, memory bytes) of capacity if configured, else of proportion —
+    /// the same choice as the simulator's queue samples.
+    pub fn observe_deserved(&self, queues: usize, out: &mut Vec<Option<(f64, f64)>>) {
+        out.clear();
+        let find = |n: &str| self.tiers.iter().flatten().find(|s| s.plugin.name() == n);
+        let slot = find("capacity").or_else(|| find("proportion"));
+        out.extend((0..queues).map(|q| slot.and_then(|s| s.plugin.deserved(QueueId(q as u32)))));
+    }
+
     /// `JobOrderFn`: first non-zero plugin answer, crossing tiers; default older
     /// `CreationTimestamp`, then smaller UID.
     pub fn job_order(&self, s: &State, l: JobId, r: JobId) -> Ordering {

@@ -1,7 +1,7 @@
 //! Metrics from a simulation `Outcome`: per queue and per workload class — jobs, admitted,
 //! completed, wait percentiles, starved, mean allocated share vs deserved, evictions, job
-//! restarts and failures (`RestartJob`) — plus the
-//! writers (`write.rs`) and the terminal table (`table.rs`).
+//! restarts and failures (`RestartJob`) — plus time-to-reclaim (`reclaim.rs`), the writers
+//! (`write.rs`) and the terminal table (`table.rs`).
 //!
 //! May depend on `model` and the `sim` output types only. Invariants: percentiles are
 //! nearest-rank on integer ms (p-th percentile = the ⌈p/100 · n⌉-th smallest wait, n ≥ 1);
@@ -9,6 +9,7 @@
 //! always gives the same metrics and bytes.
 
 pub mod html;
+pub mod reclaim;
 pub mod run_html;
 pub mod svg;
 pub mod table;
@@ -18,6 +19,7 @@ pub mod write;
 use std::collections::BTreeMap;
 
 use crate::sim::{JobRecord, Outcome};
+pub use reclaim::{render_time_to_reclaim, time_to_reclaim, QueueReclaim};
 pub use table::{render_table, SloCheck};
 pub use workflows::{render_workflows, workflow_metrics, workflows_csv, WorkflowMetrics};
 pub use write::{write_outputs, Meta};

@@ -1,5 +1,6 @@
-//! Output files of one run: `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`.
-//! New fields are only ever appended (CSV columns at the end, JSON keys after the old ones).
+//! Output files of one run: `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`,
+//! `time_to_reclaim.csv`. New fields are only ever appended (CSV columns at the end, JSON keys
+//! after the old ones).
 //!
 //! Depends on `report` metrics and `sim` output types. Invariant: byte-identical files for the
 //! same outcome and meta — structs serialise in declaration order, floats through serde_json's
@@ -11,11 +12,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::reclaim::{time_to_reclaim, time_to_reclaim_csv, QueueReclaim};
 use super::{metrics, GroupMetrics, ReportParams};
 use crate::sim::Outcome;
 
 /// Summary schema version; bump on any change of `summary.json`'s shape.
-/// 2: appended `failed`, `restarts`, `restart_kills` (groups) and `restart_kills` (top level).
+/// 2: appended `failed`, `restarts`, `restart_kills` (groups), `restart_kills` and
+/// `time_to_reclaim` (top level).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// What the caller knows about the run that the outcome does not.
@@ -69,6 +72,32 @@ impl<'a> From<&'a GroupMetrics> for GroupJson<'a> {
     }
 }
 
+/// One queue's time-to-reclaim (`report::reclaim`), durations in ms.
+#[derive(Serialize)]
+struct ReclaimJson {
+    queue: String,
+    episodes: u64,
+    p50_ms: Option<u64>,
+    p95_ms: Option<u64>,
+    max_ms: Option<u64>,
+    censored: u64,
+    censored_age_ms: Option<u64>,
+}
+
+impl From<QueueReclaim> for ReclaimJson {
+    fn from(r: QueueReclaim) -> Self {
+        ReclaimJson {
+            queue: r.queue,
+            episodes: r.episodes,
+            p50_ms: r.p50_ms,
+            p95_ms: r.p95_ms,
+            max_ms: r.max_ms,
+            censored: r.censored,
+            censored_age_ms: r.censored_age_ms,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Summary<'a> {
     schema_version: u32,
@@ -90,6 +119,7 @@ struct Summary<'a> {
     queues: Vec<GroupJson<'a>>,
     classes: Vec<GroupJson<'a>>,
     restart_kills: u64,
+    time_to_reclaim: Vec<ReclaimJson>,
 }
 
 /// Renders `summary.json` (pretty, trailing newline).
@@ -115,6 +145,10 @@ pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
         queues: m.queues.iter().map(GroupJson::from).collect(),
         classes: m.classes.iter().map(GroupJson::from).collect(),
         restart_kills: o.counters.restart_kills,
+        time_to_reclaim: time_to_reclaim(o)
+            .into_iter()
+            .map(ReclaimJson::from)
+            .collect(),
     };
     let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();
     out.push('\n');
@@ -238,12 +272,13 @@ pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
-/// Writes the four files into `dir` (created if missing).
+/// Writes the five files into `dir` (created if missing).
 pub fn write_outputs(o: &Outcome, dir: &Path, meta: &Meta, p: &ReportParams) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     fs::write(dir.join("summary.json"), summary_json(o, meta, p))?;
     fs::write(dir.join("jobs.csv"), jobs_csv(o)?)?;
     fs::write(dir.join("queues.csv"), queues_csv(o)?)?;
     fs::write(dir.join("evictions.csv"), evictions_csv(o)?)?;
+    fs::write(dir.join("time_to_reclaim.csv"), time_to_reclaim_csv(o)?)?;
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! The discrete-event engine: streams arrivals from the submit-sorted workload, keeps cluster
 //! timers in a `(time, seq)` heap with lazy cancellation, runs a scheduling cycle every
 //! `schedule_period_ms` (cycle k at time k × period), fast-forwards over cycles that cannot
-//! change anything, samples queues and records the `Outcome`.
+//! change anything, samples queues, tracks starvation-below-deserved episodes after every
+//! cycle (`starvation`) and records the `Outcome`.
 //!
 //! May depend on `model`, `policy`, `cluster`, `workload`. Determinism: no hash-map iteration;
 //! cycle k draws its ties from `ChaCha8Rng::seed_from_u64(mix(seed, k))`, so skipping an idle
@@ -16,6 +17,7 @@ pub mod deserved;
 pub mod outcome;
 pub mod records;
 pub mod source;
+pub mod starvation;
 pub mod workflows;
 
 use std::cmp::Reverse;
@@ -27,9 +29,11 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::{Cluster, ClusterParams, Timer};
 use crate::model::{NodeSpec, OnEvictPolicy, PriorityClassSpec, QueueSpec};
-use crate::policy::{run_cycle, Decision, SchedulerConf, Snapshot, TieBreak};
+use crate::policy::{run_cycle_observed, Decision, SchedulerConf, Snapshot, TieBreak};
 use crate::workload::TraceJob;
-pub use outcome::{Counters, EvictionRecord, Fnv, JobRecord, Outcome, QueueSample};
+pub use outcome::{
+    Counters, EvictionRecord, Fnv, JobRecord, Outcome, QueueSample, StarvationEpisode,
+};
 pub use source::ArrivalSource;
 
 /// Engine parameters. Times in ms.
@@ -158,6 +162,9 @@ struct Engine<'a> {
     src: Option<source::SourceState<'a>>,
     /// Whose `deserved` the queue samples show.
     deserved_mode: deserved::DeservedMode,
+    /// The deserved the last cycle computed, by queue (buffer reused across cycles).
+    cycle_deserved: Vec<Option<(f64, f64)>>,
+    starvation: starvation::Tracker,
 }
 
 impl<'a> Engine<'a> {
@@ -181,6 +188,8 @@ impl<'a> Engine<'a> {
         };
         let mut order: Vec<usize> = (0..input.jobs.len()).collect();
         order.sort_by_key(|&i| (input.jobs[i].submit_ms, i));
+        let deserved_mode = deserved::DeservedMode::of(&input.conf);
+        let starvation = starvation::Tracker::new(snap.queues.len(), deserved_mode);
         let mut cluster = Cluster::new(snap, cp);
         cluster.on_evict = p.on_evict.clone();
         Engine {
@@ -199,7 +208,9 @@ impl<'a> Engine<'a> {
             next_sample: 0,
             now: 0,
             src: None,
-            deserved_mode: deserved::DeservedMode::of(&input.conf),
+            deserved_mode,
+            cycle_deserved: Vec::new(),
+            starvation,
         }
     }
 
@@ -313,11 +324,19 @@ impl<'a> Engine<'a> {
                 self.arm();
             } else {
                 let mut rng = CycleRng::new(p.seed, cycle);
-                let out = run_cycle(&mut self.cluster.snap, &self.input.conf, t, &mut rng);
+                let out = run_cycle_observed(
+                    &mut self.cluster.snap,
+                    &self.input.conf,
+                    t,
+                    &mut rng,
+                    &mut self.cycle_deserved,
+                );
                 self.counters.cycles_run += 1;
                 self.record(&out.decisions, t);
                 self.cluster.apply(&out.decisions, t, &mut self.timers);
                 self.record_kills();
+                self.starvation
+                    .observe(t, &self.cluster.snap.idx.queues, &self.cycle_deserved);
                 self.arm();
                 productive = !out.decisions.is_empty();
                 idle_cycles = if productive || dirty {
@@ -442,6 +461,7 @@ impl<'a> Engine<'a> {
             jobs,
             samples: self.samples,
             evictions: self.evictions,
+            starvation: self.starvation.finish(),
             counters: self.counters,
             decision_hash: self.hash.0,
         }

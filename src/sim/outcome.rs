@@ -1,9 +1,11 @@
 //! What one simulation run produced: per-job records (written once, at job end or at the end of
-//! the run), per-queue time series, the eviction log, counters and the decision-log hash.
+//! the run), per-queue time series, the eviction log, starvation episodes, counters and the
+//! decision-log hash.
 //!
 //! Plain data; depends only on `model`. Invariant: everything here is built in a deterministic
-//! order (job input order, sample time then queue index, eviction time then decision order), so
-//! equal inputs and seed give an `Outcome` that compares equal.
+//! order (job input order, sample time then queue index, eviction time then decision order,
+//! starvation episodes by close time then queue index, open ones last), so equal inputs and
+//! seed give an `Outcome` that compares equal.
 
 use std::fmt;
 
@@ -84,6 +86,17 @@ pub struct EvictionRecord {
     pub restart_trigger: String,
 }
 
+/// One starvation-below-deserved episode of one queue (defined in `sim::starvation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StarvationEpisode {
+    /// Index into `Outcome::queues`.
+    pub queue: u32,
+    /// Time of the first cycle after which the queue was starved, ms.
+    pub start_ms: u64,
+    /// Time of the first cycle after which it no longer was; `None`: still starved at the end.
+    pub end_ms: Option<u64>,
+}
+
 /// Engine counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -119,6 +132,9 @@ pub struct Outcome {
     pub jobs: Vec<JobRecord>,
     pub samples: Vec<QueueSample>,
     pub evictions: Vec<EvictionRecord>,
+    /// Starvation-below-deserved episodes (`sim::starvation`): closed ones in close order,
+    /// then the still open ones in queue order.
+    pub starvation: Vec<StarvationEpisode>,
     pub counters: Counters,
     /// FNV-1a 64 of the canonical decision log (see `sim::hash`).
     pub decision_hash: u64,

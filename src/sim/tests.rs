@@ -105,6 +105,37 @@ fn proportion_caps_a_gang_at_its_queue_share() {
     assert_eq!(o.jobs[1].inqueue_ms, None);
     assert!(!o.hit_horizon);
     assert_eq!(o.counters.binds, 0);
+    // Both queues stay starved below deserved from the first cycle: censored episodes.
+    let open: Vec<(u32, u64, Option<u64>)> = o
+        .starvation
+        .iter()
+        .map(|e| (e.queue, e.start_ms, e.end_ms))
+        .collect();
+    assert_eq!(open, [(0, 0, None), (1, 0, None)]);
+}
+
+#[test]
+fn reclaim_closes_a_starvation_episode_after_the_grace() {
+    // q1 fills both nodes at 0; q2's gang of 2 × 1 cpu arrives at 10 s. Its deserved (2 cpu) is
+    // free only after reclaim's two victims leave (30 s grace): starved after the cycles
+    // 10 s … 39 s, its pods bound by the cycle at 40 s.
+    let mut big = job("big", "q1", 0, 8, 1, 1);
+    big.duration_ms = 3_600_000;
+    let mut inp = input(vec![big, job("s", "q2", 10_000, 2, 2, 1)], false);
+    inp.conf = crate::policy::parse_scheduler_conf(
+        "actions: \"enqueue, allocate, backfill, reclaim\"\ntiers:\n- plugins:\n  - name: priority\n  - name: gang\n- plugins:\n  - name: drf\n  - name: predicates\n  - name: proportion\n",
+    )
+    .unwrap();
+    inp.params.horizon_ms = Some(120_000);
+    let o = simulate(&inp);
+    assert_eq!(o.counters.evictions, 2);
+    assert_eq!(o.jobs[1].first_bind_ms, Some(40_000));
+    let eps: Vec<(u32, u64, Option<u64>)> = o
+        .starvation
+        .iter()
+        .map(|e| (e.queue, e.start_ms, e.end_ms))
+        .collect();
+    assert_eq!(eps, [(1, 10_000, Some(40_000))]);
 }
 
 #[test]

@@ -344,4 +344,8 @@ impl Plugin for Proportion {
             a.share = share(a);
         }
     }
+
+    fn deserved(&self, q: QueueId) -> Option<(f64, f64)> {
+        self.attr(q).map(|a| (a.deserved.v[0], a.deserved.v[1]))
+    }
 }

@@ -399,4 +399,9 @@ impl Plugin for Capacity {
         let r = s.snap.task(t).resreq;
         self.add_allocated(q, &r, -1);
     }
+
+    fn deserved(&self, q: QueueId) -> Option<(f64, f64)> {
+        let a = self.attr(q).filter(|_| self.ready)?;
+        Some((a.deserved.cpu() as f64, a.deserved.memory() as f64))
+    }
 }

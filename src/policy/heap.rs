@@ -25,6 +25,11 @@ impl<T: Copy> PriorityQueue<T> {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+    /// Rewrites every element in place without moving any (callers keep the heap's structure
+    /// and only refresh cached keys to their live values).
+    pub fn refresh(&mut self, f: impl FnMut(&mut T)) {
+        self.items.iter_mut().for_each(f);
+    }
     /// `heap.Push`: append, then sift up.
     pub fn push(&mut self, x: T, mut less: impl FnMut(T, T) -> bool) {
         self.items.push(x);

@@ -9,8 +9,8 @@ pub mod preempt;
 pub mod reclaim;
 mod victims;
 
-pub(crate) use victims::FailMemo;
 pub use victims::VictimBins;
+pub(crate) use victims::{FailMemo, JobHeap};
 
 use std::cmp::Ordering;
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{FailMemo, VictimBins};
+use super::{FailMemo, JobHeap, VictimBins};
 use crate::policy::conf::{Action, Flag};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
@@ -22,7 +22,7 @@ enum Scope {
 
 pub fn run(ssn: &mut Session) {
     let mut queues = PriorityQueue::new();
-    let mut per_queue: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
+    let mut per_queue: BTreeMap<QueueId, JobHeap> = BTreeMap::new();
     let mut under_request: BTreeMap<QueueId, Vec<JobId>> = BTreeMap::new();
     // Only admitted jobs with Pending tasks can do anything here (index kept by the snapshot).
     let live: Vec<JobId> = ssn
@@ -44,7 +44,7 @@ pub fn run(ssn: &mut Session) {
             ssn.push_queue(&mut queues, q);
         }
         let mut h = per_queue.remove(&q).unwrap_or_default();
-        ssn.push_job(&mut h, j);
+        h.push(ssn, j);
         per_queue.insert(q, h);
         under_request.entry(q).or_default().push(j);
     }
@@ -54,7 +54,7 @@ pub fn run(ssn: &mut Session) {
     while let Some(q) = ssn.pop_queue(&mut queues) {
         // Phase A: between jobs of the same queue.
         let mut h = per_queue.remove(&q).unwrap_or_default();
-        while let Some(j) = ssn.pop_job(&mut h) {
+        while let Some(j) = h.pop(ssn) {
             let mut stmt = Statement::new();
             // A job's Pending tasks do not change before it is popped (victims go Releasing),
             // so its task heap is built here rather than up front.
@@ -158,17 +158,48 @@ fn preempt_task(
             return false;
         }
     }
-    // Nodes where evicting every preemptable task of the queue would make room: the others
-    // cannot pass `ValidateVictims`, and the loop below changes no other node than the one it
-    // is on, so leaving them out up front changes nothing.
+    let rule = ssn.tiers.victim_rule(Flag::Preemptable);
+    // The queue's preemptable tasks on a node that `t` may take in this scope.
+    let in_scope = |ssn: &Session, v: TaskId| {
+        let vt = ssn.snap().task(v);
+        if pbe && !vt.best_effort {
+            return false;
+        }
+        match scope {
+            Scope::SameQueue => vt.job != pjob,
+            Scope::SameJob => vt.job == pjob,
+        }
+    };
+    // Nodes where evicting every possible victim would make room (first bound: everything the
+    // queue's preemptable tasks hold; then only the candidates the plugins may answer, see
+    // `could_fit`). The others cannot pass `ValidateVictims`, and the loop below changes no
+    // other node than the one it is on, so leaving them out up front changes nothing.
     let in_reach: Vec<NodeId> = (0..ssn.snap().nodes.len() as u32)
         .map(NodeId)
         .filter(|&n| {
             let future = ssn.snap().nodes[n.ix()].future;
-            bins.of(ssn, n)
-                .iter()
-                .find(|b| b.queue == pqueue)
-                .is_some_and(|b| !ssn.shortcuts || req.fits_in(&future.plus(&b.preemptable_sum)))
+            let Some(b) = bins.of(ssn, n).iter().find(|b| b.queue == pqueue) else {
+                return false;
+            };
+            if !ssn.shortcuts {
+                return true;
+            }
+            if !req.fits_in(&future.plus(&b.preemptable_sum)) {
+                return false;
+            }
+            let mut avail = future;
+            let mut any = false;
+            for &v in &b.preemptable {
+                if in_scope(ssn, v)
+                    && ssn
+                        .tiers
+                        .may_be_victim(&rule, Flag::Preemptable, &ssn.st, t, v)
+                {
+                    avail.add(&ssn.snap().task(v).resreq);
+                    any = true;
+                }
+            }
+            any && req.fits_in(&avail)
         })
         .collect();
     if in_reach.is_empty() {
@@ -176,7 +207,6 @@ fn preempt_task(
     }
     let candidates = ssn.preempt_candidates(t, &in_reach);
     let nodes = ssn.nodes_by_score(t, &candidates);
-    let rule = ssn.tiers.victim_rule(Flag::Preemptable);
     let mut preemptees: Vec<TaskId> = Vec::new();
     for n in nodes {
         preemptees.clear();
@@ -184,16 +214,12 @@ fn preempt_task(
             let Some(bin) = bins.of(ssn, n).iter().find(|b| b.queue == pqueue) else {
                 continue;
             };
-            preemptees.extend(bin.preemptable.iter().copied().filter(|&v| {
-                let vt = ssn.snap().task(v);
-                if pbe && !vt.best_effort {
-                    return false;
-                }
-                match scope {
-                    Scope::SameQueue => vt.job != pjob,
-                    Scope::SameJob => vt.job == pjob,
-                }
-            }));
+            preemptees.extend(
+                bin.preemptable
+                    .iter()
+                    .copied()
+                    .filter(|&v| in_scope(ssn, v)),
+            );
         }
         // Victims are a subset of the preemptees: if evicting all of them could not make room,
         // ValidateVictims must fail whatever the plugins answer.

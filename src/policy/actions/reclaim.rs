@@ -11,11 +11,11 @@ use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
 
 use super::preempt::{could_fit, validate_victims};
-use super::{FailMemo, VictimBins};
+use super::{FailMemo, JobHeap, VictimBins};
 
 pub fn run(ssn: &mut Session) {
     let mut queues = PriorityQueue::new();
-    let mut per_queue: BTreeMap<QueueId, PriorityQueue<JobId>> = BTreeMap::new();
+    let mut per_queue: BTreeMap<QueueId, JobHeap> = BTreeMap::new();
     let mut seen = vec![false; ssn.snap().queues.len()];
     // Only admitted jobs with Pending tasks can do anything here (index kept by the snapshot).
     let live: Vec<JobId> = ssn
@@ -36,7 +36,7 @@ pub fn run(ssn: &mut Session) {
         }
         if ssn.tiers.job_starving(&ssn.st, j) {
             let mut h = per_queue.remove(&q).unwrap_or_default();
-            ssn.push_job(&mut h, j);
+            h.push(ssn, j);
             per_queue.insert(q, h);
         }
     }
@@ -50,7 +50,7 @@ pub fn run(ssn: &mut Session) {
         let Some(mut h) = per_queue.remove(&q) else {
             continue;
         };
-        while let Some(j) = ssn.pop_job(&mut h) {
+        while let Some(j) = h.pop(ssn) {
             let pending: Vec<TaskId> = ssn.snap().tasks_in(j, TaskStatus::Pending).collect();
             let mut th = ssn.task_heap(pending);
             let mut stmt = Statement::new();
@@ -88,27 +88,49 @@ fn reclaim_for_task(
 ) -> bool {
     let pqueue = ssn.snap().queue_of_task(t);
     let req = ssn.snap().task(t).resreq;
-    // Nodes where evicting everything Running in other reclaimable queues would make room (see
-    // `preempt_task`: leaving the others out up front changes nothing).
+    let rule = ssn.tiers.victim_rule(Flag::Reclaimable);
+    // Nodes where evicting every possible victim would make room (first bound: everything
+    // Running in other reclaimable queues; then only the candidates the plugins may answer).
+    // See `preempt_task`: leaving the others out up front changes nothing.
     let in_reach: Vec<NodeId> = (0..ssn.snap().nodes.len() as u32)
         .map(NodeId)
         .filter(|&n| {
-            let mut bound = ssn.snap().nodes[n.ix()].future;
+            let future = ssn.snap().nodes[n.ix()].future;
+            let mut bound = future;
             let mut any = false;
-            for b in bins.of(ssn, n) {
-                if b.queue != pqueue && ssn.snap().queues[b.queue.ix()].reclaimable {
-                    bound.add(&b.running_sum);
-                    any = true;
+            let other = |q: QueueId| q != pqueue && ssn.snap().queues[q.ix()].reclaimable;
+            let node_bins = bins.of(ssn, n);
+            for b in node_bins.iter().filter(|b| other(b.queue)) {
+                bound.add(&b.running_sum);
+                any = true;
+            }
+            if !any || !ssn.shortcuts {
+                return any;
+            }
+            if !req.fits_in(&bound) {
+                return false;
+            }
+            let mut avail = future;
+            let mut possible = false;
+            for b in node_bins.iter().filter(|b| other(b.queue)) {
+                for &v in &b.preemptable {
+                    if ssn.snap().task(v).status == TaskStatus::Running
+                        && ssn
+                            .tiers
+                            .may_be_victim(&rule, Flag::Reclaimable, &ssn.st, t, v)
+                    {
+                        avail.add(&ssn.snap().task(v).resreq);
+                        possible = true;
+                    }
                 }
             }
-            any && (!ssn.shortcuts || req.fits_in(&bound))
+            possible && req.fits_in(&avail)
         })
         .collect();
     if in_reach.is_empty() {
         return false;
     }
     let nodes = ssn.preempt_candidates(t, &in_reach);
-    let rule = ssn.tiers.victim_rule(Flag::Reclaimable);
     for n in nodes {
         let reclaimees: Vec<TaskId> = ssn.snap().nodes[n.ix()]
             .tasks

@@ -5,8 +5,10 @@
 
 use crate::model::Resources;
 use crate::policy::conf::Flag;
+use crate::policy::heap::PriorityQueue;
 use crate::policy::session::Session;
-use crate::policy::snapshot::{NodeId, QueueId, TaskId, TaskStatus};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
+use crate::policy::tiers::JobKey;
 
 /// One queue's tasks on a node that `preempt` or `reclaim` may consider.
 #[derive(Debug, Clone)]
@@ -180,4 +182,45 @@ fn same_job_view(
     let snap = ssn.snap();
     let (xj, yj) = (snap.job_of(a), snap.job_of(b));
     xj.queue == yj.queue && xj.live == yj.live && ak.is_some() && ak == bk
+}
+
+/// A job heap in job order for preempt and reclaim, comparing precomputed job-order keys
+/// instead of asking the plugins at every comparison. Volcano's heap compares live values, so
+/// the keys are recomputed in place (without moving anything) whenever any node changed since
+/// they were taken: every job-order input (gang readiness, drf share) changes only with a task
+/// on a node. Comparisons then give exactly what the comparator heap would.
+#[derive(Default)]
+pub(crate) struct JobHeap {
+    heap: PriorityQueue<JobKey>,
+    epoch: u64,
+}
+
+impl JobHeap {
+    fn refresh(&mut self, ssn: &Session) {
+        let epoch = ssn.snap().node_epoch;
+        if epoch != self.epoch {
+            self.epoch = epoch;
+            self.heap.refresh(|k| *k = key(ssn, k.job));
+        }
+    }
+
+    pub(crate) fn push(&mut self, ssn: &Session, j: JobId) {
+        self.refresh(ssn);
+        self.heap
+            .push(key(ssn, j), |a, b| ssn.tiers.key_less(&ssn.st, &a, &b));
+    }
+
+    pub(crate) fn pop(&mut self, ssn: &Session) -> Option<JobId> {
+        self.refresh(ssn);
+        self.heap
+            .pop(|a, b| ssn.tiers.key_less(&ssn.st, &a, &b))
+            .map(|k| k.job)
+    }
+}
+
+/// The job's order key; without shortcuts a key that makes every comparison ask the plugins.
+fn key(ssn: &Session, j: JobId) -> JobKey {
+    let mut k = ssn.tiers.job_key_or_slow(&ssn.st, j);
+    k.exact &= ssn.shortcuts;
+    k
 }

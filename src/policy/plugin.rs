@@ -121,6 +121,12 @@ pub trait Plugin: Send {
     fn may_be_victim(&self, s: &State, f: Flag, preemptor: TaskId, cand: TaskId) -> bool {
         true
     }
+    /// Whether `may_be_victim` reads only facts that never change for a task (priorities,
+    /// criticality, the default `true`), so a node's answer can be kept while the node does not
+    /// change. Default `false` (safe).
+    fn may_be_victim_static(&self) -> bool {
+        false
+    }
     /// What this plugin's `preemptable`/`reclaimable` answers read of the preemptor beyond its
     /// request, priorities, queue and placement constraints, given a preemptor whose job has no
     /// task on any node: two such preemptors with equal keys get equal answers for equal

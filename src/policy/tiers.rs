@@ -374,6 +374,24 @@ impl Tiers {
         rule
     }
 
+    /// A fingerprint of `rule`'s voters when every one of them has a static `may_be_victim`
+    /// ([`Plugin::may_be_victim_static`]), else `None`.
+    pub fn static_rule_id(&self, rule: &[Vec<(u16, u16)>]) -> Option<u64> {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for (g, all) in rule.iter().enumerate() {
+            for &(t, x) in all {
+                let p = &self.tiers[t as usize][x as usize].plugin;
+                if !p.may_be_victim_static() {
+                    return None;
+                }
+                for b in p.name().bytes().chain([t as u8, x as u8, g as u8, 0xff]) {
+                    h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+                }
+            }
+        }
+        Some(h | 1)
+    }
+
     /// Whether `cand` may be in the combined `f` answer for `preemptor` (see `victim_rule`).
     pub fn may_be_victim(
         &self,

@@ -51,6 +51,8 @@ pub fn run(ssn: &mut Session) {
 
     let mut memo = FailMemo::new(Flag::Preemptable);
     let mut bins = std::mem::take(&mut ssn.st.snap.victim_bins);
+    let rule = ssn.tiers.victim_rule(Flag::Preemptable);
+    bins.begin_reach(ssn, ssn.tiers.static_rule_id(&rule));
     while let Some(q) = ssn.pop_queue(&mut queues) {
         // Phase A: between jobs of the same queue.
         let mut h = per_queue.remove(&q).unwrap_or_default();
@@ -177,29 +179,40 @@ fn preempt_task(
     let in_reach: Vec<NodeId> = (0..ssn.snap().nodes.len() as u32)
         .map(NodeId)
         .filter(|&n| {
-            let future = ssn.snap().nodes[n.ix()].future;
-            let Some(b) = bins.of(ssn, n).iter().find(|b| b.queue == pqueue) else {
-                return false;
-            };
-            if !ssn.shortcuts {
-                return true;
-            }
-            if !req.fits_in(&future.plus(&b.preemptable_sum)) {
+            // Phase A's answer for a node depends only on the node's version (see
+            // `VictimBins::out_of_reach`); phase B's is not kept.
+            let cached = matches!(scope, Scope::SameQueue);
+            if cached && bins.out_of_reach(ssn, t, n) {
                 return false;
             }
-            let mut avail = future;
-            let mut any = false;
-            for &v in &b.preemptable {
-                if in_scope(ssn, v)
-                    && ssn
-                        .tiers
-                        .may_be_victim(&rule, Flag::Preemptable, &ssn.st, t, v)
-                {
-                    avail.add(&ssn.snap().task(v).resreq);
-                    any = true;
+            let reach = {
+                let future = ssn.snap().nodes[n.ix()].future;
+                let Some(b) = bins.of(ssn, n).iter().find(|b| b.queue == pqueue) else {
+                    return false;
+                };
+                if !ssn.shortcuts {
+                    return true;
                 }
+                let mut avail = future;
+                let mut any = false;
+                if req.fits_in(&future.plus(&b.preemptable_sum)) {
+                    for &v in &b.preemptable {
+                        if in_scope(ssn, v)
+                            && ssn
+                                .tiers
+                                .may_be_victim(&rule, Flag::Preemptable, &ssn.st, t, v)
+                        {
+                            avail.add(&ssn.snap().task(v).resreq);
+                            any = true;
+                        }
+                    }
+                }
+                any && req.fits_in(&avail)
+            };
+            if cached && !reach {
+                bins.mark_out_of_reach(ssn, t, n);
             }
-            any && req.fits_in(&avail)
+            reach
         })
         .collect();
     if in_reach.is_empty() {

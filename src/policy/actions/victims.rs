@@ -3,6 +3,8 @@
 //! preemptors that already found no node at the current node epoch.
 //! Depends on policy types only.
 
+use std::collections::BTreeMap;
+
 use crate::model::Resources;
 use crate::policy::conf::Flag;
 use crate::policy::heap::PriorityQueue;
@@ -29,9 +31,53 @@ pub struct QueueBin {
 #[derive(Debug, Clone, Default)]
 pub struct VictimBins {
     nodes: Vec<(u64, Vec<QueueBin>)>,
+    /// Phase-A preemptors' nodes found out of reach: per pending task, per node, the node
+    /// version at which even every possible victim could not make room. Valid while the node
+    /// keeps that version, for victim voters whose `may_be_victim` reads only immutable facts
+    /// (`Plugin::may_be_victim_static`); `reach_rule` names those voters (0 = cache off).
+    out_of_reach: BTreeMap<TaskId, Vec<u64>>,
+    reach_rule: u64,
 }
 
 impl VictimBins {
+    /// Starts a preempt run: keeps the out-of-reach cache only for the same static voter set
+    /// (`rule`: its fingerprint, `None` when some voter's answer can change) and only for
+    /// tasks still Pending.
+    pub(crate) fn begin_reach(&mut self, ssn: &Session, rule: Option<u64>) {
+        let rule = rule.filter(|_| ssn.shortcuts).unwrap_or(0);
+        if rule != self.reach_rule || rule == 0 {
+            self.out_of_reach.clear();
+            self.reach_rule = rule;
+            return;
+        }
+        let snap = ssn.snap();
+        self.out_of_reach.retain(|&t, _| {
+            t.ix() < snap.tasks.len() && snap.task(t).status == TaskStatus::Pending
+        });
+    }
+
+    /// Whether node `n` was found out of reach for `t` at its current version.
+    pub(crate) fn out_of_reach(&self, ssn: &Session, t: TaskId, n: NodeId) -> bool {
+        self.reach_rule != 0
+            && self
+                .out_of_reach
+                .get(&t)
+                .is_some_and(|v| v[n.ix()] == ssn.snap().nodes[n.ix()].version)
+    }
+
+    /// Records that node `n` is out of reach for `t` at its current version.
+    pub(crate) fn mark_out_of_reach(&mut self, ssn: &Session, t: TaskId, n: NodeId) {
+        if self.reach_rule == 0 {
+            return;
+        }
+        let nodes = ssn.snap().nodes.len();
+        let v = self
+            .out_of_reach
+            .entry(t)
+            .or_insert_with(|| vec![u64::MAX; nodes]);
+        v[n.ix()] = ssn.snap().nodes[n.ix()].version;
+    }
+
     /// The node's bins, current for its version.
     pub(crate) fn of(&mut self, ssn: &Session, n: NodeId) -> &[QueueBin] {
         let snap = ssn.snap();
@@ -223,4 +269,48 @@ fn key(ssn: &Session, j: JobId) -> JobKey {
     let mut k = ssn.tiers.job_key_or_slow(&ssn.st, j);
     k.exact &= ssn.shortcuts;
     k
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::conf::Flag;
+    use crate::policy::session::{FirstTie, Session};
+    use crate::policy::{parse_scheduler_conf, Snapshot};
+
+    fn rule_names(conf: &str, f: Flag) -> (Vec<Vec<&'static str>>, bool) {
+        let conf = parse_scheduler_conf(conf).unwrap();
+        let mut snap = Snapshot::new();
+        let mut tie = FirstTie;
+        let ssn = Session::open(&mut snap, &conf, 0, &mut tie);
+        let rule = ssn.tiers.victim_rule(f);
+        let names = rule
+            .iter()
+            .map(|all| {
+                all.iter()
+                    .map(|&(t, x)| ssn.tiers.tiers[t as usize][x as usize].plugin.name())
+                    .collect()
+            })
+            .collect();
+        (names, ssn.tiers.static_rule_id(&rule).is_some())
+    }
+
+    #[test]
+    fn victim_rule_follows_the_tier_walk() {
+        // Helm default: tier 1 has three preempt voters, so #5963 re-seeding lets the last one
+        // (conformance) decide alone; tier 2 has drf alone.
+        let helm = "actions: \"enqueue, allocate, preempt, reclaim\"\ntiers:\n- plugins:\n  - name: priority\n  - name: gang\n  - name: conformance\n- plugins:\n  - name: overcommit\n  - name: drf\n  - name: predicates\n  - name: proportion\n  - name: nodeorder\n";
+        let (pre, pre_static) = rule_names(helm, Flag::Preemptable);
+        assert_eq!(pre, vec![vec!["conformance"], vec!["drf"]]);
+        assert!(pre_static);
+        // Reclaim: gang and conformance (two voters: both must hold), then proportion, whose
+        // answer moves with the queues' allocation (not static).
+        let (rec, rec_static) = rule_names(helm, Flag::Reclaimable);
+        assert_eq!(rec, vec![vec!["gang", "conformance"], vec!["proportion"]]);
+        assert!(!rec_static);
+        // Two voters in a tier: the intersection of both.
+        let two = "actions: \"preempt\"\ntiers:\n- plugins:\n  - name: priority\n  - name: gang\n    enablePreemptable: false\n  - name: conformance\n";
+        let (two_rule, two_static) = rule_names(two, Flag::Preemptable);
+        assert_eq!(two_rule, vec![vec!["priority", "conformance"]]);
+        assert!(two_static);
+    }
 }

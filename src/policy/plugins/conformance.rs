@@ -34,6 +34,10 @@ impl Plugin for Conformance {
     ) -> Option<(Vec<TaskId>, Vote)> {
         Some((keep(s, cands), Vote::Permit))
     }
+    /// Criticality only.
+    fn may_be_victim_static(&self) -> bool {
+        true
+    }
     fn may_be_victim(&self, s: &State, _f: Flag, _p: TaskId, c: TaskId) -> bool {
         !s.snap.task(c).critical
     }

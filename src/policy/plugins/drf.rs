@@ -77,6 +77,10 @@ impl Plugin for Drf {
         let b = job_share(s.snap, r);
         Some(cmp_f64(a, b))
     }
+    /// `may_be_victim` is the default `true`.
+    fn may_be_victim_static(&self) -> bool {
+        true
+    }
     /// Reads the preemptor job's allocation (nothing, for a job with no task on a node) and
     /// its request.
     fn victim_vote_key(&self, s: &State, p: TaskId) -> Option<i64> {

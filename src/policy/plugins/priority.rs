@@ -33,6 +33,10 @@ impl Plugin for Priority {
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {
         Some(s.snap.job(r).priority.cmp(&s.snap.job(l).priority))
     }
+    /// Job priorities only.
+    fn may_be_victim_static(&self) -> bool {
+        true
+    }
     fn may_be_victim(&self, s: &State, _f: Flag, p: TaskId, c: TaskId) -> bool {
         let (pt, ct) = (s.snap.task(p), s.snap.task(c));
         if ct.job != pt.job {

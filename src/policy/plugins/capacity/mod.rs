@@ -286,6 +286,10 @@ impl Plugin for Capacity {
         Some(false)
     }
 
+    /// `may_be_victim` is the default `true`.
+    fn may_be_victim_static(&self) -> bool {
+        true
+    }
     /// Answers read only the candidates (and the preemptor's queue and request).
     fn victim_vote_key(&self, _s: &State, _p: TaskId) -> Option<i64> {
         Some(0)

@@ -194,6 +194,12 @@ impl Index {
         }
     }
 
+    /// The jobs allocate, backfill, preempt and reclaim look at (`admitted_with_pending_tasks`),
+    /// in id order.
+    pub fn admitted_pending_jobs(&self) -> Vec<JobId> {
+        self.admitted_with_pending_tasks.iter().copied().collect()
+    }
+
     /// Drains the dirty list (sorted by id) and clears the flags.
     pub fn take_dirty(&mut self, jobs: &mut [JobInfo]) -> Vec<JobId> {
         let mut d = std::mem::take(&mut self.dirty);

@@ -32,13 +32,7 @@ pub fn run(ssn: &mut Session) {
         }
     }
     // Only admitted jobs with Pending tasks can have a worksheet (index kept by the snapshot).
-    let live: Vec<JobId> = ssn
-        .snap()
-        .idx
-        .admitted_with_pending_tasks
-        .iter()
-        .copied()
-        .collect();
+    let live = ssn.snap().idx.admitted_pending_jobs();
     for j in live {
         let job = ssn.snap().job(j);
         // The worksheet holds Pending tasks that are not best-effort (left for backfill).

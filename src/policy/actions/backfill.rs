@@ -11,13 +11,7 @@ use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
 pub fn run(ssn: &mut Session) {
     let mut per_queue: BTreeMap<QueueId, Vec<JobId>> = BTreeMap::new();
     // Only admitted jobs with Pending tasks can do anything here (index kept by the snapshot).
-    let live: Vec<JobId> = ssn
-        .snap()
-        .idx
-        .admitted_with_pending_tasks
-        .iter()
-        .copied()
-        .collect();
+    let live = ssn.snap().idx.admitted_pending_jobs();
     for j in live {
         let job = ssn.snap().job(j);
         if job.is_pending() || job.pending_best_effort == 0 || !ssn.tiers.job_valid(&ssn.st, j) {

@@ -25,13 +25,7 @@ pub fn run(ssn: &mut Session) {
     let mut per_queue: BTreeMap<QueueId, JobHeap> = BTreeMap::new();
     let mut under_request: BTreeMap<QueueId, Vec<JobId>> = BTreeMap::new();
     // Only admitted jobs with Pending tasks can do anything here (index kept by the snapshot).
-    let live: Vec<JobId> = ssn
-        .snap()
-        .idx
-        .admitted_with_pending_tasks
-        .iter()
-        .copied()
-        .collect();
+    let live = ssn.snap().idx.admitted_pending_jobs();
     for j in live {
         if ssn.snap().job(j).is_pending() || !ssn.tiers.job_valid(&ssn.st, j) {
             continue;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::policy::conf::{Action, Flag};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
-use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
+use crate::policy::snapshot::{NodeId, QueueId, TaskId, TaskStatus};
 
 use super::preempt::{could_fit, validate_victims};
 use super::{FailMemo, JobHeap, VictimBins};

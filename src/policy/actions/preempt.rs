@@ -170,13 +170,17 @@ fn preempt_task(
     // queue's preemptable tasks hold; then only the candidates the plugins may answer, see
     // `could_fit`). The others cannot pass `ValidateVictims`, and the loop below changes no
     // other node than the one it is on, so leaving them out up front changes nothing.
+    // Phase A's answer for a node depends only on the node's version (see
+    // `VictimBins::out_of_reach`); phase B's is not kept.
+    let mut record = match scope {
+        Scope::SameQueue => bins.take_reach(ssn, t),
+        Scope::SameJob => None,
+    };
     let in_reach: Vec<NodeId> = (0..ssn.snap().nodes.len() as u32)
         .map(NodeId)
         .filter(|&n| {
-            // Phase A's answer for a node depends only on the node's version (see
-            // `VictimBins::out_of_reach`); phase B's is not kept.
-            let cached = matches!(scope, Scope::SameQueue);
-            if cached && bins.out_of_reach(ssn, t, n) {
+            let version = ssn.snap().nodes[n.ix()].version;
+            if record.as_ref().is_some_and(|r| r[n.ix()] == version) {
                 return false;
             }
             let reach = {
@@ -203,12 +207,15 @@ fn preempt_task(
                 }
                 any && req.fits_in(&avail)
             };
-            if cached && !reach {
-                bins.mark_out_of_reach(ssn, t, n);
+            if !reach {
+                if let Some(r) = record.as_mut() {
+                    r[n.ix()] = version;
+                }
             }
             reach
         })
         .collect();
+    bins.put_reach(t, record);
     if in_reach.is_empty() {
         return false;
     }

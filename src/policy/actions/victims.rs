@@ -56,26 +56,25 @@ impl VictimBins {
         });
     }
 
-    /// Whether node `n` was found out of reach for `t` at its current version.
-    pub(crate) fn out_of_reach(&self, ssn: &Session, t: TaskId, n: NodeId) -> bool {
-        self.reach_rule != 0
-            && self
-                .out_of_reach
-                .get(&t)
-                .is_some_and(|v| v[n.ix()] == ssn.snap().nodes[n.ix()].version)
-    }
-
-    /// Records that node `n` is out of reach for `t` at its current version.
-    pub(crate) fn mark_out_of_reach(&mut self, ssn: &Session, t: TaskId, n: NodeId) {
+    /// Takes `t`'s out-of-reach record (per node, the version it was found out of reach at;
+    /// `None` when the cache is off). Give it back with [`VictimBins::put_reach`].
+    pub(crate) fn take_reach(&mut self, ssn: &Session, t: TaskId) -> Option<Vec<u64>> {
         if self.reach_rule == 0 {
-            return;
+            return None;
         }
         let nodes = ssn.snap().nodes.len();
-        let v = self
-            .out_of_reach
-            .entry(t)
-            .or_insert_with(|| vec![u64::MAX; nodes]);
-        v[n.ix()] = ssn.snap().nodes[n.ix()].version;
+        Some(
+            self.out_of_reach
+                .remove(&t)
+                .filter(|v| v.len() == nodes)
+                .unwrap_or_else(|| vec![u64::MAX; nodes]),
+        )
+    }
+
+    pub(crate) fn put_reach(&mut self, t: TaskId, record: Option<Vec<u64>>) {
+        if let Some(v) = record {
+            self.out_of_reach.insert(t, v);
+        }
     }
 
     /// The node's bins, current for its version.

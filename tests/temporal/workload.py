@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import random
 import sys
 import time
@@ -529,6 +530,12 @@ def main() -> None:
     r.add_argument("--mean-interarrival-ms", type=float, default=150.0)
     args = p.parse_args()
     asyncio.run(run(args))
+    # The SDK's native runtime can crash while the interpreter tears down its worker threads
+    # (seen as a segfault after every workflow had completed and the summary was printed), so
+    # leave without the teardown once the output is flushed.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -199,6 +199,24 @@ fn evaluate(slo: &Slo, m: &Metrics, o: &Outcome) -> SloVerdict {
     }
 }
 
+/// The SLO column of the table for one row: each SLO on `scope` `name` as `<metric> ok|FAIL`,
+/// joined by ", " (empty when none targets the row).
+pub fn slo_marks(v: &[SloVerdict], scope: &str, name: &str) -> String {
+    v.iter()
+        .filter(|s| s.scope == scope && s.slo.target == name)
+        .map(|s| {
+            let metric = s
+                .slo
+                .text
+                .split_once('.')
+                .map(|(_, r)| r.split("<=").next().unwrap_or(r).trim())
+                .unwrap_or("");
+            format!("{metric} {}", if s.pass { "ok" } else { "FAIL" })
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The SLO section printed under the table.
 pub fn render_slos(v: &[SloVerdict]) -> String {
     if v.is_empty() {

@@ -129,3 +129,22 @@ fn conformance_failure_exits_1_and_bad_file_exits_2() {
         "{stdout}"
     );
 }
+
+#[test]
+fn output_into_a_closed_pipe_is_no_panic() {
+    // `volsim run … | head -1`: the reader goes away after the first line.
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = volsim()
+        .args(["run", "scenarios/somaagenthub/scenario.toml"])
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "stderr: {err}");
+}

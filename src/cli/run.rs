@@ -42,7 +42,12 @@ pub fn run(path: &Path, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -
             }
         );
         println!();
-        print!("{}", volsim::report::render_table(&result.metrics, &[]));
+        print!(
+            "{}",
+            volsim::report::render_table_marked(&result.metrics, |scope, name| {
+                runner::slo_marks(&result.slos, scope, name)
+            })
+        );
         if !result.workflows.is_empty() {
             println!();
             print!(

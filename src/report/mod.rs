@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use crate::sim::{JobRecord, Outcome};
 pub use reclaim::{render_time_to_reclaim, time_to_reclaim, QueueReclaim};
-pub use table::{render_table, SloCheck};
+pub use table::{render_table, render_table_marked, SloCheck};
 pub use workflows::{render_workflows, workflow_metrics, workflows_csv, WorkflowMetrics};
 pub use write::{write_outputs, Meta};
 

@@ -138,19 +138,29 @@ fn render(title: &str, rows: &[Vec<String>], out: &mut String) {
 /// The table for queues (with SLO verdicts from `slos`, all checks of a queue joined) and
 /// classes.
 pub fn render_table(m: &Metrics, slos: &[SloCheck]) -> String {
+    render_table_marked(m, |scope, name| {
+        let g = m.queues.iter().find(|g| g.name == name);
+        let v: Vec<String> = slos
+            .iter()
+            .filter(|s| scope == "queue" && s.queue == name)
+            .filter_map(|s| g.map(|g| s.verdict(g).1))
+            .collect();
+        v.join("; ")
+    })
+}
+
+/// The table with the SLO column filled by `mark(scope, name)` (`scope`: "queue" or "class").
+pub fn render_table_marked(m: &Metrics, mark: impl Fn(&str, &str) -> String) -> String {
     let qrows: Vec<Vec<String>> = m
         .queues
         .iter()
-        .map(|g| {
-            let v: Vec<String> = slos
-                .iter()
-                .filter(|s| s.queue == g.name)
-                .map(|s| s.verdict(g).1)
-                .collect();
-            row(g, v.join("; "))
-        })
+        .map(|g| row(g, mark("queue", &g.name)))
         .collect();
-    let crows: Vec<Vec<String>> = m.classes.iter().map(|g| row(g, String::new())).collect();
+    let crows: Vec<Vec<String>> = m
+        .classes
+        .iter()
+        .map(|g| row(g, mark("class", &g.name)))
+        .collect();
     let mut out = String::new();
     render("queue", &qrows, &mut out);
     out.push('\n');

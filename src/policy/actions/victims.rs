@@ -1,7 +1,9 @@
 //! Shortcuts shared by preempt and reclaim that never change a decision: per-node bins of
-//! possible victims by queue (with an upper bound of what they could free) and a memo of
-//! preemptors that already found no node at the current node epoch.
-//! Depends on policy types only.
+//! possible victims by queue (with an upper bound of what they could free) and, per phase-A
+//! preemptor, the nodes found out of reach at their current version (`VictimBins`); a memo of
+//! preemptors that already found no node at the current node epoch (`FailMemo`); job heaps on
+//! live-refreshed job-order keys (`JobHeap`). `Session::shortcuts = false` turns them off
+//! (tests compare both ways). Depends on policy types only.
 
 use std::collections::BTreeMap;
 

@@ -63,7 +63,7 @@ pub fn run(ssn: &mut Session) {
                     continue;
                 }
                 let started = ssn.snap().node_epoch;
-                if !preempt_task(ssn, &mut bins, &mut stmt, t, Scope::SameQueue) {
+                if !preempt_task(ssn, &mut bins, &rule, &mut stmt, t, Scope::SameQueue) {
                     memo.record(ssn, t, started);
                 }
             }
@@ -83,7 +83,7 @@ pub fn run(ssn: &mut Session) {
             let mut th = ssn.task_heap(pending);
             while let Some(t) = ssn.pop_task(&mut th) {
                 let mut stmt = Statement::new();
-                if preempt_task(ssn, &mut bins, &mut stmt, t, Scope::SameJob) {
+                if preempt_task(ssn, &mut bins, &rule, &mut stmt, t, Scope::SameJob) {
                     ssn.commit(stmt);
                 } else {
                     ssn.discard(stmt);
@@ -136,6 +136,7 @@ fn eligible(ssn: &Session, t: TaskId) -> bool {
 fn preempt_task(
     ssn: &mut Session,
     bins: &mut VictimBins,
+    rule: &[Vec<(u16, u16)>],
     stmt: &mut Statement,
     t: TaskId,
     scope: Scope,
@@ -154,7 +155,6 @@ fn preempt_task(
             return false;
         }
     }
-    let rule = ssn.tiers.victim_rule(Flag::Preemptable);
     // The queue's preemptable tasks on a node that `t` may take in this scope.
     let in_scope = |ssn: &Session, v: TaskId| {
         let vt = ssn.snap().task(v);
@@ -168,8 +168,9 @@ fn preempt_task(
     };
     // Nodes where evicting every possible victim would make room (first bound: everything the
     // queue's preemptable tasks hold; then only the candidates the plugins may answer, see
-    // `could_fit`). The others cannot pass `ValidateVictims`, and the loop below changes no
-    // other node than the one it is on, so leaving them out up front changes nothing.
+    // `could_fit`). Victims are a subset of these candidates, so the others cannot pass
+    // `ValidateVictims`; and the loop below changes no other node than the one it is on, so
+    // leaving them out up front changes nothing.
     // Phase A's answer for a node depends only on the node's version (see
     // `VictimBins::out_of_reach`); phase B's is not kept.
     let mut record = match scope {
@@ -183,30 +184,22 @@ fn preempt_task(
             if record.as_ref().is_some_and(|r| r[n.ix()] == version) {
                 return false;
             }
-            let reach = {
-                let future = ssn.snap().nodes[n.ix()].future;
-                let Some(b) = bins.of(ssn, n).iter().find(|b| b.queue == pqueue) else {
-                    return false;
-                };
-                if !ssn.shortcuts {
-                    return true;
-                }
-                let mut avail = future;
-                let mut any = false;
-                if req.fits_in(&future.plus(&b.preemptable_sum)) {
-                    for &v in &b.preemptable {
-                        if in_scope(ssn, v)
-                            && ssn
-                                .tiers
-                                .may_be_victim(&rule, Flag::Preemptable, &ssn.st, t, v)
-                        {
-                            avail.add(&ssn.snap().task(v).resreq);
-                            any = true;
-                        }
-                    }
-                }
-                any && req.fits_in(&avail)
-            };
+            let future = ssn.snap().nodes[n.ix()].future;
+            let reach = bins
+                .of(ssn, n)
+                .iter()
+                .find(|b| b.queue == pqueue)
+                .is_some_and(|b| {
+                    (!ssn.shortcuts || req.fits_in(&future.plus(&b.preemptable_sum)))
+                        && could_fit(
+                            ssn,
+                            rule,
+                            Flag::Preemptable,
+                            t,
+                            n,
+                            b.preemptable.iter().copied().filter(|&v| in_scope(ssn, v)),
+                        )
+                });
             if !reach {
                 if let Some(r) = record.as_mut() {
                     r[n.ix()] = version;
@@ -235,11 +228,6 @@ fn preempt_task(
                     .filter(|&v| in_scope(ssn, v)),
             );
         }
-        // Victims are a subset of the preemptees: if evicting all of them could not make room,
-        // ValidateVictims must fail whatever the plugins answer.
-        if !could_fit(ssn, &rule, Flag::Preemptable, t, n, &preemptees) {
-            continue;
-        }
         let victims = ssn.tiers.preemptable(&ssn.st, t, &preemptees);
         if !validate_victims(ssn, t, n, &victims) {
             continue;
@@ -266,17 +254,18 @@ fn preempt_task(
 
 /// Whether `t` fits FutureIdle plus everything the candidates that may be victims hold (an
 /// upper bound of any victim set the plugins can answer; see `Tiers::may_be_victim`).
+/// Without shortcuts every candidate counts.
 pub(crate) fn could_fit(
     ssn: &Session,
     rule: &[Vec<(u16, u16)>],
     f: Flag,
     t: TaskId,
     n: NodeId,
-    cands: &[TaskId],
+    cands: impl IntoIterator<Item = TaskId>,
 ) -> bool {
     let mut avail = ssn.snap().nodes[n.ix()].future;
     let mut any = false;
-    for &v in cands {
+    for v in cands {
         if !ssn.shortcuts || ssn.tiers.may_be_victim(rule, f, &ssn.st, t, v) {
             avail.add(&ssn.snap().task(v).resreq);
             any = true;

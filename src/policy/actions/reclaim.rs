@@ -37,6 +37,7 @@ pub fn run(ssn: &mut Session) {
 
     let mut memo = FailMemo::new(Flag::Reclaimable);
     let mut bins = std::mem::take(&mut ssn.st.snap.victim_bins);
+    let rule = ssn.tiers.victim_rule(Flag::Reclaimable);
     while let Some(q) = ssn.pop_queue(&mut queues) {
         if ssn.tiers.overused(&ssn.st, q) {
             continue;
@@ -59,7 +60,7 @@ pub fn run(ssn: &mut Session) {
                     continue;
                 }
                 let started = ssn.snap().node_epoch;
-                if !reclaim_for_task(ssn, &mut bins, &mut stmt, t) {
+                if !reclaim_for_task(ssn, &mut bins, &rule, &mut stmt, t) {
                     memo.record(ssn, t, started);
                 }
             }
@@ -77,12 +78,12 @@ pub fn run(ssn: &mut Session) {
 fn reclaim_for_task(
     ssn: &mut Session,
     bins: &mut VictimBins,
+    rule: &[Vec<(u16, u16)>],
     stmt: &mut Statement,
     t: TaskId,
 ) -> bool {
     let pqueue = ssn.snap().queue_of_task(t);
     let req = ssn.snap().task(t).resreq;
-    let rule = ssn.tiers.victim_rule(Flag::Reclaimable);
     // Nodes where evicting every possible victim would make room (first bound: everything
     // Running in other reclaimable queues; then only the candidates the plugins may answer).
     // See `preempt_task`: leaving the others out up front changes nothing.
@@ -94,31 +95,17 @@ fn reclaim_for_task(
             let mut any = false;
             let other = |q: QueueId| q != pqueue && ssn.snap().queues[q.ix()].reclaimable;
             let node_bins = bins.of(ssn, n);
-            for b in node_bins.iter().filter(|b| other(b.queue)) {
+            let others = || node_bins.iter().filter(|b| other(b.queue));
+            for b in others() {
                 bound.add(&b.running_sum);
                 any = true;
             }
-            if !any || !ssn.shortcuts {
-                return any;
-            }
-            if !req.fits_in(&bound) {
-                return false;
-            }
-            let mut avail = future;
-            let mut possible = false;
-            for b in node_bins.iter().filter(|b| other(b.queue)) {
-                for &v in &b.preemptable {
-                    if ssn.snap().task(v).status == TaskStatus::Running
-                        && ssn
-                            .tiers
-                            .may_be_victim(&rule, Flag::Reclaimable, &ssn.st, t, v)
-                    {
-                        avail.add(&ssn.snap().task(v).resreq);
-                        possible = true;
-                    }
-                }
-            }
-            possible && req.fits_in(&avail)
+            // The reclaimees: Running tasks of the other reclaimable queues.
+            let running = others()
+                .flat_map(|b| b.preemptable.iter().copied())
+                .filter(|&v| ssn.snap().task(v).status == TaskStatus::Running);
+            any && (!ssn.shortcuts || req.fits_in(&bound))
+                && could_fit(ssn, rule, Flag::Reclaimable, t, n, running)
         })
         .collect();
     if in_reach.is_empty() {
@@ -139,10 +126,6 @@ fn reclaim_for_task(
                     && ssn.snap().queues[vq.ix()].reclaimable
             })
             .collect();
-        // Victims are a subset of the reclaimees (see `could_fit`).
-        if !could_fit(ssn, &rule, Flag::Reclaimable, t, n, &reclaimees) {
-            continue;
-        }
         let victims = ssn.tiers.reclaimable(&ssn.st, t, &reclaimees);
         if !validate_victims(ssn, t, n, &victims) {
             continue;

@@ -352,26 +352,28 @@ impl Tiers {
     /// or two voters needs all of them; a longer tier needs at least its last. Victim voters
     /// never abstain (they Permit or Reject), so the voter positions are fixed.
     pub fn victim_rule(&self, f: Flag) -> Vec<Vec<(u16, u16)>> {
+        self.voters_by_tier(f)
+            .into_iter()
+            .map(|voters| {
+                let from = if voters.len() <= 2 {
+                    0
+                } else {
+                    voters.len() - 1
+                };
+                voters[from..].to_vec()
+            })
+            .collect()
+    }
+
+    /// The (tier, slot) positions with `f` on, one slice per tier that has any (positions are
+    /// in tier order, so each tier's entries form one contiguous run).
+    fn voters_by_tier(&self, f: Flag) -> Vec<&[(u16, u16)]> {
         let list: &[(u16, u16)] = self
             .by_flag
             .get(f as usize)
             .map(|v| v.as_slice())
             .unwrap_or(&[]);
-        let mut rule: Vec<Vec<(u16, u16)>> = Vec::new();
-        let mut start = 0;
-        while start < list.len() {
-            let tier = list[start].0;
-            let end = start + list[start..].iter().take_while(|x| x.0 == tier).count();
-            let voters = &list[start..end];
-            let from = if voters.len() <= 2 {
-                0
-            } else {
-                voters.len() - 1
-            };
-            rule.push(voters[from..].to_vec());
-            start = end;
-        }
-        rule
+        list.chunk_by(|a, b| a.0 == b.0).collect()
     }
 
     /// A fingerprint of `rule`'s voters when every one of them has a static `may_be_victim`
@@ -430,24 +432,12 @@ impl Tiers {
         f: Flag,
         mut call: impl FnMut(&dyn Plugin) -> Option<(Vec<TaskId>, Vote)>,
     ) -> Vec<TaskId> {
-        let list: &[(u16, u16)] = self
-            .by_flag
-            .get(f as usize)
-            .map(|v| v.as_slice())
-            .unwrap_or(&[]);
-        // Positions are in tier order: each tier's entries form one contiguous run.
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for (k, &(t, _)) in list.iter().enumerate() {
-            match runs.last_mut() {
-                Some(r) if list[r.0].0 == t => r.1 = k + 1,
-                _ => runs.push((k, k + 1)),
-            }
-        }
+        let runs = self.voters_by_tier(f);
         combine_victims(
             runs.len(),
-            |i| runs[i].1 - runs[i].0,
+            |i| runs[i].len(),
             |i, j| {
-                let (t, x) = list[runs[i].0 + j];
+                let (t, x) = runs[i][j];
                 let answer = call(self.tiers[t as usize][x as usize].plugin.as_ref());
                 debug_assert!(
                     !matches!(answer, Some((_, Vote::Abstain))),

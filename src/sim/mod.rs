@@ -394,21 +394,15 @@ impl<'a> Engine<'a> {
                         _ => 0,
                     };
                     let pr = snap.task(preemptor);
-                    let vj = snap.job(v.job);
-                    let pj = snap.job(pr.job);
-                    self.evictions.push(EvictionRecord {
-                        time_ms: t,
-                        task: format!("{}/{}", v.namespace, v.name),
-                        job: vj.name.clone(),
-                        queue: snap.queues[vj.queue.ix()].name.clone(),
-                        action: action.as_str().to_string(),
-                        preemptor_job: pj.name.clone(),
-                        preemptor_queue: snap.queues[pj.queue.ix()].name.clone(),
+                    self.evictions.push(records::eviction_record(
+                        snap,
+                        t,
+                        task,
+                        preemptor,
+                        action.as_str(),
                         ran_ms,
-                        cpu_milli: v.resreq.cpu(),
-                        gpu_milli: v.resreq.get(crate::model::ResourceName::GPU),
-                        restart_trigger: String::new(),
-                    });
+                        String::new(),
+                    ));
                     writeln!(
                         self.hash,
                         "{t} evict {}/{}#{} {} {}/{}#{}",

@@ -7,6 +7,8 @@
 //! caused them.
 
 use crate::cluster::JobState;
+use crate::model::ResourceName;
+use crate::policy::{Snapshot, TaskId};
 use crate::workload::TraceJob;
 
 use super::{Engine, EvictionRecord, JobRecord};
@@ -42,6 +44,34 @@ pub(crate) fn job_record(
     }
 }
 
+/// The eviction-log row of `victim` (with its preemptor), at `time_ms`, having run `ran_ms`.
+pub(crate) fn eviction_record(
+    snap: &Snapshot,
+    time_ms: u64,
+    victim: TaskId,
+    preemptor: TaskId,
+    action: &str,
+    ran_ms: u64,
+    restart_trigger: String,
+) -> EvictionRecord {
+    let v = snap.task(victim);
+    let vj = snap.job(v.job);
+    let pj = snap.job_of(preemptor);
+    EvictionRecord {
+        time_ms,
+        task: v.key(),
+        job: vj.name.clone(),
+        queue: snap.queues[vj.queue.ix()].name.clone(),
+        action: action.to_string(),
+        preemptor_job: pj.name.clone(),
+        preemptor_queue: snap.queues[pj.queue.ix()].name.clone(),
+        ran_ms,
+        cpu_milli: v.resreq.cpu(),
+        gpu_milli: v.resreq.get(ResourceName::GPU),
+        restart_trigger,
+    }
+}
+
 impl Engine<'_> {
     /// Moves the cluster's pending kills into the eviction log and the counters.
     pub(crate) fn record_kills(&mut self) {
@@ -51,23 +81,15 @@ impl Engine<'_> {
         let snap = &self.cluster.snap;
         for k in self.cluster.kills.drain(..) {
             self.counters.restart_kills += 1;
-            let v = snap.task(k.task);
-            let vj = snap.job(v.job);
-            let pj = snap.job_of(k.preemptor);
-            let ev = snap.task(k.evicted);
-            self.evictions.push(EvictionRecord {
-                time_ms: k.time_ms,
-                task: format!("{}/{}", v.namespace, v.name),
-                job: vj.name.clone(),
-                queue: snap.queues[vj.queue.ix()].name.clone(),
-                action: RESTART_KILL.to_string(),
-                preemptor_job: pj.name.clone(),
-                preemptor_queue: snap.queues[pj.queue.ix()].name.clone(),
-                ran_ms: k.ran_ms,
-                cpu_milli: v.resreq.cpu(),
-                gpu_milli: v.resreq.get(crate::model::ResourceName::GPU),
-                restart_trigger: format!("{}/{}", ev.namespace, ev.name),
-            });
+            self.evictions.push(eviction_record(
+                snap,
+                k.time_ms,
+                k.task,
+                k.preemptor,
+                RESTART_KILL,
+                k.ran_ms,
+                snap.task(k.evicted).key(),
+            ));
         }
     }
 }

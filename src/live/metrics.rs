@@ -95,12 +95,7 @@ pub fn render(svc: &Service) -> String {
     }
     let _ = writeln!(out, "# HELP volsim_live_admissions_total Jobs whose gang became ready.\n# TYPE volsim_live_admissions_total counter");
     for (name, q) in &qs {
-        let _ = writeln!(
-            out,
-            "volsim_live_admissions_total{{queue=\"{}\"}} {}",
-            esc(name),
-            q.admitted
-        );
+        sample(&mut out, "volsim_live_admissions_total", name, q.admitted);
     }
     let _ = writeln!(out, "# HELP volsim_live_wait_seconds Observed wait (submit to gang ready).\n# TYPE volsim_live_wait_seconds summary");
     for (name, q) in qs.iter_mut() {
@@ -115,35 +110,30 @@ pub fn render(svc: &Service) -> String {
                 );
             }
         }
-        let _ = writeln!(
-            out,
-            "volsim_live_wait_seconds_sum{{queue=\"{}\"}} {}",
-            esc(name),
-            q.wait_sum
-        );
-        let _ = writeln!(
-            out,
-            "volsim_live_wait_seconds_count{{queue=\"{}\"}} {}",
-            esc(name),
-            q.admitted
-        );
+        sample(&mut out, "volsim_live_wait_seconds_sum", name, q.wait_sum);
+        sample(&mut out, "volsim_live_wait_seconds_count", name, q.admitted);
     }
     let _ = writeln!(out, "# HELP volsim_live_prediction_abs_error_seconds |predicted - observed| wait.\n# TYPE volsim_live_prediction_abs_error_seconds summary");
     for (name, q) in &qs {
-        let _ = writeln!(
-            out,
-            "volsim_live_prediction_abs_error_seconds_sum{{queue=\"{}\"}} {}",
-            esc(name),
-            q.err_sum
+        sample(
+            &mut out,
+            "volsim_live_prediction_abs_error_seconds_sum",
+            name,
+            q.err_sum,
         );
-        let _ = writeln!(
-            out,
-            "volsim_live_prediction_abs_error_seconds_count{{queue=\"{}\"}} {}",
-            esc(name),
-            q.err_n
+        sample(
+            &mut out,
+            "volsim_live_prediction_abs_error_seconds_count",
+            name,
+            q.err_n,
         );
     }
     out
+}
+
+/// One sample line `metric{queue="…"} value`.
+fn sample(out: &mut String, metric: &str, queue: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "{metric}{{queue=\"{}\"}} {value}", esc(queue));
 }
 
 /// Nearest-rank percentile of sorted values.

@@ -33,11 +33,7 @@ pub fn render(svc: &Service) -> String {
     let c = &svc.counters;
     let _ = writeln!(out, "# HELP volsim_live_submissions_total Accepted submissions (new idempotency keys) per queue.\n# TYPE volsim_live_submissions_total counter");
     for (q, n) in &c.submissions {
-        let _ = writeln!(
-            out,
-            "volsim_live_submissions_total{{queue=\"{}\"}} {n}",
-            esc(q)
-        );
+        sample(&mut out, "volsim_live_submissions_total", q, n);
     }
     for (name, help, v) in [
         (

@@ -46,12 +46,14 @@ fn live_never_imports_sim() {
     }
 }
 
-#[test]
-fn live_run_twin_then_compare() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("twin");
-    let sc = fixture("small.toml");
-    let (code, stdout, stderr) = run(&[
+/// `volsim live run` of `sc` on the twin backend at `speed`, writing to `out`.
+fn run_twin(
+    sc: &std::path::Path,
+    out: &std::path::Path,
+    speed: &str,
+    drain: &str,
+) -> (i32, String, String) {
+    run(&[
         "live",
         "run",
         "--scenario",
@@ -59,12 +61,20 @@ fn live_run_twin_then_compare() {
         "--backend",
         "twin",
         "--speed",
-        "200",
+        speed,
         "--out",
         out.to_str().unwrap(),
         "--drain",
-        "30s",
-    ]);
+        drain,
+    ])
+}
+
+#[test]
+fn live_run_twin_then_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("twin");
+    let sc = fixture("small.toml");
+    let (code, stdout, stderr) = run_twin(&sc, &out, "200", "30s");
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stdout.contains("submitted 12 (replayed 0, held 0), finished 12"),
@@ -91,20 +101,7 @@ fn live_run_twin_then_compare() {
         "{report}"
     );
     // a second run on the same journal replays instead of resubmitting
-    let (code, stdout, stderr) = run(&[
-        "live",
-        "run",
-        "--scenario",
-        sc.to_str().unwrap(),
-        "--backend",
-        "twin",
-        "--speed",
-        "200",
-        "--out",
-        out.to_str().unwrap(),
-        "--drain",
-        "1s",
-    ]);
+    let (code, stdout, stderr) = run_twin(&sc, &out, "200", "1s");
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("submitted 0 (replayed 12"), "{stdout}");
 }
@@ -231,20 +228,7 @@ fn twin_observed_trace_replays_with_same_admission_order() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("twin");
     let sc = fixture("small.toml");
-    let (code, stdout, stderr) = run(&[
-        "live",
-        "run",
-        "--scenario",
-        sc.to_str().unwrap(),
-        "--backend",
-        "twin",
-        "--speed",
-        "60",
-        "--out",
-        out.to_str().unwrap(),
-        "--drain",
-        "30s",
-    ]);
+    let (code, stdout, stderr) = run_twin(&sc, &out, "60", "30s");
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("finished 12"), "{stdout}");
     // The same cluster and queues, with the observed trace as the workload.

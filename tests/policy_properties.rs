@@ -265,7 +265,8 @@ fn random_scenarios_exercise_eviction() {
 }
 
 /// Confs whose victim votes combine differently: two-voter and three-voter tiers (#5963
-/// re-seeding), gang/drf preemptable on and off, capacity instead of proportion.
+/// re-seeding), gang/drf preemptable on and off, capacity instead of proportion; the last one
+/// is the Helm default tiers with preempt and reclaim on (see `shortcut_conf`).
 const SHORTCUT_CONFS: &[&str] = &[
     CONF,
     r#"actions: "enqueue, allocate, backfill, preempt, reclaim"
@@ -277,22 +278,6 @@ tiers:
 - plugins:
   - name: overcommit
   - name: drf
-  - name: predicates
-  - name: proportion
-  - name: nodeorder
-  - name: binpack
-"#,
-    r#"actions: "enqueue, allocate, backfill, preempt, reclaim"
-tiers:
-- plugins:
-  - name: priority
-  - name: gang
-    enablePreemptable: false
-  - name: conformance
-- plugins:
-  - name: overcommit
-  - name: drf
-    enablePreemptable: false
   - name: predicates
   - name: proportion
   - name: nodeorder
@@ -324,6 +309,24 @@ tiers:
 "#,
 ];
 
+/// `SHORTCUT_CONFS[which]`, or past its end the Helm default with preempt and reclaim added.
+fn shortcut_conf(which: usize) -> String {
+    match SHORTCUT_CONFS.get(which) {
+        Some(c) => c.to_string(),
+        None => {
+            let c = volsim::policy::conf::HELM_DEFAULT_CONF.replace(
+                "actions: \"enqueue, allocate, backfill\"",
+                "actions: \"enqueue, allocate, backfill, preempt, reclaim\"",
+            );
+            assert!(
+                c.contains("preempt, reclaim"),
+                "Helm default actions line changed"
+            );
+            c
+        }
+    }
+}
+
 /// One cycle with the preempt/reclaim shortcuts on or off.
 fn cycle(snap: &mut Snapshot, conf: &volsim::policy::SchedulerConf, now: u64, on: bool) -> String {
     let mut tie = FirstTie;
@@ -343,9 +346,9 @@ proptest! {
         nodes in prop::collection::vec((2i64..9, 3i64..8), 1..4),
         reclaimable in prop::collection::vec(any::<bool>(), 1..4),
         jobs in prop::collection::vec(job_gen(), 1..10),
-        which in 0..SHORTCUT_CONFS.len(),
+        which in 0..=SHORTCUT_CONFS.len(),
     ) {
-        let conf = parse_scheduler_conf(SHORTCUT_CONFS[which]).unwrap();
+        let conf = parse_scheduler_conf(&shortcut_conf(which)).unwrap();
         let mut fast = build(&nodes, &reclaimable, &jobs);
         let mut slow = build(&nodes, &reclaimable, &jobs);
         for c in 0..4u64 {

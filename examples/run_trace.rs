@@ -5,9 +5,9 @@
 
 use std::time::Instant;
 
-use volsim::model::{NodeSpec, QueueSpec, ResourceName, Resources};
+use volsim::model::{EngineParams, NodeSpec, QueueSpec, ResourceName, Resources};
 use volsim::policy::SchedulerConf;
-use volsim::sim::{simulate, SimInput, SimParams};
+use volsim::sim::{simulate, SimInput};
 use volsim::workload::TraceJob;
 
 fn main() {
@@ -58,10 +58,11 @@ fn main() {
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
         jobs,
-        params: SimParams {
-            seed: 42,
+        params: EngineParams {
             ..Default::default()
         },
+        seed: 42,
+        horizon_ms: None,
     };
     let t0 = Instant::now();
     let o = simulate(&input);

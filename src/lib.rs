@@ -5,12 +5,13 @@
 pub mod check;
 pub mod cluster;
 pub mod conformance;
+pub mod engine;
 pub mod kube;
 pub mod live;
 pub mod model;
 pub mod policy;
 pub mod report;
-pub mod runner;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

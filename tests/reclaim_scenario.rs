@@ -5,15 +5,17 @@
 
 use std::path::Path;
 
-use volsim::{report, runner, scenario};
+use volsim::report::RunReport;
+use volsim::run::{run, RunSpec};
+use volsim::{report, scenario};
 
 #[test]
 fn somaagenthub_reclaim_shows_reclaims() {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/somaagenthub-reclaim/scenario.toml");
     let sc = scenario::load(&path).unwrap();
-    let result = runner::run(&sc, None);
-    let q = runner::queue_evictions(&result.outcome);
+    let result = run(&RunSpec { scenario: sc });
+    let q = report::queue_evictions(&result.outcome);
     let victims: u64 = q.iter().map(|x| x.reclaimed).sum();
     let beneficiaries: u64 = q.iter().map(|x| x.reclaimed_for).sum();
     assert!(victims > 0, "no reclaim in {q:?}");
@@ -66,17 +68,21 @@ fn somaagenthub_reclaim_with_restart_job_analytics() {
         "replicas = 8\nmin_member = 8\non_evict = \"restart-job\"\n",
     );
     assert_ne!(text, restart_text, "the analytics class was not found");
-    let recreate = runner::run(&scenario::load(&path).unwrap(), None);
-    let restart = runner::run(&scenario::load_str(&restart_text, &path).unwrap(), None);
+    let recreate = run(&RunSpec {
+        scenario: scenario::load(&path).unwrap(),
+    });
+    let restart = run(&RunSpec {
+        scenario: scenario::load_str(&restart_text, &path).unwrap(),
+    });
 
-    let wasted = |r: &runner::RunResult| -> f64 {
-        runner::queue_evictions(&r.outcome)
+    let wasted = |r: &RunReport| -> f64 {
+        report::queue_evictions(&r.outcome)
             .iter()
             .map(|q| q.wasted_core_s)
             .sum()
     };
     let (o, base) = (&restart.outcome, &recreate.outcome);
-    let per_eviction = |r: &runner::RunResult| wasted(r) / r.outcome.counters.evictions as f64;
+    let per_eviction = |r: &RunReport| wasted(r) / r.outcome.counters.evictions as f64;
     eprintln!(
         "recreate-pod: {} evictions, {:.1} wasted core-s ({:.1} per eviction); \
          restart-job: {} evictions, {} restarts, {} restart kills, {} failed, {:.1} wasted \
@@ -113,7 +119,7 @@ fn somaagenthub_reclaim_with_restart_job_analytics() {
         );
         assert!(e.restart_trigger.starts_with("default/analytics-training-"));
     }
-    let q = runner::queue_evictions(o);
+    let q = report::queue_evictions(o);
     let aq = q.iter().find(|x| x.queue == "analytics").unwrap();
     assert_eq!(aq.restart_killed, o.counters.restart_kills);
     assert_eq!(

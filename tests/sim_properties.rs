@@ -6,11 +6,12 @@
 
 use proptest::prelude::*;
 use volsim::model::{
-    DefaultValue, NodeSpec, OnEvict, PriorityClassSpec, QueueSpec, ResourceName, Resources,
+    DefaultValue, EngineParams, NodeSpec, OnEvict, PriorityClassSpec, QueueSpec, ResourceName,
+    Resources,
 };
 use volsim::policy::{parse_scheduler_conf, PodGroupPhase, SchedulerConf, Snapshot, TaskStatus};
 use volsim::report::{self, Meta, ReportParams};
-use volsim::sim::{simulate, simulate_with_hook, SimInput, SimParams};
+use volsim::sim::{simulate, simulate_with_hook, SimInput};
 use volsim::workload::TraceJob;
 
 fn node(i: usize, cpu: i64) -> NodeSpec {
@@ -55,12 +56,12 @@ fn scenario(nodes: Vec<i64>, jobs: Vec<JobGen>, vcjob: bool, seed: u64) -> SimIn
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
         jobs,
-        params: SimParams {
+        params: EngineParams {
             vcjob_mode: vcjob,
-            seed,
-            horizon_ms: Some(3_600_000),
             ..Default::default()
         },
+        seed,
+        horizon_ms: Some(3_600_000),
     }
 }
 
@@ -200,10 +201,8 @@ fn evict_scenario(
             class: if restart { "restart" } else { "recreate" }.into(),
         })
         .collect();
-    let mut params = SimParams {
+    let mut params = EngineParams {
         vcjob_mode: vcjob,
-        seed,
-        horizon_ms: Some(3_600_000),
         eviction_grace_ms: 5_000,
         ..Default::default()
     };
@@ -230,6 +229,8 @@ fn evict_scenario(
         conf: parse_scheduler_conf(EVICT_CONF).unwrap(),
         jobs,
         params,
+        seed,
+        horizon_ms: Some(3_600_000),
     }
 }
 

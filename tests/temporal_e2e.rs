@@ -191,7 +191,7 @@ fn pull_import_round_trip() {
             jsonl.display().to_string()
         );
         let sc = volsim::scenario::load_str(&text, &dir.path().join("s.toml")).unwrap();
-        let r = volsim::runner::run(&sc, None);
+        let r = volsim::run::run(&volsim::run::RunSpec { scenario: sc });
         assert_eq!(r.workflows.len(), listed);
         r.workflows
             .iter()

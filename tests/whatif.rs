@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use volsim::check;
-use volsim::sweep::{self, capacity, Override};
+use volsim::run::{run, RunSpec};
+use volsim::scenario::{load_with_overrides, Override};
+use volsim::sweep::{self, capacity};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -78,7 +80,7 @@ fn sweep_is_thread_independent_and_shards_merge_byte_for_byte() {
         .map(|s| Override::parse(s.trim_matches('\'')).unwrap())
         .collect();
     assert_eq!(sets.len(), 2, "{cmd}");
-    let run = sweep::run_point(&sw.scenario, Some(seed), &sets).unwrap();
+    let run = run(&RunSpec::load(&sw.scenario, Some(seed), &sets).unwrap());
     for (name, v) in run.headline.named() {
         let cell = t.column(&name).unwrap().values.num(5);
         assert_eq!(
@@ -117,23 +119,22 @@ fn sweep_is_thread_independent_and_shards_merge_byte_for_byte() {
 fn overrides_name_the_bad_path() {
     let d = tempfile::tempdir().unwrap();
     let p = short_scenario(d.path());
-    let e =
-        sweep::load_with_overrides(&p, None, &[Override::parse("queue.nope.weight=2").unwrap()])
-            .unwrap_err()
-            .to_string();
+    let e = load_with_overrides(&p, None, &[Override::parse("queue.nope.weight=2").unwrap()])
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("queue.nope.weight") && e.contains("interactive"),
         "{e}"
     );
-    let e = sweep::load_with_overrides(&p, None, &[Override::parse("nodes.gpu.count=2").unwrap()])
+    let e = load_with_overrides(&p, None, &[Override::parse("nodes.gpu.count=2").unwrap()])
         .unwrap_err()
         .to_string();
     assert!(e.contains("no nodes entry named \"gpu\""), "{e}");
-    let e = sweep::load_with_overrides(&p, None, &[Override::parse("plugin.nope.x=1").unwrap()])
+    let e = load_with_overrides(&p, None, &[Override::parse("plugin.nope.x=1").unwrap()])
         .unwrap_err()
         .to_string();
     assert!(e.contains("no plugin \"nope\""), "{e}");
-    let sc = sweep::load_with_overrides(
+    let sc = load_with_overrides(
         &p,
         Some(7),
         &[

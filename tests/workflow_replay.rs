@@ -1,4 +1,4 @@
-//! Temporal replay through `volsim run`'s path (scenario → runner → report) on the bundled
+//! Temporal replay through `volsim run`'s path (scenario → run → report) on the bundled
 //! `traces/temporal-sample/workflows.jsonl`: a tiny queue stretches end-to-end latency, an
 //! unmapped replay reproduces the recorded latency, runs are deterministic, and bad mappings
 //! are rejected with the field named.
@@ -6,7 +6,14 @@
 use std::path::{Path, PathBuf};
 
 use volsim::report::workflows_csv;
-use volsim::runner;
+use volsim::report::RunReport;
+use volsim::run::{run, RunSpec};
+
+fn run_sc(scenario: &Scenario) -> RunReport {
+    run(&RunSpec {
+        scenario: scenario.clone(),
+    })
+}
 use volsim::scenario::{load_str, Scenario};
 
 fn root() -> PathBuf {
@@ -52,7 +59,7 @@ queue = "q"
 cpu = "1"
 "#;
 
-fn total_e2e(r: &runner::RunResult) -> u64 {
+fn total_e2e(r: &RunReport) -> u64 {
     r.workflows
         .iter()
         .map(|w| w.simulated_e2e_ms.expect("every workflow closes"))
@@ -61,17 +68,16 @@ fn total_e2e(r: &runner::RunResult) -> u64 {
 
 #[test]
 fn tiny_queue_stretches_end_to_end_latency() {
-    let roomy = runner::run(&scenario("{}", MAPPED).unwrap(), None);
-    let tiny = runner::run(&scenario("{ cpu = \"1\" }", MAPPED).unwrap(), None);
+    let roomy = run_sc(&scenario("{}", MAPPED).unwrap());
+    let tiny = run_sc(&scenario("{ cpu = \"1\" }", MAPPED).unwrap());
     assert!(roomy.workflows.len() >= 30);
     let mapped: usize = roomy.workflows.iter().map(|w| w.mapped_activities()).sum();
     assert!(mapped >= 60, "{mapped}");
     let (r, t) = (total_e2e(&roomy), total_e2e(&tiny));
     assert!(t > r + 10_000, "tiny {t} ms vs roomy {r} ms");
-    let wait =
-        |x: &runner::RunResult| -> u64 { x.workflows.iter().map(|w| w.activity_wait_ms()).sum() };
+    let wait = |x: &RunReport| -> u64 { x.workflows.iter().map(|w| w.activity_wait_ms()).sum() };
     assert!(wait(&tiny) > wait(&roomy));
-    let p95 = |x: &runner::RunResult| {
+    let p95 = |x: &RunReport| {
         x.workflow_metrics
             .workflow_type("session-start-workflow")
             .and_then(|m| m.simulated.p95)
@@ -87,7 +93,7 @@ fn tiny_queue_stretches_end_to_end_latency() {
 #[test]
 fn unmapped_replay_matches_recorded() {
     let sc = scenario("{}", "[mapping]\nhints = false\n").unwrap();
-    let r = runner::run(&sc, None);
+    let r = run_sc(&sc);
     assert!(r.outcome.jobs.is_empty());
     assert_eq!(r.workflows.len(), 34);
     for w in &r.workflows {
@@ -103,8 +109,8 @@ fn unmapped_replay_matches_recorded() {
 #[test]
 fn same_seed_same_workflows_csv() {
     let sc = scenario("{ cpu = \"2\" }", MAPPED).unwrap();
-    let a = runner::run(&sc, None);
-    let b = runner::run(&sc, None);
+    let a = run_sc(&sc);
+    let b = run_sc(&sc);
     assert_eq!(a.outcome.decision_hash, b.outcome.decision_hash);
     let (ca, cb) = (
         workflows_csv(&a.workflows).unwrap(),

@@ -1,5 +1,5 @@
 //! Baselines and regression checks: a baseline pins a run's headline metrics with tolerances;
-//! a check re-runs the scenario and compares. Depends on `sweep` (headline, loader) and
+//! a check re-runs the scenario (through `run`) and compares. Depends on `report` (headline) and
 //! `scenario`; no stdout.
 //!
 //! A metric regresses when it moves past its tolerance `tol = max(abs, rel × |baseline|)` in
@@ -15,7 +15,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sweep::Headline;
+use crate::report::Headline;
 
 /// Which direction is worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,7 +295,7 @@ mod tests {
         };
         let h = |v: f64| Headline {
             values: vec![(
-                crate::sweep::headline::MetricKey {
+                crate::report::MetricKey {
                     kind: 0,
                     group: "cluster".into(),
                     metric: 7,

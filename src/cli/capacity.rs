@@ -55,7 +55,7 @@ pub fn main(a: CapacityArgs) -> i32 {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let base = match volsim::sweep::load_with_overrides(&a.scenario, None, &set) {
+    let base = match volsim::scenario::load_with_overrides(&a.scenario, None, &set) {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };

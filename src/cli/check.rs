@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use volsim::check;
-use volsim::sweep::{self, Override};
+use volsim::report::RunReport;
+use volsim::run::{run as run_spec, RunSpec};
+use volsim::scenario::Override;
 
 #[derive(Args)]
 pub struct BaselineArgs {
@@ -50,26 +52,24 @@ pub fn overrides(set: &[String]) -> Result<Vec<Override>, i32> {
         })
 }
 
+/// One run through the run pipeline, with the scenario's digest.
 fn run(
     scenario: &std::path::Path,
     seed: Option<u64>,
     set: &[Override],
-) -> Result<sweep::PointRun, i32> {
-    sweep::run_point(scenario, seed, set).map_err(|e| {
+) -> Result<(RunReport, String), i32> {
+    let spec = RunSpec::load(scenario, seed, set).map_err(|e| {
         eprintln!("error: {e}");
         2
-    })
+    })?;
+    Ok((run_spec(&spec), spec.scenario.digest))
 }
 
 pub fn baseline(a: BaselineArgs) -> i32 {
     let inner = || -> Result<i32, i32> {
         let set = overrides(&a.set)?;
-        let r = run(&a.scenario, a.seed, &set)?;
-        let b = check::make_baseline(
-            &r.headline,
-            &a.scenario.display().to_string(),
-            &r.scenario.digest,
-        );
+        let (r, digest) = run(&a.scenario, a.seed, &set)?;
+        let b = check::make_baseline(&r.headline, &a.scenario.display().to_string(), &digest);
         if let Err(e) = std::fs::write(&a.out, b.to_toml()) {
             eprintln!("error: {}: {e}", a.out.display());
             return Err(2);
@@ -93,11 +93,11 @@ pub fn check(a: CheckArgs) -> i32 {
             eprintln!("error: {e}");
             2
         })?;
-        let r = run(&a.scenario, Some(b.seed), &set)?;
-        if r.scenario.digest != b.scenario_digest {
+        let (r, digest) = run(&a.scenario, Some(b.seed), &set)?;
+        if digest != b.scenario_digest {
             eprintln!(
                 "note: scenario digest {} differs from the baseline's {} (inputs changed)",
-                r.scenario.digest, b.scenario_digest
+                digest, b.scenario_digest
             );
         }
         let diffs = check::compare(&b, &r.headline);

@@ -13,7 +13,7 @@ use volsim::live::backend::{Backend, DryRunBackend, Retry, TwinBackend};
 use volsim::live::kube_rest::{KubeBackend, KubeConfig};
 use volsim::live::manifest::ObjectMode;
 use volsim::live::service::{Service, ServiceConfig};
-use volsim::live::{compare, http, replay, LiveSetup, ModelParams};
+use volsim::live::{compare, http, replay, LiveSetup};
 use volsim::model::parse_duration;
 use volsim::workload::mapping::MappingTable;
 
@@ -124,20 +124,13 @@ fn setup(c: &Common) -> Result<LiveSetup, String> {
             classes.entry(j.class.clone()).or_insert_with(|| j.clone());
         }
     }
-    let p = &sc.params;
     Ok(LiveSetup {
         nodes: sc.nodes,
         queues: sc.queues,
         priority_classes: sc.priority_classes,
         conf: sc.conf,
-        params: ModelParams {
-            schedule_period_ms: p.schedule_period_ms,
-            bind_latency_ms: p.bind_latency_ms,
-            controller_delay_ms: p.controller_delay_ms,
-            eviction_grace_ms: p.eviction_grace_ms,
-            vcjob_mode: p.vcjob_mode,
-            seed: sc.seed,
-        },
+        params: sc.params.clone(),
+        seed: sc.seed,
         classes,
         mapping,
         jobs: sc.jobs,

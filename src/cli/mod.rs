@@ -34,9 +34,14 @@ enum Cmd {
         /// time_to_reclaim.csv, slo.csv here.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Override the scenario's seed.
+        /// Override the scenario's seed (regenerates the synthetic workload too, exactly as a
+        /// sweep point with this seed does).
         #[arg(long)]
         seed: Option<u64>,
+        /// Override a scenario field, PATH=VALUE (repeatable; the paths of `volsim sweep`, e.g.
+        /// `queue.interactive.capability.cpu=32`, `nodes.worker.count=8`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
         /// Print nothing (outputs only).
         #[arg(long)]
         quiet: bool,
@@ -85,8 +90,9 @@ pub fn main() -> i32 {
             scenario,
             out,
             seed,
+            set,
             quiet,
-        } => run::run(&scenario, out.as_ref(), seed, quiet),
+        } => run::run(&scenario, out.as_ref(), seed, &set, quiet),
         Cmd::Conformance { file } => conformance(&file),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Live { cmd } => live::live(*cmd),

@@ -1,23 +1,34 @@
-//! `volsim run SCENARIO [--out DIR] [--seed N]`: one simulation, the terminal table, the SLO
-//! verdicts and (with --out) the output files.
+//! `volsim run SCENARIO [--out DIR] [--seed N] [--set PATH=VALUE]…`: one run through the run
+//! pipeline (`volsim::run`), the terminal report and (with --out) the output files.
 
 use std::path::{Path, PathBuf};
 
-use volsim::{runner, scenario};
+use volsim::run::{run as run_spec, RunSpec};
 
-pub fn run(path: &Path, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -> i32 {
-    let sc = match scenario::load(path) {
+pub fn run(
+    path: &Path,
+    out: Option<&PathBuf>,
+    seed: Option<u64>,
+    set: &[String],
+    quiet: bool,
+) -> i32 {
+    let set = match super::check::overrides(set) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let spec = match RunSpec::load(path, seed, &set) {
         Ok(s) => s,
         Err(e) => return super::fail(e),
     };
+    let sc = &spec.scenario;
     for w in &sc.warnings {
         eprintln!("warning: {w}");
     }
     let started = std::time::Instant::now();
-    let result = runner::run(&sc, seed);
+    let report = run_spec(&spec);
     let wall = started.elapsed();
     if !quiet {
-        let o = &result.outcome;
+        let o = &report.outcome;
         println!(
             "scenario {} (digest {}), seed {}: {} jobs{} on {} nodes, simulated {}{}",
             sc.name,
@@ -42,34 +53,7 @@ pub fn run(path: &Path, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -
             }
         );
         println!();
-        print!(
-            "{}",
-            volsim::report::render_table_marked(&result.metrics, |scope, name| {
-                runner::slo_marks(&result.slos, scope, name)
-            })
-        );
-        if !result.workflows.is_empty() {
-            println!();
-            print!(
-                "{}",
-                volsim::report::render_workflows(&result.workflow_metrics)
-            );
-        }
-        let ev = runner::render_evictions(&result.outcome);
-        if !ev.is_empty() {
-            println!();
-            print!("{ev}");
-        }
-        let ttr = volsim::report::render_time_to_reclaim(&result.outcome);
-        if !ttr.is_empty() {
-            println!();
-            print!("{ttr}");
-        }
-        let slos = runner::render_slos(&result.slos);
-        if !slos.is_empty() {
-            println!();
-            print!("{slos}");
-        }
+        print!("{}", report.render());
         println!();
         println!(
             "cycles run {}, skipped {}; decision log hash {:016x}; wall {:.2} s",
@@ -80,7 +64,7 @@ pub fn run(path: &Path, out: Option<&PathBuf>, seed: Option<u64>, quiet: bool) -
         );
     }
     if let Some(dir) = out {
-        if let Err(e) = std::fs::create_dir_all(dir).and_then(|_| runner::write(&result, dir)) {
+        if let Err(e) = std::fs::create_dir_all(dir).and_then(|_| report.write(dir)) {
             return super::fail(format!("cannot write outputs to {}: {e}", dir.display()));
         }
         if !quiet {

@@ -17,7 +17,7 @@ mod restart;
 
 use std::collections::BTreeSet;
 
-use crate::model::{OnEvict, OnEvictPolicy, PodGroupSpec, PodSpec, Resources};
+use crate::model::{EngineParams, OnEvict, PodGroupSpec, PodSpec, Resources};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::workload::TraceJob;
 pub use restart::{Ctl, Kill};
@@ -26,32 +26,6 @@ pub use restart::{Ctl, Kill};
 pub const NAMESPACE: &str = "default";
 /// Role (`volcano.sh/task-spec`) of every pod; pods are named `<job>-main-<index>`.
 pub const ROLE: &str = "main";
-
-/// Timing and controller behaviour outside the scheduler (`volcano/notes.md` §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClusterParams {
-    /// Bind request → pod observed Running. Default 100 ms (the API-server round trip plus
-    /// kubelet start is not modelled separately; 100 ms keeps bind and run ordered in time).
-    pub bind_latency_ms: u64,
-    /// vcjob mode: PodGroup leaves Pending → the job controller has created the pods.
-    pub controller_delay_ms: u64,
-    /// Eviction (pod deletion) → pod gone and its resources free.
-    pub eviction_grace_ms: u64,
-    /// true: pods appear only after the PodGroup leaves Pending (vcjob); false: pods are
-    /// created with the PodGroup (plain PodGroup mode).
-    pub vcjob_mode: bool,
-}
-
-impl Default for ClusterParams {
-    fn default() -> Self {
-        ClusterParams {
-            bind_latency_ms: 100,
-            controller_delay_ms: 100,
-            eviction_grace_ms: 30_000,
-            vcjob_mode: true,
-        }
-    }
-}
 
 /// A timed cluster event. Ordered so it can sit in the simulator's heap (ties are broken by
 /// sequence number before this order is ever consulted).
@@ -112,7 +86,9 @@ impl JobState {
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub snap: Snapshot,
-    pub params: ClusterParams,
+    /// Timing and controller behaviour outside the scheduler (`volcano/notes.md` §4); the
+    /// eviction policy by workload class (`params.on_evict`) is read at job arrival.
+    pub params: EngineParams,
     /// Indexed by cluster job index (the caller's job order).
     pub jobs: Vec<JobState>,
     /// Snapshot job id → cluster job index.
@@ -121,15 +97,13 @@ pub struct Cluster {
     pub active: BTreeSet<usize>,
     /// When each task last became Running (by task id; 0 when it never ran).
     pub running_since: Vec<u64>,
-    /// Eviction policy by workload class, read at job arrival (default: recreate the pod).
-    pub on_evict: OnEvictPolicy,
     /// Pods killed by `RestartJob` since the caller last drained this, in kill order.
     pub kills: Vec<Kill>,
 }
 
 impl Cluster {
     /// A cluster over `snap` (nodes, queues and priority classes already added).
-    pub fn new(snap: Snapshot, params: ClusterParams) -> Cluster {
+    pub fn new(snap: Snapshot, params: EngineParams) -> Cluster {
         Cluster {
             snap,
             params,
@@ -137,7 +111,6 @@ impl Cluster {
             by_snap: Vec::new(),
             running_since: Vec::new(),
             active: BTreeSet::new(),
-            on_evict: OnEvictPolicy::default(),
             kills: Vec::new(),
         }
     }
@@ -198,7 +171,7 @@ impl Cluster {
             finish_ms: None,
             evictions: 0,
             binds: 0,
-            on_evict: self.on_evict.of_class(&tj.class),
+            on_evict: self.params.on_evict.of_class(&tj.class),
             restarts: 0,
             ctl: Ctl::Normal,
             failed_ms: None,
@@ -415,8 +388,9 @@ mod tests {
         snap.add_queue(&QueueSpec::new("q", 1));
         Cluster::new(
             snap,
-            ClusterParams {
+            EngineParams {
                 vcjob_mode: vcjob,
+                controller_delay_ms: 100,
                 ..Default::default()
             },
         )

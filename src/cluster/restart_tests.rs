@@ -8,7 +8,8 @@ use crate::policy::{Action, NodeId};
 
 fn restart_cluster(vcjob: bool, max_retry: u32) -> Cluster {
     let mut c = cluster(vcjob);
-    c.on_evict
+    c.params
+        .on_evict
         .classes
         .insert("r".into(), OnEvict::RestartJob { max_retry });
     c

@@ -58,7 +58,7 @@ pub trait Backend: Send {
     }
     /// Evictions observed so far (the twin's come from the model).
     fn evictions(&self, model: &Model) -> Vec<EvictionSeen> {
-        model.evictions.clone()
+        model.evictions().to_vec()
     }
 }
 

@@ -209,6 +209,7 @@ fn observations_fold_into_job_times() {
         &[],
         Arc::new(crate::policy::SchedulerConf::helm_default()),
         Default::default(),
+        1,
     );
     let v = kb.observe("j", &model).unwrap();
     assert_eq!(
@@ -246,6 +247,7 @@ fn creates_then_adopts_against_a_fake_api_server() {
         &[],
         Arc::new(crate::policy::SchedulerConf::helm_default()),
         Default::default(),
+        1,
     );
     assert_eq!(
         kb.submit(&job(), &meta(), &mut model).unwrap(),

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::live::ModelParams;
-use crate::model::ResourceName;
+use crate::model::{EngineParams, ResourceName};
 use crate::policy::SchedulerConf;
 
 fn node(name: &str) -> Value {
@@ -79,7 +78,8 @@ fn builds_the_forecast_base_from_listed_state() {
         &[],
         &[],
         Arc::new(SchedulerConf::helm_default()),
-        ModelParams::default(),
+        EngineParams::default(),
+        1,
     );
     let own = vec![
         OwnJob {
@@ -99,10 +99,10 @@ fn builds_the_forecast_base_from_listed_state() {
         },
     ];
     let m = build_model(&like, nodes, &queues, &pods, &own, "ns", 20_000);
-    let n1 = &m.cluster.snap.nodes[m.cluster.snap.find_node("n1").unwrap().ix()];
+    let n1 = &m.cluster().snap.nodes[m.cluster().snap.find_node("n1").unwrap().ix()];
     assert_eq!(n1.allocatable.cpu(), 3000, "coredns is subtracted");
     assert_eq!(n1.allocatable.get(ResourceName::PODS), 109);
-    let n2 = &m.cluster.snap.nodes[m.cluster.snap.find_node("n2").unwrap().ix()];
+    let n2 = &m.cluster().snap.nodes[m.cluster().snap.find_node("n2").unwrap().ix()];
     assert_eq!(
         n2.used.cpu(),
         4000,

@@ -198,7 +198,7 @@ pub fn write_outputs(svc: &Service) -> Result<(), LiveError> {
         ("observed.csv", seen.into_bytes()),
         ("observed-trace.csv", tbuf),
         ("evictions.csv", ev.into_bytes()),
-        ("decisions.log", svc.model.log.join("\n").into_bytes()),
+        ("decisions.log", svc.model.log().join("\n").into_bytes()),
     ] {
         write_atomic(&dir.join(name), &body)?;
     }

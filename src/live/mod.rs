@@ -1,10 +1,10 @@
 //! Live mode: the same policy core driven in wall-clock time against a backend. Submissions
 //! (a replayed scenario trace, or HTTP `POST /v1/jobs`) are mapped with the simulator's rules,
-//! journaled (fsync) before they are sent, forecast with `policy::run_cycle` on a clone of the
-//! modelled state, and handed to a backend: `twin` (the cluster model in wall-clock time),
+//! journaled (fsync) before they are sent, forecast on a clone of the modelled state (the
+//! one `engine`), and handed to a backend: `twin` (the cluster model in wall-clock time),
 //! `dry-run` (manifests + decision log, touches nothing) or `kube` (Kubernetes REST).
 //!
-//! May depend on `model`, `policy`, `kube`, `workload`, `cluster`; **never `sim`** (enforced by
+//! May depend on `model`, `policy`, `kube`, `workload`, `cluster`, `engine`; **never `sim`** (enforced by
 //! `tests/layering.rs`). Invariant: every accepted idempotency key maps to exactly one object,
 //! whose name is a pure function of the key (`names::object_name`).
 
@@ -27,7 +27,7 @@ pub mod validate;
 
 use std::collections::BTreeMap;
 
-use crate::model::{NodeSpec, PriorityClassSpec, QueueSpec};
+use crate::model::{EngineParams, NodeSpec, PriorityClassSpec, QueueSpec};
 use crate::policy::SchedulerConf;
 use crate::workload::mapping::MappingTable;
 use crate::workload::TraceJob;
@@ -66,30 +66,6 @@ impl LiveError {
     }
 }
 
-/// Timing of the modelled cluster (twin and forecast), ms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ModelParams {
-    pub schedule_period_ms: u64,
-    pub bind_latency_ms: u64,
-    pub controller_delay_ms: u64,
-    pub eviction_grace_ms: u64,
-    pub vcjob_mode: bool,
-    pub seed: u64,
-}
-
-impl Default for ModelParams {
-    fn default() -> Self {
-        ModelParams {
-            schedule_period_ms: 1000,
-            bind_latency_ms: 100,
-            controller_delay_ms: 500,
-            eviction_grace_ms: 30_000,
-            vcjob_mode: true,
-            seed: 1,
-        }
-    }
-}
-
 /// Everything live mode needs from a scenario (the CLI builds it; `live` does not read
 /// scenario files itself).
 #[derive(Debug, Clone)]
@@ -98,7 +74,10 @@ pub struct LiveSetup {
     pub queues: Vec<QueueSpec>,
     pub priority_classes: Vec<PriorityClassSpec>,
     pub conf: SchedulerConf,
-    pub params: ModelParams,
+    /// Timing of the modelled cluster (twin and forecast).
+    pub params: EngineParams,
+    /// Seed of the model's tie-breaking RNG (the scenario's).
+    pub seed: u64,
     /// Workload class → template job (queue, requests, gang, priority, duration).
     pub classes: BTreeMap<String, TraceJob>,
     /// Activity type → job rules (`workload::mapping`).

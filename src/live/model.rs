@@ -1,46 +1,23 @@
-//! The modelled cluster advanced on demand: a `cluster::Cluster` plus its timer heap and the
-//! scheduling-cycle cadence. The `twin` backend advances it to the wall clock; the admission
-//! forecast clones it and runs forward in simulated time (`forecast`).
+//! The modelled cluster of live mode: the one `engine` fed by live submissions and advanced in
+//! model time by the caller. The `twin` backend advances it to the wall clock; the admission
+//! forecast clones it and runs forward (`forecast`). Because the engine's ordering contract
+//! holds however it is advanced, a twin run makes exactly the decisions `volsim run` makes on
+//! the submissions it observed (same times, same order).
 //!
-//! May depend on `model`, `policy`, `cluster`, `workload`; never `sim` (the small event loop
-//! here mirrors its ordering rules: at one instant timers fire before the cycle; cycle k runs at
-//! k × period with tie-break RNG seeded from `(seed, k)`; idle cycles are skipped only when
-//! nothing changed, the last cycle decided nothing and no time-based plugin (`sla`) is on).
+//! May depend on `model`, `policy`, `cluster`, `engine`, `workload`; never `sim`. Time: every
+//! method takes or keeps model ms; nothing here reads a clock.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
-use super::ModelParams;
-use crate::cluster::{delete_task, Cluster, ClusterParams, Timer};
-use crate::model::{NodeSpec, PriorityClassSpec, QueueSpec};
-use crate::policy::{run_cycle, Decision, SchedulerConf, Snapshot, TieBreak};
+use crate::cluster::{delete_task, Cluster, Kill, Timer};
+use crate::engine::{write_decisions, Engine, NoRecorder, Recorder, Source};
+use crate::model::{EngineParams, Fnv, NodeSpec, PriorityClassSpec, QueueSpec};
+use crate::policy::{CycleOutput, Decision, PodGroupPhase, SchedulerConf, TaskStatus};
 use crate::workload::TraceJob;
 
 /// Forecasts never look further ahead than this (simulated), ms.
 pub const FORECAST_HORIZON_MS: u64 = 24 * 3_600_000;
-
-struct CycleRng(ChaCha8Rng);
-
-impl TieBreak for CycleRng {
-    fn pick(&mut self, n: usize) -> usize {
-        if n <= 1 {
-            0
-        } else {
-            self.0.random_range(0..n as u64) as usize
-        }
-    }
-}
-
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// Observed lifecycle of one job in the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,280 +40,51 @@ pub struct EvictionSeen {
     pub action: String,
 }
 
-/// The cluster model with its clock state.
-#[derive(Clone)]
-pub struct Model {
-    pub cluster: Cluster,
-    conf: Arc<SchedulerConf>,
-    params: ModelParams,
-    heap: BinaryHeap<Reverse<(u64, u64, Timer)>>,
-    seq: u64,
-    timers: Vec<(u64, Timer)>,
-    cycle: u64,
-    now: u64,
-    dirty: bool,
-    productive: bool,
-    time_based: bool,
-    by_name: BTreeMap<String, usize>,
-    deleted: Vec<bool>,
-    /// Record decision-log lines and evictions (off in forecast clones).
-    record: bool,
-    pub log: Vec<String>,
-    pub evictions: Vec<EvictionSeen>,
+/// Live submissions not yet handed to the engine: an open source.
+#[derive(Clone, Default)]
+struct Inbox {
+    /// (submit time, submission number, job), times non-decreasing.
+    queue: VecDeque<(u64, usize, TraceJob)>,
+    /// Cluster index by submission number, once delivered.
+    delivered: Vec<Option<usize>>,
 }
 
-impl Model {
-    pub fn new(
-        nodes: &[NodeSpec],
-        queues: &[QueueSpec],
-        pcs: &[PriorityClassSpec],
-        conf: Arc<SchedulerConf>,
-        params: ModelParams,
-    ) -> Model {
-        let mut snap = Snapshot::new();
-        for pc in pcs {
-            snap.add_priority_class(pc.clone());
+impl Source for Inbox {
+    fn next_time(&self) -> u64 {
+        self.queue.front().map_or(u64::MAX, |q| q.0)
+    }
+
+    fn deliver(&mut self, t: u64, submit: &mut dyn FnMut(&TraceJob) -> usize) -> usize {
+        let mut n = 0;
+        while self.queue.front().is_some_and(|q| q.0 == t) {
+            let Some((_, k, job)) = self.queue.pop_front() else {
+                break;
+            };
+            self.delivered[k] = Some(submit(&job));
+            n += 1;
         }
-        for n in nodes {
-            snap.add_node(n);
-        }
-        for q in queues {
-            snap.add_queue(q);
-        }
-        let cp = ClusterParams {
-            bind_latency_ms: params.bind_latency_ms,
-            controller_delay_ms: params.controller_delay_ms,
-            eviction_grace_ms: params.eviction_grace_ms,
-            vcjob_mode: params.vcjob_mode,
-        };
-        let time_based = conf.tiers.iter().flatten().any(|p| p.name == "sla");
-        Model {
-            cluster: Cluster::new(snap, cp),
-            conf,
-            params,
-            heap: BinaryHeap::new(),
-            seq: 0,
-            timers: Vec::new(),
-            cycle: 0,
-            now: 0,
-            dirty: false,
-            productive: false,
-            time_based,
-            by_name: BTreeMap::new(),
-            deleted: Vec::new(),
-            record: true,
-            log: Vec::new(),
-            evictions: Vec::new(),
-        }
+        n
     }
 
-    pub fn now(&self) -> u64 {
-        self.now
+    fn closed(&self) -> bool {
+        false
     }
+}
 
-    pub fn contains(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
-    }
+/// The twin's observations: the human-readable decision log, the canonical decision-log hash
+/// (the simulator's), and the evictions.
+#[derive(Clone)]
+struct LiveRecorder {
+    log: Vec<String>,
+    hash: Fnv,
+    evictions: Vec<EvictionSeen>,
+}
 
-    fn arm(&mut self) {
-        for (t, timer) in self.timers.drain(..) {
-            self.heap.push(Reverse((t, self.seq, timer)));
-            self.seq += 1;
-        }
-    }
-
-    /// Submits `job` (its `id` is the object name) at the model's current time. Returns false
-    /// (and changes nothing) when the name exists already.
-    pub fn submit(&mut self, job: &TraceJob) -> bool {
-        if self.by_name.contains_key(&job.id) {
-            return false;
-        }
-        let idx = self.cluster.submit(job, self.now);
-        self.by_name.insert(job.id.clone(), idx);
-        self.deleted.push(false);
-        self.arm();
-        self.dirty = true;
-        true
-    }
-
-    /// A model with the same conf, timing and priority classes over other nodes and queues
-    /// (the forecast base rebuilt from a real cluster's state).
-    pub fn empty_like(&self, nodes: &[NodeSpec], queues: &[QueueSpec]) -> Model {
-        let pcs: Vec<PriorityClassSpec> = self
-            .cluster
-            .snap
-            .priority_classes
-            .values()
-            .cloned()
-            .collect();
-        Model::new(nodes, queues, &pcs, Arc::clone(&self.conf), self.params)
-    }
-
-    /// Adds a job that is already running: its pods Running on `nodes` (one name per pod, in
-    /// pod order) since `started_ms`, finishing at `started_ms + duration` (or now if past).
-    pub fn submit_running(&mut self, job: &TraceJob, nodes: &[String], started_ms: u64) -> bool {
-        if !self.submit(job) {
-            return false;
-        }
-        let idx = self.by_name[&job.id];
-        let Some(j) = self.cluster.jobs[idx].job else {
-            return true;
-        };
-        self.cluster
-            .snap
-            .set_phase(j, crate::policy::PodGroupPhase::Running);
-        let mut scratch = Vec::new();
-        self.cluster
-            .fire(Timer::CreatePods(idx), self.now, &mut scratch);
-        let end = started_ms.saturating_add(job.duration_ms).max(self.now);
-        let tasks = self.cluster.snap.job(j).tasks.clone();
-        for (t, node) in tasks.iter().zip(nodes) {
-            if let Some(n) = self.cluster.snap.find_node(node) {
-                self.cluster
-                    .snap
-                    .set_status(*t, crate::policy::TaskStatus::Running, Some(n));
-                self.timers.push((end, Timer::TaskDone(*t)));
-            }
-        }
-        let st = &mut self.cluster.jobs[idx];
-        st.inqueue_ms = Some(started_ms);
-        st.gang_ready_ms = Some(started_ms);
-        self.arm();
-        true
-    }
-
-    /// Deletes a job: its pods leave their nodes at once. Returns false for an unknown name.
-    pub fn delete(&mut self, name: &str) -> bool {
-        let Some(&idx) = self.by_name.get(name) else {
-            return false;
-        };
-        if self.deleted[idx] {
-            return true;
-        }
-        self.deleted[idx] = true;
-        if let Some(j) = self.cluster.jobs[idx].job {
-            let tasks = self.cluster.snap.job(j).tasks.clone();
-            for t in tasks {
-                delete_task(&mut self.cluster.snap, t);
-            }
-            self.cluster.snap.jobs[j.ix()].live = false;
-        }
-        self.cluster.active.remove(&idx);
-        self.dirty = true;
-        true
-    }
-
-    /// The job's lifecycle as the model saw it.
-    pub fn view(&self, name: &str) -> Option<JobView> {
-        let &idx = self.by_name.get(name)?;
-        let st = &self.cluster.jobs[idx];
-        let phase = if self.deleted[idx] {
-            "Deleted"
-        } else if st.job.is_none() {
-            "Rejected"
-        } else if st.finish_ms.is_some() {
-            "Completed"
-        } else if st.gang_ready_ms.is_some() {
-            "Running"
-        } else if st.inqueue_ms.is_some() {
-            "Inqueue"
-        } else {
-            "Pending"
-        };
-        Some(JobView {
-            name: name.to_string(),
-            phase,
-            submit_ms: st.submit_ms,
-            inqueue_ms: st.inqueue_ms,
-            gang_ready_ms: st.gang_ready_ms,
-            finish_ms: st.finish_ms,
-            evictions: st.evictions,
-        })
-    }
-
-    /// Every job name in submission order.
-    pub fn names(&self) -> Vec<String> {
-        let mut v: Vec<(usize, String)> =
-            self.by_name.iter().map(|(n, &i)| (i, n.clone())).collect();
-        v.sort();
-        v.into_iter().map(|(_, n)| n).collect()
-    }
-
-    /// Advances the model to `t` (ms), firing timers and running cycles due at or before it.
-    pub fn advance_to(&mut self, t: u64) {
-        self.run(t, None);
-        self.now = self.now.max(t);
-    }
-
-    /// Forecast: on a clone, submits `job` now and runs forward until its gang is ready.
-    /// Returns the predicted wait (gang ready − submit), or `None` when it is not admitted
-    /// within `FORECAST_HORIZON_MS` or can never be (nothing left that could change).
-    pub fn forecast(&self, job: &TraceJob) -> Option<u64> {
-        let mut m = self.clone();
-        m.record = false;
-        m.log.clear();
-        m.evictions.clear();
-        if !m.submit(job) {
-            return None;
-        }
-        let idx = m.by_name[&job.id];
-        m.cluster.jobs[idx].job?;
-        let start = m.now;
-        m.run(start.saturating_add(FORECAST_HORIZON_MS), Some(idx));
-        m.cluster.jobs[idx].gang_ready_ms.map(|g| g - start)
-    }
-
-    /// The event loop. With `watch`, stops as soon as that job's gang is ready or when nothing
-    /// can change any more.
-    fn run(&mut self, t_end: u64, watch: Option<usize>) {
-        let period = self.params.schedule_period_ms.max(1);
-        loop {
-            if let Some(w) = watch {
-                if self.cluster.jobs[w].gang_ready_ms.is_some() {
-                    return;
-                }
-            }
-            let t_ev = self.heap.peek().map(|r| r.0 .0).unwrap_or(u64::MAX);
-            if !self.dirty && !self.productive && !self.time_based {
-                if t_ev == u64::MAX && watch.is_some() {
-                    return;
-                }
-                let k = t_ev.min(t_end).div_ceil(period);
-                self.cycle = self.cycle.max(k);
-            }
-            let t_cycle = self.cycle.saturating_mul(period);
-            let t = t_ev.min(t_cycle);
-            if t > t_end {
-                return;
-            }
-            self.now = self.now.max(t);
-            if t_ev <= t_cycle {
-                let Some(Reverse((_, _, timer))) = self.heap.pop() else {
-                    continue;
-                };
-                if self.cluster.fire(timer, t, &mut self.timers) {
-                    self.dirty = true;
-                }
-                self.arm();
-            } else {
-                let seed = splitmix(self.params.seed ^ splitmix(self.cycle));
-                let mut rng = CycleRng(ChaCha8Rng::seed_from_u64(seed));
-                let out = run_cycle(&mut self.cluster.snap, &self.conf, t, &mut rng);
-                if self.record {
-                    self.record_decisions(&out.decisions, t);
-                }
-                self.cluster.apply(&out.decisions, t, &mut self.timers);
-                self.arm();
-                self.productive = !out.decisions.is_empty();
-                self.dirty = false;
-                self.cycle += 1;
-            }
-        }
-    }
-
-    fn record_decisions(&mut self, decisions: &[Decision], t: u64) {
-        let snap = &self.cluster.snap;
-        for d in decisions {
+impl Recorder for LiveRecorder {
+    fn decided(&mut self, c: &Cluster, out: &CycleOutput, t: u64) {
+        let snap = &c.snap;
+        let _ = write_decisions(&mut self.hash, snap, &out.decisions, t);
+        for d in &out.decisions {
             match *d {
                 Decision::Enqueue { job } => {
                     self.log.push(format!("{t} enqueue {}", snap.job(job).name));
@@ -365,6 +113,255 @@ impl Model {
                 Decision::Phase { .. } => {}
             }
         }
+    }
+
+    fn applied(&mut self, c: &Cluster, kills: &[Kill], _d: &[Option<(f64, f64)>], _t: u64) {
+        for k in kills {
+            let v = c.snap.task(k.task);
+            self.evictions.push(EvictionSeen {
+                time_ms: k.time_ms,
+                pod: v.name.clone(),
+                job: c.snap.job(v.job).name.clone(),
+                action: "restart-job".into(),
+            });
+        }
+    }
+}
+
+/// The cluster model with its clock state.
+#[derive(Clone)]
+pub struct Model {
+    engine: Engine,
+    inbox: Inbox,
+    rec: LiveRecorder,
+    /// Model time the caller has advanced to: everything strictly before it is processed;
+    /// submissions are stamped with it.
+    clock: u64,
+    /// Job name → submission number.
+    by_name: BTreeMap<String, usize>,
+    /// Submission number → (name, submit time, deleted).
+    subs: Vec<(String, u64, bool)>,
+    /// Longest the caller stamped a submission after the time it asked for (`submit_at`), ms.
+    pub max_lag_ms: u64,
+}
+
+impl Model {
+    pub fn new(
+        nodes: &[NodeSpec],
+        queues: &[QueueSpec],
+        pcs: &[PriorityClassSpec],
+        conf: Arc<SchedulerConf>,
+        params: EngineParams,
+        seed: u64,
+    ) -> Model {
+        Model {
+            engine: Engine::new(nodes, queues, pcs, conf, params, seed),
+            inbox: Inbox::default(),
+            rec: LiveRecorder {
+                log: Vec::new(),
+                hash: Fnv::new(),
+                evictions: Vec::new(),
+            },
+            clock: 0,
+            by_name: BTreeMap::new(),
+            subs: Vec::new(),
+            max_lag_ms: 0,
+        }
+    }
+
+    /// The model's time: submissions made now are stamped with it.
+    pub fn now(&self) -> u64 {
+        self.clock
+    }
+
+    /// The modelled cluster.
+    pub fn cluster(&self) -> &Cluster {
+        &self.engine.cluster
+    }
+
+    /// The human-readable decision log (`<t> enqueue|bind|evict …` with object names).
+    pub fn log(&self) -> &[String] {
+        &self.rec.log
+    }
+
+    /// The canonical decision-log hash (the simulator's) of every decision so far.
+    pub fn decision_hash(&self) -> u64 {
+        self.rec.hash.0
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// Submits `job` (its `id` is the object name) at the model's current time. Returns false
+    /// (and changes nothing) when the name exists already.
+    pub fn submit(&mut self, job: &TraceJob) -> bool {
+        self.submit_at(job, self.clock)
+    }
+
+    /// Submits `job` at model time `at`, or at the model's time when that has passed already
+    /// (then the difference counts as lag). Returns false when the name exists already.
+    pub fn submit_at(&mut self, job: &TraceJob, at: u64) -> bool {
+        if self.by_name.contains_key(&job.id) {
+            return false;
+        }
+        let t = at.max(self.clock);
+        self.max_lag_ms = self.max_lag_ms.max(t - at);
+        let k = self.subs.len();
+        self.by_name.insert(job.id.clone(), k);
+        self.subs.push((job.id.clone(), t, false));
+        self.inbox.delivered.push(None);
+        self.inbox.queue.push_back((t, k, job.clone()));
+        true
+    }
+
+    /// A model with the same conf, timing and priority classes over other nodes and queues
+    /// (the forecast base rebuilt from a real cluster's state).
+    pub fn empty_like(&self, nodes: &[NodeSpec], queues: &[QueueSpec]) -> Model {
+        let c = &self.engine.cluster;
+        let pcs: Vec<PriorityClassSpec> = c.snap.priority_classes.values().cloned().collect();
+        let mut m = Model::new(
+            nodes,
+            queues,
+            &pcs,
+            Arc::clone(self.engine.conf()),
+            c.params.clone(),
+            self.engine.seed(),
+        );
+        m.clock = self.clock;
+        m
+    }
+
+    /// Adds a job that is already running: its pods Running on `nodes` (one name per pod, in
+    /// pod order) since `started_ms`, finishing at `started_ms + duration` (or now if past).
+    pub fn submit_running(&mut self, job: &TraceJob, nodes: &[String], started_ms: u64) -> bool {
+        if self.by_name.contains_key(&job.id) {
+            return false;
+        }
+        let now = self.clock;
+        let idx = self.engine.mutate(|c, timers| {
+            let idx = c.submit(job, now);
+            let Some(j) = c.jobs[idx].job else {
+                return idx;
+            };
+            c.snap.set_phase(j, PodGroupPhase::Running);
+            c.fire(Timer::CreatePods(idx), now, timers);
+            let end = started_ms.saturating_add(job.duration_ms).max(now);
+            let tasks = c.snap.job(j).tasks.clone();
+            for (t, node) in tasks.iter().zip(nodes) {
+                if let Some(n) = c.snap.find_node(node) {
+                    c.snap.set_status(*t, TaskStatus::Running, Some(n));
+                    timers.push((end, Timer::TaskDone(*t)));
+                }
+            }
+            let st = &mut c.jobs[idx];
+            st.inqueue_ms = Some(started_ms);
+            st.gang_ready_ms = Some(started_ms);
+            idx
+        });
+        let k = self.subs.len();
+        self.by_name.insert(job.id.clone(), k);
+        self.subs.push((job.id.clone(), now, false));
+        self.inbox.delivered.push(Some(idx));
+        true
+    }
+
+    /// Deletes a job: its pods leave their nodes at once (a job not yet delivered never
+    /// arrives). Returns false for an unknown name.
+    pub fn delete(&mut self, name: &str) -> bool {
+        let Some(&k) = self.by_name.get(name) else {
+            return false;
+        };
+        if self.subs[k].2 {
+            return true;
+        }
+        self.subs[k].2 = true;
+        match self.inbox.delivered[k] {
+            None => self.inbox.queue.retain(|q| q.1 != k),
+            Some(idx) => self.engine.mutate(|c, _| {
+                if let Some(j) = c.jobs[idx].job {
+                    for t in c.snap.job(j).tasks.clone() {
+                        delete_task(&mut c.snap, t);
+                    }
+                    c.snap.jobs[j.ix()].live = false;
+                }
+                c.active.remove(&idx);
+            }),
+        }
+        true
+    }
+
+    /// The job's lifecycle as the model saw it.
+    pub fn view(&self, name: &str) -> Option<JobView> {
+        let &k = self.by_name.get(name)?;
+        let (_, submit_ms, deleted) = &self.subs[k];
+        let st = self.inbox.delivered[k].map(|i| &self.engine.cluster.jobs[i]);
+        let phase = match st {
+            _ if *deleted => "Deleted",
+            None => "Pending",
+            Some(st) if st.job.is_none() => "Rejected",
+            Some(st) if st.finish_ms.is_some() => "Completed",
+            Some(st) if st.gang_ready_ms.is_some() => "Running",
+            Some(st) if st.inqueue_ms.is_some() => "Inqueue",
+            Some(_) => "Pending",
+        };
+        Some(JobView {
+            name: name.to_string(),
+            phase,
+            submit_ms: st.map_or(*submit_ms, |s| s.submit_ms),
+            inqueue_ms: st.and_then(|s| s.inqueue_ms),
+            gang_ready_ms: st.and_then(|s| s.gang_ready_ms),
+            finish_ms: st.and_then(|s| s.finish_ms),
+            evictions: st.map_or(0, |s| s.evictions),
+        })
+    }
+
+    /// Every job name in submission order.
+    pub fn names(&self) -> Vec<String> {
+        self.subs.iter().map(|s| s.0.clone()).collect()
+    }
+
+    /// Evictions seen so far (scheduler evictions and `RestartJob` kills).
+    pub fn evictions(&self) -> &[EvictionSeen] {
+        &self.rec.evictions
+    }
+
+    /// Advances the model to `t` (ms): processes everything strictly before `t`, so a
+    /// submission made afterwards at `t` is ordered exactly as in a simulation.
+    pub fn advance_to(&mut self, t: u64) {
+        if t <= self.clock {
+            return;
+        }
+        self.engine
+            .advance(t, &mut self.inbox, &mut self.rec, &mut |_| false);
+        self.clock = t;
+    }
+
+    /// Forecast: on a clone, submits `job` now and runs forward until its gang is ready.
+    /// Returns the predicted wait (gang ready − submit), or `None` when it is not admitted
+    /// within `FORECAST_HORIZON_MS` or can never be (nothing left that could change).
+    pub fn forecast(&self, job: &TraceJob) -> Option<u64> {
+        if self.by_name.contains_key(&job.id) {
+            return None;
+        }
+        let mut engine = self.engine.clone();
+        let mut inbox = self.inbox.clone();
+        // Every queued submission is delivered before this one, in order.
+        let idx = engine.cluster.jobs.len() + inbox.queue.len();
+        let start = self.clock;
+        inbox.delivered.push(None);
+        inbox
+            .queue
+            .push_back((start, inbox.delivered.len() - 1, job.clone()));
+        let until = start.saturating_add(FORECAST_HORIZON_MS);
+        engine.advance(until, &mut inbox, &mut NoRecorder, &mut |c| {
+            c.jobs
+                .get(idx)
+                .is_some_and(|s| s.job.is_none() || s.gang_ready_ms.is_some())
+        });
+        let st = engine.cluster.jobs.get(idx)?;
+        st.job?;
+        st.gang_ready_ms.map(|g| g - start)
     }
 }
 

@@ -2,7 +2,7 @@
 //! deterministic, deletes free resources, impossible jobs are never predicted.
 
 use super::*;
-use crate::model::{ResourceName, Resources};
+use crate::model::{EngineParams, ResourceName, Resources};
 
 fn node(name: &str) -> NodeSpec {
     let mut alloc = Resources::cpu_mem(4000, 8 << 30);
@@ -23,7 +23,8 @@ fn model() -> Model {
         &[QueueSpec::new("q", 1)],
         &[],
         conf,
-        ModelParams::default(),
+        EngineParams::default(),
+        1,
     )
 }
 
@@ -56,7 +57,7 @@ fn forecast_matches_the_twin() {
     let v = m.view("next").unwrap();
     assert_eq!(v.gang_ready_ms.map(|g| g - v.submit_ms), Some(predicted));
     assert_eq!(v.phase, "Completed");
-    assert!(!m.log.is_empty());
+    assert!(!m.log().is_empty());
 }
 
 #[test]
@@ -80,13 +81,13 @@ fn deterministic_and_delete_frees_nodes() {
         m
     };
     let (mut a, b) = (run(), run());
-    assert_eq!(a.log, b.log);
+    assert_eq!(a.log(), b.log());
     assert!(a.view("j0").unwrap().gang_ready_ms.is_some());
     for n in a.names() {
         assert!(a.delete(&n));
     }
     a.advance_to(12_000);
-    assert!(a.cluster.snap.nodes.iter().all(|n| n.used.cpu() == 0));
+    assert!(a.cluster().snap.nodes.iter().all(|n| n.used.cpu() == 0));
     assert_eq!(a.view("j0").unwrap().phase, "Deleted");
     assert!(!a.delete("nope"));
     assert!(!a.submit(&job("j0", 1, 1, 1)), "names are unique");

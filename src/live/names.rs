@@ -8,15 +8,7 @@
 /// Longest object name we generate: pods are `<name>-<task>-<index>` and must stay ≤ 63.
 pub const MAX_NAME: usize = 45;
 
-/// FNV-1a 64-bit.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x100_0000_01b3);
-    }
-    h
-}
+pub use crate::model::fnv1a;
 
 /// Lower-case, keep `[a-z0-9]`, turn every other run into one `-`, trim `-` at both ends.
 pub fn sanitize(s: &str) -> String {

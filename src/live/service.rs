@@ -96,7 +96,8 @@ impl Service {
             &setup.queues,
             &setup.priority_classes,
             Arc::new(setup.conf.clone()),
-            setup.params,
+            setup.params.clone(),
+            setup.seed,
         );
         let mut svc = Service {
             setup,

@@ -4,8 +4,7 @@
 use super::*;
 use crate::live::backend::{DryRunBackend, TwinBackend};
 use crate::live::manifest::ObjectMode;
-use crate::live::ModelParams;
-use crate::model::{NodeSpec, QueueSpec, ResourceName, Resources};
+use crate::model::{EngineParams, NodeSpec, QueueSpec, ResourceName, Resources};
 use crate::policy::SchedulerConf;
 
 fn setup() -> Arc<LiveSetup> {
@@ -38,7 +37,8 @@ fn setup() -> Arc<LiveSetup> {
         queues: vec![QueueSpec::new("q", 1)],
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
-        params: ModelParams::default(),
+        params: EngineParams::default(),
+        seed: 1,
         classes,
         mapping: Default::default(),
         jobs: vec![],

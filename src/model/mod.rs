@@ -6,13 +6,17 @@
 //! layer above can compare and hash it deterministically.
 
 pub mod duration;
+pub mod hash;
 pub mod on_evict;
+pub mod params;
 pub mod quantity;
 pub mod resources;
 pub mod spec;
 
 pub use duration::{format_duration, parse_duration, SimTime};
+pub use hash::{fnv1a, fnv1a_from, splitmix, Fnv, SplitMix64, FNV_OFFSET};
 pub use on_evict::{OnEvict, OnEvictPolicy, DEFAULT_MAX_RETRY};
+pub use params::EngineParams;
 pub use quantity::{parse_quantity, QuantityError};
 pub use resources::{DefaultValue, ResourceName, Resources};
 pub use spec::*;

@@ -1,16 +1,22 @@
 //! Metrics from a simulation `Outcome`: per queue and per workload class — jobs, admitted,
-//! completed, wait percentiles, starved, mean allocated share vs deserved, evictions, job
-//! restarts and failures (`RestartJob`) — plus time-to-reclaim (`reclaim.rs`), the writers
+//! completed, wait percentiles and mean, starved, mean allocated and deserved share of the
+//! cluster, evictions, job restarts and failures (`RestartJob`) — plus the `RunReport` built
+//! once per run (`run_report.rs`), the one SLO evaluator (`slo.rs`), headline columns
+//! (`headline.rs`), time-to-reclaim (`reclaim.rs`), evictions (`evictions.rs`), the writers
 //! (`write.rs`) and the terminal table (`table.rs`).
 //!
-//! May depend on `model` and the `sim` output types only. Invariants: percentiles are
+//! May depend on `model`, the `sim` output types and `scenario::Slo`. Invariants: percentiles are
 //! nearest-rank on integer ms (p-th percentile = the ⌈p/100 · n⌉-th smallest wait, n ≥ 1);
 //! groups are ordered by queue index (queues) or class name (classes), so the same outcome
 //! always gives the same metrics and bytes.
 
+pub mod evictions;
+pub mod headline;
 pub mod html;
 pub mod reclaim;
 pub mod run_html;
+pub mod run_report;
+pub mod slo;
 pub mod svg;
 pub mod table;
 pub mod workflows;
@@ -19,8 +25,12 @@ pub mod write;
 use std::collections::BTreeMap;
 
 use crate::sim::{JobRecord, Outcome};
+pub use evictions::{queue_evictions, render_evictions, QueueEvictions, PING_PONG};
+pub use headline::{headline, Headline, MetricKey};
 pub use reclaim::{render_time_to_reclaim, time_to_reclaim, QueueReclaim};
-pub use table::{render_table, render_table_marked, SloCheck};
+pub use run_report::RunReport;
+pub use slo::{SloScope, SloVerdict};
+pub use table::{render_table, render_table_marked};
 pub use workflows::{render_workflows, workflow_metrics, workflows_csv, WorkflowMetrics};
 pub use write::{write_outputs, Meta};
 
@@ -41,12 +51,14 @@ impl Default for ReportParams {
 }
 
 /// Wait-time percentiles (ms), `None` when no job of the group became gang-ready.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Waits {
     pub p50: Option<u64>,
     pub p95: Option<u64>,
     pub p99: Option<u64>,
     pub max: Option<u64>,
+    /// Arithmetic mean (ms).
+    pub mean: Option<f64>,
 }
 
 /// Metrics of one group of jobs (a queue or a class).
@@ -107,6 +119,8 @@ fn group(name: &str, jobs: &[&JobRecord], p: &ReportParams) -> GroupMetrics {
             p95: nearest_rank(&waits, 95),
             p99: nearest_rank(&waits, 99),
             max: waits.last().copied(),
+            mean: (!waits.is_empty())
+                .then(|| waits.iter().sum::<u64>() as f64 / waits.len() as f64),
         },
         starved: jobs
             .iter()
@@ -186,9 +200,10 @@ mod tests {
 #[cfg(test)]
 mod output_tests {
     use super::*;
+    use crate::model::EngineParams;
     use crate::model::{NodeSpec, QueueSpec, ResourceName, Resources};
     use crate::policy::SchedulerConf;
-    use crate::sim::{simulate, SimInput, SimParams};
+    use crate::sim::{simulate, SimInput};
     use crate::workload::TraceJob;
 
     fn outcome() -> Outcome {
@@ -221,10 +236,12 @@ mod output_tests {
             priority_classes: vec![],
             conf: SchedulerConf::helm_default(),
             jobs,
-            params: SimParams {
+            params: EngineParams {
                 vcjob_mode: false,
                 ..Default::default()
             },
+            seed: 0,
+            horizon_ms: None,
         })
     }
 
@@ -247,14 +264,9 @@ mod output_tests {
         let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
         assert!(jobs.starts_with("id,queue,class,submit,inqueue,first_bind,gang_ready,finish,wait,evictions,restarts,failed,restart_kills\nj0,q,c,0,0,0,100,10100,100,0,0,,0\n"), "{jobs}");
         let _ = std::fs::remove_dir_all(&dir);
-        let slo = SloCheck {
-            queue: "q".into(),
-            stat: table::WaitStat::P95,
-            max_wait_ms: 60_000,
-            max_starved: None,
-        };
-        let t = render_table(&m, &[slo]);
-        assert!(t.contains("ok p95≤1m"), "{t}");
+        let slos = [crate::scenario::parse_slo("q.p95_wait <= 1m").unwrap()];
+        let t = render_table(&m, &slo::evaluate(&slos, &m, &Default::default()));
+        assert!(t.contains("p95_wait ok"), "{t}");
         assert!(t.contains("11.1s"), "{t}");
     }
 }

@@ -1,71 +1,12 @@
 //! The terminal table: one row per queue, then one per workload class, with human durations
-//! and an SLO verdict column.
+//! and an SLO verdict column (`<metric> ok|FAIL` from the run's `SloVerdict`s).
 //!
 //! Depends on `report` metrics and `model::format_duration`. Pure: the same metrics and checks
 //! give the same string.
 
+use super::slo::{slo_marks, SloVerdict};
 use super::{GroupMetrics, Metrics};
 use crate::model::format_duration;
-
-/// Which wait statistic an SLO bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitStat {
-    P50,
-    P95,
-    P99,
-    Max,
-}
-
-impl WaitStat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WaitStat::P50 => "p50",
-            WaitStat::P95 => "p95",
-            WaitStat::P99 => "p99",
-            WaitStat::Max => "max",
-        }
-    }
-}
-
-/// "The `stat` wait of queue `queue` must be ≤ `max_wait_ms`" (and, when `max_starved` is
-/// set, at most that many starved jobs).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SloCheck {
-    pub queue: String,
-    pub stat: WaitStat,
-    pub max_wait_ms: u64,
-    pub max_starved: Option<u64>,
-}
-
-impl SloCheck {
-    /// `Some(true)` pass, `Some(false)` fail; a stat that does not exist (no job became
-    /// gang-ready) fails.
-    pub fn verdict(&self, g: &GroupMetrics) -> (bool, String) {
-        let w = match self.stat {
-            WaitStat::P50 => g.waits.p50,
-            WaitStat::P95 => g.waits.p95,
-            WaitStat::P99 => g.waits.p99,
-            WaitStat::Max => g.waits.max,
-        };
-        let limit = format_duration(self.max_wait_ms);
-        let wait_ok = w.is_some_and(|w| w <= self.max_wait_ms);
-        let starved_ok = self.max_starved.is_none_or(|m| g.starved <= m);
-        let ok = wait_ok && starved_ok;
-        let text = if ok {
-            format!("ok {}≤{}", self.stat.as_str(), limit)
-        } else if !wait_ok {
-            format!(
-                "FAIL {} {}>{}",
-                self.stat.as_str(),
-                w.map(format_duration).unwrap_or_else(|| "-".into()),
-                limit
-            )
-        } else {
-            format!("FAIL starved {}", g.starved)
-        };
-        (ok, text)
-    }
-}
 
 fn dur(x: Option<u64>) -> String {
     x.map(format_duration).unwrap_or_else(|| "-".into())
@@ -135,18 +76,9 @@ fn render(title: &str, rows: &[Vec<String>], out: &mut String) {
     }
 }
 
-/// The table for queues (with SLO verdicts from `slos`, all checks of a queue joined) and
-/// classes.
-pub fn render_table(m: &Metrics, slos: &[SloCheck]) -> String {
-    render_table_marked(m, |scope, name| {
-        let g = m.queues.iter().find(|g| g.name == name);
-        let v: Vec<String> = slos
-            .iter()
-            .filter(|s| scope == "queue" && s.queue == name)
-            .filter_map(|s| g.map(|g| s.verdict(g).1))
-            .collect();
-        v.join("; ")
-    })
+/// The table for queues and classes with the SLO column filled from `slos`.
+pub fn render_table(m: &Metrics, slos: &[SloVerdict]) -> String {
+    render_table_marked(m, |scope, name| slo_marks(slos, scope, name))
 }
 
 /// The table with the SLO column filled by `mark(scope, name)` (`scope`: "queue" or "class").

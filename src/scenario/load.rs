@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use super::file::{NodePool, QueueEntry, ScenarioFile};
 use super::slo::{parse_slo, Slo};
-use super::{fnv1a, FNV_OFFSET};
+use crate::model::{fnv1a_from, FNV_OFFSET};
 use crate::model::{
-    parse_duration, parse_quantity, NodeSpec, OnEvict, OnEvictPolicy, PriorityClassSpec, QueueSpec,
-    QueueState, ResourceName, Resources, Taint, TaintEffect,
+    parse_duration, parse_quantity, EngineParams, NodeSpec, OnEvict, OnEvictPolicy,
+    PriorityClassSpec, QueueSpec, QueueState, ResourceName, Resources, Taint, TaintEffect,
 };
 use crate::policy::{parse_scheduler_conf, SchedulerConf};
 use crate::workload::mapping::MappingTable;
@@ -38,34 +38,6 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Engine parameters a scenario sets (all times in ms).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunParams {
-    pub schedule_period_ms: u64,
-    pub bind_latency_ms: u64,
-    pub controller_delay_ms: u64,
-    pub eviction_grace_ms: u64,
-    pub sample_period_ms: u64,
-    /// Pods are created by the vcjob controller after enqueue (true) or up front (false).
-    pub vcjob_mode: bool,
-    /// The job controller's reaction to an evicted pod (`[sim]` default, class overrides).
-    pub on_evict: OnEvictPolicy,
-}
-
-impl Default for RunParams {
-    fn default() -> Self {
-        RunParams {
-            schedule_period_ms: 1000,
-            bind_latency_ms: 100,
-            controller_delay_ms: 500,
-            eviction_grace_ms: 30_000,
-            sample_period_ms: 10_000,
-            vcjob_mode: true,
-            on_evict: OnEvictPolicy::default(),
-        }
-    }
-}
-
 /// A validated scenario, ready to simulate.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -76,7 +48,8 @@ pub struct Scenario {
     pub seed: u64,
     pub horizon_ms: Option<u64>,
     pub starvation_ms: u64,
-    pub params: RunParams,
+    /// The engine's timing (`[sim]`, defaults from `EngineParams::default()`).
+    pub params: EngineParams,
     pub nodes: Vec<NodeSpec>,
     pub queues: Vec<QueueSpec>,
     pub priority_classes: Vec<PriorityClassSpec>,
@@ -125,7 +98,7 @@ impl Ctx {
         let path = self.resolve(p);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| self.err(field, format!("cannot read {}: {e}", path.display())))?;
-        self.digest = fnv1a(text.as_bytes(), self.digest);
+        self.digest = fnv1a_from(text.as_bytes(), self.digest);
         Ok((path, text))
     }
     fn duration(
@@ -157,7 +130,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let mut cx = Ctx {
         file: path.display().to_string(),
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        digest: fnv1a(text.as_bytes(), FNV_OFFSET),
+        digest: fnv1a_from(text.as_bytes(), FNV_OFFSET),
     };
     let sf: ScenarioFile = toml::from_str(text).map_err(|e| cx.err("", format!("{e}")))?;
     let mut warnings = Vec::new();
@@ -268,7 +241,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
                 format!("cannot read {}: {e}", tpath.display()),
             )
         })?;
-        cx.digest = fnv1a(&bytes, cx.digest);
+        cx.digest = fnv1a_from(&bytes, cx.digest);
         let fmt = sf.workload.format.as_deref().unwrap_or("csv");
         let loaded = match fmt {
             "csv" => workload::csv_trace::read_csv_trace(&tpath).map_err(|e| e.to_string()),
@@ -352,15 +325,36 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         }
     }
 
-    let params = RunParams {
+    let d = EngineParams::default();
+    let params = EngineParams {
         schedule_period_ms: cx
-            .duration("sim.schedule_period", &sf.sim.schedule_period, 1000)?
+            .duration(
+                "sim.schedule_period",
+                &sf.sim.schedule_period,
+                d.schedule_period_ms,
+            )?
             .max(1),
-        bind_latency_ms: cx.duration("sim.bind_latency", &sf.sim.bind_latency, 100)?,
-        controller_delay_ms: cx.duration("sim.controller_delay", &sf.sim.controller_delay, 500)?,
-        eviction_grace_ms: cx.duration("sim.eviction_grace", &sf.sim.eviction_grace, 30_000)?,
+        bind_latency_ms: cx.duration(
+            "sim.bind_latency",
+            &sf.sim.bind_latency,
+            d.bind_latency_ms,
+        )?,
+        controller_delay_ms: cx.duration(
+            "sim.controller_delay",
+            &sf.sim.controller_delay,
+            d.controller_delay_ms,
+        )?,
+        eviction_grace_ms: cx.duration(
+            "sim.eviction_grace",
+            &sf.sim.eviction_grace,
+            d.eviction_grace_ms,
+        )?,
         sample_period_ms: cx
-            .duration("sim.sample_period", &sf.sim.sample_period, 10_000)?
+            .duration(
+                "sim.sample_period",
+                &sf.sim.sample_period,
+                d.sample_period_ms,
+            )?
             .max(1),
         vcjob_mode: match sf.sim.job_object.as_deref() {
             None | Some("vcjob") => true,

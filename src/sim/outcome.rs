@@ -2,12 +2,10 @@
 //! the run), per-queue time series, the eviction log, starvation episodes, counters and the
 //! decision-log hash.
 //!
-//! Plain data; depends only on `model`. Invariant: everything here is built in a deterministic
+//! Plain data; depends on `model` (and `engine` for its counters). Invariant: everything here is built in a deterministic
 //! order (job input order, sample time then queue index, eviction time then decision order,
 //! starvation episodes by close time then queue index, open ones last), so equal inputs and
 //! seed give an `Outcome` that compares equal.
-
-use std::fmt;
 
 use crate::model::Resources;
 
@@ -97,22 +95,7 @@ pub struct StarvationEpisode {
     pub end_ms: Option<u64>,
 }
 
-/// Engine counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counters {
-    pub cycles_run: u64,
-    pub cycles_skipped: u64,
-    pub decisions: u64,
-    pub binds: u64,
-    pub evictions: u64,
-    pub enqueues: u64,
-    /// Pods killed by `RestartJob` (the evicted pods not counted).
-    pub restart_kills: u64,
-    /// Events that changed the cluster (arrivals and live timers).
-    pub events: u64,
-    /// Timers found stale when popped (lazily cancelled).
-    pub stale_timers: u64,
-}
+pub use crate::engine::Counters;
 
 /// Everything a run produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,51 +119,6 @@ pub struct Outcome {
     /// then the still open ones in queue order.
     pub starvation: Vec<StarvationEpisode>,
     pub counters: Counters,
-    /// FNV-1a 64 of the canonical decision log (see `sim::hash`).
+    /// FNV-1a 64 of the canonical decision log (see `sim::record_decisions`).
     pub decision_hash: u64,
-}
-
-/// FNV-1a 64 over text written through `fmt::Write`.
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv(pub u64);
-
-impl Fnv {
-    pub const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    pub const PRIME: u64 = 0x0000_0100_0000_01b3;
-    pub fn new() -> Fnv {
-        Fnv(Self::OFFSET)
-    }
-    pub fn bytes(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= x as u64;
-            self.0 = self.0.wrapping_mul(Self::PRIME);
-        }
-    }
-}
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv::new()
-    }
-}
-
-impl fmt::Write for Fnv {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.bytes(s.as_bytes());
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::fmt::Write;
-
-    #[test]
-    fn fnv_known_vectors() {
-        let mut h = Fnv::new();
-        assert_eq!(h.0, 0xcbf29ce484222325);
-        write!(h, "a").unwrap();
-        assert_eq!(h.0, 0xaf63dc4c8601ec8c);
-    }
 }

@@ -6,12 +6,12 @@
 //! rows are appended in the cluster's kill order, right after the decisions of the cycle that
 //! caused them.
 
-use crate::cluster::JobState;
+use crate::cluster::{JobState, Kill};
 use crate::model::ResourceName;
 use crate::policy::{Snapshot, TaskId};
 use crate::workload::TraceJob;
 
-use super::{Engine, EvictionRecord, JobRecord};
+use super::{EvictionRecord, JobRecord};
 
 /// The `action` of an eviction-log row for a pod killed by its job's restart.
 pub const RESTART_KILL: &str = "restart-job";
@@ -72,24 +72,17 @@ pub(crate) fn eviction_record(
     }
 }
 
-impl Engine<'_> {
-    /// Moves the cluster's pending kills into the eviction log and the counters.
-    pub(crate) fn record_kills(&mut self) {
-        if self.cluster.kills.is_empty() {
-            return;
-        }
-        let snap = &self.cluster.snap;
-        for k in self.cluster.kills.drain(..) {
-            self.counters.restart_kills += 1;
-            self.evictions.push(eviction_record(
-                snap,
-                k.time_ms,
-                k.task,
-                k.preemptor,
-                RESTART_KILL,
-                k.ran_ms,
-                snap.task(k.evicted).key(),
-            ));
-        }
+/// Appends the eviction-log rows of pods killed by `RestartJob` (in kill order).
+pub(crate) fn record_kills(out: &mut Vec<EvictionRecord>, snap: &Snapshot, kills: &[Kill]) {
+    for k in kills {
+        out.push(eviction_record(
+            snap,
+            k.time_ms,
+            k.task,
+            k.preemptor,
+            RESTART_KILL,
+            k.ran_ms,
+            snap.task(k.evicted).key(),
+        ));
     }
 }

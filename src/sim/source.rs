@@ -1,6 +1,6 @@
 //! Dynamic arrivals: the `ArrivalSource` hook through which something other than the static,
 //! submit-sorted `SimInput::jobs` feeds jobs into the engine (the Temporal workflow driver,
-//! `sim::workflows`), and the engine-side glue: polling the source, submitting what it emits,
+//! `sim::workflows`), and the simulator-side glue: polling the source, submitting what it emits,
 //! telling it when one of its jobs finished, and recording its jobs in the `Outcome`.
 //!
 //! May depend on `model`, `cluster` and `workload` (via the parent `sim`). Determinism: the
@@ -10,10 +10,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::cluster::Timer;
+use crate::cluster::{Cluster, Timer};
 use crate::workload::TraceJob;
 
-use super::{Engine, JobRecord};
+use super::JobRecord;
 
 /// Something that submits jobs over simulated time and reacts to their completion.
 pub trait ArrivalSource {
@@ -49,62 +49,49 @@ impl<'a> SourceState<'a> {
     }
 }
 
-impl Engine<'_> {
-    /// Next time the source wants to act (`u64::MAX` without a source).
-    pub(crate) fn source_time(&self) -> u64 {
-        self.src
-            .as_ref()
-            .map(|s| s.source.next_time())
-            .unwrap_or(u64::MAX)
+impl SourceState<'_> {
+    /// Next time the source wants to act.
+    pub(crate) fn next_time(&self) -> u64 {
+        self.source.next_time()
     }
 
-    /// Polls the source at `t` and submits what it emits. Returns whether any job arrived.
-    pub(crate) fn poll_source(&mut self, t: u64) -> bool {
-        let Some(src) = self.src.as_mut() else {
-            return false;
-        };
-        let mut buf = std::mem::take(&mut src.buf);
-        src.source.poll(t, &mut buf);
-        let any = !buf.is_empty();
+    /// Polls the source at `t` and submits what it emits. Returns how many jobs arrived.
+    pub(crate) fn deliver(&mut self, t: u64, submit: &mut dyn FnMut(&TraceJob) -> usize) -> usize {
+        let mut buf = std::mem::take(&mut self.buf);
+        self.source.poll(t, &mut buf);
+        let n = buf.len();
         for (key, job) in buf.drain(..) {
-            let idx = self.cluster.submit(&job, t);
-            src.by_cluster.insert(idx, src.jobs.len());
-            src.jobs.push((job, idx, key));
-            self.counters.events += 1;
+            let idx = submit(&job);
+            self.by_cluster.insert(idx, self.jobs.len());
+            self.jobs.push((job, idx, key));
         }
-        src.buf = buf;
-        any
+        self.buf = buf;
+        n
     }
 
     /// After a live timer fired at `t`: reports a source job that just finished.
-    pub(crate) fn source_after_fire(&mut self, timer: Timer, t: u64) {
+    pub(crate) fn fired(&mut self, cluster: &Cluster, timer: Timer, t: u64) {
         let Timer::TaskDone(task) = timer else {
             return;
         };
-        let Some(src) = self.src.as_mut() else {
-            return;
-        };
-        let idx = self.cluster.index_of(self.cluster.snap.task(task).job);
-        let st = &self.cluster.jobs[idx];
+        let idx = cluster.index_of(cluster.snap.task(task).job);
+        let st = &cluster.jobs[idx];
         if st.finish_ms != Some(t) {
             return;
         }
-        if let Some(&pos) = src.by_cluster.get(&idx) {
+        if let Some(&pos) = self.by_cluster.get(&idx) {
             let wait = st.gang_ready_ms.map(|g| g.saturating_sub(st.submit_ms));
-            src.source.job_finished(src.jobs[pos].2, t, wait);
+            self.source.job_finished(self.jobs[pos].2, t, wait);
         }
     }
 
     /// Records of the source's jobs, in submission order (appended after the input jobs).
-    pub(crate) fn source_records(&self) -> Vec<JobRecord> {
-        let Some(src) = self.src.as_ref() else {
-            return Vec::new();
-        };
-        let snap = &self.cluster.snap;
-        src.jobs
+    pub(crate) fn records(&self, cluster: &Cluster) -> Vec<JobRecord> {
+        let snap = &cluster.snap;
+        self.jobs
             .iter()
             .map(|(tj, idx, _)| {
-                let st = &self.cluster.jobs[*idx];
+                let st = &cluster.jobs[*idx];
                 let known = snap.queue_by_name(&tj.queue).is_some();
                 super::records::job_record(tj, st.submit_ms, Some(st), known)
             })

@@ -37,10 +37,12 @@ pub(crate) fn input(jobs: Vec<TraceJob>, vcjob: bool) -> SimInput {
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
         jobs,
-        params: SimParams {
+        params: EngineParams {
             vcjob_mode: vcjob,
             ..Default::default()
         },
+        seed: 0,
+        horizon_ms: None,
     }
 }
 
@@ -126,7 +128,7 @@ fn reclaim_closes_a_starvation_episode_after_the_grace() {
         "actions: \"enqueue, allocate, backfill, reclaim\"\ntiers:\n- plugins:\n  - name: priority\n  - name: gang\n- plugins:\n  - name: drf\n  - name: predicates\n  - name: proportion\n",
     )
     .unwrap();
-    inp.params.horizon_ms = Some(120_000);
+    inp.horizon_ms = Some(120_000);
     let o = simulate(&inp);
     assert_eq!(o.counters.evictions, 2);
     assert_eq!(o.jobs[1].first_bind_ms, Some(40_000));
@@ -144,7 +146,7 @@ fn horizon_stops_with_open_records() {
         vec![job("a", "q1", 0, 2, 2, 4), job("b", "q1", 0, 1, 1, 4)],
         false,
     );
-    inp.params.horizon_ms = Some(5000);
+    inp.horizon_ms = Some(5000);
     let o = simulate(&inp);
     assert!(o.hit_horizon);
     assert_eq!(o.end_ms, 5000);

@@ -5,17 +5,18 @@
 //! 0, r)`, so each probe sees the same workloads — common random numbers). Bisection assumes
 //! "pass" is monotone in the value; afterwards every probe is re-read in value order and any
 //! pass→fail flip, or an SLO metric that gets worse by > 5 % (and > 1 s) as capacity grows, is
-//! reported as a monotonicity warning. Depends on `sweep::{point, headline, spec}`, `scenario`.
+//! reported as a monotonicity warning. Each probe is one `run::run`; SLOs are evaluated by the
+//! report's one evaluator. Depends on `run`, `report`, `sweep::spec`, `scenario`.
 
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::headline::{eval_slos, SloResult};
-use super::overrides::{LoadError, Override};
-use super::point::run_point;
 use super::spec::{point_seed, SeedMode};
-use crate::scenario::Slo;
+use crate::report::slo::{slo_column, slo_limit};
+use crate::report::SloVerdict;
+use crate::run::{run, RunSpec};
+use crate::scenario::{LoadError, Override, Slo};
 
 /// Which end of the range is wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +50,7 @@ pub struct Query {
 pub struct Probe {
     pub value: f64,
     /// Per replication: seed and SLO results.
-    pub reps: Vec<(u64, Vec<SloResult>)>,
+    pub reps: Vec<(u64, Vec<SloVerdict>)>,
     pub pass: bool,
 }
 
@@ -58,7 +59,7 @@ impl Probe {
     pub fn worst(&self, i: usize) -> Option<f64> {
         self.reps
             .iter()
-            .map(|(_, s)| s[i].value)
+            .map(|(_, s)| s[i].column_value())
             .try_fold(f64::NEG_INFINITY, |a, v| v.map(|v| a.max(v)))
     }
 }
@@ -98,16 +99,16 @@ fn value_of(q: &Query, v: f64) -> toml::Value {
 fn probe(q: &Query, v: f64, on_probe: &(dyn Fn(&Probe) + Sync)) -> Result<Probe, LoadError> {
     let mut o = q.base.clone();
     o.push(Override::new(&q.field, value_of(q, v)));
-    let reps: Vec<Result<(u64, Vec<SloResult>), LoadError>> = (0..q.replications.max(1) as u64)
+    let reps: Vec<Result<(u64, Vec<SloVerdict>), LoadError>> = (0..q.replications.max(1) as u64)
         .into_par_iter()
         .map(|r| {
             let seed = point_seed(SeedMode::Common, q.base_seed, 0, r);
-            let run = run_point(&q.scenario, Some(seed), &o)?;
-            Ok((seed, eval_slos(&run.headline, &q.slos)))
+            let report = run(&RunSpec::load(&q.scenario, Some(seed), &o)?);
+            Ok((seed, report.evaluate(&q.slos)))
         })
         .collect();
     let reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let pass = reps.iter().all(|(_, s)| s.iter().all(|x| x.met));
+    let pass = reps.iter().all(|(_, s)| s.iter().all(|x| x.pass));
     let p = Probe {
         value: v,
         reps,
@@ -169,7 +170,7 @@ fn finish(q: &Query, probes: Vec<Probe>, answer: Option<usize>) -> Answer {
         }
         for (i, s) in q.slos.iter().enumerate() {
             for (r, ((_, a), (_, b))) in w[0].reps.iter().zip(&w[1].reps).enumerate() {
-                if let (Some(x), Some(y)) = (a[i].value, b[i].value) {
+                if let (Some(x), Some(y)) = (a[i].column_value(), b[i].column_value()) {
                     if y > x * 1.05 && y - x > 1.0 {
                         warnings.push(format!(
                             "not monotone: {} got worse from {x:.1} to {y:.1} when {} went {} → {} (replication {r})",
@@ -208,7 +209,7 @@ pub fn render(q: &Query, a: &Answer) -> String {
             .map(|(i, slo)| {
                 format!(
                     "{}={}",
-                    super::headline::slo_column(slo),
+                    slo_column(slo),
                     p.worst(i)
                         .map(|v| format!("{v:.1}"))
                         .unwrap_or("n/a".into())
@@ -244,7 +245,7 @@ pub fn render(q: &Query, a: &Answer) -> String {
                 q.field, p.value
             ));
             for (j, slo) in q.slos.iter().enumerate() {
-                let lim = super::headline::slo_limit(slo);
+                let lim = slo_limit(slo);
                 if let Some(v) = p.worst(j) {
                     let pct = if lim > 0.0 {
                         format!(" ({:.0} %)", (lim - v) / lim * 100.0)

@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use super::headline::slo_column;
 use super::run::{read_results, SweepError};
 use super::{plots, summary};
 use crate::report::html::{Block, Page, Section};
+use crate::report::slo::slo_column;
 
 /// Builds the report of the sweep results in `dir`; with `png_dir`, also writes PNG charts.
 pub fn sweep_report(dir: &Path) -> Result<Page, SweepError> {

@@ -3,7 +3,9 @@
 //!
 //! Determinism: points are simulated independently and collected in point order, so the table
 //! does not depend on `--jobs`; metric columns are the sorted union of every row's keys (also
-//! across shards), rows are sorted by point index. Depends on `sweep::*`, `scenario`, `sim`.
+//! across shards), rows are sorted by point index. Each point is one `run::run` of
+//! `RunSpec::load(scenario, seed, overrides)` — exactly what the row's `command` re-runs.
+//! Depends on `sweep::*`, `run`, `scenario`, `report`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -12,13 +14,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::headline::{eval_slos, MetricKey, SloResult};
-use super::overrides::LoadError;
-use super::point::{rerun_command, run_point};
 use super::spec::{in_shard, point_seed, Point, SeedMode, Sweep};
 use super::table::{Column, Kind, Table, TableError, Values};
-use crate::report::{write_outputs, Meta, ReportParams};
-use crate::scenario::load;
+use crate::report::{MetricKey, SloVerdict};
+use crate::run::{rerun_command, run, RunSpec};
+use crate::scenario::{load, LoadError};
 
 /// A sweep that could not run or merge.
 #[derive(Debug)]
@@ -51,7 +51,7 @@ pub struct PointResult {
     pub point: Point,
     pub seed: u64,
     pub metrics: Vec<(MetricKey, f64)>,
-    pub slos: Vec<SloResult>,
+    pub slos: Vec<SloVerdict>,
     pub decision_hash: u64,
     pub command: String,
 }
@@ -116,31 +116,22 @@ pub fn run_sweep_keeping(
         mine.par_iter()
             .map(|p| {
                 let seed = point_seed(sw.seeds, base.seed, p.index, p.rep);
-                let r = run_point(&sw.scenario, Some(seed), &p.overrides).and_then(|run| {
+                let r = RunSpec::load(&sw.scenario, Some(seed), &p.overrides).and_then(|spec| {
+                    let report = run(&spec);
                     if let Some(k) = keep {
-                        let meta = Meta {
-                            scenario_name: run.scenario.name.clone(),
-                            scenario_digest: run.scenario.digest.clone(),
-                        };
                         let d = k.join("runs").join(format!("{:04}", p.index));
-                        write_outputs(
-                            &run.outcome,
-                            &d,
-                            &meta,
-                            &ReportParams {
-                                starve_threshold_ms: run.scenario.starvation_ms,
-                            },
-                        )
-                        .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
+                        std::fs::create_dir_all(&d)
+                            .and_then(|_| report.write(&d))
+                            .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
                     }
-                    Ok(run)
+                    Ok(report)
                 });
-                let r = r.map(|run| PointResult {
+                let r = r.map(|report| PointResult {
                     point: (*p).clone(),
                     seed,
-                    slos: eval_slos(&run.headline, &run.scenario.slos),
-                    metrics: run.headline.values,
-                    decision_hash: run.headline.decision_hash,
+                    slos: report.slos,
+                    metrics: report.headline.values,
+                    decision_hash: report.headline.decision_hash,
                     command: rerun_command(&sw.scenario, seed, &p.overrides),
                 });
                 tick();
@@ -157,7 +148,7 @@ pub fn run_sweep_keeping(
         .flat_map(|r| r.metrics.iter().map(|(k, _)| k.clone()))
         .collect();
     let meta = SweepMeta {
-        format: "volsim-sweep/v1".into(),
+        format: "volsim-sweep/v2".into(),
         sweep_file: sw.file.display().to_string(),
         sweep_digest: sw.digest.clone(),
         scenario: sw.scenario.display().to_string(),
@@ -206,13 +197,13 @@ fn row_of(r: &PointResult, meta: &SweepMeta) -> HashMap<String, Cell> {
                     .as_float()
                     .or(o.value.as_integer().map(|i| i as f64)),
             ),
-            _ => Cell::S(super::overrides::value_text(&o.value)),
+            _ => Cell::S(crate::scenario::overrides::value_text(&o.value)),
         };
         m.insert(name.clone(), c);
     }
     m.insert(
         "slo_met".into(),
-        Cell::U(r.slos.iter().filter(|s| s.met).count() as u64),
+        Cell::U(r.slos.iter().filter(|s| s.pass).count() as u64),
     );
     m.insert("slo_total".into(), Cell::U(r.slos.len() as u64));
     for (k, v) in &r.metrics {

@@ -17,17 +17,17 @@
 //! Grid order: the first axis varies slowest, replications innermost;
 //! `point = combination × replications + rep`.
 //!
-//! Depends on `overrides` and `sim::splitmix`.
+//! Depends on `overrides` and `model::splitmix`.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::overrides::{Override, OverrideError};
 use super::table::Kind;
-use crate::scenario::{fnv1a, FNV_OFFSET};
-use crate::sim::splitmix;
+use crate::model::splitmix;
+use crate::model::{fnv1a_from, FNV_OFFSET};
+use crate::scenario::{Override, OverrideError};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,7 +62,7 @@ pub enum SeedMode {
     PerPoint,
 }
 
-/// The documented seed formula (`splitmix64` is `sim::splitmix`).
+/// The documented seed formula (`splitmix64` is `model::splitmix`).
 pub fn point_seed(mode: SeedMode, base: u64, point: u64, rep: u64) -> u64 {
     match mode {
         SeedMode::Common if rep == 0 => base,
@@ -225,7 +225,7 @@ pub fn parse_sweep(text: &str, path: &Path) -> Result<Sweep, OverrideError> {
         rank_by: sf.rank_by,
         axes,
         points,
-        digest: format!("{:016x}", fnv1a(text.as_bytes(), FNV_OFFSET)),
+        digest: format!("{:016x}", fnv1a_from(text.as_bytes(), FNV_OFFSET)),
     })
 }
 

@@ -16,7 +16,7 @@ pub fn rank_metric(run: &SweepRun) -> Option<String> {
     }
     let slo = run.meta.slos.first()?;
     let s = crate::scenario::parse_slo(slo).ok()?;
-    Some(super::headline::slo_column(&s))
+    Some(crate::report::slo::slo_column(&s))
 }
 
 /// One ranked combination.

@@ -61,16 +61,12 @@ const CORE_CHOICES: [u32; 4] = [1, 2, 4, 8];
 const REPLICA_CHOICES: [u32; 4] = [1, 2, 4, 8];
 const MEAN_DURATION: f64 = 600.0;
 
-/// Python's `SplitMix64` class.
-struct SplitMix64(u64);
+/// Python's `SplitMix64` class (`model::SplitMix64`) with its derived draws.
+struct SplitMix64(crate::model::SplitMix64);
 
 impl SplitMix64 {
     fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn uniform(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
@@ -102,7 +98,7 @@ pub fn generate_rho(
     rho: f64,
     seed: u64,
 ) -> Vec<TraceJob> {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64(crate::model::SplitMix64(seed));
     let gang = scenario == PeersScenario::Gang;
     let mean_replicas = if gang { 3.75 } else { 1.0 };
     let lam =

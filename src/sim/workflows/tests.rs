@@ -4,9 +4,10 @@
 use serde_json::json;
 
 use super::*;
+use crate::model::EngineParams;
 use crate::model::{NodeSpec, QueueSpec, ResourceName, Resources};
 use crate::policy::SchedulerConf;
-use crate::sim::{simulate_with_source, SimInput, SimParams};
+use crate::sim::{simulate_with_source, SimInput};
 use crate::workload::mapping::MappingTable;
 
 fn activity(
@@ -91,10 +92,12 @@ fn input(cpu: i64) -> SimInput {
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
         jobs: vec![],
-        params: SimParams {
+        params: EngineParams {
             vcjob_mode: false,
             ..Default::default()
         },
+        seed: 0,
+        horizon_ms: None,
     }
 }
 

@@ -11,13 +11,14 @@
 //! 2. post-load, on the validated queues (inline or from Volcano YAML files):
 //!    `queue.<name>.{weight,reclaimable,priority,capability.<res>,deserved.<res>,guarantee.<res>}`.
 //!
-//! Depends on `scenario`, `kube` (ConfigMap conf files) and `model`.
+//! Part of `scenario`; depends on `kube` (ConfigMap conf files) and `model`. Every error names
+//! the scenario file and the override's path.
 
 use std::fmt;
 use std::path::Path;
 
+use super::{load_str, Scenario};
 use crate::model::{parse_quantity, ResourceName, Resources};
-use crate::scenario::{load_str, Scenario};
 
 /// An override that cannot be applied; names the path and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +112,10 @@ pub fn load_with_overrides(
     seed: Option<u64>,
     overrides: &[Override],
 ) -> Result<Scenario, LoadError> {
+    let in_file = |e: OverrideError| LoadError::Override {
+        file: path.display().to_string(),
+        err: e,
+    };
     let text = std::fs::read_to_string(path)
         .map_err(|e| LoadError::Io(format!("{}: cannot read scenario: {e}", path.display())))?;
     let mut doc: toml::Table =
@@ -123,7 +128,7 @@ pub fn load_with_overrides(
         } else if o.path == "scheduler.actions" || o.path.starts_with("plugin.") {
             conf_edits.push(o);
         } else {
-            set_file_field(&mut doc, o)?;
+            set_file_field(&mut doc, o).map_err(in_file)?;
         }
     }
     let seed = seed.filter(|s| doc.get("seed").and_then(|v| v.as_integer()) != Some(*s as i64));
@@ -137,7 +142,7 @@ pub fn load_with_overrides(
             .or_insert_with(|| toml::Value::Table(Default::default()));
         let t = sched
             .as_table_mut()
-            .ok_or_else(|| oerr("scheduler", "scheduler is not a table"))?;
+            .ok_or_else(|| in_file(oerr("scheduler", "scheduler is not a table")))?;
         t.remove("conf");
         t.insert("inline".into(), toml::Value::String(conf));
     }
@@ -148,35 +153,33 @@ pub fn load_with_overrides(
     };
     let mut sc = load_str(&edited, path).map_err(|e| LoadError::Scenario(e.to_string()))?;
     for o in post {
-        apply_queue(&mut sc, o)?;
+        apply_queue(&mut sc, o).map_err(in_file)?;
     }
     Ok(sc)
 }
 
-/// Why a scenario point could not be loaded.
+/// Why a scenario point could not be loaded (each message names the file).
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoadError {
     Io(String),
     Scenario(String),
-    Override(OverrideError),
+    /// An override that does not apply to `file`.
+    Override {
+        file: String,
+        err: OverrideError,
+    },
 }
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::Io(m) | LoadError::Scenario(m) => write!(f, "{m}"),
-            LoadError::Override(e) => write!(f, "{e}"),
+            LoadError::Override { file, err } => write!(f, "{file}: {err}"),
         }
     }
 }
 
 impl std::error::Error for LoadError {}
-
-impl From<OverrideError> for LoadError {
-    fn from(e: OverrideError) -> Self {
-        LoadError::Override(e)
-    }
-}
 
 fn oerr(path: &str, message: impl Into<String>) -> OverrideError {
     OverrideError {
@@ -274,6 +277,10 @@ fn edit_conf(doc: &toml::Table, path: &Path, edits: &[&Override]) -> Result<Stri
     };
     let mut conf: serde_json::Value = serde_saphyr::from_str(&text)
         .map_err(|e| LoadError::Scenario(format!("scheduler conf: {e}")))?;
+    let in_file = |e: OverrideError| LoadError::Override {
+        file: path.display().to_string(),
+        err: e,
+    };
     for o in edits {
         if o.path == "scheduler.actions" {
             conf["actions"] = serde_json::Value::String(value_text(&o.value));
@@ -282,8 +289,9 @@ fn edit_conf(doc: &toml::Table, path: &Path, edits: &[&Override]) -> Result<Stri
         let rest = &o.path["plugin.".len()..];
         let (name, arg) = rest
             .split_once('.')
-            .ok_or_else(|| oerr(&o.path, "expected plugin.<name>.<argument>"))?;
-        let v = serde_json::to_value(&o.value).map_err(|e| oerr(&o.path, e.to_string()))?;
+            .ok_or_else(|| in_file(oerr(&o.path, "expected plugin.<name>.<argument>")))?;
+        let v =
+            serde_json::to_value(&o.value).map_err(|e| in_file(oerr(&o.path, e.to_string())))?;
         let mut hit = false;
         if let Some(tiers) = conf.get_mut("tiers").and_then(|t| t.as_array_mut()) {
             for tier in tiers {
@@ -309,14 +317,13 @@ fn edit_conf(doc: &toml::Table, path: &Path, edits: &[&Override]) -> Result<Stri
             }
         }
         if !hit {
-            return Err(oerr(
+            return Err(in_file(oerr(
                 &o.path,
                 format!("the scheduler conf has no plugin {name:?}"),
-            )
-            .into());
+            )));
         }
     }
-    Ok(serde_json::to_string(&conf).expect("json"))
+    serde_json::to_string(&conf).map_err(|e| LoadError::Scenario(format!("scheduler conf: {e}")))
 }
 
 fn apply_queue(sc: &mut Scenario, o: &Override) -> Result<(), OverrideError> {

@@ -1,24 +1,24 @@
 //! Headline metrics of one run: the flat `group.metric → f64` row that sweeps tabulate,
-//! capacity searches bisect on and baselines pin. A flattening of `report::metrics` (so `volsim
-//! run`'s summary and a sweep row agree), plus cluster-wide columns.
+//! capacity searches bisect on and baselines pin. A flattening of the run's `Metrics` (so
+//! `volsim run`'s summary and a sweep row agree), plus cluster-wide columns.
 //!
-//! Depends on `report` and `sim` output types, `scenario` (SLOs). Definitions are report's:
-//! waits are gang ready − submit over the jobs that became ready, nearest-rank percentiles, in
+//! Depends on `report` metrics and `sim` output types. Definitions are report's: waits are gang
+//! ready − submit over the jobs that became ready, nearest-rank percentiles (and the mean), in
 //! seconds; starved = waited longer than the scenario's starvation threshold or never ready;
-//! `share` / `deserved` = time-mean allocated / deserved cpu as a fraction of the cluster.
+//! `share` / `deserved` = time-mean allocated / deserved cpu as a fraction of the cluster;
+//! `<workflow type>.p50/p95/p99_e2e_s` = simulated end-to-end latency of replayed workflows.
 //!
 //! Groups: `cluster` (all jobs), then every queue with jobs, then every workload class (a class
-//! named like a queue is written `<name>[class]`). Column order is canonical (see `MetricKey`),
-//! so rows from different runs, shards or thread counts line up.
+//! named like a queue is written `<name>[class]`), then every replayed workflow type. Column
+//! order is canonical (see `MetricKey`), so rows from different runs, shards or thread counts
+//! line up.
 
-use std::cmp::Ordering;
-
-use crate::report::{metrics, GroupMetrics, ReportParams};
-use crate::scenario::{Slo, SloMetric};
+use super::workflows::WorkflowMetrics;
+use super::{GroupMetrics, Metrics};
 use crate::sim::Outcome;
 
 /// Per-group metric names, in column order.
-pub const GROUP_METRICS: [&str; 12] = [
+pub const GROUP_METRICS: [&str; 13] = [
     "jobs",
     "admitted",
     "completed",
@@ -31,7 +31,11 @@ pub const GROUP_METRICS: [&str; 12] = [
     "max_wait_s",
     "share",
     "deserved",
+    "mean_wait_s",
 ];
+
+/// Per-workflow-type metric names (group kind 3).
+pub const WORKFLOW_METRICS: [&str; 4] = ["executions", "p50_e2e_s", "p95_e2e_s", "p99_e2e_s"];
 
 /// Cluster-only metric names, after the group metrics.
 pub const CLUSTER_EXTRA: [&str; 3] = ["cpu_util", "end_s", "hit_horizon"];
@@ -39,20 +43,25 @@ pub const CLUSTER_EXTRA: [&str; 3] = ["cpu_util", "end_s", "hit_horizon"];
 /// Orders columns: cluster first, then queues, then classes, each by name, then metric order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct MetricKey {
-    /// 0 cluster, 1 queue, 2 class.
+    /// 0 cluster, 1 queue, 2 class, 3 workflow type.
     pub kind: u8,
     pub group: String,
-    /// Index into `GROUP_METRICS`, then `CLUSTER_EXTRA`.
+    /// Index into `GROUP_METRICS`, then `CLUSTER_EXTRA` (kinds 0–2), or into
+    /// `WORKFLOW_METRICS` (kind 3).
     pub metric: u8,
 }
 
 impl MetricKey {
     pub fn name(&self) -> String {
         let i = self.metric as usize;
-        let m = GROUP_METRICS
-            .get(i)
-            .copied()
-            .unwrap_or_else(|| CLUSTER_EXTRA[i - GROUP_METRICS.len()]);
+        let m = if self.kind == 3 {
+            WORKFLOW_METRICS[i]
+        } else {
+            GROUP_METRICS
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| CLUSTER_EXTRA[i - GROUP_METRICS.len()])
+        };
         format!("{}.{m}", self.group)
     }
 }
@@ -97,6 +106,7 @@ fn push_group(values: &mut Vec<(MetricKey, f64)>, kind: u8, name: &str, g: &Grou
         secs(g.waits.max),
         g.mean_share.unwrap_or(f64::NAN),
         g.mean_deserved.unwrap_or(f64::NAN),
+        g.waits.mean.map_or(f64::NAN, |v| v / 1000.0),
     ];
     for (m, v) in vals.into_iter().enumerate() {
         values.push((
@@ -110,14 +120,8 @@ fn push_group(values: &mut Vec<(MetricKey, f64)>, kind: u8, name: &str, g: &Grou
     }
 }
 
-/// Computes the headline metrics of `o` (starvation threshold in ms).
-pub fn headline(o: &Outcome, starvation_ms: u64) -> Headline {
-    let m = metrics(
-        o,
-        &ReportParams {
-            starve_threshold_ms: starvation_ms,
-        },
-    );
+/// The headline metrics of a run: its outcome, its metrics and its workflow metrics.
+pub fn headline(o: &Outcome, m: &Metrics, w: &WorkflowMetrics) -> Headline {
     let mut values = Vec::new();
     push_group(&mut values, 0, "cluster", &m.total);
     let util: f64 = m.queues.iter().filter_map(|q| q.mean_share).sum();
@@ -150,54 +154,28 @@ pub fn headline(o: &Outcome, starvation_ms: u64) -> Headline {
         };
         push_group(&mut values, 2, &label, c);
     }
+    for t in w.workflow_types.iter().filter(|t| t.count > 0) {
+        let vals = [
+            t.count as f64,
+            secs(t.simulated.p50),
+            secs(t.simulated.p95),
+            secs(t.simulated.p99),
+        ];
+        for (k, v) in vals.into_iter().enumerate() {
+            values.push((
+                MetricKey {
+                    kind: 3,
+                    group: t.name.clone(),
+                    metric: k as u8,
+                },
+                v,
+            ));
+        }
+    }
     values.sort_by(|a, b| a.0.cmp(&b.0));
     Headline {
         values,
         decision_hash: o.decision_hash,
         seed: o.seed,
     }
-}
-
-/// The column an SLO reads.
-pub fn slo_column(slo: &Slo) -> String {
-    match slo.metric {
-        SloMetric::Starved => format!("{}.starved", slo.target),
-        m => format!("{}.{}_s", slo.target, m.as_str()),
-    }
-}
-
-/// An SLO's limit in the column's unit (seconds for waits, a count for `starved`).
-pub fn slo_limit(slo: &Slo) -> f64 {
-    if slo.metric.is_duration() {
-        slo.limit as f64 / 1000.0
-    } else {
-        slo.limit as f64
-    }
-}
-
-/// One SLO evaluated on one run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SloResult {
-    pub text: String,
-    /// `None` when the run has no such metric (unknown queue/class).
-    pub value: Option<f64>,
-    pub limit: f64,
-    pub met: bool,
-}
-
-/// Evaluates every SLO; a missing metric or NaN never meets its SLO.
-pub fn eval_slos(h: &Headline, slos: &[Slo]) -> Vec<SloResult> {
-    slos.iter()
-        .map(|s| {
-            let value = h.get(&slo_column(s)).filter(|v| !v.is_nan());
-            let limit = slo_limit(s);
-            let met = value.is_some_and(|v| v.partial_cmp(&limit) != Some(Ordering::Greater));
-            SloResult {
-                text: s.text.clone(),
-                value,
-                limit,
-                met,
-            }
-        })
-        .collect()
 }

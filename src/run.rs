@@ -1,0 +1,84 @@
+//! THE run: `Scenario (+ seed, overrides) → RunSpec → Outcome → RunReport`. Every command that
+//! means "a run" — `run`, `sweep` points, `capacity` probes, `baseline`, `check` — goes through
+//! `RunSpec::load` and `run`, so they agree by construction on the workload (regenerated for
+//! the seed), the sources (static trace and Temporal workflow replay), the engine parameters,
+//! the metrics and the SLO verdicts.
+//!
+//! Depends on `scenario`, `sim` and `report`.
+
+use std::path::Path;
+
+use crate::report::{Meta, ReportParams, RunReport};
+use crate::scenario::{load_with_overrides, shell_quote, LoadError, Override, Scenario};
+use crate::sim::workflows::WorkflowDriver;
+use crate::sim::{simulate, simulate_with_source, SimInput};
+
+/// A loaded, validated scenario ready to run. Its `seed` drives both the synthetic workload
+/// (generated at load time) and the engine's tie-breaking.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub scenario: Scenario,
+}
+
+impl RunSpec {
+    /// Loads the scenario at `path` with `seed` (None: the scenario's own) and `overrides`
+    /// applied before validation — the workload is generated for that seed.
+    pub fn load(
+        path: &Path,
+        seed: Option<u64>,
+        overrides: &[Override],
+    ) -> Result<RunSpec, LoadError> {
+        Ok(RunSpec {
+            scenario: load_with_overrides(path, seed, overrides)?,
+        })
+    }
+
+    /// The simulator input of the scenario.
+    pub fn sim_input(&self) -> SimInput {
+        let sc = &self.scenario;
+        SimInput {
+            nodes: sc.nodes.clone(),
+            queues: sc.queues.clone(),
+            priority_classes: sc.priority_classes.clone(),
+            conf: sc.conf.clone(),
+            jobs: sc.jobs.clone(),
+            params: sc.params.clone(),
+            seed: sc.seed,
+            horizon_ms: sc.horizon_ms,
+        }
+    }
+}
+
+/// Runs `spec`: the static trace and, when the scenario has workflows, their replay.
+pub fn run(spec: &RunSpec) -> RunReport {
+    let sc = &spec.scenario;
+    let input = spec.sim_input();
+    let (outcome, workflows) = if sc.workflows.is_empty() {
+        (simulate(&input), Vec::new())
+    } else {
+        let mut driver = WorkflowDriver::new(&sc.workflows, &sc.mapping);
+        let o = simulate_with_source(&input, &mut driver);
+        (o, driver.records())
+    };
+    let meta = Meta {
+        scenario_name: sc.name.clone(),
+        scenario_digest: sc.digest.clone(),
+    };
+    let params = ReportParams {
+        starve_threshold_ms: sc.starvation_ms,
+    };
+    RunReport::new(outcome, workflows, meta, params, &sc.slos)
+}
+
+/// The command that re-runs a point alone (what every sweep row prints).
+pub fn rerun_command(path: &Path, seed: u64, overrides: &[Override]) -> String {
+    let mut s = format!(
+        "volsim run {} --seed {seed}",
+        shell_quote(&path.display().to_string())
+    );
+    for o in overrides {
+        s.push_str(" --set ");
+        s.push_str(&o.to_arg());
+    }
+    s
+}

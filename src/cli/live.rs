@@ -109,6 +109,12 @@ pub struct Common {
     server_dry_run: bool,
 }
 
+impl Common {
+    fn backend_is_twin(&self) -> bool {
+        matches!(self.backend, BackendKind::Twin)
+    }
+}
+
 fn setup(c: &Common) -> Result<LiveSetup, String> {
     let sc = volsim::scenario::load(&c.scenario).map_err(|e| e.to_string())?;
     let mapping = match &c.mapping {
@@ -214,6 +220,7 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
                 Duration::from_millis(parse_duration(&drain).map_err(|e| format!("--drain: {e}"))?);
             let setup = setup(&common)?;
             let jobs = setup.jobs.clone();
+            let setup_period = setup.params.schedule_period_ms;
             let mut svc = service(&common, setup)?;
             let sum = replay::run(&mut svc, &jobs, drain).map_err(|e| e.to_string())?;
             println!(
@@ -224,6 +231,17 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
                 sum.finished,
                 common.out.display()
             );
+            if sum.max_lag_ms > setup_period {
+                println!(
+                    "lag: the run fell behind the wall clock by up to {:.1} s of model time{}",
+                    sum.max_lag_ms as f64 / 1000.0,
+                    if common.backend_is_twin() {
+                        " (the twin's decisions are unaffected: submissions keep their trace times)"
+                    } else {
+                        "; the cluster saw those submissions late"
+                    }
+                );
+            }
             Ok(())
         }
         LiveCmd::Serve {

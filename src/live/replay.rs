@@ -1,7 +1,9 @@
 //! `live run`: replays a scenario's trace in wall-clock time (× speed), submitting each job
 //! when it is due through the same `Service` path as HTTP submissions (so forecasts, journal
 //! and idempotency are identical), then drains until the backend reports every job finished
-//! or the drain limit passes.
+//! or the drain limit passes. Each submission keeps its trace time in the model, so the twin
+//! makes `volsim run`'s decisions at any speed; when the machine falls behind the wall clock
+//! the lag is reported, not folded into the answer.
 //!
 //! Depends on `workload`. Idempotency key of trace job `id`: `run:<id>`, so a restarted run
 //! resumes without duplicates.
@@ -21,6 +23,9 @@ pub struct RunSummary {
     pub replayed: usize,
     pub held: usize,
     pub finished: usize,
+    /// Longest the wall clock ran ahead of a submission's trace time (model ms). The twin's
+    /// decisions do not depend on it (submissions keep their trace times); a real cluster's do.
+    pub max_lag_ms: u64,
 }
 
 /// The submission for trace job `j`.
@@ -54,7 +59,7 @@ pub fn run(svc: &mut Service, jobs: &[TraceJob], drain: Duration) -> Result<RunS
         if !wait.is_zero() {
             std::thread::sleep(wait);
         }
-        let r = svc.submit(trace_submission(j))?;
+        let r = svc.submit_at(trace_submission(j), Some(j.submit_ms))?;
         if r.created {
             sum.submitted += 1;
         } else {
@@ -86,6 +91,7 @@ pub fn run(svc: &mut Service, jobs: &[TraceJob], drain: Duration) -> Result<RunS
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    sum.max_lag_ms = svc.max_lag_ms;
     super::metrics::write_outputs(svc)?;
     Ok(sum)
 }

@@ -80,6 +80,8 @@ pub struct Service {
     pub clock: Clock,
     pub counters: Counters,
     last_recheck_ms: u64,
+    /// Longest the wall clock ran ahead of a replayed submission's trace time, model ms.
+    pub max_lag_ms: u64,
 }
 
 impl Service {
@@ -111,6 +113,7 @@ impl Service {
             by_name: HashMap::new(),
             counters: Counters::default(),
             last_recheck_ms: 0,
+            max_lag_ms: 0,
         };
         svc.replay(entries)?;
         Ok(svc)
@@ -338,7 +341,19 @@ impl Service {
     }
 
     /// Submits a mapped job now: forecast, journal, send.
-    pub fn submit(&mut self, mut s: Submission) -> Result<SubmitReply, LiveError> {
+    pub fn submit(&mut self, s: Submission) -> Result<SubmitReply, LiveError> {
+        self.submit_at(s, None)
+    }
+
+    /// Submits a mapped job at model time `at` (a replayed trace's submit time) or, with
+    /// `None`, at the clock's time. With `at`, the model is advanced to exactly `at` — never
+    /// past it, even when the wall clock is ahead — so the modelled cluster sees the trace's
+    /// times whatever `--speed` is; how far the wall clock was ahead is kept as lag.
+    pub fn submit_at(
+        &mut self,
+        mut s: Submission,
+        at: Option<u64>,
+    ) -> Result<SubmitReply, LiveError> {
         if let Some(&i) = self.by_key.get(&s.key) {
             if self.records[i].fingerprint != s.fingerprint {
                 self.counters.rejected += 1;
@@ -353,8 +368,19 @@ impl Service {
                 record: self.records[i].clone(),
             });
         }
-        self.tick();
-        s.job.submit_ms = self.model.now();
+        match at {
+            None => {
+                self.tick();
+                s.job.submit_ms = self.model.now();
+            }
+            Some(t) => {
+                let wall = self.clock.now_ms();
+                self.max_lag_ms = self.max_lag_ms.max(wall.saturating_sub(t));
+                self.model.advance_to(t);
+                self.backend.poll(wall);
+                s.job.submit_ms = self.model.now().max(t);
+            }
+        }
         let predicted = match self.backend.forecast_base(&self.model, s.job.submit_ms) {
             Some(base) => base.forecast(&s.job),
             None => self.model.forecast(&s.job),

@@ -45,12 +45,22 @@ pub struct Query {
     pub base: Vec<Override>,
 }
 
+/// One replication of a probe.
+#[derive(Debug, Clone)]
+pub struct Rep {
+    pub seed: u64,
+    pub slos: Vec<SloVerdict>,
+    pub decision_hash: u64,
+    /// Jobs the run recorded.
+    pub jobs: usize,
+}
+
 /// One probed value.
 #[derive(Debug, Clone)]
 pub struct Probe {
     pub value: f64,
-    /// Per replication: seed and SLO results.
-    pub reps: Vec<(u64, Vec<SloVerdict>)>,
+    /// Per replication, in replication order.
+    pub reps: Vec<Rep>,
     pub pass: bool,
 }
 
@@ -59,7 +69,7 @@ impl Probe {
     pub fn worst(&self, i: usize) -> Option<f64> {
         self.reps
             .iter()
-            .map(|(_, s)| s[i].column_value())
+            .map(|r| r.slos[i].column_value())
             .try_fold(f64::NEG_INFINITY, |a, v| v.map(|v| a.max(v)))
     }
 }
@@ -99,16 +109,21 @@ fn value_of(q: &Query, v: f64) -> toml::Value {
 fn probe(q: &Query, v: f64, on_probe: &(dyn Fn(&Probe) + Sync)) -> Result<Probe, LoadError> {
     let mut o = q.base.clone();
     o.push(Override::new(&q.field, value_of(q, v)));
-    let reps: Vec<Result<(u64, Vec<SloVerdict>), LoadError>> = (0..q.replications.max(1) as u64)
+    let reps: Vec<Result<Rep, LoadError>> = (0..q.replications.max(1) as u64)
         .into_par_iter()
         .map(|r| {
             let seed = point_seed(SeedMode::Common, q.base_seed, 0, r);
             let report = run(&RunSpec::load(&q.scenario, Some(seed), &o)?);
-            Ok((seed, report.evaluate(&q.slos)))
+            Ok(Rep {
+                seed,
+                slos: report.evaluate(&q.slos),
+                decision_hash: report.outcome.decision_hash,
+                jobs: report.outcome.jobs.len(),
+            })
         })
         .collect();
     let reps = reps.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let pass = reps.iter().all(|(_, s)| s.iter().all(|x| x.pass));
+    let pass = reps.iter().all(|r| r.slos.iter().all(|x| x.pass));
     let p = Probe {
         value: v,
         reps,
@@ -169,8 +184,8 @@ fn finish(q: &Query, probes: Vec<Probe>, answer: Option<usize>) -> Answer {
             ));
         }
         for (i, s) in q.slos.iter().enumerate() {
-            for (r, ((_, a), (_, b))) in w[0].reps.iter().zip(&w[1].reps).enumerate() {
-                if let (Some(x), Some(y)) = (a[i].column_value(), b[i].column_value()) {
+            for (r, (a, b)) in w[0].reps.iter().zip(&w[1].reps).enumerate() {
+                if let (Some(x), Some(y)) = (a.slos[i].column_value(), b.slos[i].column_value()) {
                     if y > x * 1.05 && y - x > 1.0 {
                         warnings.push(format!(
                             "not monotone: {} got worse from {x:.1} to {y:.1} when {} went {} → {} (replication {r})",

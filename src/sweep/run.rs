@@ -206,6 +206,9 @@ fn row_of(r: &PointResult, meta: &SweepMeta) -> HashMap<String, Cell> {
         Cell::U(r.slos.iter().filter(|s| s.pass).count() as u64),
     );
     m.insert("slo_total".into(), Cell::U(r.slos.len() as u64));
+    for v in &r.slos {
+        m.insert(format!("met:{}", v.slo.text), Cell::U(v.pass as u64));
+    }
     for (k, v) in &r.metrics {
         m.insert(k.name(), Cell::F(Some(*v).filter(|x| !x.is_nan())));
     }
@@ -227,6 +230,10 @@ pub fn columns(meta: &SweepMeta) -> Vec<(String, Kind)> {
     c.extend(meta.axes.iter().cloned());
     c.push(("slo_met".into(), Kind::U64));
     c.push(("slo_total".into(), Kind::U64));
+    // One 0/1 column per SLO: which SLO a point meets.
+    for text in &meta.slos {
+        c.push((format!("met:{text}"), Kind::U64));
+    }
     for (kind, group, metric) in &meta.metric_keys {
         c.push((
             MetricKey {

@@ -36,7 +36,9 @@ fn nodes(n: usize) -> Vec<NodeSpec> {
 }
 
 fn queues() -> Vec<QueueSpec> {
-    (0..4).map(|i| QueueSpec::new(&format!("q{i}"), i + 1)).collect()
+    (0..4)
+        .map(|i| QueueSpec::new(&format!("q{i}"), i + 1))
+        .collect()
 }
 
 /// An engine whose cluster holds `p` single-pod jobs, Inqueue with their pods created, on `n`
@@ -63,7 +65,12 @@ fn pending(p: usize, n: usize) -> Engine {
         })
         .collect();
     // Arrive at 0 and stop before the first cycle.
-    e.advance(1, &mut TraceSource::new(&jobs), &mut NoRecorder, &mut |_| false);
+    e.advance(
+        1,
+        &mut TraceSource::new(&jobs),
+        &mut NoRecorder,
+        &mut |_| false,
+    );
     e
 }
 
@@ -81,13 +88,19 @@ fn allocate_cycle(c: &mut Criterion) {
             .filter(|d| matches!(d, volsim::policy::Decision::Bind { .. }))
             .count();
         assert_eq!(binds, p, "every pending pod is placed in one cycle");
-        g.bench_with_input(BenchmarkId::from_parameter(format!("{p}x{n}")), &base, |b, e| {
-            b.iter_batched(
-                || e.cluster.snap.clone(),
-                |mut snap| black_box(run_cycle(&mut snap, &conf, 1000, &mut CycleRng::new(1, 1))),
-                BatchSize::LargeInput,
-            )
-        });
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("{p}x{n}")),
+            &base,
+            |b, e| {
+                b.iter_batched(
+                    || e.cluster.snap.clone(),
+                    |mut snap| {
+                        black_box(run_cycle(&mut snap, &conf, 1000, &mut CycleRng::new(1, 1)))
+                    },
+                    BatchSize::LargeInput,
+                )
+            },
+        );
     }
     g.finish();
 }
@@ -107,7 +120,10 @@ fn event_loop(c: &mut Criterion) {
         horizon_ms: None,
     };
     let o = simulate(&input);
-    assert_eq!(o.jobs.iter().filter(|j| j.finish_ms.is_some()).count(), 10_000);
+    assert_eq!(
+        o.jobs.iter().filter(|j| j.finish_ms.is_some()).count(),
+        10_000
+    );
     g.bench_function("backlog-10k", |b| b.iter(|| black_box(simulate(&input))));
     g.finish();
 }

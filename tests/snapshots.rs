@@ -45,7 +45,11 @@ fn every_bundled_scenario_has_a_snapshot() {
             let snap = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("tests/snapshots")
                 .join(format!("snapshots__{name}_summary.snap"));
-            assert!(snap.exists(), "no snapshot test for scenario {}", p.display());
+            assert!(
+                snap.exists(),
+                "no snapshot test for scenario {}",
+                p.display()
+            );
         }
     }
 }

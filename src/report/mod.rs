@@ -80,9 +80,9 @@ pub struct GroupMetrics {
     pub restarts: u64,
     /// Pods killed by those restarts (the evicted pods not counted).
     pub restart_kills: u64,
-    /// Queues only: mean over samples of allocated cpu / cluster cpu.
+    /// Queues only: mean over sample points of allocated cpu / cluster cpu.
     pub mean_share: Option<f64>,
-    /// Queues only: mean over samples of deserved cpu / cluster cpu.
+    /// Queues only: mean over sample points of deserved cpu / cluster cpu.
     pub mean_deserved: Option<f64>,
 }
 
@@ -147,10 +147,14 @@ pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
         let js: Vec<&JobRecord> = all.iter().copied().filter(|j| &j.queue == qname).collect();
         let mut g = group(qname, &js, p);
         let (mut n, mut a, mut d) = (0u64, 0.0f64, 0.0f64);
+        // Each row stands for `points` equal samples; adding them one by one keeps the sums
+        // exactly those of a series with a row per sample point.
         for s in o.samples.iter().filter(|s| s.queue as usize == qi) {
-            n += 1;
-            a += s.allocated_cpu_milli as f64 / cpu;
-            d += s.deserved_cpu_milli / cpu;
+            for _ in 0..s.points {
+                n += 1;
+                a += s.allocated_cpu_milli as f64 / cpu;
+                d += s.deserved_cpu_milli / cpu;
+            }
         }
         if n > 0 {
             g.mean_share = Some(a / n as f64);

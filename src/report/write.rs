@@ -203,7 +203,8 @@ pub fn jobs_csv(o: &Outcome) -> io::Result<Vec<u8>> {
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
-/// Renders `queues.csv` (one row per sample and queue).
+/// Renders `queues.csv`: a row per queue whenever it changed (at the first sample point that
+/// saw the change); the values hold until the queue's next row or the end of the run.
 pub fn queues_csv(o: &Outcome) -> io::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([

@@ -51,6 +51,7 @@ pub fn sample(c: &Cluster, t: u64, mode: DeservedMode, out: &mut Vec<QueueSample
         let (dc, dm) = deserved.get(q).copied().flatten().unwrap_or((0.0, 0.0));
         out.push(QueueSample {
             time_ms: t,
+            points: 1,
             queue: q as u32,
             pending_jobs: agg.phases[PodGroupPhase::Pending as usize],
             inqueue_jobs: agg.phases[PodGroupPhase::Inqueue as usize],

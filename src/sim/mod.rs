@@ -5,7 +5,9 @@
 //!
 //! May depend on `model`, `policy`, `cluster`, `engine`, `workload`. Ordering and determinism
 //! are the engine's contract (`engine`); samples are taken at multiples of the sample period,
-//! each before anything at a later time is processed.
+//! each before anything at a later time is processed, and stored as a row per queue only when
+//! the queue changed (`QueueSample::points` counts the repeats), so the series is proportional
+//! to events, not to simulated time.
 
 pub mod deserved;
 pub mod outcome;
@@ -79,6 +81,9 @@ fn run(
         samples: Vec::new(),
         sample_period: input.params.sample_period_ms,
         next_sample: 0,
+        fresh: true,
+        last_row: Vec::new(),
+        scratch: Vec::new(),
         deserved_mode: mode,
         starvation: starvation::Tracker::new(engine.cluster.snap.queues.len(), mode),
         hook,
@@ -141,22 +146,65 @@ struct OutcomeRecorder<'h> {
     samples: Vec<QueueSample>,
     sample_period: u64,
     next_sample: u64,
+    /// The cluster may have changed since the last sample point was taken.
+    fresh: bool,
+    /// Index in `samples` of each queue's latest row.
+    last_row: Vec<usize>,
+    scratch: Vec<QueueSample>,
     deserved_mode: deserved::DeservedMode,
     starvation: starvation::Tracker,
     hook: &'h mut dyn FnMut(&Snapshot, u64),
 }
 
 impl OutcomeRecorder<'_> {
-    /// Takes every queue sample due at or before `t`.
+    /// Takes every queue sample due at or before `t`. Between two engine steps the cluster
+    /// does not change, so after the first sample point following a step every further point
+    /// repeats it: it only extends the queues' latest rows (`QueueSample::points`).
     fn sample_until(&mut self, c: &Cluster, t: u64) {
-        if self.sample_period == 0 {
+        let period = self.sample_period;
+        if period == 0 {
             return;
         }
         while self.next_sample <= t {
-            deserved::sample(c, self.next_sample, self.deserved_mode, &mut self.samples);
-            self.next_sample += self.sample_period;
+            if self.fresh {
+                self.scratch.clear();
+                deserved::sample(c, self.next_sample, self.deserved_mode, &mut self.scratch);
+                for s in self.scratch.drain(..) {
+                    let q = s.queue as usize;
+                    match self.last_row.get(q).map(|&i| &mut self.samples[i]) {
+                        Some(last) if same_values(last, &s) => last.points += 1,
+                        _ => {
+                            if q >= self.last_row.len() {
+                                self.last_row.resize(q + 1, 0);
+                            }
+                            self.last_row[q] = self.samples.len();
+                            self.samples.push(s);
+                        }
+                    }
+                }
+                self.fresh = false;
+                self.next_sample += period;
+            } else {
+                let k = (t - self.next_sample) / period + 1;
+                for &i in &self.last_row {
+                    self.samples[i].points += k;
+                }
+                self.next_sample += k * period;
+            }
         }
     }
+}
+
+/// Whether two samples of a queue show the same values (times aside).
+fn same_values(a: &QueueSample, b: &QueueSample) -> bool {
+    a.queue == b.queue
+        && a.pending_jobs == b.pending_jobs
+        && a.inqueue_jobs == b.inqueue_jobs
+        && a.running_jobs == b.running_jobs
+        && a.allocated_cpu_milli == b.allocated_cpu_milli
+        && a.allocated_mem_bytes == b.allocated_mem_bytes
+        && a.deserved_cpu_milli == b.deserved_cpu_milli
+        && a.deserved_mem_bytes == b.deserved_mem_bytes
 }
 
 impl Recorder for OutcomeRecorder<'_> {
@@ -164,6 +212,8 @@ impl Recorder for OutcomeRecorder<'_> {
         if self.next_sample < t {
             self.sample_until(c, t - 1);
         }
+        // The step at `t` may change the cluster.
+        self.fresh = true;
     }
 
     fn decided(&mut self, c: &Cluster, out: &CycleOutput, t: u64) {

@@ -49,7 +49,12 @@ impl JobRecord {
 /// One sample of one queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueSample {
+    /// The first sample point this row stands for.
     pub time_ms: u64,
+    /// How many consecutive sample points (one sample period apart, from `time_ms`) the queue
+    /// looked exactly like this: a row is written only when a queue changes, so the series
+    /// grows with events, not with simulated time.
+    pub points: u64,
     /// Index into `Outcome::queues`.
     pub queue: u32,
     pub pending_jobs: u32,

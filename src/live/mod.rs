@@ -1,6 +1,6 @@
 //! Live mode: the same policy core driven in wall-clock time against a backend. Submissions
 //! (a replayed scenario trace, or HTTP `POST /v1/jobs`) are mapped with the simulator's rules,
-//! journaled (fsync) before they are sent, forecast with `policy::run_cycle` on a clone of the
+//! journaled (fsync) before they are sent, forecast with `policy::Scheduler::cycle` on a clone of the
 //! modelled state, and handed to a backend: `twin` (the cluster model in wall-clock time),
 //! `dry-run` (manifests + decision log, touches nothing) or `kube` (Kubernetes REST).
 //!

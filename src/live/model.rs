@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use super::ModelParams;
 use crate::cluster::{delete_task, Cluster, ClusterParams, Timer};
 use crate::model::{NodeSpec, PriorityClassSpec, QueueSpec};
-use crate::policy::{run_cycle, Decision, SchedulerConf, Snapshot, TieBreak};
+use crate::policy::{Decision, PluginKind, Scheduler, SchedulerConf, Snapshot, TieBreak};
 use crate::workload::TraceJob;
 
 /// Forecasts never look further ahead than this (simulated), ms.
@@ -68,6 +68,8 @@ pub struct EvictionSeen {
 pub struct Model {
     pub cluster: Cluster,
     conf: Arc<SchedulerConf>,
+    /// Built once from `conf`; a clone (forecast) gets a fresh scheduler with empty caches.
+    scheduler: Scheduler,
     params: ModelParams,
     heap: BinaryHeap<Reverse<(u64, u64, Timer)>>,
     seq: u64,
@@ -109,10 +111,13 @@ impl Model {
             eviction_grace_ms: params.eviction_grace_ms,
             vcjob_mode: params.vcjob_mode,
         };
-        let time_based = conf.tiers.iter().flatten().any(|p| p.name == "sla");
+        let time_based = conf.has_plugin(PluginKind::Sla);
+        let scheduler =
+            Scheduler::new(&conf).expect("the live conf is a parsed (validated) scheduler conf");
         Model {
             cluster: Cluster::new(snap, cp),
             conf,
+            scheduler,
             params,
             heap: BinaryHeap::new(),
             seq: 0,
@@ -321,7 +326,7 @@ impl Model {
             } else {
                 let seed = splitmix(self.params.seed ^ splitmix(self.cycle));
                 let mut rng = CycleRng(ChaCha8Rng::seed_from_u64(seed));
-                let out = run_cycle(&mut self.cluster.snap, &self.conf, t, &mut rng);
+                let out = self.scheduler.cycle(&mut self.cluster.snap, t, &mut rng);
                 if self.record {
                     self.record_decisions(&out.decisions, t);
                 }

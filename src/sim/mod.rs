@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::{Cluster, ClusterParams, Timer};
 use crate::model::{NodeSpec, OnEvictPolicy, PriorityClassSpec, QueueSpec};
-use crate::policy::{run_cycle_observed, Decision, SchedulerConf, Snapshot, TieBreak};
+use crate::policy::{Decision, PluginKind, Scheduler, SchedulerConf, Snapshot, TieBreak};
 use crate::workload::TraceJob;
 pub use outcome::{
     Counters, EvictionRecord, Fnv, JobRecord, Outcome, QueueSample, StarvationEpisode,
@@ -165,6 +165,8 @@ struct Engine<'a> {
     /// The deserved the last cycle computed, by queue (buffer reused across cycles).
     cycle_deserved: Vec<Option<(f64, f64)>>,
     starvation: starvation::Tracker,
+    /// The scheduler of this run (plugins and caches built once).
+    scheduler: Scheduler,
 }
 
 impl<'a> Engine<'a> {
@@ -211,6 +213,8 @@ impl<'a> Engine<'a> {
             deserved_mode,
             cycle_deserved: Vec::new(),
             starvation,
+            scheduler: Scheduler::new(&input.conf)
+                .expect("SimInput.conf is a parsed (validated) scheduler conf"),
         }
     }
 
@@ -251,13 +255,7 @@ impl<'a> Engine<'a> {
     fn run(mut self, hook: &mut dyn FnMut(&Snapshot, u64)) -> Outcome {
         let p = &self.input.params;
         let period = p.schedule_period_ms.max(1);
-        let time_based = self
-            .input
-            .conf
-            .tiers
-            .iter()
-            .flatten()
-            .any(|pc| pc.name == "sla");
+        let time_based = self.input.conf.has_plugin(PluginKind::Sla);
         let mut cycle: u64 = 0;
         let mut dirty = false;
         let mut productive = false;
@@ -324,9 +322,8 @@ impl<'a> Engine<'a> {
                 self.arm();
             } else {
                 let mut rng = CycleRng::new(p.seed, cycle);
-                let out = run_cycle_observed(
+                let out = self.scheduler.cycle_observed(
                     &mut self.cluster.snap,
-                    &self.input.conf,
                     t,
                     &mut rng,
                     &mut self.cycle_deserved,

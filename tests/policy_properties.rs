@@ -357,11 +357,16 @@ proptest! {
         slow_sched.set_shortcuts(false);
         let mut fast = build(&nodes, &reclaimable, &jobs);
         let mut slow = build(&nodes, &reclaimable, &jobs);
+        // Plugins built afresh every cycle (as Volcano does): per-session state is fully reset
+        // by `on_session_open` in a scheduler that lives across cycles.
+        let mut fresh = build(&nodes, &reclaimable, &jobs);
         for c in 0..4u64 {
             let a = cycle(&mut fast, &mut fast_sched, c * 1000);
             let b = cycle(&mut slow, &mut slow_sched, c * 1000);
-            prop_assert_eq!(a, b, "cycle {}", c);
-            for snap in [&mut fast, &mut slow] {
+            let f = cycle(&mut fresh, &mut Scheduler::new(&conf).unwrap(), c * 1000);
+            prop_assert_eq!(&a, &b, "cycle {}", c);
+            prop_assert_eq!(&a, &f, "cycle {} (fresh plugins)", c);
+            for snap in [&mut fast, &mut slow, &mut fresh] {
                 for i in 0..snap.tasks.len() {
                     let t = TaskId(i as u32);
                     if !snap.job(snap.task(t).job).tasks.contains(&t) {

@@ -1,6 +1,6 @@
 //! Typed plugin configuration: the closed set of plugins volsim models (`PluginKind`), their
-//! arguments with Volcano's defaults (`PluginArgs`), and the parser that reads a plugin entry's
-//! `arguments:` mapping with **deny-unknown** keys.
+//! arguments with Volcano's defaults (`PluginArgs`), and the parser of one `tiers[].plugins[]`
+//! entry (name, enable flags, `arguments:` read with **deny-unknown** keys).
 //!
 //! Mirrors the argument keys each Volcano v1.15 plugin reads in `New`/`OnSessionOpen`
 //! (pkg/scheduler/plugins/*). Deviation: Volcano ignores a key it does not read and falls back
@@ -11,7 +11,9 @@
 
 use serde_json::{Map, Value};
 
-use super::ConfError;
+use std::collections::BTreeMap;
+
+use super::{node_args, ConfError, FlagSet, PluginConf, FLAG_NAMES, IGNORED_FLAG_KEYS};
 use crate::model::parse_duration;
 
 /// A plugin volsim models (one variant per Volcano plugin name).
@@ -266,8 +268,8 @@ impl PluginArgs {
                     pod_topology_spread: r.int("podtopologyspread.weight", 2)?,
                 })
             }
-            PluginKind::Binpack => binpack(&r)?,
-            PluginKind::Predicates => predicates(&r, warnings)?,
+            PluginKind::Binpack => node_args::binpack(&r)?,
+            PluginKind::Predicates => node_args::predicates(&r, warnings)?,
             PluginKind::Capacity => {
                 const KEYS: &[&str] = &[
                     "ancestorReclaimLevel",
@@ -286,158 +288,89 @@ impl PluginArgs {
     }
 }
 
-fn binpack(r: &Reader) -> Result<PluginArgs, ConfError> {
-    const PREFIX: &str = "binpack.resources.";
-    r.only(
-        &[
-            "binpack.weight",
-            "binpack.cpu",
-            "binpack.memory",
-            "binpack.resources",
-        ],
-        |k| k.starts_with(PREFIX),
-    )?;
-    let pos = |x: i64| if x < 0 { 1 } else { x };
-    let listed: Vec<String> = match r.map.get("binpack.resources") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-        Some(_) => {
-            return Err(r.bad(
-                "binpack.resources",
-                "expected a comma-separated string of resource names",
-            ))
-        }
-    };
-    for k in r.map.keys().filter(|k| k.starts_with(PREFIX)) {
-        let name = &k[PREFIX.len()..];
-        if !listed.iter().any(|l| l == name) {
-            return Err(r.bad(
-                k,
-                &format!(
-                    "sets a weight for {name:?}, which binpack.resources does not list (Volcano would ignore it)"
-                ),
-            ));
-        }
-    }
-    let mut resources = Vec::new();
-    for name in listed {
-        let w = pos(r.int(&format!("{PREFIX}{name}"), 1)?);
-        resources.push((name, w));
-    }
-    Ok(PluginArgs::Binpack(BinpackArgs {
-        weight: r.int("binpack.weight", 1)?,
-        cpu: pos(r.int("binpack.cpu", 1)?),
-        memory: pos(r.int("binpack.memory", 1)?),
-        resources,
-    }))
-}
-
-fn predicates(r: &Reader, warnings: &mut Vec<String>) -> Result<PluginArgs, ConfError> {
-    const PREFIX: &str = "predicate.resources.";
-    const SWITCHES: &[&str] = &[
-        "predicate.NodeAffinityEnable",
-        "predicate.NodePortsEnable",
-        "predicate.TaintTolerationEnable",
-        "predicate.PodAffinityEnable",
-        "predicate.NodeVolumeLimitsEnable",
-        "predicate.VolumeZoneEnable",
-        "predicate.PodTopologySpreadEnable",
-        "predicate.VolumeBindingEnable",
-        "predicate.DynamicResourceAllocationEnable",
-        "predicate.CacheEnable",
-        "predicate.ProportionalEnable",
-    ];
-    const INTS: &[&str] = &[
-        "volumebinding.weight",
-        "volumebinding.bindTimeoutSeconds",
-        "dynamicresources.filterTimeoutSeconds",
-    ];
-    for legacy in ["predicate.GPUSharingEnable", "predicate.GPUNumberEnable"] {
-        if r.map.contains_key(legacy) {
-            return Err(r.bad(
-                legacy,
-                "is read by Volcano up to v1.8 only; since v1.9 GPU sharing is the deviceshare plugin's (deviceshare.GPUSharingEnable), which volsim does not model",
-            ));
-        }
-    }
-    let known: Vec<&str> = SWITCHES
-        .iter()
-        .chain(INTS)
-        .copied()
-        .chain(["predicate.resources", "volumebinding.shape"])
-        .collect();
-    r.only(&known, |k| k.starts_with(PREFIX))?;
-    for k in SWITCHES
-        .iter()
-        .filter(|k| !k.ends_with("ProportionalEnable"))
-    {
-        r.boolean(k, true)?;
-    }
-    for k in INTS {
-        r.int(k, 0)?;
-    }
-    if let Some(v) = r.map.get("volumebinding.shape") {
-        if !v.is_array() && !v.is_null() {
-            return Err(r.bad(
-                "volumebinding.shape",
-                "expected a list of {utilization, score}",
-            ));
-        }
-    }
-    let listed: Vec<&str> = match r.map.get("predicate.resources") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect(),
-        Some(_) => {
-            return Err(r.bad(
-                "predicate.resources",
-                "expected a comma-separated string of resource names",
-            ))
-        }
-    };
-    for k in r.map.keys().filter(|k| k.starts_with(PREFIX)) {
-        let rest = &k[PREFIX.len()..];
-        let ok = [".cpu", ".memory"].iter().any(|suffix| {
-            rest.strip_suffix(suffix)
-                .is_some_and(|name| listed.contains(&name))
-        });
-        if !ok {
-            return Err(r.bad(
-                k,
-                "expected predicate.resources.<name>.cpu or .memory for a <name> listed in predicate.resources",
-            ));
-        }
-        r.float(k, 1.0)?;
-    }
-    if r.boolean("predicate.ProportionalEnable", false)? {
-        warnings.push(format!(
-            "{}.predicate.ProportionalEnable: the proportional GPU predicate is not modelled by volsim and is ignored",
-            r.field
+/// One `tiers[].plugins[]` entry: `None` for a plugin Volcano ships that volsim does not model
+/// (one warning, its arguments and flags not read beyond their shape).
+pub(super) fn plugin_entry(
+    entry: &BTreeMap<String, serde_json::Value>,
+    field: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<PluginConf>, ConfError> {
+    let name = entry
+        .get("name")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| super::err(format!("{field}.name"), "missing plugin name"))?;
+    let kind = PluginKind::parse(name);
+    if kind.is_none() && !UNMODELLED_PLUGINS.contains(&name) {
+        let modelled: Vec<&str> = PluginKind::ALL.iter().map(|k| k.as_str()).collect();
+        return Err(super::err(
+            format!("{field}.name"),
+            format!(
+                "unknown plugin {name:?} (volsim models: {}; accepted and ignored: {})",
+                modelled.join(", "),
+                UNMODELLED_PLUGINS.join(", ")
+            ),
         ));
     }
-    Ok(PluginArgs::Predicates(PredicatesArgs {
-        node_affinity: r.boolean("predicate.NodeAffinityEnable", true)?,
-        taint_toleration: r.boolean("predicate.TaintTolerationEnable", true)?,
+    let mut flags = FlagSet::ALL;
+    let mut hierarchy = false;
+    let mut arguments = serde_json::Map::new();
+    let mut ignored_flags = Vec::new();
+    for (k, v) in entry {
+        match k.as_str() {
+            "name" => {}
+            "arguments" => match v {
+                serde_json::Value::Object(m) => arguments = m.clone(),
+                serde_json::Value::Null => {}
+                _ => {
+                    return Err(super::err(
+                        format!("{field}.arguments"),
+                        "expected a mapping",
+                    ))
+                }
+            },
+            "enableHierarchy" => {
+                hierarchy = v
+                    .as_bool()
+                    .ok_or_else(|| super::err(format!("{field}.{k}"), "expected true or false"))?
+            }
+            key if IGNORED_FLAG_KEYS.contains(&key) => ignored_flags.push(key),
+            key => {
+                let Some(&(_, _, flag)) = FLAG_NAMES.iter().find(|(y, _, _)| *y == key) else {
+                    return Err(super::err(format!("{field}.{key}"), "unknown field (expected name, arguments or an enable flag such as enableJobOrder)"));
+                };
+                let on = v.as_bool().ok_or_else(|| {
+                    super::err(format!("{field}.{key}"), "expected true or false")
+                })?;
+                flags.set(flag, on);
+            }
+        }
+    }
+    let Some(kind) = kind else {
+        warnings.push(format!(
+            "{field}: plugin {name:?} is not modelled by volsim and is ignored"
+        ));
+        return Ok(None);
+    };
+    for key in ignored_flags {
+        warnings.push(format!("{field}.{key}: feature not modelled, flag ignored"));
+    }
+    let args = PluginArgs::parse(kind, &arguments, &format!("{field}.arguments"), warnings)?;
+    Ok(Some(PluginConf {
+        flags,
+        hierarchy,
+        args,
     }))
 }
 
 /// Typed reads of one plugin's argument map.
-struct Reader<'a> {
-    kind: PluginKind,
-    map: &'a Map<String, Value>,
-    field: &'a str,
+pub(super) struct Reader<'a> {
+    pub(super) kind: PluginKind,
+    pub(super) map: &'a Map<String, Value>,
+    pub(super) field: &'a str,
 }
 
 impl Reader<'_> {
-    fn bad(&self, key: &str, what: &str) -> ConfError {
+    pub(super) fn bad(&self, key: &str, what: &str) -> ConfError {
         ConfError {
             field: format!("{}.{key}", self.field),
             message: format!("plugin {}: argument {key:?} {what}", self.kind.as_str()),
@@ -445,13 +378,17 @@ impl Reader<'_> {
     }
 
     /// A plugin that reads no argument.
-    fn none(&self, args: PluginArgs) -> Result<PluginArgs, ConfError> {
+    pub(super) fn none(&self, args: PluginArgs) -> Result<PluginArgs, ConfError> {
         self.only(&[], |_| false)?;
         Ok(args)
     }
 
     /// Fails on the first key that is neither in `keys` nor accepted by `pattern`.
-    fn only(&self, keys: &[&str], pattern: impl Fn(&str) -> bool) -> Result<(), ConfError> {
+    pub(super) fn only(
+        &self,
+        keys: &[&str],
+        pattern: impl Fn(&str) -> bool,
+    ) -> Result<(), ConfError> {
         for k in self.map.keys() {
             if keys.contains(&k.as_str()) || pattern(k) {
                 continue;
@@ -473,7 +410,7 @@ impl Reader<'_> {
     }
 
     /// `GetInt`: an integer.
-    fn int(&self, key: &str, default: i64) -> Result<i64, ConfError> {
+    pub(super) fn int(&self, key: &str, default: i64) -> Result<i64, ConfError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Number(n)) => n
@@ -484,7 +421,7 @@ impl Reader<'_> {
     }
 
     /// `GetFloat64`: a number.
-    fn float(&self, key: &str, default: f64) -> Result<f64, ConfError> {
+    pub(super) fn float(&self, key: &str, default: f64) -> Result<f64, ConfError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Number(n)) => n.as_f64().ok_or_else(|| self.bad(key, "expected a number")),
@@ -493,7 +430,7 @@ impl Reader<'_> {
     }
 
     /// `GetBool`: a boolean, or a string Go's `strconv.ParseBool` accepts.
-    fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfError> {
+    pub(super) fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),

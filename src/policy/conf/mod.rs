@@ -10,6 +10,7 @@
 //! modelled plugins' arguments are typed and checked (`args`).
 
 mod args;
+mod node_args;
 
 pub use args::{
     BinpackArgs, CapacityArgs, NodeOrderArgs, OvercommitArgs, PluginArgs, PluginKind,
@@ -384,7 +385,7 @@ pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
         let mut plugins = Vec::new();
         for (pi, entry) in tier.plugins.iter().enumerate() {
             let field = format!("tiers[{ti}].plugins[{pi}]");
-            if let Some(pc) = plugin_entry(entry, &field, &mut warnings)? {
+            if let Some(pc) = args::plugin_entry(entry, &field, &mut warnings)? {
                 plugins.push(pc);
             }
         }
@@ -405,75 +406,6 @@ pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
     };
     conf.validate()?;
     Ok(conf)
-}
-
-/// One `tiers[].plugins[]` entry: `None` for a plugin Volcano ships that volsim does not model
-/// (one warning, its arguments and flags not read beyond their shape).
-fn plugin_entry(
-    entry: &BTreeMap<String, serde_json::Value>,
-    field: &str,
-    warnings: &mut Vec<String>,
-) -> Result<Option<PluginConf>, ConfError> {
-    let name = entry
-        .get("name")
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| err(format!("{field}.name"), "missing plugin name"))?;
-    let kind = PluginKind::parse(name);
-    if kind.is_none() && !UNMODELLED_PLUGINS.contains(&name) {
-        let modelled: Vec<&str> = PluginKind::ALL.iter().map(|k| k.as_str()).collect();
-        return Err(err(
-            format!("{field}.name"),
-            format!(
-                "unknown plugin {name:?} (volsim models: {}; accepted and ignored: {})",
-                modelled.join(", "),
-                UNMODELLED_PLUGINS.join(", ")
-            ),
-        ));
-    }
-    let mut flags = FlagSet::ALL;
-    let mut hierarchy = false;
-    let mut arguments = serde_json::Map::new();
-    let mut ignored_flags = Vec::new();
-    for (k, v) in entry {
-        match k.as_str() {
-            "name" => {}
-            "arguments" => match v {
-                serde_json::Value::Object(m) => arguments = m.clone(),
-                serde_json::Value::Null => {}
-                _ => return Err(err(format!("{field}.arguments"), "expected a mapping")),
-            },
-            "enableHierarchy" => {
-                hierarchy = v
-                    .as_bool()
-                    .ok_or_else(|| err(format!("{field}.{k}"), "expected true or false"))?
-            }
-            key if IGNORED_FLAG_KEYS.contains(&key) => ignored_flags.push(key),
-            key => {
-                let Some(&(_, _, flag)) = FLAG_NAMES.iter().find(|(y, _, _)| *y == key) else {
-                    return Err(err(format!("{field}.{key}"), "unknown field (expected name, arguments or an enable flag such as enableJobOrder)"));
-                };
-                let on = v
-                    .as_bool()
-                    .ok_or_else(|| err(format!("{field}.{key}"), "expected true or false"))?;
-                flags.set(flag, on);
-            }
-        }
-    }
-    let Some(kind) = kind else {
-        warnings.push(format!(
-            "{field}: plugin {name:?} is not modelled by volsim and is ignored"
-        ));
-        return Ok(None);
-    };
-    for key in ignored_flags {
-        warnings.push(format!("{field}.{key}: feature not modelled, flag ignored"));
-    }
-    let args = PluginArgs::parse(kind, &arguments, &format!("{field}.arguments"), warnings)?;
-    Ok(Some(PluginConf {
-        flags,
-        hierarchy,
-        args,
-    }))
 }
 
 impl SchedulerConf {

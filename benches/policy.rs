@@ -8,13 +8,11 @@
 //!
 //! Run: `cargo bench --bench policy` (add `-- --quick` for a short run).
 
-use std::hint::black_box;
-use std::sync::Arc;
-
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use std::hint::black_box;
 use volsim::engine::{CycleRng, Engine, NoRecorder, TraceSource};
 use volsim::model::{EngineParams, NodeSpec, QueueSpec, ResourceName, Resources};
-use volsim::policy::{run_cycle, SchedulerConf};
+use volsim::policy::{Scheduler, SchedulerConf};
 use volsim::sim::{simulate, SimInput};
 use volsim::workload::peers_synth::{generate, PeersScenario};
 use volsim::workload::TraceJob;
@@ -44,7 +42,7 @@ fn queues() -> Vec<QueueSpec> {
 /// An engine whose cluster holds `p` single-pod jobs, Inqueue with their pods created, on `n`
 /// idle nodes: the state right before the allocate action of the next cycle.
 fn pending(p: usize, n: usize) -> Engine {
-    let conf = Arc::new(SchedulerConf::helm_default());
+    let conf = Scheduler::new(&SchedulerConf::helm_default()).unwrap();
     let params = EngineParams {
         vcjob_mode: false,
         ..Default::default()
@@ -77,11 +75,13 @@ fn pending(p: usize, n: usize) -> Engine {
 fn allocate_cycle(c: &mut Criterion) {
     let mut g = c.benchmark_group("allocate_cycle");
     g.sample_size(20);
-    let conf = SchedulerConf::helm_default();
+    // Built once, as in a run; each iteration schedules a fresh copy of the same snapshot (the
+    // scheduler's caches see a snapshot they did not stamp and start empty: a cold cycle).
+    let mut sched = Scheduler::new(&SchedulerConf::helm_default()).unwrap();
     for (p, n) in [(100, 100), (1000, 100), (1000, 1000)] {
         let base = pending(p, n);
         let mut check = base.cluster.snap.clone();
-        let out = run_cycle(&mut check, &conf, 1000, &mut CycleRng::new(1, 1));
+        let out = sched.cycle(&mut check, 1000, &mut CycleRng::new(1, 1));
         let binds = out
             .decisions
             .iter()
@@ -94,9 +94,7 @@ fn allocate_cycle(c: &mut Criterion) {
             |b, e| {
                 b.iter_batched(
                     || e.cluster.snap.clone(),
-                    |mut snap| {
-                        black_box(run_cycle(&mut snap, &conf, 1000, &mut CycleRng::new(1, 1)))
-                    },
+                    |mut snap| black_box(sched.cycle(&mut snap, 1000, &mut CycleRng::new(1, 1))),
                     BatchSize::LargeInput,
                 )
             },

@@ -100,6 +100,24 @@ fn unknown_plugin() {
     );
 }
 
+/// A misspelled plugin argument in a conf file: exit 2 naming the conf file, the plugin and
+/// the argument (Volcano would silently use the default).
+#[test]
+fn misspelled_plugin_argument_names_the_conf_file() {
+    tmp(
+        "plugin-arg",
+        "sched.conf",
+        include_str!("fixtures/conf/misspelled-argument.yaml"),
+    );
+    let s = format!("{BASE}[scheduler]\nconf = \"sched.conf\"\n");
+    run_expect_2(
+        "plugin-arg",
+        &s,
+        QUEUE,
+        &["sched.conf", "overcommit", "overcommit-factr"],
+    );
+}
+
 #[test]
 fn missing_file() {
     let out = volsim()

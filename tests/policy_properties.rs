@@ -10,7 +10,7 @@ use volsim::model::{
     NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, ResourceName, Resources,
 };
 use volsim::policy::snapshot::{PodGroupPhase, Snapshot, TaskStatus};
-use volsim::policy::{parse_scheduler_conf, run_cycle, Action, Decision, FirstTie, TaskId};
+use volsim::policy::{parse_scheduler_conf, Action, Decision, FirstTie, Scheduler, TaskId};
 
 /// Every tier that can name victims ends with `conformance`. In Volcano a critical pod is only
 /// safe when conformance is asked last in the tier that decides: an empty answer earlier in the
@@ -181,10 +181,11 @@ proptest! {
         jobs in prop::collection::vec(job_gen(), 1..7),
     ) {
         let conf = parse_scheduler_conf(CONF).unwrap();
+        let mut sched = Scheduler::new(&conf).unwrap();
         let mut snap = build(&nodes, &reclaimable, &jobs);
         check_nodes(&snap)?;
         for cycle in 0..4u64 {
-            let out = run_cycle(&mut snap, &conf, cycle * 1000, &mut FirstTie);
+            let out = sched.cycle(&mut snap, cycle * 1000, &mut FirstTie);
             check_nodes(&snap)?;
             for d in &out.decisions {
                 if let Decision::Evict { task, action, preemptor } = d {
@@ -245,7 +246,9 @@ fn random_scenarios_exercise_eviction() {
     runner
         .run(&strat, |(nodes, reclaimable, jobs)| {
             let mut snap = build(&nodes, &reclaimable, &jobs);
-            let out = run_cycle(&mut snap, &conf, 0, &mut FirstTie);
+            let out = Scheduler::new(&conf)
+                .unwrap()
+                .cycle(&mut snap, 0, &mut FirstTie);
             evictions.set(
                 evictions.get()
                     + out
@@ -327,20 +330,20 @@ fn shortcut_conf(which: usize) -> String {
     }
 }
 
-/// One cycle with the preempt/reclaim shortcuts on or off.
-fn cycle(snap: &mut Snapshot, conf: &volsim::policy::SchedulerConf, now: u64, on: bool) -> String {
-    let mut tie = FirstTie;
-    let mut ssn = volsim::policy::Session::open(snap, conf, now, &mut tie);
-    ssn.shortcuts = on;
-    ssn.run_actions();
-    format!("{:?}", ssn.close().decisions)
+/// One cycle of `sched`, its decisions as text.
+fn cycle(snap: &mut Snapshot, sched: &mut Scheduler, now: u64) -> String {
+    format!("{:?}", sched.cycle(snap, now, &mut FirstTie).decisions)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
 
-    /// The preempt/reclaim shortcuts (failed-preemptor memo, node reach bounds, possible-victim
-    /// bound) never change a decision.
+    /// The shortcuts never change a decision: the scheduler's cross-cycle caches (score
+    /// cache, pending order, victim bins and reach records, kept across the cycles of one
+    /// scheduler) and the preempt/reclaim walks skipped (failed-preemptor memo, node reach
+    /// bounds, possible-victim bound). The slow scheduler starts every cycle with empty caches,
+    /// scores every node, sorts every backlog with the plugins' comparators and walks
+    /// everything.
     #[test]
     fn shortcuts_never_change_decisions(
         nodes in prop::collection::vec((2i64..9, 3i64..8), 1..4),
@@ -349,13 +352,21 @@ proptest! {
         which in 0..=SHORTCUT_CONFS.len(),
     ) {
         let conf = parse_scheduler_conf(&shortcut_conf(which)).unwrap();
+        let mut fast_sched = Scheduler::new(&conf).unwrap();
+        let mut slow_sched = Scheduler::new(&conf).unwrap();
+        slow_sched.set_shortcuts(false);
         let mut fast = build(&nodes, &reclaimable, &jobs);
         let mut slow = build(&nodes, &reclaimable, &jobs);
+        // Plugins built afresh every cycle (as Volcano does): per-session state is fully reset
+        // by `on_session_open` in a scheduler that lives across cycles.
+        let mut fresh = build(&nodes, &reclaimable, &jobs);
         for c in 0..4u64 {
-            let a = cycle(&mut fast, &conf, c * 1000, true);
-            let b = cycle(&mut slow, &conf, c * 1000, false);
-            prop_assert_eq!(a, b, "cycle {}", c);
-            for snap in [&mut fast, &mut slow] {
+            let a = cycle(&mut fast, &mut fast_sched, c * 1000);
+            let b = cycle(&mut slow, &mut slow_sched, c * 1000);
+            let f = cycle(&mut fresh, &mut Scheduler::new(&conf).unwrap(), c * 1000);
+            prop_assert_eq!(&a, &b, "cycle {}", c);
+            prop_assert_eq!(&a, &f, "cycle {} (fresh plugins)", c);
+            for snap in [&mut fast, &mut slow, &mut fresh] {
                 for i in 0..snap.tasks.len() {
                     let t = TaskId(i as u32);
                     if !snap.job(snap.task(t).job).tasks.contains(&t) {

@@ -10,7 +10,10 @@ use super::value::{int, list, opt_resources, resources, s, scalar, str_map, Case
 use crate::model::{
     NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName,
 };
-use crate::policy::conf::{ArgValue, Arguments, FlagSet, PluginConf, FLAG_NAMES};
+use crate::policy::conf::{
+    ArgValue, Arguments, FlagSet, PluginArgs, PluginConf, PluginKind, FLAG_NAMES,
+    UNMODELLED_PLUGINS,
+};
 use crate::policy::snapshot::{PodGroupPhase, Snapshot, TaskStatus};
 use crate::policy::{Action, SchedulerConf};
 
@@ -46,7 +49,24 @@ pub fn tiers(
                     continue;
                 }
             }
-            let mut pc = PluginConf::new(name);
+            let Some(kind) = PluginKind::parse(name) else {
+                if UNMODELLED_PLUGINS.contains(&name) {
+                    continue;
+                }
+                return Err(CaseError::new(format!(
+                    "tiers[{ti}][{pi}]: unknown plugin {name:?}"
+                )));
+            };
+            let empty = serde_json::Map::new();
+            let args = e.get("args").and_then(|a| a.as_object()).unwrap_or(&empty);
+            let args = PluginArgs::parse(
+                kind,
+                args,
+                &format!("tiers[{ti}][{pi}].args"),
+                &mut Vec::new(),
+            )
+            .map_err(|e| CaseError::new(e.to_string()))?;
+            let mut pc = PluginConf::with_args(args);
             pc.flags = if production {
                 FlagSet::ALL
             } else {
@@ -70,12 +90,6 @@ pub fn tiers(
                         })?;
                     pc.flags.set(flag, on);
                 }
-            }
-            if let Some(args) = e.get("args").and_then(|a| a.as_object()) {
-                pc.args = args
-                    .iter()
-                    .filter_map(|(k, v)| ArgValue::from_json(v).map(|a| (k.clone(), a)))
-                    .collect::<Arguments>();
             }
             plugins.push(pc);
         }

@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::build;
 use super::value::{s, scalar, CaseError};
 use super::Verdict;
-use crate::policy::session::{CycleOutput, Decision, FirstTie, Session};
+use crate::policy::session::{CycleOutput, Decision, FirstTie};
 use crate::policy::snapshot::{Snapshot, TaskStatus};
-use crate::policy::SchedulerConf;
+use crate::policy::{Scheduler, SchedulerConf};
 
 const KNOWN: &[&str] = &[
     "binds",
@@ -111,6 +111,8 @@ pub fn run(case: &Value, profiles: &serde_json::Map<String, Value>) -> Result<Ve
         }
     }
     let mut seen = Seen::default();
+    // One scheduler while the conf stays the same (its caches live across the sessions).
+    let mut sched: Option<Scheduler> = None;
     for (i, step) in plan.iter().enumerate() {
         if i > 0 {
             carry_over(&mut snap);
@@ -119,9 +121,11 @@ pub fn run(case: &Value, profiles: &serde_json::Map<String, Value>) -> Result<Ve
         let conf: SchedulerConf = build::conf(&merged, profile)?;
         let mut rng = FirstTie;
         let now = case.get("now_ms").and_then(|v| v.as_u64()).unwrap_or(0);
-        let mut ssn = Session::open(&mut snap, &conf, now, &mut rng);
-        ssn.run_actions();
-        let out = ssn.close();
+        let sc = match sched.take() {
+            Some(sc) if *sc.conf() == conf => sc,
+            _ => Scheduler::new(&conf).map_err(|e| CaseError::new(e.to_string()))?,
+        };
+        let out = sched.insert(sc).cycle(&mut snap, now, &mut rng);
         record(&snap, &out, &mut seen);
         if let Some(exp) = step.get("expect") {
             if let Err(m) = check(exp, &snap, &seen) {

@@ -1,7 +1,8 @@
 //! Cases of kind `unit`: one Volcano function pinned on small inputs — gang's releasing
 //! check, the PodGroup phase rule, the victim walk with scripted plugins, overcommit's enqueue
 //! vote, sla's order and vote, conformance's victim filter, binpack scores. A `call` this runner
-//! does not know FAILs (never silently passes).
+//! does not know FAILs (never silently passes). `expect: {conf_error: TEXT}` checks instead that
+//! the case's tiers are refused at load with an error naming TEXT.
 
 use std::collections::BTreeMap;
 
@@ -12,17 +13,33 @@ use super::value::{int, list, s, scalar, CaseError};
 use super::Verdict;
 use crate::model::{PodGroupSpec, PodSpec, QueueSpec};
 use crate::policy::plugin::Vote;
-use crate::policy::session::{FirstTie, Session};
+use crate::policy::session::FirstTie;
 use crate::policy::snapshot::{
     phase_rule, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus,
 };
 use crate::policy::tiers::combine_victims;
-use crate::policy::SchedulerConf;
+use crate::policy::{Scheduler, SchedulerConf};
 
 pub fn run(case: &Value, all: &[Value]) -> Result<Verdict, CaseError> {
     let call = s(case, "call").unwrap_or("");
     let input = case.get("input").cloned().unwrap_or(Value::Null);
     let expect = case.get("expect").cloned().unwrap_or(Value::Null);
+    // `expect: {conf_error: TEXT}`: the tiers must be refused at load with an error naming TEXT
+    // (documented deviations where Volcano silently ignores a bad argument).
+    if let Some(want) = expect.get("conf_error") {
+        let want = scalar(want);
+        return Ok(
+            match build::tiers(case.get("tiers").unwrap_or(&Value::Null), false, None) {
+                Err(e) if e.0.contains(&want) => Verdict::Pass,
+                Err(e) => Verdict::Fail(format!(
+                    "conf_error: expected an error naming {want:?}, got {e}"
+                )),
+                Ok(_) => Verdict::Fail(format!(
+                    "conf_error: the tiers loaded; expected an error naming {want:?}"
+                )),
+            },
+        );
+    }
     let got: BTreeMap<&str, Value> = if call.contains("shouldSkipUnschedulableForReleasing") {
         BTreeMap::from([("result", Value::Bool(skip_releasing(&input)?))])
     } else if call.contains("getPodGroupPhase") {
@@ -218,21 +235,22 @@ fn scripted_victims(input: &Value) -> Result<Vec<String>, CaseError> {
     Ok(combine_victims(tiers.len(), |i| tiers[i].len(), answer).unwrap_or_default())
 }
 
-fn unit_conf(case: &Value) -> Result<SchedulerConf, CaseError> {
+fn unit_scheduler(case: &Value) -> Result<Scheduler, CaseError> {
     let tiers = build::tiers(case.get("tiers").unwrap_or(&Value::Null), false, None)?;
-    Ok(SchedulerConf {
+    let conf = SchedulerConf {
         actions: vec![],
         tiers,
         action_args: Default::default(),
         warnings: vec![],
-    })
+    };
+    Scheduler::new(&conf).map_err(|e| CaseError::new(e.to_string()))
 }
 
 fn enqueue_votes(case: &Value, all: &[Value]) -> Result<bool, CaseError> {
-    let conf = unit_conf(case)?;
+    let mut sched = unit_scheduler(case)?;
     let mut snap = build::snapshot(case, BTreeMap::new(), all)?;
     let mut rng = FirstTie;
-    let mut ssn = Session::open(&mut snap, &conf, 0, &mut rng);
+    let ssn = sched.session(&mut snap, 0, &mut rng);
     let jobs: Vec<JobId> = ssn.snap().live_jobs().collect();
     let mut ok = true;
     for j in jobs {
@@ -243,7 +261,7 @@ fn enqueue_votes(case: &Value, all: &[Value]) -> Result<bool, CaseError> {
 }
 
 fn job_pair(case: &Value) -> Result<(bool, bool), CaseError> {
-    let conf = unit_conf(case)?;
+    let mut sched = unit_scheduler(case)?;
     let input = case.get("input").cloned().unwrap_or(Value::Null);
     let mut snap = Snapshot::new();
     snap.add_queue(&QueueSpec::new("q", 1));
@@ -278,14 +296,14 @@ fn job_pair(case: &Value) -> Result<(bool, bool), CaseError> {
     }
     let mut rng = FirstTie;
     // Creation time zero and a "now" far later: every deadline has passed.
-    let ssn = Session::open(&mut snap, &conf, 1 << 50, &mut rng);
+    let ssn = sched.session(&mut snap, 1 << 50, &mut rng);
     let before = ssn.tiers.job_order(&ssn.st, ids[0], ids[1]) == std::cmp::Ordering::Less;
     let enq = ssn.tiers.job_enqueueable(&ssn.st, ids[0]);
     Ok((before, enq))
 }
 
 fn plugin_victims(case: &Value, reclaim: bool) -> Result<Vec<String>, CaseError> {
-    let conf = unit_conf(case)?;
+    let mut sched = unit_scheduler(case)?;
     let input = case.get("input").cloned().unwrap_or(Value::Null);
     let mut snap = Snapshot::new();
     snap.add_queue(&QueueSpec::new("q", 1));
@@ -345,7 +363,7 @@ fn plugin_victims(case: &Value, reclaim: bool) -> Result<Vec<String>, CaseError>
         cands.push(*snap.job(j).tasks.last().expect("pod added"));
     }
     let mut rng = FirstTie;
-    let ssn = Session::open(&mut snap, &conf, 0, &mut rng);
+    let ssn = sched.session(&mut snap, 0, &mut rng);
     let v = if reclaim {
         ssn.tiers.reclaimable(&ssn.st, preemptor, &cands)
     } else {
@@ -355,7 +373,7 @@ fn plugin_victims(case: &Value, reclaim: bool) -> Result<Vec<String>, CaseError>
 }
 
 fn node_scores(case: &Value, all: &[Value], expect: &Value) -> Result<Verdict, CaseError> {
-    let conf = unit_conf(case)?;
+    let mut sched = unit_scheduler(case)?;
     let mut c = case.clone();
     if let Some(o) = c.as_object_mut() {
         for key in ["nodes", "pods", "queues", "podgroups"] {
@@ -385,7 +403,7 @@ fn node_scores(case: &Value, all: &[Value], expect: &Value) -> Result<Verdict, C
     }
     let mut snap = build::snapshot(&c, BTreeMap::new(), all)?;
     let mut rng = FirstTie;
-    let ssn = Session::open(&mut snap, &conf, 0, &mut rng);
+    let ssn = sched.session(&mut snap, 0, &mut rng);
     let tol = expect
         .get("tolerance")
         .map(scalar)

@@ -21,16 +21,14 @@ mod log;
 mod rng;
 mod source;
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::sync::Arc;
-
 use crate::cluster::{Cluster, Kill, Timer};
 use crate::model::{EngineParams, NodeSpec, PriorityClassSpec, QueueSpec};
-use crate::policy::{run_cycle_observed, CycleOutput, Decision, SchedulerConf, Snapshot};
+use crate::policy::{CycleOutput, Decision, PluginKind, Scheduler, Snapshot};
 pub use log::write_decisions;
 pub use rng::CycleRng;
 pub use source::{Source, TraceSource};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// With time-based plugins the engine never skips cycles; when no event is left and the source
 /// is closed it stops after this many consecutive decision-free cycles (one day at 1 s).
@@ -96,7 +94,8 @@ pub enum Halt {
 #[derive(Clone)]
 pub struct Engine {
     pub cluster: Cluster,
-    conf: Arc<SchedulerConf>,
+    /// Built once per run from the conf; owns the plugins and the cross-cycle caches.
+    scheduler: Scheduler,
     seed: u64,
     period: u64,
     heap: BinaryHeap<Reverse<(u64, u64, Timer)>>,
@@ -119,7 +118,7 @@ impl Engine {
         nodes: &[NodeSpec],
         queues: &[QueueSpec],
         pcs: &[PriorityClassSpec],
-        conf: Arc<SchedulerConf>,
+        scheduler: Scheduler,
         params: EngineParams,
         seed: u64,
     ) -> Engine {
@@ -133,11 +132,11 @@ impl Engine {
         for q in queues {
             snap.add_queue(q);
         }
-        let time_based = conf.tiers.iter().flatten().any(|p| p.name == "sla");
+        let time_based = scheduler.conf().has_plugin(PluginKind::Sla);
         Engine {
             period: params.schedule_period_ms.max(1),
             cluster: Cluster::new(snap, params),
-            conf,
+            scheduler,
             seed,
             heap: BinaryHeap::new(),
             seq: 0,
@@ -164,8 +163,9 @@ impl Engine {
         self.seed
     }
 
-    pub fn conf(&self) -> &Arc<SchedulerConf> {
-        &self.conf
+    /// The scheduler (its conf: `scheduler().conf()`).
+    pub fn scheduler(&self) -> &Scheduler {
+        &self.scheduler
     }
 
     /// The engine's timing.
@@ -263,13 +263,9 @@ impl Engine {
     /// Runs cycle `self.cycle` at `t` and applies its decisions.
     fn run_cycle(&mut self, t: u64, rec: &mut dyn Recorder) {
         let mut rng = CycleRng::new(self.seed, self.cycle);
-        let out = run_cycle_observed(
-            &mut self.cluster.snap,
-            &self.conf,
-            t,
-            &mut rng,
-            &mut self.deserved,
-        );
+        let out =
+            self.scheduler
+                .cycle_observed(&mut self.cluster.snap, t, &mut rng, &mut self.deserved);
         self.counters.cycles_run += 1;
         for d in &out.decisions {
             self.counters.decisions += 1;

@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::fmt::Write;
-use std::sync::Arc;
 
 use super::*;
 use crate::model::{Fnv, NodeSpec, QueueSpec, Resources};
@@ -48,7 +47,7 @@ fn engine() -> Engine {
         &nodes(),
         &[QueueSpec::new("a", 1), QueueSpec::new("b", 2)],
         &[],
-        Arc::new(SchedulerConf::helm_default()),
+        crate::policy::Scheduler::new(&SchedulerConf::helm_default()).unwrap(),
         EngineParams::default(),
         7,
     )

@@ -207,7 +207,7 @@ fn observations_fold_into_job_times() {
         &[],
         &[],
         &[],
-        Arc::new(crate::policy::SchedulerConf::helm_default()),
+        crate::policy::Scheduler::new(&crate::policy::SchedulerConf::helm_default()).unwrap(),
         Default::default(),
         1,
     );
@@ -245,7 +245,7 @@ fn creates_then_adopts_against_a_fake_api_server() {
         &[],
         &[],
         &[],
-        Arc::new(crate::policy::SchedulerConf::helm_default()),
+        crate::policy::Scheduler::new(&crate::policy::SchedulerConf::helm_default()).unwrap(),
         Default::default(),
         1,
     );

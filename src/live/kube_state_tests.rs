@@ -1,8 +1,6 @@
 //! The kube forecast base from listed JSON: nodes and queues through the kube reader, foreign
 //! pods subtracted from their nodes, our running jobs placed, our pending jobs queued.
 
-use std::sync::Arc;
-
 use serde_json::json;
 
 use super::*;
@@ -77,7 +75,7 @@ fn builds_the_forecast_base_from_listed_state() {
         &[],
         &[],
         &[],
-        Arc::new(SchedulerConf::helm_default()),
+        crate::policy::Scheduler::new(&SchedulerConf::helm_default()).unwrap(),
         EngineParams::default(),
         1,
     );

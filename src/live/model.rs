@@ -8,12 +8,11 @@
 //! method takes or keeps model ms; nothing here reads a clock.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
 
 use crate::cluster::{delete_task, Cluster, Kill, Timer};
 use crate::engine::{write_decisions, Engine, NoRecorder, Recorder, Source};
 use crate::model::{EngineParams, Fnv, NodeSpec, PriorityClassSpec, QueueSpec};
-use crate::policy::{CycleOutput, Decision, PodGroupPhase, SchedulerConf, TaskStatus};
+use crate::policy::{CycleOutput, Decision, PodGroupPhase, Scheduler, TaskStatus};
 use crate::workload::TraceJob;
 
 /// Forecasts never look further ahead than this (simulated), ms.
@@ -150,12 +149,12 @@ impl Model {
         nodes: &[NodeSpec],
         queues: &[QueueSpec],
         pcs: &[PriorityClassSpec],
-        conf: Arc<SchedulerConf>,
+        scheduler: Scheduler,
         params: EngineParams,
         seed: u64,
     ) -> Model {
         Model {
-            engine: Engine::new(nodes, queues, pcs, conf, params, seed),
+            engine: Engine::new(nodes, queues, pcs, scheduler, params, seed),
             inbox: Inbox::default(),
             rec: LiveRecorder {
                 log: Vec::new(),
@@ -224,7 +223,7 @@ impl Model {
             nodes,
             queues,
             &pcs,
-            Arc::clone(self.engine.conf()),
+            self.engine.scheduler().clone(),
             c.params.clone(),
             self.engine.seed(),
         );

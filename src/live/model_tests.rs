@@ -17,7 +17,8 @@ fn node(name: &str) -> NodeSpec {
 }
 
 fn model() -> Model {
-    let conf = Arc::new(SchedulerConf::helm_default());
+    let conf =
+        crate::policy::Scheduler::new(&crate::policy::SchedulerConf::helm_default()).unwrap();
     Model::new(
         &[node("a"), node("b")],
         &[QueueSpec::new("q", 1)],

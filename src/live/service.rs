@@ -18,6 +18,7 @@ use super::manifest::Meta;
 use super::model::{JobView, Model};
 use super::request::{parse_submission, Catalog, Submission};
 use super::{LiveError, LiveSetup};
+use crate::policy::Scheduler;
 use crate::workload::TraceJob;
 
 /// Service options.
@@ -97,7 +98,7 @@ impl Service {
             &setup.nodes,
             &setup.queues,
             &setup.priority_classes,
-            Arc::new(setup.conf.clone()),
+            Scheduler::new(&setup.conf).map_err(|e| LiveError::Config(e.to_string()))?,
             setup.params.clone(),
             setup.seed,
         );

@@ -55,6 +55,19 @@ impl ResourceName {
         Ok(ResourceName((t.len() - 1) as u8))
     }
 
+    /// The dimension of `name` if it is already interned (never adds one: the policy core
+    /// resolves configured names with this, so it writes no shared state).
+    pub fn lookup(name: &str) -> Option<ResourceName> {
+        let name = name.trim();
+        if let Some(i) = WELL_KNOWN.iter().position(|n| *n == name) {
+            return Some(ResourceName(i as u8));
+        }
+        let t = TABLE.read().expect("resource table poisoned");
+        t.iter()
+            .position(|n| n == name)
+            .map(|i| ResourceName(i as u8))
+    }
+
     /// The Kubernetes name of this dimension.
     pub fn name(self) -> String {
         ensure_table();
@@ -72,16 +85,19 @@ impl ResourceName {
 
 static TABLE: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
+/// The pre-registered dimensions, in index order.
+const WELL_KNOWN: [&str; 5] = [
+    "cpu",
+    "memory",
+    "pods",
+    "nvidia.com/gpu",
+    "ephemeral-storage",
+];
+
 fn ensure_table() {
     let mut t = TABLE.write().expect("resource table poisoned");
     if t.is_empty() {
-        for n in [
-            "cpu",
-            "memory",
-            "pods",
-            "nvidia.com/gpu",
-            "ephemeral-storage",
-        ] {
+        for n in WELL_KNOWN {
             t.push(n.to_string());
         }
     }

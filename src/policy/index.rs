@@ -136,7 +136,7 @@ pub struct Index {
     pub admitted_with_pending_tasks: BTreeSet<JobId>,
     /// Jobs changed since the last session close, in first-change order.
     pub dirty: Vec<JobId>,
-    /// Jobs changed since the pending order (`policy::order`) last caught up.
+    /// Jobs changed since the pending order (`policy::accel::order`) last caught up.
     pub order_changed: Vec<JobId>,
     pub queues: Vec<QueueAgg>,
     /// Σ node Used.

@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use super::conf::Flag;
+use super::conf::{Flag, PluginKind};
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
 use super::tiers::Tiers;
@@ -47,14 +47,21 @@ impl FitError {
 /// that extension point; the tier rules in `tiers.rs` skip such plugins.
 #[allow(unused_variables)]
 pub trait Plugin: Send {
-    fn name(&self) -> &'static str;
+    /// Which modelled plugin this is.
+    fn kind(&self) -> PluginKind;
+    /// Volcano's plugin name.
+    fn name(&self) -> &'static str {
+        self.kind().as_str()
+    }
     /// Whether the plugin registers the extension point gated by `f` (default: assume it
     /// does). Plugins list theirs so the tier walks skip the others; answers are unchanged.
     fn registers(&self, f: Flag) -> bool {
         let _ = f;
         true
     }
-    /// Called once per session, tier by tier, before any action.
+    /// Called once per session, tier by tier, before any action. A plugin is built once per
+    /// `Scheduler` and lives across sessions: this hook must reset every piece of per-session
+    /// state (Volcano builds fresh plugin objects each session).
     fn on_session_open(&mut self, s: &State) {}
 
     fn job_order(&self, s: &State, l: JobId, r: JobId) -> Option<Ordering> {

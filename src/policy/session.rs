@@ -1,18 +1,19 @@
 //! One scheduling cycle: `OpenSession` → actions in conf order → `CloseSession`, with the
 //! Statement log (allocate / pipeline / evict applied eagerly, committed or discarded) and the
-//! decisions the cycle outputs.
+//! decisions the cycle outputs. Sessions are opened by a `policy::Scheduler`, which owns the
+//! plugins (built once) and the cross-cycle caches the session borrows.
 //!
 //! Mirrors volcano pkg/scheduler/framework/{framework.go,session.go,statement.go}. No I/O, no
 //! clock: `now` and the tie-breaking RNG are passed in. Depends on `model` and policy types.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::conf::{Action, SchedulerConf};
+use super::accel::Accel;
+use super::conf::{Action, PluginKind, SchedulerConf};
 use super::plugin::FitError;
 use super::plugins;
-use super::scores::ScoreCache;
 use super::snapshot::{podgroup_phase, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
-use super::tiers::{Slot, Tiers};
+use super::tiers::Tiers;
 
 /// Source of the random choices Volcano makes (equal node scores, sampling offsets).
 pub trait TieBreak {
@@ -95,7 +96,10 @@ impl Statement {
 /// A scheduling session.
 pub struct Session<'a> {
     pub st: State<'a>,
-    pub tiers: Tiers,
+    /// The scheduler's plugins, reset for this session by their `on_session_open`.
+    pub tiers: &'a mut Tiers,
+    /// The scheduler's cross-cycle caches (`policy::accel`).
+    pub accel: &'a mut Accel,
     pub rng: &'a mut dyn TieBreak,
     pub out: CycleOutput,
     /// Tasks moved into a session-only status (reverted at close).
@@ -106,44 +110,33 @@ pub struct Session<'a> {
     pub unresolvable: BTreeMap<TaskId, BTreeSet<NodeId>>,
     /// Rotating start index of the predicate scan (`predicate_helper.go`), per session.
     pub scan_start: usize,
-    /// Node scores by (node version, request), moved out of the snapshot for the session.
-    pub scores: ScoreCache,
     /// Requests that found no feasible node at a given node epoch (plain tasks on a cluster
     /// without taints or cordons only, where nothing else can change the answer).
     pub no_fit: Vec<(u64, u64)>,
     /// No node has taints or is cordoned (so plain tasks' predicates depend on resources and
     /// pod counts only).
     pub plain_nodes: bool,
-    /// preempt/reclaim skip walks that cannot change anything (`actions::victims`: the
-    /// failed-preemptor memo, node reach bounds, the possible-victim bound). On by default;
-    /// tests turn it off to check the decisions are the same.
+    /// The shortcuts that never change a decision: the cross-cycle caches (score cache,
+    /// pending order, victim reach) and the walks preempt/reclaim skip (`actions::victims`:
+    /// the failed-preemptor memo, node reach bounds, the possible-victim bound). On by default;
+    /// tests turn them off (`Scheduler::set_shortcuts`) to check the decisions are the same.
     pub shortcuts: bool,
 }
 
 impl<'a> Session<'a> {
-    /// `OpenSession`: builds the plugins of every tier and calls their `OnSessionOpen`.
-    pub fn open(
+    /// `OpenSession`: calls every plugin's `OnSessionOpen` (tier by tier) on the snapshot as it
+    /// is. `score_fingerprint` names the node-scoring configuration the score cache is kept
+    /// for. Called by `Scheduler::session`.
+    pub(crate) fn open(
         snap: &'a mut Snapshot,
         conf: &'a SchedulerConf,
+        tiers: &'a mut Tiers,
+        accel: &'a mut Accel,
+        score_fingerprint: u64,
         now: u64,
         rng: &'a mut dyn TieBreak,
     ) -> Session<'a> {
-        let mut tiers = Tiers::default();
-        for tier in &conf.tiers {
-            let mut slots = Vec::new();
-            for pc in tier {
-                if let Some(p) = plugins::build(pc) {
-                    slots.push(Slot {
-                        flags: pc.flags,
-                        plugin: p,
-                    });
-                }
-            }
-            tiers.tiers.push(slots);
-        }
-        tiers.index_flags();
-        let mut scores = std::mem::take(&mut snap.score_cache);
-        scores.prepare(score_fingerprint(conf), snap.nodes.len());
+        accel.scores.prepare(score_fingerprint, snap.nodes.len());
         let plain_nodes = snap
             .nodes
             .iter()
@@ -155,13 +148,13 @@ impl<'a> Session<'a> {
         Session {
             st,
             tiers,
+            accel,
             rng,
             out: CycleOutput::default(),
             touched: Vec::new(),
             nominate: BTreeMap::new(),
             unresolvable: BTreeMap::new(),
             scan_start: usize::MAX,
-            scores,
             no_fit: Vec::new(),
             plain_nodes,
             shortcuts: true,
@@ -321,7 +314,7 @@ impl<'a> Session<'a> {
     /// `CloseSession`: gang conditions, PodGroup phases, then the session-only statuses are
     /// reverted (Pipelined and uncommitted Allocated tasks go back to Pending).
     pub fn close(mut self) -> CycleOutput {
-        let gang = self.tiers.has_plugin("gang");
+        let gang = self.tiers.has_plugin(PluginKind::Gang);
         // Only jobs changed since the last close can change phase or gang condition.
         let jobs: Vec<JobId> = {
             let snap = &mut *self.st.snap;
@@ -368,58 +361,6 @@ impl<'a> Session<'a> {
         // change a phase again without a further change, so it does not make jobs dirty.
         let snap = &mut *self.st.snap;
         snap.idx.take_dirty(&mut snap.jobs);
-        snap.score_cache = std::mem::take(&mut self.scores);
         self.out
     }
-}
-
-/// Identity of the node-scoring configuration: enabled NodeOrder plugins and their arguments.
-fn score_fingerprint(conf: &SchedulerConf) -> u64 {
-    let mut text = String::new();
-    for pc in conf.tiers.iter().flatten() {
-        if pc.flags.has(super::conf::Flag::NodeOrder) {
-            text += &format!("{}:{:?};", pc.name, pc.args);
-        }
-    }
-    super::scores::request_key(&crate::model::Resources::empty()) ^ fnv(text.as_bytes())
-}
-
-fn fnv(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for x in b {
-        h ^= *x as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    h
-}
-
-/// Runs one full cycle on `snap` and returns its decisions. The snapshot is left as the
-/// cluster would see it after the cycle (bind requests Binding, victims Releasing, phases
-/// written, session-only statuses reverted).
-pub fn run_cycle(
-    snap: &mut Snapshot,
-    conf: &SchedulerConf,
-    now: u64,
-    rng: &mut dyn TieBreak,
-) -> CycleOutput {
-    let mut ssn = Session::open(snap, conf, now, rng);
-    ssn.run_actions();
-    ssn.close()
-}
-
-/// `run_cycle`, also writing into `deserved` (by queue index; the buffer is reused) the
-/// deserved (cpu milli, memory bytes) capacity — or else proportion — computed at session open.
-/// Observation only: the decisions are those of `run_cycle`.
-pub fn run_cycle_observed(
-    snap: &mut Snapshot,
-    conf: &SchedulerConf,
-    now: u64,
-    rng: &mut dyn TieBreak,
-    deserved: &mut Vec<Option<(f64, f64)>>,
-) -> CycleOutput {
-    let mut ssn = Session::open(snap, conf, now, rng);
-    ssn.tiers
-        .observe_deserved(ssn.st.snap.queues.len(), deserved);
-    ssn.run_actions();
-    ssn.close()
 }

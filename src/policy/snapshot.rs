@@ -4,15 +4,14 @@
 //!
 //! Depends only on `model`. The simulator keeps one `Snapshot` alive across cycles and mutates
 //! it through the methods here, so every invariant (node Idle/Used/Releasing/Pipelined, job
-//! allocated vectors, per-status counts) is maintained in one place.
+//! allocated vectors, per-status counts) is maintained in one place. A snapshot is data plus
+//! its index; the scheduler's speed caches live in `policy::accel`.
 
 use std::collections::BTreeMap;
 
 pub use super::status::{phase_rule, podgroup_phase, PodGroupPhase, TaskStatus, N_STATUS};
 
 use super::index::{Contribution, Index};
-use super::order::PendingOrder;
-use super::scores::ScoreCache;
 use crate::model::{
     NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName,
     Resources, Taint, Toleration,
@@ -218,14 +217,12 @@ pub struct Snapshot {
     pub total: Resources,
     /// Incrementally maintained indexes and sums (see `policy::index`).
     pub idx: Index,
-    /// Pending PodGroups per queue in job order, kept across cycles (see `policy::order`).
-    pub pending_order: PendingOrder,
-    /// Node scores by (node version, request), kept across cycles (see `policy::scores`).
-    pub score_cache: ScoreCache,
     /// Bumped on every change of any node's accounting.
     pub node_epoch: u64,
-    /// Possible preempt/reclaim victims per node and queue (`actions::VictimBins`).
-    pub victim_bins: crate::policy::actions::VictimBins,
+    /// Written by the `Scheduler` that last opened a session on this snapshot, so it can tell
+    /// whether its cross-cycle caches describe it (`policy::accel`). Not data: no decision
+    /// reads it.
+    pub accel_stamp: u64,
 }
 
 fn name_index(name: &str) -> Option<i64> {

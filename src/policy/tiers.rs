@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 
-use super::conf::{Flag, FlagSet, FLAGS, N_FLAGS};
+use super::conf::{Flag, FlagSet, PluginKind, FLAGS, N_FLAGS};
 use super::plugin::{FitError, Plugin, Vote};
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
@@ -77,8 +77,8 @@ impl Tiers {
             .collect()
     }
 
-    pub fn has_plugin(&self, name: &str) -> bool {
-        self.tiers.iter().flatten().any(|s| s.plugin.name() == name)
+    pub fn has_plugin(&self, k: PluginKind) -> bool {
+        self.tiers.iter().flatten().any(|s| s.plugin.kind() == k)
     }
 
     /// Observation only: writes into `out` (one entry per queue, reusing its buffer) the
@@ -86,8 +86,8 @@ impl Tiers {
     /// the same choice as the simulator's queue samples.
     pub fn observe_deserved(&self, queues: usize, out: &mut Vec<Option<(f64, f64)>>) {
         out.clear();
-        let find = |n: &str| self.tiers.iter().flatten().find(|s| s.plugin.name() == n);
-        let slot = find("capacity").or_else(|| find("proportion"));
+        let find = |k: PluginKind| self.tiers.iter().flatten().find(|s| s.plugin.kind() == k);
+        let slot = find(PluginKind::Capacity).or_else(|| find(PluginKind::Proportion));
         out.extend((0..queues).map(|q| slot.and_then(|s| s.plugin.deserved(QueueId(q as u32)))));
     }
 
@@ -326,16 +326,16 @@ impl Tiers {
         total
     }
 
-    /// True if exactly one plugin with that name registers an enabled Predicate.
-    pub fn only_predicate_plugin_is(&self, name: &str) -> bool {
+    /// True if exactly one plugin, of kind `k`, registers an enabled Predicate.
+    pub fn only_predicate_plugin_is(&self, k: PluginKind) -> bool {
         let mut it = self.enabled(Flag::Predicate);
-        matches!((it.next(), it.next()), (Some(s), None) if s.plugin.name() == name)
+        matches!((it.next(), it.next()), (Some(s), None) if s.plugin.kind() == k)
     }
 
     /// True if some enabled plugin scores nodes (otherwise scoring can be skipped).
     pub fn scores_nodes(&self) -> bool {
         self.enabled(Flag::NodeOrder)
-            .any(|s| matches!(s.plugin.name(), "nodeorder" | "binpack"))
+            .any(|s| matches!(s.plugin.kind(), PluginKind::NodeOrder | PluginKind::Binpack))
     }
 
     /// `Preemptable` (preempt victims).

@@ -136,12 +136,15 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let mut warnings = Vec::new();
 
     // Scheduler conf.
+    // The file a conf error is reported against: the conf file when there is one.
+    let mut conf_file = cx.file.clone();
     let conf_text = match (&sf.scheduler.conf, &sf.scheduler.inline) {
         (Some(_), Some(_)) => {
             return Err(cx.err("scheduler", "give either conf (a path) or inline, not both"))
         }
         (Some(p), None) => {
             let (cpath, t) = cx.read("scheduler.conf", p)?;
+            conf_file = cpath.display().to_string();
             if t.contains("kind:") {
                 let objs = crate::kube::parse_objects(&t, &cpath.display().to_string())
                     .map_err(|e| cx.err("scheduler.conf", e.to_string()))?;
@@ -159,7 +162,16 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         (None, Some(t)) => t.clone(),
         (None, None) => crate::policy::conf::HELM_DEFAULT_CONF.to_string(),
     };
-    let conf = parse_scheduler_conf(&conf_text).map_err(|e| cx.err("scheduler", e.to_string()))?;
+    let inline = sf.scheduler.conf.is_none();
+    let conf = parse_scheduler_conf(&conf_text).map_err(|e| ScenarioError {
+        file: conf_file,
+        field: match (inline, e.field.is_empty()) {
+            (true, true) => "scheduler.inline".into(),
+            (true, false) => format!("scheduler.inline.{}", e.field),
+            (false, _) => e.field,
+        },
+        message: e.message,
+    })?;
     warnings.extend(conf.warnings.iter().cloned());
 
     // Nodes.

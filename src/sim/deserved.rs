@@ -22,7 +22,7 @@ pub enum DeservedMode {
 impl DeservedMode {
     /// The mode for a conf: capacity when its tiers use capacity, else proportion.
     pub fn of(conf: &crate::policy::SchedulerConf) -> DeservedMode {
-        match conf.tiers.iter().flatten().find(|p| p.name == "capacity") {
+        match conf.plugin(crate::policy::PluginKind::Capacity) {
             Some(p) => DeservedMode::Capacity {
                 hierarchy: p.hierarchy,
             },

@@ -16,13 +16,11 @@ pub mod source;
 pub mod starvation;
 pub mod workflows;
 
-use std::sync::Arc;
-
 use crate::cluster::{Cluster, Kill};
 use crate::engine::{write_decisions, Engine, Halt, Recorder, Source, TraceSource};
 pub use crate::engine::{CycleRng, IDLE_CYCLE_LIMIT};
 use crate::model::{EngineParams, Fnv, NodeSpec, PriorityClassSpec, QueueSpec};
-use crate::policy::{CycleOutput, Decision, SchedulerConf, Snapshot};
+use crate::policy::{CycleOutput, Decision, Scheduler, SchedulerConf, Snapshot};
 use crate::workload::TraceJob;
 pub use outcome::{Counters, EvictionRecord, JobRecord, Outcome, QueueSample, StarvationEpisode};
 pub use source::ArrivalSource;
@@ -66,11 +64,14 @@ fn run(
     flow: Option<&mut dyn ArrivalSource>,
     hook: &mut dyn FnMut(&Snapshot, u64),
 ) -> Outcome {
+    // `SimInput.conf` comes from `parse_scheduler_conf` (or a constructor that validates), so
+    // building its scheduler cannot fail.
+    let scheduler = Scheduler::new(&input.conf).expect("a parsed scheduler conf builds");
     let mut engine = Engine::new(
         &input.nodes,
         &input.queues,
         &input.priority_classes,
-        Arc::new(input.conf.clone()),
+        scheduler,
         input.params.clone(),
         input.seed,
     );

@@ -195,11 +195,10 @@ fn skipping_is_exact() {
     // does not change decisions, so the skip-free run must hash the same.
     let a = simulate(&busy_input());
     let mut inp = busy_input();
-    let mut sla = crate::policy::conf::PluginConf::new("sla");
-    sla.args.insert(
-        "sla-waiting-time".into(),
-        crate::policy::conf::ArgValue::Str("1000h".into()),
-    );
+    use crate::policy::conf::{PluginArgs, PluginConf, SlaArgs};
+    let sla = PluginConf::with_args(PluginArgs::Sla(SlaArgs {
+        waiting_ms: Some(1000 * 3_600_000),
+    }));
     inp.conf.tiers[1].push(sla);
     let b = simulate(&inp);
     assert_eq!(b.counters.cycles_skipped, 0);

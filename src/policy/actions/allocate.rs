@@ -148,7 +148,9 @@ pub(crate) fn predicate_nodes(
         ssn.plain_nodes
             && task.node_selector.is_empty()
             && task.tolerations.is_empty()
-            && ssn.tiers.only_predicate_plugin_is("predicates")
+            && ssn
+                .tiers
+                .only_predicate_plugin_is(crate::policy::conf::PluginKind::Predicates)
     };
     let check = |ssn: &mut Session, node: NodeId, out: &mut Vec<NodeId>| {
         let info = &ssn.snap().nodes[node.ix()];
@@ -179,7 +181,7 @@ pub(crate) fn predicate_nodes(
                 ssn.plain_nodes && task.node_selector.is_empty() && task.tolerations.is_empty()
             };
             let memo = (
-                crate::policy::scores::request_key(&req),
+                crate::policy::accel::request_key(&req),
                 ssn.snap().node_epoch,
             );
             if plain && ssn.no_fit.contains(&memo) {

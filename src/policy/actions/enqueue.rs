@@ -13,7 +13,7 @@
 use std::cmp::Ordering;
 
 use crate::model::Resources;
-use crate::policy::conf::Flag;
+use crate::policy::conf::{Flag, PluginKind};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::Session;
 use crate::policy::snapshot::{JobId, QueueId};
@@ -21,7 +21,7 @@ use crate::policy::snapshot::{JobId, QueueId};
 /// Enqueue voters whose answer does not depend on minResources alone (sla permits by deadline);
 /// the other voters (proportion, capacity, overcommit) only turn from Permit to Reject as
 /// minResources grows.
-const NON_MONOTONE_VOTERS: &[&str] = &["sla"];
+const NON_MONOTONE_VOTERS: &[PluginKind] = &[PluginKind::Sla];
 
 /// At most this many rejected sizes are remembered per queue.
 const MAX_REJECTED: usize = 32;
@@ -44,11 +44,16 @@ pub fn run(ssn: &mut Session) {
         .iter()
         .flatten()
         .filter(|s| s.flags.has(Flag::JobEnqueued))
-        .all(|s| !NON_MONOTONE_VOTERS.contains(&s.plugin.name()));
+        .all(|s| !NON_MONOTONE_VOTERS.contains(&s.plugin.kind()));
     let fingerprint = fingerprint(ssn);
-    let mut cache = std::mem::take(&mut ssn.st.snap.pending_order);
+    let mut cache = std::mem::take(&mut ssn.accel.pending_order);
     for q in order {
-        let jobs = match cache.jobs_of(&mut ssn.st, &ssn.tiers, fingerprint, q) {
+        let cached = if ssn.shortcuts {
+            cache.jobs_of(&mut ssn.st, ssn.tiers, fingerprint, q)
+        } else {
+            None
+        };
+        let jobs = match cached {
             Some(v) => v,
             None => sorted_by_comparator(ssn, q),
         };
@@ -69,7 +74,7 @@ pub fn run(ssn: &mut Session) {
             }
         }
     }
-    ssn.st.snap.pending_order = cache;
+    ssn.accel.pending_order = cache;
 }
 
 fn admit(ssn: &mut Session, j: JobId) {
@@ -115,10 +120,7 @@ fn fingerprint(ssn: &Session) -> u64 {
     };
     for slot in ssn.tiers.tiers.iter().flatten() {
         if slot.flags.has(Flag::JobOrder) {
-            for b in slot.plugin.name().bytes() {
-                eat(b as u64);
-            }
-            eat(0xff);
+            eat(slot.plugin.kind() as u64);
         }
     }
     for x in ssn.snap().total.raw() {

@@ -9,7 +9,6 @@ pub mod preempt;
 pub mod reclaim;
 mod victims;
 
-pub use victims::VictimBins;
 pub(crate) use victims::{FailMemo, JobHeap};
 
 use std::cmp::Ordering;
@@ -94,7 +93,7 @@ impl Session<'_> {
         }
         let mut best = f64::NEG_INFINITY;
         let mut ties: Vec<NodeId> = Vec::new();
-        let key = crate::policy::scores::request_key(&self.st.snap.task(t).resreq);
+        let key = crate::policy::accel::request_key(&self.st.snap.task(t).resreq);
         for &n in nodes {
             let s = self.cached_score(t, n, key);
             if s > best {
@@ -112,14 +111,18 @@ impl Session<'_> {
         }
     }
 
-    /// `NodeOrderFn` summed over the plugins, through the cross-cycle score cache.
+    /// `NodeOrderFn` summed over the plugins, through the cross-cycle score cache (bypassed
+    /// without shortcuts).
     pub(crate) fn cached_score(&mut self, t: TaskId, n: NodeId, key: u64) -> f64 {
+        if !self.shortcuts {
+            return self.tiers.node_score(&self.st, t, n);
+        }
         let version = self.st.snap.nodes[n.ix()].version;
-        if let Some(s) = self.scores.get(n.ix(), version, key) {
+        if let Some(s) = self.accel.scores.get(n.ix(), version, key) {
             return s;
         }
         let s = self.tiers.node_score(&self.st, t, n);
-        self.scores.put(n.ix(), version, key, s);
+        self.accel.scores.put(n.ix(), version, key, s);
         s
     }
 
@@ -128,7 +131,7 @@ impl Session<'_> {
         if !self.tiers.scores_nodes() {
             return nodes.to_vec();
         }
-        let key = crate::policy::scores::request_key(&self.st.snap.task(t).resreq);
+        let key = crate::policy::accel::request_key(&self.st.snap.task(t).resreq);
         let mut scored: Vec<(f64, usize, NodeId)> = nodes
             .iter()
             .enumerate()

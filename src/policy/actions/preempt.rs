@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{FailMemo, JobHeap, VictimBins};
+use super::{FailMemo, JobHeap};
+use crate::policy::accel::VictimBins;
 use crate::policy::conf::{Action, Flag};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
@@ -44,7 +45,7 @@ pub fn run(ssn: &mut Session) {
     }
 
     let mut memo = FailMemo::new(Flag::Preemptable);
-    let mut bins = std::mem::take(&mut ssn.st.snap.victim_bins);
+    let mut bins = std::mem::take(&mut ssn.accel.victim_bins);
     let rule = ssn.tiers.victim_rule(Flag::Preemptable);
     bins.begin_reach(ssn, ssn.tiers.static_rule_id(&rule));
     while let Some(q) = ssn.pop_queue(&mut queues) {
@@ -92,7 +93,7 @@ pub fn run(ssn: &mut Session) {
             }
         }
     }
-    ssn.st.snap.victim_bins = bins;
+    ssn.accel.victim_bins = bins;
 }
 
 fn pending_tasks(ssn: &Session, j: JobId) -> Vec<TaskId> {

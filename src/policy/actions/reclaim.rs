@@ -11,7 +11,8 @@ use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{NodeId, QueueId, TaskId, TaskStatus};
 
 use super::preempt::{could_fit, validate_victims};
-use super::{FailMemo, JobHeap, VictimBins};
+use super::{FailMemo, JobHeap};
+use crate::policy::accel::VictimBins;
 
 pub fn run(ssn: &mut Session) {
     let mut queues = PriorityQueue::new();
@@ -36,7 +37,7 @@ pub fn run(ssn: &mut Session) {
     }
 
     let mut memo = FailMemo::new(Flag::Reclaimable);
-    let mut bins = std::mem::take(&mut ssn.st.snap.victim_bins);
+    let mut bins = std::mem::take(&mut ssn.accel.victim_bins);
     let rule = ssn.tiers.victim_rule(Flag::Reclaimable);
     while let Some(q) = ssn.pop_queue(&mut queues) {
         if ssn.tiers.overused(&ssn.st, q) {
@@ -72,7 +73,7 @@ pub fn run(ssn: &mut Session) {
         }
         ssn.push_queue(&mut queues, q);
     }
-    ssn.st.snap.victim_bins = bins;
+    ssn.accel.victim_bins = bins;
 }
 
 fn reclaim_for_task(

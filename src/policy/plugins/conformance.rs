@@ -3,6 +3,7 @@
 //! "decides" its tier whenever any candidate survives (semantics §1.4 note 4).
 
 use crate::policy::conf::Flag;
+use crate::policy::conf::PluginKind;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::TaskId;
@@ -19,8 +20,8 @@ fn keep(s: &State, cands: &[TaskId]) -> Vec<TaskId> {
 }
 
 impl Plugin for Conformance {
-    fn name(&self) -> &'static str {
-        "conformance"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Conformance
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(f, Flag::Preemptable | Flag::Reclaimable)

@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 use super::cmp_f64;
 use crate::model::Resources;
 use crate::policy::conf::Flag;
+use crate::policy::conf::PluginKind;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, Snapshot, TaskId, TaskStatus};
@@ -60,8 +61,8 @@ pub fn share_of(alloc: &Resources, total: &Resources) -> f64 {
 }
 
 impl Plugin for Drf {
-    fn name(&self) -> &'static str {
-        "drf"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Drf
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(f, Flag::JobOrder | Flag::Preemptable)

@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use crate::policy::conf::Flag;
+use crate::policy::conf::PluginKind;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, JobInfo, Snapshot, TaskId, TaskStatus};
@@ -84,8 +85,8 @@ pub fn skip_unschedulable_for_releasing(snap: &Snapshot, j: JobId) -> bool {
 }
 
 impl Plugin for Gang {
-    fn name(&self) -> &'static str {
-        "gang"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Gang
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(

@@ -1,5 +1,5 @@
-//! The modelled Volcano plugins and the registry that builds them from a `PluginConf`.
-//! One closed table maps names to constructors (no stringly-typed registry elsewhere).
+//! The modelled Volcano plugins and the one match that builds them from a typed `PluginConf`
+//! (no stringly-typed registry).
 //! Depends on policy types and `model` only.
 
 pub mod binpack;
@@ -14,26 +14,25 @@ pub mod priority;
 pub mod proportion;
 pub mod sla;
 
-use super::conf::PluginConf;
+use super::conf::{PluginArgs, PluginConf};
 use super::plugin::Plugin;
 
-/// Builds the plugin named by `pc`; `None` for plugins volsim does not model (the conf parser
-/// has already warned about them).
-pub fn build(pc: &PluginConf) -> Option<Box<dyn Plugin>> {
-    Some(match pc.name.as_str() {
-        "gang" => Box::new(gang::Gang),
-        "priority" => Box::new(priority::Priority),
-        "conformance" => Box::new(conformance::Conformance),
-        "drf" => Box::new(drf::Drf),
-        "proportion" => Box::new(proportion::Proportion::default()),
-        "capacity" => Box::new(capacity::Capacity::new(pc)),
-        "predicates" => Box::new(predicates::Predicates::new(&pc.args)),
-        "nodeorder" => Box::new(nodeorder::NodeOrder::new(&pc.args)),
-        "binpack" => Box::new(binpack::Binpack::new(&pc.args)),
-        "overcommit" => Box::new(overcommit::Overcommit::new(&pc.args)),
-        "sla" => Box::new(sla::Sla::new(&pc.args)),
-        _ => return None,
-    })
+/// Builds the plugin `pc` configures (once per `Scheduler`; per-session state is reset by
+/// `Plugin::on_session_open`).
+pub fn build(pc: &PluginConf) -> Box<dyn Plugin> {
+    match &pc.args {
+        PluginArgs::Gang => Box::new(gang::Gang),
+        PluginArgs::Priority => Box::new(priority::Priority),
+        PluginArgs::Conformance => Box::new(conformance::Conformance),
+        PluginArgs::Drf => Box::new(drf::Drf),
+        PluginArgs::Proportion => Box::new(proportion::Proportion::default()),
+        PluginArgs::Capacity(a) => Box::new(capacity::Capacity::new(a, pc.hierarchy)),
+        PluginArgs::Predicates(a) => Box::new(predicates::Predicates::new(a)),
+        PluginArgs::NodeOrder(a) => Box::new(nodeorder::NodeOrder::new(a)),
+        PluginArgs::Binpack(a) => Box::new(binpack::Binpack::new(a)),
+        PluginArgs::Overcommit(a) => Box::new(overcommit::Overcommit::new(a)),
+        PluginArgs::Sla(a) => Box::new(sla::Sla::new(a)),
+    }
 }
 
 use std::cmp::Ordering;

@@ -3,8 +3,8 @@
 //! Affinity, taint-preference, image-locality and spread scores are not modelled (no pod
 //! affinity or images in our inputs). Requests use k8s's non-zero defaults (100m cpu, 200Mi).
 
-use crate::policy::conf::Arguments;
 use crate::policy::conf::Flag;
+use crate::policy::conf::{NodeOrderArgs, PluginKind};
 use crate::policy::plugin::Plugin;
 use crate::policy::session::State;
 use crate::policy::snapshot::{NodeId, TaskId};
@@ -19,17 +19,11 @@ pub struct NodeOrder {
 }
 
 impl NodeOrder {
-    pub fn new(args: &Arguments) -> NodeOrder {
-        let w = |k: &str, d: f64| {
-            args.get(k)
-                .and_then(|v| v.as_i64())
-                .map(|x| x as f64)
-                .unwrap_or(d)
-        };
+    pub fn new(args: &NodeOrderArgs) -> NodeOrder {
         NodeOrder {
-            least: w("leastrequested.weight", 1.0),
-            most: w("mostrequested.weight", 0.0),
-            balanced: w("balancedresource.weight", 1.0),
+            least: args.least_requested as f64,
+            most: args.most_requested as f64,
+            balanced: args.balanced_resource as f64,
         }
     }
 }
@@ -95,8 +89,8 @@ pub fn balanced(r: &[(i64, i64); 2]) -> i64 {
 }
 
 impl Plugin for NodeOrder {
-    fn name(&self) -> &'static str {
-        "nodeorder"
+    fn kind(&self) -> PluginKind {
+        PluginKind::NodeOrder
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(f, Flag::NodeOrder)

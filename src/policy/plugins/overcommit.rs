@@ -3,8 +3,8 @@
 //! even when some of their tasks already sit in `used`.
 
 use crate::model::Resources;
-use crate::policy::conf::Arguments;
 use crate::policy::conf::Flag;
+use crate::policy::conf::{OvercommitArgs, PluginKind};
 use crate::policy::fres::FRes;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
@@ -17,11 +17,8 @@ pub struct Overcommit {
 }
 
 impl Overcommit {
-    pub fn new(args: &Arguments) -> Overcommit {
-        let f = args
-            .get("overcommit-factor")
-            .and_then(|v| v.as_f64())
-            .unwrap_or(1.2);
+    pub fn new(args: &OvercommitArgs) -> Overcommit {
+        let f = args.factor;
         Overcommit {
             factor: if f < 1.0 { 1.2 } else { f },
             idle: FRes::empty(),
@@ -31,8 +28,8 @@ impl Overcommit {
 }
 
 impl Plugin for Overcommit {
-    fn name(&self) -> &'static str {
-        "overcommit"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Overcommit
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(f, Flag::JobEnqueued)

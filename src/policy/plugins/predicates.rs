@@ -1,11 +1,12 @@
 //! predicates: the non-resource filters Volcano runs per node (plugins/predicates): node
 //! unschedulable (cordon), NodeAffinity via nodeSelector, TaintToleration (NoSchedule /
 //! NoExecute), and the pod-count limit. Resource fit is checked by the actions, not here.
-//! Each filter can be turned off with `predicate.<Name>Enable: false`.
+//! Node affinity and taint toleration can be turned off with `predicate.<Name>Enable: false`;
+//! NodeUnschedulable always runs (Volcano has no switch for it).
 
 use crate::model::TaintEffect;
-use crate::policy::conf::Arguments;
 use crate::policy::conf::Flag;
+use crate::policy::conf::{PluginKind, PredicatesArgs};
 use crate::policy::plugin::{FitError, Plugin};
 use crate::policy::session::State;
 use crate::policy::snapshot::{NodeId, TaskId};
@@ -13,23 +14,20 @@ use crate::policy::snapshot::{NodeId, TaskId};
 pub struct Predicates {
     node_affinity: bool,
     taint_toleration: bool,
-    node_unschedulable: bool,
 }
 
 impl Predicates {
-    pub fn new(args: &Arguments) -> Predicates {
-        let on = |k: &str| args.get(k).and_then(|v| v.as_bool()).unwrap_or(true);
+    pub fn new(args: &PredicatesArgs) -> Predicates {
         Predicates {
-            node_affinity: on("predicate.NodeAffinityEnable"),
-            taint_toleration: on("predicate.TaintTolerationEnable"),
-            node_unschedulable: on("predicate.NodeUnschedulableEnable"),
+            node_affinity: args.node_affinity,
+            taint_toleration: args.taint_toleration,
         }
     }
 }
 
 impl Plugin for Predicates {
-    fn name(&self) -> &'static str {
-        "predicates"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Predicates
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(f, Flag::Predicate)
@@ -40,7 +38,7 @@ impl Plugin for Predicates {
         if node.allocatable.pods() > 0 && node.pod_count() as i64 >= node.allocatable.pods() {
             return Some(Err(FitError::unschedulable("node(s) pod number exceeded")));
         }
-        if self.node_unschedulable && node.unschedulable {
+        if node.unschedulable {
             return Some(Err(FitError::unresolvable("node(s) were unschedulable")));
         }
         if self.node_affinity

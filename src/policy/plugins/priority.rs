@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 use crate::policy::conf::Flag;
+use crate::policy::conf::PluginKind;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, TaskId};
@@ -12,8 +13,8 @@ use crate::policy::tiers::Tiers;
 pub struct Priority;
 
 impl Plugin for Priority {
-    fn name(&self) -> &'static str {
-        "priority"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Priority
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(

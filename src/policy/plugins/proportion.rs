@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use super::cmp_f64;
 use crate::model::{DefaultValue, QueueState, Resources};
 use crate::policy::conf::Flag;
+use crate::policy::conf::PluginKind;
 use crate::policy::fres::FRes;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
@@ -205,8 +206,8 @@ impl Proportion {
 }
 
 impl Plugin for Proportion {
-    fn name(&self) -> &'static str {
-        "proportion"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Proportion
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(

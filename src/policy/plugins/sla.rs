@@ -4,9 +4,8 @@
 
 use std::cmp::Ordering;
 
-use crate::model::parse_duration;
-use crate::policy::conf::Arguments;
 use crate::policy::conf::Flag;
+use crate::policy::conf::{PluginKind, SlaArgs};
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::JobId;
@@ -16,13 +15,10 @@ pub struct Sla {
 }
 
 impl Sla {
-    pub fn new(args: &Arguments) -> Sla {
-        let global = args
-            .get("sla-waiting-time")
-            .and_then(|v| v.as_str())
-            .and_then(|s| parse_duration(s).ok())
-            .filter(|&ms| ms > 0);
-        Sla { global }
+    pub fn new(args: &SlaArgs) -> Sla {
+        Sla {
+            global: args.waiting_ms,
+        }
     }
     fn waiting(&self, s: &State, j: JobId) -> Option<u64> {
         s.snap.job(j).waiting_time.or(self.global)
@@ -36,8 +32,8 @@ impl Sla {
 }
 
 impl Plugin for Sla {
-    fn name(&self) -> &'static str {
-        "sla"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Sla
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(f, Flag::JobOrder | Flag::JobEnqueued | Flag::JobPipelined)

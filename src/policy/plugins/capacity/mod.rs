@@ -12,8 +12,9 @@ use std::cmp::Ordering;
 
 use super::cmp_f64;
 use crate::model::{DefaultValue, QueueState, Resources};
+use crate::policy::conf::CapacityArgs;
 use crate::policy::conf::Flag;
-use crate::policy::conf::PluginConf;
+use crate::policy::conf::PluginKind;
 use crate::policy::plugin::{Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, QueueId, TaskId};
@@ -64,16 +65,10 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    pub fn new(pc: &PluginConf) -> Capacity {
-        let level = pc
-            .args
-            .get("ancestorReclaimLevel")
-            .and_then(|v| v.as_i64())
-            .unwrap_or(0)
-            .max(0) as usize;
+    pub fn new(args: &CapacityArgs, hierarchy: bool) -> Capacity {
         Capacity {
-            hierarchy: pc.hierarchy,
-            ancestor_reclaim_level: level,
+            hierarchy,
+            ancestor_reclaim_level: args.ancestor_reclaim_level,
             ready: true,
             attrs: Vec::new(),
         }
@@ -159,8 +154,8 @@ fn common_level(l: &[QueueId], r: &[QueueId]) -> usize {
 }
 
 impl Plugin for Capacity {
-    fn name(&self) -> &'static str {
-        "capacity"
+    fn kind(&self) -> PluginKind {
+        PluginKind::Capacity
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(

@@ -6,7 +6,16 @@
 //! `enableHierarchy`). Parsing takes text, never a path (the policy core does no I/O).
 //! Deviation: an unknown plugin name is an error here (Volcano logs and skips it), because in a
 //! what-if tool a typo must not silently change the answer; plugins Volcano has but volsim does
-//! not model are accepted with a warning and ignored.
+//! not model are accepted with one warning each, whatever their arguments, and ignored. The
+//! modelled plugins' arguments are typed and checked (`args`).
+
+mod args;
+mod node_args;
+
+pub use args::{
+    BinpackArgs, CapacityArgs, NodeOrderArgs, OvercommitArgs, PluginArgs, PluginKind,
+    PredicatesArgs, SlaArgs, UNMODELLED_PLUGINS,
+};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -99,40 +108,6 @@ const IGNORED_FLAG_KEYS: &[&str] = &[
     "enabledSubJobPipelined",
     "enabledSubJobOrder",
     "enabledHyperNodeGradient",
-];
-
-/// Plugins volsim models.
-pub const MODELLED_PLUGINS: &[&str] = &[
-    "gang",
-    "priority",
-    "conformance",
-    "drf",
-    "proportion",
-    "capacity",
-    "predicates",
-    "nodeorder",
-    "binpack",
-    "overcommit",
-    "sla",
-];
-
-/// Plugins Volcano ships that volsim accepts in a conf but does not model.
-pub const UNMODELLED_PLUGINS: &[&str] = &[
-    "resourcequota",
-    "tdm",
-    "pdb",
-    "cdp",
-    "numaaware",
-    "task-topology",
-    "deviceshare",
-    "nodegroup",
-    "usage",
-    "resource-strategy-fit",
-    "network-topology-aware",
-    "extender",
-    "rescheduling",
-    "dra",
-    "nodegroup",
 ];
 
 /// A set of enable flags.
@@ -251,25 +226,34 @@ impl fmt::Display for ArgValue {
 
 pub type Arguments = BTreeMap<String, ArgValue>;
 
-/// One plugin entry of a tier.
+/// One modelled plugin entry of a tier: its enable flags and typed arguments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginConf {
-    pub name: String,
     pub flags: FlagSet,
     /// `enableHierarchy` (drf / capacity), default false.
     pub hierarchy: bool,
-    pub args: Arguments,
+    pub args: PluginArgs,
 }
 
 impl PluginConf {
-    /// A production-style entry: every flag on.
-    pub fn new(name: &str) -> PluginConf {
+    /// A production-style entry: every flag on, Volcano's default arguments.
+    pub fn new(kind: PluginKind) -> PluginConf {
+        PluginConf::with_args(PluginArgs::defaults(kind))
+    }
+    /// A production-style entry (every flag on) with these arguments.
+    pub fn with_args(args: PluginArgs) -> PluginConf {
         PluginConf {
-            name: name.to_string(),
             flags: FlagSet::ALL,
             hierarchy: false,
-            args: Arguments::new(),
+            args,
         }
+    }
+    pub fn kind(&self) -> PluginKind {
+        self.args.kind()
+    }
+    /// Volcano's plugin name.
+    pub fn name(&self) -> &'static str {
+        self.kind().as_str()
     }
 }
 
@@ -401,70 +385,9 @@ pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
         let mut plugins = Vec::new();
         for (pi, entry) in tier.plugins.iter().enumerate() {
             let field = format!("tiers[{ti}].plugins[{pi}]");
-            let name = entry
-                .get("name")
-                .and_then(|v| v.as_str())
-                .ok_or_else(|| err(format!("{field}.name"), "missing plugin name"))?;
-            let known = MODELLED_PLUGINS.contains(&name);
-            if !known && !UNMODELLED_PLUGINS.contains(&name) {
-                return Err(err(
-                    format!("{field}.name"),
-                    format!(
-                        "unknown plugin {name:?} (volsim models: {})",
-                        MODELLED_PLUGINS.join(", ")
-                    ),
-                ));
+            if let Some(pc) = args::plugin_entry(entry, &field, &mut warnings)? {
+                plugins.push(pc);
             }
-            let mut pc = PluginConf::new(name);
-            for (k, v) in entry {
-                match k.as_str() {
-                    "name" => {}
-                    "arguments" => {
-                        let map: BTreeMap<String, serde_json::Value> = match v {
-                            serde_json::Value::Object(m) => m.clone().into_iter().collect(),
-                            serde_json::Value::Null => BTreeMap::new(),
-                            _ => {
-                                return Err(err(format!("{field}.arguments"), "expected a mapping"))
-                            }
-                        };
-                        pc.args = args_from(&map, &format!("{field}.arguments"))?;
-                    }
-                    "enableHierarchy" => {
-                        pc.hierarchy = v
-                            .as_bool()
-                            .ok_or_else(|| err(format!("{field}.{k}"), "expected true or false"))?
-                    }
-                    key if IGNORED_FLAG_KEYS.contains(&key) => {
-                        warnings.push(format!("{field}.{key}: feature not modelled, flag ignored"));
-                    }
-                    key => {
-                        let Some(&(_, _, flag)) = FLAG_NAMES.iter().find(|(y, _, _)| *y == key)
-                        else {
-                            return Err(err(format!("{field}.{key}"), "unknown field (expected name, arguments or an enable flag such as enableJobOrder)"));
-                        };
-                        let on = v.as_bool().ok_or_else(|| {
-                            err(format!("{field}.{key}"), "expected true or false")
-                        })?;
-                        pc.flags.set(flag, on);
-                    }
-                }
-            }
-            if !known {
-                warnings.push(format!(
-                    "{field}: plugin {name:?} is not modelled by volsim and is ignored"
-                ));
-                continue;
-            }
-            plugins.push(pc);
-        }
-        // Mirrors volcano scheduler_conf validation: drf with hierarchy and proportion in one tier.
-        if plugins.iter().any(|p| p.name == "drf" && p.hierarchy)
-            && plugins.iter().any(|p| p.name == "proportion")
-        {
-            return Err(err(
-                format!("tiers[{ti}]"),
-                "drf with enableHierarchy and proportion cannot share a tier",
-            ));
         }
         tiers.push(plugins);
     }
@@ -475,12 +398,14 @@ pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
             args_from(&c.arguments, &format!("configurations[{i}].arguments"))?,
         );
     }
-    Ok(SchedulerConf {
+    let conf = SchedulerConf {
         actions,
         tiers,
         action_args,
         warnings,
-    })
+    };
+    conf.validate()?;
+    Ok(conf)
 }
 
 impl SchedulerConf {
@@ -491,58 +416,33 @@ impl SchedulerConf {
     pub fn has_action(&self, a: Action) -> bool {
         self.actions.contains(&a)
     }
+    /// Whether some tier configures plugin `k`.
+    pub fn has_plugin(&self, k: PluginKind) -> bool {
+        self.plugin(k).is_some()
+    }
+    /// The first entry of plugin `k`, in tier order.
+    pub fn plugin(&self, k: PluginKind) -> Option<&PluginConf> {
+        self.tiers.iter().flatten().find(|p| p.kind() == k)
+    }
+    /// Checks what spans entries (a conf built in code, not parsed, is checked by
+    /// `Scheduler::new` through this too).
+    pub fn validate(&self) -> Result<(), ConfError> {
+        for (ti, tier) in self.tiers.iter().enumerate() {
+            // Mirrors volcano scheduler_conf validation: drf with hierarchy and proportion in
+            // one tier.
+            let has = |k: PluginKind, hier: bool| {
+                tier.iter().any(|p| p.kind() == k && (!hier || p.hierarchy))
+            };
+            if has(PluginKind::Drf, true) && has(PluginKind::Proportion, false) {
+                return Err(err(
+                    format!("tiers[{ti}]"),
+                    "drf with enableHierarchy and proportion cannot share a tier",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flags_table_is_indexed_by_discriminant() {
-        for (i, f) in FLAGS.iter().enumerate() {
-            assert_eq!(*f as usize, i);
-        }
-    }
-
-    #[test]
-    fn helm_default_parses_with_flags() {
-        let c = SchedulerConf::helm_default();
-        assert_eq!(
-            c.actions,
-            vec![Action::Enqueue, Action::Allocate, Action::Backfill]
-        );
-        assert_eq!(c.tiers.len(), 2);
-        let gang = &c.tiers[0][1];
-        assert_eq!(gang.name, "gang");
-        assert!(!gang.flags.has(Flag::Preemptable));
-        assert!(gang.flags.has(Flag::JobReady));
-    }
-
-    #[test]
-    fn unknown_plugin_and_action_are_errors() {
-        let e = parse_scheduler_conf(
-            "actions: \"enqueue, allocate\"\ntiers:\n- plugins:\n  - name: gangg\n",
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("tiers[0].plugins[0].name"), "{e}");
-        let e = parse_scheduler_conf("actions: \"enqueue, alocate\"\ntiers: []\n").unwrap_err();
-        assert!(e.to_string().contains("alocate"), "{e}");
-        let e = parse_scheduler_conf(
-            "actions: \"enqueue\"\ntiers:\n- plugins:\n  - name: gang\n    enableJobOrdr: true\n",
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("enableJobOrdr"), "{e}");
-    }
-
-    #[test]
-    fn arguments_are_typed() {
-        let c = parse_scheduler_conf(
-            "actions: \"enqueue\"\ntiers:\n- plugins:\n  - name: overcommit\n    arguments:\n      overcommit-factor: 1.5\n",
-        )
-        .unwrap();
-        assert_eq!(
-            c.tiers[0][0].args["overcommit-factor"],
-            ArgValue::Float(1.5)
-        );
-    }
-}
+mod tests;

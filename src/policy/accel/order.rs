@@ -9,9 +9,9 @@
 
 use std::cmp::Ordering;
 
-use super::session::State;
-use super::snapshot::{JobId, QueueId};
-use super::tiers::{JobKey, Tiers};
+use crate::policy::session::State;
+use crate::policy::snapshot::{JobId, QueueId};
+use crate::policy::tiers::{JobKey, Tiers};
 
 #[derive(Debug, Clone, Default)]
 pub struct PendingOrder {

@@ -162,7 +162,11 @@ impl Api {
             None => None,
             Some(Ok(k)) => Some(k.to_string()),
             Some(Err(_)) => {
-                return error(400, Some("idempotency_key"), "invalid Idempotency-Key header")
+                return error(
+                    400,
+                    Some("idempotency_key"),
+                    "invalid Idempotency-Key header",
+                )
             }
         };
         let prepared = lock(&self.svc).prepare_body(body, key.as_deref());
@@ -268,4 +272,3 @@ pub fn record_json(r: &Record, v: Option<&JobView>) -> Value {
     }
     out
 }
-

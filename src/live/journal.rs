@@ -111,14 +111,18 @@ pub fn check_entry(e: &Entry) -> Result<(), String> {
         if n.len() <= 63 && is_dns1123_subdomain(n) {
             Ok(())
         } else {
-            Err(format!("object name {n:?} is not a DNS-1123 name of ≤ 63 characters"))
+            Err(format!(
+                "object name {n:?} is not a DNS-1123 name of ≤ 63 characters"
+            ))
         }
     };
     let time_ok = |field: &str, t: u64| {
         if t <= MAX_TIME_MS {
             Ok(())
         } else {
-            Err(format!("{field} {t} exceeds the limit {MAX_TIME_MS} ms (10 years)"))
+            Err(format!(
+                "{field} {t} exceeds the limit {MAX_TIME_MS} ms (10 years)"
+            ))
         }
     };
     match e {
@@ -141,7 +145,10 @@ pub fn check_entry(e: &Entry) -> Result<(), String> {
                     job.replicas, job.min_member
                 ));
             }
-            let pc_ok = job.priority_class.as_deref().is_none_or(is_dns1123_subdomain);
+            let pc_ok = job
+                .priority_class
+                .as_deref()
+                .is_none_or(is_dns1123_subdomain);
             if !is_dns1123_subdomain(&job.queue) || !pc_ok {
                 return Err("job.queue and job.priority_class must be DNS-1123 names".into());
             }

@@ -29,8 +29,14 @@ fn a_second_open_of_the_same_journal_is_refused_until_the_first_closes() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("journal.jsonl");
     let (first, _) = Journal::open(&p).unwrap();
-    let e = Journal::open(&p).err().expect("second open must fail").to_string();
-    assert!(e.contains("locked by another volsim") && e.contains("journal.jsonl"), "{e}");
+    let e = Journal::open(&p)
+        .err()
+        .expect("second open must fail")
+        .to_string();
+    assert!(
+        e.contains("locked by another volsim") && e.contains("journal.jsonl"),
+        "{e}"
+    );
     drop(first);
     Journal::open(&p).expect("lock released on close");
 }
@@ -53,7 +59,11 @@ fn a_damaged_complete_last_line_is_an_error_not_a_torn_write() {
     // the same bytes without the newline are a torn write and are cut off
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("journal.jsonl");
-    std::fs::write(&p, format!("{good}{{\"op\":\"delete\",\"name\":\"x\",\"t_m")).unwrap();
+    std::fs::write(
+        &p,
+        format!("{good}{{\"op\":\"delete\",\"name\":\"x\",\"t_m"),
+    )
+    .unwrap();
     let (_, entries) = Journal::open(&p).unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), good);
@@ -71,7 +81,10 @@ fn a_tampered_object_name_is_refused() {
 fn a_time_beyond_the_limit_is_refused_quickly() {
     let t = std::time::Instant::now();
     let e = open_err(&line("a", &object_name("a"), u64::MAX));
-    assert!(e.contains("job.submit_ms") && e.contains(&MAX_TIME_MS.to_string()), "{e}");
+    assert!(
+        e.contains("job.submit_ms") && e.contains(&MAX_TIME_MS.to_string()),
+        "{e}"
+    );
     let e = open_err(&format!(
         "{{\"op\":\"release\",\"name\":\"{}\",\"t_ms\":{}}}\n",
         object_name("a"),

@@ -285,7 +285,11 @@ fn apply_overrides(
         let known = cat.priority_classes.iter().any(|p| p.name == pc)
             || BUILTIN_PRIORITY_CLASSES.contains(&pc.as_str());
         if !is_dns1123_subdomain(&pc) || !known {
-            let mut names: Vec<&str> = cat.priority_classes.iter().map(|p| p.name.as_str()).collect();
+            let mut names: Vec<&str> = cat
+                .priority_classes
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
             names.extend(BUILTIN_PRIORITY_CLASSES);
             return Err(LiveError::bad(
                 "overrides.priority_class",

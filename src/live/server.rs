@@ -133,7 +133,8 @@ impl Server {
         handler: Arc<dyn Handler>,
         stop: Arc<AtomicBool>,
     ) -> Result<Server, LiveError> {
-        let cfg_err = |e: std::io::Error| LiveError::Config(format!("cannot listen on {listen}: {e}"));
+        let cfg_err =
+            |e: std::io::Error| LiveError::Config(format!("cannot listen on {listen}: {e}"));
         let std_listener = std::net::TcpListener::bind(listen).map_err(cfg_err)?;
         std_listener.set_nonblocking(true).map_err(cfg_err)?;
         let addr = std_listener.local_addr().map_err(cfg_err)?;
@@ -359,8 +360,7 @@ async fn respond(req: Request<Incoming>, limits: Limits, handler: Arc<dyn Handle
             &format!("body larger than {} bytes", limits.max_body),
         ));
     }
-    let has_body =
-        declared.is_some_and(|n| n > 0) || parts.headers.contains_key(TRANSFER_ENCODING);
+    let has_body = declared.is_some_and(|n| n > 0) || parts.headers.contains_key(TRANSFER_ENCODING);
     if let Some(r) = handler.fast(&parts) {
         // an unread body cannot be skipped safely: end the connection instead
         return if has_body { closing(r) } else { r };
@@ -394,6 +394,10 @@ async fn respond(req: Request<Incoming>, limits: Limits, handler: Arc<dyn Handle
     let p2 = parts.clone();
     match tokio::task::spawn_blocking(move || handler.handle(&p2, bytes)).await {
         Ok(r) => r,
-        Err(_) => closing(error(500, None, "internal error: the request handler failed")),
+        Err(_) => closing(error(
+            500,
+            None,
+            "internal error: the request handler failed",
+        )),
     }
 }

@@ -288,10 +288,7 @@ impl Service {
         let shown: Vec<&str> = errs.iter().take(3).map(String::as_str).collect();
         Err(LiveError::bad(
             "overrides",
-            format!(
-                "the job's manifests would be invalid: {}",
-                shown.join("; ")
-            ),
+            format!("the job's manifests would be invalid: {}", shown.join("; ")),
         ))
     }
 

@@ -149,12 +149,24 @@ fn token_required_off_loopback() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&tok, std::fs::Permissions::from_mode(0o644)).unwrap();
         let (code, _, err) = run(&[
-            "live", "serve", "--scenario", fixture("small.toml").to_str().unwrap(),
-            "--backend", "twin", "--out", dir.path().join("o").to_str().unwrap(),
-            "--listen", "0.0.0.0:0", "--token-file", tok.to_str().unwrap(),
+            "live",
+            "serve",
+            "--scenario",
+            fixture("small.toml").to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:0",
+            "--token-file",
+            tok.to_str().unwrap(),
         ]);
         assert_eq!(code, 2, "{err}");
-        assert!(err.contains("readable by others") && err.contains("token"), "{err}");
+        assert!(
+            err.contains("readable by others") && err.contains("token"),
+            "{err}"
+        );
         std::fs::set_permissions(&tok, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
     let s = serve(

@@ -172,7 +172,7 @@ impl Api {
         let prepared = lock(&self.svc).prepare_body(body, key.as_deref());
         let reply = match prepared {
             Err(e) => return error_of(&e),
-            Ok(Prepared::Known(r)) => Ok(r),
+            Ok(Prepared::Known(r)) => Ok(*r),
             Ok(Prepared::New(p)) => {
                 // the forecast runs on a snapshot, without the lock
                 let predicted = p.forecast();

@@ -63,9 +63,9 @@ pub struct SubmitReply {
 /// A submission after `Service::prepare`.
 pub enum Prepared {
     /// The key was seen before: the stored record (nothing to forecast).
-    Known(SubmitReply),
+    Known(Box<SubmitReply>),
     /// A new key: forecast it (`Pending::forecast`, no lock needed), then `Service::commit`.
-    New(Pending),
+    New(Box<Pending>),
 }
 
 /// A new submission with the state its forecast starts from.
@@ -351,7 +351,7 @@ impl Service {
         header_key: Option<&str>,
     ) -> Result<SubmitReply, LiveError> {
         match self.prepare_body(body, header_key)? {
-            Prepared::Known(r) => Ok(r),
+            Prepared::Known(r) => Ok(*r),
             Prepared::New(p) => {
                 let predicted = p.forecast();
                 self.commit(p, predicted)
@@ -399,7 +399,7 @@ impl Service {
     /// uses `prepare` / `Pending::forecast` / `commit` to forecast without its lock).
     pub fn submit(&mut self, s: Submission) -> Result<SubmitReply, LiveError> {
         match self.prepare(s)? {
-            Prepared::Known(r) => Ok(r),
+            Prepared::Known(r) => Ok(*r),
             Prepared::New(p) => {
                 let predicted = p.forecast();
                 self.commit(p, predicted)
@@ -428,7 +428,7 @@ impl Service {
     /// snapshots the forecast base at the current model time.
     pub fn prepare(&mut self, mut s: Submission) -> Result<Prepared, LiveError> {
         if let Some(&i) = self.by_key.get(&s.key) {
-            return self.known(i, &s).map(Prepared::Known);
+            return self.known(i, &s).map(|r| Prepared::Known(Box::new(r)));
         }
         self.tick();
         s.job.submit_ms = self.model.now();
@@ -447,12 +447,16 @@ impl Service {
             Some(base) => base,
             None => self.model.clone(),
         };
-        Ok(Prepared::New(Pending { sub: s, base }))
+        Ok(Prepared::New(Box::new(Pending { sub: s, base })))
     }
 
     /// Second half: journals (fsync) and sends the job, or answers as for a known key when
     /// the same key was committed meanwhile.
-    pub fn commit(&mut self, p: Pending, predicted: Option<u64>) -> Result<SubmitReply, LiveError> {
+    pub fn commit(
+        &mut self,
+        p: Box<Pending>,
+        predicted: Option<u64>,
+    ) -> Result<SubmitReply, LiveError> {
         let s = p.sub;
         if let Some(&i) = self.by_key.get(&s.key) {
             return self.known(i, &s);

@@ -58,6 +58,7 @@ fn outcome() -> Outcome {
         total_cpu_milli: 1,
         total_mem_bytes: 1,
         jobs,
+        after_horizon: Vec::new(),
         samples: Vec::new(),
         evictions: Vec::new(),
         starvation: Vec::new(),

@@ -13,7 +13,7 @@ use volsim::live::backend::{Backend, DryRunBackend, Retry, TwinBackend};
 use volsim::live::kube_rest::{KubeBackend, KubeConfig};
 use volsim::live::manifest::ObjectMode;
 use volsim::live::service::{Service, ServiceConfig};
-use volsim::live::{compare, http, replay, LiveSetup};
+use volsim::live::{compare, http, replay, server, LiveSetup};
 use volsim::model::parse_duration;
 use volsim::workload::mapping::MappingTable;
 
@@ -40,9 +40,18 @@ pub enum LiveCmd {
         /// Largest accepted request body, bytes.
         #[arg(long, default_value_t = 64 * 1024)]
         max_body: usize,
-        /// HTTP worker threads.
+        /// Request handlers running at once.
         #[arg(long, default_value_t = 4)]
         threads: usize,
+        /// Most connections open at once (more get 503 and are closed).
+        #[arg(long, default_value_t = 256)]
+        max_connections: usize,
+        /// Time allowed to send a request's headers, and its body (Go duration).
+        #[arg(long, default_value = "10s")]
+        read_timeout: String,
+        /// Close a connection without read or write progress for this long (Go duration).
+        #[arg(long, default_value = "30s")]
+        idle_timeout: String,
     },
 }
 
@@ -143,8 +152,34 @@ fn setup(c: &Common) -> Result<LiveSetup, String> {
     })
 }
 
+/// Largest `--speed`: model time a million times faster than real time.
+pub const MAX_SPEED: f64 = 1e6;
+
+/// Refuses a token file that other users may read (`chmod 600` it).
+fn check_private(f: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(f)
+            .map_err(|e| format!("cannot read token file {}: {e}", f.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o004 != 0 {
+            return Err(format!(
+                "token file {} is readable by others (mode {:o}): chmod 600 it",
+                f.display(),
+                mode & 0o777
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn read_secret(file: Option<&Path>, env: &str) -> Result<Option<String>, String> {
     if let Some(f) = file {
+        if env == "VOLSIM_TOKEN" {
+            check_private(f)?;
+        }
         let t = std::fs::read_to_string(f)
             .map_err(|e| format!("cannot read token file {}: {e}", f.display()))?;
         return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
@@ -167,8 +202,11 @@ fn service(c: &Common, setup: LiveSetup) -> Result<Service, String> {
         .map(parse_duration)
         .transpose()
         .map_err(|e| format!("--hold-above: {e}"))?;
-    if !(c.speed.is_finite() && c.speed > 0.0) {
-        return Err("--speed must be a positive number".into());
+    if !(c.speed.is_finite() && c.speed > 0.0 && c.speed <= MAX_SPEED) {
+        return Err(format!(
+            "--speed {}: must be a finite number with 0 < speed <= {MAX_SPEED} (limit in docs/limits.md)",
+            c.speed
+        ));
     }
     let backend: Box<dyn Backend> = match c.backend {
         BackendKind::Twin => Box::new(TwinBackend),
@@ -198,6 +236,7 @@ fn service(c: &Common, setup: LiveSetup) -> Result<Service, String> {
         hold_above_ms,
         speed: c.speed,
         retry: Retry::default(),
+        object_mode: mode,
     };
     Service::open(Arc::new(setup), cfg, backend).map_err(|e| e.to_string())
 }
@@ -214,6 +253,12 @@ pub fn live(cmd: LiveCmd) -> i32 {
 }
 
 fn run_live(cmd: LiveCmd) -> Result<(), String> {
+    // outputs, journal and manifests: no access for others
+    #[cfg(unix)]
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe {
+        libc::umask(0o027);
+    }
     match cmd {
         LiveCmd::Run { common, drain } => {
             let drain =
@@ -250,7 +295,24 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
             token_file,
             max_body,
             threads,
+            max_connections,
+            read_timeout,
+            idle_timeout,
         } => {
+            let dur = |flag: &str, v: &str| -> Result<Duration, String> {
+                let ms = parse_duration(v).map_err(|e| format!("{flag}: {e}"))?;
+                if ms == 0 {
+                    return Err(format!("{flag}: must be positive"));
+                }
+                Ok(Duration::from_millis(ms))
+            };
+            let limits = server::Limits {
+                max_body,
+                max_connections: max_connections.max(1),
+                read_timeout: dur("--read-timeout", &read_timeout)?,
+                idle_timeout: dur("--idle-timeout", &idle_timeout)?,
+                ..server::Limits::default()
+            };
             let token = read_secret(token_file.as_deref(), "VOLSIM_TOKEN")?;
             http::check_listen(&listen, token.as_deref()).map_err(|e| e.to_string())?;
             let setup = setup(&common)?;
@@ -258,13 +320,15 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
             let cfg = http::ServeConfig {
                 listen,
                 token,
-                max_body,
                 threads,
+                limits,
             };
+            server::stop_on_signals();
             let running = http::start(svc, cfg).map_err(|e| e.to_string())?;
             println!("listening on http://{}", running.addr);
             let _ = std::io::stdout().flush();
-            running.join();
+            running.join().map_err(|e| e.to_string())?;
+            eprintln!("volsim: stopped; outputs written");
             Ok(())
         }
     }

@@ -191,7 +191,9 @@ impl Backend for DryRunBackend {
                 let mut f = fs::File::create(&tmp)?;
                 f.write_all(text.as_bytes())?;
                 f.sync_data()?;
-                fs::rename(&tmp, &path)
+                fs::rename(&tmp, &path)?;
+                // the new directory entry must be durable before the journal says `sent`
+                fs::File::open(self.dir.join("manifests"))?.sync_all()
             };
             write().map_err(|e| LiveError::io(&path, e))?;
             SendOutcome::Created

@@ -1,27 +1,30 @@
-//! The `live serve` HTTP API. Server: `tiny_http` — synchronous, 4 small dependencies, no async
-//! runtime, a thread pool is a few lines; the API is a handful of JSON routes behind one mutex,
-//! so hyper/axum would only add build time, and a hand-rolled std::net parser would be more
-//! code to get right (chunked bodies, keep-alive, header limits) than this whole file.
+//! The `live serve` API: routes, authentication and the service calls behind them. The
+//! transport (limits, timeouts, connection cap, graceful shutdown) is `live::server` (hyper 1
+//! on tokio); this file only maps requests to `Service` calls.
 //!
 //! Routes: `POST /v1/jobs`, `GET /v1/jobs`, `GET|DELETE /v1/jobs/{name}`, `GET /metrics`,
-//! `GET /healthz`. Depends on `live::service`. Invariants: loopback unless a bearer token is
-//! configured; the token is compared in constant time and never logged; bodies over
-//! `max_body` bytes are refused with 413 before they are parsed.
+//! `GET /healthz`. Depends on `live::service`, `live::server`. Invariants: loopback unless a
+//! bearer token is configured; the token is compared in constant time and never logged;
+//! `/healthz` never takes the service lock; the lock is not held while a forecast runs or
+//! while the output CSVs are written.
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::http::request::Parts;
+use hyper::Method;
 use serde_json::{json, Value};
-use tiny_http::{Header, Method, Request, Response, Server};
 
-use super::metrics::{render, write_outputs};
+use super::metrics::{render, Outputs};
 use super::model::JobView;
 use super::names::constant_time_eq;
-use super::service::{Record, Service};
+use super::server::{error, json, Handler, Limits, Resp, Server};
+use super::service::{Prepared, Record, Service};
 use super::LiveError;
 
 /// Server options. `Debug` redacts the token.
@@ -30,8 +33,9 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Bearer token; required when `listen` is not loopback.
     pub token: Option<String>,
-    pub max_body: usize,
+    /// Handlers running at once (the blocking pool's size).
     pub threads: usize,
+    pub limits: Limits,
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -39,8 +43,8 @@ impl std::fmt::Debug for ServeConfig {
         f.debug_struct("ServeConfig")
             .field("listen", &self.listen)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("max_body", &self.max_body)
             .field("threads", &self.threads)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -59,15 +63,20 @@ pub fn check_listen(listen: &SocketAddr, token: Option<&str>) -> Result<(), Live
 pub struct Running {
     pub addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
+    server: Server,
+    ticker: JoinHandle<()>,
+    svc: Arc<Mutex<Service>>,
 }
 
 impl Running {
-    /// Blocks until the server stops (it only stops through `stop`).
-    pub fn join(self) {
-        for t in self.threads {
-            let _ = t.join();
-        }
+    /// Blocks until the server stops (`stop`, or SIGTERM/SIGINT after
+    /// `server::stop_on_signals`), then stops the ticker and writes the outputs a last time.
+    pub fn join(self) -> Result<(), LiveError> {
+        self.server.join();
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.ticker.join();
+        let snap = Outputs::snapshot(&lock(&self.svc));
+        snap.write()
     }
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -78,64 +87,45 @@ fn lock(svc: &Mutex<Service>) -> MutexGuard<'_, Service> {
     svc.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Binds and starts the worker threads and the ticker (which advances the backend and
-/// rewrites the output CSVs every second of real time).
+/// Binds and starts the server and the ticker (which advances the backend every 100 ms and
+/// rewrites the output CSVs every second of real time, outside the service lock).
 pub fn start(svc: Arc<Mutex<Service>>, cfg: ServeConfig) -> Result<Running, LiveError> {
     check_listen(&cfg.listen, cfg.token.as_deref())?;
-    let server = Server::http(cfg.listen)
-        .map_err(|e| LiveError::Config(format!("cannot listen on {}: {e}", cfg.listen)))?;
-    let addr = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| LiveError::Config("not an IP listener".into()))?;
-    let server = Arc::new(server);
     let stop = Arc::new(AtomicBool::new(false));
-    let cfg = Arc::new(cfg);
-    let mut threads = Vec::new();
-    for _ in 0..cfg.threads.max(1) {
-        let (server, svc, stop, cfg) = (server.clone(), svc.clone(), stop.clone(), cfg.clone());
-        threads.push(std::thread::spawn(move || {
-            while !stop.load(Ordering::SeqCst) {
-                match server.recv_timeout(Duration::from_millis(200)) {
-                    Ok(Some(req)) => handle(req, &svc, &cfg),
-                    Ok(None) => {}
-                    Err(_) => break,
-                }
-            }
-        }));
-    }
+    let api = Arc::new(Api {
+        backend: lock(&svc).backend_kind(),
+        svc: svc.clone(),
+        token: cfg.token.clone(),
+    });
+    let server = Server::start(cfg.listen, cfg.limits, cfg.threads, api, stop.clone())?;
     let (svc2, stop2) = (svc.clone(), stop.clone());
-    threads.push(std::thread::spawn(move || {
+    let ticker = std::thread::spawn(move || {
         let mut n = 0u32;
         while !stop2.load(Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(100));
             n += 1;
-            let mut s = lock(&svc2);
-            s.tick();
-            if n.is_multiple_of(10) {
-                let _ = write_outputs(&s);
+            let snap = {
+                let mut s = lock(&svc2);
+                s.tick();
+                n.is_multiple_of(10).then(|| Outputs::snapshot(&s))
+            };
+            if let Some(snap) = snap {
+                if let Err(e) = snap.write() {
+                    eprintln!("volsim: {e}");
+                }
             }
         }
-    }));
+    });
     Ok(Running {
-        addr,
+        addr: server.addr,
         stop,
-        threads,
+        server,
+        ticker,
+        svc,
     })
 }
 
-fn json_response(status: u16, v: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
-    let ct = Header::from_bytes("Content-Type", "application/json").expect("static header");
-    Response::from_data(v.to_string().into_bytes())
-        .with_status_code(status)
-        .with_header(ct)
-}
-
-fn error(status: u16, field: Option<&str>, msg: &str) -> Response<std::io::Cursor<Vec<u8>>> {
-    json_response(status, &json!({ "error": msg, "field": field }))
-}
-
-fn error_of(e: &LiveError) -> Response<std::io::Cursor<Vec<u8>>> {
+fn error_of(e: &LiveError) -> Resp {
     match e {
         LiveError::BadRequest { field, message } => error(400, Some(field), message),
         LiveError::KeyConflict { .. } => error(409, Some("idempotency_key"), &e.to_string()),
@@ -145,19 +135,120 @@ fn error_of(e: &LiveError) -> Response<std::io::Cursor<Vec<u8>>> {
     }
 }
 
-fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
+/// The `live serve` routes over one service.
+struct Api {
+    svc: Arc<Mutex<Service>>,
+    token: Option<String>,
+    /// Answered by `/healthz` without the service lock.
+    backend: &'static str,
 }
 
-fn authorized(req: &Request, token: Option<&str>) -> bool {
-    let Some(token) = token else { return true };
-    let given = header(req, "Authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    constant_time_eq(given.as_bytes(), token.as_bytes())
+impl Api {
+    fn authorized(&self, req: &Parts) -> bool {
+        let Some(token) = self.token.as_deref() else {
+            return true;
+        };
+        let given = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        constant_time_eq(given.as_bytes(), token.as_bytes())
+    }
+
+    fn submit(&self, req: &Parts, body: &[u8]) -> Resp {
+        let key = match req.headers.get("idempotency-key").map(HeaderValue::to_str) {
+            None => None,
+            Some(Ok(k)) => Some(k.to_string()),
+            Some(Err(_)) => {
+                return error(
+                    400,
+                    Some("idempotency_key"),
+                    "invalid Idempotency-Key header",
+                )
+            }
+        };
+        let prepared = lock(&self.svc).prepare_body(body, key.as_deref());
+        let reply = match prepared {
+            Err(e) => return error_of(&e),
+            Ok(Prepared::Known(r)) => Ok(*r),
+            Ok(Prepared::New(p)) => {
+                // the forecast runs on a snapshot, without the lock
+                let predicted = p.forecast();
+                lock(&self.svc).commit(p, predicted)
+            }
+        };
+        match reply {
+            Ok(r) => json(
+                if r.created { 201 } else { 200 },
+                &record_json(&r.record, None),
+            ),
+            Err(e) => error_of(&e),
+        }
+    }
+}
+
+impl Handler for Api {
+    fn fast(&self, req: &Parts) -> Option<Resp> {
+        if req.uri.path() == "/healthz" {
+            return Some(if req.method == Method::GET {
+                json(200, &json!({ "status": "ok", "backend": self.backend }))
+            } else {
+                error(405, None, "method not allowed")
+            });
+        }
+        if !self.authorized(req) {
+            return Some(error(
+                401,
+                Some("Authorization"),
+                "missing or wrong bearer token",
+            ));
+        }
+        None
+    }
+
+    fn handle(&self, req: &Parts, body: Bytes) -> Resp {
+        let path = req.uri.path();
+        match (&req.method, path) {
+            (&Method::GET, "/metrics") => {
+                let body = render(&lock(&self.svc));
+                let mut r = hyper::Response::new(http_body_util::Full::new(Bytes::from(body)));
+                r.headers_mut().insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4"),
+                );
+                r
+            }
+            (&Method::POST, "/v1/jobs") => self.submit(req, &body),
+            (&Method::GET, "/v1/jobs") => {
+                let s = lock(&self.svc);
+                let list: Vec<Value> = s
+                    .records
+                    .iter()
+                    .map(|r| json!({"name": r.job.id, "idempotency_key": r.key, "held": r.held, "deleted": r.deleted}))
+                    .collect();
+                json(200, &json!({ "jobs": list }))
+            }
+            (m, u) if u.starts_with("/v1/jobs/") => {
+                let name = &u["/v1/jobs/".len()..];
+                let mut s = lock(&self.svc);
+                match *m {
+                    Method::GET => match s.get(name) {
+                        Ok((r, v)) => json(200, &record_json(&r, v.as_ref())),
+                        Err(e) => error_of(&e),
+                    },
+                    Method::DELETE => match s.delete(name) {
+                        Ok(r) => json(200, &record_json(&r, None)),
+                        Err(e) => error_of(&e),
+                    },
+                    _ => error(405, None, "method not allowed"),
+                }
+            }
+            (_, "/v1/jobs") | (_, "/metrics") => error(405, None, "method not allowed"),
+            _ => error(404, None, "no such route"),
+        }
+    }
 }
 
 /// The JSON of a record (and its observation).
@@ -180,91 +271,4 @@ pub fn record_json(r: &Record, v: Option<&JobView>) -> Value {
         });
     }
     out
-}
-
-fn handle(mut req: Request, svc: &Mutex<Service>, cfg: &ServeConfig) {
-    let url = req.url().split('?').next().unwrap_or("").to_string();
-    let method = req.method().clone();
-    let resp = if url == "/healthz" && method == Method::Get {
-        let kind = lock(svc).backend_kind();
-        json_response(200, &json!({ "status": "ok", "backend": kind }))
-    } else if !authorized(&req, cfg.token.as_deref()) {
-        error(401, Some("Authorization"), "missing or wrong bearer token")
-    } else {
-        route(&mut req, &method, &url, svc, cfg)
-    };
-    let _ = req.respond(resp);
-}
-
-fn route(
-    req: &mut Request,
-    method: &Method,
-    url: &str,
-    svc: &Mutex<Service>,
-    cfg: &ServeConfig,
-) -> Response<std::io::Cursor<Vec<u8>>> {
-    match (method, url) {
-        (Method::Get, "/metrics") => {
-            let body = render(&lock(svc));
-            let ct = Header::from_bytes("Content-Type", "text/plain; version=0.0.4")
-                .expect("static header");
-            Response::from_data(body.into_bytes()).with_header(ct)
-        }
-        (Method::Post, "/v1/jobs") => {
-            if req.body_length().is_some_and(|n| n > cfg.max_body) {
-                return error(
-                    413,
-                    Some("body"),
-                    &format!("body larger than {} bytes", cfg.max_body),
-                );
-            }
-            let mut body = Vec::new();
-            let limit = cfg.max_body as u64 + 1;
-            if let Err(e) = req.as_reader().take(limit).read_to_end(&mut body) {
-                return error(400, Some("body"), &format!("cannot read body: {e}"));
-            }
-            if body.len() > cfg.max_body {
-                return error(
-                    413,
-                    Some("body"),
-                    &format!("body larger than {} bytes", cfg.max_body),
-                );
-            }
-            let key = header(req, "Idempotency-Key").map(str::to_string);
-            let mut s = lock(svc);
-            match s.submit_body(&body, key.as_deref()) {
-                Ok(r) => json_response(
-                    if r.created { 201 } else { 200 },
-                    &record_json(&r.record, None),
-                ),
-                Err(e) => error_of(&e),
-            }
-        }
-        (Method::Get, "/v1/jobs") => {
-            let s = lock(svc);
-            let list: Vec<Value> = s
-                .records
-                .iter()
-                .map(|r| json!({"name": r.job.id, "idempotency_key": r.key, "held": r.held, "deleted": r.deleted}))
-                .collect();
-            json_response(200, &json!({ "jobs": list }))
-        }
-        (m, u) if u.starts_with("/v1/jobs/") => {
-            let name = &u["/v1/jobs/".len()..];
-            let mut s = lock(svc);
-            match *m {
-                Method::Get => match s.get(name) {
-                    Ok((r, v)) => json_response(200, &record_json(&r, v.as_ref())),
-                    Err(e) => error_of(&e),
-                },
-                Method::Delete => match s.delete(name) {
-                    Ok(r) => json_response(200, &record_json(&r, None)),
-                    Err(e) => error_of(&e),
-                },
-                _ => error(405, None, "method not allowed"),
-            }
-        }
-        (_, "/v1/jobs") | (_, "/metrics") => error(405, None, "method not allowed"),
-        _ => error(404, None, "no such route"),
-    }
 }

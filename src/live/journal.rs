@@ -1,17 +1,21 @@
 //! The append-only submission journal: one JSON object per line, fsynced before the backend is
-//! asked to create anything, replayed on start-up. A torn last line (a crash mid-write) is cut
-//! off; damage anywhere else is an error naming the line.
+//! asked to create anything, replayed on start-up. A torn last line (no newline: a crash
+//! mid-write) is cut off; any complete line that does not parse or fails the entry checks
+//! (object names, time bounds) is an error naming the line — even the last one, since it was
+//! acknowledged. The journal file is created 0600 and held under an exclusive `flock` for as
+//! long as it is open, so two processes cannot share one `--out`.
 //!
 //! Depends on `model`, `workload` (the job record) and serde. Invariant: a `Submit` entry is on
 //! disk before its object can exist, so a replay that re-sends every `Submit` without a `Sent`
 //! can neither lose nor (with deterministic names and adopt-on-conflict) duplicate a job.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::names::{is_dns1123_subdomain, object_name};
 use super::LiveError;
 use crate::model::{ResourceName, Resources};
 use crate::workload::TraceJob;
@@ -97,6 +101,67 @@ pub enum Entry {
     Delete { name: String, t_ms: u64 },
 }
 
+/// Latest model time a journal entry may carry (`submit_ms`, `t_ms`): 10 years, ms. A larger
+/// value cannot come from a live session and would make the replay advance the model for ages.
+pub const MAX_TIME_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
+
+/// The checks an entry must pass before it is replayed (the journal may have been edited).
+pub fn check_entry(e: &Entry) -> Result<(), String> {
+    let name_ok = |n: &str| {
+        if n.len() <= 63 && is_dns1123_subdomain(n) {
+            Ok(())
+        } else {
+            Err(format!(
+                "object name {n:?} is not a DNS-1123 name of ≤ 63 characters"
+            ))
+        }
+    };
+    let time_ok = |field: &str, t: u64| {
+        if t <= MAX_TIME_MS {
+            Ok(())
+        } else {
+            Err(format!(
+                "{field} {t} exceeds the limit {MAX_TIME_MS} ms (10 years)"
+            ))
+        }
+    };
+    match e {
+        Entry::Submit { key, job, .. } => {
+            if job.id != object_name(key) {
+                return Err(format!(
+                    "job.id {:?} is not the object name of key {key:?} (expected {:?})",
+                    job.id,
+                    object_name(key)
+                ));
+            }
+            time_ok("job.submit_ms", job.submit_ms)?;
+            time_ok("job.duration_ms", job.duration_ms)?;
+            if job.cpu_milli < 0 || job.mem_bytes < 0 || job.gpu_milli < 0 {
+                return Err("job requests must not be negative".into());
+            }
+            if job.replicas > 1000 || job.min_member > job.replicas || job.min_member == 0 {
+                return Err(format!(
+                    "job replicas {} / min_member {} out of range (1 ≤ min_member ≤ replicas ≤ 1000)",
+                    job.replicas, job.min_member
+                ));
+            }
+            let pc_ok = job
+                .priority_class
+                .as_deref()
+                .is_none_or(is_dns1123_subdomain);
+            if !is_dns1123_subdomain(&job.queue) || !pc_ok {
+                return Err("job.queue and job.priority_class must be DNS-1123 names".into());
+            }
+            Ok(())
+        }
+        Entry::Sent { name, .. } => name_ok(name),
+        Entry::Release { name, t_ms } | Entry::Delete { name, t_ms } => {
+            name_ok(name)?;
+            time_ok("t_ms", *t_ms)
+        }
+    }
+}
+
 /// An open journal.
 pub struct Journal {
     path: PathBuf,
@@ -104,60 +169,51 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (creating) the journal and returns the entries already in it.
+    /// Opens (creating, mode 0600) and locks the journal and returns the entries already in
+    /// it. Fails when another process holds the lock.
     pub fn open(path: &Path) -> Result<(Journal, Vec<Entry>), LiveError> {
         let err = |m: String| LiveError::Journal {
             path: path.display().to_string(),
             message: m,
         };
+        let mut opts = OpenOptions::new();
+        opts.read(true).append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let file = opts.open(path).map_err(|e| err(e.to_string()))?;
+        lock_exclusive(&file).map_err(err)?;
         let mut entries = Vec::new();
         let mut good_len: u64 = 0;
-        if path.exists() {
-            let f = File::open(path).map_err(|e| err(e.to_string()))?;
-            let mut rdr = BufReader::new(f);
-            let mut line = String::new();
-            let mut n = 0usize;
-            loop {
-                line.clear();
-                let read = rdr.read_line(&mut line).map_err(|e| err(e.to_string()))?;
-                if read == 0 {
-                    break;
-                }
-                n += 1;
-                let complete = line.ends_with('\n');
-                match serde_json::from_str::<Entry>(line.trim_end()) {
-                    Ok(e) if complete => {
-                        entries.push(e);
-                        good_len += read as u64;
-                    }
-                    other => {
-                        // Only a torn tail is forgivable: nothing may follow it.
-                        let mut rest = String::new();
-                        let more = rdr.read_line(&mut rest).map_err(|e| err(e.to_string()))?;
-                        if more > 0 {
-                            let why = match other {
-                                Err(e) => e.to_string(),
-                                Ok(_) => "missing newline".into(),
-                            };
-                            return Err(err(format!("line {n}: {why}")));
-                        }
-                        break;
-                    }
-                }
+        let mut rdr = BufReader::new(&file);
+        let mut line = String::new();
+        let mut n = 0usize;
+        loop {
+            line.clear();
+            let read = rdr.read_line(&mut line).map_err(|e| err(e.to_string()))?;
+            if read == 0 {
+                break;
             }
+            n += 1;
+            if !line.ends_with('\n') {
+                // a torn write: only ever the last line (nothing can follow it)
+                break;
+            }
+            let e = serde_json::from_str::<Entry>(line.trim_end())
+                .map_err(|e| e.to_string())
+                .and_then(|e| check_entry(&e).map(|_| e))
+                .map_err(|m| err(format!("line {n}: {m}")))?;
+            entries.push(e);
+            good_len += read as u64;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| err(e.to_string()))?;
+        drop(rdr);
         file.set_len(good_len).map_err(|e| err(e.to_string()))?;
+        (&file)
+            .seek(std::io::SeekFrom::End(0))
+            .map_err(|e| err(e.to_string()))?;
         file.sync_all().map_err(|e| err(e.to_string()))?;
         // make the file's directory entry durable too (a new journal must survive power loss)
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+            sync_dir(dir).map_err(|e| err(format!("cannot fsync {}: {e}", dir.display())))?;
         }
         Ok((
             Journal {
@@ -166,6 +222,14 @@ impl Journal {
             },
             entries,
         ))
+    }
+
+    /// An error about this journal's contents.
+    pub fn invalid(&self, message: impl Into<String>) -> LiveError {
+        LiveError::Journal {
+            path: self.path.display().to_string(),
+            message: message.into(),
+        }
     }
 
     /// Appends one entry and waits until it is on disk.
@@ -185,6 +249,35 @@ impl Journal {
     }
 }
 
+/// fsyncs a directory (its entries: new, renamed or removed files).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(unix)]
+fn lock_exclusive(f: &File) -> Result<(), String> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor we own; released when the file is closed.
+    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if e.kind() == std::io::ErrorKind::WouldBlock {
+        return Err("locked by another volsim process using the same --out".into());
+    }
+    Err(format!("cannot lock: {e}"))
+}
+
+#[cfg(not(unix))]
+fn lock_exclusive(_: &File) -> Result<(), String> {
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "journal_tests.rs"]
+mod journal_tests;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +289,7 @@ mod tests {
             source: "class:x".into(),
             fingerprint: u64::MAX,
             job: Box::new(JobJson {
-                id: format!("n-{k}"),
+                id: object_name(k),
                 submit_ms: 1,
                 duration_ms: 2,
                 replicas: 1,
@@ -223,7 +316,7 @@ mod tests {
             assert!(e.is_empty());
             j.append(&submit("a")).unwrap();
             j.append(&Entry::Sent {
-                name: "n-a".into(),
+                name: object_name("a"),
                 outcome: "created".into(),
             })
             .unwrap();
@@ -238,7 +331,7 @@ mod tests {
             vec![
                 submit("a"),
                 Entry::Sent {
-                    name: "n-a".into(),
+                    name: object_name("a"),
                     outcome: "created".into()
                 }
             ]
@@ -247,7 +340,7 @@ mod tests {
         drop(j);
         let (_, e) = Journal::open(&p).unwrap();
         assert_eq!(e.len(), 3);
-        assert_eq!(JobJson::from_job(&e_job(&e[2])).id, "n-c");
+        assert_eq!(JobJson::from_job(&e_job(&e[2])).id, object_name("c"));
     }
 
     fn e_job(e: &Entry) -> TraceJob {

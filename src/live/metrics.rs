@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::Path;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
-use super::model::JobView;
+use super::model::{EvictionSeen, JobView};
 use super::service::{Record, Service};
 use super::LiveError;
 use crate::workload::{write_csv_trace, TraceJob};
@@ -155,59 +156,90 @@ fn csv_field(s: &str) -> String {
 /// Writes `predictions.csv`, `observed.csv`, `observed-trace.csv`, `evictions.csv` and
 /// `decisions.log` into the service's output directory.
 pub fn write_outputs(svc: &Service) -> Result<(), LiveError> {
-    let dir = svc.out_dir();
-    let obs = svc.observed();
-    let mut pred = format!("{WAITS_HEADER}\n");
-    let mut seen = format!("{WAITS_HEADER}\n");
-    let mut trace: Vec<TraceJob> = Vec::new();
-    for (r, v) in &obs {
-        let row = |w: Option<u64>| {
-            format!(
-                "{},{},{},{},{},{}\n",
-                r.job.id,
-                csv_field(&r.key),
-                csv_field(&r.job.queue),
-                csv_field(&r.job.class),
-                r.job.submit_ms,
-                w.map(|w| w.to_string()).unwrap_or_default()
-            )
-        };
-        pred.push_str(&row(r.predicted_wait_ms));
-        if r.held {
-            continue;
+    Outputs::snapshot(svc).write()
+}
+
+/// What `write_outputs` writes, copied out of the service so the files can be written without
+/// holding the service lock.
+pub struct Outputs {
+    dir: PathBuf,
+    obs: Vec<(Record, Option<JobView>)>,
+    evictions: Vec<EvictionSeen>,
+    log: String,
+}
+
+impl Outputs {
+    pub fn snapshot(svc: &Service) -> Outputs {
+        Outputs {
+            dir: svc.out_dir().to_path_buf(),
+            obs: svc.observed(),
+            evictions: svc.evictions(),
+            log: svc.model.log().join("\n"),
         }
-        seen.push_str(&row(observed_wait(r, v)));
-        let mut j = r.job.clone();
-        if let Some(v) = v {
-            j.submit_ms = v.submit_ms;
-            if let (Some(g), Some(f)) = (v.gang_ready_ms, v.finish_ms) {
-                j.duration_ms = f.saturating_sub(g);
+    }
+
+    /// Formats and writes the files (each atomically, mode 0640).
+    pub fn write(self) -> Result<(), LiveError> {
+        let dir = &self.dir;
+        let mut pred = format!("{WAITS_HEADER}\n");
+        let mut seen = format!("{WAITS_HEADER}\n");
+        let mut trace: Vec<TraceJob> = Vec::new();
+        for (r, v) in &self.obs {
+            let row = |w: Option<u64>| {
+                format!(
+                    "{},{},{},{},{},{}\n",
+                    r.job.id,
+                    csv_field(&r.key),
+                    csv_field(&r.job.queue),
+                    csv_field(&r.job.class),
+                    r.job.submit_ms,
+                    w.map(|w| w.to_string()).unwrap_or_default()
+                )
+            };
+            pred.push_str(&row(r.predicted_wait_ms));
+            if r.held {
+                continue;
             }
+            seen.push_str(&row(observed_wait(r, v)));
+            let mut j = r.job.clone();
+            if let Some(v) = v {
+                j.submit_ms = v.submit_ms;
+                if let (Some(g), Some(f)) = (v.gang_ready_ms, v.finish_ms) {
+                    j.duration_ms = f.saturating_sub(g);
+                }
+            }
+            trace.push(j);
         }
-        trace.push(j);
+        let mut ev = String::from("time_ms,pod,job,action\n");
+        for e in &self.evictions {
+            let _ = writeln!(ev, "{},{},{},{}", e.time_ms, e.pod, e.job, e.action);
+        }
+        let mut tbuf = Vec::new();
+        write_csv_trace(&trace, &mut tbuf)
+            .map_err(|e| LiveError::io(&dir.join("observed-trace.csv"), e))?;
+        for (name, body) in [
+            ("predictions.csv", pred.into_bytes()),
+            ("observed.csv", seen.into_bytes()),
+            ("observed-trace.csv", tbuf),
+            ("evictions.csv", ev.into_bytes()),
+            ("decisions.log", self.log.into_bytes()),
+        ] {
+            write_atomic(&dir.join(name), &body)?;
+        }
+        Ok(())
     }
-    let mut ev = String::from("time_ms,pod,job,action\n");
-    for e in &svc.evictions() {
-        let _ = writeln!(ev, "{},{},{},{}", e.time_ms, e.pod, e.job, e.action);
-    }
-    let mut tbuf = Vec::new();
-    write_csv_trace(&trace, &mut tbuf)
-        .map_err(|e| LiveError::io(&dir.join("observed-trace.csv"), e))?;
-    for (name, body) in [
-        ("predictions.csv", pred.into_bytes()),
-        ("observed.csv", seen.into_bytes()),
-        ("observed-trace.csv", tbuf),
-        ("evictions.csv", ev.into_bytes()),
-        ("decisions.log", svc.model.log().join("\n").into_bytes()),
-    ] {
-        write_atomic(&dir.join(name), &body)?;
-    }
-    Ok(())
 }
 
 fn write_atomic(path: &Path, body: &[u8]) -> Result<(), LiveError> {
     let tmp = path.with_extension("tmp");
-    fs::write(&tmp, body)
-        .and_then(|_| fs::rename(&tmp, path))
-        .map_err(|e| LiveError::io(path, e))
+    let write = || -> std::io::Result<()> {
+        let mut o = fs::OpenOptions::new();
+        o.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o640);
+        let mut f = o.open(&tmp)?;
+        f.write_all(body)?;
+        fs::rename(&tmp, path)
+    };
+    write().map_err(|e| LiveError::io(path, e))
 }

@@ -22,6 +22,7 @@ pub mod model;
 pub mod names;
 pub mod replay;
 pub mod request;
+pub mod server;
 pub mod service;
 pub mod validate;
 

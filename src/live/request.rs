@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::names::{fnv1a, object_name};
+use super::names::{fnv1a, is_dns1123_subdomain, object_name};
 use super::LiveError;
-use crate::model::{parse_duration, Resources};
+use crate::model::{parse_duration, PriorityClassSpec, ResourceName, Resources};
 use crate::workload::mapping::{map_activity, MappingTable};
 use crate::workload::workflow::{Activity, Workflow};
 use crate::workload::TraceJob;
@@ -20,6 +20,14 @@ use crate::workload::TraceJob;
 pub const MAX_KEY_LEN: usize = 256;
 /// Run time of an activity job when neither the class nor the request gives one.
 pub const DEFAULT_DURATION_MS: u64 = 60_000;
+/// Largest accepted request per pod: 1024 CPUs, 16 TiB of memory, 64 GPUs (`docs/limits.md`).
+pub const MAX_CPU_MILLI: i64 = 1024 * 1000;
+pub const MAX_MEMORY_BYTES: i64 = 16 << 40;
+pub const MAX_GPU_MILLI: i64 = 64 * 1000;
+/// Longest accepted `overrides.duration`: 365 days.
+pub const MAX_DURATION_MS: u64 = 365 * 24 * 3600 * 1000;
+/// PriorityClasses every Kubernetes cluster has.
+pub const BUILTIN_PRIORITY_CLASSES: &[&str] = &["system-cluster-critical", "system-node-critical"];
 
 /// A validated submission: the mapped job (its `id` is the object name; `submit_ms` is set by
 /// the service) and where it came from.
@@ -38,6 +46,8 @@ pub struct Submission {
 pub struct Catalog<'a> {
     pub classes: &'a BTreeMap<String, TraceJob>,
     pub mapping: &'a MappingTable,
+    /// The scenario's PriorityClasses (an override must name one of them or a built-in one).
+    pub priority_classes: &'a [PriorityClassSpec],
 }
 
 const TOP_FIELDS: &[&str] = &[
@@ -243,7 +253,7 @@ pub fn parse_submission(
         let Value::Object(ov) = ov else {
             return Err(LiveError::bad("overrides", "must be a JSON object"));
         };
-        apply_overrides(ov, &mut job)?;
+        apply_overrides(ov, &mut job, cat)?;
     }
     job.validate()
         .map_err(|e| LiveError::bad("overrides.min_member", e))?;
@@ -256,12 +266,36 @@ pub fn parse_submission(
     })
 }
 
-fn apply_overrides(ov: &Map<String, Value>, job: &mut TraceJob) -> Result<(), LiveError> {
+fn apply_overrides(
+    ov: &Map<String, Value>,
+    job: &mut TraceJob,
+    cat: &Catalog<'_>,
+) -> Result<(), LiveError> {
     check_fields(ov, OVERRIDE_FIELDS, "overrides.")?;
     if let Some(q) = string(ov, "queue", "overrides.queue")? {
+        if !is_dns1123_subdomain(&q) {
+            return Err(LiveError::bad(
+                "overrides.queue",
+                "must be a DNS-1123 subdomain (lower-case alphanumerics, '-', '.')",
+            ));
+        }
         job.queue = q;
     }
     if let Some(pc) = string(ov, "priority_class", "overrides.priority_class")? {
+        let known = cat.priority_classes.iter().any(|p| p.name == pc)
+            || BUILTIN_PRIORITY_CLASSES.contains(&pc.as_str());
+        if !is_dns1123_subdomain(&pc) || !known {
+            let mut names: Vec<&str> = cat
+                .priority_classes
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect();
+            names.extend(BUILTIN_PRIORITY_CLASSES);
+            return Err(LiveError::bad(
+                "overrides.priority_class",
+                format!("unknown PriorityClass (known: {})", names.join(", ")),
+            ));
+        }
         job.priority_class = Some(pc);
     }
     for (field, dim) in [
@@ -294,8 +328,27 @@ fn apply_overrides(ov: &Map<String, Value>, job: &mut TraceJob) -> Result<(), Li
         }
     }
     if let Some(d) = string(ov, "duration", "overrides.duration")? {
-        job.duration_ms =
-            parse_duration(&d).map_err(|e| LiveError::bad("overrides.duration", e))?;
+        let ms = parse_duration(&d).map_err(|e| LiveError::bad("overrides.duration", e))?;
+        if ms == 0 || ms > MAX_DURATION_MS {
+            return Err(LiveError::bad(
+                "overrides.duration",
+                format!("must be > 0 and at most {MAX_DURATION_MS} ms (365 days)"),
+            ));
+        }
+        job.duration_ms = ms;
+    }
+    for (field, dim, max) in [
+        ("cpu", ResourceName::CPU, MAX_CPU_MILLI),
+        ("memory", ResourceName::MEMORY, MAX_MEMORY_BYTES),
+        ("gpu", ResourceName::GPU, MAX_GPU_MILLI),
+    ] {
+        let v = job.requests.get(dim);
+        if !(0..=max).contains(&v) {
+            return Err(LiveError::bad(
+                &format!("overrides.{field}"),
+                format!("must be between 0 and {max} (milli-units or bytes per pod)"),
+            ));
+        }
     }
     Ok(())
 }

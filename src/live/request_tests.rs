@@ -32,6 +32,7 @@ fn parse(body: &str) -> Result<Submission, LiveError> {
     let cat = Catalog {
         classes: &classes,
         mapping: &mapping,
+        priority_classes: &[],
     };
     parse_submission(body.as_bytes(), None, &cat)
 }
@@ -140,7 +141,7 @@ proptest::proptest! {
     fn never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
                     key in "\\PC{0,20}", class in "[a-z]{0,4}", cpu in "\\PC{0,6}", reps in 0u64..3000) {
         let (classes, mapping) = catalog();
-        let cat = Catalog { classes: &classes, mapping: &mapping };
+        let cat = Catalog { classes: &classes, mapping: &mapping, priority_classes: &[] };
         let _ = parse_submission(&bytes, None, &cat);
         let body = serde_json::json!({"idempotency_key": key, "workflow_id": "w", "class": class,
                                       "overrides": {"cpu": cpu, "replicas": reps, "min_member": reps / 2}});
@@ -156,6 +157,7 @@ fn header_key_and_fingerprint() {
     let cat = Catalog {
         classes: &classes,
         mapping: &mapping,
+        priority_classes: &[],
     };
     let s = parse_submission(br#"{"workflow_id":"wf","class":"etl"}"#, Some("hk"), &cat).unwrap();
     assert_eq!(s.key, "hk");

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::backend::{Backend, Retry};
 use super::clock::Clock;
 use super::journal::{Entry, JobJson, Journal};
-use super::manifest::Meta;
+use super::manifest::{build, Meta, ObjectMode};
 use super::model::{JobView, Model};
 use super::request::{parse_submission, Catalog, Submission};
 use super::{LiveError, LiveSetup};
@@ -31,6 +31,9 @@ pub struct ServiceConfig {
     pub hold_above_ms: Option<u64>,
     pub speed: f64,
     pub retry: Retry,
+    /// The objects the backend creates; every job's manifests are checked against
+    /// `live::validate` in this mode before they are journaled or sent.
+    pub object_mode: ObjectMode,
 }
 
 /// One accepted submission.
@@ -56,6 +59,27 @@ pub struct SubmitReply {
     /// false when the key was seen before (the stored record is returned).
     pub created: bool,
     pub record: Record,
+}
+
+/// A submission after `Service::prepare`.
+pub enum Prepared {
+    /// The key was seen before: the stored record (nothing to forecast).
+    Known(Box<SubmitReply>),
+    /// A new key: forecast it (`Pending::forecast`, no lock needed), then `Service::commit`.
+    New(Box<Pending>),
+}
+
+/// A new submission with the state its forecast starts from.
+pub struct Pending {
+    sub: Submission,
+    base: Model,
+}
+
+impl Pending {
+    /// The predicted wait (ms) of the job on the snapshot taken by `prepare`.
+    pub fn forecast(&self) -> Option<u64> {
+        self.base.forecast(&self.sub.job)
+    }
 }
 
 /// Counters for `/metrics`.
@@ -143,6 +167,7 @@ impl Service {
                     held,
                 } => {
                     let job = job.to_job();
+                    job.validate().map_err(|e| self.journal.invalid(e))?;
                     t_max = t_max.max(job.submit_ms);
                     self.model.advance_to(job.submit_ms);
                     let was_sent = sent.contains(&job.id);
@@ -230,6 +255,7 @@ impl Service {
     fn send_record(&mut self, i: usize) -> Result<(), LiveError> {
         let meta = self.meta(&self.records[i]);
         let job = self.records[i].job.clone();
+        self.check_manifests(&job, &meta)?;
         let backend = &mut self.backend;
         let model = &mut self.model;
         let res = self.cfg.retry.run(&job.id, || {
@@ -252,6 +278,23 @@ impl Service {
             self.records[i].sent = Some(outcome.as_str().to_string());
         }
         Ok(())
+    }
+
+    /// Checks the job's manifests (in the configured object mode) against the rules written
+    /// from Volcano's CRD schemas; the first violations name the JSON path.
+    fn check_manifests(&self, job: &TraceJob, meta: &Meta) -> Result<(), LiveError> {
+        let errs: Vec<String> = build(job, self.cfg.object_mode, meta)
+            .iter()
+            .flat_map(super::validate::check)
+            .collect();
+        if errs.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<&str> = errs.iter().take(3).map(String::as_str).collect();
+        Err(LiveError::bad(
+            "overrides",
+            format!("the job's manifests would be invalid: {}", shown.join("; ")),
+        ))
     }
 
     /// Advances the model to the clock, lets the backend observe, and releases held jobs whose
@@ -312,10 +355,26 @@ impl Service {
         body: &[u8],
         header_key: Option<&str>,
     ) -> Result<SubmitReply, LiveError> {
+        match self.prepare_body(body, header_key)? {
+            Prepared::Known(r) => Ok(*r),
+            Prepared::New(p) => {
+                let predicted = p.forecast();
+                self.commit(p, predicted)
+            }
+        }
+    }
+
+    /// Parses and maps an HTTP body, then `prepare`s it.
+    pub fn prepare_body(
+        &mut self,
+        body: &[u8],
+        header_key: Option<&str>,
+    ) -> Result<Prepared, LiveError> {
         let setup = Arc::clone(&self.setup);
         let cat = Catalog {
             classes: &setup.classes,
             mapping: &setup.mapping,
+            priority_classes: &setup.priority_classes,
         };
         // Mirrors Volcano's job admission webhook: a job naming a missing queue is refused.
         let checked = parse_submission(body, header_key, &cat).and_then(|s| {
@@ -333,7 +392,7 @@ impl Service {
             ))
         });
         match checked {
-            Ok(s) => self.submit(s),
+            Ok(s) => self.prepare(s),
             Err(e) => {
                 self.counters.rejected += 1;
                 Err(e)
@@ -341,7 +400,8 @@ impl Service {
         }
     }
 
-    /// Submits a mapped job now: forecast, journal, send.
+    /// Submits a mapped job now: forecast, journal, send (all under `&mut self`; the server
+    /// uses `prepare` / `Pending::forecast` / `commit` to forecast without its lock).
     pub fn submit(&mut self, s: Submission) -> Result<SubmitReply, LiveError> {
         self.submit_at(s, None)
     }
@@ -350,24 +410,43 @@ impl Service {
     /// `None`, at the clock's time. With `at`, the model is advanced to exactly `at` — never
     /// past it, even when the wall clock is ahead — so the modelled cluster sees the trace's
     /// times whatever `--speed` is; how far the wall clock was ahead is kept as lag.
-    pub fn submit_at(
-        &mut self,
-        mut s: Submission,
-        at: Option<u64>,
-    ) -> Result<SubmitReply, LiveError> {
+    pub fn submit_at(&mut self, s: Submission, at: Option<u64>) -> Result<SubmitReply, LiveError> {
+        match self.prepare_at(s, at)? {
+            Prepared::Known(r) => Ok(*r),
+            Prepared::New(p) => {
+                let predicted = p.forecast();
+                self.commit(p, predicted)
+            }
+        }
+    }
+
+    /// The answer for a key seen before (same body: the stored record, re-sent if it never
+    /// reached the backend; another body: 409).
+    fn known(&mut self, i: usize, s: &Submission) -> Result<SubmitReply, LiveError> {
+        if self.records[i].fingerprint != s.fingerprint {
+            self.counters.rejected += 1;
+            return Err(LiveError::KeyConflict { key: s.key.clone() });
+        }
+        self.counters.replays += 1;
+        if self.records[i].sent.is_none() && !self.records[i].held && !self.records[i].deleted {
+            self.send_record(i)?;
+        }
+        Ok(SubmitReply {
+            created: false,
+            record: self.records[i].clone(),
+        })
+    }
+
+    /// First half of a submission: answers a known key, else checks the manifests and
+    /// snapshots the forecast base at the current model time.
+    pub fn prepare(&mut self, s: Submission) -> Result<Prepared, LiveError> {
+        self.prepare_at(s, None)
+    }
+
+    /// `prepare` at model time `at` (see `submit_at`).
+    fn prepare_at(&mut self, mut s: Submission, at: Option<u64>) -> Result<Prepared, LiveError> {
         if let Some(&i) = self.by_key.get(&s.key) {
-            if self.records[i].fingerprint != s.fingerprint {
-                self.counters.rejected += 1;
-                return Err(LiveError::KeyConflict { key: s.key });
-            }
-            self.counters.replays += 1;
-            if self.records[i].sent.is_none() && !self.records[i].held && !self.records[i].deleted {
-                self.send_record(i)?;
-            }
-            return Ok(SubmitReply {
-                created: false,
-                record: self.records[i].clone(),
-            });
+            return self.known(i, &s).map(|r| Prepared::Known(Box::new(r)));
         }
         match at {
             None => {
@@ -382,10 +461,35 @@ impl Service {
                 s.job.submit_ms = self.model.now().max(t);
             }
         }
-        let predicted = match self.backend.forecast_base(&self.model, s.job.submit_ms) {
-            Some(base) => base.forecast(&s.job),
-            None => self.model.forecast(&s.job),
+        let meta = Meta {
+            namespace: self.cfg.namespace.clone(),
+            key: s.key.clone(),
+            workflow_id: s.workflow_id.clone(),
+            predicted_wait_ms: None,
+            image: self.cfg.image.clone(),
         };
+        if let Err(e) = self.check_manifests(&s.job, &meta) {
+            self.counters.rejected += 1;
+            return Err(e);
+        }
+        let base = match self.backend.forecast_base(&self.model, s.job.submit_ms) {
+            Some(base) => base,
+            None => self.model.clone(),
+        };
+        Ok(Prepared::New(Box::new(Pending { sub: s, base })))
+    }
+
+    /// Second half: journals (fsync) and sends the job, or answers as for a known key when
+    /// the same key was committed meanwhile.
+    pub fn commit(
+        &mut self,
+        p: Box<Pending>,
+        predicted: Option<u64>,
+    ) -> Result<SubmitReply, LiveError> {
+        let s = p.sub;
+        if let Some(&i) = self.by_key.get(&s.key) {
+            return self.known(i, &s);
+        }
         let held = match self.cfg.hold_above_ms {
             Some(h) => predicted.is_none_or(|p| p > h),
             None => false,

@@ -57,6 +57,7 @@ fn cfg(dir: &Path, hold: Option<u64>) -> ServiceConfig {
             base_ms: 1,
             max_ms: 1,
         },
+        object_mode: crate::live::manifest::ObjectMode::VcJob,
     }
 }
 

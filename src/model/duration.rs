@@ -24,9 +24,13 @@ impl fmt::Display for SimTime {
     }
 }
 
+/// Largest duration accepted, ns: Go's `time.Duration` range (`i64::MAX` ns, about 292 years).
+pub const MAX_DURATION_NS: u128 = i64::MAX as u128;
+
 /// Parses a Go duration (`time.ParseDuration` units ns, us, µs, ms, s, m, h; a sequence such as
 /// `1h30m`; decimals such as `1.5s`) into whole milliseconds (rounded up). A bare number is
-/// rejected: units are required, as in Go.
+/// rejected: units are required, as in Go. Like Go, anything over `MAX_DURATION_NS` (about
+/// 292 years) is an error, never a wrapped value.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let bad =
@@ -69,13 +73,20 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
         } else {
             i.parse().map_err(|_| bad("bad number"))?
         };
-        let mut v = ip.checked_mul(unit_ns).ok_or_else(|| bad("too large"))?;
+        let too_large =
+            || bad("larger than the maximum duration (2562047h47m16.854775807s, about 292 years)");
+        let mut v = ip.checked_mul(unit_ns).ok_or_else(too_large)?;
         if !f.is_empty() {
             let f = &f[..f.len().min(18)];
             let fp: u128 = f.parse().map_err(|_| bad("bad number"))?;
-            v += fp * unit_ns / 10u128.pow(f.len() as u32);
+            v = v
+                .checked_add(fp * unit_ns / 10u128.pow(f.len() as u32))
+                .ok_or_else(too_large)?;
         }
-        total_ns = total_ns.checked_add(v).ok_or_else(|| bad("too large"))?;
+        total_ns = total_ns.checked_add(v).ok_or_else(too_large)?;
+        if total_ns > MAX_DURATION_NS {
+            return Err(too_large());
+        }
         rest = next;
     }
     let ms = total_ns.div_ceil(1_000_000);
@@ -115,6 +126,20 @@ pub fn format_duration(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overflow_is_an_error_not_a_wrap() {
+        for s in [
+            "340282366920938463463374607431768211.999us",
+            "340282366920938463463374607431768211455ns",
+            "2562048h",
+            "9223372036.854775808s",
+        ] {
+            let e = parse_duration(s).unwrap_err();
+            assert!(e.contains("maximum duration"), "{s}: {e}");
+        }
+        assert_eq!(parse_duration("2562047h").unwrap(), 2_562_047 * 3_600_000);
+    }
 
     #[test]
     fn parses_go_durations() {

@@ -1,4 +1,5 @@
-//! The shared vocabulary: resources, quantities, time, the static specs of nodes, queues,
+//! The shared vocabulary: dense object ids, resources, quantities, time, engine parameters,
+//! hashes, the static specs of nodes, queues,
 //! PodGroups (jobs) and pods (tasks), and the job controller's eviction policy (`OnEvict`).
 //!
 //! Depends on nothing else in the crate. Everything here is plain data with integer units
@@ -7,6 +8,7 @@
 
 pub mod duration;
 pub mod hash;
+pub mod ids;
 pub mod on_evict;
 pub mod params;
 pub mod quantity;
@@ -15,6 +17,7 @@ pub mod spec;
 
 pub use duration::{format_duration, parse_duration, SimTime};
 pub use hash::{fnv1a, fnv1a_from, splitmix, Fnv, SplitMix64, FNV_OFFSET};
+pub use ids::{JobId, NodeId, QueueId, TaskId};
 pub use on_evict::{OnEvict, OnEvictPolicy, DEFAULT_MAX_RETRY};
 pub use params::EngineParams;
 pub use quantity::{parse_quantity, QuantityError};

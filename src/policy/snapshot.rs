@@ -17,22 +17,7 @@ use crate::model::{
     Resources, Taint, Toleration,
 };
 
-macro_rules! id_type {
-    ($name:ident) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub u32);
-        impl $name {
-            #[inline]
-            pub fn ix(self) -> usize {
-                self.0 as usize
-            }
-        }
-    };
-}
-id_type!(NodeId);
-id_type!(QueueId);
-id_type!(JobId);
-id_type!(TaskId);
+pub use crate::model::{JobId, NodeId, QueueId, TaskId};
 
 /// Per-node accounting (`api/node_info.go`). `FutureIdle = Idle + Releasing − Pipelined`.
 #[derive(Debug, Clone)]

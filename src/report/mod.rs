@@ -80,6 +80,9 @@ pub struct GroupMetrics {
     pub restarts: u64,
     /// Pods killed by those restarts (the evicted pods not counted).
     pub restart_kills: u64,
+    /// Jobs of the group whose submit time lay after the horizon (never arrived; not counted
+    /// in `jobs` or `starved`).
+    pub after_horizon: u64,
     /// Queues only: mean over sample points of allocated cpu / cluster cpu.
     pub mean_share: Option<f64>,
     /// Queues only: mean over sample points of deserved cpu / cluster cpu.
@@ -133,6 +136,7 @@ fn group(name: &str, jobs: &[&JobRecord], p: &ReportParams) -> GroupMetrics {
         failed: jobs.iter().filter(|j| j.failed_ms.is_some()).count() as u64,
         restarts: jobs.iter().map(|j| j.restarts as u64).sum(),
         restart_kills: jobs.iter().map(|j| j.restart_kills as u64).sum(),
+        after_horizon: 0,
         mean_share: None,
         mean_deserved: None,
     }
@@ -174,14 +178,24 @@ pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
     for j in &all {
         by_class.entry(j.class.as_str()).or_default().push(j);
     }
-    let classes = by_class
+    let mut classes: Vec<GroupMetrics> = by_class
         .into_iter()
         .map(|(c, js)| group(c, &js, p))
         .collect();
+    let mut total = group("total", &all, p);
+    total.after_horizon = o.after_horizon.len() as u64;
+    for j in &o.after_horizon {
+        if let Some(g) = queues.iter_mut().find(|g| g.name == j.queue) {
+            g.after_horizon += 1;
+        }
+        if let Some(g) = classes.iter_mut().find(|g| g.name == j.class) {
+            g.after_horizon += 1;
+        }
+    }
     Metrics {
         queues,
         classes,
-        total: group("total", &all, p),
+        total,
         params: p.clone(),
     }
 }

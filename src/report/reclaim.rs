@@ -157,6 +157,7 @@ mod tests {
             total_cpu_milli: 1,
             total_mem_bytes: 1,
             jobs: vec![],
+            after_horizon: vec![],
             samples: vec![],
             evictions: vec![],
             starvation: vec![

@@ -18,8 +18,8 @@ use crate::sim::Outcome;
 
 /// Summary schema version; bump on any change of `summary.json`'s shape.
 /// 2: appended `failed`, `restarts`, `restart_kills` (groups), `restart_kills` and
-/// `time_to_reclaim` (top level).
-pub const SCHEMA_VERSION: u32 = 2;
+/// `time_to_reclaim` (top level). 3: appended `wait_mean_ms` and `after_horizon` (groups).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What the caller knows about the run that the outcome does not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,6 +47,8 @@ struct GroupJson<'a> {
     failed: u64,
     restarts: u64,
     restart_kills: u64,
+    wait_mean_ms: Option<f64>,
+    after_horizon: u64,
 }
 
 impl<'a> From<&'a GroupMetrics> for GroupJson<'a> {
@@ -68,6 +70,8 @@ impl<'a> From<&'a GroupMetrics> for GroupJson<'a> {
             failed: g.failed,
             restarts: g.restarts,
             restart_kills: g.restart_kills,
+            wait_mean_ms: g.waits.mean,
+            after_horizon: g.after_horizon,
         }
     }
 }

@@ -133,6 +133,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         digest: fnv1a_from(text.as_bytes(), FNV_OFFSET),
     };
     let sf: ScenarioFile = toml::from_str(text).map_err(|e| cx.err("", format!("{e}")))?;
+    super::limits::check_file(&sf, &cx.file)?;
     let mut warnings = Vec::new();
 
     // Scheduler conf.
@@ -300,6 +301,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         if r == 0 {
             return Err(cx.err("workload.repeat", "expected ≥ 1"));
         }
+        super::limits::check_repeat(&cx.file, jobs.len(), r)?;
         let span = jobs.iter().map(|j| j.submit_ms).max().unwrap_or(0) + 1;
         let base = jobs.clone();
         for k in 1..r as u64 {

@@ -7,6 +7,7 @@
 //! Depends on `model`, `kube`, `workload` and `policy` (conf types); never on `sim`.
 
 mod file;
+mod limits;
 mod load;
 pub mod overrides;
 mod slo;

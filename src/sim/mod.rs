@@ -276,16 +276,15 @@ fn finish(
 ) -> Outcome {
     let c = &engine.cluster;
     let snap = &c.snap;
-    let mut jobs: Vec<JobRecord> = input
-        .jobs
-        .iter()
-        .enumerate()
-        .map(|(i, tj)| {
-            let st = src.trace.cluster_index(i).and_then(|ix| c.jobs.get(ix));
-            let known = snap.queue_by_name(&tj.queue).is_some();
-            records::job_record(tj, tj.submit_ms, st, known)
-        })
-        .collect();
+    let mut jobs: Vec<JobRecord> = Vec::with_capacity(input.jobs.len());
+    let mut after_horizon = Vec::new();
+    for (i, tj) in input.jobs.iter().enumerate() {
+        let known = snap.queue_by_name(&tj.queue).is_some();
+        match src.trace.cluster_index(i) {
+            Some(ix) => jobs.push(records::job_record(tj, tj.submit_ms, c.jobs.get(ix), known)),
+            None => after_horizon.push(records::job_record(tj, tj.submit_ms, None, known)),
+        }
+    }
     if let Some(f) = &src.flow {
         jobs.extend(f.records(c));
     }
@@ -298,6 +297,7 @@ fn finish(
         total_cpu_milli: snap.total.cpu(),
         total_mem_bytes: snap.total.memory(),
         jobs,
+        after_horizon,
         samples: rec.samples,
         evictions: rec.evictions,
         starvation: rec.starvation.finish(),

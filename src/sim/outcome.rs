@@ -116,8 +116,11 @@ pub struct Outcome {
     /// Σ node allocatable (cpu milli, memory bytes).
     pub total_cpu_milli: i64,
     pub total_mem_bytes: i64,
-    /// One record per input job, in input order.
+    /// One record per job that arrived, in input order (then the dynamic source's jobs).
     pub jobs: Vec<JobRecord>,
+    /// Input jobs whose submit time lies after the horizon: they never arrived, so they are
+    /// neither jobs nor starved; reported apart (input order).
+    pub after_horizon: Vec<JobRecord>,
     pub samples: Vec<QueueSample>,
     pub evictions: Vec<EvictionRecord>,
     /// Starvation-below-deserved episodes (`sim::starvation`): closed ones in close order,

@@ -133,8 +133,41 @@ fn probe(q: &Query, v: f64, on_probe: &(dyn Fn(&Probe) + Sync)) -> Result<Probe,
     Ok(p)
 }
 
+/// The limits of `docs/limits.md`: replications as in a sweep file, the range within ±2^31−1
+/// (every integer scenario field fits an i32) and finite.
+fn check_bounds(q: &Query) -> Result<(), LoadError> {
+    use super::spec::{MAX_AXIS_INT, MAX_REPLICATIONS};
+    let bad = |path: &str, message: String| {
+        Err(LoadError::Override {
+            file: q.scenario.display().to_string(),
+            err: crate::scenario::OverrideError {
+                path: path.to_string(),
+                message,
+            },
+        })
+    };
+    if q.replications > MAX_REPLICATIONS {
+        return bad(
+            "--replications",
+            format!("{}: expected 1..={MAX_REPLICATIONS}", q.replications),
+        );
+    }
+    let lim = MAX_AXIS_INT as f64;
+    if ![q.lo, q.hi].iter().all(|v| v.is_finite() && v.abs() <= lim) {
+        return bad(
+            "--range",
+            format!(
+                "{}..{}: both ends must be finite and within ±{MAX_AXIS_INT}",
+                q.lo, q.hi
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// Runs the search; `on_probe` sees each probe as it finishes (for a live trace).
 pub fn search(q: &Query, on_probe: &(dyn Fn(&Probe) + Sync)) -> Result<Answer, LoadError> {
+    check_bounds(q)?;
     let step = if q.integer { 1.0 } else { q.step };
     // Work in "goodness" order: for Min, higher is better; for Max, lower is better.
     let (mut good, mut bad) = match q.find {

@@ -102,6 +102,26 @@ pub struct Sweep {
     pub digest: String,
 }
 
+/// Largest `replications`.
+pub const MAX_REPLICATIONS: u32 = 10_000;
+/// Most points of one sweep (combinations × replications).
+pub const MAX_POINTS: u64 = 1_000_000;
+/// Integer axis values must fit a 32-bit signed integer (every integer scenario field does).
+pub const MAX_AXIS_INT: i64 = i32::MAX as i64;
+
+/// Checks a value of a sweep axis or point (`field` names it).
+fn check_value(v: &toml::Value) -> Result<(), String> {
+    match v {
+        toml::Value::Integer(i) if i.unsigned_abs() > MAX_AXIS_INT as u64 => {
+            Err(format!("{i} is outside the limit ±{MAX_AXIS_INT}"))
+        }
+        toml::Value::Float(f) if !f.is_finite() || f.abs() > MAX_AXIS_INT as f64 => Err(format!(
+            "{f} is not finite or outside the limit ±{MAX_AXIS_INT}"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Parses a sweep file; errors name the file and field.
 pub fn load_sweep(path: &Path) -> Result<Sweep, OverrideError> {
     let f = path.display().to_string();
@@ -129,8 +149,37 @@ pub fn parse_sweep(text: &str, path: &Path) -> Result<Sweep, OverrideError> {
         Some(o) => return Err(err("seeds", format!("{o:?}: expected common or per-point"))),
     };
     let reps = sf.replications.unwrap_or(1);
-    if reps == 0 {
-        return Err(err("replications", "expected ≥ 1".into()));
+    if reps == 0 || reps > MAX_REPLICATIONS {
+        return Err(err(
+            "replications",
+            format!("{reps}: expected 1..={MAX_REPLICATIONS}"),
+        ));
+    }
+    // the grid's size is known before it is expanded
+    let combos_n = if sf.axis.is_empty() {
+        sf.points.len().max(1) as u64
+    } else {
+        sf.axis
+            .iter()
+            .fold(1u64, |n, a| n.saturating_mul(a.values.len() as u64))
+    };
+    if combos_n.saturating_mul(u64::from(reps)) > MAX_POINTS {
+        return Err(err(
+            "axis",
+            format!(
+                "{combos_n} combinations × {reps} replications exceed the limit of {MAX_POINTS} points"
+            ),
+        ));
+    }
+    for (i, a) in sf.axis.iter().enumerate() {
+        for (j, v) in a.values.iter().enumerate() {
+            check_value(v).map_err(|m| err(&format!("axis[{i}].values[{j}]"), m))?;
+        }
+    }
+    for (i, p) in sf.points.iter().enumerate() {
+        for (k, v) in p {
+            check_value(v).map_err(|m| err(&format!("points[{i}].{k}"), m))?;
+        }
     }
     let (names, combos): (Vec<String>, Vec<Vec<toml::Value>>) =
         match (sf.axis.is_empty(), sf.points.is_empty()) {

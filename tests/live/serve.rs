@@ -144,6 +144,31 @@ fn token_required_off_loopback() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bearer token is required"));
     let tok = dir.path().join("token");
     std::fs::write(&tok, "t0ps3cret\n").unwrap();
+    // a token file others can read is refused
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tok, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (code, _, err) = run(&[
+            "live",
+            "serve",
+            "--scenario",
+            fixture("small.toml").to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:0",
+            "--token-file",
+            tok.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("readable by others") && err.contains("token"),
+            "{err}"
+        );
+        std::fs::set_permissions(&tok, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let s = serve(
         &dir.path().join("o"),
         "twin",

@@ -6,6 +6,7 @@
 //! under a temporary name and renamed. 5xx, 429 and transport errors (timeouts included) are
 //! retried with bounded exponential backoff. Depends on no other volsim module.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -153,6 +154,7 @@ pub fn pull(
     let mut report = PullReport::default();
 
     let mut token = String::new();
+    let mut seen = HashSet::new();
     loop {
         let mut url = format!("{base}/workflows?pageSize={PAGE_SIZE}");
         if let Some(q) = query.filter(|q| !q.is_empty()) {
@@ -193,7 +195,7 @@ pub fn pull(
                 parent_workflow_id: (!parent.is_empty()).then_some(parent),
             });
         }
-        token = next_token(&page);
+        token = next_token(&page, &mut seen, &url)?;
         if token.is_empty() {
             break;
         }
@@ -232,6 +234,7 @@ fn history(
 ) -> Result<Vec<Value>, PullError> {
     let mut events = Vec::new();
     let mut token = String::new();
+    let mut seen = HashSet::new();
     loop {
         let mut url = format!(
             "{base}/workflows/{}/history?execution.runId={}&maximumPageSize={PAGE_SIZE}",
@@ -252,18 +255,29 @@ fn history(
                 })
             }
         }
-        token = next_token(&page);
+        token = next_token(&page, &mut seen, &url)?;
         if token.is_empty() {
             return Ok(events);
         }
     }
 }
 
-fn next_token(page: &Value) -> String {
-    page.get("nextPageToken")
+/// The page's `nextPageToken` (empty: last page). A token seen before would page forever: it
+/// is an error naming the URL.
+fn next_token(page: &Value, seen: &mut HashSet<String>, url: &str) -> Result<String, PullError> {
+    let t = page
+        .get("nextPageToken")
         .and_then(Value::as_str)
         .unwrap_or_default()
-        .to_string()
+        .to_string();
+    if !t.is_empty() && !seen.insert(t.clone()) {
+        return Err(PullError::Json {
+            url: url.to_string(),
+            message: "the server repeated a nextPageToken; stopping instead of paging forever"
+                .into(),
+        });
+    }
+    Ok(t)
 }
 
 /// GET with retries on 5xx / 429 / transport errors; parses the body as JSON.

@@ -1,0 +1,209 @@
+//! Bounded numbers (`docs/limits.md`): an oversized number in a scenario, sweep, journal or flag
+//! is an error (exit 2) naming the file or flag, the field and the limit, within a second —
+//! never an eager allocation, a hang or a silently wrapped value.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/live")
+        .join(name)
+}
+
+/// Runs volsim; asserts exit 2 within a second and every `needle` in stderr.
+fn expect_2(args: &[&str], needles: &[&str]) {
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_volsim"))
+        .args(args)
+        .output()
+        .unwrap();
+    let took = t.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: expected {n:?} in {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(took < Duration::from_secs(1), "{args:?} took {took:?}");
+}
+
+fn small_with(dir: &Path, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(fixture("small.toml")).unwrap();
+    assert!(text.contains(from), "{from}");
+    let p = dir.join("scenario.toml");
+    std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn node_count_and_repeat_are_bounded() {
+    let d = tempfile::tempdir().unwrap();
+    let p = small_with(d.path(), "count = 2", "count = 4294967295");
+    expect_2(&["run", &p], &[&p, "nodes[0].count", "100000"]);
+    let p = small_with(
+        d.path(),
+        "[[workload.classes]]",
+        "[workload]\nrepeat = 4000000000\n\n[[workload.classes]]",
+    );
+    expect_2(&["run", &p], &[&p, "workload.repeat", "10000"]);
+    let p = small_with(
+        d.path(),
+        "[[workload.classes]]",
+        "[workload]\nrepeat = 10000\n\n[[workload.classes]]",
+    );
+    let text = std::fs::read_to_string(&p).unwrap();
+    // 12 jobs × 10000 is fine; many more classes' jobs would not be — raise the arrivals
+    let many: Vec<String> = (0..300).map(|i| format!("\"{i}s\"")).collect();
+    std::fs::write(
+        &p,
+        text.replacen(
+            "times = [\"0s\", \"1s\", \"2s\", \"3s\", \"4s\", \"5s\", \"6s\", \"7s\"]",
+            &format!("times = [{}]", many.join(", ")),
+            1,
+        ),
+    )
+    .unwrap();
+    expect_2(&["run", &p], &[&p, "workload.repeat", "2000000"]);
+}
+
+#[test]
+fn sweep_values_and_replications_are_bounded() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = fixture("small.toml");
+    let sw = d.path().join("sweep.toml");
+    let write = |body: &str| {
+        std::fs::write(
+            &sw,
+            format!("scenario = {:?}\n{body}", sc.to_str().unwrap()),
+        )
+        .unwrap();
+        sw.to_str().unwrap().to_string()
+    };
+    let p = write("[[axis]]\npath = \"nodes.w.count\"\nvalues = [1, 2147483648]\n");
+    expect_2(
+        &["sweep", &p, "--out", d.path().join("o").to_str().unwrap()],
+        &[&p, "axis[0].values[1]", "2147483647"],
+    );
+    let p = write("replications = 4294967295\n");
+    expect_2(
+        &["sweep", &p, "--out", d.path().join("o").to_str().unwrap()],
+        &[&p, "replications", "10000"],
+    );
+    let p = write("replications = 10000\n[[axis]]\npath = \"a\"\nvalues = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101]\n");
+    expect_2(
+        &["sweep", &p, "--out", d.path().join("o").to_str().unwrap()],
+        &[&p, "1000000 points"],
+    );
+}
+
+#[test]
+fn speed_and_durations_are_bounded() {
+    let d = tempfile::tempdir().unwrap();
+    let sc = fixture("small.toml");
+    let sc = sc.to_str().unwrap();
+    let out = d.path().join("o");
+    let out = out.to_str().unwrap();
+    for speed in ["1e300", "inf", "0", "-1", "NaN"] {
+        let flag = format!("--speed={speed}");
+        let base = [
+            "live",
+            "run",
+            "--scenario",
+            sc,
+            "--backend",
+            "twin",
+            &flag,
+            "--out",
+            out,
+        ];
+        expect_2(&base, &["--speed", "1000000"]);
+        let mut serve = base.to_vec();
+        serve[1] = "serve";
+        serve.extend(["--listen", "127.0.0.1:0"]);
+        expect_2(&serve, &["--speed", "1000000"]);
+    }
+    expect_2(
+        &[
+            "live",
+            "run",
+            "--scenario",
+            sc,
+            "--backend",
+            "twin",
+            "--out",
+            out,
+            "--hold-above",
+            "340282366920938463463374607431768211.999us",
+        ],
+        &["--hold-above", "maximum duration"],
+    );
+}
+
+#[test]
+fn a_journal_time_beyond_the_limit_is_an_error_not_a_hang() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o");
+    std::fs::create_dir_all(&out).unwrap();
+    let line = r#"{"op":"delete","name":"abc","t_ms":18446744073709551615}"#;
+    std::fs::write(out.join("journal.jsonl"), format!("{line}\n")).unwrap();
+    let j = out.join("journal.jsonl");
+    expect_2(
+        &[
+            "live",
+            "run",
+            "--scenario",
+            fixture("small.toml").to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[j.to_str().unwrap(), "line 1", "t_ms", "315360000000"],
+    );
+}
+
+#[test]
+fn two_processes_cannot_share_one_out_dir() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_volsim"))
+        .args([
+            "live",
+            "serve",
+            "--scenario",
+            fixture("small.toml").to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--listen",
+            "127.0.0.1:0",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(first.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("listening"), "{line}");
+    expect_2(
+        &[
+            "live",
+            "run",
+            "--scenario",
+            fixture("small.toml").to_str().unwrap(),
+            "--backend",
+            "twin",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["journal.jsonl", "locked by another volsim"],
+    );
+    let _ = first.kill();
+    let _ = first.wait();
+}

@@ -247,8 +247,9 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             return Err(cx.err("queues", format!("queue {:?} is defined twice", q.name)));
         }
     }
-    if !seen.contains("default") {
-        // Volcano creates the `default` queue when it is missing.
+    if seen.insert("default".to_string()) {
+        // Mirrors volcano's default queue (created at startup when missing): weight 1,
+        // reclaimable, Open. Jobs, classes and mappings may name it without defining it.
         queues.push(QueueSpec::new("default", 1));
     }
     let pc_names: BTreeSet<&str> = pcs.iter().map(|p| p.name.as_str()).collect();

@@ -136,3 +136,18 @@ fn bad_on_evict_names_file_and_field() {
         "{e}"
     );
 }
+
+#[test]
+fn implicit_default_queue_is_usable() {
+    // A class naming `default` without defining it gets Volcano's default queue.
+    let t = BASE.replace("queue = \"q\"", "queue = \"default\"");
+    let s = load_str(&t, &bundled()).unwrap();
+    let d = s.queues.iter().find(|q| q.name == "default").unwrap();
+    assert_eq!((d.weight, d.reclaimable), (1, true));
+    assert!(s.jobs.iter().all(|j| j.queue == "default"));
+    // Still exactly one `default` when the scenario defines it itself.
+    let t = t.replace("name = \"q\"\n", "name = \"default\"\nweight = 4\n");
+    let s = load_str(&t, &bundled()).unwrap();
+    let ds: Vec<_> = s.queues.iter().filter(|q| q.name == "default").collect();
+    assert_eq!((ds.len(), ds[0].weight), (1, 4));
+}

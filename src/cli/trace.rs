@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Subcommand, ValueEnum};
 
-use volsim::workload::{self, temporal, workflow};
+use volsim::workload::{self, temporal, workflow, OpenbOptions, SwfOptions, Tally};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -28,9 +28,14 @@ pub enum TraceCmd {
         paths: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
-        /// Stop at the first bad file (default: report it and go on).
+        /// Make every skip an error: the first bad file (temporal) or the first record that
+        /// would be skipped (swf, openb). Default: count, name and go on.
         #[arg(long)]
         strict: bool,
+        /// SWF only: which field names the queue — auto (queue, else partition), queue,
+        /// partition or none (everything in `default`). Names come from the header.
+        #[arg(long, default_value = "auto")]
+        queue_from: String,
     },
     /// Counts, rates, durations and fan-out per workflow / activity type of a workflow file.
     Stats { file: PathBuf },
@@ -69,7 +74,8 @@ pub fn run(cmd: TraceCmd) -> i32 {
             paths,
             out,
             strict,
-        } => import(format, &paths, &out, strict),
+            queue_from,
+        } => import(format, &paths, &out, strict, &queue_from),
         TraceCmd::Stats { file } => match workflow::read_jsonl(&file) {
             Ok(wfs) => {
                 print!("{}", workflow::stats(&wfs));
@@ -126,7 +132,7 @@ fn write_csv(jobs: &[workload::TraceJob], out: &PathBuf) -> i32 {
     }
 }
 
-fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool) -> i32 {
+fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool, queue_from: &str) -> i32 {
     match format {
         Format::Temporal => {
             let report = match temporal::import_paths(paths, strict) {
@@ -138,6 +144,9 @@ fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool) -> i32
             }
             for w in &report.warnings {
                 eprintln!("warning: {w}");
+            }
+            for (f, why) in &report.skipped {
+                eprintln!("skipped: {}: {why}", f.display());
             }
             if let Err(e) = workflow::write_jsonl(out, &report.workflows) {
                 return super::fail(e);
@@ -163,16 +172,44 @@ fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool) -> i32
             }
         }
         Format::Swf | Format::Openb => {
+            let queue_source = match queue_from.parse() {
+                Ok(q) => q,
+                Err(e) => return super::fail(format!("--queue-from {e}")),
+            };
             let mut jobs = Vec::new();
+            let mut total = Tally::default();
             for p in paths {
                 let r = match format {
-                    Format::Swf => workload::read_swf(p, &Default::default()).map(|x| x.jobs),
-                    _ => workload::read_openb(p, &Default::default()).map(|x| x.jobs),
+                    Format::Swf => {
+                        let opts = SwfOptions {
+                            strict,
+                            queue_source,
+                            ..SwfOptions::default()
+                        };
+                        workload::read_swf(p, &opts).map(|x| (x.jobs, x.report.tally))
+                    }
+                    _ => {
+                        let opts = OpenbOptions {
+                            strict,
+                            ..OpenbOptions::default()
+                        };
+                        workload::read_openb(p, &opts).map(|x| (x.jobs, x.report.tally))
+                    }
                 };
                 match r {
-                    Ok(j) => jobs.extend(j),
+                    Ok((j, tally)) => {
+                        eprintln!("{}: {tally}", p.display());
+                        for line in tally.example_lines() {
+                            eprintln!("  skipped: {line}");
+                        }
+                        total.merge(&tally);
+                        jobs.extend(j);
+                    }
                     Err(e) => return super::fail(e),
                 }
+            }
+            if paths.len() > 1 {
+                eprintln!("total: {total}");
             }
             write_csv(&jobs, out)
         }

@@ -7,7 +7,9 @@
 
 mod file;
 mod load;
+mod objects;
 mod slo;
+mod trace;
 mod workflows;
 
 pub use file::ScenarioFile;

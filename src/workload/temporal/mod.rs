@@ -183,7 +183,7 @@ fn assemble(
         if !wf.run_id.is_empty() {
             if let Some(first) = seen.get(&key) {
                 let msg = format!(
-                    "same execution (workflow {} run {}) as {first}, which is kept",
+                    "duplicate of {first} (same workflow {} and run {}), which is kept",
                     wf.workflow_id, wf.run_id
                 );
                 skipped.push((PathBuf::from(&wf.source), msg));

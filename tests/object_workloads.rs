@@ -177,3 +177,59 @@ fn workload_objects_in_the_queue_slot_are_named_not_dropped() {
         "{err}"
     );
 }
+
+#[test]
+fn kubectl_dump_imports_to_a_scenario_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("snap");
+    let dump = kube_fixture("snapshot/cluster-dump.yaml");
+    let (out, err) = run(&[
+        "trace".as_ref(),
+        "import".as_ref(),
+        "--format".as_ref(),
+        "kube".as_ref(),
+        dump.as_os_str(),
+        "--out".as_ref(),
+        out_dir.as_os_str(),
+        "--default-duration".as_ref(),
+        "1h".as_ref(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        stdout.contains("imported 3 nodes, 3 queues, 2 running and 1 pending jobs")
+            && stdout.contains("finished (Completed): 1"),
+        "{stdout}"
+    );
+    assert!(err.contains("items[9] (Job ml/etl-1)"), "{err}");
+    let jobs = std::fs::read_to_string(out_dir.join("jobs.csv")).unwrap();
+    // session-7 started at 10:00:05, the snapshot is at 10:10:00: 30m − 9m55s left.
+    assert!(
+        jobs.contains("agents/session-7,0,1205,2,4000,8192,interactive,0,high,snapshot-running"),
+        "{jobs}"
+    );
+    // train-3 is pending; its sidecar's `sleep 2h` gives the run time.
+    assert!(
+        jobs.contains("ml/train-3,10,7200,4,8000,16384,batch,0,,snapshot-pending"),
+        "{jobs}"
+    );
+    let toml = std::fs::read_to_string(out_dir.join("scenario.toml")).unwrap();
+    assert!(toml.contains("# Assumptions:"), "{toml}");
+
+    let run_out = out_dir.join("run");
+    let (out, err) = run(&[
+        "run".as_ref(),
+        out_dir.join("scenario.toml").as_os_str(),
+        "--out".as_ref(),
+        run_out.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let res = std::fs::read_to_string(run_out.join("jobs.csv")).unwrap();
+    // The running session is placed again at once, before the pending gang arrives.
+    let session = res
+        .lines()
+        .find(|l| l.starts_with("agents/session-7,"))
+        .unwrap();
+    let wait: u64 = session.split(',').nth(8).unwrap().parse().unwrap();
+    assert!(wait < 10_000, "{res}");
+}

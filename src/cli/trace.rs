@@ -1,7 +1,7 @@
 //! `volsim trace {import,stats,pull,gen}`: workload files in and out. Thin wrappers over
 //! `workload::{temporal, workflow, csv_trace, swf, openb, peers_synth}`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 
@@ -15,6 +15,9 @@ pub enum Format {
     Swf,
     /// Alibaba GPU 2023 openb pod list → canonical trace CSV.
     Openb,
+    /// `kubectl get nodes,queues,podgroups,vcjobs,pods,priorityclasses -A -o yaml|json` dumps
+    /// → a scenario directory (`--out DIR`: scenario.toml, cluster.json, jobs.csv).
+    Kube,
 }
 
 #[derive(Subcommand)]
@@ -36,6 +39,10 @@ pub enum TraceCmd {
         /// partition or none (everything in `default`). Names come from the header.
         #[arg(long, default_value = "auto")]
         queue_from: String,
+        /// kube only: run time of a job with no `volsim.dev/duration` annotation and no
+        /// `sleep N` in its containers (Go duration); without it such jobs are skipped.
+        #[arg(long)]
+        default_duration: Option<String>,
     },
     /// Counts, rates, durations and fan-out per workflow / activity type of a workflow file.
     Stats { file: PathBuf },
@@ -75,7 +82,11 @@ pub fn run(cmd: TraceCmd) -> i32 {
             out,
             strict,
             queue_from,
-        } => import(format, &paths, &out, strict, &queue_from),
+            default_duration,
+        } => match format {
+            Format::Kube => import_kube(&paths, &out, strict, default_duration.as_deref()),
+            _ => import(format, &paths, &out, strict, &queue_from),
+        },
         TraceCmd::Stats { file } => match workflow::read_jsonl(&file) {
             Ok(wfs) => {
                 print!("{}", workflow::stats(&wfs));
@@ -171,6 +182,7 @@ fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool, queue_
                 2
             }
         }
+        Format::Kube => unreachable!("handled by import_kube"),
         Format::Swf | Format::Openb => {
             let queue_source = match queue_from.parse() {
                 Ok(q) => q,
@@ -214,4 +226,34 @@ fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool, queue_
             write_csv(&jobs, out)
         }
     }
+}
+
+fn import_kube(paths: &[PathBuf], out: &Path, strict: bool, default_duration: Option<&str>) -> i32 {
+    let rep = match volsim::scenario::snapshot::import_snapshot(paths, out, default_duration) {
+        Ok(r) => r,
+        Err(e) => return super::fail(e),
+    };
+    for w in &rep.warnings {
+        eprintln!("warning: {w}");
+    }
+    for line in rep.tally.example_lines() {
+        eprintln!("  skipped: {line}");
+    }
+    println!(
+        "imported {} nodes, {} queues, {} running and {} pending jobs into {} ({})",
+        rep.nodes,
+        rep.queues,
+        rep.running,
+        rep.pending,
+        out.display(),
+        rep.tally
+    );
+    if strict && rep.tally.skipped_total() > 0 {
+        eprintln!(
+            "error: --strict: {} objects skipped",
+            rep.tally.skipped_total()
+        );
+        return 2;
+    }
+    0
 }

@@ -78,6 +78,11 @@ pub struct Origin {
     pub creation_timestamp: Option<String>,
     /// `metadata.annotations` (scalar values as text).
     pub annotations: BTreeMap<String, String>,
+    /// `status.phase` (Pod, PodGroup) or `status.state.phase` (vcjob), when the object is a
+    /// dump of a live one.
+    pub phase: Option<String>,
+    /// A Pod's `status.startTime`.
+    pub start_time: Option<String>,
 }
 
 impl Origin {

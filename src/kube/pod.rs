@@ -61,7 +61,7 @@ pub(crate) const POD_SPEC_IGNORED: &[(&str, Ignore)] = &[
     ("overhead", Ignore::NotModelled),
     ("resourceClaims", Ignore::NotModelled),
     ("resources", Ignore::NotModelled),
-    ("nodeName", Ignore::NotModelled),
+    ("nodeName", Ignore::Quiet),
     ("runtimeClassName", Ignore::NotModelled),
     ("volumes", Ignore::Quiet),
     ("restartPolicy", Ignore::Quiet),

@@ -382,6 +382,7 @@ impl<'a> Reader<'a> {
     fn origin(&mut self, o: &Obj, kind: &str, namespace: &str, name: &str) {
         let meta = o.node.get("metadata");
         let text = |k: &str| meta.and_then(|m| m.get_str(k));
+        let status = o.node.get("status");
         let annotations = match meta.and_then(|m| m.get("annotations")).map(|a| &a.val) {
             Some(Val::Map(entries)) => entries
                 .iter()
@@ -398,6 +399,11 @@ impl<'a> Reader<'a> {
             item: Some(o.prefix.to_string()).filter(|p| !p.is_empty()),
             creation_timestamp: text("creationTimestamp"),
             annotations,
+            phase: status.and_then(|s| {
+                s.get_str("phase")
+                    .or_else(|| s.get("state").and_then(|st| st.get_str("phase")))
+            }),
+            start_time: status.and_then(|s| s.get_str("startTime")),
         });
     }
 

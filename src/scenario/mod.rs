@@ -9,6 +9,7 @@ mod file;
 mod load;
 mod objects;
 mod slo;
+pub mod snapshot;
 mod trace;
 mod workflows;
 

@@ -123,7 +123,7 @@ impl Ctx {
         p: &str,
     ) -> Result<(PathBuf, String), ScenarioError> {
         let path = self.resolve(p);
-        let text = std::fs::read_to_string(&path)
+        let text = crate::workload::input::read_input_string(&path)
             .map_err(|e| self.err(field, format!("cannot read {}: {e}", path.display())))?;
         self.digest = fnv1a(text.as_bytes(), self.digest);
         Ok((path, text))

@@ -248,6 +248,17 @@ fn resolve_times(
         stamps.push(ns);
     }
     let t0 = stamps.iter().flatten().min().copied().unwrap_or(0);
+    let mut ids: BTreeMap<&str, String> = BTreeMap::new();
+    for p in &pending {
+        if let Some(first) = ids.insert(&p.job.id, p.origin.describe()) {
+            let msg = format!(
+                "{}: job {:?} is defined twice (first: {first})",
+                p.origin.describe(),
+                p.job.id
+            );
+            return Err(cx.err(field, msg));
+        }
+    }
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut lines = Vec::new();
     for (p, stamp) in pending.into_iter().zip(stamps) {

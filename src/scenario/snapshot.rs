@@ -219,6 +219,11 @@ pub fn import_snapshot(
         } else {
             (full_ms, ts(&u.origin.creation_timestamp).unwrap_or(now))
         };
+        let id = if u.origin.namespace == "default" {
+            u.origin.name.clone()
+        } else {
+            format!("{}/{}", u.origin.namespace, u.origin.name)
+        };
         let mut pc = u.pc.clone();
         if let Some(name) = pc.as_deref().filter(|n| !pcs.contains(n)) {
             rep.warnings.push(format!(
@@ -226,17 +231,16 @@ pub fn import_snapshot(
             ));
             pc = None;
         }
+        if jobs.iter().any(|j| j.2.id == id) {
+            rep.tally.skip("listed twice in the input", || what.clone());
+            continue;
+        }
         rep.tally.imported += 1;
         *if running {
             &mut rep.running
         } else {
             &mut rep.pending
         } += 1;
-        let id = if u.origin.namespace == "default" {
-            u.origin.name.clone()
-        } else {
-            format!("{}/{}", u.origin.namespace, u.origin.name)
-        };
         jobs.push((
             running,
             key,

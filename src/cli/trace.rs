@@ -1,11 +1,11 @@
 //! `volsim trace {import,stats,pull,gen}`: workload files in and out. Thin wrappers over
 //! `workload::{temporal, workflow, csv_trace, swf, openb, peers_synth}`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Subcommand, ValueEnum};
 
-use volsim::workload::{self, temporal, workflow};
+use volsim::workload::{self, temporal, workflow, OpenbOptions, SwfOptions, Tally};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -15,6 +15,9 @@ pub enum Format {
     Swf,
     /// Alibaba GPU 2023 openb pod list → canonical trace CSV.
     Openb,
+    /// `kubectl get nodes,queues,podgroups,vcjobs,pods,priorityclasses -A -o yaml|json` dumps
+    /// → a scenario directory (`--out DIR`: scenario.toml, cluster.json, jobs.csv).
+    Kube,
 }
 
 #[derive(Subcommand)]
@@ -28,9 +31,18 @@ pub enum TraceCmd {
         paths: Vec<PathBuf>,
         #[arg(long)]
         out: PathBuf,
-        /// Stop at the first bad file (default: report it and go on).
+        /// Make every skip an error: the first bad file (temporal) or the first record that
+        /// would be skipped (swf, openb). Default: count, name and go on.
         #[arg(long)]
         strict: bool,
+        /// SWF only: which field names the queue — auto (queue, else partition), queue,
+        /// partition or none (everything in `default`). Names come from the header.
+        #[arg(long, default_value = "auto")]
+        queue_from: String,
+        /// kube only: run time of a job with no `volsim.dev/duration` annotation and no
+        /// `sleep N` in its containers (Go duration); without it such jobs are skipped.
+        #[arg(long)]
+        default_duration: Option<String>,
     },
     /// Counts, rates, durations and fan-out per workflow / activity type of a workflow file.
     Stats { file: PathBuf },
@@ -69,7 +81,12 @@ pub fn run(cmd: TraceCmd) -> i32 {
             paths,
             out,
             strict,
-        } => import(format, &paths, &out, strict),
+            queue_from,
+            default_duration,
+        } => match format {
+            Format::Kube => import_kube(&paths, &out, strict, default_duration.as_deref()),
+            _ => import(format, &paths, &out, strict, &queue_from),
+        },
         TraceCmd::Stats { file } => match workflow::read_jsonl(&file) {
             Ok(wfs) => {
                 print!("{}", workflow::stats(&wfs));
@@ -126,7 +143,7 @@ fn write_csv(jobs: &[workload::TraceJob], out: &PathBuf) -> i32 {
     }
 }
 
-fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool) -> i32 {
+fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool, queue_from: &str) -> i32 {
     match format {
         Format::Temporal => {
             let report = match temporal::import_paths(paths, strict) {
@@ -138,6 +155,9 @@ fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool) -> i32
             }
             for w in &report.warnings {
                 eprintln!("warning: {w}");
+            }
+            for (f, why) in &report.skipped {
+                eprintln!("skipped: {}: {why}", f.display());
             }
             if let Err(e) = workflow::write_jsonl(out, &report.workflows) {
                 return super::fail(e);
@@ -162,19 +182,78 @@ fn import(format: Format, paths: &[PathBuf], out: &PathBuf, strict: bool) -> i32
                 2
             }
         }
+        Format::Kube => unreachable!("handled by import_kube"),
         Format::Swf | Format::Openb => {
+            let queue_source = match queue_from.parse() {
+                Ok(q) => q,
+                Err(e) => return super::fail(format!("--queue-from {e}")),
+            };
             let mut jobs = Vec::new();
+            let mut total = Tally::default();
             for p in paths {
                 let r = match format {
-                    Format::Swf => workload::read_swf(p, &Default::default()).map(|x| x.jobs),
-                    _ => workload::read_openb(p, &Default::default()).map(|x| x.jobs),
+                    Format::Swf => {
+                        let opts = SwfOptions {
+                            strict,
+                            queue_source,
+                            ..SwfOptions::default()
+                        };
+                        workload::read_swf(p, &opts).map(|x| (x.jobs, x.report.tally))
+                    }
+                    _ => {
+                        let opts = OpenbOptions {
+                            strict,
+                            ..OpenbOptions::default()
+                        };
+                        workload::read_openb(p, &opts).map(|x| (x.jobs, x.report.tally))
+                    }
                 };
                 match r {
-                    Ok(j) => jobs.extend(j),
+                    Ok((j, tally)) => {
+                        eprintln!("{}: {tally}", p.display());
+                        for line in tally.example_lines() {
+                            eprintln!("  skipped: {line}");
+                        }
+                        total.merge(&tally);
+                        jobs.extend(j);
+                    }
                     Err(e) => return super::fail(e),
                 }
+            }
+            if paths.len() > 1 {
+                eprintln!("total: {total}");
             }
             write_csv(&jobs, out)
         }
     }
+}
+
+fn import_kube(paths: &[PathBuf], out: &Path, strict: bool, default_duration: Option<&str>) -> i32 {
+    let rep = match volsim::scenario::snapshot::import_snapshot(paths, out, default_duration) {
+        Ok(r) => r,
+        Err(e) => return super::fail(e),
+    };
+    for w in &rep.warnings {
+        eprintln!("warning: {w}");
+    }
+    for line in rep.tally.example_lines() {
+        eprintln!("  skipped: {line}");
+    }
+    println!(
+        "imported {} nodes, {} queues, {} running and {} pending jobs into {} ({})",
+        rep.nodes,
+        rep.queues,
+        rep.running,
+        rep.pending,
+        out.display(),
+        rep.tally
+    );
+    if strict && rep.tally.skipped_total() > 0 {
+        eprintln!(
+            "error: --strict: {} objects skipped",
+            rep.tally.skipped_total()
+        );
+        return 2;
+    }
+    0
 }

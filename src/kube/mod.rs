@@ -13,6 +13,7 @@ mod scheduling;
 mod tree;
 mod types;
 mod vcjob;
+mod workload;
 
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ use tree::{DocMap, Node};
 pub use core_v1::{DEFAULT_MAX_PODS, SCHEDULER_CONF_KEY};
 pub use policy::{LifecyclePolicy, PolicyAction, PolicyEvent};
 pub use vcjob::{PodTemplate, VcJob, VcTask};
+pub use workload::{BatchJob, PlainPod, GROUP_NAME_ANNOTATION};
 
 /// Everything read from one file, in document order within each kind.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,16 +42,66 @@ pub struct KubeObjects {
     pub podgroups: Vec<PodGroupSpec>,
     /// Volcano Jobs; call [`VcJob::to_podgroup_and_pods`] to get what the controller creates.
     pub vcjobs: Vec<VcJob>,
+    /// `batch/v1` Jobs.
+    pub batch_jobs: Vec<BatchJob>,
+    /// Plain `v1` Pods.
+    pub pods: Vec<PlainPod>,
     pub priority_classes: Vec<PriorityClassSpec>,
     /// Nodes (`pods` allocatable defaults to [`DEFAULT_MAX_PODS`]).
     pub nodes: Vec<NodeSpec>,
     /// Raw text of the scheduler conf (from a ConfigMap's `volcano-scheduler.conf` key or a
     /// bare conf document with top-level `actions:`/`tiers:`); parsed elsewhere.
     pub scheduler_conf: Option<String>,
+    /// Where each object above came from, in reading order (the scheduler conf included).
+    pub origins: Vec<Origin>,
     /// Human-readable notes, each naming file, document and field: unknown kinds, unknown
     /// (possibly misspelled) fields, fields Kubernetes has but volsim does not model, and
     /// values Volcano would silently reinterpret.
     pub warnings: Vec<String>,
+}
+
+/// Where an object was read and the metadata workload loaders need (arrival time hints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `Queue`, `PodGroup`, `Job` (vcjob), `batch/v1 Job`, `Pod`, `PriorityClass`, `Node`,
+    /// `ConfigMap`.
+    pub kind: String,
+    /// "" for cluster-scoped kinds.
+    pub namespace: String,
+    pub name: String,
+    pub file: String,
+    /// 1-based document number.
+    pub document: usize,
+    /// `items[3]` when the object is an item of a `List`.
+    pub item: Option<String>,
+    /// `metadata.creationTimestamp` as written.
+    pub creation_timestamp: Option<String>,
+    /// `metadata.annotations` (scalar values as text).
+    pub annotations: BTreeMap<String, String>,
+    /// `status.phase` (Pod, PodGroup) or `status.state.phase` (vcjob), when the object is a
+    /// dump of a live one.
+    pub phase: Option<String>,
+    /// A Pod's `status.startTime`.
+    pub start_time: Option<String>,
+}
+
+impl Origin {
+    /// `jobs.yaml: document 2 (Job default/test-job)`, with `items[i]` for List items.
+    pub fn describe(&self) -> String {
+        let item = self
+            .item
+            .as_ref()
+            .map_or(String::new(), |i| format!(" {i}"));
+        let name = if self.namespace.is_empty() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace, self.name)
+        };
+        format!(
+            "{}: document {}{item} ({} {name})",
+            self.file, self.document, self.kind
+        )
+    }
 }
 
 /// A file that cannot be used as given. `Display` gives

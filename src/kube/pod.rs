@@ -29,6 +29,7 @@ pub(crate) struct PodSpecY {
     pub priority_class_name: Option<String>,
     pub priority: Option<i32>,
     pub preemption_policy: Option<PreemptionPolicyY>,
+    pub scheduler_name: Option<String>,
 }
 
 /// Only `Always` is valid: it marks an init container as a sidecar.
@@ -42,6 +43,8 @@ pub(crate) enum ContainerRestartPolicy {
 pub(crate) struct ContainerY {
     pub resources: ResourceRequirementsY,
     pub restart_policy: Option<ContainerRestartPolicy>,
+    pub command: Vec<String>,
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,7 +61,7 @@ pub(crate) const POD_SPEC_IGNORED: &[(&str, Ignore)] = &[
     ("overhead", Ignore::NotModelled),
     ("resourceClaims", Ignore::NotModelled),
     ("resources", Ignore::NotModelled),
-    ("nodeName", Ignore::NotModelled),
+    ("nodeName", Ignore::Quiet),
     ("runtimeClassName", Ignore::NotModelled),
     ("volumes", Ignore::Quiet),
     ("restartPolicy", Ignore::Quiet),
@@ -84,14 +87,11 @@ pub(crate) const POD_SPEC_IGNORED: &[(&str, Ignore)] = &[
     ("enableServiceLinks", Ignore::Quiet),
     ("ephemeralContainers", Ignore::Quiet),
     ("os", Ignore::Quiet),
-    ("schedulerName", Ignore::Quiet),
 ];
 
 pub(crate) const CONTAINER_IGNORED: &[(&str, Ignore)] = &[
     ("name", Ignore::Quiet),
     ("image", Ignore::Quiet),
-    ("command", Ignore::Quiet),
-    ("args", Ignore::Quiet),
     ("workingDir", Ignore::Quiet),
     ("ports", Ignore::Quiet),
     ("env", Ignore::Quiet),
@@ -162,6 +162,30 @@ impl PodSpecY {
         reqs.max_with(&init_max)
     }
 
+    /// How long the pod runs if its containers just sleep: the longest `sleep N` (GNU sleep
+    /// units s, m, h, d; decimals allowed) found in any main container's command and args,
+    /// including shell strings such as `sh -c "sleep 10s; echo done"`. None when no container
+    /// sleeps a finite time.
+    pub fn sleep_ms(&self) -> Option<u64> {
+        self.containers
+            .iter()
+            .filter_map(|c| {
+                let words: Vec<&str> = c
+                    .command
+                    .iter()
+                    .chain(&c.args)
+                    .flat_map(|a| a.split(|ch: char| ch.is_whitespace() || ";&|()".contains(ch)))
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                words
+                    .windows(2)
+                    .filter(|w| w[0] == "sleep" || w[0].ends_with("/sleep"))
+                    .filter_map(|w| sleep_arg_ms(w[1]))
+                    .max()
+            })
+            .max()
+    }
+
     /// Tolerations converted to the model; `at` is the path of this pod spec.
     pub fn tolerations(&self, at: &[Seg]) -> Result<Vec<Toleration>, Problem> {
         let mut out = Vec::with_capacity(self.tolerations.len());
@@ -172,5 +196,58 @@ impl PodSpecY {
             out.push(t.to_model(&p)?);
         }
         Ok(out)
+    }
+}
+
+/// GNU `sleep` argument → ms: `10`, `1.5`, `10s`, `5m`, `2h`, `1d` (not `infinity`).
+fn sleep_arg_ms(arg: &str) -> Option<u64> {
+    let arg = arg.trim_matches(|c| c == '"' || c == '\'');
+    let (num, unit) = match arg.char_indices().last()? {
+        (i, c @ ('s' | 'm' | 'h' | 'd')) => (&arg[..i], c),
+        _ => (arg, 's'),
+    };
+    let secs: f64 = num
+        .parse()
+        .ok()
+        .filter(|x: &f64| x.is_finite() && *x >= 0.0)?;
+    let mult = match unit {
+        's' => 1.0,
+        'm' => 60.0,
+        'h' => 3600.0,
+        _ => 86_400.0,
+    };
+    let ms = (secs * mult * 1000.0).round();
+    (ms < 1e15).then_some(ms as u64)
+}
+
+#[cfg(test)]
+mod sleep_tests {
+    use super::*;
+
+    #[test]
+    fn sleep_forms() {
+        assert_eq!(sleep_arg_ms("10"), Some(10_000));
+        assert_eq!(sleep_arg_ms("1.5m"), Some(90_000));
+        assert_eq!(sleep_arg_ms("2h"), Some(7_200_000));
+        assert_eq!(sleep_arg_ms("infinity"), None);
+        assert_eq!(sleep_arg_ms("-3"), None);
+        let c = |cmd: &[&str], args: &[&str]| ContainerY {
+            command: cmd.iter().map(|s| s.to_string()).collect(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            ..ContainerY::default()
+        };
+        let spec = PodSpecY {
+            containers: vec![
+                c(&["sh", "-c"], &["echo hi; sleep 10s && echo done"]),
+                c(&["/bin/sleep"], &["30"]),
+            ],
+            ..PodSpecY::default()
+        };
+        assert_eq!(spec.sleep_ms(), Some(30_000));
+        let none = PodSpecY {
+            containers: vec![c(&["nginx"], &[])],
+            ..PodSpecY::default()
+        };
+        assert_eq!(none.sleep_ms(), None);
     }
 }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use super::de::{self, Ignore, IgnoreTable, Skipped};
 use super::tree::{DocMap, Node, Val};
 use super::types::Problem;
-use super::{core_v1, locate, pod, pos, scheduling, types, vcjob, KubeError, KubeObjects};
+use super::{
+    core_v1, locate, pod, pos, scheduling, types, vcjob, workload, KubeError, KubeObjects, Origin,
+};
 
 /// Per serde struct name: Kubernetes fields skipped on purpose (see `de::Ignore`).
 pub(crate) const IGNORE: IgnoreTable = &[
@@ -53,6 +55,23 @@ pub(crate) const IGNORE: IgnoreTable = &[
             ("immutable", Ignore::Quiet),
         ],
     ),
+    (
+        "PodY",
+        &[
+            ("apiVersion", Ignore::Quiet),
+            ("kind", Ignore::Quiet),
+            ("status", Ignore::Quiet),
+        ],
+    ),
+    (
+        "BatchJobY",
+        &[
+            ("apiVersion", Ignore::Quiet),
+            ("kind", Ignore::Quiet),
+            ("status", Ignore::Quiet),
+        ],
+    ),
+    ("BatchJobSpecY", workload::BATCH_JOB_SPEC_IGNORED),
     ("ObjectMeta", types::OBJECT_META_IGNORED),
     ("TaintY", types::TAINT_IGNORED),
     ("TolerationY", types::TOLERATION_IGNORED),
@@ -71,16 +90,27 @@ pub(crate) const IGNORE: IgnoreTable = &[
 const VOLCANO_SCHEDULING: &str = "scheduling.volcano.sh/v1beta1";
 const VOLCANO_BATCH: &str = "batch.volcano.sh/v1alpha1";
 const K8S_SCHEDULING: &str = "scheduling.k8s.io/v1";
+const K8S_BATCH: &str = "batch/v1";
 
-/// The apiVersion each supported kind must carry.
-const KINDS: &[(&str, &str)] = &[
-    ("Queue", VOLCANO_SCHEDULING),
-    ("PodGroup", VOLCANO_SCHEDULING),
-    ("Job", VOLCANO_BATCH),
-    ("PriorityClass", K8S_SCHEDULING),
-    ("Node", "v1"),
-    ("ConfigMap", "v1"),
-    ("List", "v1"),
+/// The apiVersions each supported kind may carry (the first is the current one).
+const KINDS: &[(&str, &[&str])] = &[
+    ("Queue", &[VOLCANO_SCHEDULING]),
+    ("PodGroup", &[VOLCANO_SCHEDULING]),
+    ("Job", &[VOLCANO_BATCH, K8S_BATCH]),
+    ("PriorityClass", &[K8S_SCHEDULING]),
+    ("Node", &["v1"]),
+    ("ConfigMap", &["v1"]),
+    ("Pod", &["v1"]),
+    ("List", &["v1"]),
+];
+
+/// PodGroup apiVersions of kube-batch and early Volcano, read as the current one (the fields
+/// the scheduler uses — minMember, queue, priorityClassName, minResources — kept their names).
+const LEGACY_PODGROUP: &[&str] = &[
+    "scheduling.incubator.k8s.io/v1alpha1",
+    "scheduling.sigs.dev/v1alpha2",
+    "scheduling.volcano.sh/v1alpha1",
+    "scheduling.volcano.sh/v1alpha2",
 ];
 
 pub(crate) struct Reader<'a> {
@@ -206,7 +236,13 @@ impl<'a> Reader<'a> {
             );
             return Ok(());
         };
+        let legacy = kind == "PodGroup" && LEGACY_PODGROUP.contains(&api.as_str());
+        if legacy {
+            let msg = format!("old apiVersion {api:?}, read as {VOLCANO_SCHEDULING:?}");
+            self.warn(&o, node.line_of(&["apiVersion"]), "apiVersion", &msg);
+        }
         match KINDS.iter().find(|(k, _)| *k == kind) {
+            _ if legacy => {}
             None => {
                 self.warn(
                     &o,
@@ -216,9 +252,10 @@ impl<'a> Reader<'a> {
                 );
                 return Ok(());
             }
-            Some((_, want)) if *want != api => {
+            Some((_, want)) if !want.contains(&api.as_str()) => {
                 let msg = format!(
-                    "unsupported apiVersion {api:?} for kind {kind} (expected {want:?}), ignored"
+                    "unsupported apiVersion {api:?} for kind {kind} (expected {}), ignored",
+                    want.join(" or ")
                 );
                 self.warn(&o, node.line_of(&["apiVersion"]), "apiVersion", &msg);
                 return Ok(());
@@ -233,6 +270,7 @@ impl<'a> Reader<'a> {
                     .to_model()
                     .map_err(|p| self.problem(&o, &p))?;
                 self.unique(&o, "Queue", q.name.clone())?;
+                self.origin(&o, "Queue", "", &q.name);
                 self.out.queues.push(q);
             }
             "PodGroup" => {
@@ -241,7 +279,26 @@ impl<'a> Reader<'a> {
                     .to_model(&mut warn)
                     .map_err(|p| self.problem(&o, &p))?;
                 self.unique(&o, "PodGroup", format!("{}/{}", pg.namespace, pg.name))?;
+                self.origin(&o, "PodGroup", &pg.namespace, &pg.name);
                 self.out.podgroups.push(pg);
+            }
+            "Job" if api == K8S_BATCH => {
+                let j = self
+                    .typed::<workload::BatchJobY>(&o)?
+                    .to_model(&mut warn)
+                    .map_err(|p| self.problem(&o, &p))?;
+                self.unique(&o, "batch/v1 Job", format!("{}/{}", j.namespace, j.name))?;
+                self.origin(&o, "batch/v1 Job", &j.namespace, &j.name);
+                self.out.batch_jobs.push(j);
+            }
+            "Pod" => {
+                let p = self
+                    .typed::<workload::PodY>(&o)?
+                    .to_model(&mut warn)
+                    .map_err(|p| self.problem(&o, &p))?;
+                self.unique(&o, "Pod", format!("{}/{}", p.namespace, p.name))?;
+                self.origin(&o, "Pod", &p.namespace, &p.name);
+                self.out.pods.push(p);
             }
             "Job" => {
                 let j = self
@@ -249,6 +306,7 @@ impl<'a> Reader<'a> {
                     .to_model(&mut warn)
                     .map_err(|p| self.problem(&o, &p))?;
                 self.unique(&o, "Job", format!("{}/{}", j.namespace, j.name))?;
+                self.origin(&o, "Job", &j.namespace, &j.name);
                 self.out.vcjobs.push(j);
             }
             "PriorityClass" => {
@@ -272,6 +330,7 @@ impl<'a> Reader<'a> {
                         ));
                     }
                 }
+                self.origin(&o, "PriorityClass", "", &pc.name);
                 self.out.priority_classes.push(pc);
             }
             "Node" => {
@@ -280,12 +339,15 @@ impl<'a> Reader<'a> {
                     .to_model(&mut warn)
                     .map_err(|p| self.problem(&o, &p))?;
                 self.unique(&o, "Node", n.name.clone())?;
+                self.origin(&o, "Node", "", &n.name);
                 self.out.nodes.push(n);
             }
             "ConfigMap" => {
                 let cm = self.typed::<core_v1::ConfigMapY>(&o)?;
                 if let Some(conf) = cm.scheduler_conf(&mut warn) {
                     self.set_conf(&o, conf)?;
+                    let name = o.label.strip_prefix("ConfigMap ").unwrap_or("").to_string();
+                    self.origin(&o, "ConfigMap", "", &name);
                 }
             }
             _ => return self.list(&o),
@@ -313,6 +375,36 @@ impl<'a> Reader<'a> {
             self.object(item, o.doc, &prefix)?;
         }
         Ok(())
+    }
+
+    /// Records where an object came from (document, item) with its creation time and
+    /// annotations, for loaders that need them.
+    fn origin(&mut self, o: &Obj, kind: &str, namespace: &str, name: &str) {
+        let meta = o.node.get("metadata");
+        let text = |k: &str| meta.and_then(|m| m.get_str(k));
+        let status = o.node.get("status");
+        let annotations = match meta.and_then(|m| m.get("annotations")).map(|a| &a.val) {
+            Some(Val::Map(entries)) => entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.scalar_text()?, v.scalar_text()?)))
+                .collect(),
+            _ => Default::default(),
+        };
+        self.out.origins.push(Origin {
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            file: self.file.to_string(),
+            document: o.doc,
+            item: Some(o.prefix.to_string()).filter(|p| !p.is_empty()),
+            creation_timestamp: text("creationTimestamp"),
+            annotations,
+            phase: status.and_then(|s| {
+                s.get_str("phase")
+                    .or_else(|| s.get("state").and_then(|st| st.get_str("phase")))
+            }),
+            start_time: status.and_then(|s| s.get_str("startTime")),
+        });
     }
 
     fn set_conf(&mut self, o: &Obj, conf: String) -> Result<(), KubeError> {

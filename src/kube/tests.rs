@@ -307,6 +307,9 @@ fn ignore_table_names_real_structs() {
         std::any::type_name::<core_v1::NodeSpecY>(),
         std::any::type_name::<core_v1::NodeStatusY>(),
         std::any::type_name::<core_v1::ConfigMapY>(),
+        std::any::type_name::<workload::PodY>(),
+        std::any::type_name::<workload::BatchJobY>(),
+        std::any::type_name::<workload::BatchJobSpecY>(),
     ];
     for (n, _) in reader::IGNORE {
         assert!(
@@ -392,4 +395,54 @@ fn pod_evicted_restart_job_policy_selects_restart_job() {
             "RestartJobs",
         ],
     );
+}
+
+#[test]
+fn batch_job_pod_and_legacy_podgroup_with_origins() {
+    let o = ok(include_str!(
+        "../../tests/fixtures/kube/volcano-example-job.yaml"
+    ));
+    assert_eq!(o.batch_jobs.len(), 1);
+    let b = &o.batch_jobs[0];
+    assert_eq!(
+        (b.name.as_str(), b.parallelism, b.completions),
+        ("qj-1", 6, 6)
+    );
+    assert_eq!(b.group.as_deref(), Some("qj-1"));
+    assert_eq!(b.template.scheduler_name.as_deref(), Some("kube-batch"));
+    assert_eq!(b.template.requests.cpu(), 1000);
+    assert_eq!((o.podgroups.len(), o.podgroups[0].min_member), (1, 6));
+    assert!(
+        o.warnings
+            .iter()
+            .any(|w| w.contains("document 2 (PodGroup qj-1): apiVersion: old apiVersion")),
+        "{:?}",
+        o.warnings
+    );
+    let kinds: Vec<(&str, usize)> = o
+        .origins
+        .iter()
+        .map(|x| (x.kind.as_str(), x.document))
+        .collect();
+    assert_eq!(kinds, [("batch/v1 Job", 1), ("PodGroup", 2)]);
+
+    let pod = ok("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: ns\n  creationTimestamp: \"2026-01-01T00:00:05Z\"\n  annotations:\n    volsim.dev/duration: 1m\nspec:\n  schedulerName: volcano\n  containers:\n  - name: c\n    args: [\"sleep\", \"30\"]\n    resources:\n      requests: {cpu: 250m}\nstatus:\n  phase: Pending\n");
+    let p = &pod.pods[0];
+    assert_eq!(
+        (p.namespace.as_str(), p.template.sleep_ms),
+        ("ns", Some(30_000))
+    );
+    let origin = &pod.origins[0];
+    assert_eq!(
+        origin.creation_timestamp.as_deref(),
+        Some("2026-01-01T00:00:05Z")
+    );
+    assert_eq!(
+        origin
+            .annotations
+            .get("volsim.dev/duration")
+            .map(String::as_str),
+        Some("1m")
+    );
+    assert_eq!(origin.describe(), "t.yaml: document 1 (Pod ns/p)");
 }

@@ -74,6 +74,8 @@ pub(crate) struct ObjectMeta {
     pub namespace: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// RFC 3339 text as written (`null` in templates → None); read by workload loaders.
+    pub creation_timestamp: Option<String>,
 }
 
 /// Standard metadata fields we knowingly skip.
@@ -82,7 +84,6 @@ pub(crate) const OBJECT_META_IGNORED: &[(&str, Ignore)] = &[
     ("uid", Ignore::Quiet),
     ("resourceVersion", Ignore::Quiet),
     ("generation", Ignore::Quiet),
-    ("creationTimestamp", Ignore::Quiet),
     ("deletionTimestamp", Ignore::Quiet),
     ("deletionGracePeriodSeconds", Ignore::Quiet),
     ("ownerReferences", Ignore::Quiet),

@@ -35,6 +35,10 @@ pub struct PodTemplate {
     pub preemption_never: bool,
     /// `volcano.sh/preemptable` annotation, else label (unparsable → false); None if absent.
     pub preemptable: Option<bool>,
+    /// `spec.schedulerName` of the pod (None when absent).
+    pub scheduler_name: Option<String>,
+    /// The longest finite `sleep N` in the main containers' command/args (a run time hint).
+    pub sleep_ms: Option<u64>,
 }
 
 /// One entry of `spec.tasks`, with webhook defaults applied.
@@ -132,8 +136,18 @@ fn key(k: &str) -> Seg {
 }
 
 fn template(t: &PodTemplateY, at: &[Seg], warn: &mut Vec<Problem>) -> Result<PodTemplate, Problem> {
-    let meta = &t.metadata;
-    let mut priority = t.spec.priority;
+    template_of(&t.metadata, &t.spec, at, warn)
+}
+
+/// A pod's metadata and spec (a template, or a plain Pod) reduced to what scheduling needs;
+/// `at` is the path of the object holding `metadata` and `spec`.
+pub(crate) fn template_of(
+    meta: &super::types::ObjectMeta,
+    spec: &super::pod::PodSpecY,
+    at: &[Seg],
+    warn: &mut Vec<Problem>,
+) -> Result<PodTemplate, Problem> {
+    let mut priority = spec.priority;
     if let Some(v) = meta.annotations.get(TASK_PRIORITY) {
         let p = sub(
             at,
@@ -156,13 +170,15 @@ fn template(t: &PodTemplateY, at: &[Seg], warn: &mut Vec<Problem>) -> Result<Pod
     Ok(PodTemplate {
         annotations: meta.annotations.clone(),
         labels: meta.labels.clone(),
-        requests: t.spec.requests(),
-        node_selector: t.spec.node_selector.clone(),
-        tolerations: t.spec.tolerations(&sub(at, &[key("spec")]))?,
-        priority_class_name: t.spec.priority_class_name.clone().filter(|s| !s.is_empty()),
+        requests: spec.requests(),
+        node_selector: spec.node_selector.clone(),
+        tolerations: spec.tolerations(&sub(at, &[key("spec")]))?,
+        priority_class_name: spec.priority_class_name.clone().filter(|s| !s.is_empty()),
         priority,
-        preemption_never: t.spec.preemption_policy == Some(PreemptionPolicyY::Never),
+        preemption_never: spec.preemption_policy == Some(PreemptionPolicyY::Never),
         preemptable,
+        scheduler_name: spec.scheduler_name.clone().filter(|s| !s.is_empty()),
+        sleep_ms: spec.sleep_ms(),
     })
 }
 

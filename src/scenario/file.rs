@@ -27,6 +27,9 @@ pub struct ScenarioFile {
     pub scheduler: SchedulerSection,
     #[serde(default, rename = "nodes")]
     pub node_pools: Vec<NodePool>,
+    /// Cluster objects from Kubernetes manifests (`[cluster] objects`).
+    #[serde(default)]
+    pub cluster: ClusterSection,
     #[serde(default)]
     pub queues: QueuesSection,
     #[serde(default)]
@@ -94,6 +97,16 @@ pub struct NodePool {
     pub taints: Vec<String>,
 }
 
+/// `[cluster]`: Kubernetes manifests describing the cluster.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// Paths or globs (`*`, `?` in the file name) of multi-document YAML/JSON: Nodes, Queues,
+    /// PriorityClasses, the scheduler ConfigMap (`kubectl get … -o yaml` Lists too).
+    #[serde(default)]
+    pub objects: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueuesSection {
@@ -145,6 +158,19 @@ pub struct WorkloadSection {
     pub trace: Option<String>,
     /// `csv` (canonical, default), `swf` or `openb`.
     pub format: Option<String>,
+    /// A trace record (or object) that would be skipped is a load error (default false:
+    /// skipped, counted and reported as a warning).
+    pub strict: Option<bool>,
+    /// SWF only: `auto` (default), `queue`, `partition` or `none` — which field names the queue.
+    pub queue_from: Option<String>,
+    /// Volcano objects as workload: paths or globs of multi-document YAML/JSON with
+    /// `batch.volcano.sh` Jobs, PodGroups with their pods or a `batch/v1` Job, and plain Pods
+    /// with `schedulerName: volcano`.
+    #[serde(default)]
+    pub objects: Vec<String>,
+    /// Run time of an object job with no `volsim.dev/duration` annotation and no `sleep N`
+    /// in its containers (Go duration; without it such a job is an error).
+    pub default_duration: Option<String>,
     /// Arrival-rate multiplier: submit times are divided by it (2.0 = twice the traffic).
     pub rate_multiplier: Option<f64>,
     /// Repeat the trace this many times, shifted by its span (`load × k`).

@@ -82,7 +82,7 @@ impl Ctx {
             message: message.into(),
         }
     }
-    fn resolve(&self, p: &str) -> PathBuf {
+    pub(super) fn resolve(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
         if p.is_absolute() {
             p.to_path_buf()
@@ -96,12 +96,16 @@ impl Ctx {
         p: &str,
     ) -> Result<(PathBuf, String), ScenarioError> {
         let path = self.resolve(p);
-        let text = std::fs::read_to_string(&path)
+        let text = crate::workload::input::read_input_string(&path)
             .map_err(|e| self.err(field, format!("cannot read {}: {e}", path.display())))?;
         self.digest = fnv1a_from(text.as_bytes(), self.digest);
         Ok((path, text))
     }
-    fn duration(
+    /// Folds bytes read from a referenced file into the scenario digest.
+    pub(super) fn absorb(&mut self, bytes: &[u8]) {
+        self.digest = fnv1a_from(bytes, self.digest);
+    }
+    pub(super) fn duration(
         &self,
         field: &str,
         v: &Option<String>,
@@ -161,7 +165,18 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             }
         }
         (None, Some(t)) => t.clone(),
-        (None, None) => crate::policy::conf::HELM_DEFAULT_CONF.to_string(),
+        (None, None) => String::new(),
+    };
+    // Queue files and cluster manifests (may carry the scheduler ConfigMap).
+    let cluster = super::objects::load_cluster(&mut cx, &sf, &mut warnings)?;
+    let conf_text = match (&sf.scheduler.conf, &sf.scheduler.inline, cluster.conf) {
+        (None, None, Some((_, t))) => t,
+        (None, None, None) => crate::policy::conf::HELM_DEFAULT_CONF.to_string(),
+        (_, _, None) => conf_text,
+        (_, _, Some((f, _))) => {
+            let msg = format!("{f} holds a scheduler conf too; keep one of the two");
+            return Err(cx.err("scheduler", msg));
+        }
     };
     let inline = sf.scheduler.conf.is_none();
     let conf = parse_scheduler_conf(&conf_text).map_err(|e| ScenarioError {
@@ -187,25 +202,22 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         }
         nodes.extend(node_pool(&cx, i, pool)?);
     }
+    nodes.extend(cluster.nodes);
+    let mut node_names = BTreeSet::new();
+    if let Some(n) = nodes.iter().find(|n| !node_names.insert(n.name.as_str())) {
+        return Err(cx.err("nodes", format!("node {:?} is defined twice", n.name)));
+    }
     if nodes.is_empty() {
         return Err(cx.err(
             "nodes",
-            "no nodes: add at least one [[nodes]] pool with count ≥ 1",
+            "no nodes: add at least one [[nodes]] pool with count ≥ 1, or Node objects in \
+             cluster.objects",
         ));
     }
 
     // Queues and priority classes.
-    let mut queues: Vec<QueueSpec> = Vec::new();
-    let mut pcs: Vec<PriorityClassSpec> = Vec::new();
-    for (i, f) in sf.queues.files.iter().enumerate() {
-        let field = format!("queues.files[{i}]");
-        let (qpath, t) = cx.read(&field, f)?;
-        let objs = crate::kube::parse_objects(&t, &qpath.display().to_string())
-            .map_err(|e| cx.err(&field, e.to_string()))?;
-        warnings.extend(objs.warnings);
-        queues.extend(objs.queues);
-        pcs.extend(objs.priority_classes);
-    }
+    let mut queues: Vec<QueueSpec> = cluster.queues;
+    let mut pcs: Vec<PriorityClassSpec> = cluster.priority_classes;
     for (i, q) in sf.queues.inline.iter().enumerate() {
         queues.push(queue_entry(&cx, i, q)?);
     }
@@ -233,8 +245,9 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             return Err(cx.err("queues", format!("queue {:?} is defined twice", q.name)));
         }
     }
-    if !seen.contains("default") {
-        // Volcano creates the `default` queue when it is missing.
+    if seen.insert("default".to_string()) {
+        // Mirrors volcano's default queue (created at startup when missing): weight 1,
+        // reclaimable, Open. Jobs, classes and mappings may name it without defining it.
         queues.push(QueueSpec::new("default", 1));
     }
     let pc_names: BTreeSet<&str> = pcs.iter().map(|p| p.name.as_str()).collect();
@@ -246,34 +259,13 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         Some(h) => Some(parse_duration(h).map_err(|e| cx.err("horizon", e))?),
     };
     let mut jobs: Vec<TraceJob> = Vec::new();
-    if let Some(t) = &sf.workload.trace {
-        let tpath = cx.resolve(t);
-        let bytes = std::fs::read(&tpath).map_err(|e| {
-            cx.err(
-                "workload.trace",
-                format!("cannot read {}: {e}", tpath.display()),
-            )
-        })?;
-        cx.digest = fnv1a_from(&bytes, cx.digest);
-        let fmt = sf.workload.format.as_deref().unwrap_or("csv");
-        let loaded = match fmt {
-            "csv" => workload::csv_trace::read_csv_trace(&tpath).map_err(|e| e.to_string()),
-            "swf" => workload::swf::read_swf(&tpath, &Default::default())
-                .map(|x| x.jobs)
-                .map_err(|e| e.to_string()),
-            "openb" => workload::openb::read_openb(&tpath, &Default::default())
-                .map(|x| x.jobs)
-                .map_err(|e| e.to_string()),
-            other => {
-                return Err(cx.err(
-                    "workload.format",
-                    format!("{other:?}: expected csv, swf or openb"),
-                ))
-            }
-        };
-        jobs.extend(loaded.map_err(|e| cx.err("workload.trace", e))?);
+    jobs.extend(super::trace::load(&mut cx, &sf, &mut warnings)?);
+    let objects = super::objects::load_workload(&mut cx, &sf, &mut warnings)?;
+    jobs.extend(objects.jobs);
+    let mut on_evict = on_evict_policy(&cx, &sf)?;
+    for (class, o) in objects.on_evict {
+        on_evict.classes.entry(class).or_insert(o);
     }
-    let on_evict = on_evict_policy(&cx, &sf)?;
     if !sf.workload.classes.is_empty() {
         let h = horizon_ms
             .ok_or_else(|| cx.err("horizon", "synthetic workload classes need a horizon"))?;
@@ -286,7 +278,8 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     if jobs.is_empty() && workflows.is_empty() {
         return Err(cx.err(
             "workload",
-            "no jobs: give workload.trace, [[workload.classes]] and/or workload.workflows",
+            "no jobs: give workload.trace, workload.objects, [[workload.classes]] and/or \
+             workload.workflows",
         ));
     }
     if let Some(k) = sf.workload.rate_multiplier {

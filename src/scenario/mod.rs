@@ -9,8 +9,11 @@
 mod file;
 mod limits;
 mod load;
+mod objects;
 pub mod overrides;
 mod slo;
+pub mod snapshot;
+mod trace;
 mod workflows;
 
 pub use file::ScenarioFile;

@@ -136,3 +136,54 @@ fn bad_on_evict_names_file_and_field() {
         "{e}"
     );
 }
+
+#[test]
+fn implicit_default_queue_is_usable() {
+    // A class naming `default` without defining it gets Volcano's default queue.
+    let t = BASE.replace("queue = \"q\"", "queue = \"default\"");
+    let s = load_str(&t, &bundled()).unwrap();
+    let d = s.queues.iter().find(|q| q.name == "default").unwrap();
+    assert_eq!((d.weight, d.reclaimable), (1, true));
+    assert!(s.jobs.iter().all(|j| j.queue == "default"));
+    // Still exactly one `default` when the scenario defines it itself.
+    let t = t.replace("name = \"q\"\n", "name = \"default\"\nweight = 4\n");
+    let s = load_str(&t, &bundled()).unwrap();
+    let ds: Vec<_> = s.queues.iter().filter(|q| q.name == "default").collect();
+    assert_eq!((ds.len(), ds[0].weight), (1, 4));
+}
+
+#[test]
+fn trace_skips_are_warnings_unless_strict() {
+    let trace =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traces/wagap-2013-excerpt.swf");
+    let t = format!(
+        "[[nodes]]\nname = \"n\"\ncount = 2\ncpu = \"64\"\nmemory = \"256Gi\"\n\
+         [workload]\ntrace = {:?}\nformat = \"swf\"\nqueue_from = \"none\"\n",
+        trace.display().to_string()
+    );
+    let s = load_str(&t, &bundled()).unwrap();
+    assert_eq!(s.jobs.len(), 9);
+    assert!(s.jobs.iter().all(|j| j.queue == "default"));
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w
+                .ends_with("read 10, imported 9, skipped 1 (impossible or malformed value: 1)")),
+        "{:?}",
+        s.warnings
+    );
+    assert!(s
+        .warnings
+        .iter()
+        .any(|w| w.contains("excerpt.swf:6: field 4 (run time)")));
+    let e = broken(&format!("{t}strict = true\n"));
+    assert!(
+        e.contains("workload.trace") && e.contains("excerpt.swf:6: field 4"),
+        "{e}"
+    );
+    // Without queue_from the PBS queue names are kept, and undefined queues are named.
+    let e = broken(&t.replace("queue_from = \"none\"\n", ""));
+    assert!(e.contains("uses queue \"q-1d\""), "{e}");
+    let e = broken(&t.replace("format = \"swf\"\n", ""));
+    assert!(e.contains("workload.queue_from"), "{e}");
+}

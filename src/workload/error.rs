@@ -1,6 +1,6 @@
 //! `TraceError`: the one error type of every workload importer and generator.
 //!
-//! Depends only on std, `csv` and `thiserror` (no other crate module). Every variant carries a
+//! Depends only on std, `csv`, `thiserror` and `workload::input`. Every variant carries a
 //! position a user can act on: `file:line` plus the column / field and the offending value for
 //! trace files, the class name and field for synthetic workload classes.
 
@@ -110,9 +110,10 @@ impl TraceError {
     }
 }
 
-/// Opens `path` for reading, mapping the error to `TraceError::Io`.
-pub(crate) fn open(path: &std::path::Path) -> Result<std::fs::File, TraceError> {
-    std::fs::File::open(path).map_err(|e| TraceError::io(&path.display().to_string(), e))
+/// Opens `path` for reading (gzip decompressed transparently, see `workload::input`), mapping
+/// the error to `TraceError::Io`.
+pub(crate) fn open(path: &std::path::Path) -> Result<Box<dyn std::io::BufRead>, TraceError> {
+    super::input::open_input(path).map_err(|e| TraceError::io(&path.display().to_string(), e))
 }
 
 /// Parses a non-negative decimal (`"12"`, `"1.5"`, `"0.0005"`) into `value × 1000`, rounded

@@ -13,10 +13,12 @@ use crate::model::Resources;
 
 pub mod csv_trace;
 pub mod error;
+pub mod input;
 pub mod openb;
 pub mod peers_synth;
 pub mod swf;
 pub mod synth;
+pub mod tally;
 
 // Importers and generators, all returning `TraceJob`s sorted by submit time (stable):
 // `csv_trace` (canonical CSV, read + write), `swf` (Parallel Workloads Archive), `openb`
@@ -27,6 +29,7 @@ pub use error::TraceError;
 pub use openb::{read_openb, OpenbOptions};
 pub use swf::{read_swf, SwfOptions};
 pub use synth::WorkloadClass;
+pub use tally::{Strictness, Tally};
 
 /// One batch job as the simulator replays it: a PodGroup with `replicas` identical pods.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,5 +90,17 @@ pub(crate) mod test_support {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/traces")
             .join(name)
+    }
+
+    /// Writes a gzip copy of `src` into `dir` as `<file name>.gz`.
+    pub(crate) fn gz_copy(src: &std::path::Path, dir: &std::path::Path) -> PathBuf {
+        use std::io::Write;
+        let mut name = src.file_name().unwrap().to_os_string();
+        name.push(".gz");
+        let out = dir.join(name);
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&std::fs::read(src).unwrap()).unwrap();
+        std::fs::write(&out, enc.finish().unwrap()).unwrap();
+        out
     }
 }

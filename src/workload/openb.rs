@@ -2,7 +2,10 @@
 //! (`openb_pod_list_*.csv`, FGD paper, ATC'23): one pod per row, no gang information.
 //!
 //! Depends only on `crate::model` and `crate::workload`. Invariant: no pod is dropped silently
-//! — every skipped row is counted by reason in `OpenbReport`.
+//! — every skipped row (never scheduled, no deletion time, duration ≤ 0, a malformed cell, a
+//! duplicate pod name) is counted by reason in `OpenbReport::tally` with the first lines named;
+//! `OpenbOptions::strict` makes the first one an error. A missing column is always an error.
+//! Plain or gzip (`.csv.gz`), detected by content.
 //!
 //! Mapping, one single-replica job (`replicas = min_member = 1`) per row:
 //! - `name` → `id`; `creation_time` (s) → `submit_ms`;
@@ -27,6 +30,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::error::{open, TraceError};
+use super::tally::{Strictness, Tally};
 use super::{sort_by_submit, TraceJob};
 use crate::model::{ResourceName, Resources};
 
@@ -48,19 +52,21 @@ pub struct OpenbOptions {
     pub queue_by_qos: BTreeMap<String, String>,
     /// QoS value → PriorityClass name; unlisted → none.
     pub priority_class_by_qos: BTreeMap<String, String>,
+    /// A row that would be skipped is an error (default false: skipped and counted).
+    pub strict: bool,
 }
 
-/// Counts of rows read and skipped.
+/// Skip reasons counted in `OpenbReport::tally`.
+pub const SKIP_NEVER_SCHEDULED: &str = "never scheduled (deleted while pending)";
+pub const SKIP_NO_DELETION: &str = "deletion_time empty";
+pub const SKIP_NON_POSITIVE: &str = "duration ≤ 0";
+pub const SKIP_BAD_VALUE: &str = "malformed value";
+pub const SKIP_DUPLICATE: &str = "duplicate pod name";
+
+/// Rows read, imported and skipped by reason (`SKIP_*`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OpenbReport {
-    /// Data rows read.
-    pub rows: usize,
-    /// Skipped: `scheduled_time` empty (deleted while pending) in `Scheduled` mode.
-    pub skipped_never_scheduled: usize,
-    /// Skipped: `deletion_time` empty.
-    pub skipped_no_deletion_time: usize,
-    /// Skipped: computed duration ≤ 0.
-    pub skipped_non_positive_duration: usize,
+    pub tally: Tally,
 }
 
 /// Jobs (sorted by submit, stable) plus the import report.
@@ -111,8 +117,10 @@ pub fn parse_openb(
             TraceError::record(file, 1, msg)
         })?;
     }
-    let [name, cpu, mem, num_gpu, gpu_milli, qos, created, deleted, scheduled] = idx;
     let mut report = OpenbReport::default();
+    let mode = Strictness {
+        strict: opts.strict,
+    };
     let mut jobs = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut rec = csv::StringRecord::new();
@@ -120,88 +128,108 @@ pub fn parse_openb(
         .read_record(&mut rec)
         .map_err(|e| TraceError::from_csv(file, e))?
     {
-        report.rows += 1;
+        report.tally.read += 1;
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let cell = |i: usize| rec.get(i).unwrap_or("");
-        let bad = |i: usize, problem: &str| {
-            TraceError::value(
-                file,
-                line,
-                format_args!("column {}", &header[i]),
-                cell(i),
-                problem,
-            )
-        };
-        let int = |i: usize| cell(i).parse::<i64>().ok().filter(|&x| x >= 0);
-        let time = |i: usize| -> Result<Option<i64>, TraceError> {
-            match cell(i) {
-                "" => Ok(None),
-                _ => int(i)
-                    .map(Some)
-                    .ok_or_else(|| bad(i, "is not a non-negative integer number of seconds")),
+        match row(&rec, &header, idx, opts, &mut seen, line) {
+            Ok(job) => jobs.push(job),
+            Err(Skip(reason, detail)) => {
+                mode.skip(&mut report.tally, file, line, reason, detail)?
             }
-        };
-        let id = cell(name).to_string();
-        if id.is_empty() {
-            return Err(bad(name, "is empty (expected a pod name)"));
         }
-        let submit_s = time(created)?.ok_or_else(|| bad(created, "is empty (expected seconds)"))?;
-        let (deleted_s, scheduled_s) = (time(deleted)?, time(scheduled)?);
-        let start_s = match opts.duration_from {
-            OpenbDurationFrom::Scheduled => scheduled_s,
-            OpenbDurationFrom::Creation => Some(submit_s),
-        };
-        let nonneg = "is not a non-negative integer";
-        let cpu_milli = int(cpu).ok_or_else(|| bad(cpu, nonneg))?;
-        let mem_mib = int(mem).ok_or_else(|| bad(mem, nonneg))?;
-        let gpus = int(num_gpu).ok_or_else(|| bad(num_gpu, nonneg))?;
-        let share = int(gpu_milli).ok_or_else(|| bad(gpu_milli, nonneg))?;
-        let qos_v = cell(qos);
-        if qos_v.is_empty() {
-            return Err(bad(
-                qos,
-                "is empty (expected LS, BE, Burstable or Guaranteed)",
-            ));
-        }
-        if let Some(first) = seen.insert(id.clone(), line) {
-            let msg = format!("duplicate pod name {id:?} (first on line {first})");
-            return Err(TraceError::record(file, line, msg));
-        }
-        let Some(start_s) = start_s else {
-            report.skipped_never_scheduled += 1;
-            continue;
-        };
-        let Some(deleted_s) = deleted_s else {
-            report.skipped_no_deletion_time += 1;
-            continue;
-        };
-        if deleted_s <= start_s {
-            report.skipped_non_positive_duration += 1;
-            continue;
-        }
-        let mut requests = Resources::cpu_mem(cpu_milli, mem_mib.saturating_mul(1 << 20));
-        if gpus > 0 {
-            requests.set(ResourceName::GPU, gpus.saturating_mul(share));
-        }
-        jobs.push(TraceJob {
-            id,
-            submit_ms: submit_s as u64 * 1000,
-            duration_ms: (deleted_s - start_s) as u64 * 1000,
-            replicas: 1,
-            min_member: 1,
-            requests,
-            queue: opts
-                .queue_by_qos
-                .get(qos_v)
-                .cloned()
-                .unwrap_or_else(|| qos_v.to_lowercase()),
-            priority_class: opts.priority_class_by_qos.get(qos_v).cloned(),
-            priority: 0,
-            class: qos_v.to_string(),
-        });
     }
+    report.tally.imported = jobs.len();
     sort_by_submit(&mut jobs);
     Ok(OpenbImport { jobs, report })
+}
+
+/// Why a row was skipped: the counted reason and the detail naming the column.
+struct Skip(&'static str, String);
+
+/// One row → a job (`Err` = skipped with a reason).
+fn row(
+    rec: &csv::StringRecord,
+    header: &csv::StringRecord,
+    idx: [usize; REQUIRED.len()],
+    opts: &OpenbOptions,
+    seen: &mut HashMap<String, u64>,
+    line: u64,
+) -> Result<TraceJob, Skip> {
+    let [name, cpu, mem, num_gpu, gpu_milli, qos, created, deleted, scheduled] = idx;
+    let cell = |i: usize| rec.get(i).unwrap_or("");
+    let bad = |i: usize, problem: &str| {
+        let detail = format!("column {}: {:?} {problem}", &header[i], cell(i));
+        Skip(SKIP_BAD_VALUE, detail)
+    };
+    let int = |i: usize| cell(i).parse::<i64>().ok().filter(|&x| x >= 0);
+    let time = |i: usize| -> Result<Option<i64>, Skip> {
+        match cell(i) {
+            "" => Ok(None),
+            _ => int(i)
+                .map(Some)
+                .ok_or_else(|| bad(i, "is not a non-negative integer number of seconds")),
+        }
+    };
+    let id = cell(name).to_string();
+    if id.is_empty() {
+        return Err(bad(name, "is empty (expected a pod name)"));
+    }
+    let submit_s = time(created)?.ok_or_else(|| bad(created, "is empty (expected seconds)"))?;
+    let (deleted_s, scheduled_s) = (time(deleted)?, time(scheduled)?);
+    let start_s = match opts.duration_from {
+        OpenbDurationFrom::Scheduled => scheduled_s,
+        OpenbDurationFrom::Creation => Some(submit_s),
+    };
+    let nonneg = "is not a non-negative integer";
+    let cpu_milli = int(cpu).ok_or_else(|| bad(cpu, nonneg))?;
+    let mem_mib = int(mem).ok_or_else(|| bad(mem, nonneg))?;
+    let gpus = int(num_gpu).ok_or_else(|| bad(num_gpu, nonneg))?;
+    let share = int(gpu_milli).ok_or_else(|| bad(gpu_milli, nonneg))?;
+    let qos_v = cell(qos);
+    if qos_v.is_empty() {
+        return Err(bad(
+            qos,
+            "is empty (expected LS, BE, Burstable or Guaranteed)",
+        ));
+    }
+    if let Some(first) = seen.get(&id) {
+        let msg = format!("duplicate pod name {id:?} (first on line {first})");
+        return Err(Skip(SKIP_DUPLICATE, msg));
+    }
+    seen.insert(id.clone(), line);
+    let Some(start_s) = start_s else {
+        let msg = format!("pod {id}: scheduled_time empty (deleted while pending)");
+        return Err(Skip(SKIP_NEVER_SCHEDULED, msg));
+    };
+    let Some(deleted_s) = deleted_s else {
+        return Err(Skip(
+            SKIP_NO_DELETION,
+            format!("pod {id}: deletion_time empty"),
+        ));
+    };
+    if deleted_s <= start_s {
+        let msg = format!("pod {id}: deletion_time {deleted_s} ≤ start {start_s}");
+        return Err(Skip(SKIP_NON_POSITIVE, msg));
+    }
+    let mut requests = Resources::cpu_mem(cpu_milli, mem_mib.saturating_mul(1 << 20));
+    if gpus > 0 {
+        requests.set(ResourceName::GPU, gpus.saturating_mul(share));
+    }
+    Ok(TraceJob {
+        id,
+        submit_ms: submit_s as u64 * 1000,
+        duration_ms: (deleted_s - start_s) as u64 * 1000,
+        replicas: 1,
+        min_member: 1,
+        requests,
+        queue: opts
+            .queue_by_qos
+            .get(qos_v)
+            .cloned()
+            .unwrap_or_else(|| qos_v.to_lowercase()),
+        priority_class: opts.priority_class_by_qos.get(qos_v).cloned(),
+        priority: 0,
+        class: qos_v.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -216,15 +244,13 @@ mod tests {
             &OpenbOptions::default(),
         )
         .unwrap();
-        let r = &imp.report;
+        let t = &imp.report.tally;
         assert_eq!(
-            (r.rows, imp.jobs.len(), r.skipped_never_scheduled),
-            (180, 165, 15)
+            (t.read, t.imported, imp.jobs.len(), t.skipped_total()),
+            (180, 165, 165, 15)
         );
-        assert_eq!(
-            (r.skipped_no_deletion_time, r.skipped_non_positive_duration),
-            (0, 0)
-        );
+        assert_eq!(t.skipped.get(SKIP_NEVER_SCHEDULED), Some(&15));
+        assert!(t.examples[0].contains("openb-pod-list-head.csv:"), "{t:?}");
         // openb-pod-0001,6000,12288,1,460,,LS,Running,427061,12902960,427061
         let j = imp.jobs.iter().find(|j| j.id == "openb-pod-0001").unwrap();
         assert_eq!(
@@ -250,12 +276,10 @@ mod tests {
             duration_from: OpenbDurationFrom::Creation,
             queue_by_qos: [("BE".to_string(), "best-effort".to_string())].into(),
             priority_class_by_qos: [("LS".to_string(), "high".to_string())].into(),
+            strict: false,
         };
         let imp = read_openb(&fixture("openb-pod-list-head.csv"), &opts).unwrap();
-        assert_eq!(
-            (imp.jobs.len(), imp.report.skipped_never_scheduled),
-            (180, 0)
-        );
+        assert_eq!((imp.jobs.len(), imp.report.tally.skipped_total()), (180, 0));
         // openb-pod-0061,11908,47104,1,1000,,BE,Pending,10001278,10001403,
         let j = imp.jobs.iter().find(|j| j.id == "openb-pod-0061").unwrap();
         assert_eq!(
@@ -267,10 +291,31 @@ mod tests {
     }
 
     #[test]
+    fn gzip_reads_like_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = fixture("openb-pod-list-head.csv");
+        let gz = crate::workload::test_support::gz_copy(&plain, dir.path());
+        let a = read_openb(&gz, &OpenbOptions::default()).unwrap();
+        let b = read_openb(&plain, &OpenbOptions::default()).unwrap();
+        assert!(a.jobs == b.jobs && a.report.tally.skipped == b.report.tally.skipped);
+    }
+
+    #[test]
     fn broken_input_names_file_line_and_column() {
-        let e = read_openb(&fixture("broken-openb.csv"), &OpenbOptions::default()).unwrap_err();
+        let imp = read_openb(&fixture("broken-openb.csv"), &OpenbOptions::default()).unwrap();
         let want = r#"broken-openb.csv:3: column memory_mib: "12G" is not a non-negative integer"#;
-        assert!(e.to_string().ends_with(want), "{e}");
+        let t = &imp.report.tally;
+        assert_eq!(
+            (t.read, t.imported, t.skipped.get(SKIP_BAD_VALUE)),
+            (2, 1, Some(&1))
+        );
+        assert!(t.examples[0].ends_with(want), "{t:?}");
+        let strict = OpenbOptions {
+            strict: true,
+            ..OpenbOptions::default()
+        };
+        let e = read_openb(&fixture("broken-openb.csv"), &strict).unwrap_err();
+        assert!(e.to_string().contains(want), "{e}");
         let e =
             parse_openb(&b"name,cpu_milli\n"[..], "t.csv", &OpenbOptions::default()).unwrap_err();
         assert!(

@@ -33,6 +33,7 @@ pub(crate) fn ids_from_file_name(file: &Path) -> (String, String) {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
+    let name = crate::workload::input::strip_gz(name);
     let stem = name.strip_suffix(".json").unwrap_or(name);
     let stem = [".cli", ".http", ".sdk"]
         .iter()
@@ -78,8 +79,16 @@ pub(crate) fn derive(
     let workflow_id = str_at(sa_attrs, &["workflowId"])
         .map(str::to_string)
         .unwrap_or(file_wid);
+    // A reset run keeps its base run's `originalExecutionRunId`; its own run id is the
+    // `newRunId` of the reset's WorkflowTaskFailed event (the only event with `baseRunId`).
+    let reset_run_id = events.iter().find_map(|e| {
+        e.attrs.get("baseRunId")?;
+        str_at(&e.attrs, &["newRunId"]).filter(|r| !r.is_empty())
+    });
     let run_id = if !file_rid.is_empty() {
         file_rid
+    } else if let Some(r) = reset_run_id {
+        r.to_string()
     } else {
         str_at(sa_attrs, &["originalExecutionRunId"])
             .unwrap_or_default()

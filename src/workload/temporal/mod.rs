@@ -22,6 +22,9 @@ use crate::workload::workflow::{NodeKind, Workflow};
 
 pub use pull::{pull, PullError, PullReport};
 
+/// RFC 3339 timestamp → Unix ns (also used for Kubernetes `creationTimestamp`).
+pub(crate) use json::parse_rfc3339_ns;
+
 /// Where in a file an import error is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Position {
@@ -87,7 +90,8 @@ impl ImportReport {
 }
 
 /// Imports history files. Each path is a `.json` file or a directory searched recursively for
-/// `*.json` files (sorted, so the result does not depend on directory order). A broken file is
+/// `*.json` and `*.json.gz` files (sorted, so the result does not depend on directory order;
+/// gzip is read transparently). A broken file is
 /// recorded in [`ImportReport::errors`] and the rest are imported, unless `strict`, in which
 /// case the first broken file is returned as the error. A path that does not exist is always
 /// an error.
@@ -99,7 +103,7 @@ pub fn import_paths(paths: &[PathBuf], strict: bool) -> Result<ImportReport, Imp
     let mut report = ImportReport::default();
     let mut executions = Vec::new();
     for f in files {
-        let bytes = std::fs::read(&f).map_err(|e| ImportError {
+        let bytes = crate::workload::input::read_input(&f).map_err(|e| ImportError {
             file: f.clone(),
             position: Position::File,
             message: format!("cannot read: {e}"),
@@ -151,7 +155,11 @@ fn collect(p: &Path, out: &mut BTreeSet<PathBuf>) -> Result<(), ImportError> {
             let path = entry.map_err(io)?.path();
             if path.is_dir() {
                 collect(&path, out)?;
-            } else if path.extension().is_some_and(|e| e == "json") {
+            } else if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| crate::workload::input::strip_gz(n).ends_with(".json"))
+            {
                 out.insert(path);
             }
         }
@@ -174,7 +182,11 @@ fn assemble(
         let key = (wf.workflow_id.clone(), wf.run_id.clone());
         if !wf.run_id.is_empty() {
             if let Some(first) = seen.get(&key) {
-                skipped.push((PathBuf::from(&wf.source), format!("duplicate of {first}")));
+                let msg = format!(
+                    "duplicate of {first} (same workflow {} and run {}), which is kept",
+                    wf.workflow_id, wf.run_id
+                );
+                skipped.push((PathBuf::from(&wf.source), msg));
                 continue;
             }
             seen.insert(key, wf.source.clone());

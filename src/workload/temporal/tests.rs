@@ -385,3 +385,43 @@ fn children_nest_into_parents_and_duplicates_drop() {
     assert_eq!((c.start_latency_ms, c.duration_ms), (Some(10), Some(100)));
     assert_eq!(c.execution.as_ref().unwrap().workflow_id, "C");
 }
+
+#[test]
+fn reset_run_is_its_own_execution_and_gzip_histories_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = json!({"events": sample()});
+    // The reset run: same workflow id and originalExecutionRunId, plus the reset's
+    // WorkflowTaskFailed event naming the base and the new run.
+    let mut reset_events = sample();
+    reset_events.insert(
+        3,
+        ev(
+            json!("40"),
+            "EVENT_TYPE_WORKFLOW_TASK_FAILED",
+            "2026-01-01T00:00:00.015Z",
+            json!({"cause": "WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW", "baseRunId": "r1", "newRunId": "r2"}),
+        ),
+    );
+    std::fs::write(dir.path().join("w1.json"), base.to_string()).unwrap();
+    let reset = dir.path().join("w1-reset.json");
+    std::fs::write(&reset, json!({"events": reset_events}).to_string()).unwrap();
+    crate::workload::test_support::gz_copy(&reset, dir.path());
+    std::fs::remove_file(&reset).unwrap();
+    let r = import_paths(&[dir.path().to_path_buf()], true).unwrap();
+    assert_eq!((r.files, r.skipped.len()), (2, 0), "{:?}", r.skipped);
+    let runs: Vec<&str> = r.workflows.iter().map(|w| w.run_id.as_str()).collect();
+    assert_eq!(runs, ["r1", "r2"]);
+    // A true duplicate names the dropped file and the one kept.
+    std::fs::write(dir.path().join("w1.http.json"), base.to_string()).unwrap();
+    let r = import_paths(&[dir.path().to_path_buf()], true).unwrap();
+    assert_eq!(r.skipped.len(), 1);
+    let (f, why) = &r.skipped[0];
+    assert!(
+        f.ends_with("w1.json") || f.ends_with("w1.http.json"),
+        "{f:?}"
+    );
+    assert!(
+        why.contains("run r1") && why.contains("which is kept"),
+        "{why}"
+    );
+}

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -73,14 +73,14 @@ pub fn write_jsonl_to<W: Write>(w: &mut W, workflows: &[Workflow]) -> std::io::R
     Ok(())
 }
 
-/// Reads a workload file written by [`write_jsonl`].
+/// Reads a workload file written by [`write_jsonl`] (plain or gzip).
 pub fn read_jsonl(path: &Path) -> Result<Vec<Workflow>, JsonlError> {
-    let f = File::open(path).map_err(|e| JsonlError {
+    let f = crate::workload::input::open_input(path).map_err(|e| JsonlError {
         file: path.to_path_buf(),
         line: 0,
         message: format!("cannot open: {e}"),
     })?;
-    read_jsonl_from(path, BufReader::new(f))
+    read_jsonl_from(path, f)
 }
 
 /// Reads from any reader; `name` is used in error messages. The first non-empty line must be

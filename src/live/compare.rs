@@ -114,6 +114,38 @@ fn e(p: Option<u64>, o: Option<u64>) -> String {
     }
 }
 
+/// How many jobs have both a predicted and an observed wait (what `compare` compares).
+pub fn comparable(pred: &[WaitRow], obs: &[WaitRow]) -> usize {
+    let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
+    pred.iter()
+        .filter(|p| p.wait_ms.is_some())
+        .filter(|p| by_job.get(p.job.as_str()).is_some_and(|o| o.wait_ms.is_some()))
+        .count()
+}
+
+/// Why nothing could be compared, naming what each file holds (for the CLI's error).
+pub fn nothing_to_compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
+    let waits = |rows: &[WaitRow]| rows.iter().filter(|r| r.wait_ms.is_some()).count();
+    let by_job: BTreeMap<&str, ()> = obs.iter().map(|r| (r.job.as_str(), ())).collect();
+    let common = pred
+        .iter()
+        .filter(|p| by_job.contains_key(p.job.as_str()))
+        .count();
+    format!(
+        "no job has both a predicted and an observed wait: predicted rows {} ({} with a wait), \
+         observed rows {} ({} with a wait), jobs in both {common}{}",
+        pred.len(),
+        waits(pred),
+        obs.len(),
+        waits(obs),
+        if waits(obs) == 0 && !obs.is_empty() {
+            "; no job was observed gang-ready (were its pods refused, or the drain too short?)"
+        } else {
+            ""
+        }
+    )
+}
+
 /// The report text. Only jobs with both a predicted and an observed wait are compared.
 pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
     let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
@@ -248,6 +280,11 @@ mod tests {
             pj.lines().any(|l| l.starts_with("c ") && l.ends_with("-")),
             "{pj}"
         );
+        assert_eq!(comparable(&p, &o), 2);
+        let none = parse_waits("job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,\n", "o").unwrap();
+        assert_eq!(comparable(&p, &none), 0);
+        let why = nothing_to_compare(&p, &none);
+        assert!(why.contains("observed rows 1 (0 with a wait)") && why.contains("gang-ready"), "{why}");
         let e = parse_waits("job,queue,class,submit_ms,wait_ms\na,q,c,x,1\n", "f")
             .unwrap_err()
             .to_string();

@@ -194,7 +194,9 @@ pub fn api_access(
     };
     if let Some(url) = api_server {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("--api-server {url:?}: expected an http:// or https:// URL"));
+            return Err(format!(
+                "--api-server {url:?}: expected an http:// or https:// URL"
+            ));
         }
         access.server = url.trim_end_matches('/').to_string();
         access.source = format!("--api-server ({})", access.source);
@@ -352,7 +354,9 @@ fn check_run(svc: &Service, refusals: Option<&Mutex<Vec<String>>>) -> Result<(),
     let sent = obs.iter().filter(|(r, _)| !r.held && !r.deleted).count();
     let unseen: Vec<&str> = obs
         .iter()
-        .filter(|(r, v)| !r.held && !r.deleted && v.as_ref().is_none_or(|v| v.gang_ready_ms.is_none()))
+        .filter(|(r, v)| {
+            !r.held && !r.deleted && v.as_ref().is_none_or(|v| v.gang_ready_ms.is_none())
+        })
         .map(|(r, _)| r.job.id.as_str())
         .collect();
     if !unseen.is_empty() && svc.backend_kind() != "dry-run" {

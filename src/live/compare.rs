@@ -119,7 +119,11 @@ pub fn comparable(pred: &[WaitRow], obs: &[WaitRow]) -> usize {
     let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
     pred.iter()
         .filter(|p| p.wait_ms.is_some())
-        .filter(|p| by_job.get(p.job.as_str()).is_some_and(|o| o.wait_ms.is_some()))
+        .filter(|p| {
+            by_job
+                .get(p.job.as_str())
+                .is_some_and(|o| o.wait_ms.is_some())
+        })
         .count()
 }
 
@@ -281,10 +285,14 @@ mod tests {
             "{pj}"
         );
         assert_eq!(comparable(&p, &o), 2);
-        let none = parse_waits("job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,\n", "o").unwrap();
+        let none =
+            parse_waits("job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,\n", "o").unwrap();
         assert_eq!(comparable(&p, &none), 0);
         let why = nothing_to_compare(&p, &none);
-        assert!(why.contains("observed rows 1 (0 with a wait)") && why.contains("gang-ready"), "{why}");
+        assert!(
+            why.contains("observed rows 1 (0 with a wait)") && why.contains("gang-ready"),
+            "{why}"
+        );
         let e = parse_waits("job,queue,class,submit_ms,wait_ms\na,q,c,x,1\n", "f")
             .unwrap_err()
             .to_string();

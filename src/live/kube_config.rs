@@ -41,7 +41,10 @@ impl std::fmt::Debug for ApiAccess {
             .field("server", &self.server)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("ca_pem", &self.ca_pem.as_ref().map(Vec::len))
-            .field("client_cert", &self.client_cert.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_cert",
+                &self.client_cert.as_ref().map(|_| "<redacted>"),
+            )
             .field("insecure", &self.insecure)
             .field("source", &self.source)
             .finish()
@@ -148,7 +151,8 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
 /// its `current-context` (or `context` when given).
 pub fn resolve(text: &str, file: &Path, context: Option<&str>) -> Result<ApiAccess, LiveError> {
     let name = file.display().to_string();
-    let bad = |field: &str, m: String| LiveError::Config(format!("kubeconfig {name}: {field}: {m}"));
+    let bad =
+        |field: &str, m: String| LiveError::Config(format!("kubeconfig {name}: {field}: {m}"));
     let kc: KubeconfigT = if text.trim_start().starts_with('{') {
         serde_json::from_str(text).map_err(|e| bad("JSON", e.to_string()))?
     } else {
@@ -218,12 +222,10 @@ pub fn resolve(text: &str, file: &Path, context: Option<&str>) -> Result<ApiAcce
             dir.join(p)
         }
     };
-    let data = |field: &str, inline: &Option<String>, path: &Option<String>| {
-        match (inline, path) {
-            (Some(d), _) => base64_decode(d).map(Some).map_err(|e| bad(field, e)),
-            (None, Some(p)) => read_small(&path_of(p), &format!("{name}: {field}")).map(Some),
-            (None, None) => Ok(None),
-        }
+    let data = |field: &str, inline: &Option<String>, path: &Option<String>| match (inline, path) {
+        (Some(d), _) => base64_decode(d).map(Some).map_err(|e| bad(field, e)),
+        (None, Some(p)) => read_small(&path_of(p), &format!("{name}: {field}")).map(Some),
+        (None, None) => Ok(None),
     };
     let ca_pem = data(
         &cfield("certificate-authority(-data)"),
@@ -316,9 +318,8 @@ pub fn agent_with_timeout(
     if let Some((c, k)) = &access.client_cert {
         let what = format!("{}: client certificate", access.source);
         let chain = certs(c, &what)?;
-        let key = PrivateKey::from_pem(k).map_err(|e| {
-            LiveError::Config(format!("{}: client key: {e}", access.source))
-        })?;
+        let key = PrivateKey::from_pem(k)
+            .map_err(|e| LiveError::Config(format!("{}: client key: {e}", access.source)))?;
         tls = tls.client_cert(Some(ClientCert::new_with_certs(&chain, key)));
     }
     if access.insecure {

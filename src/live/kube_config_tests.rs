@@ -54,7 +54,11 @@ fn json_kubeconfig_like_the_harness_writes() {
     let a = load(&kc, None).unwrap();
     assert_eq!(a.server, "https://127.0.0.1:6443");
     assert_eq!(a.token.as_deref(), Some("s3cret"));
-    assert_eq!(a.ca_pem.as_deref(), Some(CA.as_bytes()), "relative to the file");
+    assert_eq!(
+        a.ca_pem.as_deref(),
+        Some(CA.as_bytes()),
+        "relative to the file"
+    );
     assert!(a.source.contains("context rv"), "{}", a.source);
     let dbg = format!("{a:?}");
     assert!(!dbg.contains("s3cret"), "{dbg}");
@@ -96,7 +100,10 @@ contexts:
     assert_eq!(a.token.as_deref(), Some("t0k"));
     assert_eq!(a.ca_pem.as_deref(), Some(CA.as_bytes()));
     let b = load(&kc, Some("b")).unwrap();
-    assert_eq!((b.server.as_str(), b.token.is_none()), ("http://127.0.0.1:8001", true));
+    assert_eq!(
+        (b.server.as_str(), b.token.is_none()),
+        ("http://127.0.0.1:8001", true)
+    );
     let e = load(&kc, Some("zz")).unwrap_err().to_string();
     assert!(
         e.contains(&kc.display().to_string()) && e.contains("contexts") && e.contains("\"zz\""),
@@ -112,12 +119,27 @@ fn bad_kubeconfigs_name_file_and_field() {
         std::fs::write(&p, text).unwrap();
         load(&p, None).unwrap_err().to_string()
     };
-    let e = case(r#"{"current-context": "x", "contexts": [{"name": "x", "context": {"cluster": "c"}}], "clusters": [{"name": "c", "cluster": {"server": "ftp://h"}}]}"#);
-    assert!(e.contains("clusters[\"c\"].cluster.server") && e.contains("ftp://h"), "{e}");
-    let e = case(r#"{"current-context": "x", "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}], "clusters": [{"name": "c", "cluster": {"server": "https://h"}}], "users": [{"name": "u", "user": {"exec": {"command": "aws"}}}]}"#);
-    assert!(e.contains("users[\"u\"].user.exec") && e.contains("kubectl proxy"), "{e}");
-    let e = case(r#"{"current-context": "x", "contexts": [{"name": "x", "context": {"cluster": "c"}}], "clusters": [{"name": "c", "cluster": {"server": "https://h", "certificate-authority": "missing.crt"}}]}"#);
-    assert!(e.contains("certificate-authority") && e.contains("missing.crt"), "{e}");
+    let e = case(
+        r#"{"current-context": "x", "contexts": [{"name": "x", "context": {"cluster": "c"}}], "clusters": [{"name": "c", "cluster": {"server": "ftp://h"}}]}"#,
+    );
+    assert!(
+        e.contains("clusters[\"c\"].cluster.server") && e.contains("ftp://h"),
+        "{e}"
+    );
+    let e = case(
+        r#"{"current-context": "x", "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}], "clusters": [{"name": "c", "cluster": {"server": "https://h"}}], "users": [{"name": "u", "user": {"exec": {"command": "aws"}}}]}"#,
+    );
+    assert!(
+        e.contains("users[\"u\"].user.exec") && e.contains("kubectl proxy"),
+        "{e}"
+    );
+    let e = case(
+        r#"{"current-context": "x", "contexts": [{"name": "x", "context": {"cluster": "c"}}], "clusters": [{"name": "c", "cluster": {"server": "https://h", "certificate-authority": "missing.crt"}}]}"#,
+    );
+    assert!(
+        e.contains("certificate-authority") && e.contains("missing.crt"),
+        "{e}"
+    );
     let e = case("{not json");
     assert!(e.contains("kubeconfig") && e.contains("JSON"), "{e}");
     let e = case(r#"{"contexts": []}"#);
@@ -129,7 +151,10 @@ fn bad_kubeconfigs_name_file_and_field() {
         ..Default::default()
     };
     let e = agent(&a).unwrap_err().to_string();
-    assert!(e.contains("kubeconfig X") && e.contains("certificate"), "{e}");
+    assert!(
+        e.contains("kubeconfig X") && e.contains("certificate"),
+        "{e}"
+    );
     a.ca_pem = None;
     agent(&a).expect("webpki roots without a CA");
 }

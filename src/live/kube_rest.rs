@@ -341,7 +341,9 @@ impl KubeBackend {
         let ns = &self.cfg.namespace;
         match self.cfg.mode {
             ObjectMode::VcJob => {
-                vec![format!("/apis/batch.volcano.sh/v1alpha1/namespaces/{ns}/jobs/{name}")]
+                vec![format!(
+                    "/apis/batch.volcano.sh/v1alpha1/namespaces/{ns}/jobs/{name}"
+                )]
             }
             ObjectMode::PodGroup => vec![
                 format!("/apis/batch/v1/namespaces/{ns}/jobs/{name}"),

@@ -240,7 +240,10 @@ fn facts_about_a_job_seen_before_its_submission_apply_once_submitted() {
     j.submit_ms = 40;
     kb.seen.submitted(&j, 40);
     let v = kb.observe("j", &model()).unwrap();
-    assert_eq!((v.phase, v.gang_ready_ms, v.finish_ms), ("Completed", Some(40), Some(40)));
+    assert_eq!(
+        (v.phase, v.gang_ready_ms, v.finish_ms),
+        ("Completed", Some(40), Some(40))
+    );
 }
 
 #[test]
@@ -266,7 +269,10 @@ fn refused_pods_make_the_job_rejected_and_are_reported_once() {
     assert_eq!(kb.observe("j", &model()).unwrap().phase, "Rejected");
     let r = refusals.lock().unwrap().clone();
     assert_eq!(r.len(), 1, "{r:?}");
-    assert!(r[0].starts_with("job j: pods") && r[0].contains("PriorityClass"), "{r:?}");
+    assert!(
+        r[0].starts_with("job j: pods") && r[0].contains("PriorityClass"),
+        "{r:?}"
+    );
     // a transient failure is not a refusal
     let transient = json!({"reason": "FailedCreate", "involvedObject": {"kind": "Job", "name": "j"},
         "message": "Error creating pods: etcdserver: request timed out"});
@@ -277,12 +283,19 @@ fn refused_pods_make_the_job_rejected_and_are_reported_once() {
 fn pods_run_for_the_wall_time_of_their_model_duration() {
     let mut j = job();
     j.duration_ms = 25_000;
-    for (speed, ann, sleep) in [(1.0, "25000", "25"), (10.0, "2500", "2.5"), (3.0, "8333", "8.333")] {
+    for (speed, ann, sleep) in [
+        (1.0, "25000", "25"),
+        (10.0, "2500", "2.5"),
+        (3.0, "8333", "8.333"),
+    ] {
         let m = crate::live::manifest::build_at_speed(&j, ObjectMode::VcJob, &meta(), speed);
         let v = serde_json::to_value(&m[0]).unwrap();
         let t = &v["spec"]["tasks"][0]["template"];
         assert_eq!(t["metadata"]["annotations"]["volsim.dev/duration-ms"], ann);
-        assert_eq!(t["spec"]["containers"][0]["command"], json!(["sleep", sleep]));
+        assert_eq!(
+            t["spec"]["containers"][0]["command"],
+            json!(["sleep", sleep])
+        );
     }
 }
 

@@ -98,9 +98,16 @@ pub fn refusal_reason(message: &str) -> String {
 /// Whether a `FailedCreate` message says the API server refused the pod for good (403
 /// Forbidden or 422 Invalid), as opposed to a transient failure the controller retries.
 pub fn is_refusal(message: &str) -> bool {
-    ["Code:403", "Code:422", "is forbidden", "is invalid", "Forbidden", "Invalid value"]
-        .iter()
-        .any(|k| message.contains(k))
+    [
+        "Code:403",
+        "Code:422",
+        "is forbidden",
+        "is invalid",
+        "Forbidden",
+        "Invalid value",
+    ]
+    .iter()
+    .any(|k| message.contains(k))
 }
 
 /// An eviction/preemption event (`reason` Evict or Preempted on a Pod), or a `FailedCreate`

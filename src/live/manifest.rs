@@ -261,7 +261,7 @@ pub fn wall_ms(model_ms: u64, speed: f64) -> u64 {
 /// `sleep` argument for `ms` milliseconds: whole seconds when exact, else seconds with
 /// millisecond decimals (busybox and GNU `sleep` both accept fractions).
 pub fn sleep_arg(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         (ms / 1000).to_string()
     } else {
         let frac = format!("{:03}", ms % 1000);

@@ -69,7 +69,10 @@ fn vcjob_wire_shape() {
         c["resources"]["requests"]["memory"],
         (3u64 << 30).to_string()
     );
-    assert_eq!(c["command"][1], "90.5", "the run time itself, not rounded up");
+    assert_eq!(
+        c["command"][1], "90.5",
+        "the run time itself, not rounded up"
+    );
     assert_eq!(
         v["spec"]["tasks"][0]["template"]["metadata"]["annotations"]["volsim.dev/duration-ms"],
         "90500"

@@ -87,7 +87,10 @@ fn kube_backend_end_to_end() {
         out.contains("submitted 12") && out.contains("finished 12"),
         "{out}{err}"
     );
-    assert!(err.contains("--schedule-period"), "states its time scale: {err}");
+    assert!(
+        err.contains("--schedule-period"),
+        "states its time scale: {err}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(180),
         "completion observed from the vcjobs, not by waiting out the drain"
@@ -118,7 +121,10 @@ fn kube_backend_end_to_end() {
     let (st, pc) = get(&api, "/apis/scheduling.k8s.io/v1/priorityclasses/high");
     assert_eq!((st, pc["value"].as_i64()), (200, Some(1000)), "{pc}");
     for (q, w) in [("interactive", 2), ("batch", 1)] {
-        let (st, v) = get(&api, &format!("/apis/scheduling.volcano.sh/v1beta1/queues/{q}"));
+        let (st, v) = get(
+            &api,
+            &format!("/apis/scheduling.volcano.sh/v1beta1/queues/{q}"),
+        );
         assert_eq!((st, v["spec"]["weight"].as_i64()), (200, Some(w)), "{v}");
     }
     let list = format!(
@@ -131,8 +137,15 @@ fn kube_backend_end_to_end() {
     for j in items {
         let ann = &j["spec"]["tasks"][0]["template"]["metadata"]["annotations"];
         let d = ann["volsim.dev/duration-ms"].as_str().unwrap_or("");
-        assert!(d == "2000" || d == "3000", "20 s / 30 s at --speed 10: {ann}");
-        assert_eq!(j["status"]["state"]["phase"], "Completed", "{}", j["metadata"]["name"]);
+        assert!(
+            d == "2000" || d == "3000",
+            "20 s / 30 s at --speed 10: {ann}"
+        );
+        assert_eq!(
+            j["status"]["state"]["phase"], "Completed",
+            "{}",
+            j["metadata"]["name"]
+        );
     }
 
     // 2. server-side dry run of both object modes: the API server validates every manifest
@@ -142,7 +155,15 @@ fn kube_backend_end_to_end() {
             &api,
             &ns,
             &dir.path().join(format!("dry-{mode}")),
-            &["--server-dry-run", "--object", mode, "--speed", "100", "--drain", "0s"],
+            &[
+                "--server-dry-run",
+                "--object",
+                mode,
+                "--speed",
+                "100",
+                "--drain",
+                "0s",
+            ],
         );
         assert_eq!(code, 0, "{mode}: {out}{err}");
         assert!(out.contains("submitted 12"), "{out}");
@@ -159,7 +180,10 @@ fn kube_backend_end_to_end() {
     let (code, out, err) = kube_run(&api, &ns, &again, &extra);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(outcomes(&again, "adopted"), 12, "{out}{err}");
-    assert_eq!(get(&api, &list).1["items"].as_array().map(Vec::len), Some(12));
+    assert_eq!(
+        get(&api, &list).1["items"].as_array().map(Vec::len),
+        Some(12)
+    );
 
     let _ = call(
         &agent(),
@@ -208,7 +232,14 @@ fn kube_serve_submits_and_deletes() {
         assert!(Instant::now() < deadline, "never observed gang-ready: {v}");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let (st, b) = call(&a, "DELETE", &format!("{}/v1/jobs/{name}", s.base), None, &[]).unwrap();
+    let (st, b) = call(
+        &a,
+        "DELETE",
+        &format!("{}/v1/jobs/{name}", s.base),
+        None,
+        &[],
+    )
+    .unwrap();
     assert_eq!(st, 200, "{b}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while get(&api, &path).0 != 404 {

@@ -134,11 +134,16 @@ fn respond(
         }
         return (201, body);
     }
-    if path == "/api/v1/namespaces/ns" || path.starts_with("/apis/scheduling.k8s.io/v1/priorityclasses/") {
+    if path == "/api/v1/namespaces/ns"
+        || path.starts_with("/apis/scheduling.k8s.io/v1/priorityclasses/")
+    {
         let (coll, name) = path.rsplit_once('/').unwrap();
         return match store.get(coll).and_then(|c| c.get(name)) {
             Some((v, _)) => (200, v.to_string()),
-            None => (404, json!({"kind": "Status", "code": 404, "message": "not found"}).to_string()),
+            None => (
+                404,
+                json!({"kind": "Status", "code": 404, "message": "not found"}).to_string(),
+            ),
         };
     }
     let items: Vec<Value> = match path {
@@ -291,7 +296,12 @@ fn kube_backend_against_a_fake_api_server() {
     let (code, out, err) = kube_run(&fake, &dir.path().join("dry"), "0s", &["--server-dry-run"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
-        (fake.count(JOBS), fake.count(QUEUES), fake.count(NAMESPACES), fake.count(PCS)),
+        (
+            fake.count(JOBS),
+            fake.count(QUEUES),
+            fake.count(NAMESPACES),
+            fake.count(PCS)
+        ),
         (0, 0, 0, 0),
         "dryRun=All persists nothing"
     );
@@ -320,11 +330,18 @@ fn kube_backend_against_a_fake_api_server() {
     );
     let store = fake.store.lock().unwrap();
     let pc = &store[PCS]["high"].0;
-    assert_eq!((pc["value"].as_i64(), pc["kind"].as_str()), (Some(1000), Some("PriorityClass")));
+    assert_eq!(
+        (pc["value"].as_i64(), pc["kind"].as_str()),
+        (Some(1000), Some("PriorityClass"))
+    );
     let mut runs: Vec<u64> = store[JOBS].values().map(|(j, _)| run_ms(j)).collect();
     runs.sort_unstable();
     runs.dedup();
-    assert_eq!(runs, [400, 600], "20 s and 30 s of model time at --speed 50, in wall ms");
+    assert_eq!(
+        runs,
+        [400, 600],
+        "20 s and 30 s of model time at --speed 50, in wall ms"
+    );
     drop(store);
     assert_eq!(
         sent_outcomes(&first),
@@ -375,7 +392,11 @@ fn kube_waits_are_stamped_when_observed_not_at_the_next_submission() {
     assert_eq!(waits.len(), 2);
     for w in &waits {
         let ms = w.wait_ms.expect("observed gang-ready");
-        assert!(ms < 40_000, "{}: wait {ms} ms; the gap to the next job is 100 000 ms", w.job);
+        assert!(
+            ms < 40_000,
+            "{}: wait {ms} ms; the gap to the next job is 100 000 ms",
+            w.job
+        );
     }
 }
 
@@ -402,9 +423,15 @@ fn refused_pods_are_an_error_of_the_run_and_compare_refuses_nothing() {
             && err.contains("is forbidden: no PriorityClass with name high was found"),
         "{err}"
     );
-    assert!(started.elapsed() < Duration::from_secs(30), "did not wait out the 60 s drain");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "did not wait out the 60 s drain"
+    );
     let auth = fake.auth.lock().unwrap().clone();
-    assert!(!auth.is_empty() && auth.iter().all(|a| a == "Bearer tok-123"), "{auth:?}");
+    assert!(
+        !auth.is_empty() && auth.iter().all(|a| a == "Bearer tok-123"),
+        "{auth:?}"
+    );
     let (code, report, err) = run(&[
         "compare",
         out.join("predictions.csv").to_str().unwrap(),
@@ -412,5 +439,8 @@ fn refused_pods_are_an_error_of_the_run_and_compare_refuses_nothing() {
     ]);
     assert_eq!(code, 1, "{report}{err}");
     assert!(report.contains("jobs compared: 0"), "{report}");
-    assert!(err.contains("no job has both a predicted and an observed wait"), "{err}");
+    assert!(
+        err.contains("no job has both a predicted and an observed wait"),
+        "{err}"
+    );
 }

@@ -128,6 +128,11 @@ fn setup(c: &Common) -> Result<LiveSetup, String> {
             toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?
         }
     };
+    Ok(live_setup(sc, mapping))
+}
+
+/// What live mode needs from a loaded scenario (classes: each class's first job as template).
+pub(crate) fn live_setup(sc: volsim::scenario::Scenario, mapping: MappingTable) -> LiveSetup {
     let mut classes = BTreeMap::new();
     for j in &sc.jobs {
         if !j.class.is_empty() {
@@ -135,7 +140,7 @@ fn setup(c: &Common) -> Result<LiveSetup, String> {
         }
     }
     let p = &sc.params;
-    Ok(LiveSetup {
+    LiveSetup {
         nodes: sc.nodes,
         queues: sc.queues,
         priority_classes: sc.priority_classes,
@@ -151,7 +156,7 @@ fn setup(c: &Common) -> Result<LiveSetup, String> {
         classes,
         mapping,
         jobs: sc.jobs,
-    })
+    }
 }
 
 fn read_secret(file: Option<&Path>, env: &str) -> Result<Option<String>, String> {
@@ -217,6 +222,58 @@ pub fn time_scale_note(speed: f64, period_ms: u64) -> String {
          wall time (realvolcano: SCHEDULE_PERIOD={wall_period}ms); API, controller and watch \
          latencies are not scaled and count {speed}x in model time"
     )
+}
+
+/// How `volsim reality` reaches the cluster (the `kube` flags of `live run`).
+pub(crate) struct KubeTarget {
+    pub scenario: PathBuf,
+    pub api_server: Option<String>,
+    pub kubeconfig: Option<PathBuf>,
+    pub kube_context: Option<String>,
+    pub kube_token_file: Option<PathBuf>,
+    pub namespace: String,
+    pub speed: f64,
+    pub out: PathBuf,
+}
+
+/// `live run --backend kube --apply-queues` of `setup`'s trace for `volsim reality`: the
+/// service after the run (its records and observations), or the run's error (refused jobs
+/// included).
+pub(crate) fn kube_replay(
+    t: &KubeTarget,
+    setup: LiveSetup,
+    drain: Duration,
+) -> Result<Service, String> {
+    let c = Common {
+        scenario: t.scenario.clone(),
+        backend: BackendKind::Kube,
+        speed: t.speed,
+        out: t.out.clone(),
+        hold_above: None,
+        mapping: None,
+        object: ObjectKind::Vcjob,
+        scheduler: SchedulerKind::Volcano,
+        namespace: t.namespace.clone(),
+        image: "busybox:1.36".into(),
+        api_server: t.api_server.clone(),
+        kubeconfig: t.kubeconfig.clone(),
+        kube_context: t.kube_context.clone(),
+        kube_token_file: t.kube_token_file.clone(),
+        apply_queues: true,
+        server_dry_run: false,
+    };
+    let jobs = setup.jobs.clone();
+    let (mut svc, refusals) = service_checked(&c, setup)?;
+    let sum = replay::run(&mut svc, &jobs, drain).map_err(|e| e.to_string())?;
+    println!(
+        "live run: submitted {} (replayed {}), finished {}; outputs in {}",
+        sum.submitted,
+        sum.replayed,
+        sum.finished,
+        t.out.display()
+    );
+    check_run(&svc, refusals.as_deref())?;
+    Ok(svc)
 }
 
 /// A service and, for `kube`, the shared list of jobs the cluster refused.

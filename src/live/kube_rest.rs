@@ -296,14 +296,6 @@ impl KubeBackend {
         Ok(notes)
     }
 
-    /// Creates the scenario's queues (`--apply-queues`); existing ones are left as they are.
-    pub fn apply_queues(&self, queues: &[QueueSpec]) -> Result<(), LiveError> {
-        for q in queues {
-            self.create(&queue(q))?;
-        }
-        Ok(())
-    }
-
     fn start_watches(&mut self) {
         let (tx, rx) = channel();
         self.rx = Some(rx);

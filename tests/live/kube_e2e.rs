@@ -185,13 +185,41 @@ fn kube_backend_end_to_end() {
         Some(12)
     );
 
-    let _ = call(
-        &agent(),
-        "DELETE",
-        &format!("{api}/api/v1/namespaces/{ns}"),
-        None,
-        &[],
+    // 4. `volsim reality`: live run in a namespace of its own, the simulator replay of what
+    // was observed, and the report comparing every job
+    let ns2 = fresh_namespace("reality");
+    let out2 = dir.path().join("reality");
+    let sc = fixture("small.toml");
+    let (code, report, err) = run(&[
+        "reality",
+        sc.to_str().unwrap(),
+        "--api-server",
+        &api,
+        "--namespace",
+        &ns2,
+        "--speed",
+        "10",
+        "--drain",
+        "3m",
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{report}{err}");
+    assert!(
+        report.contains("jobs compared: 12") && report.contains("jobs that differ most"),
+        "{report}"
     );
+    eprintln!("{report}");
+
+    for n in [&ns, &ns2] {
+        let _ = call(
+            &agent(),
+            "DELETE",
+            &format!("{api}/api/v1/namespaces/{n}"),
+            None,
+            &[],
+        );
+    }
 }
 
 #[test]

@@ -444,3 +444,58 @@ fn refused_pods_are_an_error_of_the_run_and_compare_refuses_nothing() {
         "{err}"
     );
 }
+
+/// `volsim reality` end to end against the fake cluster: live run, simulator replay of the
+/// observed submissions, the report comparing every job, and `simulated.csv` for `compare`.
+#[test]
+fn reality_compares_the_simulator_replay_with_the_observed_run() {
+    let fake = Fake::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reality");
+    let sc = fixture("small.toml");
+    let (code, stdout, err) = run(&[
+        "reality",
+        sc.to_str().unwrap(),
+        "--api-server",
+        &fake.addr,
+        "--namespace",
+        "ns",
+        "--speed",
+        "50",
+        "--drain",
+        "20s",
+        "--top",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(stdout.contains("live run: submitted 12"), "{stdout}");
+    assert!(stdout.contains("jobs compared: 12"), "{stdout}");
+    assert!(
+        stdout.contains("mean_pred") && stdout.contains("queue   batch"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("jobs that differ most (3 of 12)"),
+        "{stdout}"
+    );
+    assert_eq!(fake.count(QUEUES), 3, "queues applied");
+    let sim = volsim::live::compare::read_waits(&out.join("simulated.csv")).unwrap();
+    assert_eq!(sim.len(), 12);
+    assert!(
+        sim.iter().all(|r| r.wait_ms.is_some()),
+        "the simulator admits every job"
+    );
+    let (code, report, _) = run(&[
+        "compare",
+        out.join("simulated.csv").to_str().unwrap(),
+        out.join("observed.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(report.contains("jobs compared: 12"), "{report}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("reality.txt")).unwrap(),
+        stdout[stdout.find("reality: ").unwrap()..]
+    );
+}

@@ -350,3 +350,105 @@ fn creates_then_adopts_against_a_fake_api_server() {
         assert!(has_body);
     }
 }
+
+/// A one-shot fake API server answering each request in turn with `(status, body)`; returns
+/// the `METHOD path` of every request.
+fn scripted(answers: Vec<(u16, &'static str)>) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let h = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for (status, body) in answers {
+            let mut req = server.recv().unwrap();
+            let mut b = String::new();
+            req.as_reader().read_to_string(&mut b).unwrap();
+            seen.push(format!("{} {}", req.method(), req.url()));
+            req.respond(tiny_http::Response::from_string(body).with_status_code(status))
+                .unwrap();
+        }
+        seen
+    });
+    (addr, h)
+}
+
+#[test]
+fn prepare_creates_or_adopts_namespace_priority_classes_and_queues() {
+    let pc = |name: &str, value: i32| crate::model::PriorityClassSpec {
+        name: name.into(),
+        value,
+        global_default: false,
+        preemption_never: false,
+    };
+    let (addr, h) = scripted(vec![
+        (
+            403,
+            r#"{"kind":"Status","message":"namespaces is forbidden: cannot create"}"#,
+        ),
+        (200, r#"{"metadata":{"name":"ns1"}}"#),
+        (201, "{}"),
+        (409, r#"{"kind":"Status","message":"exists"}"#),
+        (200, r#"{"value": 5}"#),
+        (201, "{}"),
+    ]);
+    let mut kb = KubeBackend::new(cfg(&addr, true, ObjectMode::VcJob)).unwrap();
+    let notes = kb
+        .prepare(
+            &[pc("hi", 1000), pc("lo", 10)],
+            Some(&[QueueSpec::new("q", 1)]),
+        )
+        .unwrap();
+    let seen = h.join().unwrap();
+    let paths: Vec<&str> = seen.iter().map(|s| s.split('?').next().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "POST /api/v1/namespaces",
+            "GET /api/v1/namespaces/ns1",
+            "POST /apis/scheduling.k8s.io/v1/priorityclasses",
+            "POST /apis/scheduling.k8s.io/v1/priorityclasses",
+            "GET /apis/scheduling.k8s.io/v1/priorityclasses/lo",
+            "POST /apis/scheduling.volcano.sh/v1beta1/queues",
+        ]
+    );
+    assert!(seen[0].contains("dryRun=All"), "{seen:?}");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes[0].contains("namespace ns1 exists"), "{notes:?}");
+    assert!(
+        notes[1].contains("PriorityClass lo exists with value 5"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn prepare_fails_loudly_when_a_priority_class_is_refused() {
+    let (addr, h) = scripted(vec![
+        (201, "{}"),
+        (
+            422,
+            r#"{"kind":"Status","message":"PriorityClass.scheduling.k8s.io \"x\" is invalid: value: must be at most 1000000000"}"#,
+        ),
+    ]);
+    let mut kb = KubeBackend::new(cfg(&addr, false, ObjectMode::VcJob)).unwrap();
+    let pc = crate::model::PriorityClassSpec {
+        name: "x".into(),
+        value: i32::MAX,
+        global_default: false,
+        preemption_never: true,
+    };
+    let e = kb.prepare(&[pc], None).unwrap_err().to_string();
+    h.join().unwrap();
+    assert!(
+        e.contains("PriorityClass x: rejected by the API server: HTTP 422")
+            && e.contains("is invalid"),
+        "{e}"
+    );
+    // a missing namespace that cannot be created is an error too
+    let (addr, h) = scripted(vec![
+        (403, r#"{"message":"forbidden"}"#),
+        (404, r#"{"message":"nope"}"#),
+    ]);
+    let mut kb = KubeBackend::new(cfg(&addr, false, ObjectMode::VcJob)).unwrap();
+    let e = kb.prepare(&[], None).unwrap_err().to_string();
+    h.join().unwrap();
+    assert!(e.contains("Namespace ns1") && e.contains("HTTP 403"), "{e}");
+}

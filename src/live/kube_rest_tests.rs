@@ -452,3 +452,29 @@ fn prepare_fails_loudly_when_a_priority_class_is_refused() {
     h.join().unwrap();
     assert!(e.contains("Namespace ns1") && e.contains("HTTP 403"), "{e}");
 }
+
+#[test]
+fn delete_removes_every_object_of_the_job_and_reports_errors() {
+    let (addr, h) = scripted(vec![(200, "{}"), (404, "{}")]);
+    let mut kb = KubeBackend::new(cfg(&addr, true, ObjectMode::PodGroup)).unwrap();
+    assert!(
+        kb.delete("j", &mut model()).unwrap(),
+        "the batch Job existed"
+    );
+    let seen = h.join().unwrap();
+    assert_eq!(
+        seen,
+        [
+            "DELETE /apis/batch/v1/namespaces/ns1/jobs/j?propagationPolicy=Background",
+            "DELETE /apis/scheduling.volcano.sh/v1beta1/namespaces/ns1/podgroups/j?propagationPolicy=Background",
+        ]
+    );
+    let (addr, h) = scripted(vec![(403, r#"{"message":"jobs is forbidden"}"#)]);
+    let mut kb = KubeBackend::new(cfg(&addr, true, ObjectMode::VcJob)).unwrap();
+    let e = kb.delete("j", &mut model()).unwrap_err().to_string();
+    h.join().unwrap();
+    assert!(
+        e.contains("HTTP 403") && e.contains("jobs is forbidden"),
+        "{e}"
+    );
+}

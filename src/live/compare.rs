@@ -351,7 +351,10 @@ mod tests {
                 .is_some_and(|l| l.starts_with("a ") && l.ends_with("-1.0")),
             "{md}"
         );
-        assert!(!md.contains("one side only"), "{md}");
+        assert!(
+            md.contains("one side only (1;") && md.lines().last().unwrap().starts_with("c "),
+            "c has no predicted wait: {md}"
+        );
         let o2 = parse_waits(
             "job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,2000\nb,kb,q1,c,0,\n",
             "o",

@@ -53,3 +53,8 @@ fn every_bundled_scenario_has_a_snapshot() {
         }
     }
 }
+
+#[test]
+fn reality_summary() {
+    insta::assert_snapshot!(summary("reality"));
+}

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 use volsim::live::backend::{Backend, DryRunBackend, Retry, TwinBackend};
+use volsim::live::kube_config::{self, ApiAccess};
 use volsim::live::kube_rest::{KubeBackend, KubeConfig};
 use volsim::live::manifest::ObjectMode;
 use volsim::live::service::{Service, ServiceConfig};
@@ -104,10 +105,19 @@ pub struct Common {
     /// Image of the placeholder pods (they sleep for the job's duration).
     #[arg(long, default_value = "busybox:1.36")]
     image: String,
-    /// kube: API server URL (e.g. `kubectl proxy` at http://127.0.0.1:8001).
-    #[arg(long, default_value = "http://127.0.0.1:8001")]
-    api_server: String,
-    /// kube: bearer token file for the API server (else env VOLSIM_KUBE_TOKEN).
+    /// kube: API server URL (e.g. `kubectl proxy` at http://127.0.0.1:8001). Overrides the
+    /// kubeconfig's server. Default: the kubeconfig's, else http://127.0.0.1:8001.
+    #[arg(long)]
+    api_server: Option<String>,
+    /// kube: kubeconfig file (JSON or YAML): server, token/tokenFile, CA, client certificate of
+    /// its current context. Default: $KUBECONFIG, unless --api-server is given.
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// kube: the kubeconfig context to use instead of its current-context.
+    #[arg(long)]
+    kube_context: Option<String>,
+    /// kube: bearer token file for the API server (else env VOLSIM_KUBE_TOKEN; overrides the
+    /// kubeconfig's token).
     #[arg(long)]
     kube_token_file: Option<PathBuf>,
     /// kube: create the scenario's queues first.
@@ -133,13 +143,18 @@ fn setup(c: &Common) -> Result<LiveSetup, String> {
             toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?
         }
     };
+    Ok(live_setup(sc, mapping))
+}
+
+/// What live mode needs from a loaded scenario (classes: each class's first job as template).
+pub(crate) fn live_setup(sc: volsim::scenario::Scenario, mapping: MappingTable) -> LiveSetup {
     let mut classes = BTreeMap::new();
     for j in &sc.jobs {
         if !j.class.is_empty() {
             classes.entry(j.class.clone()).or_insert_with(|| j.clone());
         }
     }
-    Ok(LiveSetup {
+    LiveSetup {
         nodes: sc.nodes,
         queues: sc.queues,
         priority_classes: sc.priority_classes,
@@ -149,7 +164,7 @@ fn setup(c: &Common) -> Result<LiveSetup, String> {
         classes,
         mapping,
         jobs: sc.jobs,
-    })
+    }
 }
 
 /// Largest `--speed`: model time a million times faster than real time.
@@ -190,7 +205,119 @@ fn read_secret(file: Option<&Path>, env: &str) -> Result<Option<String>, String>
         .filter(|t| !t.is_empty()))
 }
 
+/// Where the API server is and how to authenticate: `--kubeconfig` (or `$KUBECONFIG` when no
+/// `--api-server` is given) through its context, `--api-server` overriding its server, and
+/// `--kube-token-file` / `VOLSIM_KUBE_TOKEN` overriding its token.
+pub fn api_access(
+    api_server: Option<&str>,
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+    token_file: Option<&Path>,
+) -> Result<ApiAccess, String> {
+    let env_kc = std::env::var("KUBECONFIG").ok();
+    let file = match (kubeconfig, api_server) {
+        (Some(f), _) => Some(f.to_path_buf()),
+        (None, None) => kube_config::env_kubeconfig(env_kc.as_deref()),
+        (None, Some(_)) => None,
+    };
+    let mut access = match &file {
+        Some(f) => kube_config::load(f, context).map_err(|e| e.to_string())?,
+        None if context.is_some() => {
+            return Err("--kube-context needs --kubeconfig (or $KUBECONFIG)".into())
+        }
+        None => ApiAccess {
+            server: "http://127.0.0.1:8001".into(),
+            source: "the default (kubectl proxy)".into(),
+            ..Default::default()
+        },
+    };
+    if let Some(url) = api_server {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "--api-server {url:?}: expected an http:// or https:// URL"
+            ));
+        }
+        access.server = url.trim_end_matches('/').to_string();
+        access.source = format!("--api-server ({})", access.source);
+    }
+    if let Some(t) = read_secret(token_file, "VOLSIM_KUBE_TOKEN")? {
+        access.token = Some(t);
+    }
+    Ok(access)
+}
+
+/// What a kube run assumes about time, said once at start-up (stderr).
+pub fn time_scale_note(speed: f64, period_ms: u64) -> String {
+    let wall_period = period_ms as f64 / speed;
+    format!(
+        "kube: --speed {speed}: model time runs {speed}x the wall clock; pods run their model \
+         duration / {speed} (annotation volsim.dev/duration-ms); the model schedules every \
+         {period_ms} ms of model time, i.e. vc-scheduler --schedule-period {wall_period} ms of \
+         wall time (realvolcano: SCHEDULE_PERIOD={wall_period}ms); API, controller and watch \
+         latencies are not scaled and count {speed}x in model time"
+    )
+}
+
+/// How `volsim reality` reaches the cluster (the `kube` flags of `live run`).
+pub(crate) struct KubeTarget {
+    pub scenario: PathBuf,
+    pub api_server: Option<String>,
+    pub kubeconfig: Option<PathBuf>,
+    pub kube_context: Option<String>,
+    pub kube_token_file: Option<PathBuf>,
+    pub namespace: String,
+    pub speed: f64,
+    pub out: PathBuf,
+}
+
+/// `live run --backend kube --apply-queues` of `setup`'s trace for `volsim reality`: the
+/// service after the run (its records and observations), or the run's error (refused jobs
+/// included).
+pub(crate) fn kube_replay(
+    t: &KubeTarget,
+    setup: LiveSetup,
+    drain: Duration,
+) -> Result<Service, String> {
+    let c = Common {
+        scenario: t.scenario.clone(),
+        backend: BackendKind::Kube,
+        speed: t.speed,
+        out: t.out.clone(),
+        hold_above: None,
+        mapping: None,
+        object: ObjectKind::Vcjob,
+        scheduler: SchedulerKind::Volcano,
+        namespace: t.namespace.clone(),
+        image: "busybox:1.36".into(),
+        api_server: t.api_server.clone(),
+        kubeconfig: t.kubeconfig.clone(),
+        kube_context: t.kube_context.clone(),
+        kube_token_file: t.kube_token_file.clone(),
+        apply_queues: true,
+        server_dry_run: false,
+    };
+    let jobs = setup.jobs.clone();
+    let (mut svc, refusals) = service_checked(&c, setup)?;
+    let sum = replay::run(&mut svc, &jobs, drain).map_err(|e| e.to_string())?;
+    println!(
+        "live run: submitted {} (replayed {}), finished {}; outputs in {}",
+        sum.submitted,
+        sum.replayed,
+        sum.finished,
+        t.out.display()
+    );
+    check_run(&svc, refusals.as_deref())?;
+    Ok(svc)
+}
+
+/// A service and, for `kube`, the shared list of jobs the cluster refused.
+type Built = (Service, Option<Arc<Mutex<Vec<String>>>>);
+
 fn service(c: &Common, setup: LiveSetup) -> Result<Service, String> {
+    service_checked(c, setup).map(|(s, _)| s)
+}
+
+fn service_checked(c: &Common, setup: LiveSetup) -> Result<Built, String> {
     let mode = match (c.scheduler, c.object) {
         (SchedulerKind::Native, _) => ObjectMode::Native,
         (_, ObjectKind::Vcjob) => ObjectMode::VcJob,
@@ -208,24 +335,41 @@ fn service(c: &Common, setup: LiveSetup) -> Result<Service, String> {
             c.speed
         ));
     }
+    let mut refusals = None;
     let backend: Box<dyn Backend> = match c.backend {
         BackendKind::Twin => Box::new(TwinBackend),
-        BackendKind::DryRun => {
-            Box::new(DryRunBackend::new(&c.out, mode).map_err(|e| e.to_string())?)
-        }
+        BackendKind::DryRun => Box::new(
+            DryRunBackend::new(&c.out, mode)
+                .map_err(|e| e.to_string())?
+                .with_speed(c.speed),
+        ),
         BackendKind::Kube => {
-            let token = read_secret(c.kube_token_file.as_deref(), "VOLSIM_KUBE_TOKEN")?;
+            let access = api_access(
+                c.api_server.as_deref(),
+                c.kubeconfig.as_deref(),
+                c.kube_context.as_deref(),
+                c.kube_token_file.as_deref(),
+            )?;
             let kc = KubeConfig {
-                api_server: c.api_server.clone(),
-                token,
+                access,
                 namespace: c.namespace.clone(),
                 mode,
                 server_dry_run: c.server_dry_run,
+                speed: c.speed,
             };
-            let kb = KubeBackend::new(kc);
-            if c.apply_queues {
-                kb.apply_queues(&setup.queues).map_err(|e| e.to_string())?;
+            let mut kb = KubeBackend::new(kc).map_err(|e| e.to_string())?;
+            eprintln!(
+                "{}",
+                time_scale_note(c.speed, setup.params.schedule_period_ms)
+            );
+            let queues = c.apply_queues.then_some(&setup.queues[..]);
+            for note in kb
+                .prepare(&setup.priority_classes, queues)
+                .map_err(|e| e.to_string())?
+            {
+                eprintln!("note: {note}");
             }
+            refusals = Some(kb.refusals());
             Box::new(kb)
         }
     };
@@ -238,7 +382,8 @@ fn service(c: &Common, setup: LiveSetup) -> Result<Service, String> {
         retry: Retry::default(),
         object_mode: mode,
     };
-    Service::open(Arc::new(setup), cfg, backend).map_err(|e| e.to_string())
+    let svc = Service::open(Arc::new(setup), cfg, backend).map_err(|e| e.to_string())?;
+    Ok((svc, refusals))
 }
 
 /// Runs `volsim live …`; returns the exit code.
@@ -266,7 +411,7 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
             let setup = setup(&common)?;
             let jobs = setup.jobs.clone();
             let setup_period = setup.params.schedule_period_ms;
-            let mut svc = service(&common, setup)?;
+            let (mut svc, refusals) = service_checked(&common, setup)?;
             let sum = replay::run(&mut svc, &jobs, drain).map_err(|e| e.to_string())?;
             println!(
                 "submitted {} (replayed {}, held {}), finished {}; outputs in {}",
@@ -287,7 +432,7 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
                     }
                 );
             }
-            Ok(())
+            check_run(&svc, refusals.as_deref())
         }
         LiveCmd::Serve {
             common,
@@ -334,6 +479,45 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
     }
 }
 
+/// After a run: jobs the cluster refused are an error (exit 2, each named with the API
+/// server's reason); jobs never observed gang-ready are reported on stderr.
+fn check_run(svc: &Service, refusals: Option<&Mutex<Vec<String>>>) -> Result<(), String> {
+    let obs = svc.observed();
+    let sent = obs.iter().filter(|(r, _)| !r.held && !r.deleted).count();
+    let unseen: Vec<&str> = obs
+        .iter()
+        .filter(|(r, v)| {
+            !r.held && !r.deleted && v.as_ref().is_none_or(|v| v.gang_ready_ms.is_none())
+        })
+        .map(|(r, _)| r.job.id.as_str())
+        .collect();
+    if !unseen.is_empty() && svc.backend_kind() != "dry-run" {
+        eprintln!(
+            "note: {} of {sent} jobs were never observed gang-ready (first: {})",
+            unseen.len(),
+            unseen[0]
+        );
+    }
+    let refused = refusals
+        .map(|r| r.lock().map(|v| v.clone()).unwrap_or_default())
+        .unwrap_or_default();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!(
+        "{} job(s) rejected by the cluster (their pods were refused):",
+        refused.len()
+    );
+    for r in refused.iter().take(20) {
+        msg.push_str("\n  ");
+        msg.push_str(r);
+    }
+    if refused.len() > 20 {
+        msg.push_str(&format!("\n  … and {} more", refused.len() - 20));
+    }
+    Err(msg)
+}
+
 #[derive(Args)]
 pub struct CompareArgs {
     /// Predicted waits (`predictions.csv` of a live run).
@@ -353,6 +537,15 @@ pub fn compare_cmd(a: &CompareArgs) -> i32 {
             print!("{}", compare::compare(&p, &o));
             if a.per_job {
                 print!("{}", compare::per_job(&p, &o));
+            }
+            if compare::comparable(&p, &o) == 0 {
+                eprintln!(
+                    "error: {} vs {}: {}",
+                    a.predicted.display(),
+                    a.observed.display(),
+                    compare::nothing_to_compare(&p, &o)
+                );
+                return 1;
             }
             0
         }

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod capacity;
 mod check;
 mod live;
+mod reality;
 mod report;
 mod run;
 mod sweep;
@@ -63,6 +64,9 @@ enum Cmd {
     },
     /// Compare predicted and observed waits (CSV files written by `volsim live`).
     Compare(live::CompareArgs),
+    /// Live run against a Volcano cluster, simulator replay of the observed submissions, and
+    /// the predicted-vs-observed report per queue and class.
+    Reality(reality::RealityArgs),
     /// Run a parameter sweep over a scenario (or merge shard outputs: `sweep merge DIR…`).
     Sweep(sweep::SweepCmd),
     /// Find the smallest (or largest) value of a field that meets every SLO (bisection).
@@ -97,6 +101,7 @@ pub fn main() -> i32 {
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Live { cmd } => live::live(*cmd),
         Cmd::Compare(args) => live::compare_cmd(&args),
+        Cmd::Reality(a) => reality::main(a),
         Cmd::Sweep(c) => sweep::main(c),
         Cmd::Capacity(a) => capacity::main(a),
         Cmd::Baseline(a) => check::baseline(a),

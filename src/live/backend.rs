@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::manifest::{build, Meta, ObjectMode};
+use super::manifest::{build_at_speed, Meta, ObjectMode};
 use super::model::{EvictionSeen, JobView, Model};
 use super::names::fnv1a;
 use super::LiveError;
@@ -146,6 +146,7 @@ impl Backend for TwinBackend {
 pub struct DryRunBackend {
     dir: PathBuf,
     mode: ObjectMode,
+    speed: f64,
 }
 
 impl DryRunBackend {
@@ -155,7 +156,14 @@ impl DryRunBackend {
         Ok(DryRunBackend {
             dir: out.to_path_buf(),
             mode,
+            speed: 1.0,
         })
+    }
+
+    /// Manifests for a run at `speed` (pod run times in wall time, as `kube` writes them).
+    pub fn with_speed(mut self, speed: f64) -> DryRunBackend {
+        self.speed = speed;
+        self
     }
 
     fn log(&self, line: serde_json::Value) -> Result<(), LiveError> {
@@ -184,7 +192,7 @@ impl Backend for DryRunBackend {
         let outcome = if path.exists() {
             SendOutcome::Adopted
         } else {
-            let objs = build(job, self.mode, meta);
+            let objs = build_at_speed(job, self.mode, meta, self.speed);
             let text = serde_json::to_string_pretty(&objs).map_err(|e| LiveError::io(&path, e))?;
             let tmp = path.with_extension("json.tmp");
             let write = || -> std::io::Result<()> {

@@ -1,7 +1,9 @@
-//! `volsim compare PREDICTED OBSERVED`: joins two wait CSVs (`job,…,queue,class,…,wait_ms`, as
-//! live mode writes them) on `job` and reports, per queue and per class, p50/p95 of predicted
-//! and observed waits and their error, the MAE per job, and Kendall's tau between the
-//! predicted and observed admission orders (admission time = submit + wait).
+//! `volsim compare PREDICTED OBSERVED` (and `volsim reality`): joins two wait CSVs
+//! (`job,…,queue,class,…,wait_ms`, as live mode writes them) on `job` and reports, per queue
+//! and per class, mean/p50/p95 of predicted and observed waits and their error, the MAE per job
+//! (= the mean gang-ready error, both sides sharing the submit time), Kendall's tau between the
+//! predicted and observed admission orders (admission time = submit + wait), and the jobs
+//! that differ most.
 //!
 //! Depends on nothing but `csv`. Deterministic: groups in name order, ties in tau counted as
 //! neither concordant nor discordant (tau-a).
@@ -114,6 +116,42 @@ fn e(p: Option<u64>, o: Option<u64>) -> String {
     }
 }
 
+/// How many jobs have both a predicted and an observed wait (what `compare` compares).
+pub fn comparable(pred: &[WaitRow], obs: &[WaitRow]) -> usize {
+    let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
+    pred.iter()
+        .filter(|p| p.wait_ms.is_some())
+        .filter(|p| {
+            by_job
+                .get(p.job.as_str())
+                .is_some_and(|o| o.wait_ms.is_some())
+        })
+        .count()
+}
+
+/// Why nothing could be compared, naming what each file holds (for the CLI's error).
+pub fn nothing_to_compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
+    let waits = |rows: &[WaitRow]| rows.iter().filter(|r| r.wait_ms.is_some()).count();
+    let by_job: BTreeMap<&str, ()> = obs.iter().map(|r| (r.job.as_str(), ())).collect();
+    let common = pred
+        .iter()
+        .filter(|p| by_job.contains_key(p.job.as_str()))
+        .count();
+    format!(
+        "no job has both a predicted and an observed wait: predicted rows {} ({} with a wait), \
+         observed rows {} ({} with a wait), jobs in both {common}{}",
+        pred.len(),
+        waits(pred),
+        obs.len(),
+        waits(obs),
+        if waits(obs) == 0 && !obs.is_empty() {
+            "; no job was observed gang-ready (were its pods refused, or the drain too short?)"
+        } else {
+            ""
+        }
+    )
+}
+
 /// The report text. Only jobs with both a predicted and an observed wait are compared.
 pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
     let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
@@ -149,10 +187,12 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<7} {:<28} {:>5} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7}",
+        "{:<7} {:<28} {:>5} {:>9} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8} {:>7}",
         "group",
         "name",
         "jobs",
+        "mean_pred",
+        "mean_obs",
         "p50_pred",
         "p50_obs",
         "p50_err",
@@ -167,6 +207,8 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
             .map(|t| format!("{t:.3}"))
             .unwrap_or_else(|| "-".into());
         let n = g.pred.len();
+        let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / n.max(1) as f64 / 1000.0;
+        let (mean_p, mean_o) = (mean(&g.pred), mean(&g.obs));
         g.pred.sort_unstable();
         g.obs.sort_unstable();
         let (p50p, p50o) = (percentile(&g.pred, 50), percentile(&g.obs, 50));
@@ -174,7 +216,7 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
         let mae = g.abs_err_sum as f64 / n.max(1) as f64 / 1000.0;
         let _ = writeln!(
             out,
-            "{kind:<7} {name:<28} {n:>5} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {mae:>8.1} {tau:>7}",
+            "{kind:<7} {name:<28} {n:>5} {mean_p:>9.1} {mean_o:>9.1} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {mae:>8.1} {tau:>7}",
             s(p50p),
             s(p50o),
             e(p50p, p50o),
@@ -182,6 +224,70 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
             s(p95o),
             e(p95p, p95o)
         );
+    }
+    out
+}
+
+/// The `top` jobs whose predicted and observed waits differ most (largest absolute error
+/// first, ties by name), then every job with a wait on only one side (admitted in one world
+/// and not the other), up to `top` of those too.
+pub fn most_different(pred: &[WaitRow], obs: &[WaitRow], top: usize) -> String {
+    let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
+    let mut both: Vec<(u64, &WaitRow, u64, u64)> = Vec::new();
+    let mut one_sided: Vec<(&WaitRow, Option<u64>, Option<u64>)> = Vec::new();
+    for p in pred {
+        let Some(o) = by_job.get(p.job.as_str()) else {
+            continue;
+        };
+        match (p.wait_ms, o.wait_ms) {
+            (Some(a), Some(b)) => both.push((a.abs_diff(b), p, a, b)),
+            (None, None) => {}
+            (a, b) => one_sided.push((p, a, b)),
+        }
+    }
+    both.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.job.cmp(&y.1.job)));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "jobs that differ most ({} of {}):\n{:<46} {:<14} {:<16} {:>10} {:>10} {:>10}",
+        both.len().min(top),
+        both.len(),
+        "job",
+        "queue",
+        "class",
+        "pred_s",
+        "obs_s",
+        "err_s"
+    );
+    for (_, p, a, b) in both.iter().take(top) {
+        let _ = writeln!(
+            out,
+            "{:<46} {:<14} {:<16} {:>10} {:>10} {:>10}",
+            p.job,
+            p.queue,
+            p.class,
+            s(Some(*a)),
+            s(Some(*b)),
+            e(Some(*a), Some(*b))
+        );
+    }
+    if !one_sided.is_empty() {
+        let _ = writeln!(
+            out,
+            "admitted on one side only ({}; `-` = never gang-ready):",
+            one_sided.len()
+        );
+        for (p, a, b) in one_sided.iter().take(top) {
+            let _ = writeln!(
+                out,
+                "{:<46} {:<14} {:<16} {:>10} {:>10}",
+                p.job,
+                p.queue,
+                p.class,
+                s(*a),
+                s(*b)
+            );
+        }
     }
     out
 }
@@ -237,6 +343,29 @@ mod tests {
                 && l.contains("1.000")),
             "{r}"
         );
+        let md = most_different(&p, &o, 1);
+        assert!(md.starts_with("jobs that differ most (1 of 2)"), "{md}");
+        assert!(
+            md.lines()
+                .nth(2)
+                .is_some_and(|l| l.starts_with("a ") && l.ends_with("-1.0")),
+            "{md}"
+        );
+        assert!(
+            md.contains("one side only (1;") && md.lines().last().unwrap().starts_with("c "),
+            "c has no predicted wait: {md}"
+        );
+        let o2 = parse_waits(
+            "job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,2000\nb,kb,q1,c,0,\n",
+            "o",
+        )
+        .unwrap();
+        let md = most_different(&p, &o2, 5);
+        assert!(
+            md.contains("one side only (1;") && md.lines().last().unwrap().starts_with("b "),
+            "{md}"
+        );
+        assert!(r.lines().nth(1).unwrap().contains("mean_pred"), "{r}");
         let pj = per_job(&p, &o);
         assert_eq!(pj.lines().count(), 4, "{pj}");
         assert!(
@@ -247,6 +376,15 @@ mod tests {
         assert!(
             pj.lines().any(|l| l.starts_with("c ") && l.ends_with("-")),
             "{pj}"
+        );
+        assert_eq!(comparable(&p, &o), 2);
+        let none =
+            parse_waits("job,key,queue,class,submit_ms,wait_ms\na,ka,q1,c,0,\n", "o").unwrap();
+        assert_eq!(comparable(&p, &none), 0);
+        let why = nothing_to_compare(&p, &none);
+        assert!(
+            why.contains("observed rows 1 (0 with a wait)") && why.contains("gang-ready"),
+            "{why}"
         );
         let e = parse_waits("job,queue,class,submit_ms,wait_ms\na,q,c,x,1\n", "f")
             .unwrap_err()

@@ -1,8 +1,11 @@
-//! The `kube` backend over the Kubernetes REST API with `ureq` (already a dependency): POST
-//! typed manifests (409 → adopt), optional server-side dry run (`dryRun=All`), and watch
-//! threads for PodGroups, pods and eviction events that resume from the last
-//! `resourceVersion` (relist on 410 Gone). Authentication: a bearer token, or none behind
-//! `kubectl proxy` (which then holds the kubeconfig credentials).
+//! The `kube` backend over the Kubernetes REST API with `ureq` (already a dependency): before
+//! the first job, the namespace, the scenario's PriorityClasses and (`--apply-queues`) its
+//! Queues are created (409 → adopt); then POST typed manifests per job (409 → adopt), optional
+//! server-side dry run (`dryRun=All`), and watch threads for PodGroups, Volcano Jobs, pods and
+//! events that resume from the last `resourceVersion` (relist on 410 Gone); observations are
+//! stamped with the model time they arrived (`kube_seen`). Authentication: a kubeconfig
+//! (`kube_config`: token, CA, client certificate), a bearer token, or none behind
+//! `kubectl proxy`.
 //! Deviation from `design/stack.md` (kube 5 + tokio): REST over ureq keeps one synchronous
 //! feature set and saves the ~90 CPU-s cold build of kube/k8s-openapi/tokio; the wire objects
 //! are the same typed serde structs (`manifest`).
@@ -10,41 +13,44 @@
 //! Depends on `model`, `workload` (via `manifest`). Request building and status parsing are pure
 //! functions (unit-tested); the token is sent only in the Authorization header, never logged.
 
-use std::collections::BTreeMap;
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde_json::Value;
 
-use super::backend::{Backend, SendOutcome};
+use super::backend::{Backend, Retry, SendOutcome};
+use super::kube_config::{agent_with_timeout, ApiAccess};
+use super::kube_seen::Tracker;
 use super::kube_state::{build_model, parse_nodes_queues, parse_pods, OwnJob};
-use super::kube_watch::{parse_event, parse_pod, parse_podgroup, watch_loop, Observation, ParseFn};
-use super::manifest::{build, queue, Manifest, Meta, ObjectMode, MANAGED_BY};
+use super::kube_watch::{
+    parse_event, parse_pod, parse_podgroup, parse_vcjob, watch_loop, ParseFn, Stamped,
+};
+use super::manifest::{
+    build_at_speed, namespace, priority_class, queue, Manifest, Meta, ObjectMode, MANAGED_BY,
+};
 use super::model::{EvictionSeen, JobView, Model};
 use super::LiveError;
-use crate::model::QueueSpec;
+use crate::model::{PriorityClassSpec, QueueSpec};
 use crate::workload::TraceJob;
 
-/// Where and how to reach the API server. `Debug` redacts the token.
-#[derive(Clone)]
+/// Where and how to reach the API server, and how jobs are represented. `Debug` redacts the
+/// secrets (through `ApiAccess`).
+#[derive(Clone, Debug)]
 pub struct KubeConfig {
-    pub api_server: String,
-    pub token: Option<String>,
+    pub access: ApiAccess,
     pub namespace: String,
     pub mode: ObjectMode,
     pub server_dry_run: bool,
+    /// `--speed`: model time runs this many times faster than the wall clock. Pod run times
+    /// are divided by it; observation delays are multiplied by it.
+    pub speed: f64,
 }
 
-impl std::fmt::Debug for KubeConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KubeConfig")
-            .field("api_server", &self.api_server)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("namespace", &self.namespace)
-            .field("mode", &self.mode)
-            .field("server_dry_run", &self.server_dry_run)
-            .finish()
+impl KubeConfig {
+    fn base(&self) -> &str {
+        self.access.server.trim_end_matches('/')
     }
 }
 
@@ -77,17 +83,27 @@ pub fn collection_path(m: &Manifest, ns: &str) -> String {
 
 /// Builds the POST for one manifest.
 pub fn create_request(cfg: &KubeConfig, m: &Manifest) -> Result<CreateRequest, LiveError> {
-    let mut url = format!(
-        "{}{}?fieldManager=volsim",
-        cfg.api_server.trim_end_matches('/'),
-        collection_path(m, &cfg.namespace)
-    );
+    create_request_at(cfg, &collection_path(m, &cfg.namespace), m)
+}
+
+/// Builds the POST of any object to the collection `path`.
+pub fn create_request_at(
+    cfg: &KubeConfig,
+    path: &str,
+    obj: &impl Serialize,
+) -> Result<CreateRequest, LiveError> {
+    let mut url = format!("{}{path}?fieldManager=volsim", cfg.base());
     if cfg.server_dry_run {
         url.push_str("&dryRun=All");
     }
-    let body = serde_json::to_string(m).map_err(|e| LiveError::Backend(e.to_string()))?;
+    let body = serde_json::to_string(obj).map_err(|e| LiveError::Backend(e.to_string()))?;
     Ok(CreateRequest { url, body })
 }
+
+/// Path of the core namespaces collection.
+pub const NAMESPACES: &str = "/api/v1/namespaces";
+/// Path of the PriorityClass collection.
+pub const PRIORITY_CLASSES: &str = "/apis/scheduling.k8s.io/v1/priorityclasses";
 
 /// The `message` of a Kubernetes `Status` body, else the body's first 300 characters.
 pub fn status_message(body: &str) -> String {
@@ -116,55 +132,50 @@ pub fn classify(status: u16) -> CreateResult {
     }
 }
 
-/// Per-job state built from observations, stamped with model time on arrival.
-#[derive(Debug, Clone, Default)]
-struct Seen {
-    phase: String,
-    submit_ms: u64,
-    min_member: u32,
-    inqueue_ms: Option<u64>,
-    gang_ready_ms: Option<u64>,
-    finish_ms: Option<u64>,
-    running: BTreeMap<String, String>,
-    evictions: u32,
-    job: Option<TraceJob>,
-}
-
 pub struct KubeBackend {
     cfg: KubeConfig,
     agent: ureq::Agent,
-    rx: Option<Receiver<Observation>>,
-    jobs: BTreeMap<String, Seen>,
-    pod_job: BTreeMap<String, String>,
-    evicted: Vec<EvictionSeen>,
+    watch_agent: ureq::Agent,
+    rx: Option<Receiver<Stamped>>,
+    seen: Tracker,
+    refusals: Arc<Mutex<Vec<String>>>,
 }
 
 impl KubeBackend {
-    pub fn new(cfg: KubeConfig) -> KubeBackend {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
-        KubeBackend {
+    /// A backend for `cfg`; fails when the kubeconfig's CA or client certificate does not parse.
+    pub fn new(cfg: KubeConfig) -> Result<KubeBackend, LiveError> {
+        let agent = agent_with_timeout(&cfg.access, Some(Duration::from_secs(30)))?;
+        // watches ask the server for 60 s streams; the client gives up a little later
+        let watch_agent = agent_with_timeout(&cfg.access, Some(Duration::from_secs(90)))?;
+        Ok(KubeBackend {
             cfg,
             agent,
+            watch_agent,
             rx: None,
-            jobs: BTreeMap::new(),
-            pod_job: BTreeMap::new(),
-            evicted: Vec::new(),
+            seen: Tracker::default(),
+            refusals: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// The list of jobs the cluster refused (`job NAME: reason`), shared with the caller so
+    /// `live run` can report them after the service took the backend.
+    pub fn refusals(&self) -> Arc<Mutex<Vec<String>>> {
+        Arc::clone(&self.refusals)
+    }
+
+    /// `r` with the bearer token, if any (never logged).
+    fn auth<B>(&self, r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.cfg.access.token {
+            Some(t) => r.header("Authorization", &format!("Bearer {t}")),
+            None => r,
         }
     }
 
     /// `(result, HTTP status or 0, the API server's Status message or the transport error)`.
     fn post(&self, req: &CreateRequest) -> (CreateResult, u16, String) {
-        let mut r = self
-            .agent
-            .post(&req.url)
+        let r = self
+            .auth(self.agent.post(&req.url))
             .header("Content-Type", "application/json");
-        if let Some(t) = &self.cfg.token {
-            r = r.header("Authorization", &format!("Bearer {t}"));
-        }
         match r.send(req.body.as_str()) {
             Ok(mut resp) => {
                 let status = resp.status().as_u16();
@@ -180,54 +191,118 @@ impl KubeBackend {
         }
     }
 
-    fn create(&self, m: &Manifest) -> Result<SendOutcome, LiveError> {
-        let req = create_request(&self.cfg, m)?;
-        let (result, status, msg) = self.post(&req);
-        let what = format!("{} {}", m.type_meta().1, m.metadata().name);
+    /// POSTs `req` for the object described by `what`: created, adopted (409), a retryable
+    /// `Backend` error, or a permanent `Config` error quoting the API server.
+    fn create_req(&self, req: &CreateRequest, what: &str) -> Result<SendOutcome, LiveError> {
+        let (result, status, msg) = self.post(req);
         match result {
             CreateResult::Created => Ok(SendOutcome::Created),
             CreateResult::Exists => Ok(SendOutcome::Adopted),
-            CreateResult::Retryable => {
-                Err(LiveError::Backend(format!("{what}: HTTP {status}: {msg}")))
-            }
-            CreateResult::Permanent => Err(LiveError::Config(format!(
-                "{what}: rejected by the API server: HTTP {status}: {msg}"
+            CreateResult::Retryable => Err(LiveError::Backend(format!(
+                "{what} at {}: HTTP {status}: {msg}",
+                self.cfg.base()
             ))),
+            CreateResult::Permanent => {
+                let hint = if status == 404 && msg.contains("namespaces") {
+                    " (the namespace does not exist; a --server-dry-run creates nothing)"
+                } else {
+                    ""
+                };
+                Err(LiveError::Config(format!(
+                    "{what}: rejected by the API server: HTTP {status}: {msg}{hint}"
+                )))
+            }
         }
     }
 
-    fn get_json(&self, path: &str) -> Option<Value> {
-        let url = format!("{}{path}", self.cfg.api_server.trim_end_matches('/'));
-        let mut r = self.agent.get(&url);
-        if let Some(t) = &self.cfg.token {
-            r = r.header("Authorization", &format!("Bearer {t}"));
-        }
-        let mut resp = r.call().ok()?;
-        if resp.status().as_u16() != 200 {
-            return None;
-        }
-        resp.body_mut()
+    fn create(&self, m: &Manifest) -> Result<SendOutcome, LiveError> {
+        let req = create_request(&self.cfg, m)?;
+        self.create_req(&req, &format!("{} {}", m.type_meta().1, m.metadata().name))
+    }
+
+    /// `(status, JSON body)` of a GET; `None` on a transport failure.
+    fn get(&self, path: &str) -> Option<(u16, Value)> {
+        let url = format!("{}{path}", self.cfg.base());
+        let mut resp = self.auth(self.agent.get(&url)).call().ok()?;
+        let status = resp.status().as_u16();
+        let v = resp
+            .body_mut()
             .with_config()
             .limit(256 << 20)
             .read_json()
-            .ok()
+            .unwrap_or(Value::Null);
+        Some((status, v))
     }
 
-    /// Creates the scenario's queues (`--apply-queues`); existing ones are left as they are.
-    pub fn apply_queues(&self, queues: &[QueueSpec]) -> Result<(), LiveError> {
-        for q in queues {
-            self.create(&queue(q))?;
+    fn get_json(&self, path: &str) -> Option<Value> {
+        self.get(path).filter(|(st, _)| *st == 200).map(|(_, v)| v)
+    }
+
+    /// Creates (or adopts) everything the jobs need before the first one is sent: the
+    /// namespace, the scenario's PriorityClasses, and with `apply_queues` its Queues. Starts
+    /// the watches. Returns notes for the user (an adopted PriorityClass whose value differs
+    /// from the scenario's). Errors name the object and quote the API server.
+    pub fn prepare(
+        &mut self,
+        pcs: &[PriorityClassSpec],
+        queues: Option<&[QueueSpec]>,
+    ) -> Result<Vec<String>, LiveError> {
+        let retry = Retry::default();
+        let run = |what: &str, req: CreateRequest| {
+            retry.run(what, || {
+                self.create_req(&req, what)
+                    .map_err(|e| (matches!(e, LiveError::Backend(_)), e))
+            })
+        };
+        let mut notes = Vec::new();
+        let ns = &self.cfg.namespace;
+        let what = format!("Namespace {ns}");
+        let req = create_request_at(&self.cfg, NAMESPACES, &namespace(ns))?;
+        if let Err(e) = run(&what, req) {
+            // allowed to use the namespace but not to create namespaces: fine if it exists
+            match self.get(&format!("{NAMESPACES}/{ns}")) {
+                Some((200, _)) => notes.push(format!("namespace {ns} exists (not created: {e})")),
+                _ => return Err(e),
+            }
         }
-        Ok(())
+        for pc in pcs {
+            let what = format!("PriorityClass {}", pc.name);
+            let req = create_request_at(&self.cfg, PRIORITY_CLASSES, &priority_class(pc))?;
+            if run(&what, req)? == SendOutcome::Adopted {
+                let path = format!("{PRIORITY_CLASSES}/{}", pc.name);
+                if let Some(v) = self.get_json(&path) {
+                    let have = v.get("value").and_then(Value::as_i64);
+                    if have != Some(i64::from(pc.value)) {
+                        notes.push(format!(
+                            "PriorityClass {} exists with value {} but the scenario says {}; \
+                             Volcano uses the cluster's",
+                            pc.name,
+                            have.map(|h| h.to_string()).unwrap_or_else(|| "?".into()),
+                            pc.value
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(qs) = queues {
+            for q in qs {
+                let m = queue(q);
+                run(&format!("Queue {}", q.name), create_request(&self.cfg, &m)?)?;
+            }
+        }
+        if self.rx.is_none() && !self.cfg.server_dry_run {
+            self.start_watches();
+        }
+        Ok(notes)
     }
 
     fn start_watches(&mut self) {
         let (tx, rx) = channel();
         self.rx = Some(rx);
-        let base = self.cfg.api_server.trim_end_matches('/').to_string();
+        let base = self.cfg.base().to_string();
         let ns = &self.cfg.namespace;
         let sel = format!("labelSelector={MANAGED_BY}%3Dvolsim");
-        let paths: [(String, ParseFn); 3] = [
+        let mut paths: Vec<(String, ParseFn)> = vec![
             (
                 format!("/apis/scheduling.volcano.sh/v1beta1/namespaces/{ns}/podgroups"),
                 parse_podgroup,
@@ -235,15 +310,38 @@ impl KubeBackend {
             (format!("/api/v1/namespaces/{ns}/pods?{sel}"), parse_pod),
             (format!("/api/v1/namespaces/{ns}/events"), parse_event),
         ];
-        let token = Arc::new(self.cfg.token.clone());
+        if self.cfg.mode == ObjectMode::VcJob {
+            paths.push((
+                format!("/apis/batch.volcano.sh/v1alpha1/namespaces/{ns}/jobs?{sel}"),
+                parse_vcjob,
+            ));
+        }
+        let token = Arc::new(self.cfg.access.token.clone());
         for (path, parse) in paths {
             let (tx, agent, token, url) = (
                 tx.clone(),
-                self.agent.clone(),
+                self.watch_agent.clone(),
                 token.clone(),
                 format!("{base}{path}"),
             );
             std::thread::spawn(move || watch_loop(&agent, &url, token.as_deref(), parse, &tx));
+        }
+    }
+
+    /// The collection paths of a job's objects, in deletion order.
+    fn object_paths(&self, name: &str) -> Vec<String> {
+        let ns = &self.cfg.namespace;
+        match self.cfg.mode {
+            ObjectMode::VcJob => {
+                vec![format!(
+                    "/apis/batch.volcano.sh/v1alpha1/namespaces/{ns}/jobs/{name}"
+                )]
+            }
+            ObjectMode::PodGroup => vec![
+                format!("/apis/batch/v1/namespaces/{ns}/jobs/{name}"),
+                format!("/apis/scheduling.volcano.sh/v1beta1/namespaces/{ns}/podgroups/{name}"),
+            ],
+            ObjectMode::Native => vec![format!("/apis/batch/v1/namespaces/{ns}/jobs/{name}")],
         }
     }
 }
@@ -263,53 +361,51 @@ impl Backend for KubeBackend {
         }
         model.submit(job);
         let mut outcome = SendOutcome::Created;
-        for m in build(job, self.cfg.mode, meta) {
+        for m in build_at_speed(job, self.cfg.mode, meta, self.cfg.speed) {
             if self.create(&m)? == SendOutcome::Adopted {
                 outcome = SendOutcome::Adopted;
             }
         }
-        self.jobs.entry(job.id.clone()).or_insert_with(|| Seen {
-            phase: "Pending".into(),
-            submit_ms: job.submit_ms,
-            min_member: job.min_member,
-            job: Some(job.clone()),
-            ..Default::default()
-        });
+        self.seen.submitted(job, model.now());
+        self.publish_refusals();
         Ok(outcome)
     }
     fn delete(&mut self, name: &str, model: &mut Model) -> Result<bool, LiveError> {
         model.delete(name);
-        let ns = &self.cfg.namespace;
-        let path = match self.cfg.mode {
-            ObjectMode::VcJob => {
-                format!("/apis/batch.volcano.sh/v1alpha1/namespaces/{ns}/jobs/{name}")
+        let mut found = false;
+        for path in self.object_paths(name) {
+            let url = format!("{}{path}?propagationPolicy=Background", self.cfg.base());
+            let mut resp = self
+                .auth(self.agent.delete(&url))
+                .call()
+                .map_err(|e| LiveError::Backend(format!("DELETE {path}: {e}")))?;
+            let st = resp.status().as_u16();
+            match st {
+                200..=299 => found = true,
+                404 => {}
+                _ => {
+                    let body = resp.body_mut().read_to_string().unwrap_or_default();
+                    return Err(LiveError::Backend(format!(
+                        "DELETE {path}: HTTP {st}: {}",
+                        status_message(&body)
+                    )));
+                }
             }
-            _ => format!("/apis/batch/v1/namespaces/{ns}/jobs/{name}"),
-        };
-        let url = format!(
-            "{}{path}?propagationPolicy=Background",
-            self.cfg.api_server.trim_end_matches('/')
-        );
-        let mut r = self.agent.delete(&url);
-        if let Some(t) = &self.cfg.token {
-            r = r.header("Authorization", &format!("Bearer {t}"));
         }
-        let st = r
-            .call()
-            .map_err(|e| LiveError::Backend(e.to_string()))?
-            .status()
-            .as_u16();
-        if let Some(j) = self.jobs.get_mut(name) {
-            j.phase = "Deleted".into();
-        }
-        Ok(st != 404)
+        self.seen.deleted(name);
+        Ok(found)
     }
     fn poll(&mut self, now_ms: u64) {
         let Some(rx) = &self.rx else { return };
-        let obs: Vec<Observation> = rx.try_iter().collect();
-        for o in obs {
-            self.observe_one(o, now_ms);
+        let obs: Vec<Stamped> = rx.try_iter().collect();
+        let arrived = Instant::now();
+        for (at, o) in obs {
+            // the model time the observation arrived at, not the time it is folded in
+            let late = arrived.saturating_duration_since(at).as_secs_f64() * 1000.0;
+            let t = now_ms.saturating_sub((late * self.cfg.speed) as u64);
+            self.seen.fold(o, t);
         }
+        self.publish_refusals();
     }
     fn forecast_base(&mut self, shadow: &Model, now_ms: u64) -> Option<Model> {
         if self.cfg.server_dry_run {
@@ -322,13 +418,14 @@ impl Backend for KubeBackend {
         let (nodes, queues) = parse_nodes_queues(&nodes, &queues).ok()?;
         let pods = parse_pods(&pods);
         let mut own: Vec<OwnJob> = self
+            .seen
             .jobs
             .values()
             .filter_map(|s| {
                 Some(OwnJob {
                     job: s.job.clone()?,
                     running_since: s.gang_ready_ms,
-                    done: s.finish_ms.is_some() || s.phase == "Deleted",
+                    done: s.finish_ms.is_some() || s.deleted || s.rejected.is_some(),
                 })
             })
             .collect();
@@ -336,83 +433,28 @@ impl Backend for KubeBackend {
         Some(build_model(shadow, nodes, &queues, &pods, &own, ns, now_ms))
     }
     fn evictions(&self, _model: &Model) -> Vec<EvictionSeen> {
-        self.evicted.clone()
+        self.seen.evicted.clone()
     }
     fn observe(&self, name: &str, _model: &Model) -> Option<JobView> {
-        let j = self.jobs.get(name)?;
-        let phase = match j.phase.as_str() {
-            "Inqueue" => "Inqueue",
-            "Running" => "Running",
-            "Completed" => "Completed",
-            "Deleted" => "Deleted",
-            "Unknown" => "Unknown",
-            _ => "Pending",
-        };
-        Some(JobView {
-            name: name.to_string(),
-            phase,
-            submit_ms: j.submit_ms,
-            inqueue_ms: j.inqueue_ms,
-            gang_ready_ms: j.gang_ready_ms,
-            finish_ms: j.finish_ms,
-            evictions: j.evictions,
-        })
+        self.seen.view(name)
     }
 }
 
 impl KubeBackend {
-    /// Folds one observation into the per-job state at model time `now`.
-    fn observe_one(&mut self, o: Observation, now: u64) {
-        match o {
-            Observation::Phase { job, phase } => {
-                let Some(j) = self.jobs.get_mut(&job) else {
-                    return;
-                };
-                if matches!(phase.as_str(), "Inqueue" | "Running" | "Completed") {
-                    j.inqueue_ms.get_or_insert(now);
-                }
-                if phase == "Completed" {
-                    j.finish_ms.get_or_insert(now);
-                }
-                if j.phase != "Deleted" {
-                    j.phase = phase;
-                }
-            }
-            Observation::Pod { job, pod, phase } => {
-                self.pod_job.insert(pod.clone(), job.clone());
-                let Some(j) = self.jobs.get_mut(&job) else {
-                    return;
-                };
-                j.running.insert(pod, phase);
-                let up = j
-                    .running
-                    .values()
-                    .filter(|p| matches!(p.as_str(), "Running" | "Succeeded"))
-                    .count();
-                if up as u32 >= j.min_member {
-                    j.gang_ready_ms.get_or_insert(now);
-                    j.inqueue_ms.get_or_insert(now);
-                }
-                if !j.running.is_empty()
-                    && j.running.values().all(|p| p == "Succeeded")
-                    && j.running.len() as u32 >= j.min_member
-                {
-                    j.finish_ms.get_or_insert(now);
-                }
-            }
-            Observation::Evicted { pod, reason } => {
-                let job = self.pod_job.get(&pod).cloned();
-                if let Some(j) = job.as_ref().and_then(|job| self.jobs.get_mut(job)) {
-                    j.evictions += 1;
-                }
-                self.evicted.push(EvictionSeen {
-                    time_ms: now,
-                    pod,
-                    job: job.unwrap_or_default(),
-                    action: reason,
-                });
-            }
+    /// Copies refusals seen since the last call into the shared list.
+    fn publish_refusals(&mut self) {
+        if self.seen.refusals.is_empty() {
+            return;
         }
+        if let Ok(mut r) = self.refusals.lock() {
+            r.append(&mut self.seen.refusals);
+        }
+    }
+
+    /// Folds one observation at model time `t` (tests drive the backend without watches).
+    pub fn fold(&mut self, o: super::kube_watch::Observation, t: u64) {
+        self.seen.fold(o, t);
+        self.publish_refusals();
     }
 }
 

@@ -1,6 +1,8 @@
-//! Watching the cluster for the `kube` backend: parsing PodGroups, pods and eviction events
-//! into `Observation`s, and the list-then-watch loop that resumes from the last
-//! `resourceVersion` (relisting on 410 Gone). Pure parsers are unit-tested in
+//! Watching the cluster for the `kube` backend: parsing PodGroups, Volcano Jobs, pods and
+//! events (evictions, and pods the API server refused) into `Observation`s, and the
+//! list-then-watch loop that resumes from the last `resourceVersion` (relisting on 410 Gone).
+//! Each observation is sent with the `Instant` it arrived, so the backend stamps it with the
+//! model time it happened at, however late it is folded in. Pure parsers are unit-tested in
 //! `kube_rest_tests.rs`; the loop runs on its own thread and only sends observations.
 //!
 //! Depends on serde_json and ureq; nothing else in the crate.
@@ -26,7 +28,18 @@ pub enum Observation {
     },
     /// Eviction event on pod `pod`.
     Evicted { pod: String, reason: String },
+    /// Volcano Job `job` in `status.state.phase` (Pending, Running, Completed, Failed, …).
+    /// Mirrors volcano's job controller, which deletes a finished Job's PodGroup (still
+    /// `Running`) at once, so completion is read here, not from the PodGroup.
+    JobPhase { job: String, phase: String },
+    /// The controller of job `job` could not create its pods: the API server refused them
+    /// (403 Forbidden, e.g. a missing PriorityClass; 422 Invalid). `message` is the API
+    /// server's reason.
+    Rejected { job: String, message: String },
 }
+
+/// An observation and the instant it arrived.
+pub type Stamped = (Instant, Observation);
 
 fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
     v.pointer(ptr).and_then(Value::as_str)
@@ -64,9 +77,53 @@ pub fn parse_pod(v: &Value) -> Option<Observation> {
     })
 }
 
-/// An eviction/preemption event (`reason` Evict or Preempted on a Pod).
+/// A Volcano Job's name and `status.state.phase`.
+pub fn parse_vcjob(v: &Value) -> Option<Observation> {
+    Some(Observation::JobPhase {
+        job: s(v, "/metadata/name")?.to_string(),
+        phase: s(v, "/status/state/phase").unwrap_or("Pending").to_string(),
+    })
+}
+
+/// The API server's own words inside a controller's `FailedCreate` message (the Go-printed
+/// `StatusError{… Message:"…", Reason:…}`), else the message's first 300 characters.
+pub fn refusal_reason(message: &str) -> String {
+    let inner = message.split_once("Message:\"").and_then(|(_, rest)| {
+        rest.split_once("\", Reason:")
+            .map(|(m, _)| m.replace("\\\"", "\""))
+    });
+    inner.unwrap_or_else(|| message.chars().take(300).collect())
+}
+
+/// Whether a `FailedCreate` message says the API server refused the pod for good (403
+/// Forbidden or 422 Invalid), as opposed to a transient failure the controller retries.
+pub fn is_refusal(message: &str) -> bool {
+    [
+        "Code:403",
+        "Code:422",
+        "is forbidden",
+        "is invalid",
+        "Forbidden",
+        "Invalid value",
+    ]
+    .iter()
+    .any(|k| message.contains(k))
+}
+
+/// An eviction/preemption event (`reason` Evict or Preempted on a Pod), or a `FailedCreate`
+/// event on one of our Jobs (Volcano or `batch/v1`) whose pods the API server refused.
 pub fn parse_event(v: &Value) -> Option<Observation> {
     let reason = s(v, "/reason")?;
+    if reason == "FailedCreate" && s(v, "/involvedObject/kind") == Some("Job") {
+        let message = s(v, "/message").unwrap_or("");
+        if !is_refusal(message) {
+            return None;
+        }
+        return Some(Observation::Rejected {
+            job: s(v, "/involvedObject/name")?.to_string(),
+            message: refusal_reason(message),
+        });
+    }
     if !matches!(reason, "Evict" | "Preempted" | "Evicted")
         || s(v, "/involvedObject/kind") != Some("Pod")
     {
@@ -88,13 +145,15 @@ pub fn parse_watch_line(line: &str) -> Option<(String, Value)> {
 pub type ParseFn = fn(&Value) -> Option<Observation>;
 
 /// List, then watch from the list's resourceVersion; on a dropped stream resume from the last
-/// seen version; on 410 Gone (or any error) relist after a short pause.
+/// seen version; on 410 Gone (or any error) relist after a short pause. `DELETED` events are
+/// not observations (a deleted PodGroup still says `Running`). Returns when the receiver is
+/// gone.
 pub fn watch_loop(
     agent: &ureq::Agent,
     url: &str,
     token: Option<&str>,
     parse: ParseFn,
-    tx: &Sender<Observation>,
+    tx: &Sender<Stamped>,
 ) {
     let sep = if url.contains('?') { '&' } else { '?' };
     let get = |u: &str| {
@@ -115,7 +174,7 @@ pub fn watch_loop(
                     .flatten()
                 {
                     if let Some(o) = parse(item) {
-                        if tx.send(o).is_err() {
+                        if tx.send((Instant::now(), o)).is_err() {
                             return;
                         }
                     }
@@ -151,9 +210,9 @@ pub fn watch_loop(
                 if let Some(v) = s(&obj, "/metadata/resourceVersion") {
                     rv = v.to_string();
                 }
-                if ty != "BOOKMARK" {
+                if ty != "BOOKMARK" && ty != "DELETED" {
                     if let Some(o) = parse(&obj) {
-                        if tx.send(o).is_err() {
+                        if tx.send((Instant::now(), o)).is_err() {
                             return;
                         }
                     }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{QueueSpec, ResourceName, Resources};
+use crate::model::{PriorityClassSpec, QueueSpec, ResourceName, Resources};
 use crate::workload::TraceJob;
 
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -19,6 +19,9 @@ pub const WORKFLOW_ANNOTATION: &str = "volsim.io/workflow-id";
 pub const PREDICTION_ANNOTATION: &str = "volsim.io/predicted-wait-ms";
 pub const CLASS_LABEL: &str = "volsim.io/class";
 pub const GROUP_NAME_ANNOTATION: &str = "scheduling.k8s.io/group-name";
+/// Run time of a placeholder pod in *wall* milliseconds (model duration / `--speed`); the
+/// realvolcano fakelet (and any fake kubelet) honours it before the container's `sleep N`.
+pub const DURATION_ANNOTATION: &str = "volsim.dev/duration-ms";
 
 /// Which objects represent one job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,11 +249,32 @@ fn meta(job: &TraceJob, m: &Meta) -> ObjectMeta {
     }
 }
 
+/// Wall-clock milliseconds of `model_ms` of model time at `speed` (model time runs `speed`×
+/// faster than the wall clock; a non-positive or non-finite speed counts as 1).
+pub fn wall_ms(model_ms: u64, speed: f64) -> u64 {
+    if !(speed.is_finite() && speed > 0.0) || speed == 1.0 {
+        return model_ms;
+    }
+    (model_ms as f64 / speed).round() as u64
+}
+
+/// `sleep` argument for `ms` milliseconds: whole seconds when exact, else seconds with
+/// millisecond decimals (busybox and GNU `sleep` both accept fractions).
+pub fn sleep_arg(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        (ms / 1000).to_string()
+    } else {
+        let frac = format!("{:03}", ms % 1000);
+        format!("{}.{}", ms / 1000, frac.trim_end_matches('0'))
+    }
+}
+
 fn pod_template(
     job: &TraceJob,
     m: &Meta,
     scheduler: Option<&str>,
     group: Option<&str>,
+    speed: f64,
 ) -> PodTemplate {
     let mut md = meta(job, m);
     md.name = String::new();
@@ -260,6 +284,9 @@ fn pod_template(
         md.annotations
             .insert(GROUP_NAME_ANNOTATION.to_string(), g.to_string());
     }
+    let run_ms = wall_ms(job.duration_ms, speed);
+    md.annotations
+        .insert(DURATION_ANNOTATION.to_string(), run_ms.to_string());
     let list = resource_list(&job.requests);
     PodTemplate {
         metadata: md,
@@ -270,10 +297,7 @@ fn pod_template(
             containers: vec![Container {
                 name: "main".to_string(),
                 image: m.image.clone(),
-                command: vec![
-                    "sleep".to_string(),
-                    job.duration_ms.div_ceil(1000).to_string(),
-                ],
+                command: vec!["sleep".to_string(), sleep_arg(run_ms)],
                 resources: ResourceRequirements {
                     requests: list.clone(),
                     limits: list,
@@ -283,8 +307,15 @@ fn pod_template(
     }
 }
 
-/// The objects representing `job` (creation order).
+/// The objects representing `job` (creation order), its pods running for the model duration
+/// (`build_at_speed` with speed 1).
 pub fn build(job: &TraceJob, mode: ObjectMode, m: &Meta) -> Vec<Manifest> {
+    build_at_speed(job, mode, m, 1.0)
+}
+
+/// The objects representing `job` for a run at `speed`: the pods' run time (annotation
+/// `volsim.dev/duration-ms` and `sleep`) is the model duration / `speed`, in wall time.
+pub fn build_at_speed(job: &TraceJob, mode: ObjectMode, m: &Meta, speed: f64) -> Vec<Manifest> {
     match mode {
         ObjectMode::VcJob => vec![Manifest::Job {
             api_version: VC_JOB_API.to_string(),
@@ -299,7 +330,7 @@ pub fn build(job: &TraceJob, mode: ObjectMode, m: &Meta) -> Vec<Manifest> {
                     name: "main".to_string(),
                     replicas: job.replicas,
                     min_available: job.min_member,
-                    template: pod_template(job, m, Some("volcano"), None),
+                    template: pod_template(job, m, Some("volcano"), None, speed),
                 }],
             }),
         }],
@@ -314,13 +345,19 @@ pub fn build(job: &TraceJob, mode: ObjectMode, m: &Meta) -> Vec<Manifest> {
                     min_resources: resource_list(&job.requests.times(job.min_member as i64)),
                 },
             },
-            batch_job(job, m, Some("volcano"), Some(&job.id)),
+            batch_job(job, m, Some("volcano"), Some(&job.id), speed),
         ],
-        ObjectMode::Native => vec![batch_job(job, m, None, None)],
+        ObjectMode::Native => vec![batch_job(job, m, None, None, speed)],
     }
 }
 
-fn batch_job(job: &TraceJob, m: &Meta, scheduler: Option<&str>, group: Option<&str>) -> Manifest {
+fn batch_job(
+    job: &TraceJob,
+    m: &Meta,
+    scheduler: Option<&str>,
+    group: Option<&str>,
+    speed: f64,
+) -> Manifest {
     Manifest::Job {
         api_version: BATCH_API.to_string(),
         metadata: meta(job, m),
@@ -328,7 +365,7 @@ fn batch_job(job: &TraceJob, m: &Meta, scheduler: Option<&str>, group: Option<&s
             parallelism: job.replicas,
             completions: job.replicas,
             backoff_limit: 0,
-            template: pod_template(job, m, scheduler, group),
+            template: pod_template(job, m, scheduler, group, speed),
         }),
     }
 }
@@ -354,5 +391,64 @@ pub fn queue(q: &QueueSpec) -> Manifest {
             reclaimable: q.reclaimable,
             parent: q.parent.clone(),
         },
+    }
+}
+
+/// A core `v1` Namespace (live mode creates its namespace; 409 → adopt).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamespaceObj {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+}
+
+/// The namespace `name`, labelled as ours.
+pub fn namespace(name: &str) -> NamespaceObj {
+    let mut metadata = ObjectMeta {
+        name: name.to_string(),
+        ..Default::default()
+    };
+    metadata
+        .labels
+        .insert(MANAGED_BY.to_string(), "volsim".to_string());
+    NamespaceObj {
+        api_version: "v1".to_string(),
+        kind: "Namespace".to_string(),
+        metadata,
+    }
+}
+
+/// A `scheduling.k8s.io/v1` PriorityClass (cluster-scoped; `value` at the top level).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriorityClassObj {
+    pub api_version: String,
+    pub kind: String,
+    pub metadata: ObjectMeta,
+    pub value: i32,
+    pub global_default: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preemption_policy: Option<String>,
+    pub description: String,
+}
+
+/// The scenario's PriorityClass `pc`, as Kubernetes needs it for the pods that name it.
+pub fn priority_class(pc: &PriorityClassSpec) -> PriorityClassObj {
+    let mut metadata = ObjectMeta {
+        name: pc.name.clone(),
+        ..Default::default()
+    };
+    metadata
+        .labels
+        .insert(MANAGED_BY.to_string(), "volsim".to_string());
+    PriorityClassObj {
+        api_version: "scheduling.k8s.io/v1".to_string(),
+        kind: "PriorityClass".to_string(),
+        metadata,
+        value: pc.value,
+        global_default: pc.global_default,
+        preemption_policy: pc.preemption_never.then(|| "Never".to_string()),
+        description: "created by volsim live from the scenario's priority_classes".to_string(),
     }
 }

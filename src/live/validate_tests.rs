@@ -69,7 +69,14 @@ fn vcjob_wire_shape() {
         c["resources"]["requests"]["memory"],
         (3u64 << 30).to_string()
     );
-    assert_eq!(c["command"][1], "91");
+    assert_eq!(
+        c["command"][1], "90.5",
+        "the run time itself, not rounded up"
+    );
+    assert_eq!(
+        v["spec"]["tasks"][0]["template"]["metadata"]["annotations"]["volsim.dev/duration-ms"],
+        "90500"
+    );
     let pg = serde_json::to_value(&build(&job(), ObjectMode::PodGroup, &meta())[1]).unwrap();
     assert_eq!(
         pg["spec"]["template"]["metadata"]["annotations"]["scheduling.k8s.io/group-name"],

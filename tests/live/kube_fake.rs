@@ -1,6 +1,10 @@
-//! The `kube` backend through `live run` against a fake API server (tiny_http on loopback):
-//! creates with typed manifests, 409 → adopt on a second run, `dryRun=All` honoured, queues
-//! applied, and the list/watch path observing PodGroups and pods into `observed.csv`.
+//! The `kube` backend through `live run` against a fake API server (tiny_http on loopback)
+//! that behaves like the realvolcano control plane: namespace and PriorityClasses created
+//! (409 → adopt), creates with typed manifests, 409 → adopt on a second run, `dryRun=All`
+//! honoured, queues applied; pods run for their `volsim.dev/duration-ms` (wall ms); the
+//! PodGroup disappears once the Job is Completed (as Volcano's job controller deletes it);
+//! observations stamped when they arrive; refused pods (403 `FailedCreate` events) are an
+//! error of the run; `--kubeconfig` supplies server and token.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -13,10 +17,18 @@ use crate::*;
 
 type Store = BTreeMap<String, BTreeMap<String, (Value, Instant)>>;
 
+/// How the fake cluster behaves.
+#[derive(Clone, Copy, Default)]
+struct Opts {
+    /// Every job's pods are refused (403: no PriorityClass), as a cluster without them does.
+    refuse_pods: bool,
+}
+
 struct Fake {
     addr: String,
     store: Arc<Mutex<Store>>,
     posts: Arc<AtomicUsize>,
+    auth: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -28,34 +40,61 @@ impl Drop for Fake {
 
 const JOBS: &str = "/apis/batch.volcano.sh/v1alpha1/namespaces/ns/jobs";
 const QUEUES: &str = "/apis/scheduling.volcano.sh/v1beta1/queues";
+const NAMESPACES: &str = "/api/v1/namespaces";
+const PCS: &str = "/apis/scheduling.k8s.io/v1/priorityclasses";
+/// Real time from a Job's creation until its pods run.
+const START_MS: u64 = 100;
 
 fn node(name: &str) -> Value {
     json!({"metadata": {"name": name}, "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}})
 }
 
-/// PodGroups and pods as Volcano's controller would show them: Running, then Completed
-/// 1.5 s (real time) after the job was created.
-fn derived(store: &Store, kind: &str) -> Vec<Value> {
+/// The wall run time a Job's pods carry (`volsim.dev/duration-ms`), else 1.5 s.
+fn run_ms(job: &Value) -> u64 {
+    job["spec"]["tasks"][0]["template"]["metadata"]["annotations"]["volsim.dev/duration-ms"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1500)
+}
+
+/// Jobs, PodGroups, pods and events as Volcano's controllers and a fake kubelet would show
+/// them: pods Running `START_MS` after the Job was created, Succeeded after their run time;
+/// the Job Completed then, and its PodGroup deleted (never seen `Completed`).
+fn derived(store: &Store, kind: &str, opts: Opts) -> Vec<Value> {
     let mut out = Vec::new();
     for (name, (job, born)) in store.get(JOBS).into_iter().flatten() {
-        let done = born.elapsed() > Duration::from_millis(1500);
-        if kind == "podgroups" {
-            out.push(json!({
+        let age = born.elapsed().as_millis() as u64;
+        let running = age >= START_MS && !opts.refuse_pods;
+        let done = running && age >= START_MS + run_ms(job);
+        let replicas = job["spec"]["tasks"][0]["replicas"].as_u64().unwrap_or(1);
+        match kind {
+            "podgroups" if !done => out.push(json!({
                 "metadata": {"name": format!("{name}-uid"), "resourceVersion": "7",
                              "ownerReferences": [{"kind": "Job", "name": name}]},
-                "status": {"phase": if done { "Completed" } else { "Running" }}
-            }));
-        } else if kind == "pods" {
-            let replicas = job["spec"]["tasks"][0]["replicas"].as_u64().unwrap_or(1);
-            let containers = job["spec"]["tasks"][0]["template"]["spec"]["containers"].clone();
-            for i in 0..replicas {
-                out.push(json!({
-                    "metadata": {"name": format!("{name}-main-{i}"), "namespace": "ns", "resourceVersion": "8",
-                                 "labels": {"volcano.sh/job-name": name}},
-                    "spec": {"nodeName": "n1", "containers": containers},
-                    "status": {"phase": if done { "Succeeded" } else { "Running" }}
-                }));
+                "status": {"phase": if running { "Running" } else { "Inqueue" }}
+            })),
+            "jobs" => out.push(json!({
+                "metadata": {"name": name, "namespace": "ns", "resourceVersion": "9"},
+                "status": {"state": {"phase": if done { "Completed" } else if running { "Running" } else { "Pending" }}}
+            })),
+            "pods" if running => {
+                let containers = job["spec"]["tasks"][0]["template"]["spec"]["containers"].clone();
+                for i in 0..replicas {
+                    out.push(json!({
+                        "metadata": {"name": format!("{name}-main-{i}"), "namespace": "ns", "resourceVersion": "8",
+                                     "labels": {"volcano.sh/job-name": name}},
+                        "spec": {"nodeName": "n1", "containers": containers},
+                        "status": {"phase": if done { "Succeeded" } else { "Running" }}
+                    }));
+                }
             }
+            "events" if opts.refuse_pods => out.push(json!({
+                "metadata": {"name": format!("{name}.1"), "resourceVersion": "10"},
+                "involvedObject": {"kind": "Job", "name": name},
+                "reason": "FailedCreate", "type": "Warning",
+                "message": format!("Error creating pods: [failed to create pod {name}-main-0, err: &errors.StatusError{{ErrStatus:v1.Status{{Status:\"Failure\", Message:\"pods \\\"{name}-main-0\\\" is forbidden: no PriorityClass with name high was found\", Reason:\"Forbidden\", Code:403}}}}]")
+            })),
+            _ => {}
         }
     }
     out
@@ -65,6 +104,7 @@ fn respond(
     req: &mut tiny_http::Request,
     store: &Mutex<Store>,
     posts: &AtomicUsize,
+    opts: Opts,
 ) -> (u16, String) {
     let url = req.url().to_string();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
@@ -74,10 +114,12 @@ fn respond(
         let mut body = String::new();
         req.as_reader().read_to_string(&mut body).unwrap();
         let v: Value = serde_json::from_str(&body).unwrap();
-        assert!(
-            volsim::live::validate::check_value(&v).is_empty(),
-            "invalid object posted: {v}"
-        );
+        if path.contains("/jobs") || path.contains("queues") {
+            assert!(
+                volsim::live::validate::check_value(&v).is_empty(),
+                "invalid object posted: {v}"
+            );
+        }
         let name = v["metadata"]["name"].as_str().unwrap().to_string();
         let coll = store.entry(path.to_string()).or_default();
         if coll.contains_key(&name) {
@@ -92,8 +134,21 @@ fn respond(
         }
         return (201, body);
     }
+    if path == "/api/v1/namespaces/ns"
+        || path.starts_with("/apis/scheduling.k8s.io/v1/priorityclasses/")
+    {
+        let (coll, name) = path.rsplit_once('/').unwrap();
+        return match store.get(coll).and_then(|c| c.get(name)) {
+            Some((v, _)) => (200, v.to_string()),
+            None => (
+                404,
+                json!({"kind": "Status", "code": 404, "message": "not found"}).to_string(),
+            ),
+        };
+    }
     let items: Vec<Value> = match path {
         "/api/v1/nodes" => vec![node("n1"), node("n2")],
+        JOBS => derived(&store, "jobs", opts),
         QUEUES => store
             .get(QUEUES)
             .into_iter()
@@ -101,10 +156,10 @@ fn respond(
             .map(|(_, (v, _))| v.clone())
             .collect(),
         "/apis/scheduling.volcano.sh/v1beta1/namespaces/ns/podgroups" => {
-            derived(&store, "podgroups")
+            derived(&store, "podgroups", opts)
         }
-        "/api/v1/pods" | "/api/v1/namespaces/ns/pods" => derived(&store, "pods"),
-        "/api/v1/namespaces/ns/events" => vec![],
+        "/api/v1/pods" | "/api/v1/namespaces/ns/pods" => derived(&store, "pods", opts),
+        "/api/v1/namespaces/ns/events" => derived(&store, "events", opts),
         _ => {
             return (
                 404,
@@ -127,18 +182,29 @@ fn respond(
 
 impl Fake {
     fn start() -> Fake {
+        Fake::with(Opts::default())
+    }
+    fn with(opts: Opts) -> Fake {
         let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
         let addr = format!("http://{}", server.server_addr().to_ip().unwrap());
-        let (store, posts, stop) = (
+        let (store, posts, auth, stop) = (
             Arc::new(Mutex::new(Store::new())),
             Arc::new(AtomicUsize::new(0)),
+            Arc::new(Mutex::new(Vec::new())),
             Arc::new(AtomicBool::new(false)),
         );
-        let (s2, p2, st2) = (store.clone(), posts.clone(), stop.clone());
+        let (s2, p2, a2, st2) = (store.clone(), posts.clone(), auth.clone(), stop.clone());
         std::thread::spawn(move || {
             while !st2.load(Ordering::SeqCst) {
                 if let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(50)) {
-                    let (status, body) = respond(&mut req, &s2, &p2);
+                    let h = req
+                        .headers()
+                        .iter()
+                        .find(|h| h.field.equiv("Authorization"))
+                        .map(|h| h.value.to_string())
+                        .unwrap_or_default();
+                    a2.lock().unwrap().push(h);
+                    let (status, body) = respond(&mut req, &s2, &p2, opts);
                     let _ = req
                         .respond(tiny_http::Response::from_string(body).with_status_code(status));
                 }
@@ -148,6 +214,7 @@ impl Fake {
             addr,
             store,
             posts,
+            auth,
             stop,
         }
     }
@@ -167,7 +234,19 @@ fn kube_run(
     drain: &str,
     extra: &[&str],
 ) -> (i32, String, String) {
-    let sc = fixture("small.toml");
+    kube_run_at(fake, "small.toml", "50", out, drain, extra)
+}
+
+fn kube_run_at(
+    fake: &Fake,
+    scenario: &str,
+    speed: &str,
+    out: &std::path::Path,
+    drain: &str,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let sc = fixture(scenario);
+    let server = ["--api-server", fake.addr.as_str()];
     let mut args = vec![
         "live",
         "run",
@@ -175,18 +254,21 @@ fn kube_run(
         sc.to_str().unwrap(),
         "--backend",
         "kube",
-        "--api-server",
-        &fake.addr,
+    ];
+    if !extra.contains(&"--kubeconfig") {
+        args.extend_from_slice(&server);
+    }
+    args.extend_from_slice(&[
         "--namespace",
         "ns",
         "--apply-queues",
         "--speed",
-        "50",
+        speed,
         "--drain",
         drain,
         "--out",
         out.to_str().unwrap(),
-    ];
+    ]);
     args.extend_from_slice(extra);
     run(&args)
 }
@@ -214,8 +296,13 @@ fn kube_backend_against_a_fake_api_server() {
     let (code, out, err) = kube_run(&fake, &dir.path().join("dry"), "0s", &["--server-dry-run"]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(
-        (fake.count(JOBS), fake.count(QUEUES)),
-        (0, 0),
+        (
+            fake.count(JOBS),
+            fake.count(QUEUES),
+            fake.count(NAMESPACES),
+            fake.count(PCS)
+        ),
+        (0, 0, 0, 0),
         "dryRun=All persists nothing"
     );
 
@@ -236,6 +323,26 @@ fn kube_backend_against_a_fake_api_server() {
         (12, 3),
         "12 jobs; interactive, batch and the implicit default queue"
     );
+    assert_eq!(
+        (fake.count(NAMESPACES), fake.count(PCS)),
+        (1, 1),
+        "the namespace and the scenario's PriorityClass `high` were created"
+    );
+    let store = fake.store.lock().unwrap();
+    let pc = &store[PCS]["high"].0;
+    assert_eq!(
+        (pc["value"].as_i64(), pc["kind"].as_str()),
+        (Some(1000), Some("PriorityClass"))
+    );
+    let mut runs: Vec<u64> = store[JOBS].values().map(|(j, _)| run_ms(j)).collect();
+    runs.sort_unstable();
+    runs.dedup();
+    assert_eq!(
+        runs,
+        [400, 600],
+        "20 s and 30 s of model time at --speed 50, in wall ms"
+    );
+    drop(store);
     assert_eq!(
         sent_outcomes(&first),
         BTreeMap::from([("created".to_string(), 12)])
@@ -264,7 +371,131 @@ fn kube_backend_against_a_fake_api_server() {
     assert_eq!(fake.count(JOBS), 12, "no duplicates");
     assert_eq!(
         fake.posts.load(Ordering::SeqCst) - posts,
-        15,
-        "12 jobs + 3 queues, each once"
+        17,
+        "12 jobs + 3 queues + the namespace + 1 PriorityClass, each once (409 → adopted)"
+    );
+    assert_eq!((fake.count(NAMESPACES), fake.count(PCS)), (1, 1));
+}
+
+/// Observations are stamped with the model time they arrived, not folded in at the next
+/// submission: two jobs 100 s (model) apart at --speed 20 are 5 s of wall time apart, while
+/// the first one's pods run 0.1 s after its creation.
+#[test]
+fn kube_waits_are_stamped_when_observed_not_at_the_next_submission() {
+    let fake = Fake::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("gap");
+    let (code, stdout, err) = kube_run_at(&fake, "gap.toml", "20", &out, "20s", &[]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(stdout.contains("finished 2"), "{stdout}");
+    let waits = volsim::live::compare::read_waits(&out.join("observed.csv")).unwrap();
+    assert_eq!(waits.len(), 2);
+    for w in &waits {
+        let ms = w.wait_ms.expect("observed gang-ready");
+        assert!(
+            ms < 40_000,
+            "{}: wait {ms} ms; the gap to the next job is 100 000 ms",
+            w.job
+        );
+    }
+}
+
+/// A cluster that refuses every pod (no PriorityClass): the run ends without waiting out the
+/// drain, exits 2 naming the job and the API server's reason, and `compare` of its outputs
+/// fails loudly instead of comparing 0 jobs. The server and token come from `--kubeconfig`.
+#[test]
+fn refused_pods_are_an_error_of_the_run_and_compare_refuses_nothing() {
+    let fake = Fake::with(Opts { refuse_pods: true });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    let text = json!({"apiVersion": "v1", "kind": "Config", "current-context": "fake",
+        "clusters": [{"name": "fake", "cluster": {"server": fake.addr}}],
+        "users": [{"name": "u", "user": {"tokenFile": "token"}}],
+        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "u"}}]});
+    std::fs::write(&kc, text.to_string()).unwrap();
+    std::fs::write(dir.path().join("token"), "tok-123\n").unwrap();
+    let out = dir.path().join("refused");
+    let started = Instant::now();
+    let (code, stdout, err) = kube_run(&fake, &out, "60s", &["--kubeconfig", kc.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stdout}{err}");
+    assert!(
+        err.contains("12 job(s) rejected by the cluster")
+            && err.contains("is forbidden: no PriorityClass with name high was found"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "did not wait out the 60 s drain"
+    );
+    let auth = fake.auth.lock().unwrap().clone();
+    assert!(
+        !auth.is_empty() && auth.iter().all(|a| a == "Bearer tok-123"),
+        "{auth:?}"
+    );
+    let (code, report, err) = run(&[
+        "compare",
+        out.join("predictions.csv").to_str().unwrap(),
+        out.join("observed.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{report}{err}");
+    assert!(report.contains("jobs compared: 0"), "{report}");
+    assert!(
+        err.contains("no job has both a predicted and an observed wait"),
+        "{err}"
+    );
+}
+
+/// `volsim reality` end to end against the fake cluster: live run, simulator replay of the
+/// observed submissions, the report comparing every job, and `simulated.csv` for `compare`.
+#[test]
+fn reality_compares_the_simulator_replay_with_the_observed_run() {
+    let fake = Fake::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("reality");
+    let sc = fixture("small.toml");
+    let (code, stdout, err) = run(&[
+        "reality",
+        sc.to_str().unwrap(),
+        "--api-server",
+        &fake.addr,
+        "--namespace",
+        "ns",
+        "--speed",
+        "50",
+        "--drain",
+        "20s",
+        "--top",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(stdout.contains("live run: submitted 12"), "{stdout}");
+    assert!(stdout.contains("jobs compared: 12"), "{stdout}");
+    assert!(
+        stdout.contains("mean_pred") && stdout.contains("queue   batch"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("jobs that differ most (3 of 12)"),
+        "{stdout}"
+    );
+    assert_eq!(fake.count(QUEUES), 3, "queues applied");
+    let sim = volsim::live::compare::read_waits(&out.join("simulated.csv")).unwrap();
+    assert_eq!(sim.len(), 12);
+    assert!(
+        sim.iter().all(|r| r.wait_ms.is_some()),
+        "the simulator admits every job"
+    );
+    let (code, report, _) = run(&[
+        "compare",
+        out.join("simulated.csv").to_str().unwrap(),
+        out.join("observed.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    assert!(report.contains("jobs compared: 12"), "{report}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("reality.txt")).unwrap(),
+        stdout[stdout.find("reality: ").unwrap()..]
     );
 }

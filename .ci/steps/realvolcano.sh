@@ -2,7 +2,7 @@
 # CI step: the `kube` backend end to end against a real Volcano control plane — the realvolcano
 # harness (kube-apiserver + etcd + vc-scheduler + vc-controller-manager + a fake kubelet, all on
 # 127.0.0.1) from ../shared/realvolcano. Starts it in a fresh work dir, runs the kube e2e suite
-# (tests/live/kube_e2e.rs) with the same cargo feature set as the main test run (nothing
+# (tests/it/live/kube_e2e.rs) with the same cargo feature set as the main test run (nothing
 # rebuilds), and stops the harness by its PIDs on every exit, failure included. Without the
 # harness the step says it skipped the suite and why. Budget: well under 10 minutes on 2 cores
 # (harness start 10-30 s, suite ~1-2 min).
@@ -13,7 +13,7 @@ RV_HOME="${RV_HOME:-$(pwd)/../shared/realvolcano}"
 if [ ! -x "$RV_HOME/start.sh" ]; then
     echo "realvolcano: SKIPPED the kube end-to-end suite: no harness at $RV_HOME (../shared/realvolcano is missing)."
     echo "realvolcano: to run it against kind + Volcano instead: kubectl proxy --port 8001 &"
-    echo "realvolcano:   VOLSIM_KUBE_E2E=1 VOLSIM_KUBE_API=http://127.0.0.1:8001 cargo test --locked --test live kube_e2e  (docs/live.md)"
+    echo "realvolcano:   VOLSIM_KUBE_E2E=1 VOLSIM_KUBE_API=http://127.0.0.1:8001 cargo test --locked --test it live::kube_e2e  (docs/live.md)"
     exit 0
 fi
 RV_HOME=$(cd "$RV_HOME" && pwd -P)
@@ -54,4 +54,4 @@ export VOLSIM_KUBE_E2E=1
 export VOLSIM_KUBE_API="$RV_PROXY_URL"
 # KUBECONFIG (exported by env.sh) makes the suite also reach the API server directly: TLS with
 # the harness's CA and bearer token.
-timeout 540 cargo test --locked --test live kube_e2e -- --nocapture
+timeout 540 cargo test --locked --test it live::kube_e2e -- --nocapture

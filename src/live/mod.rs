@@ -5,7 +5,7 @@
 //! `dry-run` (manifests + decision log, touches nothing) or `kube` (Kubernetes REST).
 //!
 //! May depend on `model`, `policy`, `kube`, `workload`, `cluster`, `engine`; **never `sim`** (enforced by
-//! `tests/layering.rs`). Invariant: every accepted idempotency key maps to exactly one object,
+//! `tests/it/layering.rs`). Invariant: every accepted idempotency key maps to exactly one object,
 //! whose name is a pure function of the key (`names::object_name`).
 
 pub mod backend;

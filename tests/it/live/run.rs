@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::*;
+use super::*;
 
 #[test]
 fn live_never_imports_sim() {

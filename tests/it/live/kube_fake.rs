@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::*;
+use super::*;
 
 type Store = BTreeMap<String, BTreeMap<String, (Value, Instant)>>;
 

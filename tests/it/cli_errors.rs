@@ -107,7 +107,7 @@ fn misspelled_plugin_argument_names_the_conf_file() {
     tmp(
         "plugin-arg",
         "sched.conf",
-        include_str!("fixtures/conf/misspelled-argument.yaml"),
+        include_str!("../fixtures/conf/misspelled-argument.yaml"),
     );
     let s = format!("{BASE}[scheduler]\nconf = \"sched.conf\"\n");
     run_expect_2(

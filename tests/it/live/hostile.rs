@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::*;
+use super::*;
 
 fn addr(base: &str) -> String {
     base.trim_start_matches("http://").to_string()

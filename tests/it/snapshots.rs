@@ -43,8 +43,8 @@ fn every_bundled_scenario_has_a_snapshot() {
         if p.join("scenario.toml").exists() {
             let name = p.file_name().unwrap().to_str().unwrap().replace('-', "_");
             let snap = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/snapshots")
-                .join(format!("snapshots__{name}_summary.snap"));
+                .join("tests/it/snapshots")
+                .join(format!("it__snapshots__{name}_summary.snap"));
             assert!(
                 snap.exists(),
                 "no snapshot test for scenario {}",

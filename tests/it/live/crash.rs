@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::*;
+use super::*;
 
 /// A short job (1 s) so the forecast's backlog stays shallow and the test fast.
 fn burst_body(key: &str, class: &str) -> String {

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::*;
+use super::*;
 
 #[test]
 fn serve_twin_api() {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::*;
+use super::*;
 
 fn api() -> Option<String> {
     if std::env::var("VOLSIM_KUBE_E2E").ok().as_deref() != Some("1") {

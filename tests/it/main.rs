@@ -1,0 +1,23 @@
+//! The one integration-test binary: every suite that runs the library or the `volsim` binary
+//! end to end. Run one suite with `cargo test --test it <module>::` (e.g. `live::kube_e2e`).
+//!
+//! Suites that need an outside service say so and skip without it: `temporal_e2e` talks to a
+//! Temporal dev server when `VOLSIM_TEMPORAL_HTTP` is set (`tests/temporal/e2e.sh`), and
+//! `live::kube_e2e` to a Kubernetes API server with Volcano when `VOLSIM_KUBE_E2E=1`
+//! (`.ci/steps/realvolcano.sh` starts `../shared/realvolcano` for it).
+
+mod cli_errors;
+mod layering;
+mod limits;
+mod live;
+mod object_workloads;
+mod paths_agree;
+mod policy_properties;
+mod reclaim_scenario;
+mod sim_properties;
+mod snapshots;
+mod temporal_e2e;
+mod temporal_import;
+mod trace_import_reports;
+mod whatif;
+mod workflow_replay;

@@ -20,7 +20,7 @@ use crate::policy::{Action, SchedulerConf};
 /// Tiers from a `[[{plugin, enable, disable, args}]]` list. `production` turns every flag on
 /// except those in `disable`; otherwise only `enable` flags are on. Plugins not in
 /// `registered` (when given) are dropped.
-pub fn tiers(
+pub(super) fn tiers(
     v: &Value,
     production: bool,
     registered: Option<&BTreeSet<String>>,
@@ -98,7 +98,7 @@ pub fn tiers(
     Ok(out)
 }
 
-pub fn priority_classes(
+pub(super) fn priority_classes(
     v: Option<&Value>,
     into: &mut BTreeMap<String, PriorityClassSpec>,
 ) -> Result<(), CaseError> {
@@ -132,7 +132,7 @@ pub fn priority_classes(
 }
 
 /// Resolves `{same_as: other-case}` references.
-pub fn resolve<'a>(v: Option<&'a Value>, key: &str, all: &'a [Value]) -> Option<&'a Value> {
+pub(super) fn resolve<'a>(v: Option<&'a Value>, key: &str, all: &'a [Value]) -> Option<&'a Value> {
     let v = v?;
     if let Some(other) = v.get("same_as").and_then(|x| x.as_str()) {
         let c = all
@@ -144,7 +144,7 @@ pub fn resolve<'a>(v: Option<&'a Value>, key: &str, all: &'a [Value]) -> Option<
 }
 
 /// Fills `snap` with the case's queues, nodes, podgroups and pods (in that order).
-pub fn snapshot(
+pub(super) fn snapshot(
     case: &Value,
     pcs: BTreeMap<String, PriorityClassSpec>,
     all: &[Value],
@@ -234,7 +234,7 @@ pub fn snapshot(
 }
 
 /// Adds one pod as the conventions describe (status from phase + node).
-pub fn add_pod(snap: &mut Snapshot, p: &Value, field: &str) -> Result<(), CaseError> {
+pub(super) fn add_pod(snap: &mut Snapshot, p: &Value, field: &str) -> Result<(), CaseError> {
     let ns = s(p, "ns").unwrap_or("default");
     let name = s(p, "name").ok_or_else(|| CaseError::new(format!("{field}: missing name")))?;
     let Some(pg) = s(p, "pg") else { return Ok(()) };
@@ -295,7 +295,7 @@ pub fn add_pod(snap: &mut Snapshot, p: &Value, field: &str) -> Result<(), CaseEr
 }
 
 /// The conf of a session case: actions, tiers and action arguments from the profile / case.
-pub fn conf(case: &Value, profile: Option<&Value>) -> Result<SchedulerConf, CaseError> {
+pub(super) fn conf(case: &Value, profile: Option<&Value>) -> Result<SchedulerConf, CaseError> {
     let pick = |k: &str| case.get(k).or_else(|| profile.and_then(|p| p.get(k)));
     let registered: Option<BTreeSet<String>> = pick("plugins_registered")
         .and_then(|v| v.as_array())

@@ -82,7 +82,10 @@ fn carry_over(snap: &mut Snapshot) {
     }
 }
 
-pub fn run(case: &Value, profiles: &serde_json::Map<String, Value>) -> Result<Verdict, CaseError> {
+pub(super) fn run(
+    case: &Value,
+    profiles: &serde_json::Map<String, Value>,
+) -> Result<Verdict, CaseError> {
     let profile = match s(case, "profile") {
         Some(p) => Some(
             profiles

@@ -20,7 +20,7 @@ use crate::policy::snapshot::{
 use crate::policy::tiers::combine_victims;
 use crate::policy::{Scheduler, SchedulerConf};
 
-pub fn run(case: &Value, all: &[Value]) -> Result<Verdict, CaseError> {
+pub(super) fn run(case: &Value, all: &[Value]) -> Result<Verdict, CaseError> {
     let call = s(case, "call").unwrap_or("");
     let input = case.get("input").cloned().unwrap_or(Value::Null);
     let expect = case.get("expect").cloned().unwrap_or(Value::Null);

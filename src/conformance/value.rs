@@ -22,18 +22,18 @@ impl std::fmt::Display for CaseError {
     }
 }
 
-pub fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+pub(super) fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(|x| x.as_str())
 }
 
-pub fn list<'a>(v: &'a Value, k: &str) -> &'a [Value] {
+pub(super) fn list<'a>(v: &'a Value, k: &str) -> &'a [Value] {
     v.get(k)
         .and_then(|x| x.as_array())
         .map(|a| a.as_slice())
         .unwrap_or(&[])
 }
 
-pub fn int(v: &Value, k: &str) -> Result<Option<i64>, CaseError> {
+pub(super) fn int(v: &Value, k: &str) -> Result<Option<i64>, CaseError> {
     match v.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => n
@@ -50,7 +50,7 @@ pub fn int(v: &Value, k: &str) -> Result<Option<i64>, CaseError> {
     }
 }
 
-pub fn str_map(v: &Value, k: &str) -> BTreeMap<String, String> {
+pub(super) fn str_map(v: &Value, k: &str) -> BTreeMap<String, String> {
     v.get(k)
         .and_then(|x| x.as_object())
         .map(|m| m.iter().map(|(a, b)| (a.clone(), scalar(b))).collect())
@@ -58,7 +58,7 @@ pub fn str_map(v: &Value, k: &str) -> BTreeMap<String, String> {
 }
 
 /// A scalar rendered as text (numbers and bools as YAML writes them).
-pub fn scalar(v: &Value) -> String {
+pub(super) fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -67,7 +67,7 @@ pub fn scalar(v: &Value) -> String {
 }
 
 /// A ResourceList (`{cpu: "1", memory: 1G, pods: 10}`); numbers accepted.
-pub fn resources(v: &Value, field: &str) -> Result<Resources, CaseError> {
+pub(super) fn resources(v: &Value, field: &str) -> Result<Resources, CaseError> {
     let mut r = Resources::empty();
     let Some(m) = v.as_object() else {
         return Err(CaseError::new(format!(
@@ -85,7 +85,7 @@ pub fn resources(v: &Value, field: &str) -> Result<Resources, CaseError> {
     Ok(r)
 }
 
-pub fn opt_resources(v: &Value, k: &str) -> Result<Option<Resources>, CaseError> {
+pub(super) fn opt_resources(v: &Value, k: &str) -> Result<Option<Resources>, CaseError> {
     match v.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(x) => resources(x, k).map(Some),

@@ -11,7 +11,7 @@ use crate::model::splitmix;
 use crate::policy::TieBreak;
 
 /// The seed of cycle `cycle`'s RNG in a run seeded `seed`.
-pub fn mix(seed: u64, cycle: u64) -> u64 {
+pub(super) fn mix(seed: u64, cycle: u64) -> u64 {
     splitmix(seed ^ splitmix(cycle))
 }
 

@@ -66,7 +66,7 @@ pub(crate) const NODE_STATUS_IGNORED: &[(&str, Ignore)] = &[
 impl NodeY {
     /// Allocatable falls back to capacity (as the kubelet reports it when nothing is
     /// reserved); `pods` defaults to 110 when absent. A node with neither is an error.
-    pub fn to_model(&self, warn: &mut Vec<Problem>) -> Result<NodeSpec, Problem> {
+    pub(super) fn to_model(&self, warn: &mut Vec<Problem>) -> Result<NodeSpec, Problem> {
         let name = self.metadata.required_name()?;
         let mut alloc = match (self.status.allocatable, self.status.capacity) {
             (Some(a), _) => a,
@@ -117,7 +117,7 @@ pub(crate) struct ConfigMapY {
 
 impl ConfigMapY {
     /// The scheduler conf text, or None (with a warning) when the ConfigMap does not hold one.
-    pub fn scheduler_conf(&self, warn: &mut Vec<Problem>) -> Option<String> {
+    pub(super) fn scheduler_conf(&self, warn: &mut Vec<Problem>) -> Option<String> {
         let conf = self.data.get(SCHEDULER_CONF_KEY).cloned();
         if conf.is_none() {
             let name = self.metadata.name.clone().unwrap_or_default();

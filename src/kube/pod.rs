@@ -118,7 +118,7 @@ pub(crate) const RESOURCE_REQUIREMENTS_IGNORED: &[(&str, Ignore)] =
 impl ContainerY {
     /// Requests, each missing one defaulted from the limit of the same name (Kubernetes
     /// defaulting).
-    pub fn requests(&self) -> Resources {
+    pub(super) fn requests(&self) -> Resources {
         let mut r = self
             .resources
             .requests
@@ -139,7 +139,7 @@ impl ContainerY {
 impl PodSpecY {
     /// Kubernetes `PodRequests` (without overhead): max(Σ containers + Σ sidecars,
     /// max over init containers of (its request + sidecars started before it)).
-    pub fn requests(&self) -> Resources {
+    pub(super) fn requests(&self) -> Resources {
         let mut reqs = Resources::empty();
         for c in &self.containers {
             sat_add(&mut reqs, &c.requests());
@@ -166,7 +166,7 @@ impl PodSpecY {
     /// units s, m, h, d; decimals allowed) found in any main container's command and args,
     /// including shell strings such as `sh -c "sleep 10s; echo done"`. None when no container
     /// sleeps a finite time.
-    pub fn sleep_ms(&self) -> Option<u64> {
+    pub(super) fn sleep_ms(&self) -> Option<u64> {
         self.containers
             .iter()
             .filter_map(|c| {
@@ -187,7 +187,7 @@ impl PodSpecY {
     }
 
     /// Tolerations converted to the model; `at` is the path of this pod spec.
-    pub fn tolerations(&self, at: &[Seg]) -> Result<Vec<Toleration>, Problem> {
+    pub(super) fn tolerations(&self, at: &[Seg]) -> Result<Vec<Toleration>, Problem> {
         let mut out = Vec::with_capacity(self.tolerations.len());
         for (i, t) in self.tolerations.iter().enumerate() {
             let mut p = at.to_vec();

@@ -204,7 +204,12 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    pub fn object(&mut self, node: &Node, doc: usize, prefix: &str) -> Result<(), KubeError> {
+    pub(super) fn object(
+        &mut self,
+        node: &Node,
+        doc: usize,
+        prefix: &str,
+    ) -> Result<(), KubeError> {
         let kind = node.get_str("kind");
         let api = node.get_str("apiVersion").unwrap_or_default();
         let name = node.get("metadata").and_then(|m| m.get_str("name"));

@@ -76,7 +76,7 @@ pub(crate) const QUEUE_STATUS_IGNORED: &[(&str, Ignore)] = &[
 
 impl QueueY {
     /// Webhook defaults: weight 1, reclaimable true, state Open, parent none.
-    pub fn to_model(&self) -> Result<QueueSpec, Problem> {
+    pub(super) fn to_model(&self) -> Result<QueueSpec, Problem> {
         let name = self.metadata.required_name()?;
         let s = &self.spec;
         let mut q = QueueSpec::new(&name, s.weight.map_or(1, |w| w.0));
@@ -169,7 +169,7 @@ pub(crate) fn group_annotations(
 
 impl PodGroupY {
     /// Queue defaults to `default`; minMember defaults to 0 (no CRD default).
-    pub fn to_model(&self, warn: &mut Vec<Problem>) -> Result<PodGroupSpec, Problem> {
+    pub(super) fn to_model(&self, warn: &mut Vec<Problem>) -> Result<PodGroupSpec, Problem> {
         let name = self.metadata.required_name()?;
         let (sla_waiting_ms, preemptable) = group_annotations(&self.metadata, warn)?;
         let s = &self.spec;
@@ -212,7 +212,7 @@ pub(crate) struct PriorityClassY {
 }
 
 impl PriorityClassY {
-    pub fn to_model(&self) -> Result<PriorityClassSpec, Problem> {
+    pub(super) fn to_model(&self) -> Result<PriorityClassSpec, Problem> {
         Ok(PriorityClassSpec {
             name: self.metadata.required_name()?,
             value: self.value,

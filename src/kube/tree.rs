@@ -30,7 +30,7 @@ pub(crate) enum Val {
 impl Node {
     /// The text of a scalar as a user would read it (`2`, `1.5`, `true`, `abc`); None for
     /// null, sequences and maps.
-    pub fn scalar_text(&self) -> Option<String> {
+    pub(super) fn scalar_text(&self) -> Option<String> {
         match &self.val {
             Val::Bool(b) => Some(b.to_string()),
             Val::Int(i) => Some(i.to_string()),
@@ -41,7 +41,7 @@ impl Node {
     }
 
     /// The value of key `k` if this node is a map holding it.
-    pub fn get(&self, k: &str) -> Option<&Node> {
+    pub(super) fn get(&self, k: &str) -> Option<&Node> {
         match &self.val {
             Val::Map(entries) => entries
                 .iter()
@@ -52,14 +52,14 @@ impl Node {
     }
 
     /// The string value of key `k` (scalars only).
-    pub fn get_str(&self, k: &str) -> Option<String> {
+    pub(super) fn get_str(&self, k: &str) -> Option<String> {
         self.get(k).and_then(Node::scalar_text)
     }
 
     /// Follows `segments` (map keys, or decimal indexes into sequences) and returns the line
     /// of the deepest node reached, so an error about `spec.tasks.1.replicas` points at the
     /// closest thing that exists.
-    pub fn line_of(&self, segments: &[&str]) -> u64 {
+    pub(super) fn line_of(&self, segments: &[&str]) -> u64 {
         let mut cur = self;
         for seg in segments {
             let next = match &cur.val {
@@ -182,7 +182,7 @@ fn is_content(line: &str) -> bool {
 }
 
 impl DocMap {
-    pub fn new(text: &str) -> DocMap {
+    pub(super) fn new(text: &str) -> DocMap {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         let mut boundaries = Vec::new();
         let mut leading = None;
@@ -208,12 +208,12 @@ impl DocMap {
     }
 
     /// The 1-based document number that contains `line` (1-based).
-    pub fn doc_of_line(&self, line: u64) -> usize {
+    pub(super) fn doc_of_line(&self, line: u64) -> usize {
         1 + self.boundaries.iter().filter(|&&b| b <= line).count()
     }
 
     /// The text of document `doc` (1-based), without its `---` marker lines.
-    pub fn doc_text(&self, doc: usize) -> String {
+    pub(super) fn doc_text(&self, doc: usize) -> String {
         let start = if doc <= 1 {
             self.leading.map_or(1, |l| l + 1)
         } else {

@@ -26,7 +26,7 @@ pub(crate) struct Problem {
 }
 
 impl Problem {
-    pub fn new(path: &[Seg], msg: impl Into<String>) -> Problem {
+    pub(super) fn new(path: &[Seg], msg: impl Into<String>) -> Problem {
         Problem {
             path: path.to_vec(),
             msg: msg.into(),
@@ -34,12 +34,12 @@ impl Problem {
     }
 
     /// The path as text: `spec.tasks[1].template`.
-    pub fn path_text(&self) -> String {
+    pub(super) fn path_text(&self) -> String {
         path_text(&self.path)
     }
 
     /// Path segments as strings, for `Node::line_of`.
-    pub fn segments(&self) -> Vec<String> {
+    pub(super) fn segments(&self) -> Vec<String> {
         self.path
             .iter()
             .map(|s| match s {
@@ -94,7 +94,7 @@ pub(crate) const OBJECT_META_IGNORED: &[(&str, Ignore)] = &[
 
 impl ObjectMeta {
     /// `metadata.name`, required and non-empty.
-    pub fn required_name(&self) -> Result<String, Problem> {
+    pub(super) fn required_name(&self) -> Result<String, Problem> {
         match self.name.as_deref().map(str::trim) {
             Some(n) if !n.is_empty() => Ok(n.to_string()),
             _ => Err(Problem::new(
@@ -105,7 +105,7 @@ impl ObjectMeta {
     }
 
     /// `metadata.namespace`, `default` when absent.
-    pub fn namespace_or_default(&self) -> String {
+    pub(super) fn namespace_or_default(&self) -> String {
         match self.namespace.as_deref() {
             Some(n) if !n.is_empty() => n.to_string(),
             _ => "default".to_string(),
@@ -113,7 +113,7 @@ impl ObjectMeta {
     }
 
     /// An annotation, else a label, with the path where it was found.
-    pub fn annotation_or_label(&self, key: &str) -> Option<(&str, Vec<Seg>)> {
+    pub(super) fn annotation_or_label(&self, key: &str) -> Option<(&str, Vec<Seg>)> {
         if let Some(v) = self.annotations.get(key) {
             return Some((
                 v,
@@ -283,7 +283,7 @@ pub(crate) struct TaintY {
 pub(crate) const TAINT_IGNORED: &[(&str, Ignore)] = &[("timeAdded", Ignore::Quiet)];
 
 impl TaintY {
-    pub fn to_model(&self, at: &[Seg]) -> Result<Taint, Problem> {
+    pub(super) fn to_model(&self, at: &[Seg]) -> Result<Taint, Problem> {
         let effect = parse_effect(&self.effect, at)?.ok_or_else(|| {
             Problem::new(
                 &with(at, "effect"),
@@ -336,7 +336,7 @@ pub(crate) struct TolerationY {
 pub(crate) const TOLERATION_IGNORED: &[(&str, Ignore)] = &[("tolerationSeconds", Ignore::Quiet)];
 
 impl TolerationY {
-    pub fn to_model(&self, at: &[Seg]) -> Result<Toleration, Problem> {
+    pub(super) fn to_model(&self, at: &[Seg]) -> Result<Toleration, Problem> {
         let exists = self.operator == Some(TolerationOp::Exists);
         let key = self.key.clone().filter(|k| !k.is_empty());
         if key.is_none() && !exists {

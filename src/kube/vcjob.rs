@@ -184,7 +184,7 @@ pub(crate) fn template_of(
 
 impl JobY {
     /// Applies webhook defaults and rejects what the webhook would reject.
-    pub fn to_model(&self, warn: &mut Vec<Problem>) -> Result<VcJob, Problem> {
+    pub(super) fn to_model(&self, warn: &mut Vec<Problem>) -> Result<VcJob, Problem> {
         let name = self.metadata.required_name()?;
         let (sla_waiting_ms, preemptable) = group_annotations(&self.metadata, warn)?;
         let s = &self.spec;

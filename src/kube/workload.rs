@@ -88,7 +88,7 @@ fn group_of(meta: &ObjectMeta) -> Option<String> {
 }
 
 impl PodY {
-    pub fn to_model(&self, warn: &mut Vec<Problem>) -> Result<PlainPod, Problem> {
+    pub(super) fn to_model(&self, warn: &mut Vec<Problem>) -> Result<PlainPod, Problem> {
         let name = self.metadata.required_name()?;
         Ok(PlainPod {
             namespace: self.metadata.namespace_or_default(),
@@ -100,7 +100,7 @@ impl PodY {
 }
 
 impl BatchJobY {
-    pub fn to_model(&self, warn: &mut Vec<Problem>) -> Result<BatchJob, Problem> {
+    pub(super) fn to_model(&self, warn: &mut Vec<Problem>) -> Result<BatchJob, Problem> {
         let name = self.metadata.required_name()?;
         let parallelism = self.spec.parallelism.unwrap_or(1);
         if parallelism == 0 {

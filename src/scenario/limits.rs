@@ -8,11 +8,11 @@ use super::file::ScenarioFile;
 use super::load::ScenarioError;
 
 /// Most nodes in one `[[nodes]]` pool and in the whole cluster.
-pub const MAX_NODES: u64 = 100_000;
+pub(super) const MAX_NODES: u64 = 100_000;
 /// Largest `workload.repeat`.
-pub const MAX_REPEAT: u32 = 10_000;
+pub(super) const MAX_REPEAT: u32 = 10_000;
 /// Most jobs in a workload after `workload.repeat`.
-pub const MAX_JOBS: u64 = 2_000_000;
+pub(super) const MAX_JOBS: u64 = 2_000_000;
 
 fn err(file: &str, field: String, message: String) -> ScenarioError {
     ScenarioError {

@@ -27,11 +27,11 @@ mod jobs;
 use jobs::{convert, Pending};
 
 /// Annotation: arrival time of an object job without `creationTimestamp` (Go duration).
-pub const SUBMIT_AT: &str = "volsim.dev/submit-at";
+pub(super) const SUBMIT_AT: &str = "volsim.dev/submit-at";
 /// Annotation: run time of each pod of an object job (Go duration).
-pub const DURATION: &str = "volsim.dev/duration";
+pub(super) const DURATION: &str = "volsim.dev/duration";
 /// Annotation: workload class label of an object job.
-pub const CLASS: &str = "volsim.dev/class";
+pub(super) const CLASS: &str = "volsim.dev/class";
 
 const WORKLOAD_KINDS: [&str; 4] = ["Job", "batch/v1 Job", "PodGroup", "Pod"];
 

@@ -282,7 +282,8 @@ impl Model {
                     for t in c.snap.job(j).tasks.clone() {
                         delete_task(&mut c.snap, t);
                     }
-                    c.snap.jobs[j.ix()].live = false;
+                    // The PodGroup is gone: out of the scheduler's view, index included.
+                    c.snap.suspend_job(j);
                 }
                 c.active.remove(&idx);
             }),

@@ -89,6 +89,8 @@ fn deterministic_and_delete_frees_nodes() {
     }
     a.advance_to(12_000);
     assert!(a.cluster().snap.nodes.iter().all(|n| n.used.cpu() == 0));
+    // The index agrees: no deleted job is live or pending any more.
+    assert_eq!(a.cluster().snap.live_jobs().count(), 0);
     assert_eq!(a.view("j0").unwrap().phase, "Deleted");
     assert!(!a.delete("nope"));
     assert!(!a.submit(&job("j0", 1, 1, 1)), "names are unique");

@@ -46,6 +46,10 @@ pub(crate) fn ids_from_file_name(file: &Path) -> (String, String) {
 }
 
 /// Builds the execution. `warnings` collects non-fatal problems (bad hints, dangling refs).
+/// Largest activity `attempt` accepted (`docs/limits.md`): each earlier attempt of a retried
+/// activity is replayed as its own job.
+pub(crate) const MAX_ATTEMPT: u64 = 10_000;
+
 pub(crate) fn derive(
     file: &Path,
     events: &[Event],
@@ -191,7 +195,18 @@ pub(crate) fn derive(
                     ));
                 };
                 if let NodeKind::Activity(act) = &mut b.node.kind {
-                    act.attempts = u64_at(a, &["attempt"]).unwrap_or(1).max(1) as u32;
+                    let attempt = u64_at(a, &["attempt"]).unwrap_or(1).max(1);
+                    if attempt > MAX_ATTEMPT {
+                        // Each earlier attempt is re-synthesised as a job: bound it before
+                        // anything is sized by it.
+                        return Err(err(
+                            ev,
+                            format!(
+                                "field attempt: {attempt} exceeds the limit of {MAX_ATTEMPT} attempts"
+                            ),
+                        ));
+                    }
+                    act.attempts = attempt as u32;
                     act.last_failure = str_at(a, &["lastFailure", "message"]).map(str::to_string);
                     t.2 = at(a, &["lastFailure", "timeoutFailureInfo"]).is_some();
                 }

@@ -425,3 +425,19 @@ fn reset_run_is_its_own_execution_and_gzip_histories_import() {
         "{why}"
     );
 }
+
+#[test]
+fn an_absurd_attempt_is_refused_before_anything_is_sized_by_it() {
+    let mut events = sample();
+    for e in events.iter_mut() {
+        if e["eventId"] == json!(12) || e["eventId"] == json!("12") {
+            e["activityTaskStartedEventAttributes"]["attempt"] = json!(1_000_000_000_000u64);
+        }
+    }
+    let e = import("big.json", &json!({ "events": events })).unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("big.json") && m.contains("attempt") && m.contains("10000"),
+        "{m}"
+    );
+}

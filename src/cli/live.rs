@@ -27,6 +27,9 @@ pub enum LiveCmd {
         /// Stop waiting for running jobs after this much real time (Go duration).
         #[arg(long, default_value = "10m")]
         drain: String,
+        /// Print a progress line to stderr every 2 s (default: only when stderr is a terminal).
+        #[arg(long)]
+        progress: bool,
     },
     /// Serve the submission API (POST /v1/jobs, GET/DELETE /v1/jobs/{name}, /metrics, /healthz).
     Serve {
@@ -386,10 +389,40 @@ fn service_checked(c: &Common, setup: LiveSetup) -> Result<Built, String> {
     Ok((svc, refusals))
 }
 
+/// Real time between two progress lines of `live run`.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// One progress line of `live run` (stderr).
+pub fn progress_line(p: &replay::Progress) -> String {
+    format!(
+        "live: {} submitted {}/{}, pending {}, running {}, finished {}; model time {}{}",
+        if p.draining { "draining:" } else { "" },
+        p.submitted,
+        p.total,
+        p.pending,
+        p.running,
+        p.finished,
+        volsim::model::format_duration(p.model_ms),
+        if p.lag_ms > 0 {
+            format!(
+                ", behind the wall clock by {:.1} s of model time",
+                p.lag_ms as f64 / 1000.0
+            )
+        } else {
+            String::new()
+        }
+    )
+    .replace("live:  ", "live: ")
+}
+
+/// Exit code of a `live run` stopped by SIGINT/SIGTERM (outputs written): 128 + SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 /// Runs `volsim live …`; returns the exit code.
 pub fn live(cmd: LiveCmd) -> i32 {
     match run_live(cmd) {
-        Ok(()) => 0,
+        Ok(true) => EXIT_INTERRUPTED,
+        Ok(false) => 0,
         Err(e) => {
             eprintln!("error: {e}");
             2
@@ -397,7 +430,8 @@ pub fn live(cmd: LiveCmd) -> i32 {
     }
 }
 
-fn run_live(cmd: LiveCmd) -> Result<(), String> {
+/// `Ok(true)`: a `live run` stopped by a signal (outputs written).
+fn run_live(cmd: LiveCmd) -> Result<bool, String> {
     // outputs, journal and manifests: no access for others
     #[cfg(unix)]
     // SAFETY: umask only changes this process's file-creation mask.
@@ -405,14 +439,37 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
         libc::umask(0o027);
     }
     match cmd {
-        LiveCmd::Run { common, drain } => {
+        LiveCmd::Run {
+            common,
+            drain,
+            progress,
+        } => {
             let drain =
                 Duration::from_millis(parse_duration(&drain).map_err(|e| format!("--drain: {e}"))?);
             let setup = setup(&common)?;
             let jobs = setup.jobs.clone();
             let setup_period = setup.params.schedule_period_ms;
             let (mut svc, refusals) = service_checked(&common, setup)?;
-            let sum = replay::run(&mut svc, &jobs, drain).map_err(|e| e.to_string())?;
+            // SIGINT / SIGTERM stop the run; its outputs are still written
+            server::stop_on_signals();
+            let show = progress || std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let mut on_progress = |p: &replay::Progress| eprintln!("{}", progress_line(p));
+            let mut watch = replay::Watch {
+                every: if show { PROGRESS_EVERY } else { Duration::MAX },
+                on_progress: &mut on_progress,
+                stop: &server::signalled,
+            };
+            let sum = replay::run_watched(&mut svc, &jobs, drain, &mut watch)
+                .map_err(|e| e.to_string())?;
+            if sum.interrupted {
+                eprintln!(
+                    "interrupted: stopped after {} of {} submissions; outputs written to {} \
+                     (run again with the same --out to resume without duplicates)",
+                    sum.submitted + sum.replayed,
+                    jobs.len(),
+                    common.out.display()
+                );
+            }
             println!(
                 "submitted {} (replayed {}, held {}), finished {}; outputs in {}",
                 sum.submitted,
@@ -432,7 +489,10 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
                     }
                 );
             }
-            check_run(&svc, refusals.as_deref())
+            if sum.interrupted {
+                return Ok(true);
+            }
+            check_run(&svc, refusals.as_deref()).map(|()| false)
         }
         LiveCmd::Serve {
             common,
@@ -474,7 +534,7 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
             let _ = std::io::stdout().flush();
             running.join().map_err(|e| e.to_string())?;
             eprintln!("volsim: stopped; outputs written");
-            Ok(())
+            Ok(false)
         }
     }
 }
@@ -527,6 +587,63 @@ pub struct CompareArgs {
     /// Also list every job: predicted, observed and absolute error.
     #[arg(long)]
     per_job: bool,
+    /// What to print on stdout: the tables (text) or one JSON document (json, format
+    /// volsim-compare/v1, see docs/cli.md).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = super::Output::Text)]
+    output: super::Output,
+}
+
+/// One job in `volsim compare -o json --per-job` (waits in ms, null when not gang-ready).
+#[derive(serde::Serialize)]
+struct JobJson<'a> {
+    job: &'a str,
+    queue: &'a str,
+    class: &'a str,
+    predicted_wait_ms: Option<u64>,
+    observed_wait_ms: Option<u64>,
+}
+
+#[derive(serde::Serialize)]
+struct CompareJson<'a> {
+    format: &'static str,
+    predicted: String,
+    observed: String,
+    predicted_rows: usize,
+    observed_rows: usize,
+    compared: usize,
+    groups: Vec<compare::GroupCompare>,
+    /// Only with --per-job: every predicted job also in the observed file, in predicted order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jobs: Option<Vec<JobJson<'a>>>,
+}
+
+fn compare_json(a: &CompareArgs, p: &[compare::WaitRow], o: &[compare::WaitRow]) -> String {
+    let (compared, groups) = compare::compare_groups(p, o);
+    let jobs = a.per_job.then(|| {
+        let by_job: BTreeMap<&str, &compare::WaitRow> =
+            o.iter().map(|r| (r.job.as_str(), r)).collect();
+        p.iter()
+            .filter_map(|r| {
+                by_job.get(r.job.as_str()).map(|ob| JobJson {
+                    job: &r.job,
+                    queue: &r.queue,
+                    class: &r.class,
+                    predicted_wait_ms: r.wait_ms,
+                    observed_wait_ms: ob.wait_ms,
+                })
+            })
+            .collect()
+    });
+    volsim::report::json::pretty(&CompareJson {
+        format: "volsim-compare/v1",
+        predicted: a.predicted.display().to_string(),
+        observed: a.observed.display().to_string(),
+        predicted_rows: p.len(),
+        observed_rows: o.len(),
+        compared,
+        groups,
+        jobs,
+    })
 }
 
 /// Runs `volsim compare PREDICTED OBSERVED`.
@@ -534,9 +651,13 @@ pub fn compare_cmd(a: &CompareArgs) -> i32 {
     let read = |p: &Path| compare::read_waits(p).map_err(|e| e.to_string());
     match (read(&a.predicted), read(&a.observed)) {
         (Ok(p), Ok(o)) => {
-            print!("{}", compare::compare(&p, &o));
-            if a.per_job {
-                print!("{}", compare::per_job(&p, &o));
+            if a.output == super::Output::Json {
+                print!("{}", compare_json(a, &p, &o));
+            } else {
+                print!("{}", compare::compare(&p, &o));
+                if a.per_job {
+                    print!("{}", compare::per_job(&p, &o));
+                }
             }
             if compare::comparable(&p, &o) == 0 {
                 eprintln!(

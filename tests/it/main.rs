@@ -7,6 +7,7 @@
 //! (`.ci/steps/realvolcano.sh` starts `../shared/realvolcano` for it).
 
 mod cli_errors;
+mod cli_outputs;
 mod layering;
 mod limits;
 mod live;

@@ -144,8 +144,24 @@ fn live_run_dry_run_writes_valid_manifests_once() {
             .collect();
         assert_eq!(files.len(), 12);
         for f in &files {
-            let objs: Vec<Value> =
-                serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            assert!(
+                f.extension().is_some_and(|x| x == "yaml"),
+                "{}",
+                f.display()
+            );
+            let text = std::fs::read_to_string(f).unwrap();
+            // multi-document YAML, as `kubectl apply -f` reads it
+            assert!(text.contains("\n---\n"), "{text}");
+            let objs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+            // what an untyped YAML reader (kubectl) sees equals the typed objects: no string
+            // turned into a number or a boolean
+            let typed: Vec<volsim::live::manifest::Manifest> =
+                serde_saphyr::from_multiple(&text).unwrap();
+            assert_eq!(
+                serde_json::to_value(&typed).unwrap(),
+                Value::Array(objs.clone()),
+                "{text}"
+            );
             assert_eq!(objs.len(), objects);
             for o in &objs {
                 assert_eq!(

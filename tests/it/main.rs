@@ -8,6 +8,7 @@
 
 mod cli_errors;
 mod cli_outputs;
+mod examples_kubernetes;
 mod layering;
 mod limits;
 mod live;

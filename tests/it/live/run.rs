@@ -325,3 +325,71 @@ fn twin_matches_volsim_run_at_any_speed() {
         );
     }
 }
+
+/// When a `kubectl` binary is on PATH (it is not on a fresh machine), it reads every dry-run
+/// manifest offline (`kubectl label --local -f FILE`: parses each YAML document into an object
+/// without a cluster); `apply --dry-run=client` would need an API server for the CRDs' REST
+/// mapping, which `live::kube_e2e` covers when one runs.
+#[test]
+fn kubectl_reads_dry_run_manifests_when_available() {
+    let found = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("skipped: no kubectl on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dry");
+    let sc = fixture("small.toml");
+    let (code, _, stderr) = run(&[
+        "live",
+        "run",
+        "--scenario",
+        sc.to_str().unwrap(),
+        "--backend",
+        "dry-run",
+        "--object",
+        "podgroup",
+        "--speed",
+        "1000",
+        "--out",
+        out.to_str().unwrap(),
+        "--drain",
+        "0s",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut seen = 0;
+    for e in std::fs::read_dir(out.join("manifests")).unwrap() {
+        let f = e.unwrap().path();
+        let o = Command::new("kubectl")
+            .args([
+                "label",
+                "--local",
+                "-o",
+                "name",
+                "volsim.dev/checked=yes",
+                "-f",
+            ])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let names = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let lines: Vec<&str> = names.lines().collect();
+        assert_eq!(lines.len(), 2, "{names}");
+        assert!(
+            lines[0].starts_with("podgroup.scheduling.volcano.sh/"),
+            "{names}"
+        );
+        assert!(lines[1].starts_with("job.batch/"), "{names}");
+        seen += 1;
+    }
+    assert_eq!(seen, 12);
+}

@@ -96,9 +96,14 @@ fn attr(a: &[(String, String)], k: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A parsed `<testsuite>`: (name, tests, failures).
+type Suite = (String, usize, usize);
+/// A parsed `<testcase>`: (classname, name, failed).
+type Case = (String, String, bool);
+
 /// Parses a JUnit file: (suite name, tests, failures) per suite and (classname, name, failed)
 /// per test case, checking that elements nest as JUnit readers expect.
-fn parse_junit(path: &Path) -> (Vec<(String, usize, usize)>, Vec<(String, String, bool)>) {
+fn parse_junit(path: &Path) -> (Vec<Suite>, Vec<Case>) {
     use quick_xml::events::Event;
     let text = std::fs::read_to_string(path).unwrap();
     let mut r = quick_xml::Reader::from_str(&text);

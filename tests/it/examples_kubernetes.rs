@@ -29,13 +29,22 @@ fn final_copies(dockerfile: &str) -> Vec<(String, String)> {
 fn sweep_job_uses_the_dockerfile_image_and_existing_paths() {
     let root = repo();
     let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).expect("a Dockerfile");
-    assert!(dockerfile.matches("\nFROM ").count() + usize::from(dockerfile.starts_with("FROM ")) >= 2, "multi-stage");
+    assert!(
+        dockerfile.matches("\nFROM ").count() + usize::from(dockerfile.starts_with("FROM ")) >= 2,
+        "multi-stage"
+    );
     assert!(dockerfile.contains("cargo build --release --locked --bin volsim"));
     // every file the build context needs exists
-    for l in dockerfile.lines().filter(|l| l.starts_with("COPY ") && !l.contains("--from=")) {
+    for l in dockerfile
+        .lines()
+        .filter(|l| l.starts_with("COPY ") && !l.contains("--from="))
+    {
         let w: Vec<&str> = l.split_whitespace().collect();
         for src in &w[1..w.len() - 1] {
-            assert!(root.join(src).exists(), "Dockerfile: {l}: {src} does not exist");
+            assert!(
+                root.join(src).exists(),
+                "Dockerfile: {l}: {src} does not exist"
+            );
         }
     }
     let copies = final_copies(&dockerfile);
@@ -45,7 +54,8 @@ fn sweep_job_uses_the_dockerfile_image_and_existing_paths() {
         let rel = p.strip_prefix(&format!("{workdir}/"))?;
         copies.iter().find_map(|(src, dest)| {
             let dest = dest.trim_start_matches("./").trim_end_matches('/');
-            rel.strip_prefix(dest).map(|rest| root.join(src).join(rest.trim_start_matches('/')))
+            rel.strip_prefix(dest)
+                .map(|rest| root.join(src).join(rest.trim_start_matches('/')))
         })
     };
 
@@ -60,7 +70,8 @@ fn sweep_job_uses_the_dockerfile_image_and_existing_paths() {
     for t in tasks {
         for c in t["template"]["spec"]["containers"].as_array().unwrap() {
             assert!(
-                text.contains("docker build -t") && c["image"].as_str().unwrap().ends_with("/volsim:latest"),
+                text.contains("docker build -t")
+                    && c["image"].as_str().unwrap().ends_with("/volsim:latest"),
                 "{c}"
             );
             assert_eq!(c["workingDir"], workdir);
@@ -72,14 +83,20 @@ fn sweep_job_uses_the_dockerfile_image_and_existing_paths() {
                     assert_eq!(m["subPath"], "sweep.toml");
                     let dir = in_image(Path::new(mp).parent().unwrap().to_str().unwrap())
                         .expect("mounted inside a copied directory");
-                    let sweep = std::fs::read_to_string(root.join("examples/sweeps/somaagenthub-64.toml")).unwrap();
+                    let sweep =
+                        std::fs::read_to_string(root.join("examples/sweeps/somaagenthub-64.toml"))
+                            .unwrap();
                     let scenario = sweep
                         .lines()
                         .find_map(|l| l.strip_prefix("scenario = "))
                         .unwrap()
                         .trim_matches('"');
                     let resolved = dir.join(scenario);
-                    assert!(resolved.is_file(), "{} does not resolve in the image", resolved.display());
+                    assert!(
+                        resolved.is_file(),
+                        "{} does not resolve in the image",
+                        resolved.display()
+                    );
                     let args = c["args"][0].as_str().unwrap();
                     let rel = mp.strip_prefix(&format!("{workdir}/")).unwrap();
                     assert!(args.contains(&format!("volsim sweep {rel} ")), "{args}");

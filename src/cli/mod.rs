@@ -7,6 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod capacity;
 mod check;
+mod compare;
 mod live;
 mod reality;
 mod report;
@@ -45,7 +46,7 @@ enum Cmd {
         cmd: Box<live::LiveCmd>,
     },
     /// Compare predicted and observed waits (CSV files written by `volsim live`).
-    Compare(live::CompareArgs),
+    Compare(compare::CompareArgs),
     /// Live run against a Volcano cluster, simulator replay of the observed submissions, and
     /// the predicted-vs-observed report per queue and class.
     Reality(reality::RealityArgs),
@@ -95,7 +96,7 @@ pub fn main() -> i32 {
         Cmd::Conformance { file } => conformance(&file),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Live { cmd } => live::live(*cmd),
-        Cmd::Compare(args) => live::compare_cmd(&args),
+        Cmd::Compare(args) => compare::compare_cmd(&args),
         Cmd::Reality(a) => reality::main(a),
         Cmd::Sweep(c) => sweep::main(c),
         Cmd::Capacity(a) => capacity::main(a),

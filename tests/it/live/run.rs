@@ -100,6 +100,34 @@ fn live_run_twin_then_compare() {
         report.contains("jobs compared: 12") && report.contains("interactive"),
         "{report}"
     );
+    // the same comparison as one JSON document
+    let (code, json, _) = run(&[
+        "compare",
+        out.join("predictions.csv").to_str().unwrap(),
+        out.join("observed.csv").to_str().unwrap(),
+        "--per-job",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["format"], "volsim-compare/v1");
+    assert_eq!(v["compared"], 12);
+    assert_eq!(v["jobs"].as_array().unwrap().len(), 12);
+    let all = &v["groups"][0];
+    assert_eq!(
+        (all["kind"].as_str(), all["jobs"].as_u64()),
+        (Some("all"), Some(12))
+    );
+    assert!(v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["kind"] == "queue" && g["name"] == "interactive"));
+    assert!(
+        report.contains(&format!("{:.1}", all["mae_s"].as_f64().unwrap())),
+        "{report}"
+    );
     // a second run on the same journal replays instead of resubmitting
     let (code, stdout, stderr) = run_twin(&sc, &out, "200", "1s");
     assert_eq!(code, 0, "{stderr}");

@@ -8,6 +8,11 @@
 //! waits (`*_wait_s`) ±10 % or ±5 s, lower is better; `starved`, `evictions` ±10 % or ±2, lower;
 //! `admitted`, `completed`, `gang_ready` ±5 % or ±2, higher; `share`, `deserved`, `cpu_util`
 //! ±5 % or ±0.02, both; `jobs` and `hit_horizon` exact; `end_s` ±5 % or ±60 s, both.
+//!
+//! Machine-readable results: `check_json` (`volsim check -o json`, format `volsim-check/v1`)
+//! and `junit::render` (`volsim check --junit FILE`).
+
+pub mod junit;
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write};
@@ -15,7 +20,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::Headline;
+use crate::report::json::{pretty, SloJson};
+use crate::report::{Headline, RunReport};
 
 /// Which direction is worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,6 +265,93 @@ pub fn render(diffs: &[Diff], all: bool) -> String {
         let _ = writeln!(s, "regression: {}", bad.join(", "));
     }
     s
+}
+
+impl Status {
+    /// The status word of the text table and of the JSON (`ok`, `improved`, `regressed`,
+    /// `missing`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Improved => "improved",
+            Status::Regressed => "regressed",
+            Status::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DiffJson<'a> {
+    metric: &'a str,
+    baseline: f64,
+    /// null when the run lacks the metric (status `missing`).
+    actual: Option<f64>,
+    tolerance: f64,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    format: &'static str,
+    scenario: &'a str,
+    baseline: &'a str,
+    seed: u64,
+    scenario_digest: &'a str,
+    baseline_digest: &'a str,
+    decision_hash: String,
+    baseline_decision_hash: &'a str,
+    passed: bool,
+    regressed: Vec<&'a str>,
+    metrics: Vec<DiffJson<'a>>,
+    slos: Vec<SloJson<'a>>,
+}
+
+/// What one check compared, for `check_json` and `junit::render`.
+pub struct CheckRun<'a> {
+    /// The scenario path as given.
+    pub scenario: &'a str,
+    /// The baseline path as given.
+    pub baseline_path: &'a str,
+    pub baseline: &'a Baseline,
+    /// Digest of the scenario as run now.
+    pub digest: &'a str,
+    pub report: &'a RunReport,
+    pub diffs: &'a [Diff],
+}
+
+/// `volsim check -o json` (format `volsim-check/v1`, see `docs/cli.md`): every pinned metric
+/// with its status, and the scenario's SLO verdicts (informational: SLOs do not fail a check).
+pub fn check_json(c: &CheckRun) -> String {
+    let doc = CheckJson {
+        format: "volsim-check/v1",
+        scenario: c.scenario,
+        baseline: c.baseline_path,
+        seed: c.report.outcome.seed,
+        scenario_digest: c.digest,
+        baseline_digest: &c.baseline.scenario_digest,
+        decision_hash: format!("{:016x}", c.report.outcome.decision_hash),
+        baseline_decision_hash: &c.baseline.decision_hash,
+        passed: !failed(c.diffs),
+        regressed: c
+            .diffs
+            .iter()
+            .filter(|d| matches!(d.status, Status::Regressed | Status::Missing))
+            .map(|d| d.metric.as_str())
+            .collect(),
+        metrics: c
+            .diffs
+            .iter()
+            .map(|d| DiffJson {
+                metric: &d.metric,
+                baseline: d.baseline,
+                actual: d.actual,
+                tolerance: d.tolerance,
+                status: d.status.as_str(),
+            })
+            .collect(),
+        slos: c.report.slos.iter().map(SloJson::from).collect(),
+    };
+    pretty(&doc)
 }
 
 /// True when any metric regressed or went missing.

@@ -1,14 +1,20 @@
 //! `volsim capacity SCENARIO --vary FIELD --range LO..HI [--slo "<q|class>.<metric> <= v"]…
 //! [--replications R] [--find min|max] [--step S] [--set PATH=VALUE]…`: bisection for the smallest (or largest)
 //! value meeting every SLO (default: the scenario's SLOs), printing the trace, monotonicity
-//! warnings and the answer with its margin. Exit codes: 0 answer found, 1 no value in the range
-//! meets the SLOs, 2 bad input.
+//! warnings and the answer with its margin (or, with `-o json`, the `volsim-capacity/v1`
+//! document; the probe trace still goes to stderr). Exit codes: 0 answer found, 1 no value in
+//! the range meets the SLOs, 2 bad input.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use serde::Serialize;
+use volsim::report::json::pretty;
+use volsim::report::slo::{slo_column, slo_limit};
 use volsim::scenario::parse_slo;
-use volsim::sweep::capacity::{self, Find, Query};
+use volsim::sweep::capacity::{self, Answer, Find, Query};
+
+use super::Output;
 
 #[derive(Args)]
 pub struct CapacityArgs {
@@ -35,6 +41,91 @@ pub struct CapacityArgs {
     /// Override another field for every probe, PATH=VALUE (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
+    /// What to print on stdout: the trace and answer (text) or one JSON document (json, format
+    /// volsim-capacity/v1, see docs/cli.md).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
+    output: Output,
+}
+
+/// The worst value of one SLO over a probe's replications, in the headline's unit.
+#[derive(Serialize)]
+struct WorstJson<'a> {
+    slo: &'a str,
+    column: String,
+    limit: f64,
+    /// null when the metric is missing in some replication (the probe then fails).
+    worst: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct ProbeJson<'a> {
+    value: f64,
+    pass: bool,
+    seeds: Vec<u64>,
+    decision_hashes: Vec<String>,
+    slos: Vec<WorstJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct CapacityJson<'a> {
+    format: &'static str,
+    scenario: String,
+    field: &'a str,
+    lo: f64,
+    hi: f64,
+    integer: bool,
+    find: &'static str,
+    replications: u32,
+    slos: Vec<&'a str>,
+    /// The smallest (find = min) or largest (find = max) passing value; null when none passes.
+    answer: Option<f64>,
+    /// The answer's probe (worst values are its margins), null without an answer.
+    answer_probe: Option<usize>,
+    probes: Vec<ProbeJson<'a>>,
+    warnings: &'a [String],
+}
+
+fn capacity_json(q: &Query, a: &Answer) -> String {
+    let probes = a
+        .probes
+        .iter()
+        .map(|p| ProbeJson {
+            value: p.value,
+            pass: p.pass,
+            seeds: p.reps.iter().map(|r| r.seed).collect(),
+            decision_hashes: p
+                .reps
+                .iter()
+                .map(|r| format!("{:016x}", r.decision_hash))
+                .collect(),
+            slos: q
+                .slos
+                .iter()
+                .enumerate()
+                .map(|(i, slo)| WorstJson {
+                    slo: &slo.text,
+                    column: slo_column(slo),
+                    limit: slo_limit(slo),
+                    worst: p.worst(i),
+                })
+                .collect(),
+        })
+        .collect();
+    pretty(&CapacityJson {
+        format: "volsim-capacity/v1",
+        scenario: q.scenario.display().to_string(),
+        field: &q.field,
+        lo: q.lo,
+        hi: q.hi,
+        integer: q.integer,
+        find: if q.find == Find::Min { "min" } else { "max" },
+        replications: q.replications,
+        slos: q.slos.iter().map(|s| s.text.as_str()).collect(),
+        answer: a.answer.map(|i| a.probes[i].value),
+        answer_probe: a.answer,
+        probes,
+        warnings: &a.warnings,
+    })
 }
 
 pub fn main(a: CapacityArgs) -> i32 {
@@ -98,7 +189,10 @@ pub fn main(a: CapacityArgs) -> i32 {
     };
     match capacity::search(&q, &on_probe) {
         Ok(ans) => {
-            print!("{}", capacity::render(&q, &ans));
+            match a.output {
+                Output::Text => print!("{}", capacity::render(&q, &ans)),
+                Output::Json => print!("{}", capacity_json(&q, &ans)),
+            }
             if ans.answer.is_some() {
                 0
             } else {

@@ -1,7 +1,9 @@
 //! `volsim baseline SCENARIO --out FILE [--seed N] [--set P=V]…` and
 //! `volsim check SCENARIO --baseline FILE [--set P=V]… [--all]`: pin a run's headline metrics
-//! with tolerances, then re-run and diff. Exit codes: 0 within tolerance, 1 a regression (the
-//! message names the metrics), 2 bad input.
+//! with tolerances, then re-run and diff; `-o json` prints the `volsim-check/v1` document,
+//! `--junit FILE` writes a JUnit report (one test case per metric and per SLO). Exit codes: 0
+//! within tolerance, 1 a regression (the message names the metrics) or, with --fail-on-slo, a
+//! failed SLO, 2 bad input or an unwritable --junit file.
 
 use std::path::PathBuf;
 
@@ -10,6 +12,8 @@ use volsim::check;
 use volsim::report::RunReport;
 use volsim::run::{run as run_spec, RunSpec};
 use volsim::scenario::Override;
+
+use super::Output;
 
 #[derive(Args)]
 pub struct BaselineArgs {
@@ -39,6 +43,16 @@ pub struct CheckArgs {
     /// Show every metric, not only the ones outside tolerance.
     #[arg(long)]
     all: bool,
+    /// What to print on stdout: the diff table (text) or one JSON document (json, format
+    /// volsim-check/v1, see docs/cli.md).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Output::Text)]
+    output: Output,
+    /// Also write a JUnit XML report here: one test case per pinned metric and per SLO.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Exit with code 1 when an SLO of the scenario fails, too (not only on regressions).
+    #[arg(long)]
+    fail_on_slo: bool,
 }
 
 /// Parses `--set` arguments.
@@ -101,8 +115,45 @@ pub fn check(a: CheckArgs) -> i32 {
             );
         }
         let diffs = check::compare(&b, &r.headline);
-        print!("{}", check::render(&diffs, a.all));
-        Ok(if check::failed(&diffs) { 1 } else { 0 })
+        let (scenario, baseline) = (
+            a.scenario.display().to_string(),
+            a.baseline.display().to_string(),
+        );
+        let run = check::CheckRun {
+            scenario: &scenario,
+            baseline_path: &baseline,
+            baseline: &b,
+            digest: &digest,
+            report: &r,
+            diffs: &diffs,
+        };
+        match a.output {
+            Output::Text => print!("{}", check::render(&diffs, a.all)),
+            Output::Json => print!("{}", check::check_json(&run)),
+        }
+        if let Some(path) = &a.junit {
+            if let Err(e) = std::fs::write(path, check::junit::render(&run)) {
+                eprintln!("error: --junit {}: {e}", path.display());
+                return Err(2);
+            }
+        }
+        let slo_failed = a.fail_on_slo && !r.slos_met();
+        if slo_failed {
+            eprintln!(
+                "error: SLOs failed (--fail-on-slo): {}",
+                r.slos
+                    .iter()
+                    .filter(|s| !s.pass)
+                    .map(|s| s.slo.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+        Ok(if check::failed(&diffs) || slo_failed {
+            1
+        } else {
+            0
+        })
     };
     inner().unwrap_or_else(|c| c)
 }

@@ -14,7 +14,7 @@ use volsim::live::kube_config::{self, ApiAccess};
 use volsim::live::kube_rest::{KubeBackend, KubeConfig};
 use volsim::live::manifest::ObjectMode;
 use volsim::live::service::{Service, ServiceConfig};
-use volsim::live::{compare, http, replay, server, LiveSetup};
+use volsim::live::{http, replay, server, LiveSetup};
 use volsim::model::parse_duration;
 use volsim::workload::mapping::MappingTable;
 
@@ -27,6 +27,9 @@ pub enum LiveCmd {
         /// Stop waiting for running jobs after this much real time (Go duration).
         #[arg(long, default_value = "10m")]
         drain: String,
+        /// Print a progress line to stderr every 2 s (default: only when stderr is a terminal).
+        #[arg(long)]
+        progress: bool,
     },
     /// Serve the submission API (POST /v1/jobs, GET/DELETE /v1/jobs/{name}, /metrics, /healthz).
     Serve {
@@ -386,10 +389,40 @@ fn service_checked(c: &Common, setup: LiveSetup) -> Result<Built, String> {
     Ok((svc, refusals))
 }
 
+/// Real time between two progress lines of `live run`.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// One progress line of `live run` (stderr).
+pub fn progress_line(p: &replay::Progress) -> String {
+    format!(
+        "live: {} submitted {}/{}, pending {}, running {}, finished {}; model time {}{}",
+        if p.draining { "draining:" } else { "" },
+        p.submitted,
+        p.total,
+        p.pending,
+        p.running,
+        p.finished,
+        volsim::model::format_duration(p.model_ms),
+        if p.lag_ms > 0 {
+            format!(
+                ", behind the wall clock by {:.1} s of model time",
+                p.lag_ms as f64 / 1000.0
+            )
+        } else {
+            String::new()
+        }
+    )
+    .replace("live:  ", "live: ")
+}
+
+/// Exit code of a `live run` stopped by SIGINT/SIGTERM (outputs written): 128 + SIGINT.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 /// Runs `volsim live …`; returns the exit code.
 pub fn live(cmd: LiveCmd) -> i32 {
     match run_live(cmd) {
-        Ok(()) => 0,
+        Ok(true) => EXIT_INTERRUPTED,
+        Ok(false) => 0,
         Err(e) => {
             eprintln!("error: {e}");
             2
@@ -397,7 +430,8 @@ pub fn live(cmd: LiveCmd) -> i32 {
     }
 }
 
-fn run_live(cmd: LiveCmd) -> Result<(), String> {
+/// `Ok(true)`: a `live run` stopped by a signal (outputs written).
+fn run_live(cmd: LiveCmd) -> Result<bool, String> {
     // outputs, journal and manifests: no access for others
     #[cfg(unix)]
     // SAFETY: umask only changes this process's file-creation mask.
@@ -405,14 +439,37 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
         libc::umask(0o027);
     }
     match cmd {
-        LiveCmd::Run { common, drain } => {
+        LiveCmd::Run {
+            common,
+            drain,
+            progress,
+        } => {
             let drain =
                 Duration::from_millis(parse_duration(&drain).map_err(|e| format!("--drain: {e}"))?);
             let setup = setup(&common)?;
             let jobs = setup.jobs.clone();
             let setup_period = setup.params.schedule_period_ms;
             let (mut svc, refusals) = service_checked(&common, setup)?;
-            let sum = replay::run(&mut svc, &jobs, drain).map_err(|e| e.to_string())?;
+            // SIGINT / SIGTERM stop the run; its outputs are still written
+            server::stop_on_signals();
+            let show = progress || std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let mut on_progress = |p: &replay::Progress| eprintln!("{}", progress_line(p));
+            let mut watch = replay::Watch {
+                every: if show { PROGRESS_EVERY } else { Duration::MAX },
+                on_progress: &mut on_progress,
+                stop: &server::signalled,
+            };
+            let sum = replay::run_watched(&mut svc, &jobs, drain, &mut watch)
+                .map_err(|e| e.to_string())?;
+            if sum.interrupted {
+                eprintln!(
+                    "interrupted: stopped after {} of {} submissions; outputs written to {} \
+                     (run again with the same --out to resume without duplicates)",
+                    sum.submitted + sum.replayed,
+                    jobs.len(),
+                    common.out.display()
+                );
+            }
             println!(
                 "submitted {} (replayed {}, held {}), finished {}; outputs in {}",
                 sum.submitted,
@@ -432,7 +489,10 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
                     }
                 );
             }
-            check_run(&svc, refusals.as_deref())
+            if sum.interrupted {
+                return Ok(true);
+            }
+            check_run(&svc, refusals.as_deref()).map(|()| false)
         }
         LiveCmd::Serve {
             common,
@@ -474,7 +534,7 @@ fn run_live(cmd: LiveCmd) -> Result<(), String> {
             let _ = std::io::stdout().flush();
             running.join().map_err(|e| e.to_string())?;
             eprintln!("volsim: stopped; outputs written");
-            Ok(())
+            Ok(false)
         }
     }
 }
@@ -516,42 +576,4 @@ fn check_run(svc: &Service, refusals: Option<&Mutex<Vec<String>>>) -> Result<(),
         msg.push_str(&format!("\n  … and {} more", refused.len() - 20));
     }
     Err(msg)
-}
-
-#[derive(Args)]
-pub struct CompareArgs {
-    /// Predicted waits (`predictions.csv` of a live run).
-    predicted: PathBuf,
-    /// Observed waits (`observed.csv`).
-    observed: PathBuf,
-    /// Also list every job: predicted, observed and absolute error.
-    #[arg(long)]
-    per_job: bool,
-}
-
-/// Runs `volsim compare PREDICTED OBSERVED`.
-pub fn compare_cmd(a: &CompareArgs) -> i32 {
-    let read = |p: &Path| compare::read_waits(p).map_err(|e| e.to_string());
-    match (read(&a.predicted), read(&a.observed)) {
-        (Ok(p), Ok(o)) => {
-            print!("{}", compare::compare(&p, &o));
-            if a.per_job {
-                print!("{}", compare::per_job(&p, &o));
-            }
-            if compare::comparable(&p, &o) == 0 {
-                eprintln!(
-                    "error: {} vs {}: {}",
-                    a.predicted.display(),
-                    a.observed.display(),
-                    compare::nothing_to_compare(&p, &o)
-                );
-                return 1;
-            }
-            0
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: {e}");
-            2
-        }
-    }
 }

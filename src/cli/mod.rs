@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod capacity;
 mod check;
+mod compare;
 mod live;
 mod reality;
 mod report;
@@ -28,25 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Simulate a scenario: per-queue and per-class table, SLO verdicts, output files.
-    Run {
-        /// The scenario TOML (e.g. scenarios/somaagenthub/scenario.toml).
-        scenario: PathBuf,
-        /// Write summary.json, jobs.csv, queues.csv, evictions.csv, queue_evictions.csv,
-        /// time_to_reclaim.csv, slo.csv here.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override the scenario's seed (regenerates the synthetic workload too, exactly as a
-        /// sweep point with this seed does).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Override a scenario field, PATH=VALUE (repeatable; the paths of `volsim sweep`, e.g.
-        /// `queue.interactive.capability.cpu=32`, `nodes.worker.count=8`).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
-        /// Print nothing (outputs only).
-        #[arg(long)]
-        quiet: bool,
-    },
+    Run(run::RunArgs),
     /// Run every case of a volcano-conformance/v1 file against the policy core.
     Conformance {
         /// The case file (e.g. tests/fixtures/conformance/conformance-cases.yaml).
@@ -63,7 +46,7 @@ enum Cmd {
         cmd: Box<live::LiveCmd>,
     },
     /// Compare predicted and observed waits (CSV files written by `volsim live`).
-    Compare(live::CompareArgs),
+    Compare(compare::CompareArgs),
     /// Live run against a Volcano cluster, simulator replay of the observed submissions, and
     /// the predicted-vs-observed report per queue and class.
     Reality(reality::RealityArgs),
@@ -77,6 +60,25 @@ enum Cmd {
     Check(check::CheckArgs),
     /// Write a self-contained HTML report of a run or sweep output directory.
     Report(report::ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per command into a directory.
+    Man {
+        /// Write volsim.1 and volsim-<command>.1 for every subcommand into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// What a command prints on stdout: the terminal report, or one JSON document (`docs/cli.md`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -90,23 +92,48 @@ pub fn main() -> i32 {
         }
     };
     match cli.cmd {
-        Cmd::Run {
-            scenario,
-            out,
-            seed,
-            set,
-            quiet,
-        } => run::run(&scenario, out.as_ref(), seed, &set, quiet),
+        Cmd::Run(a) => run::run(a),
         Cmd::Conformance { file } => conformance(&file),
         Cmd::Trace { cmd } => trace::run(cmd),
         Cmd::Live { cmd } => live::live(*cmd),
-        Cmd::Compare(args) => live::compare_cmd(&args),
+        Cmd::Compare(args) => compare::compare_cmd(&args),
         Cmd::Reality(a) => reality::main(a),
         Cmd::Sweep(c) => sweep::main(c),
         Cmd::Capacity(a) => capacity::main(a),
         Cmd::Baseline(a) => check::baseline(a),
         Cmd::Check(a) => check::check(a),
         Cmd::Report(a) => report::main(a),
+        Cmd::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "volsim", &mut std::io::stdout());
+            0
+        }
+        Cmd::Man { out } => man(out.as_deref()),
+    }
+}
+
+/// `volsim man [--out DIR]`: the man page(s), generated from the clap definitions.
+fn man(out: Option<&std::path::Path>) -> i32 {
+    let cmd = Cli::command();
+    match out {
+        None => {
+            let mut buf = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(cmd).render(&mut buf) {
+                return fail(format!("cannot render the man page: {e}"));
+            }
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(&buf);
+            0
+        }
+        Some(dir) => {
+            if let Err(e) =
+                std::fs::create_dir_all(dir).and_then(|_| clap_mangen::generate_to(cmd, dir))
+            {
+                return fail(format!("cannot write man pages to {}: {e}", dir.display()));
+            }
+            eprintln!("man pages written to {}", dir.display());
+            0
+        }
     }
 }
 
@@ -138,4 +165,42 @@ fn conformance(file: &PathBuf) -> i32 {
 pub(crate) fn fail(e: impl std::fmt::Display) -> i32 {
     eprintln!("error: {e}");
     2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command's long help, recursively, with its path (`volsim live run`).
+    fn all_help(cmd: &mut clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        let help = cmd.render_long_help().to_string();
+        out.push((path.to_string(), help));
+        for sub in cmd.get_subcommands_mut() {
+            let p = format!("{path} {}", sub.get_name());
+            all_help(sub, &p, out);
+        }
+    }
+
+    #[test]
+    fn help_names_no_source_paths() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut helps = Vec::new();
+        all_help(&mut cmd, "volsim", &mut helps);
+        assert!(helps.len() > 20, "{} commands", helps.len());
+        for (path, help) in &helps {
+            for bad in ["src/", ".rs ", ".rs)", ".rs,", "tests/it"] {
+                assert!(
+                    !help.contains(bad),
+                    "`{path} --help` mentions {bad:?}:\n{help}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -1,6 +1,6 @@
 //! Backends: where a mapped job goes. `twin` submits into the modelled cluster (which the
 //! service advances in wall-clock time); `dry-run` writes each job's manifests to
-//! `<out>/manifests/<name>.json` plus a decision log and touches nothing; `kube` (in
+//! `<out>/manifests/<name>.yaml` (multi-document YAML for `kubectl apply -f`) plus a decision log and touches nothing; `kube` (in
 //! `kube_rest`) creates the objects through the Kubernetes API. All of them are idempotent by
 //! name: creating an existing object adopts it.
 //!
@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::manifest::{build_at_speed, Meta, ObjectMode};
+use super::manifest::{build_at_speed, to_yaml, Meta, ObjectMode};
 use super::model::{EvictionSeen, JobView, Model};
 use super::names::fnv1a;
 use super::LiveError;
@@ -187,14 +187,16 @@ impl Backend for DryRunBackend {
         meta: &Meta,
         model: &mut Model,
     ) -> Result<SendOutcome, LiveError> {
-        let path = self.dir.join("manifests").join(format!("{}.json", job.id));
+        let manifests = self.dir.join("manifests");
+        let path = manifests.join(format!("{}.yaml", job.id));
         model.submit(job);
-        let outcome = if path.exists() {
+        // `.json`: written by versions before the YAML manifests; adopted the same way
+        let outcome = if path.exists() || manifests.join(format!("{}.json", job.id)).exists() {
             SendOutcome::Adopted
         } else {
             let objs = build_at_speed(job, self.mode, meta, self.speed);
-            let text = serde_json::to_string_pretty(&objs).map_err(|e| LiveError::io(&path, e))?;
-            let tmp = path.with_extension("json.tmp");
+            let text = to_yaml(&objs).map_err(|e| LiveError::io(&path, e))?;
+            let tmp = path.with_extension("yaml.tmp");
             let write = || -> std::io::Result<()> {
                 let mut f = fs::File::create(&tmp)?;
                 f.write_all(text.as_bytes())?;

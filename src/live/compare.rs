@@ -152,8 +152,27 @@ pub fn nothing_to_compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
     )
 }
 
-/// The report text. Only jobs with both a predicted and an observed wait are compared.
-pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
+/// One group's comparison (`kind` is `all`, `queue` or `class`; `name` is "" for `all`).
+/// Percentiles are nearest-rank on ms; means and the MAE in seconds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GroupCompare {
+    pub kind: String,
+    pub name: String,
+    pub jobs: usize,
+    pub mean_pred_s: f64,
+    pub mean_obs_s: f64,
+    pub p50_pred_ms: Option<u64>,
+    pub p50_obs_ms: Option<u64>,
+    pub p95_pred_ms: Option<u64>,
+    pub p95_obs_ms: Option<u64>,
+    pub mae_s: f64,
+    /// Kendall's tau-a of the admission orders; None with fewer than two jobs.
+    pub tau: Option<f64>,
+}
+
+/// The comparison per group, in (kind, name) order, and the number of jobs compared. Only
+/// jobs with both a predicted and an observed wait are compared.
+pub fn compare_groups(pred: &[WaitRow], obs: &[WaitRow]) -> (usize, Vec<GroupCompare>) {
     let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
     let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     let mut matched = 0usize;
@@ -178,6 +197,36 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
             g.obs_admit.push((o.submit_ms + ow) as i64);
         }
     }
+    let rows = groups
+        .into_iter()
+        .map(|((kind, name), mut g)| {
+            let tau = kendall_tau(&g.pred_admit, &g.obs_admit);
+            let n = g.pred.len();
+            let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / n.max(1) as f64 / 1000.0;
+            let (mean_pred_s, mean_obs_s) = (mean(&g.pred), mean(&g.obs));
+            g.pred.sort_unstable();
+            g.obs.sort_unstable();
+            GroupCompare {
+                kind,
+                name,
+                jobs: n,
+                mean_pred_s,
+                mean_obs_s,
+                p50_pred_ms: percentile(&g.pred, 50),
+                p50_obs_ms: percentile(&g.obs, 50),
+                p95_pred_ms: percentile(&g.pred, 95),
+                p95_obs_ms: percentile(&g.obs, 95),
+                mae_s: g.abs_err_sum as f64 / n.max(1) as f64 / 1000.0,
+                tau,
+            }
+        })
+        .collect();
+    (matched, rows)
+}
+
+/// The report text of `compare_groups`.
+pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
+    let (matched, groups) = compare_groups(pred, obs);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -202,27 +251,26 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
         "mae_s",
         "tau"
     );
-    for ((kind, name), mut g) in groups {
-        let tau = kendall_tau(&g.pred_admit, &g.obs_admit)
+    for g in groups {
+        let tau = g
+            .tau
             .map(|t| format!("{t:.3}"))
             .unwrap_or_else(|| "-".into());
-        let n = g.pred.len();
-        let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / n.max(1) as f64 / 1000.0;
-        let (mean_p, mean_o) = (mean(&g.pred), mean(&g.obs));
-        g.pred.sort_unstable();
-        g.obs.sort_unstable();
-        let (p50p, p50o) = (percentile(&g.pred, 50), percentile(&g.obs, 50));
-        let (p95p, p95o) = (percentile(&g.pred, 95), percentile(&g.obs, 95));
-        let mae = g.abs_err_sum as f64 / n.max(1) as f64 / 1000.0;
         let _ = writeln!(
             out,
-            "{kind:<7} {name:<28} {n:>5} {mean_p:>9.1} {mean_o:>9.1} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {mae:>8.1} {tau:>7}",
-            s(p50p),
-            s(p50o),
-            e(p50p, p50o),
-            s(p95p),
-            s(p95o),
-            e(p95p, p95o)
+            "{:<7} {:<28} {:>5} {:>9.1} {:>9.1} {:>9} {:>9} {:>8} {:>9} {:>9} {:>8} {:>8.1} {tau:>7}",
+            g.kind,
+            g.name,
+            g.jobs,
+            g.mean_pred_s,
+            g.mean_obs_s,
+            s(g.p50_pred_ms),
+            s(g.p50_obs_ms),
+            e(g.p50_pred_ms, g.p50_obs_ms),
+            s(g.p95_pred_ms),
+            s(g.p95_obs_ms),
+            e(g.p95_pred_ms, g.p95_obs_ms),
+            g.mae_s
         );
     }
     out

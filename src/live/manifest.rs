@@ -206,6 +206,16 @@ impl Manifest {
     }
 }
 
+/// The objects as one multi-document YAML stream (`---` between documents, a comment header),
+/// as `kubectl apply -f FILE` reads it. Strings that YAML would read as another type (`"1"`,
+/// `"yes"`, `"1.36"`) are quoted, so the stream parses back to the same objects.
+pub fn to_yaml(objs: &[Manifest]) -> Result<String, String> {
+    let body = serde_saphyr::to_string_multiple(objs).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "# volsim dry-run: the objects the kube backend would create (kubectl apply -f FILE)\n---\n{body}"
+    ))
+}
+
 /// Kubernetes ResourceList strings (`cpu: 1500m`, `memory: 1073741824`, `nvidia.com/gpu: 1`);
 /// the scheduler-internal `pods` dimension is left out.
 pub fn resource_list(r: &Resources) -> BTreeMap<String, String> {

@@ -113,6 +113,12 @@ pub fn stop_on_signals() {
     }
 }
 
+/// True once SIGTERM or SIGINT arrived after [`stop_on_signals`] (`live run` polls it to stop
+/// and flush its outputs).
+pub fn signalled() -> bool {
+    SIGNALLED.load(Ordering::SeqCst)
+}
+
 fn stopping(stop: &AtomicBool) -> bool {
     stop.load(Ordering::SeqCst) || SIGNALLED.load(Ordering::SeqCst)
 }

@@ -87,7 +87,7 @@ fn hold_above_keeps_jobs_out_of_the_backend() {
     assert!(!dir
         .path()
         .join("manifests")
-        .join(format!("{}.json", second.job.id))
+        .join(format!("{}.yaml", second.job.id))
         .exists());
     assert_eq!(s.counters.held, 1);
     drop(s);

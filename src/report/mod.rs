@@ -13,6 +13,7 @@
 pub mod evictions;
 pub mod headline;
 pub mod html;
+pub mod json;
 pub mod reclaim;
 pub mod run_html;
 pub mod run_report;

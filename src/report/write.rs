@@ -30,7 +30,7 @@ pub struct Meta {
 }
 
 #[derive(Serialize)]
-struct GroupJson<'a> {
+pub(super) struct GroupJson<'a> {
     name: &'a str,
     jobs: u64,
     admitted: u64,

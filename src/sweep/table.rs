@@ -4,12 +4,20 @@
 //! the exact parser, so `merge` rebuilds bit-identical values. NaN and missing cells are empty in
 //! CSV and null in Parquet.
 //!
+//! Parquet is written for old readers too: polars stores string columns as Arrow string views,
+//! which the embedded Arrow schema (`ARROW:schema`) would announce and pyarrow < 15 refuses
+//! ("Unrecognized type: 24"). The pages are plain `BYTE_ARRAY`/UTF8 either way, so the file
+//! carries the schema at polars' oldest compatibility level instead (`large_utf8`): every
+//! pyarrow ≥ 12, polars and pandas read it (`.ci/steps/parquet_compat.sh` checks pyarrow 14).
+//!
 //! Depends on nothing in the crate.
 
 use std::fmt;
 use std::path::Path;
 
-use polars::prelude::{Column as PlColumn, DataFrame, ParquetWriter};
+use polars::prelude::{
+    Column as PlColumn, CompatLevel, DataFrame, KeyValueMetadata, ParquetWriter, SchemaExt,
+};
 
 /// A column's values.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,7 +204,13 @@ impl Table {
         let mut df = self.to_polars()?;
         let f = std::fs::File::create(path)
             .map_err(|e| TableError(format!("{}: {e}", path.display())))?;
+        // the Arrow schema at the oldest compatibility level: large_utf8, not string views
+        let kv = polars_parquet::arrow::write::schema_to_metadata_key(
+            &df.schema().to_arrow(CompatLevel::oldest()),
+        );
+        let meta = KeyValueMetadata::from_static(vec![(kv.key, kv.value.unwrap_or_default())]);
         ParquetWriter::new(f)
+            .with_key_value_metadata(Some(meta))
             .finish(&mut df)
             .map_err(|e| TableError(format!("{}: {e}", path.display())))?;
         Ok(())

@@ -7,6 +7,8 @@
 //! (`.ci/steps/realvolcano.sh` starts `../shared/realvolcano` for it).
 
 mod cli_errors;
+mod cli_outputs;
+mod examples_kubernetes;
 mod layering;
 mod limits;
 mod live;

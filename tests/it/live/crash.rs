@@ -102,7 +102,8 @@ fn kill_9_mid_burst_loses_and_duplicates_nothing() {
         if p.extension().is_some_and(|x| x == "tmp") {
             continue;
         }
-        let objs: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let objs: Vec<Value> =
+            serde_saphyr::from_multiple(&std::fs::read_to_string(&p).unwrap()).unwrap();
         let k = objs[0]["metadata"]["annotations"]["volsim.io/idempotency-key"]
             .as_str()
             .unwrap()

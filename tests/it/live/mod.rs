@@ -17,6 +17,7 @@ mod kube_e2e;
 mod kube_fake;
 mod run;
 mod serve;
+mod watch;
 
 /// The binary under test; `VOLSIM_BIN` overrides it (a target dir shared between worktrees
 /// may hold another branch's `volsim`).

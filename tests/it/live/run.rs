@@ -100,6 +100,34 @@ fn live_run_twin_then_compare() {
         report.contains("jobs compared: 12") && report.contains("interactive"),
         "{report}"
     );
+    // the same comparison as one JSON document
+    let (code, json, _) = run(&[
+        "compare",
+        out.join("predictions.csv").to_str().unwrap(),
+        out.join("observed.csv").to_str().unwrap(),
+        "--per-job",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["format"], "volsim-compare/v1");
+    assert_eq!(v["compared"], 12);
+    assert_eq!(v["jobs"].as_array().unwrap().len(), 12);
+    let all = &v["groups"][0];
+    assert_eq!(
+        (all["kind"].as_str(), all["jobs"].as_u64()),
+        (Some("all"), Some(12))
+    );
+    assert!(v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["kind"] == "queue" && g["name"] == "interactive"));
+    assert!(
+        report.contains(&format!("{:.1}", all["mae_s"].as_f64().unwrap())),
+        "{report}"
+    );
     // a second run on the same journal replays instead of resubmitting
     let (code, stdout, stderr) = run_twin(&sc, &out, "200", "1s");
     assert_eq!(code, 0, "{stderr}");
@@ -144,8 +172,24 @@ fn live_run_dry_run_writes_valid_manifests_once() {
             .collect();
         assert_eq!(files.len(), 12);
         for f in &files {
-            let objs: Vec<Value> =
-                serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+            assert!(
+                f.extension().is_some_and(|x| x == "yaml"),
+                "{}",
+                f.display()
+            );
+            let text = std::fs::read_to_string(f).unwrap();
+            // multi-document YAML, as `kubectl apply -f` reads it
+            assert!(text.contains("\n---\n"), "{text}");
+            let objs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+            // what an untyped YAML reader (kubectl) sees equals the typed objects: no string
+            // turned into a number or a boolean
+            let typed: Vec<volsim::live::manifest::Manifest> =
+                serde_saphyr::from_multiple(&text).unwrap();
+            assert_eq!(
+                serde_json::to_value(&typed).unwrap(),
+                Value::Array(objs.clone()),
+                "{text}"
+            );
             assert_eq!(objs.len(), objects);
             for o in &objs {
                 assert_eq!(
@@ -308,4 +352,72 @@ fn twin_matches_volsim_run_at_any_speed() {
             "--speed {speed}: twin vs its observed trace"
         );
     }
+}
+
+/// When a `kubectl` binary is on PATH (it is not on a fresh machine), it reads every dry-run
+/// manifest offline (`kubectl label --local -f FILE`: parses each YAML document into an object
+/// without a cluster); `apply --dry-run=client` would need an API server for the CRDs' REST
+/// mapping, which `live::kube_e2e` covers when one runs.
+#[test]
+fn kubectl_reads_dry_run_manifests_when_available() {
+    let found = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("skipped: no kubectl on PATH");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dry");
+    let sc = fixture("small.toml");
+    let (code, _, stderr) = run(&[
+        "live",
+        "run",
+        "--scenario",
+        sc.to_str().unwrap(),
+        "--backend",
+        "dry-run",
+        "--object",
+        "podgroup",
+        "--speed",
+        "1000",
+        "--out",
+        out.to_str().unwrap(),
+        "--drain",
+        "0s",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut seen = 0;
+    for e in std::fs::read_dir(out.join("manifests")).unwrap() {
+        let f = e.unwrap().path();
+        let o = Command::new("kubectl")
+            .args([
+                "label",
+                "--local",
+                "-o",
+                "name",
+                "volsim.dev/checked=yes",
+                "-f",
+            ])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let names = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            f.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let lines: Vec<&str> = names.lines().collect();
+        assert_eq!(lines.len(), 2, "{names}");
+        assert!(
+            lines[0].starts_with("podgroup.scheduling.volcano.sh/"),
+            "{names}"
+        );
+        assert!(lines[1].starts_with("job.batch/"), "{names}");
+        seen += 1;
+    }
+    assert_eq!(seen, 12);
 }

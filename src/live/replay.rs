@@ -164,7 +164,22 @@ pub fn run_watched(
             report(svc, &sum, 0, false);
         }
         lag_ms = svc.clock.now_ms().saturating_sub(j.submit_ms);
-        let r = svc.submit_at(trace_submission(j), Some(j.submit_ms))?;
+        let r = svc
+            .submit_at(trace_submission(j), Some(j.submit_ms))
+            .map_err(|e| match e {
+                // The journal of this --out already holds another job under this trace job's
+                // key: the scenario changed since that run.
+                LiveError::KeyConflict { key } => LiveError::Journal {
+                    path: svc.out_dir().join("journal.jsonl").display().to_string(),
+                    message: format!(
+                        "trace job {:?} (key {key:?}) differs from the job this journal \
+                         recorded for it: the scenario changed since that run; use a new --out \
+                         (or remove the journal) to start over",
+                        j.id
+                    ),
+                },
+                other => other,
+            })?;
         if r.created {
             sum.submitted += 1;
         } else {

@@ -421,3 +421,24 @@ fn kubectl_reads_dry_run_manifests_when_available() {
     }
     assert_eq!(seen, 12);
 }
+
+/// A second `live run` on the same `--out` after the scenario changed says which journal holds
+/// the other job and what to do, instead of a bare "idempotency key already used".
+#[test]
+fn changed_scenario_on_an_old_journal_names_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    let sc = fixture("small.toml");
+    let (code, _, stderr) = run_twin(&sc, &out, "2000", "30s");
+    assert_eq!(code, 0, "{stderr}");
+    let changed = dir.path().join("changed.toml");
+    let text = std::fs::read_to_string(&sc).unwrap();
+    let text = text.replacen("cpu = \"1\"", "cpu = \"2\"", 1);
+    std::fs::write(&changed, text).unwrap();
+    let (code, _, stderr) = run_twin(&changed, &out, "2000", "1s");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("journal.jsonl") && stderr.contains("scenario changed"),
+        "{stderr}"
+    );
+}

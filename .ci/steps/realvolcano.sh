@@ -2,9 +2,10 @@
 # CI step: the `kube` backend end to end against a real Volcano control plane — the realvolcano
 # harness (kube-apiserver + etcd + vc-scheduler + vc-controller-manager + a fake kubelet, all on
 # 127.0.0.1) from ../shared/realvolcano. Starts it in a fresh work dir, runs the kube e2e suite
-# (tests/it/live/kube_e2e.rs) with the same cargo feature set as the main test run (nothing
-# rebuilds), and stops the harness by its PIDs on every exit, failure included. Without the
-# harness the step says it skipped the suite and why. Budget: well under 10 minutes on 2 cores
+# (tests/it/live/kube_e2e.rs: live run, serve, and `volsim reality` on the 12-job fixture with
+# `--schedule-period 100ms`, asserting its admission-order tau >= 0.5) with the same cargo
+# feature set as the main test run (nothing rebuilds), and stops the harness by its PIDs on
+# every exit, failure included. Without the harness the step says it skipped the suite and why. Budget: well under 10 minutes on 2 cores
 # (harness start 10-30 s, suite ~1-2 min).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

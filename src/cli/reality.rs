@@ -5,6 +5,14 @@
 //! queue and class — predicted vs observed wait mean/p50/p95, MAE of the per-job gang-ready
 //! time, Kendall's tau of the admission orders — and the jobs that differ most.
 //!
+//! The replay models the cluster the run talked to, in model time: its scheduler cycle
+//! interval (`--schedule-period`, wall time × `--speed`) and its control-plane latencies
+//! (`--controller-delay`, `--bind-latency`, wall time × `--speed`; measured with
+//! `scripts/calibrate.py`, docs/calibration.md). Unset, they come from the scenario's `[sim]`
+//! (already model time). The `EngineParams` of the replay are printed. `--observed FILE` skips
+//! step (1): the waits of FILE (an earlier run's `observed.csv`) and the jobs of the
+//! `journal.jsonl` beside it.
+//!
 //! Depends on `cli::live` (the kube run), `live::compare`, `runner`, `scenario`. Writes
 //! `<out>/simulated.csv` (same format as `observed.csv`, for `volsim compare`) and
 //! `<out>/reality.txt` (the report). Exit codes: 0 ok, 1 nothing comparable, 2 bad input,
@@ -17,7 +25,7 @@ use std::time::Duration;
 use clap::Args;
 use volsim::live::compare::{self, WaitRow};
 use volsim::live::metrics::WAITS_HEADER;
-use volsim::model::parse_duration;
+use volsim::model::{parse_duration, EngineParams};
 use volsim::workload::mapping::MappingTable;
 use volsim::workload::TraceJob;
 
@@ -56,6 +64,120 @@ pub struct RealityArgs {
     /// Seed of the simulator replay (default: the scenario's).
     #[arg(long)]
     seed: Option<u64>,
+    /// The cluster's scheduler cycle interval in wall time: vc-scheduler's --schedule-period
+    /// plus its cycle duration (Volcano restarts the period after each cycle). The replay
+    /// schedules every (this × --speed) of model time. Default: the scenario's
+    /// `[sim] schedule_period` (model time).
+    #[arg(long, value_name = "WALL")]
+    schedule_period: Option<String>,
+    /// PodGroup Inqueue → the job controller created the pods, in wall time (× --speed in the
+    /// replay). Default: the scenario's `[sim] controller_delay` (model time).
+    #[arg(long, value_name = "WALL")]
+    controller_delay: Option<String>,
+    /// Start of the binding cycle → pod Running, in wall time (× --speed in the replay).
+    /// Default: the scenario's `[sim] bind_latency` (model time).
+    #[arg(long, value_name = "WALL")]
+    bind_latency: Option<String>,
+    /// Do not run against a cluster: compare with the `observed.csv` of an earlier `reality`
+    /// or `live run --backend kube` (the jobs come from the `journal.jsonl` beside it; the
+    /// file's submit times are replayed).
+    #[arg(long, value_name = "FILE")]
+    observed: Option<PathBuf>,
+}
+
+/// A wall-clock flag in model time: `wall × speed`, rounded to the millisecond.
+fn model_ms(flag: &str, wall: &str, speed: f64) -> Result<u64, String> {
+    let ms = parse_duration(wall).map_err(|e| format!("--{flag}: {e}"))?;
+    let m = (ms as f64 * speed).round();
+    if m > 1e12 {
+        return Err(format!(
+            "--{flag} {wall} at --speed {speed}: over 10^12 ms of model time"
+        ));
+    }
+    Ok(m as u64)
+}
+
+/// The replay's `EngineParams`: the scenario's `[sim]` with the flags given (wall × speed).
+fn replay_params(a: &RealityArgs, base: &EngineParams) -> Result<EngineParams, String> {
+    let mut p = base.clone();
+    if let Some(w) = &a.schedule_period {
+        p.schedule_period_ms = model_ms("schedule-period", w, a.speed)?;
+        if p.schedule_period_ms == 0 {
+            return Err(format!(
+                "--schedule-period {w}: must be at least 1 ms of model time"
+            ));
+        }
+    }
+    if let Some(w) = &a.controller_delay {
+        p.controller_delay_ms = model_ms("controller-delay", w, a.speed)?;
+    }
+    if let Some(w) = &a.bind_latency {
+        p.bind_latency_ms = model_ms("bind-latency", w, a.speed)?;
+    }
+    Ok(p)
+}
+
+/// One line naming the replay's timing, in model ms and in the cluster's wall ms.
+pub fn params_line(p: &EngineParams, speed: f64) -> String {
+    let w = |m: u64| m as f64 / speed;
+    format!(
+        "replay EngineParams (model ms; wall ms at --speed {speed}): schedule_period {} ({:.1}), \
+         controller_delay {} ({:.1}), bind_latency {} ({:.1}), eviction_grace {}, vcjob_mode {}",
+        p.schedule_period_ms,
+        w(p.schedule_period_ms),
+        p.controller_delay_ms,
+        w(p.controller_delay_ms),
+        p.bind_latency_ms,
+        w(p.bind_latency_ms),
+        p.eviction_grace_ms,
+        p.vcjob_mode
+    )
+}
+
+/// Step (1) from an earlier run: `file`'s rows (an `observed.csv`, possibly re-measured, e.g. by
+/// `scripts/calibrate.py --observed-csv`), and the jobs that run submitted — from the
+/// `journal.jsonl` beside `file` — at `file`'s submit times. A row naming no journaled job is
+/// an error.
+fn from_observed(file: &std::path::Path) -> Result<(Vec<WaitRow>, Vec<TraceJob>), String> {
+    use volsim::live::journal::Entry;
+    let rows = compare::read_waits(file).map_err(|e| e.to_string())?;
+    let jpath = file
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("journal.jsonl");
+    let text = std::fs::read_to_string(&jpath).map_err(|e| {
+        format!(
+            "{}: {e} (--observed needs the journal of the run beside its observed.csv)",
+            jpath.display()
+        )
+    })?;
+    let mut by_id = std::collections::BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let e: Entry = serde_json::from_str(line)
+            .map_err(|e| format!("{}: line {}: {e}", jpath.display(), i + 1))?;
+        if let Entry::Submit { job, held, .. } = e {
+            if !held {
+                let j = job.to_job();
+                by_id.insert(j.id.clone(), j);
+            }
+        }
+    }
+    let mut submitted = Vec::with_capacity(rows.len().min(by_id.len()));
+    for (i, r) in rows.iter().enumerate() {
+        let Some(j) = by_id.get(r.job.as_str()) else {
+            return Err(format!(
+                "{}: line {}: job {:?} was not submitted in {} (another run?)",
+                file.display(),
+                i + 2,
+                r.job,
+                jpath.display()
+            ));
+        };
+        let mut j = j.clone();
+        j.submit_ms = r.submit_ms;
+        submitted.push(j);
+    }
+    Ok((rows, submitted))
 }
 
 /// Runs `volsim reality`; returns the exit code.
@@ -90,45 +212,23 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
             a.scenario.display()
         ));
     }
-    let target = KubeTarget {
-        scenario: a.scenario.clone(),
-        api_server: a.api_server.clone(),
-        kubeconfig: a.kubeconfig.clone(),
-        kube_context: a.kube_context.clone(),
-        kube_token_file: a.kube_token_file.clone(),
-        namespace: a.namespace.clone(),
-        speed: a.speed,
-        out: a.out.clone(),
+    let params = replay_params(a, &sc.params)?;
+    let (observed, submitted) = match &a.observed {
+        Some(file) => from_observed(file)?,
+        None => observe(a, &sc, drain)?,
     };
-
-    // 1. reality: the live run against the cluster
-    let svc = kube_replay(
-        &target,
-        live_setup(sc.clone(), MappingTable::default()),
-        drain,
-    )?;
-    let mut observed = Vec::new();
-    let mut submitted = Vec::new();
-    for (r, v) in svc.observed() {
-        if r.held || r.deleted {
-            continue;
-        }
-        let wait = v
-            .as_ref()
-            .and_then(|v| v.gang_ready_ms)
-            .map(|g| g.saturating_sub(r.job.submit_ms));
-        observed.push(wait_row(&r.job, wait));
-        submitted.push(r.job);
-    }
 
     // 2. prediction: the same submissions, at the times they were made, in the simulator
     let mut replay = sc;
     replay.jobs = submitted;
     replay.horizon_ms = None;
+    replay.params = params;
     if let Some(seed) = a.seed {
         replay.seed = seed;
     }
-    let result = volsim::run::run(&volsim::run::RunSpec { scenario: replay });
+    let result = volsim::run::run(&volsim::run::RunSpec {
+        scenario: replay.clone(),
+    });
     let simulated: Vec<WaitRow> = result
         .outcome
         .jobs
@@ -148,7 +248,14 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         a.scenario.display(),
         observed.len()
     );
+    let _ = writeln!(report, "{}", params_line(&replay.params, a.speed));
     report.push_str(&compare::compare(&simulated, &observed));
+    let _ = writeln!(report);
+    report.push_str(&compare::targets(
+        &simulated,
+        &observed,
+        replay.params.schedule_period_ms,
+    ));
     let _ = writeln!(report);
     report.push_str(&compare::most_different(&simulated, &observed, a.top));
     print!("{report}");
@@ -170,6 +277,7 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         w.write_record(&row).map_err(|e| e.to_string())?;
     }
     let csv = w.into_inner().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
     for (name, body) in [("simulated.csv", csv), ("reality.txt", report.into_bytes())] {
         let p = a.out.join(name);
         std::fs::write(&p, body).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -182,4 +290,41 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Step (1): the live run against the cluster; the observed waits and the jobs as submitted.
+fn observe(
+    a: &RealityArgs,
+    sc: &volsim::scenario::Scenario,
+    drain: Duration,
+) -> Result<(Vec<WaitRow>, Vec<TraceJob>), String> {
+    let target = KubeTarget {
+        scenario: a.scenario.clone(),
+        api_server: a.api_server.clone(),
+        kubeconfig: a.kubeconfig.clone(),
+        kube_context: a.kube_context.clone(),
+        kube_token_file: a.kube_token_file.clone(),
+        namespace: a.namespace.clone(),
+        speed: a.speed,
+        out: a.out.clone(),
+    };
+    let svc = kube_replay(
+        &target,
+        live_setup(sc.clone(), MappingTable::default()),
+        drain,
+    )?;
+    let mut observed = Vec::new();
+    let mut submitted = Vec::new();
+    for (r, v) in svc.observed() {
+        if r.held || r.deleted {
+            continue;
+        }
+        let wait = v
+            .as_ref()
+            .and_then(|v| v.gang_ready_ms)
+            .map(|g| g.saturating_sub(r.job.submit_ms));
+        observed.push(wait_row(&r.job, wait));
+        submitted.push(r.job);
+    }
+    Ok((observed, submitted))
 }

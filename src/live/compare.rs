@@ -276,6 +276,80 @@ pub fn compare(pred: &[WaitRow], obs: &[WaitRow]) -> String {
     out
 }
 
+/// Observed waits under this are held to one scheduling period instead of a percentage.
+pub const SHORT_WAIT_MS: u64 = 20_000;
+
+/// Whether `pred` is within `pct` % of `obs`, or within `period_ms` when `obs` is under
+/// [`SHORT_WAIT_MS`] (a wait of a few cycles cannot be predicted closer than one cycle).
+pub fn within(pred: f64, obs: f64, pct: f64, period_ms: u64) -> bool {
+    let d = (pred - obs).abs();
+    d <= obs * pct / 100.0 || (obs < SHORT_WAIT_MS as f64 && d <= period_ms as f64)
+}
+
+/// The accuracy targets of `volsim reality`, one line per queue and one for all jobs: mean
+/// wait within 5 %, p95 within 10 % of the observed (or within one scheduling period
+/// `period_ms` where the observed figure is under 20 s), and Kendall's tau of the admission
+/// orders of all compared jobs ≥ 0.95. `ok`/`MISS` per figure; deterministic (queue order).
+pub fn targets(pred: &[WaitRow], obs: &[WaitRow], period_ms: u64) -> String {
+    let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    for p in pred {
+        let Some(o) = by_job.get(p.job.as_str()) else {
+            continue;
+        };
+        let (Some(pw), Some(ow)) = (p.wait_ms, o.wait_ms) else {
+            continue;
+        };
+        for key in ["(all)".to_string(), p.queue.clone()] {
+            let g = groups.entry(key).or_default();
+            g.pred.push(pw);
+            g.obs.push(ow);
+            g.pred_admit.push((p.submit_ms + pw) as i64);
+            g.obs_admit.push((o.submit_ms + ow) as i64);
+        }
+    }
+    let verdict = |ok: bool| if ok { "ok" } else { "MISS" };
+    let mut out = format!(
+        "targets (mean within 5 %, p95 within 10 %, or within one period = {:.1} s where the \
+         observed figure is under 20 s; tau >= 0.95):\n",
+        period_ms as f64 / 1000.0
+    );
+    for (name, mut g) in groups {
+        let n = g.pred.len();
+        let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / n.max(1) as f64;
+        let (mp, mo) = (mean(&g.pred), mean(&g.obs));
+        g.pred.sort_unstable();
+        g.obs.sort_unstable();
+        let p95 = |v: &[u64]| percentile(v, 95).unwrap_or(0) as f64;
+        let (pp, po) = (p95(&g.pred), p95(&g.obs));
+        let pct = |p: f64, o: f64| {
+            if o > 0.0 {
+                format!("{:+.1} %", (p - o) / o * 100.0)
+            } else {
+                "-".into()
+            }
+        };
+        let mut line = format!(
+            "  {name:<14} jobs {n:>4}  mean {:>7.1}/{:<7.1} s {:>9} {:<4}  p95 {:>7.1}/{:<7.1} s {:>9} {:<4}",
+            mp / 1000.0,
+            mo / 1000.0,
+            pct(mp, mo),
+            verdict(within(mp, mo, 5.0, period_ms)),
+            pp / 1000.0,
+            po / 1000.0,
+            pct(pp, po),
+            verdict(within(pp, po, 10.0, period_ms)),
+        );
+        if name == "(all)" {
+            if let Some(t) = kendall_tau(&g.pred_admit, &g.obs_admit) {
+                let _ = write!(line, "  tau {t:.3} {}", verdict(t >= 0.95));
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
 /// The `top` jobs whose predicted and observed waits differ most (largest absolute error
 /// first, ties by name), then every job with a wait on only one side (admitted in one world
 /// and not the other), up to `top` of those too.
@@ -374,6 +448,43 @@ pub fn per_job(pred: &[WaitRow], obs: &[WaitRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn targets_hold_long_waits_to_a_percentage_and_short_ones_to_a_period() {
+        // 100 s observed: 104 s is within 5 %, 106 s is not
+        assert!(within(104_000.0, 100_000.0, 5.0, 1000));
+        assert!(!within(106_000.0, 100_000.0, 5.0, 1000));
+        // 3 s observed: 3.9 s is within one 1 s period, 4.5 s is not
+        assert!(within(3_900.0, 3_000.0, 5.0, 1000));
+        assert!(!within(4_500.0, 3_000.0, 5.0, 1000));
+        let h = "job,key,queue,class,submit_ms,wait_ms\n";
+        let p = parse_waits(
+            &format!("{h}a,a,q1,c,0,104000\nb,b,q1,c,1,96000\nc,c,q2,c,2,9000\n"),
+            "p",
+        )
+        .unwrap();
+        let o = parse_waits(
+            &format!("{h}a,a,q1,c,0,100000\nb,b,q1,c,1,98000\nc,c,q2,c,2,3000\n"),
+            "o",
+        )
+        .unwrap();
+        let t = targets(&p, &o, 1000);
+        let line = |q: &str| {
+            t.lines()
+                .find(|l| l.trim_start().starts_with(q))
+                .unwrap()
+                .to_string()
+        };
+        // q1: mean 100 vs 99 s = +1 % ok; p95 104 vs 100 s = +4 % ok
+        assert!(
+            line("q1").contains("+1.0 % ok") && line("q1").ends_with("+4.0 % ok"),
+            "{t}"
+        );
+        // q2: 9 s vs 3 s, under 20 s but 6 s off = more than one period
+        assert!(line("q2").matches("MISS").count() == 2, "{t}");
+        // all three admitted in the same order on both sides
+        assert!(line("(all)").ends_with("tau 1.000 ok"), "{t}");
+    }
 
     #[test]
     fn tau_and_report() {

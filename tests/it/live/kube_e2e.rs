@@ -201,6 +201,8 @@ fn kube_backend_end_to_end() {
         "10",
         "--drain",
         "3m",
+        "--schedule-period",
+        "100ms",
         "--out",
         out2.to_str().unwrap(),
     ]);
@@ -209,6 +211,24 @@ fn kube_backend_end_to_end() {
         report.contains("jobs compared: 12") && report.contains("jobs that differ most"),
         "{report}"
     );
+    assert!(
+        report.contains(
+            "replay EngineParams (model ms; wall ms at --speed 10): schedule_period 1000 (100.0)"
+        ),
+        "{report}"
+    );
+    // the admission order is the robust figure on a loaded machine (waits are not: the
+    // control plane's latencies count 10x). Measured 0.879 at load 7 on 2 cores (4 of 66
+    // pairs swapped among jobs queued together); 0.5 leaves room for a loaded CI machine and
+    // still fails an order-blind (~0) or reversed (< 0) comparison
+    let tau: f64 = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("(all)"))
+        .and_then(|l| l.split("tau ").nth(1))
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no tau in the targets block: {report}"));
+    assert!(tau >= 0.5, "Kendall's tau {tau} < 0.5: {report}");
     eprintln!("{report}");
 
     for n in [&ns, &ns2] {

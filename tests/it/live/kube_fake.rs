@@ -498,4 +498,56 @@ fn reality_compares_the_simulator_replay_with_the_observed_run() {
         std::fs::read_to_string(out.join("reality.txt")).unwrap(),
         stdout[stdout.find("reality: ").unwrap()..]
     );
+    assert!(stdout.contains("targets (mean within 5 %"), "{stdout}");
+
+    // the same comparison again without a cluster, from the run's files, with the cluster's
+    // timing given in wall time (× --speed 50 in the replay)
+    let again = dir.path().join("again");
+    let observed = out.join("observed.csv");
+    let (code, stdout, err) = run(&[
+        "reality",
+        sc.to_str().unwrap(),
+        "--observed",
+        observed.to_str().unwrap(),
+        "--speed",
+        "50",
+        "--schedule-period",
+        "20ms",
+        "--controller-delay",
+        "2ms",
+        "--bind-latency",
+        "4ms",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{err}");
+    assert!(
+        stdout.contains(
+            "schedule_period 1000 (20.0), controller_delay 100 (2.0), bind_latency 200 (4.0)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("jobs compared: 12"), "{stdout}");
+    assert_eq!(fake.count(QUEUES), 3, "nothing sent to the cluster");
+
+    // a row naming a job the run never submitted: exit 2, naming the file and line
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::copy(out.join("journal.jsonl"), bad.join("journal.jsonl")).unwrap();
+    std::fs::write(
+        bad.join("observed.csv"),
+        "job,key,queue,class,submit_ms,wait_ms\nnot-a-job,k,batch,c,0,10\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&[
+        "reality",
+        sc.to_str().unwrap(),
+        "--observed",
+        bad.join("observed.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("observed.csv: line 2: job \"not-a-job\" was not submitted"),
+        "{err}"
+    );
 }

@@ -143,6 +143,9 @@ pub fn resolve<'a>(v: Option<&'a Value>, key: &str, all: &'a [Value]) -> Option<
     Some(v)
 }
 
+/// The largest `pod_sets[].count` a case may ask for (the field is untrusted input).
+const MAX_POD_SET: i64 = 10_000;
+
 /// Fills `snap` with the case's queues, nodes, podgroups and pods (in that order).
 pub fn snapshot(
     case: &Value,
@@ -229,6 +232,22 @@ pub fn snapshot(
     }
     for (i, p) in list(case, "pods").iter().enumerate() {
         add_pod(&mut snap, p, &format!("pods[{i}]"))?;
+    }
+    // `pod_sets`: generated pods "<name_prefix><i>", appended after `pods` (hdrf_test makePods).
+    for (i, set) in list(case, "pod_sets").iter().enumerate() {
+        let field = format!("pod_sets[{i}]");
+        let prefix = s(set, "name_prefix")
+            .ok_or_else(|| CaseError::new(format!("{field}.name_prefix: missing")))?;
+        let count = int(set, "count")?
+            .filter(|c| (0..=MAX_POD_SET).contains(c))
+            .ok_or_else(|| CaseError::new(format!("{field}.count: expected 0..={MAX_POD_SET}")))?;
+        for k in 0..count {
+            let mut pod = set.clone();
+            if let Some(o) = pod.as_object_mut() {
+                o.insert("name".into(), Value::String(format!("{prefix}{k}")));
+            }
+            add_pod(&mut snap, &pod, &format!("{field}#{k}"))?;
+        }
     }
     Ok(snap)
 }

@@ -173,7 +173,15 @@ pub fn snapshot(
             spec.reclaimable = r;
         }
         spec.parent = s(q, "parent").map(str::to_string);
-        snap.add_queue(&spec);
+        let id = snap.add_queue(&spec);
+        let ann = str_map(q, "annotations");
+        if let Some(path) = ann.get("volcano.sh/hierarchy") {
+            let weights = ann
+                .get("volcano.sh/hierarchy-weights")
+                .map(String::as_str)
+                .unwrap_or("");
+            snap.set_queue_hierarchy(id, path, weights);
+        }
     }
     let nodes = resolve(case.get("nodes"), "nodes", all)
         .and_then(|v| v.as_array())

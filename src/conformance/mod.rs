@@ -171,8 +171,17 @@ mod quirk_tests {
         assert!(report.passed() >= MIN_V115_PASSED, "{out}");
     }
 
+    /// Hierarchical drf, volsim's own derived cases.
+    #[test]
+    fn hdrf_cases_pass() {
+        let text = include_str!("../../tests/fixtures/conformance/hdrf.yaml");
+        let report = super::run_text(text, "hdrf.yaml").unwrap();
+        assert_eq!(report.failed(), 0, "{}", report.render());
+        assert_eq!(report.passed(), report.results.len(), "{}", report.render());
+    }
+
     /// Cases of `v1.15-cases.yaml` that must pass (raised as features land).
-    const MIN_V115_PASSED: usize = 3;
+    const MIN_V115_PASSED: usize = 9;
 
     /// Hierarchical capacity cases transcribed from Volcano's capacity_test.go.
     #[test]

@@ -231,3 +231,24 @@ fn drf_hierarchy_loads_with_a_warning_about_queue_annotations() {
     assert_eq!(w.len(), 1, "{:?}", c.warnings);
     assert!(w[0].contains("tiers[0].plugins[0]"), "{}", w[0]);
 }
+
+#[test]
+fn gang_actions_with_legacy_ones_warn_naming_both() {
+    let c = parse_scheduler_conf(
+        "actions: \"enqueue, allocate, gangpreempt, preempt, gangreclaim\"\ntiers:\n- plugins:\n  - name: gang\n",
+    )
+    .unwrap();
+    let both: Vec<&String> = c
+        .warnings
+        .iter()
+        .filter(|w| w.contains("gangpreempt and preempt"))
+        .collect();
+    assert_eq!(both.len(), 1, "{:?}", c.warnings);
+    assert!(
+        !c.warnings
+            .iter()
+            .any(|w| w.contains("gangreclaim and reclaim")),
+        "{:?}",
+        c.warnings
+    );
+}

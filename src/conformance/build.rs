@@ -143,6 +143,9 @@ pub(super) fn resolve<'a>(v: Option<&'a Value>, key: &str, all: &'a [Value]) -> 
     Some(v)
 }
 
+/// The largest `pod_sets[].count` a case may ask for (the field is untrusted input).
+const MAX_POD_SET: i64 = 10_000;
+
 /// Fills `snap` with the case's queues, nodes, podgroups and pods (in that order).
 pub(super) fn snapshot(
     case: &Value,
@@ -170,7 +173,15 @@ pub(super) fn snapshot(
             spec.reclaimable = r;
         }
         spec.parent = s(q, "parent").map(str::to_string);
-        snap.add_queue(&spec);
+        let id = snap.add_queue(&spec);
+        let ann = str_map(q, "annotations");
+        if let Some(path) = ann.get("volcano.sh/hierarchy") {
+            let weights = ann
+                .get("volcano.sh/hierarchy-weights")
+                .map(String::as_str)
+                .unwrap_or("");
+            snap.set_queue_hierarchy(id, path, weights);
+        }
     }
     let nodes = resolve(case.get("nodes"), "nodes", all)
         .and_then(|v| v.as_array())
@@ -229,6 +240,22 @@ pub(super) fn snapshot(
     }
     for (i, p) in list(case, "pods").iter().enumerate() {
         add_pod(&mut snap, p, &format!("pods[{i}]"))?;
+    }
+    // `pod_sets`: generated pods "<name_prefix><i>", appended after `pods` (hdrf_test makePods).
+    for (i, set) in list(case, "pod_sets").iter().enumerate() {
+        let field = format!("pod_sets[{i}]");
+        let prefix = s(set, "name_prefix")
+            .ok_or_else(|| CaseError::new(format!("{field}.name_prefix: missing")))?;
+        let count = int(set, "count")?
+            .filter(|c| (0..=MAX_POD_SET).contains(c))
+            .ok_or_else(|| CaseError::new(format!("{field}.count: expected 0..={MAX_POD_SET}")))?;
+        for k in 0..count {
+            let mut pod = set.clone();
+            if let Some(o) = pod.as_object_mut() {
+                o.insert("name".into(), Value::String(format!("{prefix}{k}")));
+            }
+            add_pod(&mut snap, &pod, &format!("{field}#{k}"))?;
+        }
     }
     Ok(snap)
 }

@@ -126,19 +126,22 @@ pub(super) fn run(
         let now = case.get("now_ms").and_then(|v| v.as_u64()).unwrap_or(0);
         let sc = match sched.take() {
             Some(sc) if *sc.conf() == conf => sc,
-            _ => Scheduler::new(&conf).map_err(|e| CaseError::new(e.to_string()))?,
+            // The uthelper harness builds tiers directly (no conf validation).
+            _ => Scheduler::new_unvalidated(&conf),
         };
         let out = sched.insert(sc).cycle(&mut snap, now, &mut rng);
         record(&snap, &out, &mut seen);
         if let Some(exp) = step.get("expect") {
-            if let Err(m) = check(exp, &snap, &seen) {
+            if let Err(m) = check(exp, &snap, &seen, true) {
                 return Ok(Verdict::Fail(format!("session {}: {m}", i + 1)));
             }
         }
     }
     let empty = Value::Object(Default::default());
     let exp = case.get("expect").unwrap_or(&empty);
-    match check(exp, &snap, &seen) {
+    // `checks: none`: the upstream test never verifies binds/evictions, so only listed keys count.
+    let strict = s(case, "checks") != Some("none");
+    match check(exp, &snap, &seen, strict) {
         Ok(()) => Ok(Verdict::Pass),
         Err(m) => Ok(Verdict::Fail(m)),
     }
@@ -154,7 +157,8 @@ fn merge_actions(case: &Value, step: &Value) -> Value {
     c
 }
 
-fn check(exp: &Value, snap: &Snapshot, seen: &Seen) -> Result<(), String> {
+/// `strict`: an omitted `binds` / `evictions` means "none" (the uthelper harness's CheckAll).
+fn check(exp: &Value, snap: &Snapshot, seen: &Seen, strict: bool) -> Result<(), String> {
     let obj = exp.as_object().ok_or("expect: expected a mapping")?;
     for k in obj.keys() {
         if !KNOWN.contains(&k.as_str()) {
@@ -180,7 +184,7 @@ fn check(exp: &Value, snap: &Snapshot, seen: &Seen) -> Result<(), String> {
             .and_then(|v| v.as_object())
             .map(|m| m.iter().map(|(a, b)| (a.clone(), scalar(b))).collect())
             .unwrap_or_default();
-        if want != seen.binds {
+        if (strict || obj.contains_key("binds")) && want != seen.binds {
             return Err(format!("binds: expected {want:?} got {:?}", seen.binds));
         }
     }
@@ -196,7 +200,7 @@ fn check(exp: &Value, snap: &Snapshot, seen: &Seen) -> Result<(), String> {
         let mut got = seen.evictions.clone();
         want.sort();
         got.sort();
-        if want != got {
+        if (strict || obj.contains_key("evictions")) && want != got {
             return Err(format!("evictions: expected {want:?} got {got:?}"));
         }
     }

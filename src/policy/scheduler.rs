@@ -33,6 +33,14 @@ impl Scheduler {
     /// would have refused (checked again here for confs built in code).
     pub fn new(conf: &SchedulerConf) -> Result<Scheduler, ConfError> {
         conf.validate()?;
+        Ok(Scheduler::new_unvalidated(conf))
+    }
+
+    /// Builds the plugins without the cross-entry checks of `SchedulerConf::validate`, as
+    /// Volcano's unit tests do (they build tiers directly, bypassing the conf parser — e.g.
+    /// hdrf_test.go puts hierarchical drf and proportion in one tier). For the conformance
+    /// runner; a run always goes through [`Scheduler::new`].
+    pub fn new_unvalidated(conf: &SchedulerConf) -> Scheduler {
         let mut tiers = Tiers::default();
         for tier in &conf.tiers {
             let slots = tier
@@ -45,14 +53,14 @@ impl Scheduler {
             tiers.tiers.push(slots);
         }
         tiers.index_flags();
-        Ok(Scheduler {
+        Scheduler {
             conf: conf.clone(),
             tiers,
             accel: Accel::default(),
             score_fingerprint: score_fingerprint(conf),
             shortcuts: true,
             anchor: Box::new(0),
-        })
+        }
     }
 
     /// The conf this scheduler was built from.

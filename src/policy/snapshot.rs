@@ -69,6 +69,11 @@ pub struct QueueInfo {
     pub state: QueueState,
     /// Creation order (stands for CreationTimestamp); ties fall back to the name.
     pub creation: u64,
+    /// Annotation `volcano.sh/hierarchy` (`root/a/b`; empty = directly under root), read by
+    /// hierarchical drf only. Set with [`Snapshot::set_queue_hierarchy`].
+    pub hierarchy: String,
+    /// Annotation `volcano.sh/hierarchy-weights` (`1/w_a/w_b`).
+    pub hierarchy_weights: String,
 }
 
 /// A PodGroup (`JobInfo`).
@@ -275,9 +280,19 @@ impl Snapshot {
             parent: spec.parent.clone(),
             state: spec.state,
             creation: 0,
+            hierarchy: String::new(),
+            hierarchy_weights: String::new(),
         });
         self.idx.queues.push(Default::default());
         id
+    }
+
+    /// Sets the queue's hierarchical-drf path and weights (the `volcano.sh/hierarchy` and
+    /// `volcano.sh/hierarchy-weights` annotations, as the webhook normalised them).
+    pub fn set_queue_hierarchy(&mut self, q: QueueId, path: &str, weights: &str) {
+        let qi = &mut self.queues[q.ix()];
+        qi.hierarchy = path.to_string();
+        qi.hierarchy_weights = weights.to_string();
     }
 
     pub fn queue_by_name(&self, name: &str) -> Option<QueueId> {

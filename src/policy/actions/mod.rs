@@ -5,6 +5,7 @@
 pub mod allocate;
 pub mod backfill;
 pub mod enqueue;
+pub mod gang_bundles;
 pub mod preempt;
 pub mod reclaim;
 mod victims;

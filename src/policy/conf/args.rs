@@ -354,6 +354,13 @@ pub(super) fn plugin_entry(
     for key in ignored_flags {
         warnings.push(format!("{field}.{key}: feature not modelled, flag ignored"));
     }
+    if kind == PluginKind::Drf && hierarchy {
+        warnings.push(format!(
+            "{field}.enableHierarchy: hierarchical drf reads the queues' volcano.sh/hierarchy \
+             annotations, which scenario and cluster queues do not carry yet: every queue sits \
+             directly under root"
+        ));
+    }
     let args = PluginArgs::parse(kind, &arguments, &format!("{field}.arguments"), warnings)?;
     Ok(Some(PluginConf {
         flags,

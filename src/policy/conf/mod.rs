@@ -380,6 +380,17 @@ pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
             }
         }
     }
+    // Mirrors volcano v1.15 (gang-aware-eviction design): the gang actions replace the legacy
+    // ones; Volcano documents the exclusion but does not enforce it (semantics §7 #2).
+    let listed: Vec<&str> = raw.actions.split(',').map(str::trim).collect();
+    for (gang, legacy) in [("gangpreempt", "preempt"), ("gangreclaim", "reclaim")] {
+        if listed.contains(&gang) && listed.contains(&legacy) {
+            warnings.push(format!(
+                "actions: {gang} and {legacy} are both listed; Volcano v1.15 means them as \
+                 alternatives (not enforced: both would run, in conf order)"
+            ));
+        }
+    }
     let mut tiers = Vec::new();
     for (ti, tier) in raw.tiers.iter().enumerate() {
         let mut plugins = Vec::new();

@@ -215,3 +215,40 @@ fn drf_hierarchy_and_proportion_cannot_share_a_tier() {
     .unwrap_err();
     assert_eq!(e.field, "tiers[0]");
 }
+
+#[test]
+fn drf_hierarchy_loads_with_a_warning_about_queue_annotations() {
+    let c = parse_scheduler_conf(
+        "actions: \"allocate\"\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: true\n- plugins:\n  - name: proportion\n",
+    )
+    .unwrap();
+    assert!(c.plugin(PluginKind::Drf).unwrap().hierarchy);
+    let w: Vec<&String> = c
+        .warnings
+        .iter()
+        .filter(|w| w.contains("enableHierarchy"))
+        .collect();
+    assert_eq!(w.len(), 1, "{:?}", c.warnings);
+    assert!(w[0].contains("tiers[0].plugins[0]"), "{}", w[0]);
+}
+
+#[test]
+fn gang_actions_with_legacy_ones_warn_naming_both() {
+    let c = parse_scheduler_conf(
+        "actions: \"enqueue, allocate, gangpreempt, preempt, gangreclaim\"\ntiers:\n- plugins:\n  - name: gang\n",
+    )
+    .unwrap();
+    let both: Vec<&String> = c
+        .warnings
+        .iter()
+        .filter(|w| w.contains("gangpreempt and preempt"))
+        .collect();
+    assert_eq!(both.len(), 1, "{:?}", c.warnings);
+    assert!(
+        !c.warnings
+            .iter()
+            .any(|w| w.contains("gangreclaim and reclaim")),
+        "{:?}",
+        c.warnings
+    );
+}

@@ -1,6 +1,7 @@
 //! drf: dominant-resource share per job; JobOrder lower share first; Preemptable when the
 //! preemptor's share (after adding its task) is below or equal to the victim job's share
-//! (plugins/drf/drf.go). Hierarchical DRF is not modelled.
+//! (plugins/drf/drf.go). With `enableHierarchy` it also orders queues and filters reclaim
+//! victims by the hierarchical share tree (`hdrf.rs`).
 //!
 //! The job's allocation as drf sees it is the snapshot's `allocated` (AllocatedStatus) plus its
 //! Pipelined tasks, which is what drf's event handlers accumulate during a session.
@@ -16,7 +17,27 @@ use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, Snapshot, TaskId, TaskStatus};
 use crate::policy::tiers::Tiers;
 
-pub struct Drf;
+/// drf; `tree` is the session's hierarchical share tree when `enableHierarchy` is on.
+#[derive(Default)]
+pub struct Drf {
+    hierarchy: bool,
+    tree: Option<super::hdrf::Tree>,
+}
+
+impl Drf {
+    pub fn new(hierarchy: bool) -> Drf {
+        Drf {
+            hierarchy,
+            tree: None,
+        }
+    }
+    /// Mirrors drf.go: the tree is refreshed at session open and on every (de)allocation.
+    fn rebuild(&mut self, s: &State) {
+        if self.hierarchy {
+            self.tree = Some(super::hdrf::Tree::build(s.snap, &[]));
+        }
+    }
+}
 
 /// The job's drf allocation: AllocatedStatus + Pipelined tasks.
 pub fn drf_allocated(snap: &Snapshot, j: JobId) -> Resources {
@@ -66,6 +87,42 @@ impl Plugin for Drf {
     }
     fn registers(&self, f: Flag) -> bool {
         matches!(f, Flag::JobOrder | Flag::Preemptable)
+            || (self.hierarchy && matches!(f, Flag::QueueOrder | Flag::Reclaimable))
+    }
+    fn on_session_open(&mut self, s: &State) {
+        self.rebuild(s);
+    }
+    fn on_allocate(&mut self, s: &State, _t: TaskId) {
+        self.rebuild(s);
+    }
+    fn on_deallocate(&mut self, s: &State, _t: TaskId) {
+        self.rebuild(s);
+    }
+    /// Registered in hierarchy mode only (`compareQueues`).
+    fn queue_order(
+        &self,
+        s: &State,
+        l: crate::policy::snapshot::QueueId,
+        r: crate::policy::snapshot::QueueId,
+    ) -> Option<Ordering> {
+        let tree = self.tree.as_ref().filter(|_| self.hierarchy)?;
+        Some(tree.compare(s.snap, l, r))
+    }
+    /// Registered in hierarchy mode only: the what-if of drf.go's reclaimFn.
+    fn reclaimable(
+        &self,
+        s: &State,
+        _tiers: &Tiers,
+        reclaimer: TaskId,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        if !self.hierarchy {
+            return None;
+        }
+        Some((
+            super::hdrf::reclaimable(s.snap, reclaimer, cands),
+            Vote::Permit,
+        ))
     }
     fn registers_job_order(&self) -> bool {
         true
@@ -85,6 +142,10 @@ impl Plugin for Drf {
     /// Reads the preemptor job's allocation (nothing, for a job with no task on a node) and
     /// its request.
     fn victim_vote_key(&self, s: &State, p: TaskId) -> Option<i64> {
+        if self.hierarchy {
+            // The reclaim answer depends on the reclaimer's queue and the whole tree.
+            return None;
+        }
         drf_allocated(s.snap, s.snap.task(p).job)
             .is_zero()
             .then_some(0)

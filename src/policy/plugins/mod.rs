@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod conformance;
 pub mod drf;
 pub mod gang;
+pub mod hdrf;
 pub mod nodeorder;
 pub mod overcommit;
 pub mod predicates;
@@ -24,7 +25,7 @@ pub fn build(pc: &PluginConf) -> Box<dyn Plugin> {
         PluginArgs::Gang => Box::new(gang::Gang),
         PluginArgs::Priority => Box::new(priority::Priority),
         PluginArgs::Conformance => Box::new(conformance::Conformance),
-        PluginArgs::Drf => Box::new(drf::Drf),
+        PluginArgs::Drf => Box::new(drf::Drf::new(pc.hierarchy)),
         PluginArgs::Proportion => Box::new(proportion::Proportion::default()),
         PluginArgs::Capacity(a) => Box::new(capacity::Capacity::new(a, pc.hierarchy)),
         PluginArgs::Predicates(a) => Box::new(predicates::Predicates::new(a)),

@@ -79,6 +79,19 @@ impl Capacity {
     fn is_leaf(&self, q: QueueId) -> bool {
         self.attr(q).map(|a| a.children.is_empty()).unwrap_or(true)
     }
+    /// `root`: the one queue of the tree without ancestors.
+    fn is_root(&self, q: QueueId) -> bool {
+        self.attr(q).is_some_and(|a| a.ancestors.is_empty())
+    }
+    /// Mirrors volcano `sharesAnyNonRootAncestorWithinLevel`: the two leaves have a common
+    /// non-root ancestor among their depth 1..=level ancestors (each counted from its leaf).
+    fn shares_non_root_ancestor(&self, a: &Attr, b: &Attr) -> bool {
+        let level = self.ancestor_reclaim_level;
+        (1..=level)
+            .filter_map(|k| ancestor_at_depth(a, k))
+            .filter(|&x| !self.is_root(x))
+            .any(|x| (1..=level).any(|k| ancestor_at_depth(b, k) == Some(x)))
+    }
     /// The queue and its ancestors, leaf first.
     fn chain(&self, q: QueueId) -> Vec<QueueId> {
         let mut v = vec![q];
@@ -138,6 +151,16 @@ pub fn share_of(deserved: &Resources, allocated: &Resources) -> f64 {
 /// Requested dims of `r` (value > 0), pods excluded.
 fn req_dims(r: &Resources) -> impl Iterator<Item = crate::model::ResourceName> + '_ {
     r.dims().filter(move |d| d.0 != 2 && r.get(*d) > 0)
+}
+
+/// Mirrors volcano `queueAncestorAtDepth`: depth 1 is the parent, 2 the grandparent, …
+fn ancestor_at_depth(a: &Attr, depth: usize) -> Option<QueueId> {
+    (depth > 0 && a.ancestors.len() >= depth).then(|| a.ancestors[a.ancestors.len() - depth])
+}
+
+/// Mirrors volcano `isImmediateVictim`: the request shares no dimension with `deserved`.
+fn immediate_victim(req: &Resources, deserved: &Resources) -> bool {
+    !req_dims(req).any(|d| deserved.get(d) > 0)
 }
 
 /// Deepest common level of two ancestor chains (`getQueueLevel`).
@@ -267,7 +290,11 @@ impl Plugin for Capacity {
             return Some(true);
         }
         if self.hierarchy && self.ancestor_reclaim_level > 0 {
+            // Mirrors volcano AddPreemptiveFn: depth 1..=level ancestors, root skipped.
             for &anc in a.ancestors.iter().rev().take(self.ancestor_reclaim_level) {
+                if self.is_root(anc) {
+                    continue;
+                }
                 if let Some(x) = self.attr(anc) {
                     if x.allocated
                         .plus(req)
@@ -329,24 +356,68 @@ impl Plugin for Capacity {
             }
             // 3. Immediate victim when it uses nothing the queue is entitled to; otherwise the
             //    queue must exceed deserved on a dimension the reclaimee requests.
-            let common = req_dims(&ct.resreq).any(|d| attr.deserved.get(d) > 0);
-            if common && !allocated.greater_partly_relevant(&attr.deserved, &ct.resreq) {
+            let ra = self.attr(rq);
+            let gated = self.hierarchy && self.ancestor_reclaim_level > 0;
+            if immediate_victim(&ct.resreq, &attr.deserved) {
+                // Mirrors volcano capacity.go (v1.15 ancestorReclaimLevel): no real contention
+                // when both leaves share a non-root ancestor within the level and the
+                // reclaimer's own deserved covers nothing it requests.
+                if gated
+                    && ra.is_some_and(|ra| {
+                        self.shares_non_root_ancestor(ra, attr)
+                            && immediate_victim(&req, &ra.deserved)
+                    })
+                {
+                    continue;
+                }
+            } else if !allocated.greater_partly_relevant(&attr.deserved, &ct.resreq) {
                 continue;
             }
-            // 4. Hierarchy with ancestorReclaimLevel: the reclaimee's own ancestors below the
-            //    common one must exceed their deserved too.
-            if self.hierarchy && self.ancestor_reclaim_level > 0 {
-                if let Some(ra) = self.attr(rq) {
-                    let level = common_level(&attr.ancestors, &ra.ancestors);
-                    let over = attr.ancestors.iter().skip(level + 1).all(|&anc| {
-                        self.attr(anc)
-                            .map(|x| x.allocated.greater_partly_relevant(&x.deserved, &ct.resreq))
-                            .unwrap_or(true)
-                    });
-                    if !over {
+            // 4. Ancestor gate (`getReclaimeeAncestorToCheck`): for k = 1..=level the
+            //    reclaimee's k-th ancestor (counted up from the leaf), unless it is root or the
+            //    reclaimer's k-th ancestor too, must be an immediate victim for this reclaimee or
+            //    exceed its running deserved on a relevant dimension.
+            let mut checked: Vec<usize> = Vec::new();
+            if let (true, Some(ra)) = (gated, ra) {
+                let mut eligible = true;
+                for k in 1..=self.ancestor_reclaim_level {
+                    let Some(anc) = ancestor_at_depth(attr, k) else {
+                        continue;
+                    };
+                    if self.is_root(anc) || ancestor_at_depth(ra, k) == Some(anc) {
                         continue;
                     }
+                    let Some(aa) = self.attr(anc) else {
+                        eligible = false;
+                        break;
+                    };
+                    let ap = match running.iter().position(|(x, _)| *x == anc) {
+                        Some(p) => p,
+                        None => {
+                            running.push((anc, aa.allocated));
+                            running.len() - 1
+                        }
+                    };
+                    if !checked.contains(&ap) {
+                        checked.push(ap);
+                    }
+                    if immediate_victim(&ct.resreq, &aa.deserved) {
+                        continue;
+                    }
+                    if !running[ap]
+                        .1
+                        .greater_partly_relevant(&aa.deserved, &ct.resreq)
+                    {
+                        eligible = false;
+                        break;
+                    }
                 }
+                if !eligible {
+                    continue;
+                }
+            }
+            for ap in checked {
+                running[ap].1.sub(&ct.resreq);
             }
             running[pos].1.sub(&ct.resreq);
             out.push(c);

@@ -15,14 +15,14 @@ use crate::policy::actions::gang_bundles::{
 use crate::policy::snapshot::TaskStatus;
 
 /// The calls this module answers.
-pub const CALLS: &[&str] = &[
+pub(super) const CALLS: &[&str] = &[
     "utils.CreateJobBundles",
     "utils.SortBundlesForPreempt",
     "utils.SortBundlesForReclaim",
     "utils.PickDomainsFromGradients",
 ];
 
-pub fn run(case: &Value) -> Result<Verdict, CaseError> {
+pub(super) fn run(case: &Value) -> Result<Verdict, CaseError> {
     let call = s(case, "call").unwrap_or("");
     let input = case.get("input").cloned().unwrap_or(Value::Null);
     let expect = case.get("expect").cloned().unwrap_or(Value::Null);

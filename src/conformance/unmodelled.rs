@@ -61,7 +61,7 @@ const KNOWN_GAPS: &[(&str, &str)] = &[(
 )];
 
 /// `Some(reason)` when the case needs a construct volsim leaves out.
-pub fn reason(case: &Value) -> Option<String> {
+pub(super) fn reason(case: &Value) -> Option<String> {
     let id = s(case, "id").unwrap_or("");
     if let Some((_, why)) = KNOWN_GAPS.iter().find(|(gap, _)| *gap == id) {
         return Some((*why).to_string());

@@ -423,8 +423,9 @@ fn refused_pods_are_an_error_of_the_run_and_compare_refuses_nothing() {
             && err.contains("is forbidden: no PriorityClass with name high was found"),
         "{err}"
     );
+    // Below the 60 s drain with room for a loaded 2-core CI machine.
     assert!(
-        started.elapsed() < Duration::from_secs(30),
+        started.elapsed() < Duration::from_secs(55),
         "did not wait out the 60 s drain"
     );
     let auth = fake.auth.lock().unwrap().clone();

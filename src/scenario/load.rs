@@ -138,6 +138,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     };
     let sf: ScenarioFile = toml::from_str(text).map_err(|e| cx.err("", format!("{e}")))?;
     super::limits::check_file(&sf, &cx.file)?;
+    super::validate::check_file(&sf, &cx.file)?;
     let mut warnings = Vec::new();
 
     // Scheduler conf.
@@ -385,7 +386,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     });
-    Ok(Scenario {
+    let mut sc = Scenario {
         name,
         path: path.to_path_buf(),
         digest: format!("{:016x}", cx.digest),
@@ -402,7 +403,10 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         mapping,
         slos,
         warnings,
-    })
+    };
+    let more = super::validate::check(&sc, &cx.file)?;
+    sc.warnings.extend(more);
+    Ok(sc)
 }
 
 /// `[sim] on_evict/max_retry` (every job) and the same keys per `[[workload.classes]]` table

@@ -14,6 +14,7 @@ pub mod overrides;
 mod slo;
 pub mod snapshot;
 mod trace;
+mod validate;
 mod workflows;
 
 pub use file::ScenarioFile;

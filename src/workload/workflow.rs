@@ -73,6 +73,63 @@ pub struct Workflow {
     pub nodes: Vec<Node>,
 }
 
+impl Workflow {
+    /// Checks the DAG: every dependency names another node of this execution (or [`START`]),
+    /// and the dependencies have no cycle (a cycle would keep the execution from ever closing).
+    /// Returns what is wrong, naming the node ids.
+    pub fn check_dag(&self) -> Result<(), String> {
+        let index: BTreeMap<u64, usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id, i))
+            .collect();
+        let mut indegree = vec![0usize; self.nodes.len()];
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        for (i, n) in self.nodes.iter().enumerate() {
+            for d in n.deps.iter().filter(|d| d.node != START) {
+                if d.node == n.id {
+                    return Err(format!("node {} depends on itself", n.id));
+                }
+                let Some(&j) = index.get(&d.node) else {
+                    return Err(format!(
+                        "node {} depends on node {}, which the execution does not have",
+                        n.id, d.node
+                    ));
+                };
+                indegree[i] += 1;
+                users[j].push(i);
+            }
+        }
+        // Kahn's algorithm: whatever is left with dependencies lies on a cycle.
+        let mut ready: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| indegree[i] == 0)
+            .collect();
+        let mut done = 0;
+        while let Some(i) = ready.pop() {
+            done += 1;
+            for &u in &users[i] {
+                indegree[u] -= 1;
+                if indegree[u] == 0 {
+                    ready.push(u);
+                }
+            }
+        }
+        if done < self.nodes.len() {
+            let on_cycle: Vec<String> = (0..self.nodes.len())
+                .filter(|&i| indegree[i] > 0)
+                .take(8)
+                .map(|i| self.nodes[i].id.to_string())
+                .collect();
+            return Err(format!(
+                "the dependencies form a cycle (nodes {})",
+                on_cycle.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// How and when the execution closed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Close {

@@ -16,6 +16,7 @@ mod object_workloads;
 mod paths_agree;
 mod policy_properties;
 mod reclaim_scenario;
+mod semantic_validation;
 mod sim_properties;
 mod snapshots;
 mod temporal_e2e;

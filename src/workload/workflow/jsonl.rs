@@ -117,6 +117,12 @@ pub fn read_jsonl_from<R: BufRead>(name: &Path, reader: R) -> Result<Vec<Workflo
         }
         let wf: Workflow =
             serde_json::from_str(&line).map_err(|e| err(n, format!("bad workflow: {e}")))?;
+        wf.check_dag().map_err(|e| {
+            err(
+                n,
+                format!("workflow {} run {:?}: {e}", wf.workflow_id, wf.run_id),
+            )
+        })?;
         out.push(wf);
     }
     if !header_seen {
@@ -131,6 +137,7 @@ pub fn read_jsonl_from<R: BufRead>(name: &Path, reader: R) -> Result<Vec<Workflo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::workflow::{Dep, DepOn};
 
     #[test]
     fn errors_name_file_and_line() {
@@ -146,6 +153,62 @@ mod tests {
         assert!(e.to_string().contains("unsupported schema"), "{e}");
         let e = read_jsonl_from(p, "".as_bytes()).unwrap_err();
         assert!(e.to_string().contains("empty file"), "{e}");
+    }
+
+    /// A self-dependency, a dependency on a missing node and a cycle are errors naming the
+    /// file, the line and the nodes (a workflow that could never close is never replayed).
+    #[test]
+    fn broken_dags_are_errors() {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("traces/temporal-sample/workflows.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let first = lines.find(|l| !l.trim().is_empty()).unwrap();
+        let wf: Workflow = serde_json::from_str(first).unwrap();
+        wf.check_dag().unwrap();
+        let (a, b) = (wf.nodes[0].id, wf.nodes[1].id);
+        let cases: [(&dyn Fn(&mut Workflow), &str); 3] = [
+            (
+                &|w: &mut Workflow| {
+                    w.nodes[0].deps = vec![Dep {
+                        node: a,
+                        on: DepOn::Close,
+                    }]
+                },
+                "depends on itself",
+            ),
+            (
+                &|w: &mut Workflow| {
+                    w.nodes[0].deps = vec![Dep {
+                        node: 999_999,
+                        on: DepOn::Close,
+                    }]
+                },
+                "does not have",
+            ),
+            (
+                &|w: &mut Workflow| {
+                    w.nodes[0].deps = vec![Dep {
+                        node: b,
+                        on: DepOn::Close,
+                    }];
+                    w.nodes[1].deps = vec![Dep {
+                        node: a,
+                        on: DepOn::Close,
+                    }];
+                },
+                "cycle",
+            ),
+        ];
+        for (edit, want) in cases {
+            let mut w = wf.clone();
+            edit(&mut w);
+            let doc = format!("{header}\n{}\n", serde_json::to_string(&w).unwrap());
+            let e = read_jsonl_from(Path::new("w.jsonl"), doc.as_bytes()).unwrap_err();
+            assert_eq!(e.line, 2);
+            assert!(e.to_string().contains(want), "{e}");
+        }
     }
 
     #[test]

@@ -203,16 +203,15 @@ fn check_fit(sc: &Scenario, warnings: &mut Vec<String>) {
     if sc.nodes.is_empty() {
         return;
     }
-    for n in sc
+    if let Some(n) = sc
         .nodes
         .iter()
-        .filter(|n| n.allocatable.get(ResourceName::PODS) == 0)
+        .find(|n| n.allocatable.get(ResourceName::PODS) == 0)
     {
         warnings.push(format!(
             "node {} takes no pods (pods = 0): nothing can run on it",
             n.name
         ));
-        break;
     }
     let mut first = None;
     let mut never = Vec::new();

@@ -168,7 +168,8 @@ mod tests {
         let wf: Workflow = serde_json::from_str(first).unwrap();
         wf.check_dag().unwrap();
         let (a, b) = (wf.nodes[0].id, wf.nodes[1].id);
-        let cases: [(&dyn Fn(&mut Workflow), &str); 3] = [
+        type Edit<'a> = &'a dyn Fn(&mut Workflow);
+        let cases: [(Edit, &str); 3] = [
             (
                 &|w: &mut Workflow| {
                     w.nodes[0].deps = vec![Dep {

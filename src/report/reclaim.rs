@@ -166,6 +166,7 @@ mod tests {
                 ep(0, 50_000, Some(52_000)),
                 ep(0, 60_000, None),
             ],
+            waits: vec![],
             counters: Counters::default(),
             decision_hash: 0,
         };

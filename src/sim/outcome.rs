@@ -126,6 +126,8 @@ pub struct Outcome {
     /// Starvation-below-deserved episodes (`sim::starvation`): closed ones in close order,
     /// then the still open ones in queue order.
     pub starvation: Vec<StarvationEpisode>,
+    /// Wait time by reason (`sim::waits`), one entry per job of `jobs`, same order.
+    pub waits: Vec<crate::sim::JobWaits>,
     pub counters: Counters,
     /// FNV-1a 64 of the canonical decision log (see `sim::record_decisions`).
     pub decision_hash: u64,

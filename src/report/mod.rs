@@ -13,6 +13,7 @@
 pub mod evictions;
 pub mod headline;
 pub mod html;
+pub mod reasons;
 pub mod reclaim;
 pub mod run_html;
 pub mod run_report;
@@ -27,6 +28,7 @@ use std::collections::BTreeMap;
 use crate::sim::{JobRecord, Outcome};
 pub use evictions::{queue_evictions, render_evictions, QueueEvictions, PING_PONG};
 pub use headline::{headline, Headline, MetricKey};
+pub use reasons::{render_wait_reasons, wait_reasons, ReasonRow};
 pub use reclaim::{render_time_to_reclaim, time_to_reclaim, QueueReclaim};
 pub use run_report::RunReport;
 pub use slo::{SloScope, SloVerdict};

@@ -1,5 +1,7 @@
 //! The HTML report of one run directory (`summary.json`, `jobs.csv`, `queues.csv`,
-//! `evictions.csv` as written by `report::write_outputs`): headline tables, per-queue wait CDF,
+//! `evictions.csv` as written by `report::write_outputs`; `slo.csv`, `wait_reasons.csv`,
+//! `workflows.csv` when present): a verdict first (SLOs, starving queues, their dominant wait
+//! reason and a suggestion, wait time by reason), headline tables, per-queue wait CDF,
 //! pending depth, allocated vs deserved cpu per queue, allocated cpu of the cluster, eviction
 //! timeline, and per-workflow end-to-end latency when the run has a `workflows.csv`.
 //!
@@ -9,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::html::{Block, Page, Section};
+use super::reasons::{is_overhead, suggestion};
 use super::svg::{line_chart, line_chart_png, Series};
 
 /// A run directory that cannot be reported on.
@@ -139,17 +142,25 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
 
     let mut specs = Vec::new();
     // Wait CDF per queue.
-    let mut waits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    // Jobs that never became gang-ready count in the denominator, so a queue's curve stops
+    // below 1 by the fraction of its jobs that never started (starved at the end).
+    let mut waits: BTreeMap<String, (Vec<f64>, usize)> = BTreeMap::new();
     for j in &jobs {
-        if let (Some(q), Some(w)) = (j.get("queue"), num(j, "wait")) {
-            waits.entry(q.clone()).or_default().push(w / 1000.0);
+        if let Some(q) = j.get("queue") {
+            let e = waits.entry(q.clone()).or_default();
+            e.1 += 1;
+            if let Some(w) = num(j, "wait") {
+                // log10 of seconds, waits under 0.1 s drawn at 0.1 s.
+                e.0.push((w / 1000.0).max(0.1).log10());
+            }
         }
     }
+    let never: usize = waits.values().map(|(v, n)| n - v.len()).sum();
     let cdf: Vec<Series> = waits
         .into_iter()
-        .map(|(q, mut v)| {
+        .map(|(q, (mut v, n))| {
             v.sort_by(f64::total_cmp);
-            let n = v.len() as f64;
+            let n = n.max(1) as f64;
             (
                 q,
                 v.iter()
@@ -161,8 +172,10 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
         .collect();
     specs.push(Spec {
         stem: "wait_cdf".into(),
-        caption: "Wait (submit → gang ready) CDF per queue".into(),
-        x: "wait (s)",
+        caption: format!(
+            "Wait (submit → gang ready) CDF per queue, log scale; {never} job(s) never started (curves end below 1)"
+        ),
+        x: "wait, log10 of seconds (0 = 1 s, 1 = 10 s, 2 = 100 s, 3 = 1000 s)",
         y: "fraction of jobs".into(),
         series: cdf,
         step: true,
@@ -265,8 +278,8 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
             .iter()
             .filter_map(|w| {
                 Some((
-                    num(w, "recorded_ms")? / 1000.0,
-                    num(w, "simulated_ms")? / 1000.0,
+                    num(w, "recorded_e2e")? / 1000.0,
+                    num(w, "simulated_e2e")? / 1000.0,
                 ))
             })
             .collect();
@@ -338,6 +351,10 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
     }
     let mut sections = vec![
         Section {
+            heading: "Verdict".into(),
+            blocks: verdict(dir, &summary)?,
+        },
+        Section {
             heading: "Headline".into(),
             blocks: tables,
         },
@@ -357,6 +374,105 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
         subtitle: format!("{} · {} {}", dir.display(), sv("tool"), sv("tool_version")),
         sections,
     })
+}
+
+/// The verdict box: SLOs met or failed, the starving queues with their dominant wait reason
+/// and a suggestion, and the wait time by reason per queue (`slo.csv`, `wait_reasons.csv`;
+/// both optional for run directories written before they existed).
+fn verdict(dir: &Path, summary: &serde_json::Value) -> Result<Vec<Block>, ReportError> {
+    let slos = read_csv(&dir.join("slo.csv"), false)?;
+    let reasons = read_csv(&dir.join("wait_reasons.csv"), false)?;
+    let mut blocks = Vec::new();
+    let get = |r: &BTreeMap<String, String>, k: &str| r.get(k).cloned().unwrap_or_default();
+    if slos.is_empty() {
+        blocks.push(Block::Text("The scenario states no SLOs.".into()));
+    } else {
+        let failed: Vec<&BTreeMap<String, String>> =
+            slos.iter().filter(|r| get(r, "pass") != "true").collect();
+        blocks.push(Block::Text(format!(
+            "SLOs: {} of {} met{}",
+            slos.len() - failed.len(),
+            slos.len(),
+            if failed.is_empty() { "." } else { "; failing:" }
+        )));
+        if !failed.is_empty() {
+            let rows = failed
+                .iter()
+                .map(|r| {
+                    let v = num(r, "value")
+                        .map(|v| format!("{:.1}", v / 1000.0))
+                        .unwrap_or_else(|| "–".into());
+                    vec![get(r, "slo"), get(r, "scope"), v]
+                })
+                .collect();
+            blocks.push(Block::Table(
+                vec!["SLO".into(), "scope".into(), "value (s, or count)".into()],
+                rows,
+            ));
+        }
+    }
+    let dominant = |scope: &str, name: &str| {
+        reasons.iter().find(|r| {
+            get(r, "scope") == scope
+                && get(r, "name") == name
+                && !is_overhead(&get(r, "reason"))
+                && num(r, "wait_ms").unwrap_or(0.0) > 0.0
+        })
+    };
+    let mut starving = Vec::new();
+    for q in summary["queues"].as_array().into_iter().flatten() {
+        let starved = q["starved"].as_u64().unwrap_or(0);
+        let name = q["name"].as_str().unwrap_or_default();
+        if starved == 0 {
+            continue;
+        }
+        let why = match dominant("queue", name) {
+            Some(r) => format!(
+                "waits mostly because {} ({:.0}% of its wait): {}",
+                get(r, "describe"),
+                num(r, "share").unwrap_or(0.0) * 100.0,
+                suggestion(&get(r, "reason"))
+            ),
+            None => "no blocking reason recorded".into(),
+        };
+        starving.push(format!("{name}: {starved} starved job(s); {why}."));
+    }
+    if starving.is_empty() {
+        blocks.push(Block::Text("No queue has starved jobs.".into()));
+    } else {
+        blocks.push(Block::Text("Starving queues:".into()));
+        blocks.extend(starving.into_iter().map(Block::Text));
+    }
+    let rows: Vec<Vec<String>> = reasons
+        .iter()
+        .filter(|r| get(r, "scope") == "queue")
+        .map(|r| {
+            vec![
+                get(r, "name"),
+                get(r, "reason"),
+                get(r, "jobs"),
+                format!("{:.1}", num(r, "wait_ms").unwrap_or(0.0) / 1000.0),
+                format!("{:.1}%", num(r, "share").unwrap_or(0.0) * 100.0),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        blocks.push(Block::Text("Wait time by reason, per queue:".into()));
+        blocks.push(Block::Table(
+            [
+                "queue",
+                "reason",
+                "jobs",
+                "wait (s)",
+                "share of queue's wait",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            rows,
+        ));
+    }
+    Ok(blocks)
 }
 
 /// Where PNGs go for a report written to `out`: `<out stem>_png/`.

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::reasons::{wait_reasons, ReasonRow};
 use super::reclaim::{time_to_reclaim, time_to_reclaim_csv, QueueReclaim};
 use super::{metrics, GroupMetrics, ReportParams};
 use crate::sim::Outcome;
@@ -19,7 +20,9 @@ use crate::sim::Outcome;
 /// Summary schema version; bump on any change of `summary.json`'s shape.
 /// 2: appended `failed`, `restarts`, `restart_kills` (groups), `restart_kills` and
 /// `time_to_reclaim` (top level). 3: appended `wait_mean_ms` and `after_horizon` (groups).
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: appended `wait_reasons` (top level: wait time by reason per total, queue and class),
+/// `total_cpu_milli` and `total_mem_bytes` (cluster capacity).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// What the caller knows about the run that the outcome does not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,6 +127,33 @@ struct Summary<'a> {
     classes: Vec<GroupJson<'a>>,
     restart_kills: u64,
     time_to_reclaim: Vec<ReclaimJson>,
+    wait_reasons: Vec<ReasonJson>,
+    total_cpu_milli: i64,
+    total_mem_bytes: i64,
+}
+
+/// One reason of one group (`report::reasons`), durations in ms.
+#[derive(Serialize)]
+struct ReasonJson {
+    scope: &'static str,
+    name: String,
+    reason: String,
+    jobs: u64,
+    wait_ms: u64,
+    share: f64,
+}
+
+impl From<ReasonRow> for ReasonJson {
+    fn from(r: ReasonRow) -> Self {
+        ReasonJson {
+            scope: r.scope,
+            name: r.name,
+            reason: r.reason,
+            jobs: r.jobs,
+            wait_ms: r.wait_ms,
+            share: r.share,
+        }
+    }
 }
 
 /// Renders `summary.json` (pretty, trailing newline).
@@ -153,6 +183,9 @@ pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
             .into_iter()
             .map(ReclaimJson::from)
             .collect(),
+        wait_reasons: wait_reasons(o).into_iter().map(ReasonJson::from).collect(),
+        total_cpu_milli: o.total_cpu_milli,
+        total_mem_bytes: o.total_mem_bytes,
     };
     let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();
     out.push('\n');

@@ -19,5 +19,6 @@ mod snapshots;
 mod temporal_e2e;
 mod temporal_import;
 mod trace_import_reports;
+mod wait_reasons;
 mod whatif;
 mod workflow_replay;

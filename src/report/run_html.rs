@@ -140,6 +140,20 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
             .unwrap_or_default()
     };
 
+    // One fixed colour per queue across every chart: each per-queue chart lists the queues in
+    // this order (summary order, then any other name), so a queue keeps its palette slot.
+    let mut order: Vec<String> = summary["queues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|q| q["name"].as_str().map(str::to_string))
+        .collect();
+    for q in jobs.iter().chain(&samples).filter_map(|r| r.get("queue")) {
+        if !order.contains(q) {
+            order.push(q.clone());
+        }
+    }
+    let end_h = summary["end_ms"].as_f64().unwrap_or(0.0) / 3_600_000.0;
     let mut specs = Vec::new();
     // Wait CDF per queue.
     // Jobs that never became gang-ready count in the denominator, so a queue's curve stops
@@ -156,7 +170,7 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
         }
     }
     let never: usize = waits.values().map(|(v, n)| n - v.len()).sum();
-    let cdf: Vec<Series> = waits
+    let cdf: Vec<Series> = in_order(&order, waits)
         .into_iter()
         .map(|(q, (mut v, n))| {
             v.sort_by(f64::total_cmp);
@@ -184,6 +198,9 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
     let mut pending: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     let mut alloc: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     let mut deserved: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    // queues.csv has a row per queue only when it changed: every series is a step function
+    // held to the end of the run, and the cluster total sums each queue's latest value.
+    let mut latest: BTreeMap<String, f64> = BTreeMap::new();
     let mut total: BTreeMap<u64, f64> = BTreeMap::new();
     for s in &samples {
         let (Some(q), Some(t)) = (s.get("queue"), num(s, "time")) else {
@@ -200,14 +217,24 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
             .entry(q.clone())
             .or_default()
             .push((h, num(s, "deserved_cpu_milli").unwrap_or(0.0) / 1000.0));
-        *total.entry(t as u64).or_default() += a;
+        latest.insert(q.clone(), a);
+        total.insert(t as u64, latest.values().sum());
+    }
+    for m in [&mut pending, &mut alloc, &mut deserved] {
+        for v in m.values_mut() {
+            if let Some(&(h, y)) = v.last() {
+                if h < end_h {
+                    v.push((end_h, y));
+                }
+            }
+        }
     }
     specs.push(Spec {
         stem: "pending".into(),
         caption: "Pending jobs per queue over time".into(),
         x: "time (h)",
         y: "pending jobs".into(),
-        series: pending.into_iter().collect(),
+        series: in_order(&order, pending),
         step: true,
     });
     for (q, a) in &alloc {
@@ -231,17 +258,20 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
         .get("total_cpu_milli")
         .and_then(|v| v.as_f64())
         .map(|c| c / 1000.0);
-    let mut util = vec![(
-        "allocated (all queues)".to_string(),
-        total
-            .iter()
-            .map(|(t, a)| (*t as f64 / 3_600_000.0, *a))
-            .collect::<Vec<_>>(),
-    )];
-    if let (Some(c), Some(last)) = (cap, total.keys().last()) {
+    let mut used: Vec<(f64, f64)> = total
+        .iter()
+        .map(|(t, a)| (*t as f64 / 3_600_000.0, *a))
+        .collect();
+    if let Some(&(h, y)) = used.last() {
+        if h < end_h {
+            used.push((end_h, y));
+        }
+    }
+    let mut util = vec![("allocated (all queues)".to_string(), used)];
+    if let Some(c) = cap {
         util.push((
             "cluster capacity".into(),
-            vec![(0.0, c), (*last as f64 / 3_600_000.0, c)],
+            vec![(0.0, c), (end_h.max(1e-3), c)],
         ));
     }
     specs.push(Spec {
@@ -268,7 +298,7 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
             caption: "Evictions over time (cumulative, by victim queue)".into(),
             x: "time (h)",
             y: "evictions".into(),
-            series: ev.into_iter().collect(),
+            series: in_order(&order, ev),
             step: true,
         });
     }
@@ -374,6 +404,17 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
         subtitle: format!("{} · {} {}", dir.display(), sv("tool"), sv("tool_version")),
         sections,
     })
+}
+
+/// The entries of `m` in queue `order` (missing queues as empty values, so every per-queue
+/// chart gives a queue the same palette slot), then any others in name order.
+fn in_order<T: Default>(order: &[String], mut m: BTreeMap<String, T>) -> Vec<(String, T)> {
+    let mut out: Vec<(String, T)> = order
+        .iter()
+        .map(|q| (q.clone(), m.remove(q).unwrap_or_default()))
+        .collect();
+    out.extend(m);
+    out
 }
 
 /// The verdict box: SLOs met or failed, the starving queues with their dominant wait reason

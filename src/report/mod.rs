@@ -12,6 +12,7 @@
 
 pub mod evictions;
 pub mod headline;
+pub mod heatmap;
 pub mod html;
 pub mod reasons;
 pub mod reclaim;

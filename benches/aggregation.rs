@@ -62,6 +62,7 @@ fn outcome() -> Outcome {
         samples: Vec::new(),
         evictions: Vec::new(),
         starvation: Vec::new(),
+        waits: Vec::new(),
         counters: Default::default(),
         decision_hash: 0,
     }

@@ -55,6 +55,7 @@ fn outcome() -> Outcome {
         hit_horizon: false,
         queues,
         queue_weights: vec![1; 8],
+        queue_capability_cpu_milli: vec![None; 8],
         total_cpu_milli: 1,
         total_mem_bytes: 1,
         jobs,

@@ -154,6 +154,7 @@ mod tests {
             hit_horizon: true,
             queues: vec!["a".into(), "b".into()],
             queue_weights: vec![1, 1],
+            queue_capability_cpu_milli: vec![],
             total_cpu_milli: 1,
             total_mem_bytes: 1,
             jobs: vec![],

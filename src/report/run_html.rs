@@ -247,10 +247,16 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
                 "alloc_{}",
                 q.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
             ),
-            caption: format!("Queue {q}: allocated vs deserved cpu"),
+            caption: format!("Queue {q}: allocated vs deserved (vs capability) cpu"),
             x: "time (h)",
             y: "cpu (cores)".into(),
-            series: vec![("allocated".into(), a.clone()), ("deserved".into(), d)],
+            series: {
+                let mut v = vec![("allocated".into(), a.clone()), ("deserved".into(), d)];
+                if let Some(c) = capability(&summary, q) {
+                    v.push(("capability".into(), vec![(0.0, c), (end_h.max(1e-3), c)]));
+                }
+                v
+            },
             step: true,
         });
     }
@@ -406,6 +412,16 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
     })
 }
 
+/// Queue `q`'s capability in cpu cores (`summary.json` `queue_specs`), if capped.
+fn capability(summary: &serde_json::Value, q: &str) -> Option<f64> {
+    summary["queue_specs"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"].as_str() == Some(q))?["capability_cpu_milli"]
+        .as_f64()
+        .map(|c| c / 1000.0)
+}
+
 /// The entries of `m` in queue `order` (missing queues as empty values, so every per-queue
 /// chart gives a queue the same palette slot), then any others in name order.
 fn in_order<T: Default>(order: &[String], mut m: BTreeMap<String, T>) -> Vec<(String, T)> {
@@ -468,12 +484,21 @@ fn verdict(dir: &Path, summary: &serde_json::Value) -> Result<Vec<Block>, Report
             continue;
         }
         let why = match dominant("queue", name) {
-            Some(r) => format!(
-                "waits mostly because {} ({:.0}% of its wait): {}",
-                get(r, "describe"),
-                num(r, "share").unwrap_or(0.0) * 100.0,
-                suggestion(&get(r, "reason"))
-            ),
+            Some(r) => {
+                let reason = get(r, "reason");
+                let cap = match capability(summary, name) {
+                    Some(c) if reason.starts_with("queue-at-capability") => {
+                        format!(" (capability {c} cpu)")
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "waits mostly because {}{cap} ({:.0}% of its wait): {}",
+                    get(r, "describe"),
+                    num(r, "share").unwrap_or(0.0) * 100.0,
+                    suggestion(&reason)
+                )
+            }
             None => "no blocking reason recorded".into(),
         };
         starving.push(format!("{name}: {starved} starved job(s); {why}."));

@@ -21,7 +21,8 @@ use crate::sim::Outcome;
 /// 2: appended `failed`, `restarts`, `restart_kills` (groups), `restart_kills` and
 /// `time_to_reclaim` (top level). 3: appended `wait_mean_ms` and `after_horizon` (groups).
 /// 4: appended `wait_reasons` (top level: wait time by reason per total, queue and class),
-/// `total_cpu_milli` and `total_mem_bytes` (cluster capacity).
+/// `total_cpu_milli` and `total_mem_bytes` (cluster capacity), `queue_specs` (name, weight,
+/// capability cpu).
 pub const SCHEMA_VERSION: u32 = 4;
 
 /// What the caller knows about the run that the outcome does not.
@@ -130,6 +131,15 @@ struct Summary<'a> {
     wait_reasons: Vec<ReasonJson>,
     total_cpu_milli: i64,
     total_mem_bytes: i64,
+    queue_specs: Vec<QueueSpecJson<'a>>,
+}
+
+/// A queue's configuration as the run saw it.
+#[derive(Serialize)]
+struct QueueSpecJson<'a> {
+    name: &'a str,
+    weight: u32,
+    capability_cpu_milli: Option<i64>,
 }
 
 /// One reason of one group (`report::reasons`), durations in ms.
@@ -186,6 +196,16 @@ pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
         wait_reasons: wait_reasons(o).into_iter().map(ReasonJson::from).collect(),
         total_cpu_milli: o.total_cpu_milli,
         total_mem_bytes: o.total_mem_bytes,
+        queue_specs: o
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, name)| QueueSpecJson {
+                name,
+                weight: o.queue_weights.get(i).copied().unwrap_or(0),
+                capability_cpu_milli: o.queue_capability_cpu_milli.get(i).copied().flatten(),
+            })
+            .collect(),
     };
     let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();
     out.push('\n');

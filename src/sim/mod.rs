@@ -311,6 +311,11 @@ fn finish(
         hit_horizon,
         queues: snap.queues.iter().map(|q| q.name.clone()).collect(),
         queue_weights: snap.queues.iter().map(|q| q.weight).collect(),
+        queue_capability_cpu_milli: snap
+            .queues
+            .iter()
+            .map(|q| q.capability.map(|c| c.cpu()))
+            .collect(),
         total_cpu_milli: snap.total.cpu(),
         total_mem_bytes: snap.total.memory(),
         jobs,

@@ -113,6 +113,8 @@ pub struct Outcome {
     /// Queue names, by queue index.
     pub queues: Vec<String>,
     pub queue_weights: Vec<u32>,
+    /// Per queue, its capability's cpu (millicores), `None` when uncapped.
+    pub queue_capability_cpu_milli: Vec<Option<i64>>,
     /// Σ node allocatable (cpu milli, memory bytes).
     pub total_cpu_milli: i64,
     pub total_mem_bytes: i64,

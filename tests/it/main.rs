@@ -16,6 +16,7 @@ mod policy_properties;
 mod reclaim_scenario;
 mod sim_properties;
 mod snapshots;
+mod sweep_rank;
 mod temporal_e2e;
 mod temporal_import;
 mod trace_import_reports;

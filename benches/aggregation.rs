@@ -55,6 +55,7 @@ fn outcome() -> Outcome {
         hit_horizon: false,
         queues,
         queue_weights: vec![1; 8],
+        queue_capability_cpu_milli: vec![None; 8],
         total_cpu_milli: 1,
         total_mem_bytes: 1,
         jobs,
@@ -62,6 +63,7 @@ fn outcome() -> Outcome {
         samples: Vec::new(),
         evictions: Vec::new(),
         starvation: Vec::new(),
+        waits: Vec::new(),
         counters: Default::default(),
         decision_hash: 0,
     }

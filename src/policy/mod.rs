@@ -7,6 +7,7 @@
 pub mod accel;
 pub mod actions;
 pub mod conf;
+pub mod explain;
 pub mod fres;
 pub mod heap;
 pub mod index;
@@ -20,6 +21,7 @@ pub mod status;
 pub mod tiers;
 
 pub use conf::{parse_scheduler_conf, Action, ConfError, PluginKind, SchedulerConf};
+pub use explain::WaitReason;
 pub use scheduler::Scheduler;
 pub use session::{CycleOutput, Decision, FirstTie, Session, TieBreak};
 pub use snapshot::{JobId, NodeId, PodGroupPhase, QueueId, Snapshot, TaskId, TaskStatus};

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::accel::Accel;
 use super::conf::{Action, PluginKind, SchedulerConf};
+use super::explain::WaitReason;
 use super::plugin::FitError;
 use super::plugins;
 use super::snapshot::{podgroup_phase, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
@@ -53,6 +54,10 @@ pub struct CycleOutput {
     pub decisions: Vec<Decision>,
     /// Tasks that were Pipelined at session close (task, node), before the revert.
     pub pipelined: Vec<(TaskId, NodeId)>,
+    /// Why pending jobs wait, as the actions noted it (`Session::note_wait`), in note order; a
+    /// job may be noted more than once (the last note is the cycle's answer). Observation
+    /// only: never read by the scheduler.
+    pub wait_reasons: Vec<(JobId, WaitReason)>,
 }
 
 /// What plugins read: the snapshot, the cycle time and the conf.
@@ -302,6 +307,12 @@ impl<'a> Session<'a> {
     pub fn set_inqueue(&mut self, j: JobId) {
         self.st.snap.set_phase(j, PodGroupPhase::Inqueue);
         self.out.decisions.push(Decision::Enqueue { job: j });
+    }
+
+    /// Notes why job `j` waits this cycle (`policy::explain`). Observation only: changes no
+    /// state a decision reads.
+    pub fn note_wait(&mut self, j: JobId, why: WaitReason) {
+        self.out.wait_reasons.push((j, why));
     }
 
     /// Records a fit failure that preemption cannot resolve.

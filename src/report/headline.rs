@@ -38,7 +38,8 @@ pub const GROUP_METRICS: [&str; 13] = [
 pub const WORKFLOW_METRICS: [&str; 4] = ["executions", "p50_e2e_s", "p95_e2e_s", "p99_e2e_s"];
 
 /// Cluster-only metric names, after the group metrics.
-pub const CLUSTER_EXTRA: [&str; 3] = ["cpu_util", "end_s", "hit_horizon"];
+/// `capacity_cpu`: the cluster's allocatable cpu in cores (what a sweep calls the cost).
+pub const CLUSTER_EXTRA: [&str; 4] = ["cpu_util", "end_s", "hit_horizon", "capacity_cpu"];
 
 /// Orders columns: cluster first, then queues, then classes, each by name, then metric order.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -126,9 +127,14 @@ pub fn headline(o: &Outcome, m: &Metrics, w: &WorkflowMetrics) -> Headline {
     push_group(&mut values, 0, "cluster", &m.total);
     let util: f64 = m.queues.iter().filter_map(|q| q.mean_share).sum();
     let n = GROUP_METRICS.len() as u8;
-    for (k, v) in [util, o.end_ms as f64 / 1000.0, o.hit_horizon as u8 as f64]
-        .into_iter()
-        .enumerate()
+    for (k, v) in [
+        util,
+        o.end_ms as f64 / 1000.0,
+        o.hit_horizon as u8 as f64,
+        o.total_cpu_milli as f64 / 1000.0,
+    ]
+    .into_iter()
+    .enumerate()
     {
         values.push((
             MetricKey {

@@ -12,11 +12,14 @@
 
 pub mod evictions;
 pub mod headline;
+pub mod heatmap;
 pub mod html;
 pub mod json;
+pub mod reasons;
 pub mod reclaim;
 pub mod run_html;
 pub mod run_report;
+pub mod run_verdict;
 pub mod slo;
 pub mod svg;
 pub mod table;
@@ -28,6 +31,7 @@ use std::collections::BTreeMap;
 use crate::sim::{JobRecord, Outcome};
 pub use evictions::{queue_evictions, render_evictions, QueueEvictions, PING_PONG};
 pub use headline::{headline, Headline, MetricKey};
+pub use reasons::{render_wait_reasons, wait_reasons, ReasonRow};
 pub use reclaim::{render_time_to_reclaim, time_to_reclaim, QueueReclaim};
 pub use run_report::RunReport;
 pub use slo::{SloScope, SloVerdict};

@@ -154,6 +154,7 @@ mod tests {
             hit_horizon: true,
             queues: vec!["a".into(), "b".into()],
             queue_weights: vec![1, 1],
+            queue_capability_cpu_milli: vec![],
             total_cpu_milli: 1,
             total_mem_bytes: 1,
             jobs: vec![],
@@ -166,6 +167,7 @@ mod tests {
                 ep(0, 50_000, Some(52_000)),
                 ep(0, 60_000, None),
             ],
+            waits: vec![],
             counters: Counters::default(),
             decision_hash: 0,
         };

@@ -1,5 +1,7 @@
 //! The HTML report of one run directory (`summary.json`, `jobs.csv`, `queues.csv`,
-//! `evictions.csv` as written by `report::write_outputs`): headline tables, per-queue wait CDF,
+//! `evictions.csv` as written by `report::write_outputs`; `slo.csv`, `wait_reasons.csv`,
+//! `workflows.csv` when present): a verdict first (SLOs, starving queues, their dominant wait
+//! reason and a suggestion, wait time by reason), headline tables, per-queue wait CDF,
 //! pending depth, allocated vs deserved cpu per queue, allocated cpu of the cluster, eviction
 //! timeline, and per-workflow end-to-end latency when the run has a `workflows.csv`.
 //!
@@ -9,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::html::{Block, Page, Section};
+use super::run_verdict::{capability, verdict};
 use super::svg::{line_chart, line_chart_png, Series};
 
 /// A run directory that cannot be reported on.
@@ -23,9 +26,9 @@ impl std::fmt::Display for ReportError {
 
 impl std::error::Error for ReportError {}
 
-type Rows = Vec<BTreeMap<String, String>>;
+pub(super) type Rows = Vec<BTreeMap<String, String>>;
 
-fn read_csv(path: &Path, required: bool) -> Result<Rows, ReportError> {
+pub(super) fn read_csv(path: &Path, required: bool) -> Result<Rows, ReportError> {
     if !required && !path.exists() {
         return Ok(Vec::new());
     }
@@ -45,7 +48,7 @@ fn read_csv(path: &Path, required: bool) -> Result<Rows, ReportError> {
     Ok(out)
 }
 
-fn num(r: &BTreeMap<String, String>, k: &str) -> Option<f64> {
+pub(super) fn num(r: &BTreeMap<String, String>, k: &str) -> Option<f64> {
     r.get(k).and_then(|v| v.parse().ok())
 }
 
@@ -137,19 +140,41 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
             .unwrap_or_default()
     };
 
-    let mut specs = Vec::new();
-    // Wait CDF per queue.
-    let mut waits: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for j in &jobs {
-        if let (Some(q), Some(w)) = (j.get("queue"), num(j, "wait")) {
-            waits.entry(q.clone()).or_default().push(w / 1000.0);
+    // One fixed colour per queue across every chart: each per-queue chart lists the queues in
+    // this order (summary order, then any other name), so a queue keeps its palette slot.
+    let mut order: Vec<String> = summary["queues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|q| q["name"].as_str().map(str::to_string))
+        .collect();
+    for q in jobs.iter().chain(&samples).filter_map(|r| r.get("queue")) {
+        if !order.contains(q) {
+            order.push(q.clone());
         }
     }
-    let cdf: Vec<Series> = waits
+    let end_h = summary["end_ms"].as_f64().unwrap_or(0.0) / 3_600_000.0;
+    let mut specs = Vec::new();
+    // Wait CDF per queue.
+    // Jobs that never became gang-ready count in the denominator, so a queue's curve stops
+    // below 1 by the fraction of its jobs that never started (starved at the end).
+    let mut waits: BTreeMap<String, (Vec<f64>, usize)> = BTreeMap::new();
+    for j in &jobs {
+        if let Some(q) = j.get("queue") {
+            let e = waits.entry(q.clone()).or_default();
+            e.1 += 1;
+            if let Some(w) = num(j, "wait") {
+                // log10 of seconds, waits under 0.1 s drawn at 0.1 s.
+                e.0.push((w / 1000.0).max(0.1).log10());
+            }
+        }
+    }
+    let never: usize = waits.values().map(|(v, n)| n - v.len()).sum();
+    let cdf: Vec<Series> = in_order(&order, waits)
         .into_iter()
-        .map(|(q, mut v)| {
+        .map(|(q, (mut v, n))| {
             v.sort_by(f64::total_cmp);
-            let n = v.len() as f64;
+            let n = n.max(1) as f64;
             (
                 q,
                 v.iter()
@@ -161,8 +186,10 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
         .collect();
     specs.push(Spec {
         stem: "wait_cdf".into(),
-        caption: "Wait (submit → gang ready) CDF per queue".into(),
-        x: "wait (s)",
+        caption: format!(
+            "Wait (submit → gang ready) CDF per queue, log scale; {never} job(s) never started (curves end below 1)"
+        ),
+        x: "wait, log10 of seconds (0 = 1 s, 1 = 10 s, 2 = 100 s, 3 = 1000 s)",
         y: "fraction of jobs".into(),
         series: cdf,
         step: true,
@@ -171,6 +198,9 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
     let mut pending: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     let mut alloc: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     let mut deserved: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    // queues.csv has a row per queue only when it changed: every series is a step function
+    // held to the end of the run, and the cluster total sums each queue's latest value.
+    let mut latest: BTreeMap<String, f64> = BTreeMap::new();
     let mut total: BTreeMap<u64, f64> = BTreeMap::new();
     for s in &samples {
         let (Some(q), Some(t)) = (s.get("queue"), num(s, "time")) else {
@@ -187,14 +217,24 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
             .entry(q.clone())
             .or_default()
             .push((h, num(s, "deserved_cpu_milli").unwrap_or(0.0) / 1000.0));
-        *total.entry(t as u64).or_default() += a;
+        latest.insert(q.clone(), a);
+        total.insert(t as u64, latest.values().sum());
+    }
+    for m in [&mut pending, &mut alloc, &mut deserved] {
+        for v in m.values_mut() {
+            if let Some(&(h, y)) = v.last() {
+                if h < end_h {
+                    v.push((end_h, y));
+                }
+            }
+        }
     }
     specs.push(Spec {
         stem: "pending".into(),
         caption: "Pending jobs per queue over time".into(),
         x: "time (h)",
         y: "pending jobs".into(),
-        series: pending.into_iter().collect(),
+        series: in_order(&order, pending),
         step: true,
     });
     for (q, a) in &alloc {
@@ -207,10 +247,16 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
                 "alloc_{}",
                 q.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
             ),
-            caption: format!("Queue {q}: allocated vs deserved cpu"),
+            caption: format!("Queue {q}: allocated vs deserved (vs capability) cpu"),
             x: "time (h)",
             y: "cpu (cores)".into(),
-            series: vec![("allocated".into(), a.clone()), ("deserved".into(), d)],
+            series: {
+                let mut v = vec![("allocated".into(), a.clone()), ("deserved".into(), d)];
+                if let Some(c) = capability(&summary, q) {
+                    v.push(("capability".into(), vec![(0.0, c), (end_h.max(1e-3), c)]));
+                }
+                v
+            },
             step: true,
         });
     }
@@ -218,17 +264,20 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
         .get("total_cpu_milli")
         .and_then(|v| v.as_f64())
         .map(|c| c / 1000.0);
-    let mut util = vec![(
-        "allocated (all queues)".to_string(),
-        total
-            .iter()
-            .map(|(t, a)| (*t as f64 / 3_600_000.0, *a))
-            .collect::<Vec<_>>(),
-    )];
-    if let (Some(c), Some(last)) = (cap, total.keys().last()) {
+    let mut used: Vec<(f64, f64)> = total
+        .iter()
+        .map(|(t, a)| (*t as f64 / 3_600_000.0, *a))
+        .collect();
+    if let Some(&(h, y)) = used.last() {
+        if h < end_h {
+            used.push((end_h, y));
+        }
+    }
+    let mut util = vec![("allocated (all queues)".to_string(), used)];
+    if let Some(c) = cap {
         util.push((
             "cluster capacity".into(),
-            vec![(0.0, c), (*last as f64 / 3_600_000.0, c)],
+            vec![(0.0, c), (end_h.max(1e-3), c)],
         ));
     }
     specs.push(Spec {
@@ -255,7 +304,7 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
             caption: "Evictions over time (cumulative, by victim queue)".into(),
             x: "time (h)",
             y: "evictions".into(),
-            series: ev.into_iter().collect(),
+            series: in_order(&order, ev),
             step: true,
         });
     }
@@ -265,8 +314,8 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
             .iter()
             .filter_map(|w| {
                 Some((
-                    num(w, "recorded_ms")? / 1000.0,
-                    num(w, "simulated_ms")? / 1000.0,
+                    num(w, "recorded_e2e")? / 1000.0,
+                    num(w, "simulated_e2e")? / 1000.0,
                 ))
             })
             .collect();
@@ -338,6 +387,10 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
     }
     let mut sections = vec![
         Section {
+            heading: "Verdict".into(),
+            blocks: verdict(dir, &summary)?,
+        },
+        Section {
             heading: "Headline".into(),
             blocks: tables,
         },
@@ -357,6 +410,17 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
         subtitle: format!("{} · {} {}", dir.display(), sv("tool"), sv("tool_version")),
         sections,
     })
+}
+
+/// The entries of `m` in queue `order` (missing queues as empty values, so every per-queue
+/// chart gives a queue the same palette slot), then any others in name order.
+fn in_order<T: Default>(order: &[String], mut m: BTreeMap<String, T>) -> Vec<(String, T)> {
+    let mut out: Vec<(String, T)> = order
+        .iter()
+        .map(|q| (q.clone(), m.remove(q).unwrap_or_default()))
+        .collect();
+    out.extend(m);
+    out
 }
 
 /// Where PNGs go for a report written to `out`: `<out stem>_png/`.

@@ -10,6 +10,9 @@ use std::path::Path;
 
 use super::evictions::{queue_evictions, render_evictions};
 use super::headline::{headline, Headline};
+use super::reasons::{
+    render_binding, render_wait_reasons, wait_reasons, wait_reasons_csv, ReasonRow,
+};
 use super::slo::{evaluate, render_slos, slo_marks, SloVerdict};
 use super::workflows::{render_workflows, workflow_metrics, workflows_csv, WorkflowMetrics};
 use super::ReportParams;
@@ -32,6 +35,8 @@ pub struct RunReport {
     pub workflow_metrics: WorkflowMetrics,
     /// The flat metric row sweeps tabulate and baselines pin.
     pub headline: Headline,
+    /// Wait time by reason per total, queue and class (`report::reasons`).
+    pub wait_reasons: Vec<ReasonRow>,
 }
 
 impl RunReport {
@@ -47,6 +52,7 @@ impl RunReport {
         let workflow_metrics = workflow_metrics(&workflows);
         let headline = headline(&outcome, &metrics, &workflow_metrics);
         let slos = evaluate(slos, &metrics, &workflow_metrics);
+        let wait_reasons = wait_reasons(&outcome);
         RunReport {
             outcome,
             meta,
@@ -56,6 +62,7 @@ impl RunReport {
             workflows,
             workflow_metrics,
             headline,
+            wait_reasons,
         }
     }
 
@@ -69,8 +76,9 @@ impl RunReport {
         self.slos.iter().all(|s| s.pass)
     }
 
-    /// The terminal sections: the queue and class table (SLO column filled), workflows,
-    /// evictions, time to reclaim and the SLO verdicts, separated by blank lines.
+    /// The terminal sections: the queue and class table (SLO column filled), workflows, wait
+    /// time by reason, evictions, time to reclaim, the SLO verdicts and the binding constraint
+    /// of each failing SLO, separated by blank lines.
     pub fn render(&self) -> String {
         let mut out = render_table_marked(&self.metrics, |scope, name| {
             slo_marks(&self.slos, scope, name)
@@ -81,9 +89,11 @@ impl RunReport {
             } else {
                 render_workflows(&self.workflow_metrics)
             },
+            render_wait_reasons(&self.wait_reasons),
             render_evictions(&self.outcome),
             render_time_to_reclaim(&self.outcome),
             render_slos(&self.slos),
+            render_binding(&self.wait_reasons, &self.slos),
         ];
         for s in sections.iter().filter(|s| !s.is_empty()) {
             out.push('\n');
@@ -93,10 +103,14 @@ impl RunReport {
     }
 
     /// Writes `summary.json`, `jobs.csv`, `queues.csv`, `evictions.csv`, `time_to_reclaim.csv`,
-    /// `queue_evictions.csv`, `slo.csv` (and, with replayed workflows, `workflows.csv`) into
-    /// `dir`.
+    /// `queue_evictions.csv`, `slo.csv`, `wait_reasons.csv` (and, with replayed workflows,
+    /// `workflows.csv`) into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
         write_outputs(&self.outcome, dir, &self.meta, &self.params)?;
+        std::fs::write(
+            dir.join("wait_reasons.csv"),
+            wait_reasons_csv(&self.wait_reasons)?,
+        )?;
         if !self.workflows.is_empty() {
             std::fs::write(dir.join("workflows.csv"), workflows_csv(&self.workflows)?)?;
         }

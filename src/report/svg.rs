@@ -1,6 +1,6 @@
 //! Small chart primitives rendered to SVG text with plotters (and to PNG on request): line
-//! charts (one line per series) and heatmaps. The DejaVu Sans font is embedded and registered
-//! once, so rendering needs no fontconfig or installed fonts.
+//! charts, one line per series (heatmaps are `report::heatmap`). The DejaVu Sans font is
+//! embedded and registered once, so rendering needs no fontconfig or installed fonts.
 //!
 //! Depends on plotters only; callers pass plain numbers. Output is deterministic.
 
@@ -153,93 +153,6 @@ fn draw_lines<DB: DrawingBackend>(
     }
 }
 
-/// A heatmap of `z[yi][xi]` with labelled categorical axes; cells print their value.
-pub fn heatmap(
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    xs: &[String],
-    ys: &[String],
-    z: &[Vec<Option<f64>>],
-) -> String {
-    init_font();
-    let mut out = String::new();
-    {
-        let root = SVGBackend::with_string(&mut out, (760, 420)).into_drawing_area();
-        draw_heatmap(&root, title, x_label, y_label, xs, ys, z);
-    }
-    out
-}
-
-fn draw_heatmap<DB: DrawingBackend>(
-    root: &DrawingArea<DB, plotters::coord::Shift>,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    xs: &[String],
-    ys: &[String],
-    z: &[Vec<Option<f64>>],
-) {
-    let _ = root.fill(&WHITE);
-    let vals: Vec<f64> = z
-        .iter()
-        .flatten()
-        .flatten()
-        .copied()
-        .filter(|v| v.is_finite())
-        .collect();
-    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (nx, ny) = (xs.len().max(1), ys.len().max(1));
-    let Ok(mut chart) = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(0..nx, 0..ny)
-    else {
-        return;
-    };
-    let xf = |i: &usize| xs.get(*i).cloned().unwrap_or_default();
-    let yf = |i: &usize| ys.get(*i).cloned().unwrap_or_default();
-    let _ = chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .x_labels(nx + 1)
-        .y_labels(ny + 1)
-        .x_label_formatter(&xf)
-        .y_label_formatter(&yf)
-        .label_style(("sans-serif", 12))
-        .draw();
-    for (yi, row) in z.iter().enumerate() {
-        for (xi, v) in row.iter().enumerate() {
-            let color = match v {
-                Some(v) if v.is_finite() => {
-                    let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
-                    RGBColor(
-                        (40.0 + 215.0 * t) as u8,
-                        (180.0 - 120.0 * t) as u8,
-                        (90.0 - 40.0 * t) as u8,
-                    )
-                }
-                _ => RGBColor(220, 220, 220),
-            };
-            let _ = chart.draw_series(std::iter::once(Rectangle::new(
-                [(xi, yi), (xi + 1, yi + 1)],
-                color.filled(),
-            )));
-            let label = v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "n/a".into());
-            let _ = chart.draw_series(std::iter::once(Text::new(
-                label,
-                (xi, yi + 1),
-                ("sans-serif", 12).into_font().color(&BLACK),
-            )));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,14 +167,5 @@ mod tests {
             false,
         );
         assert!(s.starts_with("<svg") && s.contains("</svg>"));
-        let h = heatmap(
-            "h",
-            "x",
-            "y",
-            &["1".into(), "2".into()],
-            &["a".into()],
-            &[vec![Some(1.0), None]],
-        );
-        assert!(h.contains("<rect"));
     }
 }

@@ -12,6 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::reasons::{wait_reasons, ReasonRow};
 use super::reclaim::{time_to_reclaim, time_to_reclaim_csv, QueueReclaim};
 use super::{metrics, GroupMetrics, ReportParams};
 use crate::sim::Outcome;
@@ -19,7 +20,10 @@ use crate::sim::Outcome;
 /// Summary schema version; bump on any change of `summary.json`'s shape.
 /// 2: appended `failed`, `restarts`, `restart_kills` (groups), `restart_kills` and
 /// `time_to_reclaim` (top level). 3: appended `wait_mean_ms` and `after_horizon` (groups).
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: appended `wait_reasons` (top level: wait time by reason per total, queue and class),
+/// `total_cpu_milli` and `total_mem_bytes` (cluster capacity), `queue_specs` (name, weight,
+/// capability cpu).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// What the caller knows about the run that the outcome does not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,6 +128,42 @@ struct Summary<'a> {
     classes: Vec<GroupJson<'a>>,
     restart_kills: u64,
     time_to_reclaim: Vec<ReclaimJson>,
+    wait_reasons: Vec<ReasonJson>,
+    total_cpu_milli: i64,
+    total_mem_bytes: i64,
+    queue_specs: Vec<QueueSpecJson<'a>>,
+}
+
+/// A queue's configuration as the run saw it.
+#[derive(Serialize)]
+struct QueueSpecJson<'a> {
+    name: &'a str,
+    weight: u32,
+    capability_cpu_milli: Option<i64>,
+}
+
+/// One reason of one group (`report::reasons`), durations in ms.
+#[derive(Serialize)]
+struct ReasonJson {
+    scope: &'static str,
+    name: String,
+    reason: String,
+    jobs: u64,
+    wait_ms: u64,
+    share: f64,
+}
+
+impl From<ReasonRow> for ReasonJson {
+    fn from(r: ReasonRow) -> Self {
+        ReasonJson {
+            scope: r.scope,
+            name: r.name,
+            reason: r.reason,
+            jobs: r.jobs,
+            wait_ms: r.wait_ms,
+            share: r.share,
+        }
+    }
 }
 
 /// Renders `summary.json` (pretty, trailing newline).
@@ -152,6 +192,19 @@ pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
         time_to_reclaim: time_to_reclaim(o)
             .into_iter()
             .map(ReclaimJson::from)
+            .collect(),
+        wait_reasons: wait_reasons(o).into_iter().map(ReasonJson::from).collect(),
+        total_cpu_milli: o.total_cpu_milli,
+        total_mem_bytes: o.total_mem_bytes,
+        queue_specs: o
+            .queues
+            .iter()
+            .enumerate()
+            .map(|(i, name)| QueueSpecJson {
+                name,
+                weight: o.queue_weights.get(i).copied().unwrap_or(0),
+                capability_cpu_milli: o.queue_capability_cpu_milli.get(i).copied().flatten(),
+            })
             .collect(),
     };
     let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();

@@ -14,6 +14,7 @@ pub mod outcome;
 pub mod records;
 pub mod source;
 pub mod starvation;
+pub mod waits;
 pub mod workflows;
 
 use crate::cluster::{Cluster, Kill};
@@ -24,6 +25,7 @@ use crate::policy::{CycleOutput, Decision, Scheduler, SchedulerConf, Snapshot};
 use crate::workload::TraceJob;
 pub use outcome::{Counters, EvictionRecord, JobRecord, Outcome, QueueSample, StarvationEpisode};
 pub use source::ArrivalSource;
+pub use waits::JobWaits;
 
 /// Everything a simulation needs.
 #[derive(Debug, Clone)]
@@ -87,6 +89,7 @@ fn run(
         scratch: Vec::new(),
         deserved_mode: mode,
         starvation: starvation::Tracker::new(engine.cluster.snap.queues.len(), mode),
+        waits: waits::WaitTracker::default(),
         hook,
     };
     let mut src = Arrivals {
@@ -154,6 +157,7 @@ struct OutcomeRecorder<'h> {
     scratch: Vec<QueueSample>,
     deserved_mode: deserved::DeservedMode,
     starvation: starvation::Tracker,
+    waits: waits::WaitTracker,
     hook: &'h mut dyn FnMut(&Snapshot, u64),
 }
 
@@ -219,6 +223,7 @@ impl Recorder for OutcomeRecorder<'_> {
 
     fn decided(&mut self, c: &Cluster, out: &CycleOutput, t: u64) {
         record_decisions(&mut self.hash, &mut self.evictions, c, &out.decisions, t);
+        self.waits.cycle(c, out, t);
     }
 
     fn applied(&mut self, c: &Cluster, kills: &[Kill], deserved: &[Option<(f64, f64)>], t: u64) {
@@ -276,17 +281,29 @@ fn finish(
 ) -> Outcome {
     let c = &engine.cluster;
     let snap = &c.snap;
+    let mut by_cluster = rec.waits.finish(c, end_ms);
+    let mut take = |ix: usize| {
+        by_cluster
+            .get_mut(ix)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    };
     let mut jobs: Vec<JobRecord> = Vec::with_capacity(input.jobs.len());
+    let mut waits: Vec<JobWaits> = Vec::with_capacity(input.jobs.len());
     let mut after_horizon = Vec::new();
     for (i, tj) in input.jobs.iter().enumerate() {
         let known = snap.queue_by_name(&tj.queue).is_some();
         match src.trace.cluster_index(i) {
-            Some(ix) => jobs.push(records::job_record(tj, tj.submit_ms, c.jobs.get(ix), known)),
+            Some(ix) => {
+                jobs.push(records::job_record(tj, tj.submit_ms, c.jobs.get(ix), known));
+                waits.push(take(ix));
+            }
             None => after_horizon.push(records::job_record(tj, tj.submit_ms, None, known)),
         }
     }
     if let Some(f) = &src.flow {
         jobs.extend(f.records(c));
+        waits.extend(f.cluster_indices().map(&mut take));
     }
     Outcome {
         seed: input.seed,
@@ -294,6 +311,11 @@ fn finish(
         hit_horizon,
         queues: snap.queues.iter().map(|q| q.name.clone()).collect(),
         queue_weights: snap.queues.iter().map(|q| q.weight).collect(),
+        queue_capability_cpu_milli: snap
+            .queues
+            .iter()
+            .map(|q| q.capability.map(|c| c.cpu()))
+            .collect(),
         total_cpu_milli: snap.total.cpu(),
         total_mem_bytes: snap.total.memory(),
         jobs,
@@ -301,6 +323,7 @@ fn finish(
         samples: rec.samples,
         evictions: rec.evictions,
         starvation: rec.starvation.finish(),
+        waits,
         counters: engine.counters.clone(),
         decision_hash: rec.hash.0,
     }
@@ -310,3 +333,5 @@ fn finish(
 mod restart_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod waits_tests;

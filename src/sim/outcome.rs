@@ -113,6 +113,8 @@ pub struct Outcome {
     /// Queue names, by queue index.
     pub queues: Vec<String>,
     pub queue_weights: Vec<u32>,
+    /// Per queue, its capability's cpu (millicores), `None` when uncapped.
+    pub queue_capability_cpu_milli: Vec<Option<i64>>,
     /// Σ node allocatable (cpu milli, memory bytes).
     pub total_cpu_milli: i64,
     pub total_mem_bytes: i64,
@@ -126,6 +128,8 @@ pub struct Outcome {
     /// Starvation-below-deserved episodes (`sim::starvation`): closed ones in close order,
     /// then the still open ones in queue order.
     pub starvation: Vec<StarvationEpisode>,
+    /// Wait time by reason (`sim::waits`), one entry per job of `jobs`, same order.
+    pub waits: Vec<crate::sim::JobWaits>,
     pub counters: Counters,
     /// FNV-1a 64 of the canonical decision log (see `sim::record_decisions`).
     pub decision_hash: u64,

@@ -85,6 +85,11 @@ impl SourceState<'_> {
         }
     }
 
+    /// Cluster indices of the source's jobs, in submission order (as `records`).
+    pub(crate) fn cluster_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.jobs.iter().map(|(_, idx, _)| *idx)
+    }
+
     /// Records of the source's jobs, in submission order (appended after the input jobs).
     pub(crate) fn records(&self, cluster: &Cluster) -> Vec<JobRecord> {
         let snap = &cluster.snap;

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::spec::{point_seed, SeedMode};
+use crate::report::reasons::binding_constraint;
 use crate::report::slo::{slo_column, slo_limit};
 use crate::report::SloVerdict;
 use crate::run::{run, RunSpec};
@@ -53,6 +54,8 @@ pub struct Rep {
     pub decision_hash: u64,
     /// Jobs the run recorded.
     pub jobs: usize,
+    /// Per SLO (as `slos`), the binding constraint when it fails (`report::reasons`).
+    pub binding: Vec<Option<String>>,
 }
 
 /// One probed value.
@@ -114,9 +117,15 @@ fn probe(q: &Query, v: f64, on_probe: &(dyn Fn(&Probe) + Sync)) -> Result<Probe,
         .map(|r| {
             let seed = point_seed(SeedMode::Common, q.base_seed, 0, r);
             let report = run(&RunSpec::load(&q.scenario, Some(seed), &o)?);
+            let slos = report.evaluate(&q.slos);
+            let binding = slos
+                .iter()
+                .map(|v| binding_constraint(&report.wait_reasons, v))
+                .collect();
             Ok(Rep {
                 seed,
-                slos: report.evaluate(&q.slos),
+                binding,
+                slos,
                 decision_hash: report.outcome.decision_hash,
                 jobs: report.outcome.jobs.len(),
             })
@@ -277,10 +286,31 @@ pub fn render(q: &Query, a: &Answer) -> String {
         s.push_str(&format!("warning: {w}\n"));
     }
     match a.answer {
-        None => s.push_str(&format!(
-            "answer: no value of {} in {}..{} meets every SLO\n",
-            q.field, q.lo, q.hi
-        )),
+        None => {
+            s.push_str(&format!(
+                "answer: no value of {} in {}..{} meets every SLO\n",
+                q.field, q.lo, q.hi
+            ));
+            // The probe closest to passing: the most capacity tried.
+            let best = a.probes.iter().max_by(|x, y| match q.find {
+                Find::Min => x.value.total_cmp(&y.value),
+                Find::Max => y.value.total_cmp(&x.value),
+            });
+            if let Some(p) = best {
+                for (i, slo) in q.slos.iter().enumerate() {
+                    let b = p
+                        .reps
+                        .iter()
+                        .find_map(|r| r.binding.get(i).cloned().flatten());
+                    if let Some(b) = b {
+                        s.push_str(&format!(
+                            "binding constraint at {} = {} for {}: {b}\n",
+                            q.field, p.value, slo.text
+                        ));
+                    }
+                }
+            }
+        }
         Some(i) => {
             let p = &a.probes[i];
             let which = if q.find == Find::Min {

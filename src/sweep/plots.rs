@@ -1,6 +1,7 @@
 //! Sweep plots: for each axis, every queue's p95 wait (and the cluster's cpu utilisation)
-//! against that axis, averaged over the other axes' points with equal value; with two or more
-//! axes, a heatmap of the ranking metric over the first two. SVG text, written under `plots/`.
+//! against that axis — faceted by the other axis when there are two, else averaged with the
+//! averaging said in the title; with two or more axes, a heatmap of the ranking metric over the
+//! first two, coloured against its SLO threshold with a legend. SVG text, under `plots/`.
 //!
 //! Depends on `sweep::{run, summary}` and `report::svg`.
 
@@ -8,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::run::{SweepError, SweepRun};
-use crate::report::svg::{heatmap, line_chart, Series};
+use crate::report::heatmap::{heatmap, Scale};
+use crate::report::slo::{slo_column, slo_limit};
+use crate::report::svg::{line_chart, Series};
 
 /// A named SVG chart.
 pub struct Chart {
@@ -17,13 +20,24 @@ pub struct Chart {
     pub svg: String,
 }
 
-fn mean_by(run: &SweepRun, axis: &str, metric: &str) -> Vec<(f64, f64)> {
+/// `metric` against `axis`: the mean over the rows with equal `axis` value (replications, and
+/// the other axes unless `only` pins one of them to a value).
+fn mean_by(
+    run: &SweepRun,
+    axis: &str,
+    metric: &str,
+    only: Option<(&str, &str)>,
+) -> Vec<(f64, f64)> {
     let t = &run.table;
     let (Some(a), Some(m)) = (t.column(axis), t.column(metric)) else {
         return Vec::new();
     };
+    let pin = only.and_then(|(c, v)| t.column(c).map(|c| (c, v)));
     let mut acc: BTreeMap<u64, (f64, f64, f64)> = BTreeMap::new();
     for i in 0..t.rows() {
+        if pin.is_some_and(|(c, v)| c.values.cell(i) != v) {
+            continue;
+        }
         if let (Some(x), Some(y)) = (a.values.num(i), m.values.num(i)) {
             let e = acc.entry(x.to_bits()).or_insert((x, 0.0, 0.0));
             e.1 += y;
@@ -35,7 +49,39 @@ fn mean_by(run: &SweepRun, axis: &str, metric: &str) -> Vec<(f64, f64)> {
     v
 }
 
-/// Builds the sweep's charts (numeric axes only).
+/// The distinct cells of column `c`, in first-seen order.
+fn values_of(run: &SweepRun, c: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(col) = run.table.column(c) {
+        for i in 0..run.table.rows() {
+            let v = col.values.cell(i);
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// The SLO threshold (in the column's unit) of the SLO whose column is `metric`, if any.
+fn slo_threshold(run: &SweepRun, metric: &str) -> Option<(f64, String)> {
+    run.meta.slos.iter().find_map(|text| {
+        let slo = crate::scenario::parse_slo(text).ok()?;
+        (slo_column(&slo) == metric).then(|| {
+            let unit = if slo.metric.is_duration() {
+                "s"
+            } else {
+                "jobs"
+            };
+            (slo_limit(&slo), unit.to_string())
+        })
+    })
+}
+
+/// Builds the sweep's charts (numeric axes only). With two axes, each metric-vs-axis chart is
+/// faceted by the other axis (one line per value) instead of averaging over it; with three or
+/// more, the title says which axes the mean is over. Replications are always averaged (said
+/// in the title).
 pub fn charts(run: &SweepRun) -> Vec<Chart> {
     let queues: Vec<String> = run
         .meta
@@ -46,42 +92,63 @@ pub fn charts(run: &SweepRun) -> Vec<Chart> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
+    let axes: Vec<&str> = run.meta.axes.iter().map(|a| a.0.as_str()).collect();
+    let reps = if run.meta.replications > 1 {
+        format!(", mean of {} replications", run.meta.replications)
+    } else {
+        String::new()
+    };
     let mut out = Vec::new();
-    for (ai, (axis, _)) in run.meta.axes.iter().enumerate() {
-        let series: Vec<Series> = queues
-            .iter()
-            .map(|q| (q.clone(), mean_by(run, axis, &format!("{q}.p95_wait_s"))))
-            .filter(|s| !s.1.is_empty())
-            .collect();
-        if series.is_empty() {
-            continue;
+    for (ai, axis) in axes.iter().enumerate() {
+        let others: Vec<&str> = axes.iter().copied().filter(|a| a != axis).collect();
+        // (title suffix, series builder input): facets when exactly one other axis.
+        let facet = (others.len() == 1).then(|| (others[0], values_of(run, others[0])));
+        let over = if others.len() >= 2 {
+            format!(" (mean over {}{reps})", others.join(", "))
+        } else if reps.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reps.trim_start_matches(", "))
+        };
+        let lines = |metric: &str, name: &str| -> Vec<Series> {
+            match &facet {
+                Some((o, vals)) => vals
+                    .iter()
+                    .map(|v| {
+                        (
+                            format!("{name} {o}={v}").trim().to_string(),
+                            mean_by(run, axis, metric, Some((o, v))),
+                        )
+                    })
+                    .filter(|s| !s.1.is_empty())
+                    .collect(),
+                None => vec![(name.to_string(), mean_by(run, axis, metric, None))]
+                    .into_iter()
+                    .filter(|s| !s.1.is_empty())
+                    .collect(),
+            }
+        };
+        for (qi, q) in queues.iter().enumerate() {
+            let series = lines(&format!("{q}.p95_wait_s"), q);
+            if series.is_empty() {
+                continue;
+            }
+            let title = format!("{q}: p95 wait vs {axis}{over}");
+            out.push(Chart {
+                name: format!("p95_wait_q{qi}_vs_axis{ai}"),
+                svg: line_chart(&title, axis, "p95 wait (s)", &series, false),
+                title,
+            });
         }
-        out.push(Chart {
-            name: format!("p95_wait_vs_axis{ai}"),
-            title: format!("p95 wait per queue vs {axis}"),
-            svg: line_chart(
-                &format!("p95 wait per queue vs {axis}"),
-                axis,
-                "p95 wait (s)",
-                &series,
-                false,
-            ),
-        });
-        let util = vec![(
-            "cluster".to_string(),
-            mean_by(run, axis, "cluster.cpu_util"),
-        )];
-        out.push(Chart {
-            name: format!("cpu_util_vs_axis{ai}"),
-            title: format!("cluster cpu utilisation vs {axis}"),
-            svg: line_chart(
-                &format!("cluster cpu utilisation vs {axis}"),
-                axis,
-                "cpu util",
-                &util,
-                false,
-            ),
-        });
+        let util = lines("cluster.cpu_util", "");
+        if !util.is_empty() {
+            let title = format!("cluster cpu utilisation vs {axis}{over}");
+            out.push(Chart {
+                name: format!("cpu_util_vs_axis{ai}"),
+                svg: line_chart(&title, axis, "cpu utilisation (fraction)", &util, false),
+                title,
+            });
+        }
     }
     if run.meta.axes.len() >= 2 {
         if let Some(metric) = super::summary::rank_metric(run) {
@@ -117,17 +184,20 @@ pub fn charts(run: &SweepRun) -> Vec<Chart> {
                         .collect()
                 })
                 .collect();
+            let (threshold, unit) = match slo_threshold(run, &metric) {
+                Some((th, unit)) => (Some(th), unit),
+                None => (None, String::new()),
+            };
+            let rest = if axes.len() > 2 {
+                format!(", mean over {}", axes[2..].join(", "))
+            } else {
+                String::new()
+            };
+            let title = format!("{metric} over {ax} × {ay}{rest}{reps}");
             out.push(Chart {
                 name: "heatmap".into(),
-                title: format!("{metric} over {ax} × {ay}"),
-                svg: heatmap(
-                    &format!("{metric} (mean over replications)"),
-                    ax,
-                    ay,
-                    &xs,
-                    &ys,
-                    &z,
-                ),
+                svg: heatmap(&title, ax, ay, &xs, &ys, &z, &Scale { threshold, unit }),
+                title,
             });
         }
     }

@@ -58,7 +58,7 @@ pub fn sweep_report(dir: &Path) -> Result<Page, SweepError> {
         .map(|c| Block::Chart(c.title, c.svg))
         .collect();
     let intro = format!(
-        "{} points over {} (base seed {}, seeds {}, {} replication(s)). Ranked by SLOs met (worst replication), then {}. SLOs: {}.",
+        "{} points over {} (base seed {}, seeds {}, {} replication(s)). Ranked by SLOs met (worst replication); among configurations meeting every SLO, the cheapest (least cluster cpu) first; then {}. SLOs: {}.",
         t.rows(),
         run.meta.scenario,
         run.meta.base_seed,

@@ -27,9 +27,13 @@ pub struct Ranked {
     pub slo_met: u64,
     pub slo_total: u64,
     pub metric: Option<f64>,
+    /// The cluster's cpu capacity (cores, `cluster.capacity_cpu`), the configuration's cost.
+    pub cost: Option<f64>,
 }
 
-/// Ranks combinations (rows grouped by `point / replications`).
+/// Ranks combinations (rows grouped by `point / replications`): most SLOs met (worst
+/// replication) first; among those meeting every SLO the cheapest (`cluster.capacity_cpu`)
+/// first; then the ranking metric (worst replication), then the row.
 pub fn rank(run: &SweepRun) -> Vec<Ranked> {
     let t = &run.table;
     let reps = run.meta.replications.max(1) as u64;
@@ -42,6 +46,7 @@ pub fn rank(run: &SweepRun) -> Vec<Ranked> {
         let met = col("slo_met").and_then(|v| v.num(i)).unwrap_or(0.0) as u64;
         let total = col("slo_total").and_then(|v| v.num(i)).unwrap_or(0.0) as u64;
         let m = mcol.and_then(|v| v.num(i));
+        let cost = col("cluster.capacity_cpu").and_then(|v| v.num(i));
         let combo = p / reps;
         match out.last_mut() {
             Some((c, r)) if *c == combo => {
@@ -58,14 +63,26 @@ pub fn rank(run: &SweepRun) -> Vec<Ranked> {
                     slo_met: met,
                     slo_total: total,
                     metric: m,
+                    cost,
                 },
             )),
         }
     }
     let mut v: Vec<Ranked> = out.into_iter().map(|(_, r)| r).collect();
+    // Combinations meeting every SLO come first, cheapest (least cluster cpu) first; then the
+    // rest by SLOs met. Within equal cost or SLO count, the ranking metric decides.
+    let all_met = |r: &Ranked| r.slo_total > 0 && r.slo_met == r.slo_total;
+    let cost = |r: &Ranked| {
+        if all_met(r) {
+            r.cost.unwrap_or(f64::INFINITY)
+        } else {
+            f64::INFINITY
+        }
+    };
     v.sort_by(|a, b| {
         b.slo_met
             .cmp(&a.slo_met)
+            .then(cost(a).total_cmp(&cost(b)))
             .then(
                 a.metric
                     .unwrap_or(f64::INFINITY)

@@ -28,12 +28,25 @@ check() { # file, minimum number of charts
     echo "FAIL $html: console errors:" >&2; cat "$work/errs" >&2; exit 1
   fi
   if ! grep -q '</svg>' "$dom"; then echo "FAIL $html: no SVG in the DOM" >&2; exit 1; fi
+  # Every plot has data: a line of three or more points (axes, ticks and legend keys have
+  # two), data-point markers or heatmap cells.
+  local empty; empty=$(awk 'BEGIN { RS = "<figure class=\"chart\">" } NR > 1 {
+      fig = $0; sub(/<\/figure>.*/, "", fig); ok = (fig ~ /<g class="cell">|<circle/)
+      while (!ok && match(fig, /points="[^"]*"/)) {
+        if (split(substr(fig, RSTART + 8, RLENGTH - 9), pts, " ") >= 3) ok = 1
+        fig = substr(fig, RSTART + RLENGTH)
+      }
+      if (!ok) n++ } END { print n + 0 }' "$dom")
+  if [ "$empty" -gt 0 ]; then echo "FAIL $html: $empty chart(s) without data" >&2; exit 1; fi
   echo "ok $html: $charts charts, no console errors"
 }
 # Self-test: a page with a script error must be caught (guards against a silent browser).
 printf '<html><body><script>undefinedFn();</script></body></html>' > "$work/bad.html"
 if (check "$work/bad.html" 0) 2>/dev/null; then echo "FAIL: the console-error detection missed a script error" >&2; exit 1; fi
 check "$work/run.html" 5
+grep -q '>Verdict<' "$work/run.html" || { echo "FAIL run.html: no verdict section" >&2; exit 1; }
+grep -q 'Wait time by reason' "$work/run.html" || { echo "FAIL run.html: no wait reasons" >&2; exit 1; }
+grep -q 'meets the SLO\|no value' "$work/sweep.html" || { echo "FAIL sweep.html: heatmap legend missing" >&2; exit 1; }
 check "$work/sweep.html" 4
 png=$(ls "$work"/run_png/*.png | wc -l)
 [ "$png" -ge 5 ] || { echo "FAIL: $png PNG charts" >&2; exit 1; }

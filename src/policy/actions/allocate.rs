@@ -9,9 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::num_nodes_to_find;
 use crate::model::Resources;
 use crate::policy::conf::Action;
+use crate::policy::explain::{self, WaitReason};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
-use crate::policy::snapshot::{JobId, NodeId, TaskId, TaskStatus};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
 use crate::policy::tiers::JobKey;
 
 pub fn run(ssn: &mut Session) {
@@ -40,6 +41,8 @@ pub fn run(ssn: &mut Session) {
             continue;
         }
         if !ssn.tiers.job_valid(&ssn.st, j) {
+            let why = explain::gang_not_ready(ssn, j);
+            ssn.note_wait(j, why);
             continue;
         }
         let q = job.queue;
@@ -53,6 +56,7 @@ pub fn run(ssn: &mut Session) {
 
     while let Some(q) = ssn.pop_queue(&mut queues) {
         if ssn.tiers.overused(&ssn.st, q) {
+            note_overused(ssn, q, jobs[q.ix()].as_mut());
             continue;
         }
         let Some(mut h) = jobs[q.ix()].take() else {
@@ -87,6 +91,19 @@ pub fn run(ssn: &mut Session) {
         worksheets.insert(j, ws);
         jobs[q.ix()] = Some(h);
         ssn.push_queue(&mut queues, q);
+    }
+}
+
+/// Notes every job still waiting in overused queue `q`'s heap (`explain`; reads only).
+fn note_overused(ssn: &mut Session, q: QueueId, h: Option<&mut PriorityQueue<JobKey>>) {
+    let Some(h) = h else {
+        return;
+    };
+    let why = explain::overused(ssn, q);
+    let mut waiting = Vec::with_capacity(h.len());
+    h.refresh(|k| waiting.push(k.job));
+    for j in waiting {
+        ssn.note_wait(j, why);
     }
 }
 
@@ -239,11 +256,16 @@ fn allocate_for_tasks(
     let mut stmt = Statement::new();
     let q = ssn.snap().job(j).queue;
     let mut failed_roles: BTreeSet<String> = BTreeSet::new();
+    // The first thing that stopped a task (`explain`), noted if the job is not placed.
+    let mut blocked: Option<WaitReason> = None;
     while let Some(t) = ssn.pop_task(ws) {
         if ssn.snap().task(t).status != TaskStatus::Pending {
             continue;
         }
         if !ssn.tiers.allocatable(&ssn.st, q, t) {
+            if blocked.is_none() {
+                blocked = Some(explain::not_allocatable(ssn, q, t));
+            }
             continue;
         }
         let role = ssn.snap().task(t).role.clone();
@@ -261,6 +283,9 @@ fn allocate_for_tasks(
             feasible = predicate_nodes(ssn, t, None);
         }
         if feasible.is_empty() {
+            if blocked.is_none() {
+                blocked = Some(explain::no_fit(ssn, t));
+            }
             failed_roles.insert(role);
             if need_continue(ssn, j, &failed_roles) {
                 continue;
@@ -279,9 +304,15 @@ fn allocate_for_tasks(
             break;
         }
     }
-    if ssn.tiers.job_ready(&ssn.st, j) || ssn.tiers.job_pipelined(&ssn.st, j) {
+    let ready = ssn.tiers.job_ready(&ssn.st, j);
+    if ready || ssn.tiers.job_pipelined(&ssn.st, j) {
+        if !ready {
+            ssn.note_wait(j, WaitReason::Pipelined);
+        }
         Some(stmt)
     } else {
+        let why = blocked.unwrap_or_else(|| explain::gang_not_ready(ssn, j));
+        ssn.note_wait(j, why);
         ssn.discard(stmt);
         None
     }

@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 
 use crate::model::Resources;
 use crate::policy::conf::{Flag, PluginKind};
+use crate::policy::explain::{self, WaitReason};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::Session;
 use crate::policy::snapshot::{JobId, QueueId};
@@ -57,20 +58,28 @@ pub fn run(ssn: &mut Session) {
             Some(v) => v,
             None => sorted_by_comparator(ssn, q),
         };
-        let mut rejected: Vec<Resources> = Vec::new();
+        // Rejected sizes with the reason they were rejected for (`explain`).
+        let mut rejected: Vec<(Resources, WaitReason)> = Vec::new();
         for j in jobs {
             let Some(min) = ssn.snap().job(j).min_resources else {
                 admit(ssn, j);
                 continue;
             };
-            if monotone && rejected.iter().any(|r| dominates(&min, r)) {
-                continue;
+            if monotone {
+                if let Some(&(_, why)) = rejected.iter().find(|r| dominates(&min, &r.0)) {
+                    ssn.note_wait(j, why);
+                    continue;
+                }
             }
             if ssn.tiers.job_enqueueable(&ssn.st, j) {
                 admit(ssn, j);
-            } else if monotone && rejected.len() < MAX_REJECTED {
-                rejected.retain(|r| !dominates(r, &min));
-                rejected.push(min);
+            } else {
+                let why = explain::enqueue_rejected(ssn, j);
+                ssn.note_wait(j, why);
+                if monotone && rejected.len() < MAX_REJECTED {
+                    rejected.retain(|r| !dominates(&r.0, &min));
+                    rejected.push((min, why));
+                }
             }
         }
     }

@@ -1,0 +1,202 @@
+//! Why a job waits: the `WaitReason` vocabulary and the read-only helpers the actions call to
+//! name the reason the scheduler gave a pending job in one cycle. The actions note a reason
+//! through the one hook `Session::note_wait`; the notes travel out in
+//! `CycleOutput::wait_reasons` for recorders (the simulator's outcome recorder accumulates the
+//! wait time by reason).
+//!
+//! Contract: nothing here changes the session (plugins are only asked, never told), so noting
+//! reasons cannot change a decision; the decision-log hashes are the same with or without it.
+//! No I/O, no clock, no global state. Depends on policy types and `model` only.
+//!
+//! Mirrors the reasons Volcano writes into PodGroup conditions and events
+//! (pkg/scheduler/api/unschedule_info.go, actions/enqueue, actions/allocate, the
+//! proportion/capacity/overcommit `JobEnqueueable` and `Allocatable`/`Overused` functions).
+
+use super::conf::{Action, Flag, PluginKind};
+use super::plugin::Vote;
+use super::session::Session;
+use super::snapshot::{JobId, QueueId, TaskId};
+use crate::model::ResourceName;
+
+/// Why a submitted job is not (yet) running as a gang, as of one scheduling cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WaitReason {
+    /// Submitted after the latest cycle: no cycle has looked at it yet.
+    AwaitingCycle,
+    /// `enqueue`: the `JobEnqueueable` vote rejected it; the plugin that voted reject
+    /// (proportion, capacity, overcommit, sla).
+    EnqueueRejected(PluginKind),
+    /// Enqueued, but the job controller has not created its pods yet (vcjob mode).
+    AwaitingPods,
+    /// `allocate` skipped its queue: `Overused` (allocated ≥ deserved) by this plugin.
+    QueueOverused(PluginKind),
+    /// `allocate`: `Allocatable` refused a task (the queue would exceed its capability / real
+    /// capability) by this plugin.
+    AtCapability(PluginKind),
+    /// `allocate`: no node passes the predicates for a task. `Some(dim)`: the resource most
+    /// nodes lack (`ResourceName`); `None`: resources fit somewhere, other predicates
+    /// (selectors, taints, pod count) refused.
+    NoNodeFits(Option<u8>),
+    /// `allocate`: fewer than minMember tasks could be placed (`placed` of `min`), so the
+    /// job's statement was discarded (gang).
+    GangNotReady { placed: u32, min: u32 },
+    /// Pipelined onto resources still being released: waits for them.
+    Pipelined,
+    /// Victims are being evicted on its behalf by `preempt` or `reclaim`.
+    Evicting(Action),
+    /// Allocated: bind requests sent, pods starting.
+    Binding,
+    /// Eligible, but the cycle did not get to it (lower in queue or job order).
+    NotReached,
+    /// Its queue does not exist: Volcano never schedules it.
+    UnknownQueue,
+}
+
+impl WaitReason {
+    /// A stable key for tables and files (`enqueue-rejected:overcommit`, `no-node-fits:cpu`,
+    /// `gang-not-ready`, …). Gang counts are left out so that reasons aggregate.
+    pub fn key(&self) -> String {
+        match *self {
+            WaitReason::AwaitingCycle => "awaiting-cycle".into(),
+            WaitReason::EnqueueRejected(p) => format!("enqueue-rejected:{}", p.as_str()),
+            WaitReason::AwaitingPods => "awaiting-pods".into(),
+            WaitReason::QueueOverused(p) => format!("queue-overused:{}", p.as_str()),
+            WaitReason::AtCapability(p) => format!("queue-at-capability:{}", p.as_str()),
+            WaitReason::NoNodeFits(Some(d)) => {
+                format!("no-node-fits:{}", ResourceName(d).name())
+            }
+            WaitReason::NoNodeFits(None) => "no-node-fits:predicates".into(),
+            WaitReason::GangNotReady { .. } => "gang-not-ready".into(),
+            WaitReason::Pipelined => "pipelined".into(),
+            WaitReason::Evicting(a) => format!("evicting-victims:{}", a.as_str()),
+            WaitReason::Binding => "binding".into(),
+            WaitReason::NotReached => "not-reached".into(),
+            WaitReason::UnknownQueue => "unknown-queue".into(),
+        }
+    }
+
+    /// The reason as a sentence fragment for people (`overcommit rejected enqueue`).
+    pub fn describe(&self) -> String {
+        match *self {
+            WaitReason::AwaitingCycle => "waiting for the next scheduling cycle".into(),
+            WaitReason::EnqueueRejected(p) => format!("{} rejected enqueue", p.as_str()),
+            WaitReason::AwaitingPods => "enqueued, pods not created yet".into(),
+            WaitReason::QueueOverused(p) => format!("queue overused ({})", p.as_str()),
+            WaitReason::AtCapability(p) => format!("queue at capability ({})", p.as_str()),
+            WaitReason::NoNodeFits(Some(d)) => {
+                format!("no node fits ({})", ResourceName(d).name())
+            }
+            WaitReason::NoNodeFits(None) => "no node passes the predicates".into(),
+            WaitReason::GangNotReady { placed, min } => {
+                format!("gang not ready ({placed} of minMember {min} placed)")
+            }
+            WaitReason::Pipelined => "pipelined, waiting for released resources".into(),
+            WaitReason::Evicting(a) => format!("waiting for {} victims to leave", a.as_str()),
+            WaitReason::Binding => "binding, pods starting".into(),
+            WaitReason::NotReached => "not reached in the cycle".into(),
+            WaitReason::UnknownQueue => "queue does not exist".into(),
+        }
+    }
+}
+
+/// The reason `enqueue` gives a job whose `JobEnqueueable` vote failed: the first plugin (in
+/// tier order) that votes reject.
+pub fn enqueue_rejected(ssn: &Session, j: JobId) -> WaitReason {
+    for slot in ssn.tiers.tiers.iter().flatten() {
+        if slot.flags.has(Flag::JobEnqueued)
+            && slot.plugin.job_enqueueable(&ssn.st, j) == Some(Vote::Reject)
+        {
+            return WaitReason::EnqueueRejected(slot.plugin.kind());
+        }
+    }
+    WaitReason::NotReached
+}
+
+/// The plugin that finds queue `q` overused (`Overused` votes true).
+pub fn overused(ssn: &Session, q: QueueId) -> WaitReason {
+    let kind = ssn
+        .tiers
+        .tiers
+        .iter()
+        .flatten()
+        .find(|s| s.flags.has(Flag::Overused) && s.plugin.overused(&ssn.st, q) == Some(true))
+        .map_or(PluginKind::Proportion, |s| s.plugin.kind());
+    WaitReason::QueueOverused(kind)
+}
+
+/// The plugin whose `Allocatable` refuses task `t` in queue `q`.
+pub fn not_allocatable(ssn: &Session, q: QueueId, t: TaskId) -> WaitReason {
+    let kind = ssn
+        .tiers
+        .tiers
+        .iter()
+        .flatten()
+        .find(|s| {
+            s.flags.has(Flag::Allocatable) && s.plugin.allocatable(&ssn.st, q, t) == Some(false)
+        })
+        .map_or(PluginKind::Capacity, |s| s.plugin.kind());
+    WaitReason::AtCapability(kind)
+}
+
+/// Why no node fits task `t`: the resource dimension of its request that the most nodes lack
+/// in `FutureIdle` (lowest dimension on ties), or `None` when some node has room for the whole
+/// request (then another predicate refused).
+pub fn no_fit(ssn: &Session, t: TaskId) -> WaitReason {
+    let snap = ssn.snap();
+    let req = snap.task(t).resreq;
+    let mut short = [0u32; crate::model::resources::MAX_DIMS];
+    for n in &snap.nodes {
+        let mut fits = true;
+        for d in req.dims().filter(|d| d.0 != ResourceName::PODS.0) {
+            if req.get(d) > n.future.get(d) {
+                short[d.0 as usize] += 1;
+                fits = false;
+            }
+        }
+        if fits {
+            return WaitReason::NoNodeFits(None);
+        }
+    }
+    let mut best: Option<(u32, u8)> = None;
+    for (d, &c) in short.iter().enumerate() {
+        if c > 0 && best.is_none_or(|(b, _)| c > b) {
+            best = Some((c, d as u8));
+        }
+    }
+    WaitReason::NoNodeFits(best.map(|(_, d)| d))
+}
+
+/// Gang not ready: how many of the job's tasks hold a place this session (ready or pipelined)
+/// against its minMember.
+pub fn gang_not_ready(ssn: &Session, j: JobId) -> WaitReason {
+    let job = ssn.snap().job(j);
+    WaitReason::GangNotReady {
+        placed: job.ready_num() + job.waiting_num(),
+        min: job.min_available,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_aggregate_gang_counts_and_name_plugins_and_resources() {
+        let a = WaitReason::GangNotReady { placed: 1, min: 4 };
+        let b = WaitReason::GangNotReady { placed: 3, min: 4 };
+        assert_eq!(a.key(), b.key());
+        assert_eq!(a.describe(), "gang not ready (1 of minMember 4 placed)");
+        assert_eq!(
+            WaitReason::EnqueueRejected(PluginKind::Overcommit).key(),
+            "enqueue-rejected:overcommit"
+        );
+        assert_eq!(
+            WaitReason::NoNodeFits(Some(ResourceName::CPU.0)).key(),
+            "no-node-fits:cpu"
+        );
+        assert_eq!(
+            WaitReason::Evicting(Action::Reclaim).describe(),
+            "waiting for reclaim victims to leave"
+        );
+    }
+}

@@ -1,0 +1,226 @@
+//! Wait time by reason, aggregated: per queue, per workload class and for the whole run, how
+//! much of the jobs' wait each reason the scheduler gave accounts for (`sim::waits`), the
+//! dominant blocking reason of a group and a one-line suggestion derived from it. Feeds the
+//! terminal section, `summary.json`, `wait_reasons.csv`, the HTML verdict and the binding
+//! constraint `capacity` and `check` name.
+//!
+//! Depends on `sim` output types and `policy::WaitReason` (its keys). Pure and deterministic:
+//! groups in queue order (`Outcome::queues`), classes sorted by name, reasons by descending
+//! time then key.
+
+use std::collections::BTreeMap;
+
+use super::slo::{SloScope, SloVerdict};
+use crate::model::format_duration;
+use crate::sim::Outcome;
+
+/// One reason of one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReasonRow {
+    /// "total", "queue" or "class".
+    pub scope: &'static str,
+    /// Queue or class name ("cluster" for the total).
+    pub name: String,
+    /// `WaitReason::key` (`enqueue-rejected:overcommit`, `no-node-fits:cpu`, …).
+    pub reason: String,
+    /// What it means, for people (from the longest-waiting job's latest instance).
+    pub describe: String,
+    /// Jobs that spent some time waiting for this reason.
+    pub jobs: u64,
+    /// Summed wait ms over those jobs.
+    pub wait_ms: u64,
+    /// `wait_ms` over the group's total wait (0 when the group never waited).
+    pub share: f64,
+}
+
+/// Reasons that are the normal cost of scheduling, not a constraint: the time to the next cycle
+/// and the time pods take to bind and start (and the controller to create them).
+pub fn is_overhead(reason: &str) -> bool {
+    matches!(reason, "awaiting-cycle" | "binding" | "awaiting-pods")
+}
+
+/// Every group's reasons: the total first, then queues (in queue order), then classes (sorted).
+pub fn wait_reasons(o: &Outcome) -> Vec<ReasonRow> {
+    // (scope order, name order, name) → reason key → (describe, jobs, ms, longest single ms)
+    type Acc = BTreeMap<String, (String, u64, u64, u64)>;
+    let mut groups: BTreeMap<(u8, usize, String), Acc> = BTreeMap::new();
+    let qix = |q: &str| o.queues.iter().position(|n| n == q).unwrap_or(usize::MAX);
+    for (j, w) in o.jobs.iter().zip(&o.waits) {
+        let keys = [
+            (0u8, 0usize, "cluster".to_string()),
+            (1, qix(&j.queue), j.queue.clone()),
+            (2, 0, j.class.clone()),
+        ];
+        for &(reason, ms) in &w.reasons {
+            let key = reason.key();
+            for g in &keys {
+                let acc = groups.entry(g.clone()).or_default();
+                let e = acc.entry(key.clone()).or_default();
+                if ms > e.3 {
+                    e.0 = reason.describe();
+                    e.3 = ms;
+                }
+                e.1 += 1;
+                e.2 += ms;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((scope, _, name), acc) in groups {
+        let total: u64 = acc.values().map(|e| e.2).sum();
+        let mut rows: Vec<ReasonRow> = acc
+            .into_iter()
+            .map(|(reason, (describe, jobs, ms, _))| ReasonRow {
+                scope: ["total", "queue", "class"][scope as usize],
+                name: name.clone(),
+                reason,
+                describe,
+                jobs,
+                wait_ms: ms,
+                share: if total > 0 {
+                    ms as f64 / total as f64
+                } else {
+                    0.0
+                },
+            })
+            .collect();
+        rows.sort_by(|a, b| b.wait_ms.cmp(&a.wait_ms).then(a.reason.cmp(&b.reason)));
+        out.extend(rows);
+    }
+    out
+}
+
+/// The dominant blocking reason (overheads aside) of group `name` in `scope`.
+pub fn dominant<'a>(rows: &'a [ReasonRow], scope: &str, name: &str) -> Option<&'a ReasonRow> {
+    rows.iter()
+        .filter(|r| r.scope == scope && r.name == name && !is_overhead(&r.reason))
+        .find(|r| r.wait_ms > 0)
+}
+
+/// The binding constraint of a failing SLO: its target's dominant blocking reason, with the
+/// share of the target's wait and the suggestion (`None` when the SLO passes or its target
+/// never waited for a blocking reason). Workflow targets answer for the whole cluster.
+pub fn binding_constraint(rows: &[ReasonRow], v: &SloVerdict) -> Option<String> {
+    if v.pass {
+        return None;
+    }
+    let (scope, name) = match v.scope {
+        SloScope::Queue => ("queue", v.slo.target.as_str()),
+        SloScope::Class => ("class", v.slo.target.as_str()),
+        SloScope::Workflow | SloScope::Unknown => ("total", "cluster"),
+    };
+    let r = dominant(rows, scope, name)?;
+    Some(format!(
+        "{name} waits mostly because {} ({:.0}% of its wait): {}",
+        r.describe,
+        r.share * 100.0,
+        suggestion(&r.reason)
+    ))
+}
+
+/// The binding-constraint lines of every failing SLO (empty when all pass).
+pub fn render_binding(rows: &[ReasonRow], slos: &[SloVerdict]) -> String {
+    let mut out = String::new();
+    for v in slos {
+        if let Some(b) = binding_constraint(rows, v) {
+            out += &format!("binding constraint of {}: {b}\n", v.slo.text);
+        }
+    }
+    out
+}
+
+/// What to change, derived from a reason key (one line, Volcano's vocabulary).
+pub fn suggestion(reason: &str) -> String {
+    let (kind, arg) = reason.split_once(':').unwrap_or((reason, ""));
+    match kind {
+        "enqueue-rejected" if arg == "overcommit" => {
+            "the overcommit enqueue gate holds it back: add nodes or raise overcommit-factor".into()
+        }
+        "enqueue-rejected" => format!(
+            "{arg} refuses to enqueue it: raise the queue's capability/deserved or lower minResources"
+        ),
+        "queue-overused" => format!(
+            "the queue is above its deserved share ({arg}): raise its weight/deserved or lower demand"
+        ),
+        "queue-at-capability" => {
+            format!("the queue is capped by its capability ({arg}): raise capability or lower demand")
+        }
+        "no-node-fits" if arg == "predicates" => {
+            "no node passes the predicates (selectors, taints, pod slots): check placement rules"
+                .into()
+        }
+        "no-node-fits" => {
+            format!("no node has enough free {arg}: add {arg} or shrink the requests")
+        }
+        "gang-not-ready" => {
+            "gangs cannot be placed whole: lower minMember, use binpack or add capacity".into()
+        }
+        "pipelined" | "evicting-victims" => {
+            "it waits for reclaimed or preempted resources: shorter grace periods or more capacity"
+                .into()
+        }
+        "not-reached" => "it is lower in order: raise its priority or shrink the work ahead".into(),
+        "unknown-queue" => "its queue does not exist: create the queue".into(),
+        _ => "scheduling overhead only".into(),
+    }
+}
+
+/// The terminal section: per queue, its reasons with time and share (empty without waits).
+pub fn render_wait_reasons(rows: &[ReasonRow]) -> String {
+    let rows: Vec<&ReasonRow> = rows
+        .iter()
+        .filter(|r| r.scope != "class" && r.wait_ms > 0)
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{:<14} {:<34} {:>6} {:>12} {:>7}\n",
+        "wait by reason", "reason", "jobs", "wait", "share"
+    );
+    for r in rows {
+        out += &format!(
+            "{:<14} {:<34} {:>6} {:>12} {:>6.1}%\n",
+            r.name,
+            r.reason,
+            r.jobs,
+            format_duration(r.wait_ms),
+            r.share * 100.0
+        );
+    }
+    out
+}
+
+/// `wait_reasons.csv`: every group's reasons.
+pub fn wait_reasons_csv(rows: &[ReasonRow]) -> std::io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "scope", "name", "reason", "jobs", "wait_ms", "share", "describe",
+    ])?;
+    for r in rows {
+        w.write_record([
+            r.scope,
+            &r.name,
+            &r.reason,
+            &r.jobs.to_string(),
+            &r.wait_ms.to_string(),
+            &format!("{:.4}", r.share),
+            &r.describe,
+        ])?;
+    }
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_name_the_knob() {
+        assert!(suggestion("queue-at-capability:capacity").contains("raise capability"));
+        assert!(suggestion("no-node-fits:cpu").contains("free cpu"));
+        assert!(suggestion("enqueue-rejected:overcommit").contains("overcommit-factor"));
+        assert!(is_overhead("binding") && !is_overhead("gang-not-ready"));
+    }
+}

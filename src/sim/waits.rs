@@ -1,0 +1,180 @@
+//! Wait time by reason: per job, how long it waited for each reason the scheduler gave
+//! (`policy::explain::WaitReason`). Time between two cycles is charged to the reason of the
+//! cycle that started it; the time before the job's first cycle to `AwaitingCycle`. A job stops
+//! waiting when its gang first becomes ready (else when it fails or finishes, else at the end
+//! of the run), so per job the reasons' times sum exactly to its wait (gang ready − submit) or
+//! to the time it was still waiting at the end.
+//!
+//! Per cycle, a job's reason is, by precedence: it got bind requests (`Binding`) > victims were
+//! evicted for it (`Evicting`) > it had tasks pipelined at session close (`Pipelined`) > the
+//! last note an action made for it > what the cluster shows (no pods yet: `AwaitingPods`; tasks
+//! already placed: `Binding`; else `NotReached`).
+//!
+//! May depend on `policy`, `cluster` (via the parent `sim`). Deterministic: jobs are kept by
+//! cluster index, each job's reasons in first-seen order.
+
+use crate::cluster::{Cluster, JobState};
+use crate::policy::{CycleOutput, Decision, WaitReason};
+
+/// One job's wait, split by reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobWaits {
+    /// (reason, ms) in first-seen order; gang counts are those of the latest cycle.
+    pub reasons: Vec<(WaitReason, u64)>,
+    /// Still waiting when the run ended.
+    pub open: bool,
+}
+
+impl JobWaits {
+    /// Total ms over every reason.
+    pub fn total_ms(&self) -> u64 {
+        self.reasons.iter().map(|r| r.1).sum()
+    }
+
+    /// The reason with the most time (first seen on ties).
+    pub fn dominant(&self) -> Option<WaitReason> {
+        let mut best: Option<(WaitReason, u64)> = None;
+        for &(r, ms) in &self.reasons {
+            if best.is_none_or(|(_, b)| ms > b) {
+                best = Some((r, ms));
+            }
+        }
+        best.map(|b| b.0)
+    }
+
+    fn add(&mut self, why: WaitReason, ms: u64) {
+        if ms == 0 {
+            return;
+        }
+        let same = |r: &WaitReason| match (r, &why) {
+            (WaitReason::GangNotReady { .. }, WaitReason::GangNotReady { .. }) => true,
+            _ => *r == why,
+        };
+        match self.reasons.iter_mut().find(|r| same(&r.0)) {
+            Some(r) => {
+                r.0 = why;
+                r.1 += ms;
+            }
+            None => self.reasons.push((why, ms)),
+        }
+    }
+}
+
+/// Where one job stands.
+struct Track {
+    reason: WaitReason,
+    since: u64,
+    waits: JobWaits,
+}
+
+/// Accumulates `JobWaits` for every job of the cluster, cycle by cycle.
+#[derive(Default)]
+pub(crate) struct WaitTracker {
+    /// By cluster job index.
+    jobs: Vec<Track>,
+    /// Cluster indices of jobs still waiting, ascending.
+    waiting: Vec<usize>,
+    /// By snapshot job index: (cycle stamp, reason) of the latest note.
+    notes: Vec<(u64, WaitReason)>,
+    stamp: u64,
+}
+
+/// When the job stopped waiting, if it did: gang ready, else failed or finished.
+fn stopped(st: &JobState) -> Option<u64> {
+    st.gang_ready_ms.or(match (st.failed_ms, st.finish_ms) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    })
+}
+
+impl WaitTracker {
+    /// Picks up jobs that arrived since the last call.
+    fn sync(&mut self, c: &Cluster) {
+        for ix in self.jobs.len()..c.jobs.len() {
+            let st = &c.jobs[ix];
+            let reason = if st.job.is_some() {
+                WaitReason::AwaitingCycle
+            } else {
+                WaitReason::UnknownQueue
+            };
+            self.jobs.push(Track {
+                reason,
+                since: st.submit_ms,
+                waits: JobWaits::default(),
+            });
+            self.waiting.push(ix);
+        }
+    }
+
+    fn note(&mut self, j: usize, why: WaitReason) {
+        if j >= self.notes.len() {
+            self.notes.resize(j + 1, (0, WaitReason::NotReached));
+        }
+        self.notes[j] = (self.stamp, why);
+    }
+
+    /// The cycle at `t` decided `out` (called before the cluster applies it).
+    pub(crate) fn cycle(&mut self, c: &Cluster, out: &CycleOutput, t: u64) {
+        self.sync(c);
+        self.stamp += 1;
+        let snap = &c.snap;
+        for &(j, why) in &out.wait_reasons {
+            self.note(j.ix(), why);
+        }
+        for &(task, _) in &out.pipelined {
+            self.note(snap.task(task).job.ix(), WaitReason::Pipelined);
+        }
+        for d in &out.decisions {
+            if let Decision::Evict {
+                action, preemptor, ..
+            } = *d
+            {
+                self.note(snap.task(preemptor).job.ix(), WaitReason::Evicting(action));
+            }
+        }
+        for d in &out.decisions {
+            if let Decision::Bind { task, .. } = *d {
+                self.note(snap.task(task).job.ix(), WaitReason::Binding);
+            }
+        }
+        let stamp = self.stamp;
+        let notes = &self.notes;
+        let jobs = &mut self.jobs;
+        self.waiting.retain(|&ix| {
+            let st = &c.jobs[ix];
+            let tr = &mut jobs[ix];
+            if let Some(end) = stopped(st).filter(|&e| e <= t) {
+                tr.waits.add(tr.reason, end.saturating_sub(tr.since));
+                return false;
+            }
+            tr.waits.add(tr.reason, t.saturating_sub(tr.since));
+            tr.since = t;
+            tr.reason = match st.job {
+                None => WaitReason::UnknownQueue,
+                Some(j) => match notes.get(j.ix()) {
+                    Some(&(s, why)) if s == stamp => why,
+                    _ if !st.pods_created => WaitReason::AwaitingPods,
+                    _ if snap.job(j).ready_num() > 0 => WaitReason::Binding,
+                    _ => WaitReason::NotReached,
+                },
+            };
+            true
+        });
+    }
+
+    /// Closes every job at the end of the run (`end`) and returns the waits by cluster index.
+    pub(crate) fn finish(mut self, c: &Cluster, end: u64) -> Vec<JobWaits> {
+        self.sync(c);
+        for ix in std::mem::take(&mut self.waiting) {
+            let tr = &mut self.jobs[ix];
+            match stopped(&c.jobs[ix]).filter(|&e| e <= end) {
+                Some(e) => tr.waits.add(tr.reason, e.saturating_sub(tr.since)),
+                None => {
+                    tr.waits.add(tr.reason, end.saturating_sub(tr.since));
+                    tr.waits.open = true;
+                }
+            }
+        }
+        self.jobs.into_iter().map(|t| t.waits).collect()
+    }
+}

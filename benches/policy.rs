@@ -9,7 +9,7 @@
 //!
 //! Run: `cargo bench --bench policy` (add `-- --quick` for a short run).
 
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use volsim::cluster::Cluster;
 use volsim::engine::{Engine, NoRecorder, Recorder, TraceSource};

@@ -108,21 +108,8 @@ pub struct Common {
     /// Image of the placeholder pods (they sleep for the job's duration).
     #[arg(long, default_value = "busybox:1.36")]
     image: String,
-    /// kube: API server URL (e.g. `kubectl proxy` at http://127.0.0.1:8001). Overrides the
-    /// kubeconfig's server. Default: the kubeconfig's, else http://127.0.0.1:8001.
-    #[arg(long)]
-    api_server: Option<String>,
-    /// kube: kubeconfig file (JSON or YAML): server, token/tokenFile, CA, client certificate of
-    /// its current context. Default: $KUBECONFIG, unless --api-server is given.
-    #[arg(long)]
-    kubeconfig: Option<PathBuf>,
-    /// kube: the kubeconfig context to use instead of its current-context.
-    #[arg(long)]
-    kube_context: Option<String>,
-    /// kube: bearer token file for the API server (else env VOLSIM_KUBE_TOKEN; overrides the
-    /// kubeconfig's token).
-    #[arg(long)]
-    kube_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    kube: KubeArgs,
     /// kube: create the scenario's queues first.
     #[arg(long)]
     apply_queues: bool,
@@ -261,13 +248,30 @@ pub fn time_scale_note(speed: f64, period_ms: u64) -> String {
     )
 }
 
+/// How to reach a Kubernetes API server: the flags `live` and `reality` share.
+#[derive(Args, Clone)]
+pub struct KubeArgs {
+    /// kube: API server URL (e.g. `kubectl proxy` at http://127.0.0.1:8001). Overrides the
+    /// kubeconfig's server. Default: the kubeconfig's, else http://127.0.0.1:8001.
+    #[arg(long)]
+    pub api_server: Option<String>,
+    /// kube: kubeconfig file (JSON or YAML): server, token/tokenFile, CA, client certificate of
+    /// its current context. Default: $KUBECONFIG, unless --api-server is given.
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// kube: the kubeconfig context to use instead of its current-context.
+    #[arg(long)]
+    pub kube_context: Option<String>,
+    /// kube: bearer token file for the API server (else env VOLSIM_KUBE_TOKEN; overrides the
+    /// kubeconfig's token).
+    #[arg(long)]
+    pub kube_token_file: Option<PathBuf>,
+}
+
 /// How `volsim reality` reaches the cluster (the `kube` flags of `live run`).
 pub(crate) struct KubeTarget {
     pub scenario: PathBuf,
-    pub api_server: Option<String>,
-    pub kubeconfig: Option<PathBuf>,
-    pub kube_context: Option<String>,
-    pub kube_token_file: Option<PathBuf>,
+    pub kube: KubeArgs,
     pub namespace: String,
     pub speed: f64,
     pub out: PathBuf,
@@ -292,10 +296,7 @@ pub(crate) fn kube_replay(
         scheduler: SchedulerKind::Volcano,
         namespace: t.namespace.clone(),
         image: "busybox:1.36".into(),
-        api_server: t.api_server.clone(),
-        kubeconfig: t.kubeconfig.clone(),
-        kube_context: t.kube_context.clone(),
-        kube_token_file: t.kube_token_file.clone(),
+        kube: t.kube.clone(),
         apply_queues: true,
         server_dry_run: false,
     };
@@ -348,10 +349,10 @@ fn service_checked(c: &Common, setup: LiveSetup) -> Result<Built, String> {
         ),
         BackendKind::Kube => {
             let access = api_access(
-                c.api_server.as_deref(),
-                c.kubeconfig.as_deref(),
-                c.kube_context.as_deref(),
-                c.kube_token_file.as_deref(),
+                c.kube.api_server.as_deref(),
+                c.kube.kubeconfig.as_deref(),
+                c.kube.kube_context.as_deref(),
+                c.kube.kube_token_file.as_deref(),
             )?;
             let kc = KubeConfig {
                 access,

@@ -29,24 +29,14 @@ use volsim::model::{parse_duration, EngineParams};
 use volsim::workload::mapping::MappingTable;
 use volsim::workload::TraceJob;
 
-use super::live::{kube_replay, live_setup, KubeTarget};
+use super::live::{kube_replay, live_setup, KubeArgs, KubeTarget};
 
 #[derive(Args)]
 pub struct RealityArgs {
     /// The scenario TOML (cluster, queues, priority classes, workload).
     scenario: PathBuf,
-    /// API server URL (overrides the kubeconfig's server).
-    #[arg(long)]
-    api_server: Option<String>,
-    /// kubeconfig file (default: $KUBECONFIG unless --api-server is given).
-    #[arg(long)]
-    kubeconfig: Option<PathBuf>,
-    /// kubeconfig context instead of its current-context.
-    #[arg(long)]
-    kube_context: Option<String>,
-    /// Bearer token file (else env VOLSIM_KUBE_TOKEN).
-    #[arg(long)]
-    kube_token_file: Option<PathBuf>,
+    #[command(flatten)]
+    kube: KubeArgs,
     #[arg(long, default_value = "volsim")]
     namespace: String,
     /// Wall-clock speed-up: model time runs K× faster (set vc-scheduler's period to 1 s / K).
@@ -300,10 +290,7 @@ fn observe(
 ) -> Result<(Vec<WaitRow>, Vec<TraceJob>), String> {
     let target = KubeTarget {
         scenario: a.scenario.clone(),
-        api_server: a.api_server.clone(),
-        kubeconfig: a.kubeconfig.clone(),
-        kube_context: a.kube_context.clone(),
-        kube_token_file: a.kube_token_file.clone(),
+        kube: a.kube.clone(),
         namespace: a.namespace.clone(),
         speed: a.speed,
         out: a.out.clone(),

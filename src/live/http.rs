@@ -173,7 +173,7 @@ impl Api {
         let reply = match prepared {
             Err(e) => return error_of(&e),
             Ok(Prepared::Known(r)) => Ok(*r),
-            Ok(Prepared::New(p)) => {
+            Ok(Prepared::New(mut p)) => {
                 // the forecast runs on a snapshot, without the lock
                 let predicted = p.forecast();
                 lock(&self.svc).commit(p, predicted)

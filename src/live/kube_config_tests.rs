@@ -1,3 +1,6 @@
+//! Kubeconfig reading: current context, server, token or token file, CA inline or as a file,
+//! client certificates, refused exec/auth-provider, relative paths against the file's folder.
+
 use std::path::Path;
 
 use super::*;

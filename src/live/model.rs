@@ -341,25 +341,47 @@ impl Model {
     /// Returns the predicted wait (gang ready − submit), or `None` when it is not admitted
     /// within `FORECAST_HORIZON_MS` or can never be (nothing left that could change).
     pub fn forecast(&self, job: &TraceJob) -> Option<u64> {
+        self.snapshot().into_forecast(job)
+    }
+
+    /// A copy to forecast on: the cluster, the scheduler, the queued submissions and the names,
+    /// without the decision log and evictions seen so far (a forecast records nothing).
+    pub fn snapshot(&self) -> Model {
+        Model {
+            engine: self.engine.clone(),
+            inbox: self.inbox.clone(),
+            rec: LiveRecorder {
+                log: Vec::new(),
+                hash: Fnv::new(),
+                evictions: Vec::new(),
+            },
+            clock: self.clock,
+            by_name: self.by_name.clone(),
+            subs: self.subs.clone(),
+            max_lag_ms: self.max_lag_ms,
+        }
+    }
+
+    /// `forecast` on this model itself, which it uses up (no copy: for a snapshot taken to
+    /// forecast on).
+    pub fn into_forecast(mut self, job: &TraceJob) -> Option<u64> {
         if self.by_name.contains_key(&job.id) {
             return None;
         }
-        let mut engine = self.engine.clone();
-        let mut inbox = self.inbox.clone();
         // Every queued submission is delivered before this one, in order.
-        let idx = engine.cluster.jobs.len() + inbox.queue.len();
+        let idx = self.engine.cluster.jobs.len() + self.inbox.queue.len();
         let start = self.clock;
-        inbox.delivered.push(None);
-        inbox
-            .queue
-            .push_back((start, inbox.delivered.len() - 1, job.clone()));
+        self.inbox.delivered.push(None);
+        let k = self.inbox.delivered.len() - 1;
+        self.inbox.queue.push_back((start, k, job.clone()));
         let until = start.saturating_add(FORECAST_HORIZON_MS);
-        engine.advance(until, &mut inbox, &mut NoRecorder, &mut |c| {
-            c.jobs
-                .get(idx)
-                .is_some_and(|s| s.job.is_none() || s.gang_ready_ms.is_some())
-        });
-        let st = engine.cluster.jobs.get(idx)?;
+        self.engine
+            .advance(until, &mut self.inbox, &mut NoRecorder, &mut |c| {
+                c.jobs
+                    .get(idx)
+                    .is_some_and(|s| s.job.is_none() || s.gang_ready_ms.is_some())
+            });
+        let st = self.engine.cluster.jobs.get(idx)?;
         st.job?;
         st.gang_ready_ms.map(|g| g - start)
     }

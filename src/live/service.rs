@@ -72,13 +72,16 @@ pub enum Prepared {
 /// A new submission with the state its forecast starts from.
 pub struct Pending {
     sub: Submission,
-    base: Model,
+    /// The forecast base; used up by the forecast.
+    base: Option<Model>,
 }
 
 impl Pending {
-    /// The predicted wait (ms) of the job on the snapshot taken by `prepare`.
-    pub fn forecast(&self) -> Option<u64> {
-        self.base.forecast(&self.sub.job)
+    /// The predicted wait (ms) of the job on the snapshot taken by `prepare` (computed once:
+    /// the snapshot is used up, a second call answers `None`).
+    pub fn forecast(&mut self) -> Option<u64> {
+        let job = &self.sub.job;
+        self.base.take().and_then(|b| b.into_forecast(job))
     }
 }
 
@@ -355,13 +358,8 @@ impl Service {
         body: &[u8],
         header_key: Option<&str>,
     ) -> Result<SubmitReply, LiveError> {
-        match self.prepare_body(body, header_key)? {
-            Prepared::Known(r) => Ok(*r),
-            Prepared::New(p) => {
-                let predicted = p.forecast();
-                self.commit(p, predicted)
-            }
-        }
+        let prepared = self.prepare_body(body, header_key)?;
+        self.settle(prepared)
     }
 
     /// Parses and maps an HTTP body, then `prepare`s it.
@@ -411,9 +409,15 @@ impl Service {
     /// past it, even when the wall clock is ahead — so the modelled cluster sees the trace's
     /// times whatever `--speed` is; how far the wall clock was ahead is kept as lag.
     pub fn submit_at(&mut self, s: Submission, at: Option<u64>) -> Result<SubmitReply, LiveError> {
-        match self.prepare_at(s, at)? {
+        let prepared = self.prepare_at(s, at)?;
+        self.settle(prepared)
+    }
+
+    /// Finishes a prepared submission under `&mut self`: forecast, then commit.
+    fn settle(&mut self, prepared: Prepared) -> Result<SubmitReply, LiveError> {
+        match prepared {
             Prepared::Known(r) => Ok(*r),
-            Prepared::New(p) => {
+            Prepared::New(mut p) => {
                 let predicted = p.forecast();
                 self.commit(p, predicted)
             }
@@ -481,9 +485,12 @@ impl Service {
         }
         let base = match self.backend.forecast_base(&self.model, s.job.submit_ms) {
             Some(base) => base,
-            None => self.model.clone(),
+            None => self.model.snapshot(),
         };
-        Ok(Prepared::New(Box::new(Pending { sub: s, base })))
+        Ok(Prepared::New(Box::new(Pending {
+            sub: s,
+            base: Some(base),
+        })))
     }
 
     /// Second half: journals (fsync) and sends the job, or answers as for a known key when

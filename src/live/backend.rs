@@ -38,6 +38,11 @@ impl SendOutcome {
 /// the cluster, the other backends keep it only for forecasts.
 pub trait Backend: Send {
     fn kind(&self) -> &'static str;
+    /// Whether a replayed submission keeps its trace time (a modelled cluster: twin, dry-run),
+    /// or is stamped with the time it is sent (a real cluster sees it then; default).
+    fn keeps_trace_time(&self) -> bool {
+        false
+    }
     /// Creates the job's objects (or adopts existing ones with the same name).
     fn submit(
         &mut self,
@@ -122,6 +127,9 @@ impl Backend for TwinBackend {
     fn kind(&self) -> &'static str {
         "twin"
     }
+    fn keeps_trace_time(&self) -> bool {
+        true
+    }
     fn submit(
         &mut self,
         job: &TraceJob,
@@ -180,6 +188,9 @@ impl DryRunBackend {
 impl Backend for DryRunBackend {
     fn kind(&self) -> &'static str {
         "dry-run"
+    }
+    fn keeps_trace_time(&self) -> bool {
+        true
     }
     fn submit(
         &mut self,

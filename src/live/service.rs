@@ -460,15 +460,15 @@ impl Service {
             Some(t) => {
                 let wall = self.clock.now_ms();
                 self.max_lag_ms = self.max_lag_ms.max(wall.saturating_sub(t));
-                if self.backend.kind() == "kube" {
+                if self.backend.keeps_trace_time() {
+                    self.model.advance_to(t);
+                    self.backend.poll(wall);
+                    s.job.submit_ms = self.model.now().max(t);
+                } else {
                     // A real cluster sees the job when it is sent: stamp the send time, so a
                     // late client shows as lag, not as cluster wait.
                     self.tick();
                     s.job.submit_ms = self.model.now();
-                } else {
-                    self.model.advance_to(t);
-                    self.backend.poll(wall);
-                    s.job.submit_ms = self.model.now().max(t);
                 }
             }
         }

@@ -126,7 +126,7 @@ fn event_loop(c: &mut Criterion) {
         queues: queues(),
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
-        jobs,
+        jobs: jobs.into(),
         params: EngineParams::default(),
         seed: 42,
         horizon_ms: None,

@@ -57,7 +57,7 @@ fn main() {
         queues,
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
-        jobs,
+        jobs: jobs.into(),
         params: EngineParams {
             ..Default::default()
         },

@@ -34,14 +34,14 @@ impl RunSpec {
     }
 
     /// The simulator input of the scenario.
-    pub fn sim_input(&self) -> SimInput {
+    pub fn sim_input(&self) -> SimInput<'_> {
         let sc = &self.scenario;
         SimInput {
             nodes: sc.nodes.clone(),
             queues: sc.queues.clone(),
             priority_classes: sc.priority_classes.clone(),
             conf: sc.conf.clone(),
-            jobs: sc.jobs.clone(),
+            jobs: std::borrow::Cow::Borrowed(&sc.jobs),
             params: sc.params.clone(),
             seed: sc.seed,
             horizon_ms: sc.horizon_ms,

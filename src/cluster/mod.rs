@@ -73,7 +73,9 @@ pub struct JobState {
     pub failed_ms: Option<u64>,
     /// Pods of the job killed by its restarts (the evicted pods themselves not counted).
     pub restart_kills: u32,
-    template: PodSpec,
+    /// The pod every replica is created from; dropped when the job finishes (memory stays
+    /// proportional to live jobs: a finished job never creates a pod again).
+    template: Option<Box<PodSpec>>,
 }
 
 impl JobState {
@@ -113,6 +115,18 @@ impl Cluster {
             active: BTreeSet::new(),
             kills: Vec::new(),
         }
+    }
+
+    /// Reserves room for `jobs` arriving jobs and `pods` pods (a hint: the vectors indexed by
+    /// job and task then never double past what the workload needs, which halves their peak
+    /// over a long trace). `pods` is capped at 16 per job so a hint cannot reserve more than
+    /// the job records themselves justify.
+    pub fn reserve(&mut self, jobs: usize, pods: usize) {
+        let pods = pods.min(jobs.saturating_mul(16));
+        self.jobs.reserve_exact(jobs);
+        self.by_snap.reserve_exact(jobs);
+        self.snap.jobs.reserve_exact(jobs);
+        self.snap.tasks.reserve_exact(pods);
     }
 
     /// Cluster job index of a snapshot job.
@@ -176,7 +190,7 @@ impl Cluster {
             ctl: Ctl::Normal,
             failed_ms: None,
             restart_kills: 0,
-            template,
+            template: Some(Box::new(template)),
         });
         if job.is_some() && !self.params.vcjob_mode {
             self.create_pods(idx, now);
@@ -198,7 +212,9 @@ impl Cluster {
             .iter()
             .filter_map(|&t| self.snap.task(t).name_index)
             .collect();
-        let mut pod = st.template.clone();
+        let Some(mut pod) = st.template.as_deref().cloned() else {
+            return;
+        };
         let name = &self.snap.jobs[j.ix()].name;
         let base = format!("{name}-{ROLE}-");
         for i in 0..st.replicas {
@@ -307,6 +323,7 @@ impl Cluster {
                 if self.snap.job(j).count(TaskStatus::Succeeded) >= self.jobs[idx].replicas {
                     self.snap.retire_job(j);
                     self.jobs[idx].finish_ms = Some(now);
+                    self.jobs[idx].template = None;
                     self.active.remove(&idx);
                 }
                 true
@@ -322,10 +339,16 @@ impl Cluster {
                 // neither restarting nor failed and its pods exist (PodGroup past Pending).
                 let restart = st.on_evict != OnEvict::RecreatePod;
                 let recreate = !restart || (st.ctl == Ctl::Normal && st.pods_created);
-                let mut pod = st.template.clone();
-                pod.name = self.snap.task(t).name.clone();
+                let pod = st
+                    .template
+                    .as_deref()
+                    .filter(|_| recreate)
+                    .map(|tpl| PodSpec {
+                        name: self.snap.task(t).name.clone(),
+                        ..tpl.clone()
+                    });
                 delete_task(&mut self.snap, t);
-                if recreate {
+                if let Some(pod) = pod {
                     self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
                 }
                 if restart {

@@ -239,7 +239,7 @@ mod output_tests {
             taints: vec![],
             unschedulable: false,
         }];
-        let jobs = (0..4)
+        let jobs: Vec<TraceJob> = (0..4)
             .map(|i| TraceJob {
                 id: format!("j{i}"),
                 submit_ms: 0,
@@ -258,7 +258,7 @@ mod output_tests {
             queues: vec![QueueSpec::new("q", 1)],
             priority_classes: vec![],
             conf: SchedulerConf::helm_default(),
-            jobs,
+            jobs: jobs.into(),
             params: EngineParams {
                 vcjob_mode: false,
                 ..Default::default()

@@ -22,6 +22,8 @@ use crate::engine::{write_decisions, Engine, Halt, Recorder, Source, TraceSource
 pub use crate::engine::{CycleRng, IDLE_CYCLE_LIMIT};
 use crate::model::{EngineParams, Fnv, NodeSpec, PriorityClassSpec, QueueSpec};
 use crate::policy::{CycleOutput, Decision, Scheduler, SchedulerConf, Snapshot};
+use std::borrow::Cow;
+
 use crate::workload::TraceJob;
 pub use outcome::{Counters, EvictionRecord, JobRecord, Outcome, QueueSample, StarvationEpisode};
 pub use source::ArrivalSource;
@@ -29,13 +31,14 @@ pub use waits::JobWaits;
 
 /// Everything a simulation needs.
 #[derive(Debug, Clone)]
-pub struct SimInput {
+pub struct SimInput<'a> {
     pub nodes: Vec<NodeSpec>,
     pub queues: Vec<QueueSpec>,
     pub priority_classes: Vec<PriorityClassSpec>,
     pub conf: SchedulerConf,
-    /// Any order; arrivals are streamed sorted by `(submit_ms, input index)`.
-    pub jobs: Vec<TraceJob>,
+    /// Any order; arrivals are streamed sorted by `(submit_ms, input index)`. Borrowed from
+    /// the scenario by `RunSpec::sim_input`, so a run holds the workload once.
+    pub jobs: Cow<'a, [TraceJob]>,
     pub params: EngineParams,
     /// Seeds the per-cycle tie-breaking RNG.
     pub seed: u64,
@@ -45,24 +48,24 @@ pub struct SimInput {
 }
 
 /// Runs the simulation.
-pub fn simulate(input: &SimInput) -> Outcome {
+pub fn simulate(input: &SimInput<'_>) -> Outcome {
     simulate_with_hook(input, &mut |_, _| {})
 }
 
 /// Runs the simulation, calling `hook(snapshot, time)` after every cycle that ran (for
 /// invariant checks in tests).
-pub fn simulate_with_hook(input: &SimInput, hook: &mut dyn FnMut(&Snapshot, u64)) -> Outcome {
+pub fn simulate_with_hook(input: &SimInput<'_>, hook: &mut dyn FnMut(&Snapshot, u64)) -> Outcome {
     run(input, None, hook)
 }
 
 /// Runs the simulation with a dynamic arrival source (e.g. `workflows::WorkflowDriver`) next to
 /// the static `input.jobs`; the source's jobs are recorded after the input jobs.
-pub fn simulate_with_source(input: &SimInput, source: &mut dyn ArrivalSource) -> Outcome {
+pub fn simulate_with_source(input: &SimInput<'_>, source: &mut dyn ArrivalSource) -> Outcome {
     run(input, Some(source), &mut |_, _| {})
 }
 
 fn run(
-    input: &SimInput,
+    input: &SimInput<'_>,
     flow: Option<&mut dyn ArrivalSource>,
     hook: &mut dyn FnMut(&Snapshot, u64),
 ) -> Outcome {
@@ -77,6 +80,11 @@ fn run(
         input.params.clone(),
         input.seed,
     );
+    let pods = input
+        .jobs
+        .iter()
+        .fold(0usize, |n, j| n.saturating_add(j.replicas as usize));
+    engine.cluster.reserve(input.jobs.len(), pods);
     let mode = deserved::DeservedMode::of(&input.conf);
     let mut rec = OutcomeRecorder {
         hash: Fnv::new(),
@@ -272,7 +280,7 @@ fn record_decisions(
 }
 
 fn finish(
-    input: &SimInput,
+    input: &SimInput<'_>,
     engine: &Engine,
     src: Arrivals<'_, '_>,
     rec: OutcomeRecorder<'_>,

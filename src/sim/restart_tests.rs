@@ -10,7 +10,7 @@ const PREEMPT_CONF: &str = "actions: \"enqueue, allocate, backfill, preempt\"\nt
 
 /// `victim` (4 × 2 cpu, low priority, class "r") fills both 4-cpu nodes at 0; `urgent`
 /// (1 × 2 cpu, high priority) arrives at 5 s and preempts one victim pod.
-fn preemption(on_evict: OnEvict) -> SimInput {
+fn preemption(on_evict: OnEvict) -> SimInput<'static> {
     let mut victim = job("victim", "q1", 0, 4, 1, 2);
     victim.class = "r".into();
     victim.priority_class = Some("low".into());

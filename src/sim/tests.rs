@@ -30,13 +30,13 @@ pub(crate) fn job(id: &str, q: &str, submit: u64, reps: u32, min: u32, cpu: i64)
     }
 }
 
-pub(crate) fn input(jobs: Vec<TraceJob>, vcjob: bool) -> SimInput {
+pub(crate) fn input(jobs: Vec<TraceJob>, vcjob: bool) -> SimInput<'static> {
     SimInput {
         nodes: vec![node("n0", 4), node("n1", 4)],
         queues: vec![QueueSpec::new("q1", 1), QueueSpec::new("q2", 1)],
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
-        jobs,
+        jobs: jobs.into(),
         params: EngineParams {
             vcjob_mode: vcjob,
             ..Default::default()
@@ -164,7 +164,7 @@ fn unknown_queue_job_is_recorded_not_lost() {
     assert_eq!(o.jobs[0].gang_ready_ms, None);
 }
 
-fn busy_input() -> SimInput {
+fn busy_input() -> SimInput<'static> {
     let mut jobs = Vec::new();
     for i in 0..40u64 {
         let q = if i % 2 == 0 { "q1" } else { "q2" };

@@ -29,8 +29,8 @@ fn node(i: usize, cpu: i64) -> NodeSpec {
 /// (submit s, duration s, replicas, gang?, cpu, queue)
 type JobGen = (u64, u64, u32, bool, i64, usize);
 
-fn scenario(nodes: Vec<i64>, jobs: Vec<JobGen>, vcjob: bool, seed: u64) -> SimInput {
-    let jobs = jobs
+fn scenario(nodes: Vec<i64>, jobs: Vec<JobGen>, vcjob: bool, seed: u64) -> SimInput<'static> {
+    let jobs: Vec<TraceJob> = jobs
         .into_iter()
         .enumerate()
         .map(|(i, (s, d, r, gang, cpu, q))| TraceJob {
@@ -55,7 +55,7 @@ fn scenario(nodes: Vec<i64>, jobs: Vec<JobGen>, vcjob: bool, seed: u64) -> SimIn
         queues: vec![QueueSpec::new("q0", 1), QueueSpec::new("q1", 2)],
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
-        jobs,
+        jobs: jobs.into(),
         params: EngineParams {
             vcjob_mode: vcjob,
             ..Default::default()
@@ -184,7 +184,7 @@ fn evict_scenario(
     vcjob: bool,
     seed: u64,
     max_retry: u32,
-) -> SimInput {
+) -> SimInput<'static> {
     let jobs = jobs
         .into_iter()
         .enumerate()
@@ -307,7 +307,7 @@ proptest! {
         });
         prop_assert!(err.is_none(), "{:?}", err);
         prop_assert_eq!(o.jobs.len(), inp.jobs.len());
-        for (j, tj) in o.jobs.iter().zip(&inp.jobs) {
+        for (j, tj) in o.jobs.iter().zip(inp.jobs.iter()) {
             // Each job is completed, failed, or still pending/running: never two, never lost.
             prop_assert!(!(j.finish_ms.is_some() && j.failed_ms.is_some()), "{:?}", j);
             if j.finish_ms.is_some() {

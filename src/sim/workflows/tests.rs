@@ -77,7 +77,7 @@ fn inline_replay_reproduces_recorded_close() {
     }
 }
 
-fn input(cpu: i64) -> SimInput {
+fn input(cpu: i64) -> SimInput<'static> {
     let mut a = Resources::cpu_mem(cpu, 64 << 30);
     a.set(ResourceName::PODS, 110);
     SimInput {
@@ -91,7 +91,7 @@ fn input(cpu: i64) -> SimInput {
         queues: vec![QueueSpec::new("q", 1)],
         priority_classes: vec![],
         conf: SchedulerConf::helm_default(),
-        jobs: vec![],
+        jobs: vec![].into(),
         params: EngineParams {
             vcjob_mode: false,
             ..Default::default()

@@ -21,6 +21,7 @@ mod sim_properties;
 mod snapshots;
 mod sweep_rank;
 mod temporal_e2e;
+mod temporal_export;
 mod temporal_import;
 mod trace_import_reports;
 mod wait_reasons;

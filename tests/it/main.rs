@@ -23,6 +23,7 @@ mod sweep_rank;
 mod temporal_e2e;
 mod temporal_export;
 mod temporal_import;
+mod temporal_priority;
 mod trace_import_reports;
 mod wait_reasons;
 mod whatif;

@@ -41,10 +41,20 @@ pub struct ExportReport {
 }
 
 impl ExportReport {
-    /// Histories read / executions imported / skipped by reason.
+    /// Histories read / executions imported / skipped by reason. A file whose framing broke
+    /// (or that could not be read) counts as one more record read and skipped, since what it
+    /// still held cannot be known.
     pub fn tally(&self) -> Tally {
+        let (mut histories, mut framing, mut unreadable) = (0, 0, 0);
+        for e in &self.import.errors {
+            match e.position {
+                Position::Proto { item: Some(_), .. } => histories += 1,
+                Position::Proto { item: None, .. } => framing += 1,
+                _ => unreadable += 1,
+            }
+        }
         let mut t = Tally {
-            read: self.histories + self.standalone_activities,
+            read: self.histories + self.standalone_activities + framing + unreadable,
             imported: self.import.execution_count(),
             ..Tally::default()
         };
@@ -54,7 +64,9 @@ impl ExportReport {
                 "standalone activity execution (not a workflow history)",
                 self.standalone_activities,
             ),
-            ("history that failed to import", self.import.errors.len()),
+            ("history that failed to import", histories),
+            ("rest of a file after corrupt framing", framing),
+            ("file that could not be read", unreadable),
         ] {
             if n > 0 {
                 t.skipped.insert(reason.to_string(), n);

@@ -101,7 +101,7 @@ impl<'a> Reader<'a> {
         if n > left {
             return Err(self.err(
                 start,
-                format!("truncated {what}: {n} bytes announced, {left} left"),
+                format!("truncated {what}: needs {n} bytes, {left} left"),
             ));
         }
         self.pos += n;

@@ -263,7 +263,7 @@ fn import_kube(paths: &[PathBuf], out: &Path, strict: bool, default_duration: Op
     0
 }
 
-fn import_temporal_export(paths: &[PathBuf], out: &PathBuf, strict: bool) -> i32 {
+fn import_temporal_export(paths: &[PathBuf], out: &Path, strict: bool) -> i32 {
     let report = match temporal::import_export_paths(paths, strict) {
         Ok(r) => r,
         Err(e) => return super::fail(e),

@@ -216,8 +216,9 @@ fn varint(mut v: usize, out: &mut Vec<u8>) {
     }
 }
 
-fn len_field(number: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![(number << 3) | 2];
+fn len_field(number: usize, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    varint((number << 3) | 2, &mut out);
     varint(payload.len(), &mut out);
     out.extend_from_slice(payload);
     out
@@ -312,5 +313,85 @@ fn cli_imports_the_tree_and_names_a_broken_file() {
         assert_eq!(code, Some(2), "{err}");
         assert!(err.contains("broken.pb: byte "), "{err}");
         assert!(err.contains("truncated"), "{err}");
+    }
+}
+
+/// A `WorkflowExecutionStarted` event (id 1, type 1) whose attributes (field 6) are `attrs`.
+fn start_event(attrs: &[u8]) -> Vec<u8> {
+    let mut e = vec![0x08, 1];
+    e.extend(len_field(2, &[0x08, 0x80, 0xa3, 0xc3, 0xcb, 0x06])); // 2026-… seconds
+    e.extend_from_slice(&[0x18, 1]);
+    e.extend(len_field(6, attrs));
+    e
+}
+
+fn export_of(events: &[Vec<u8>]) -> Vec<u8> {
+    let history: Vec<u8> = events.iter().flat_map(|e| len_field(1, e)).collect();
+    len_field(1, &len_field(1, &history))
+}
+
+#[test]
+fn a_history_is_identified_by_its_start_event() {
+    let mut attrs = len_field(1, &len_field(1, b"wf-type")); // workflow_type.name
+    attrs.extend(len_field(14, b"run-1")); // original_execution_run_id
+    let p = Path::new("mem/part.pb");
+    let e = import_export_bytes(p, &export_of(&[start_event(&attrs)]), true).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("workflow_id (field 28)"), "{msg}");
+    assert!(msg.starts_with("mem/part.pb: byte "), "{msg}");
+    assert!(
+        msg.contains("(items[0].history.events[0], eventId 1)"),
+        "{msg}"
+    );
+    attrs.extend(len_field(28, b"wf-1")); // workflow_id
+    let r = import_export_bytes(p, &export_of(&[start_event(&attrs)]), true).unwrap();
+    let w = &r.workflows[0];
+    assert_eq!(
+        (
+            w.workflow_id.as_str(),
+            w.run_id.as_str(),
+            w.workflow_type.as_str()
+        ),
+        ("wf-1", "run-1", "wf-type")
+    );
+    assert_eq!((w.history_length, w.nodes.len()), (1, 0));
+    // An item without events, and an event without a time, are errors too.
+    let e = import_export_bytes(p, &len_field(1, &[]), true).unwrap_err();
+    assert!(e.to_string().contains("the history has no events"), "{e}");
+    let no_time = [0x08, 1, 0x18, 1];
+    let e = import_export_bytes(p, &export_of(&[no_time.to_vec()]), true).unwrap_err();
+    assert!(e.to_string().contains("event_time"), "{e}");
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    // A fixed-seed xorshift: the same 3000 inputs on every run.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let seed = std::fs::read(priority_pb()).unwrap();
+    let p = Path::new("mem/random.pb");
+    for i in 0..3000 {
+        let len = (next() % 300) as usize;
+        let mut b: Vec<u8> = if i % 2 == 0 {
+            (0..len).map(|_| next() as u8).collect()
+        } else {
+            // A valid prefix of the fixture with random bytes after it.
+            let cut = (next() as usize) % seed.len();
+            let mut v = seed[..cut].to_vec();
+            v.extend((0..len).map(|_| next() as u8));
+            v
+        };
+        if i % 7 == 0 && !b.is_empty() {
+            b[0] = 0x0a;
+        }
+        let r = import_export_bytes(p, &b, false).unwrap();
+        for e in &r.errors {
+            assert!(e.to_string().starts_with("mem/random.pb: byte "), "{e}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::workload::mapping::MappingRule;
+use crate::workload::mapping::{FairnessRule, MappingRule, PriorityRule};
 use crate::workload::synth::WorkloadClass;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -192,4 +192,10 @@ pub struct MappingSection {
     /// Rules, first match wins.
     #[serde(default, rename = "rule", alias = "rules")]
     pub rules: Vec<MappingRule>,
+    /// `[[mapping.priority]]`: Temporal priority key → PriorityClass.
+    #[serde(default)]
+    pub priority: Vec<PriorityRule>,
+    /// `[[mapping.fairness]]`: Temporal fairness key → queue.
+    #[serde(default)]
+    pub fairness: Vec<FairnessRule>,
 }

@@ -24,9 +24,14 @@ pub(super) fn load(
     let mapping = MappingTable {
         default_queue: sf.mapping.default_queue.clone(),
         rules: sf.mapping.rules.clone(),
+        priorities: sf.mapping.priority.clone(),
+        fairness: sf.mapping.fairness.clone(),
     };
     let Some(p) = &sf.workload.workflows else {
-        if !mapping.rules.is_empty() {
+        if !mapping.rules.is_empty()
+            || !mapping.priorities.is_empty()
+            || !mapping.fairness.is_empty()
+        {
             return Err(cx.err(
                 "mapping",
                 "mapping rules are given but workload.workflows is not",

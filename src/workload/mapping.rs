@@ -2,7 +2,9 @@
 //! matched by activity type, task queue and workflow type, overridden field by field by the
 //! hints recorded in the history (header > input `resources` > workflow memo > search
 //! attributes > table, notes B.4 rule 9). An activity matched by no rule and carrying no
-//! activity-level hints runs inline: its recorded duration, no cluster resources.
+//! activity-level hints runs inline: its recorded duration, no cluster resources. Optional
+//! `[[priority]]` and `[[fairness]]` tables map Temporal's task priority (`priorityKey`,
+//! `fairnessKey`, inherited from the workflow field by field) to a PriorityClass and a queue.
 //!
 //! Depends only on `crate::model` and `crate::workload::workflow`. Configuration errors are
 //! reported at deserialisation, naming the field.
@@ -10,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{parse_quantity, Resources};
-use crate::workload::workflow::{Activity, Hints, Workflow};
+use crate::workload::workflow::{Activity, Hints, Priority, Workflow};
 
 /// A Kubernetes quantity written as a string (`"500m"`, `"1Gi"`) or a number (`2`, `1.5`);
 /// validated when read.
@@ -56,6 +58,111 @@ pub struct MappingTable {
     /// Rules, first match wins.
     #[serde(default, rename = "rule", alias = "rules")]
     pub rules: Vec<MappingRule>,
+    /// Temporal priority key → PriorityClass of a mapped activity, first match wins
+    /// (`[[priority]]`; empty: Temporal priorities are not used).
+    #[serde(default, rename = "priority")]
+    pub priorities: Vec<PriorityRule>,
+    /// Temporal fairness key → queue of a mapped activity, first match wins
+    /// (`[[fairness]]`; empty: fairness keys are not used).
+    #[serde(default)]
+    pub fairness: Vec<FairnessRule>,
+}
+
+/// `[[priority]] priority_key = 1, priority_class = "high"`: a mapped activity whose effective
+/// Temporal priority key (its own, else its workflow's) is `priority_key` gets this class,
+/// unless a history hint names one (hint > this > the rule's `priority_class`). An activity
+/// with no key matches no entry (Temporal would use its default key, 3 by default).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawPriorityRule")]
+pub struct PriorityRule {
+    /// Temporal `Priority.priority_key` (≥ 1; 1 is the highest).
+    pub priority_key: u32,
+    /// A PriorityClass the scenario defines.
+    pub priority_class: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPriorityRule {
+    priority_key: i64,
+    priority_class: String,
+}
+
+impl TryFrom<RawPriorityRule> for PriorityRule {
+    type Error = String;
+    fn try_from(r: RawPriorityRule) -> Result<Self, String> {
+        let key = u32::try_from(r.priority_key)
+            .ok()
+            .filter(|k| *k >= 1 && *k <= i32::MAX as u32)
+            .ok_or_else(|| {
+                format!(
+                    "priority_key {} must be a Temporal priority key, 1 ≤ key ≤ 2147483647",
+                    r.priority_key
+                )
+            })?;
+        if r.priority_class.is_empty() {
+            return Err("priority_class must not be empty".into());
+        }
+        Ok(PriorityRule {
+            priority_key: key,
+            priority_class: r.priority_class,
+        })
+    }
+}
+
+/// `[[fairness]] fairness_key = "tenant-*", queue = "tenants"`: a mapped activity whose
+/// effective Temporal fairness key (its own, else its workflow's) matches (exact, or a glob
+/// with `*`) is submitted to `queue`, unless a history hint names a queue (hint > this > the
+/// rule's `queue` > `default_queue`). Fairness weights are not mapped: Volcano's counterpart
+/// is the queue's `weight`, which the scenario sets on the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawFairnessRule")]
+pub struct FairnessRule {
+    pub fairness_key: String,
+    pub queue: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFairnessRule {
+    fairness_key: String,
+    queue: String,
+}
+
+impl TryFrom<RawFairnessRule> for FairnessRule {
+    type Error = String;
+    fn try_from(r: RawFairnessRule) -> Result<Self, String> {
+        if r.fairness_key.is_empty() {
+            return Err(
+                "fairness_key must not be empty (an empty key means \"inherit\" in Temporal)"
+                    .into(),
+            );
+        }
+        if r.queue.is_empty() {
+            return Err("queue must not be empty".into());
+        }
+        Ok(FairnessRule {
+            fairness_key: r.fairness_key,
+            queue: r.queue,
+        })
+    }
+}
+
+/// The activity's Temporal priority with every unset field inherited from its workflow, as
+/// Temporal resolves it (api `common/v1` `Priority`: a field not present or zero inherits).
+pub fn effective_priority(workflow: &Workflow, activity: &Activity) -> Priority {
+    let (a, w) = (activity.priority.as_ref(), workflow.priority.as_ref());
+    Priority {
+        priority_key: a
+            .and_then(|p| p.priority_key)
+            .or_else(|| w.and_then(|p| p.priority_key)),
+        fairness_key: a
+            .and_then(|p| p.fairness_key.clone())
+            .or_else(|| w.and_then(|p| p.fairness_key.clone())),
+        fairness_weight: a
+            .and_then(|p| p.fairness_weight)
+            .or_else(|| w.and_then(|p| p.fairness_weight)),
+    }
 }
 
 /// One rule. Every matcher given must match (at least one is required); every target is
@@ -172,10 +279,31 @@ impl MappingTable {
     pub fn rule_for(&self, workflow: &Workflow, activity: &Activity) -> Option<&MappingRule> {
         self.rules.iter().find(|r| r.matches(workflow, activity))
     }
+
+    /// The PriorityClass of the first `[[priority]]` entry naming `p`'s key.
+    pub fn class_for_priority(&self, p: &Priority) -> Option<&str> {
+        let key = p.priority_key?;
+        self.priorities
+            .iter()
+            .find(|r| i64::from(r.priority_key) == key)
+            .map(|r| r.priority_class.as_str())
+    }
+
+    /// The queue of the first `[[fairness]]` entry matching `p`'s fairness key.
+    pub fn queue_for_fairness(&self, p: &Priority) -> Option<&str> {
+        let key = p.fairness_key.as_deref()?;
+        self.fairness
+            .iter()
+            .find(|r| glob(&r.fairness_key, key))
+            .map(|r| r.queue.as_str())
+    }
 }
 
 /// The Volcano job for `activity` of `workflow`, or `None` when it runs inline (no rule matches
-/// and the activity itself carries no hints). History hints override the rule field by field.
+/// and the activity itself carries no hints). History hints override the rule field by field;
+/// the `[[priority]]` / `[[fairness]]` entries matching the activity's effective Temporal
+/// priority sit between the hints and the rule (they never make an activity a job by
+/// themselves).
 pub fn map_activity(
     table: &MappingTable,
     workflow: &Workflow,
@@ -205,16 +333,21 @@ pub fn map_activity(
     let requests = Resources::from_quantities(items.iter().map(|(n, q)| (*n, q.as_str())))
         .unwrap_or_else(|_| Resources::empty());
     let (replicas, min_member) = gang(&h, rule);
+    let prio = effective_priority(workflow, activity);
     Some(JobTemplate {
         queue: h
             .queue
+            .or_else(|| table.queue_for_fairness(&prio).map(str::to_string))
             .or_else(|| rule.queue.clone())
             .or_else(|| table.default_queue.clone())
             .unwrap_or_else(|| "default".to_string()),
         requests,
         replicas,
         min_member,
-        priority_class: h.priority_class.or_else(|| rule.priority_class.clone()),
+        priority_class: h
+            .priority_class
+            .or_else(|| table.class_for_priority(&prio).map(str::to_string))
+            .or_else(|| rule.priority_class.clone()),
     })
 }
 

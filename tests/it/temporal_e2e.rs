@@ -1,13 +1,16 @@
 //! End-to-end: `pull` from a live Temporal dev server, import, and compare with what the server
 //! lists. Run by `tests/temporal/e2e.sh`; skipped (prints a line) when `VOLSIM_TEMPORAL_HTTP`
 //! is unset. `VOLSIM_TEMPORAL_EXPECT_EXECUTIONS=N` waits (bounded) until the listing shows N.
+//! With `VOLSIM_TEMPORAL_PYTHON` (a Python with `temporalio`, set by e2e.sh) the pulled
+//! histories are also converted into Temporal Cloud export files (`json2export.py`, Temporal's
+//! own protos) and must import to the same records, duplicates across files counted once.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use volsim::workload::temporal::{import_paths, pull};
+use volsim::workload::temporal::{import_export_paths, import_paths, pull};
 use volsim::workload::workflow::{self, NodeKind, Workflow};
 
 /// RFC 3339 (`…T10:03:15.879955153Z`) → Unix ns; an independent, test-only parser.
@@ -160,6 +163,8 @@ fn pull_import_round_trip() {
     assert_eq!(deep, scheduled_total);
     println!("import: {top} top-level, {listed} executions, {deep} activities, {checked} durations checked");
 
+    export_round_trip(dir.path(), &imported.workflows);
+
     // A visibility query, URL-encoded.
     let qdir = tempfile::tempdir().unwrap();
     let q = pull(
@@ -201,4 +206,63 @@ fn pull_import_round_trip() {
     let (roomy, tiny) = (run("{}"), run("{ cpu = \"1\" }"));
     println!("replay: Σ simulated e2e roomy {roomy} ms, 1-cpu queue {tiny} ms");
     assert!(tiny > roomy);
+}
+
+/// The pulled JSON histories → two protobuf export files (all histories, then the first three
+/// again: an at-least-once redelivery) → the same canonical records as the JSON import.
+fn export_round_trip(pulled: &Path, json: &[Workflow]) {
+    let Ok(python) = std::env::var("VOLSIM_TEMPORAL_PYTHON") else {
+        println!("temporal_e2e: VOLSIM_TEMPORAL_PYTHON unset, skipping the export conversion");
+        return;
+    };
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(pulled)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/temporal/json2export.py");
+    let out = tempfile::tempdir().unwrap();
+    let tree = out.path().join("default/2026/01/01");
+    let convert = |name: &str, inputs: &[std::path::PathBuf]| {
+        let st = std::process::Command::new(&python)
+            .arg(&script)
+            .arg("--out")
+            .arg(tree.join(name))
+            .args(inputs)
+            .status()
+            .unwrap();
+        assert!(st.success(), "json2export.py failed for {name}");
+    };
+    convert("00/10/part-0001.pb", &files);
+    convert("01/10/part-0001.pb", &files[..3.min(files.len())]);
+    let t = Instant::now();
+    let r = import_export_paths(&[out.path().to_path_buf()], true).unwrap();
+    let strip = |w: &Workflow| {
+        let mut w = w.clone();
+        fn clear(w: &mut Workflow) {
+            w.source.clear();
+            for n in &mut w.nodes {
+                if let NodeKind::Child(c) = &mut n.kind {
+                    if let Some(e) = c.execution.as_mut() {
+                        clear(e);
+                    }
+                }
+            }
+        }
+        clear(&mut w);
+        w
+    };
+    assert_eq!(r.duplicates, 3.min(files.len()));
+    assert_eq!(r.import.workflows.len(), json.len());
+    for (a, b) in r.import.workflows.iter().zip(json) {
+        assert_eq!(strip(a), strip(b), "workflow {}", b.workflow_id);
+    }
+    println!(
+        "export: {} histories in 2 protobuf files → {} executions ({}) in {:?}, records equal to the JSON import",
+        r.histories,
+        r.import.execution_count(),
+        r.tally(),
+        t.elapsed()
+    );
 }

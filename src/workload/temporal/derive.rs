@@ -55,6 +55,17 @@ pub(crate) fn derive(
     events: &[Event],
     warnings: &mut Vec<String>,
 ) -> Result<Workflow, ImportError> {
+    derive_with_ids(file, ids_from_file_name(file), events, warnings)
+}
+
+/// As [`derive`], with the fallback `(workflow id, run id)` given instead of read from the file
+/// name (an exported history shares its file with others). `events` must not be empty.
+pub(crate) fn derive_with_ids(
+    file: &Path,
+    (file_wid, file_rid): (String, String),
+    events: &[Event],
+    warnings: &mut Vec<String>,
+) -> Result<Workflow, ImportError> {
     let err = |ev: &Event, message: String| ImportError {
         file: file.to_path_buf(),
         position: Position::Event {
@@ -79,7 +90,6 @@ pub(crate) fn derive(
             )
         })?
         .to_string();
-    let (file_wid, file_rid) = ids_from_file_name(file);
     let workflow_id = str_at(sa_attrs, &["workflowId"])
         .map(str::to_string)
         .unwrap_or(file_wid);

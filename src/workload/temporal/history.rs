@@ -40,8 +40,9 @@ pub(crate) enum EventType {
     Other(String),
 }
 
-/// `EVENT_TYPE_*` names by proto number (temporal api `enums/v1/event_type.proto`).
-const EVENT_TYPES: &[&str] = &[
+/// `EVENT_TYPE_*` names by proto number (temporal api `enums/v1/event_type.proto`, as bundled
+/// with `temporalio` 1.35.0).
+pub(crate) const EVENT_TYPES: &[&str] = &[
     "UNSPECIFIED",
     "WORKFLOW_EXECUTION_STARTED",
     "WORKFLOW_EXECUTION_COMPLETED",
@@ -90,10 +91,24 @@ const EVENT_TYPES: &[&str] = &[
     "ACTIVITY_PROPERTIES_MODIFIED_EXTERNALLY",
     "WORKFLOW_PROPERTIES_MODIFIED",
     "WORKFLOW_EXECUTION_UPDATE_ADMITTED",
+    "NEXUS_OPERATION_SCHEDULED",
+    "NEXUS_OPERATION_STARTED",
+    "NEXUS_OPERATION_COMPLETED",
+    "NEXUS_OPERATION_FAILED",
+    "NEXUS_OPERATION_CANCELED",
+    "NEXUS_OPERATION_TIMED_OUT",
+    "NEXUS_OPERATION_CANCEL_REQUESTED",
+    "WORKFLOW_EXECUTION_OPTIONS_UPDATED",
+    "NEXUS_OPERATION_CANCEL_REQUEST_COMPLETED",
+    "NEXUS_OPERATION_CANCEL_REQUEST_FAILED",
+    "WORKFLOW_EXECUTION_PAUSED",
+    "WORKFLOW_EXECUTION_UNPAUSED",
+    "WORKFLOW_EXECUTION_TIME_SKIPPING_TRANSITIONED",
 ];
 
 impl EventType {
-    fn from_snake(s: &str) -> EventType {
+    /// The event type of an `EVENT_TYPE_*` name without its prefix.
+    pub(crate) fn from_snake(s: &str) -> EventType {
         use crate::workload::workflow::{ChildOutcome as C, CloseStatus as W, Outcome as A};
         use EventType::*;
         match s {

@@ -6,13 +6,18 @@
 //! and `.http` export of one run) keep the first file, and the output is sorted by
 //! `(arrival, workflow id, run id)`. Child executions are nested into their parent's
 //! [`ChildWorkflow`](crate::workload::workflow::ChildWorkflow) node (B.4 rule 1).
+//! Temporal Cloud's protobuf history export goes through the same derivation
+//! ([`import_export_paths`], `export.rs`).
 
 mod activity;
 mod derive;
+mod export;
 mod hints;
 mod history;
 mod json;
+mod proto;
 pub mod pull;
+mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -20,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use crate::workload::workflow::{NodeKind, Workflow};
 
+pub use export::{import_export_bytes, import_export_paths, ExportFile, ExportReport};
 pub use pull::{pull, PullError, PullReport};
 
 /// RFC 3339 timestamp → Unix ns (also used for Kubernetes `creationTimestamp`).
@@ -35,6 +41,15 @@ pub enum Position {
     /// An event: `index` is its 0-based position in the file's event array; `event_id` its id
     /// when readable.
     Event { index: usize, event_id: Option<u64> },
+    /// A protobuf export file: `offset` is the byte offset (in the decompressed content) where
+    /// the problem starts; `item` the history's index in the file's `items`, `event` the
+    /// event's index in that history, `event_id` its id when readable.
+    Proto {
+        offset: usize,
+        item: Option<usize>,
+        event: Option<usize>,
+        event_id: Option<u64>,
+    },
 }
 
 /// A file that could not be imported: names the file, the position and what was expected.
@@ -59,6 +74,24 @@ impl fmt::Display for ImportError {
                 index,
                 event_id: None,
             } => write!(f, ": events[{index}]")?,
+            Position::Proto {
+                offset,
+                item,
+                event,
+                event_id,
+            } => {
+                write!(f, ": byte {offset}")?;
+                if let Some(i) = item {
+                    write!(f, " (items[{i}]")?;
+                    if let Some(e) = event {
+                        write!(f, ".history.events[{e}]")?;
+                    }
+                    if let Some(id) = event_id {
+                        write!(f, ", eventId {id}")?;
+                    }
+                    write!(f, ")")?;
+                }
+            }
         }
         write!(f, ": {}", self.message)
     }

@@ -17,7 +17,7 @@ mod restart;
 
 use std::collections::BTreeSet;
 
-use crate::model::{EngineParams, OnEvict, PodGroupSpec, PodSpec, Resources};
+use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec, Resources};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::workload::TraceJob;
 pub use restart::{Ctl, Kill};
@@ -102,8 +102,28 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// A cluster over `snap` (nodes, queues and priority classes already added).
-    pub fn new(snap: Snapshot, params: EngineParams) -> Cluster {
+    /// A cluster over `snap` (nodes, queues and priority classes already added). The
+    /// HyperNodes of `params.topology` are resolved over the snapshot's nodes once here.
+    ///
+    /// Panics if they do not resolve; the scenario loader resolves the same specs over the
+    /// same nodes first and refuses a topology that does not.
+    pub fn new(mut snap: Snapshot, params: EngineParams) -> Cluster {
+        if !params.topology.hypernodes.is_empty() {
+            let nodes: Vec<NodeSpec> = snap
+                .nodes
+                .iter()
+                .map(|n| NodeSpec {
+                    name: n.name.clone(),
+                    allocatable: n.allocatable,
+                    labels: n.labels.clone(),
+                    taints: Vec::new(),
+                    unschedulable: n.unschedulable,
+                })
+                .collect();
+            let topo = crate::policy::topology::build(&params.topology.hypernodes, &nodes)
+                .unwrap_or_else(|e| panic!("a topology the scenario loader accepted: {e}"));
+            snap.topology = std::sync::Arc::new(topo);
+        }
         Cluster {
             snap,
             params,
@@ -135,6 +155,7 @@ impl Cluster {
             min_resources: Some(tj.requests.times(tj.min_member as i64)),
             sla_waiting_ms: None,
             preemptable: false,
+            network_topology: self.params.topology.of_class(&tj.class).cloned(),
         };
         let job = self.snap.add_job(&pg, PodGroupPhase::Pending, now);
         if let Some(j) = job {

@@ -87,20 +87,13 @@ pub(super) fn reason(case: &Value) -> Option<String> {
             ));
         }
     }
-    if case.get("hypernodes").is_some() {
-        return Some(
-            "hypernodes: HyperNodes (topology.volcano.sh/v1alpha1) and the \
-             network-topology-aware plugin are not modelled"
-                .into(),
-        );
-    }
     for pg in list(case, "podgroups") {
-        for key in ["network_topology", "sub_group_policy"] {
-            if pg.get(key).is_some() {
-                return Some(format!(
-                    "podgroups[].{key}: PodGroup network topology / sub-group policy is not modelled"
-                ));
-            }
+        if pg.get("sub_group_policy").is_some() {
+            return Some(
+                "podgroups[].sub_group_policy: PodGroup sub-group policies (sub-jobs) are not \
+                 modelled"
+                    .into(),
+            );
         }
     }
     None

@@ -3,6 +3,7 @@
 //! Depends on policy types only.
 
 pub mod allocate;
+mod allocate_topology;
 pub mod backfill;
 pub mod enqueue;
 pub mod gang_bundles;
@@ -115,7 +116,7 @@ impl Session<'_> {
     /// `NodeOrderFn` summed over the plugins, through the cross-cycle score cache (bypassed
     /// without shortcuts).
     pub(crate) fn cached_score(&mut self, t: TaskId, n: NodeId, key: u64) -> f64 {
-        if !self.shortcuts {
+        if !self.shortcuts || self.uncached_scores {
             return self.tiers.node_score(&self.st, t, n);
         }
         let version = self.st.snap.nodes[n.ix()].version;

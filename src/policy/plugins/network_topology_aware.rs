@@ -1,0 +1,287 @@
+//! network-topology-aware: the candidate HyperNodes of a job with a network topology
+//! (gradient), HyperNode scoring for its (sub-)job (HyperNode binpack), node scoring of its
+//! tasks (LCA tier of the node and the job's allocated HyperNode), and HyperNode-level binpack
+//! for pods without a topology. Keeps Volcano's per-HyperNode resource cache: allocatable,
+//! idle and future idle summed at session open, `used` following allocate/deallocate events.
+//!
+//! Mirrors volcano pkg/scheduler/plugins/network-topology-aware/network_topology_aware.go at
+//! v1.15.0 (semantics §3.4, §3.6). Scores nothing on a cluster without HyperNodes. Depends on
+//! policy types and `model`.
+
+use crate::model::{ResourceName, Resources};
+use crate::policy::conf::{Flag, NetworkTopologyArgs, PluginKind};
+use crate::policy::plugin::Plugin;
+use crate::policy::session::State;
+use crate::policy::snapshot::{JobId, NodeId, TaskId};
+use crate::policy::topology::{job, HnId, HyperNodes};
+
+/// Per-HyperNode sums (`resourceStatus`).
+#[derive(Debug, Clone, Default)]
+struct Status {
+    allocatable: Resources,
+    used: Resources,
+    idle: Resources,
+    future: Resources,
+}
+
+pub struct NetworkTopologyAware {
+    args: NetworkTopologyArgs,
+    /// Binpack weights by dimension for this session (cpu, memory, then the named resources
+    /// the snapshot knows).
+    weights: Vec<(ResourceName, f64)>,
+    /// Indexed by `HnId`; empty when the cluster has no HyperNodes.
+    cache: Vec<Status>,
+    min_tier: u32,
+    max_tier: u32,
+}
+
+impl NetworkTopologyAware {
+    pub fn new(args: &NetworkTopologyArgs) -> NetworkTopologyAware {
+        NetworkTopologyAware {
+            args: args.clone(),
+            weights: Vec::new(),
+            cache: Vec::new(),
+            min_tier: 0,
+            max_tier: 0,
+        }
+    }
+
+    fn weight_of(&self, d: ResourceName) -> Option<f64> {
+        self.weights.iter().find(|(x, _)| *x == d).map(|&(_, w)| w)
+    }
+
+    /// `scaleFinalScore`.
+    fn scale(&self, x: f64) -> f64 {
+        x * 100.0 * self.args.weight as f64
+    }
+
+    /// Binpack score of `request` on HyperNode `h` (`getPodHyperNodeBinPackingScore`): 0 if a
+    /// weighted resource would overflow or none is requested.
+    fn binpack(&self, h: HnId, request: &Resources) -> f64 {
+        let Some(st) = self.cache.get(h.ix()) else {
+            return 0.0;
+        };
+        let (mut total, mut wsum) = (0.0, 0.0);
+        for d in request.names() {
+            let Some(w) = self.weight_of(d) else {
+                continue;
+            };
+            let (alloc, used, req) = (st.allocatable.get(d), st.used.get(d), request.get(d));
+            if used + req > alloc {
+                return 0.0;
+            }
+            total += w * (used + req) as f64 / alloc as f64;
+            wsum += w;
+        }
+        if wsum > 0.0 {
+            total / wsum
+        } else {
+            0.0
+        }
+    }
+
+    /// `scoreWithTaskNum`: the share of job `j`'s tasks placed on `h`'s nodes.
+    fn task_share(s: &State, h: Option<HnId>, j: JobId) -> f64 {
+        let (Some(h), job) = (h, s.snap.job(j)) else {
+            return 0.0;
+        };
+        if job.tasks.is_empty() {
+            return 0.0;
+        }
+        let topo = &s.snap.topology;
+        let on = job
+            .tasks
+            .iter()
+            .filter(|&&t| s.snap.task(t).node.is_some_and(|n| topo.contains(h, n)))
+            .count();
+        on as f64 / job.tasks.len() as f64
+    }
+
+    /// `networkTopologyAwareScore`: how close node's HyperNode `hn` is to `allocated`.
+    fn lca_score(&self, topo: &HyperNodes, hn: Option<HnId>, allocated: HnId) -> f64 {
+        let Some(hn) = hn else {
+            return 0.0;
+        };
+        if hn == allocated {
+            return 1.0;
+        }
+        let Some(lca) = topo.lca(Some(hn), Some(allocated)) else {
+            return 0.0;
+        };
+        let t = topo.tier(lca);
+        if self.min_tier == self.max_tier {
+            return 1.0;
+        }
+        if t < self.min_tier || t > self.max_tier {
+            return 0.0;
+        }
+        (self.max_tier - t) as f64 / (self.max_tier - self.min_tier) as f64
+    }
+
+    /// Adds the task-count share to every candidate sharing the best score (ties only).
+    fn break_ties(scores: &mut [f64], share: impl Fn(usize) -> f64) {
+        let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let best: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] == max).collect();
+        if best.len() > 1 {
+            for i in best {
+                scores[i] += share(i);
+            }
+        }
+    }
+}
+
+impl Plugin for NetworkTopologyAware {
+    fn kind(&self) -> PluginKind {
+        PluginKind::NetworkTopologyAware
+    }
+    fn registers(&self, f: Flag) -> bool {
+        matches!(
+            f,
+            Flag::NodeOrder | Flag::HyperNodeOrder | Flag::HyperNodeGradient
+        )
+    }
+    /// `initHyperNodeResourceCache` and the tier range of `HyperNodesTiers`.
+    fn on_session_open(&mut self, s: &State) {
+        let topo = &s.snap.topology;
+        self.cache.clear();
+        self.weights.clear();
+        if topo.is_empty() {
+            return;
+        }
+        self.weights.push((ResourceName::CPU, self.args.cpu as f64));
+        self.weights
+            .push((ResourceName::MEMORY, self.args.memory as f64));
+        for (name, w) in &self.args.resources {
+            if let Some(d) = ResourceName::lookup(name) {
+                if !self.weights.iter().any(|(x, _)| *x == d) {
+                    self.weights.push((d, *w as f64));
+                }
+            }
+        }
+        self.min_tier = topo.tiers().first().copied().unwrap_or(0);
+        self.max_tier = topo.tiers().last().copied().unwrap_or(0);
+        self.cache = topo
+            .ids()
+            .map(|h| {
+                let mut st = Status::default();
+                for &n in topo.nodes(h) {
+                    let node = &s.snap.nodes[n.ix()];
+                    st.allocatable.add(&node.allocatable);
+                    st.used.add(&node.used);
+                    st.idle.add(&node.idle);
+                    st.future.add(&node.future_idle());
+                }
+                st
+            })
+            .collect();
+    }
+    fn on_allocate(&mut self, s: &State, t: TaskId) {
+        let task = s.snap.task(t);
+        if let Some(n) = task.node {
+            for &h in s.snap.topology.holding(n) {
+                if let Some(st) = self.cache.get_mut(h.ix()) {
+                    st.used.add(&task.resreq);
+                }
+            }
+        }
+    }
+    fn on_deallocate(&mut self, s: &State, t: TaskId) {
+        let task = s.snap.task(t);
+        if let Some(n) = task.node {
+            for &h in s.snap.topology.holding(n) {
+                if let Some(st) = self.cache.get_mut(h.ix()) {
+                    st.used.sub(&task.resreq);
+                }
+            }
+        }
+    }
+    /// `batchNodeOrderFnForNormalPods` (tasks of jobs without a network topology): tier-faded
+    /// HyperNode binpack. Tasks of jobs with a topology are scored by `topology_node_order`
+    /// on the topology path (0 elsewhere, as Volcano's empty map).
+    fn node_order(&self, s: &State, t: TaskId, n: NodeId) -> Option<f64> {
+        let topo = &s.snap.topology;
+        if topo.is_empty() || !self.args.normal_pod_enable {
+            return None;
+        }
+        if s.snap.job_of(t).network_topology.is_some() {
+            return None;
+        }
+        let req = &s.snap.task(t).resreq;
+        let (mut total, mut wsum) = (0.0, 0.0);
+        for tier in self.min_tier..=self.max_tier {
+            let w = self.args.normal_pod_fading.powi(tier as i32 - 1);
+            let score = topo
+                .holding(n)
+                .iter()
+                .find(|&&h| topo.tier(h) == tier)
+                .map_or(1.0, |&h| self.binpack(h, req));
+            total += w * score;
+            wsum += w;
+        }
+        if wsum <= 0.0 {
+            return None;
+        }
+        Some(self.scale(total / wsum))
+    }
+    /// `batchNodeOrderFnForNetworkAwarePods`.
+    fn topology_node_order(
+        &self,
+        s: &State,
+        t: TaskId,
+        allocated: Option<HnId>,
+        nodes: &[NodeId],
+    ) -> Option<Vec<f64>> {
+        let topo = &s.snap.topology;
+        let Some(allocated) = allocated else {
+            return Some(vec![0.0; nodes.len()]);
+        };
+        let mut scores: Vec<f64> = nodes
+            .iter()
+            .map(|&n| self.lca_score(topo, topo.leaf_of(n), allocated))
+            .collect();
+        let j = s.snap.task(t).job;
+        Self::break_ties(&mut scores, |i| {
+            Self::task_share(s, topo.leaf_of(nodes[i]), j)
+        });
+        Some(scores.into_iter().map(|x| self.scale(x)).collect())
+    }
+    /// `HyperNodeOrderFn`: binpack of all the (sub-)job's tasks on each candidate.
+    fn hypernode_order(&self, s: &State, j: JobId, candidates: &[HnId]) -> Option<Vec<f64>> {
+        let mut request = Resources::empty();
+        for &t in &s.snap.job(j).tasks {
+            request.add(&s.snap.task(t).resreq);
+        }
+        let mut scores: Vec<f64> = candidates
+            .iter()
+            .map(|&h| self.binpack(h, &request))
+            .collect();
+        Self::break_ties(&mut scores, |i| Self::task_share(s, Some(candidates[i]), j));
+        Some(scores.into_iter().map(|x| self.scale(x)).collect())
+    }
+    /// `hyperNodeGradientFn` (allocate purpose) for a job in hard mode; `[[input]]` otherwise.
+    fn hypernode_gradient(
+        &self,
+        s: &State,
+        j: JobId,
+        input: HnId,
+        allocated: Option<HnId>,
+        min_res: &Resources,
+    ) -> Option<Vec<Vec<HnId>>> {
+        let topo = &s.snap.topology;
+        let Some(eff) = job::effective(topo, s.snap.job(j).network_topology.as_ref()) else {
+            return Some(vec![vec![input]]);
+        };
+        let Some(root) = job::search_root(topo, input, eff.highest_tier, allocated) else {
+            return Some(Vec::new());
+        };
+        Some(job::gradient(topo, root, eff.highest_tier, |h| {
+            if allocated.is_some() {
+                return true;
+            }
+            match self.cache.get(h.ix()) {
+                None => true,
+                Some(st) => min_res.fits_in(&st.idle) || min_res.fits_in(&st.future),
+            }
+        }))
+    }
+}

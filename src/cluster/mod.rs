@@ -73,6 +73,9 @@ pub struct JobState {
     pub failed_ms: Option<u64>,
     /// Pods of the job killed by its restarts (the evicted pods themselves not counted).
     pub restart_kills: u32,
+    /// With HyperNodes: the tier of the lowest HyperNode holding every node of the gang when
+    /// it became ready (the cluster top's tier when it spans the top-level HyperNodes).
+    pub domain_tier: Option<u32>,
     template: PodSpec,
 }
 
@@ -99,6 +102,25 @@ pub struct Cluster {
     pub running_since: Vec<u64>,
     /// Pods killed by `RestartJob` since the caller last drained this, in kill order.
     pub kills: Vec<Kill>,
+}
+
+/// The tier of the lowest HyperNode holding every node `j`'s placed pods are on (None without
+/// HyperNodes or placed pods).
+fn domain_tier(snap: &Snapshot, j: JobId) -> Option<u32> {
+    let topo = &snap.topology;
+    let mut common: Option<Vec<crate::policy::topology::HnId>> = None;
+    for &t in &snap.job(j).tasks {
+        let task = snap.task(t);
+        let Some(n) = task.node.filter(|_| task.status.is_allocated()) else {
+            continue;
+        };
+        let holding = topo.holding(n);
+        common = Some(match common {
+            None => holding.to_vec(),
+            Some(c) => c.into_iter().filter(|h| holding.contains(h)).collect(),
+        });
+    }
+    common?.into_iter().map(|h| topo.tier(h)).min()
 }
 
 impl Cluster {
@@ -197,6 +219,7 @@ impl Cluster {
             ctl: Ctl::Normal,
             failed_ms: None,
             restart_kills: 0,
+            domain_tier: None,
             template,
         });
         if job.is_some() && !self.params.vcjob_mode {
@@ -314,6 +337,7 @@ impl Cluster {
                 let st = &mut self.jobs[idx];
                 if st.gang_ready_ms.is_none() && up >= st.min_member {
                     st.gang_ready_ms = Some(now);
+                    st.domain_tier = domain_tier(&self.snap, j);
                 }
                 timers.push((now + st.duration_ms, Timer::TaskDone(t)));
                 true

@@ -92,6 +92,8 @@ pub struct GroupMetrics {
     pub mean_share: Option<f64>,
     /// Queues only: mean over sample points of deserved cpu / cluster cpu.
     pub mean_deserved: Option<f64>,
+    /// With HyperNodes: jobs by the tier of the HyperNode their gang landed in.
+    pub domain_tiers: BTreeMap<u32, u64>,
 }
 
 /// All metrics of a run.
@@ -144,6 +146,13 @@ fn group(name: &str, jobs: &[&JobRecord], p: &ReportParams) -> GroupMetrics {
         after_horizon: 0,
         mean_share: None,
         mean_deserved: None,
+        domain_tiers: jobs.iter().filter_map(|j| j.domain_tier).fold(
+            BTreeMap::new(),
+            |mut m, t| {
+                *m.entry(t).or_default() += 1;
+                m
+            },
+        ),
     }
 }
 

@@ -22,6 +22,7 @@ mod snapshots;
 mod sweep_rank;
 mod temporal_e2e;
 mod temporal_import;
+mod topology;
 mod trace_import_reports;
 mod wait_reasons;
 mod whatif;

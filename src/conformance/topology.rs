@@ -15,9 +15,24 @@ use crate::model::{NetworkTopologySpec, NodeId, TopologyMode};
 use crate::policy::snapshot::Snapshot;
 use crate::policy::topology::{Entry, HyperNodes};
 
-/// Replaces `hypernodes: {fixture: NAME}` by the file's `fixtures.hypernode_topologies.NAME`.
+/// Replaces `hypernodes: {fixture: NAME}` by the file's `fixtures.hypernode_topologies.NAME`
+/// and `nodes: {fixture: NAME}` by `fixtures.node_lists.NAME`.
 pub(super) fn expand_fixtures(case: &Value, doc: &Value) -> Value {
     let mut c = case.clone();
+    let nodes = case
+        .get("nodes")
+        .and_then(|h| h.get("fixture"))
+        .and_then(|f| f.as_str());
+    if let Some(name) = nodes {
+        let fixture = doc
+            .get("fixtures")
+            .and_then(|f| f.get("node_lists"))
+            .and_then(|t| t.get(name))
+            .cloned();
+        if let (Some(obj), Some(f)) = (c.as_object_mut(), fixture) {
+            obj.insert("nodes".into(), f);
+        }
+    }
     let name = case
         .get("hypernodes")
         .and_then(|h| h.get("fixture"))

@@ -61,7 +61,9 @@ pub(super) fn hypernodes(case: &Value, snap: &Snapshot) -> Result<HyperNodes, Ca
     let tier_of = |k: &str, v: &Value| -> Result<u32, CaseError> {
         scalar(v)
             .parse()
-            .map_err(|_| CaseError::new(format!("hypernodes.{k}: expected a tier number")))
+            .ok()
+            .filter(|&t: &u32| t <= crate::model::MAX_TIER)
+            .ok_or_else(|| CaseError::new(format!("hypernodes.{k}: expected a tier number")))
     };
     let mut top_tier: Option<u32> = None;
     if let Some(m) = h.get("set_by_tier").and_then(|v| v.as_object()) {

@@ -16,7 +16,7 @@ use super::de::Ignore;
 use super::types::{keys, ObjectMeta, Problem, Seg};
 use crate::model::{
     HyperNodeMember, HyperNodeSpec, LabelRequirement, MemberSelector, MemberType,
-    NetworkTopologySpec, SelectorOp, TopologyMode,
+    NetworkTopologySpec, SelectorOp, TopologyMode, MAX_TIER,
 };
 
 /// A HyperNode object.
@@ -114,11 +114,11 @@ impl NetworkTopologyY {
         };
         let highest_tier_allowed = match self.highest_tier_allowed {
             None => None,
-            Some(t) if (1..=i64::from(u32::MAX)).contains(&t) => Some(t as u32),
+            Some(t) if (1..=i64::from(MAX_TIER)).contains(&t) => Some(t as u32),
             Some(t) => {
                 return Err(Problem::new(
                     &at(base, &["highestTierAllowed"]),
-                    format!("invalid value {t}: expected a tier ≥ 1"),
+                    format!("invalid value {t}: expected a tier from 1 to {MAX_TIER}"),
                 ))
             }
         };
@@ -146,11 +146,11 @@ impl HyperNodeY {
         let name = self.metadata.required_name()?;
         let s = &self.spec;
         let tier = match s.tier {
-            Some(t) if (1..=i64::from(u32::MAX)).contains(&t) => t as u32,
+            Some(t) if (1..=i64::from(MAX_TIER)).contains(&t) => t as u32,
             Some(t) => {
                 return Err(Problem::new(
                     &keys(&["spec", "tier"]),
-                    format!("invalid value {t}: expected a tier ≥ 1"),
+                    format!("invalid value {t}: expected a tier from 1 to {MAX_TIER}"),
                 ))
             }
             None => {

@@ -27,5 +27,5 @@ pub use resources::{DefaultValue, ResourceName, Resources};
 pub use spec::*;
 pub use topology::{
     ClusterTopology, HyperNodeMember, HyperNodeSpec, LabelRequirement, MemberSelector, MemberType,
-    NetworkTopologySpec, SelectorOp, TopologyMode,
+    NetworkTopologySpec, SelectorOp, TopologyMode, MAX_TIER,
 };

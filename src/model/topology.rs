@@ -9,6 +9,10 @@
 
 use std::collections::BTreeMap;
 
+/// The highest HyperNode tier an input may give (HyperNode `spec.tier`, `highestTierAllowed`,
+/// the number of `[[cluster.topology]]` tiers): scoring loops over the tiers in between.
+pub const MAX_TIER: u32 = 100;
+
 /// What a HyperNode member refers to (`spec.members[].type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MemberType {

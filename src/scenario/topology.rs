@@ -14,7 +14,7 @@ use super::file::ScenarioFile;
 use super::load::{Ctx, ScenarioError};
 use crate::model::{
     ClusterTopology, HyperNodeMember, HyperNodeSpec, MemberSelector, MemberType,
-    NetworkTopologySpec, NodeSpec, TopologyMode,
+    NetworkTopologySpec, NodeSpec, TopologyMode, MAX_TIER,
 };
 use crate::policy::topology::{self, HyperNodes};
 
@@ -116,6 +116,15 @@ fn shorthand(cx: &Ctx, sf: &ScenarioFile) -> Result<Vec<(HyperNodeSpec, usize)>,
     let mut names = BTreeSet::new();
     // Members of the tier being built: node names for the first tier, then HyperNode names.
     let mut below: Vec<String> = Vec::new();
+    if sf.cluster.topology.len() > MAX_TIER as usize {
+        return Err(cx.err(
+            "cluster.topology",
+            format!(
+                "{} tiers exceed the limit of {MAX_TIER}",
+                sf.cluster.topology.len()
+            ),
+        ));
+    }
     for (i, tier) in sf.cluster.topology.iter().enumerate() {
         let f = |k: &str| format!("cluster.topology[{i}].{k}");
         if tier.name.is_empty() || tier.name.contains(['/', ' ']) {
@@ -213,11 +222,11 @@ fn class_spec(
     };
     let highest_tier_allowed = match t.highest_tier {
         None => None,
-        Some(x) if (1..=1_000).contains(&x) => Some(x as u32),
+        Some(x) if (1..=i64::from(MAX_TIER)).contains(&x) => Some(x as u32),
         Some(x) => {
             return Err(cx.err(
                 format!("{at}.highest_tier"),
-                format!("{x}: expected a tier from 1 to 1000"),
+                format!("{x}: expected a tier from 1 to {MAX_TIER}"),
             ))
         }
     };

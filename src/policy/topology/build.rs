@@ -123,11 +123,10 @@ pub fn build(specs: &[HyperNodeSpec], nodes: &[NodeSpec]) -> Result<HyperNodes, 
     }
     // Real nodes: own Node members plus every descendant's.
     let mut real = direct.clone();
-    for i in 0..specs.len() {
+    for (i, own) in direct.iter().enumerate() {
         let mut cur = i;
         while let Some(p) = parent[cur] {
-            let add = direct[i].clone();
-            real[p].extend(add);
+            real[p].extend(own.iter().copied());
             cur = p;
         }
     }

@@ -107,20 +107,12 @@ pub struct Cluster {
 /// The tier of the lowest HyperNode holding every node `j`'s placed pods are on (None without
 /// HyperNodes or placed pods).
 fn domain_tier(snap: &Snapshot, j: JobId) -> Option<u32> {
-    let topo = &snap.topology;
-    let mut common: Option<Vec<crate::policy::topology::HnId>> = None;
-    for &t in &snap.job(j).tasks {
+    let placed = snap.job(j).tasks.iter().filter_map(|&t| {
         let task = snap.task(t);
-        let Some(n) = task.node.filter(|_| task.status.is_allocated()) else {
-            continue;
-        };
-        let holding = topo.holding(n);
-        common = Some(match common {
-            None => holding.to_vec(),
-            Some(c) => c.into_iter().filter(|h| holding.contains(h)).collect(),
-        });
-    }
-    common?.into_iter().map(|h| topo.tier(h)).min()
+        task.node.filter(|_| task.status.is_allocated())
+    });
+    let h = snap.topology.lowest_holding(placed)?;
+    Some(snap.topology.tier(h))
 }
 
 impl Cluster {

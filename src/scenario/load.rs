@@ -267,6 +267,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let topology = super::topology::load(
         &cx,
         &sf,
+        conf.has_plugin(crate::policy::PluginKind::NetworkTopologyAware),
         &nodes,
         cluster.hypernodes,
         objects.topology,

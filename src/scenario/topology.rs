@@ -27,10 +27,12 @@ enum Source {
 }
 
 /// Builds and checks the scenario's topology. `objects` are HyperNodes from `cluster.objects`;
-/// `object_jobs` the networkTopology of object jobs by class.
+/// `object_jobs` the networkTopology of object jobs by class; `nta_configured` whether the
+/// scheduler conf has the network-topology-aware plugin (a warning otherwise).
 pub(super) fn load(
     cx: &Ctx,
     sf: &ScenarioFile,
+    nta_configured: bool,
     nodes: &[NodeSpec],
     objects: Vec<(HyperNodeSpec, String)>,
     object_jobs: BTreeMap<String, NetworkTopologySpec>,
@@ -86,7 +88,7 @@ pub(super) fn load(
                 .into(),
         );
     }
-    if !built.is_empty() && !sf_has_nta(sf) {
+    if !built.is_empty() && !nta_configured {
         warnings.push(format!(
             "network topology: {} HyperNodes; without the network-topology-aware plugin in the \
              scheduler conf, jobs with a networkTopology are placed on the whole cluster",
@@ -97,17 +99,6 @@ pub(super) fn load(
         hypernodes: plain,
         job_topology,
     })
-}
-
-/// Whether the scenario's inline conf mentions the plugin (a hint only; the conf is checked
-/// elsewhere).
-fn sf_has_nta(sf: &ScenarioFile) -> bool {
-    sf.scheduler.conf.is_some()
-        || sf
-            .scheduler
-            .inline
-            .as_deref()
-            .is_some_and(|t| t.contains("network-topology-aware"))
 }
 
 /// `[[cluster.topology]]` → HyperNode specs with the tier index each came from.

@@ -77,18 +77,7 @@ pub fn open_session(snap: &mut Snapshot) {
             continue;
         }
         if job.subjob_hypernode.is_none() {
-            let mut common: Option<Vec<HnId>> = None;
-            for &n in &placed {
-                let holding = topo.holding(n);
-                common = Some(match common {
-                    None => holding.to_vec(),
-                    Some(c) => c.into_iter().filter(|h| holding.contains(h)).collect(),
-                });
-            }
-            job.subjob_hypernode = common
-                .unwrap_or_default()
-                .into_iter()
-                .min_by_key(|&h| (topo.tier(h), h));
+            job.subjob_hypernode = topo.lowest_holding(placed);
         }
         if job.allocated_hypernode.is_none() {
             job.allocated_hypernode = job.subjob_hypernode;

@@ -231,6 +231,20 @@ impl HyperNodes {
         }
     }
 
+    /// The lowest-tier HyperNode holding every node of `nodes` (`getLowestTierHyperNode` of
+    /// the intersection; ties to the lower id). None for no nodes or without HyperNodes.
+    pub fn lowest_holding(&self, nodes: impl IntoIterator<Item = NodeId>) -> Option<HnId> {
+        let mut common: Option<Vec<HnId>> = None;
+        for n in nodes {
+            let holding = self.holding(n);
+            common = Some(match common {
+                None => holding.to_vec(),
+                Some(c) => c.into_iter().filter(|h| holding.contains(h)).collect(),
+            });
+        }
+        common?.into_iter().min_by_key(|&h| (self.tier(h), h))
+    }
+
     /// Every HyperNode holding node `n`, in id order (empty for an unknown node).
     pub fn holding(&self, n: NodeId) -> &[HnId] {
         self.held.get(n.ix()).map_or(&[], |v| v.as_slice())

@@ -78,7 +78,10 @@ pub(super) fn reason(case: &Value) -> Option<String> {
              (HyperNodeOrderMapFn over a sub-job, the plugin's internals) is not modelled"
         ));
     }
-    if kind == "unit" && !super::unit_gang::CALLS.iter().any(|c| call.starts_with(c)) {
+    if kind == "unit"
+        && !super::unit_gang::CALLS.iter().any(|c| call.starts_with(c))
+        && !call.starts_with(super::unit::NTA_NEW)
+    {
         for (prefix, why) in UNMODELLED_CALLS {
             if call.starts_with(prefix) {
                 return Some(format!("unit call {call:?}: {why}"));

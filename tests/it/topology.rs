@@ -331,3 +331,41 @@ fn hierarchy_fields_on_inline_queues_are_checked() {
         &["queues.inline[0].hierarchy_weights", "expected 2 weights"],
     );
 }
+
+/// Sweep axes and `--set` reach the topology: the rack size of the bundled topology scenario
+/// and the tier its all-reduce gangs may use.
+#[test]
+fn overrides_vary_rack_size_and_allowed_tier() {
+    use volsim::scenario::Override;
+    let sc = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/topology-racks/scenario.toml");
+    let load = |o: &[Override]| RunSpec::load(&sc, None, o).unwrap();
+    let base = load(&[]);
+    let racks = |s: &RunSpec| {
+        s.scenario
+            .params
+            .topology
+            .hypernodes
+            .iter()
+            .filter(|h| h.tier == 1)
+            .count()
+    };
+    assert_eq!(racks(&base), 4);
+    let wide = load(&[Override::new(
+        "cluster.topology.rack.size",
+        toml::Value::Integer(8),
+    )]);
+    assert_eq!(racks(&wide), 2);
+    let spine = load(&[Override::new(
+        "workload.classes.allreduce.network_topology.highest_tier_name",
+        toml::Value::String("spine".into()),
+    )]);
+    let t = &spine.scenario.params.topology.job_topology["allreduce"];
+    assert_eq!(t.highest_tier_name.as_deref(), Some("spine"));
+    let r = run(&spine);
+    assert!(r
+        .outcome
+        .jobs
+        .iter()
+        .filter(|j| j.class == "allreduce")
+        .all(|j| j.domain_tier.is_none_or(|t| t <= 2)));
+}

@@ -369,3 +369,35 @@ fn overrides_vary_rack_size_and_allowed_tier() {
         .filter(|j| j.class == "allreduce")
         .all(|j| j.domain_tier.is_none_or(|t| t <= 2)));
 }
+
+/// A `kubectl get … -o yaml` dump with HyperNodes and hierarchical queues imports into a
+/// scenario that keeps both; the jobs' networkTopology (which the canonical trace cannot
+/// carry) is named in the import's warnings.
+#[test]
+fn kube_dump_import_keeps_hypernodes_and_queue_hierarchy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("imported");
+    let o = Command::new(env!("CARGO_BIN_EXE_volsim"))
+        .args(["trace", "import", "--format", "kube"])
+        .arg(fixture("nodes.yaml"))
+        .arg(fixture("hypernodes.yaml"))
+        .arg(fixture("hierarchical-queues.yaml"))
+        .arg(fixture("vcjobs.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("(Job default/ring-0): spec.networkTopology is not carried"),
+        "{err}"
+    );
+    let sc = scenario::load(&out.join("scenario.toml")).unwrap();
+    assert_eq!(sc.params.topology.hypernodes.len(), 3);
+    let q = sc.queues.iter().find(|q| q.name == "eng-train").unwrap();
+    assert_eq!(
+        (q.hierarchy.as_str(), q.hierarchy_weights.as_str()),
+        ("root/eng/train", "1/3/1")
+    );
+}

@@ -401,3 +401,45 @@ fn kube_dump_import_keeps_hypernodes_and_queue_hierarchy() {
         ("root/eng/train", "1/3/1")
     );
 }
+
+/// After every cycle of the bundled topology scenario, each job with a hard network topology
+/// has all its placed pods inside one HyperNode within its allowed tier.
+#[test]
+fn hard_jobs_never_leave_their_domain() {
+    use volsim::policy::topology::job::effective;
+    let sc = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/topology-racks/scenario.toml");
+    let spec = RunSpec::load(&sc, None, &[]).unwrap();
+    let mut checked = 0u64;
+    volsim::sim::simulate_with_hook(&spec.sim_input(), &mut |snap, now| {
+        for j in snap.live_jobs() {
+            let job = snap.job(j);
+            let Some(t) = job.network_topology.as_ref() else {
+                continue;
+            };
+            if t.mode != volsim::model::TopologyMode::Hard {
+                continue;
+            }
+            let placed: Vec<_> = job
+                .tasks
+                .iter()
+                .map(|&t| snap.task(t))
+                .filter(|t| t.status.is_allocated())
+                .filter_map(|t| t.node)
+                .collect();
+            if placed.is_empty() {
+                continue;
+            }
+            let eff = effective(&snap.topology, Some(t)).unwrap();
+            let h = snap.topology.lowest_holding(placed).unwrap();
+            assert!(
+                snap.topology.tier(h) <= eff.highest_tier,
+                "{} at {now} ms spans {} (tier {})",
+                job.uid,
+                snap.topology.name(h),
+                snap.topology.tier(h)
+            );
+            checked += 1;
+        }
+    });
+    assert!(checked > 100, "{checked}");
+}

@@ -8,12 +8,47 @@
 //! v1.15.0 (semantics §3.4, §3.6). Scores nothing on a cluster without HyperNodes. Depends on
 //! policy types and `model`.
 
+use std::cell::RefCell;
+
 use crate::model::{ResourceName, Resources};
 use crate::policy::conf::{Flag, NetworkTopologyArgs, PluginKind};
 use crate::policy::plugin::Plugin;
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, NodeId, TaskId};
+use crate::policy::tiers::Tiers;
 use crate::policy::topology::{job, HnId, HyperNodes};
+
+/// The NodeOrder sum of every enabled plugin but network-topology-aware: what depends on the
+/// node alone (and may be cached per node version).
+pub(crate) fn local_score(tiers: &Tiers, s: &State, t: TaskId, n: NodeId) -> f64 {
+    node_order_where(tiers, s, t, n, |k| k != PluginKind::NetworkTopologyAware)
+}
+
+/// network-topology-aware's NodeOrder score (reads HyperNode-wide sums: never cached).
+pub(crate) fn domain_score(tiers: &Tiers, s: &State, t: TaskId, n: NodeId) -> f64 {
+    node_order_where(tiers, s, t, n, |k| k == PluginKind::NetworkTopologyAware)
+}
+
+fn node_order_where(
+    tiers: &Tiers,
+    s: &State,
+    t: TaskId,
+    n: NodeId,
+    keep: impl Fn(PluginKind) -> bool,
+) -> f64 {
+    let mut total = 0.0;
+    for slot in tiers.tiers.iter().flatten() {
+        if slot.flags.has(Flag::NodeOrder)
+            && slot.plugin.registers(Flag::NodeOrder)
+            && keep(slot.plugin.kind())
+        {
+            if let Some(x) = slot.plugin.node_order(s, t, n) {
+                total += x;
+            }
+        }
+    }
+    total
+}
 
 /// Per-HyperNode sums (`resourceStatus`).
 #[derive(Debug, Clone, Default)]
@@ -33,6 +68,16 @@ pub struct NetworkTopologyAware {
     cache: Vec<Status>,
     min_tier: u32,
     max_tier: u32,
+    /// `(tier, fading^(tier−1))` for every tier in `min_tier..=max_tier`, and their sum.
+    tier_weights: Vec<(u32, f64)>,
+    weight_sum: f64,
+    /// Per HyperNode, the last binpack score computed and the request it was for: a
+    /// HyperNode's score depends on its sums and the request only, so the nodes of one
+    /// HyperNode share it. Cleared for a HyperNode when its `used` changes.
+    memo: RefCell<Vec<Option<(Resources, f64)>>>,
+    /// Node each task was allocated on this session (by task id): an un-allocated task has
+    /// already lost its node when the event fires, but its HyperNodes' `used` must drop.
+    placed: Vec<Option<NodeId>>,
 }
 
 impl NetworkTopologyAware {
@@ -43,7 +88,27 @@ impl NetworkTopologyAware {
             cache: Vec::new(),
             min_tier: 0,
             max_tier: 0,
+            tier_weights: Vec::new(),
+            weight_sum: 0.0,
+            memo: RefCell::new(Vec::new()),
+            placed: Vec::new(),
         }
+    }
+
+    /// `binpack` through the per-HyperNode memo (the same value, computed once per request
+    /// while the HyperNode's sums stay).
+    fn binpack_memo(&self, h: HnId, request: &Resources) -> f64 {
+        let mut memo = self.memo.borrow_mut();
+        if let Some(Some((r, x))) = memo.get(h.ix()) {
+            if r == request {
+                return *x;
+            }
+        }
+        let x = self.binpack(h, request);
+        if let Some(slot) = memo.get_mut(h.ix()) {
+            *slot = Some((*request, x));
+        }
+        x
     }
 
     fn weight_of(&self, d: ResourceName) -> Option<f64> {
@@ -128,6 +193,37 @@ impl NetworkTopologyAware {
             }
         }
     }
+
+    /// `used` of every HyperNode holding the task's node changes by its request.
+    fn account(&mut self, s: &State, t: TaskId, add: bool) {
+        if self.cache.is_empty() {
+            return;
+        }
+        let task = s.snap.task(t);
+        if self.placed.len() <= t.ix() {
+            self.placed.resize(t.ix() + 1, None);
+        }
+        let node = if add {
+            self.placed[t.ix()] = task.node;
+            task.node
+        } else {
+            task.node.or(self.placed[t.ix()].take())
+        };
+        let Some(n) = node else { return };
+        let memo = self.memo.get_mut();
+        for &h in s.snap.topology.holding(n) {
+            if let Some(st) = self.cache.get_mut(h.ix()) {
+                if add {
+                    st.used.add(&task.resreq);
+                } else {
+                    st.used.sub(&task.resreq);
+                }
+            }
+            if let Some(m) = memo.get_mut(h.ix()) {
+                *m = None;
+            }
+        }
+    }
 }
 
 impl Plugin for NetworkTopologyAware {
@@ -145,6 +241,9 @@ impl Plugin for NetworkTopologyAware {
         let topo = &s.snap.topology;
         self.cache.clear();
         self.weights.clear();
+        self.tier_weights.clear();
+        self.memo.get_mut().clear();
+        self.placed.clear();
         if topo.is_empty() {
             return;
         }
@@ -160,6 +259,11 @@ impl Plugin for NetworkTopologyAware {
         }
         self.min_tier = topo.tiers().first().copied().unwrap_or(0);
         self.max_tier = topo.tiers().last().copied().unwrap_or(0);
+        self.tier_weights = (self.min_tier..=self.max_tier)
+            .map(|t| (t, self.args.normal_pod_fading.powi(t as i32 - 1)))
+            .collect();
+        self.weight_sum = self.tier_weights.iter().map(|x| x.1).sum();
+        *self.memo.get_mut() = vec![None; topo.len()];
         self.cache = topo
             .ids()
             .map(|h| {
@@ -176,24 +280,10 @@ impl Plugin for NetworkTopologyAware {
             .collect();
     }
     fn on_allocate(&mut self, s: &State, t: TaskId) {
-        let task = s.snap.task(t);
-        if let Some(n) = task.node {
-            for &h in s.snap.topology.holding(n) {
-                if let Some(st) = self.cache.get_mut(h.ix()) {
-                    st.used.add(&task.resreq);
-                }
-            }
-        }
+        self.account(s, t, true);
     }
     fn on_deallocate(&mut self, s: &State, t: TaskId) {
-        let task = s.snap.task(t);
-        if let Some(n) = task.node {
-            for &h in s.snap.topology.holding(n) {
-                if let Some(st) = self.cache.get_mut(h.ix()) {
-                    st.used.sub(&task.resreq);
-                }
-            }
-        }
+        self.account(s, t, false);
     }
     /// `batchNodeOrderFnForNormalPods` (tasks of jobs without a network topology): tier-faded
     /// HyperNode binpack. Tasks of jobs with a topology are scored by `topology_node_order`
@@ -207,21 +297,19 @@ impl Plugin for NetworkTopologyAware {
             return None;
         }
         let req = &s.snap.task(t).resreq;
-        let (mut total, mut wsum) = (0.0, 0.0);
-        for tier in self.min_tier..=self.max_tier {
-            let w = self.args.normal_pod_fading.powi(tier as i32 - 1);
-            let score = topo
-                .holding(n)
+        let held = topo.holding(n);
+        let mut total = 0.0;
+        for &(tier, w) in &self.tier_weights {
+            let score = held
                 .iter()
                 .find(|&&h| topo.tier(h) == tier)
-                .map_or(1.0, |&h| self.binpack(h, req));
+                .map_or(1.0, |&h| self.binpack_memo(h, req));
             total += w * score;
-            wsum += w;
         }
-        if wsum <= 0.0 {
+        if self.weight_sum <= 0.0 {
             return None;
         }
-        Some(self.scale(total / wsum))
+        Some(self.scale(total / self.weight_sum))
     }
     /// `batchNodeOrderFnForNetworkAwarePods`.
     fn topology_node_order(

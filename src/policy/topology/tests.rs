@@ -187,3 +187,65 @@ fn broken_topologies_are_refused_naming_the_hypernode() {
 fn no_specs_means_no_topology() {
     assert!(build(&[], &nodes()).unwrap().is_empty());
 }
+
+/// Regression: a discarded allocation fires the deallocate event after the task lost its
+/// node; network-topology-aware must still take its request off the HyperNodes' `used`, or
+/// every dry run of the topology path skews the HyperNode scores of the next one.
+#[test]
+fn discarded_allocations_leave_hypernode_scores_unchanged() {
+    use crate::model::{PodGroupSpec, PodSpec, QueueSpec};
+    use crate::policy::conf::{Flag, PluginArgs, PluginConf, PluginKind, SchedulerConf};
+    use crate::policy::session::{FirstTie, Statement};
+    use crate::policy::snapshot::{PodGroupPhase, Snapshot, TaskStatus};
+    use crate::policy::Scheduler;
+    use std::sync::Arc;
+
+    let mut snap = Snapshot::new();
+    let ns = nodes();
+    for n in &ns {
+        snap.add_node(n);
+    }
+    snap.topology = Arc::new(build(&tree(), &ns).unwrap());
+    snap.add_queue(&QueueSpec::new("q", 1));
+    let pg = PodGroupSpec {
+        namespace: "ns".into(),
+        name: "j".into(),
+        queue: "q".into(),
+        min_member: 1,
+        ..Default::default()
+    };
+    let j = snap.add_job(&pg, PodGroupPhase::Inqueue, 0).unwrap();
+    let pod = PodSpec {
+        namespace: "ns".into(),
+        name: "j-0".into(),
+        requests: Resources::cpu_mem(500, 1 << 20),
+        ..Default::default()
+    };
+    let t = snap.add_task(j, &pod, TaskStatus::Pending, None, 0);
+    let conf = SchedulerConf {
+        actions: vec![],
+        tiers: vec![vec![PluginConf::new(PluginKind::NetworkTopologyAware)]],
+        action_args: Default::default(),
+        warnings: vec![],
+    };
+    assert!(matches!(
+        conf.tiers[0][0].args,
+        PluginArgs::NetworkTopologyAware(_)
+    ));
+    let mut sched = Scheduler::new(&conf).unwrap();
+    let mut rng = FirstTie;
+    let mut ssn = sched.session(&mut snap, 0, &mut rng);
+    let h = ssn.st.snap.topology.clone();
+    let cands: Vec<HnId> = h.ids().collect();
+    let scores = |ssn: &crate::policy::Session| {
+        let slot = &ssn.tiers.tiers[0][0];
+        assert!(slot.flags.has(Flag::HyperNodeOrder));
+        slot.plugin.hypernode_order(&ssn.st, j, &cands).unwrap()
+    };
+    let before = scores(&ssn);
+    let mut stmt = Statement::new();
+    ssn.allocate(&mut stmt, t, NodeId(0));
+    assert_ne!(scores(&ssn), before);
+    ssn.discard(stmt);
+    assert_eq!(scores(&ssn), before);
+}

@@ -264,10 +264,20 @@ impl Plugin for NetworkTopologyAware {
             .collect();
         self.weight_sum = self.tier_weights.iter().map(|x| x.1).sum();
         *self.memo.get_mut() = vec![None; topo.len()];
-        self.cache = topo
-            .ids()
-            .map(|h| {
-                let mut st = Status::default();
+        // Sums bottom-up: a HyperNode that is the disjoint union of its lower-tier children
+        // adds their sums (integer sums, so the order does not matter).
+        let mut cache = vec![Status::default(); topo.len()];
+        for h in topo.by_tier() {
+            let mut st = Status::default();
+            if topo.is_union_of_children(h) {
+                for &c in topo.children(h) {
+                    let k = &cache[c.ix()];
+                    st.allocatable.add(&k.allocatable);
+                    st.used.add(&k.used);
+                    st.idle.add(&k.idle);
+                    st.future.add(&k.future);
+                }
+            } else {
                 for &n in topo.nodes(h) {
                     let node = &s.snap.nodes[n.ix()];
                     st.allocatable.add(&node.allocatable);
@@ -275,9 +285,10 @@ impl Plugin for NetworkTopologyAware {
                     st.idle.add(&node.idle);
                     st.future.add(&node.future_idle());
                 }
-                st
-            })
-            .collect();
+            }
+            cache[h.ix()] = st;
+        }
+        self.cache = cache;
     }
     fn on_allocate(&mut self, s: &State, t: TaskId) {
         self.account(s, t, true);

@@ -63,6 +63,9 @@ pub struct HyperNodes {
     held: Vec<Vec<HnId>>,
     tier_names: BTreeMap<String, u32>,
     top: Option<HnId>,
+    /// Per HyperNode: its real nodes are exactly the disjoint union of its children's, all of
+    /// lower tier (so sums over its nodes can be taken from its children's).
+    union_of_children: Vec<bool>,
 }
 
 impl HyperNodes {
@@ -125,6 +128,22 @@ impl HyperNodes {
         tiers.sort_unstable();
         tiers.dedup();
         h.tiers = tiers;
+        h.union_of_children = (0..h.names.len())
+            .map(|i| {
+                let kids = &h.children[i];
+                let covered: usize = kids.iter().map(|c| h.real[c.ix()].len()).sum();
+                let mut all: Vec<NodeId> = kids
+                    .iter()
+                    .flat_map(|c| h.real[c.ix()].iter().copied())
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                !kids.is_empty()
+                    && kids.iter().all(|c| h.tier[c.ix()] < h.tier[i])
+                    && covered == all.len()
+                    && all == h.real[i]
+            })
+            .collect();
         h.held = vec![Vec::new(); n_nodes];
         for i in 0..h.names.len() {
             for &n in &h.real[i] {
@@ -181,6 +200,19 @@ impl HyperNodes {
     pub fn children(&self, h: HnId) -> &[HnId] {
         &self.children[h.ix()]
     }
+    /// Whether `h`'s real nodes are exactly the disjoint union of its children's, each of a
+    /// lower tier: a sum over its nodes is then the sum of its children's sums.
+    pub fn is_union_of_children(&self, h: HnId) -> bool {
+        self.union_of_children[h.ix()]
+    }
+
+    /// HyperNode ids by ascending tier (then id): children before their parents.
+    pub fn by_tier(&self) -> Vec<HnId> {
+        let mut v: Vec<HnId> = self.ids().collect();
+        v.sort_by_key(|&h| (self.tier(h), h));
+        v
+    }
+
     /// The HyperNode's real nodes, ascending.
     pub fn nodes(&self, h: HnId) -> &[NodeId] {
         &self.real[h.ix()]

@@ -108,6 +108,11 @@ fn resolves_members_parents_and_the_cluster_top() {
     assert_eq!(h.lca(Some(r0), Some(r1)), Some(s0));
     assert_eq!(h.lca(None, Some(r1)), Some(r1));
     assert_eq!(h.holding(NodeId(0)), &[r0, s0, top]);
+    // s0 is exactly r0 ∪ r1; the top also holds n4, which no rack does.
+    assert!(h.is_union_of_children(s0));
+    assert!(!h.is_union_of_children(top));
+    assert!(!h.is_union_of_children(r0));
+    assert_eq!(h.by_tier(), vec![r0, r1, s0, top]);
 }
 
 #[test]

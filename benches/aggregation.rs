@@ -46,6 +46,7 @@ fn outcome() -> Outcome {
                 restarts: 0,
                 failed_ms: None,
                 restart_kills: 0,
+                domain_tier: None,
             }
         })
         .collect();

@@ -17,7 +17,7 @@ mod restart;
 
 use std::collections::BTreeSet;
 
-use crate::model::{EngineParams, OnEvict, PodGroupSpec, PodSpec, Resources};
+use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec, Resources};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::workload::TraceJob;
 pub use restart::{Ctl, Kill};
@@ -73,6 +73,9 @@ pub struct JobState {
     pub failed_ms: Option<u64>,
     /// Pods of the job killed by its restarts (the evicted pods themselves not counted).
     pub restart_kills: u32,
+    /// With HyperNodes: the tier of the lowest HyperNode holding every node of the gang when
+    /// it became ready (the cluster top's tier when it spans the top-level HyperNodes).
+    pub domain_tier: Option<u32>,
     /// The pod every replica is created from; dropped when the job finishes (memory stays
     /// proportional to live jobs: a finished job never creates a pod again).
     template: Option<Box<PodSpec>>,
@@ -103,9 +106,40 @@ pub struct Cluster {
     pub kills: Vec<Kill>,
 }
 
+/// The tier of the lowest HyperNode holding every node `j`'s placed pods are on (None without
+/// HyperNodes or placed pods).
+fn domain_tier(snap: &Snapshot, j: JobId) -> Option<u32> {
+    let placed = snap.job(j).tasks.iter().filter_map(|&t| {
+        let task = snap.task(t);
+        task.node.filter(|_| task.status.is_allocated())
+    });
+    let h = snap.topology.lowest_holding(placed)?;
+    Some(snap.topology.tier(h))
+}
+
 impl Cluster {
-    /// A cluster over `snap` (nodes, queues and priority classes already added).
-    pub fn new(snap: Snapshot, params: EngineParams) -> Cluster {
+    /// A cluster over `snap` (nodes, queues and priority classes already added). The
+    /// HyperNodes of `params.topology` are resolved over the snapshot's nodes once here.
+    ///
+    /// Panics if they do not resolve; the scenario loader resolves the same specs over the
+    /// same nodes first and refuses a topology that does not.
+    pub fn new(mut snap: Snapshot, params: EngineParams) -> Cluster {
+        if !params.topology.hypernodes.is_empty() {
+            let nodes: Vec<NodeSpec> = snap
+                .nodes
+                .iter()
+                .map(|n| NodeSpec {
+                    name: n.name.clone(),
+                    allocatable: n.allocatable,
+                    labels: n.labels.clone(),
+                    taints: Vec::new(),
+                    unschedulable: n.unschedulable,
+                })
+                .collect();
+            let topo = crate::policy::topology::build(&params.topology.hypernodes, &nodes)
+                .unwrap_or_else(|e| panic!("a topology the scenario loader accepted: {e}"));
+            snap.topology = std::sync::Arc::new(topo);
+        }
         Cluster {
             snap,
             params,
@@ -149,6 +183,7 @@ impl Cluster {
             min_resources: Some(tj.requests.times(tj.min_member as i64)),
             sla_waiting_ms: None,
             preemptable: false,
+            network_topology: self.params.topology.of_class(&tj.class).cloned(),
         };
         let job = self.snap.add_job(&pg, PodGroupPhase::Pending, now);
         if let Some(j) = job {
@@ -190,6 +225,7 @@ impl Cluster {
             ctl: Ctl::Normal,
             failed_ms: None,
             restart_kills: 0,
+            domain_tier: None,
             template: Some(Box::new(template)),
         });
         if job.is_some() && !self.params.vcjob_mode {
@@ -309,6 +345,7 @@ impl Cluster {
                 let st = &mut self.jobs[idx];
                 if st.gang_ready_ms.is_none() && up >= st.min_member {
                     st.gang_ready_ms = Some(now);
+                    st.domain_tier = domain_tier(&self.snap, j);
                 }
                 timers.push((now + st.duration_ms, Timer::TaskDone(t)));
                 true

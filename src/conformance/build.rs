@@ -205,6 +205,7 @@ pub(super) fn snapshot(
                 .unwrap_or(false),
         });
     }
+    snap.topology = std::sync::Arc::new(super::topology::hypernodes(case, &snap)?);
     for (i, pg) in list(case, "podgroups").iter().enumerate() {
         let f = |k: &str| format!("podgroups[{i}].{k}");
         let ns = s(pg, "ns").unwrap_or("default");
@@ -216,6 +217,7 @@ pub(super) fn snapshot(
             min_member: int(pg, "min_member")?.unwrap_or(0).max(0) as u32,
             priority_class: s(pg, "priority_class").map(str::to_string),
             min_resources: opt_resources(pg, "min_resources")?,
+            network_topology: super::topology::network_topology(pg, &f("network_topology"))?,
             ..Default::default()
         };
         if let Some(m) = pg.get("min_task_member").and_then(|x| x.as_object()) {

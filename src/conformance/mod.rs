@@ -7,7 +7,9 @@
 //! failure, never a skip.
 
 mod build;
+mod session_call;
 mod session_case;
+mod topology;
 mod unit;
 mod unit_gang;
 mod unmodelled;
@@ -96,7 +98,8 @@ pub fn run_text(text: &str, file: &str) -> Result<Report, CaseError> {
             .and_then(|v| v.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{i}"));
-        let verdict = run_case(case, profiles, cases).unwrap_or_else(|e| Verdict::Fail(e.0));
+        let case = topology::expand_fixtures(case, &doc);
+        let verdict = run_case(&case, profiles, cases).unwrap_or_else(|e| Verdict::Fail(e.0));
         report.results.push((id, verdict));
     }
     Ok(report)
@@ -113,6 +116,7 @@ fn run_case(
     let kind = case.get("kind").and_then(|v| v.as_str()).unwrap_or("");
     match kind {
         "session" | "multi_session" => session_case::run(case, profiles),
+        "session_call" => session_call::run(case),
         "unit"
             if unit_gang::CALLS.iter().any(|c| {
                 case.get("call")
@@ -191,7 +195,7 @@ mod quirk_tests {
     }
 
     /// Cases of `v1.15-cases.yaml` that must pass (raised as features land).
-    const MIN_V115_PASSED: usize = 20;
+    const MIN_V115_PASSED: usize = 51;
 
     /// Hierarchical capacity cases transcribed from Volcano's capacity_test.go.
     #[test]

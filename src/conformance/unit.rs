@@ -83,6 +83,8 @@ pub(super) fn run(case: &Value, all: &[Value]) -> Result<Verdict, CaseError> {
         };
         let share = crate::policy::plugins::capacity::share_of(&r("deserved")?, &r("allocated")?);
         BTreeMap::from([("share", serde_json::json!(share))])
+    } else if call.starts_with(NTA_NEW) {
+        nta_new(&input)?
     } else if call.contains("NodeOrderFn") {
         return node_scores(case, all, &expect);
     } else {
@@ -102,6 +104,45 @@ pub(super) fn run(case: &Value, all: &[Value]) -> Result<Verdict, CaseError> {
         }
     }
     Ok(Verdict::Pass)
+}
+
+/// `networktopologyaware.New(arguments)`: the plugin's parsed arguments (a fresh plugin has
+/// no tiers and an empty resource cache until a session opens).
+pub(super) const NTA_NEW: &str = "networktopologyaware.New(";
+
+fn nta_new(input: &Value) -> Result<BTreeMap<&'static str, Value>, CaseError> {
+    let empty = serde_json::Map::new();
+    let args = input
+        .get("arguments")
+        .and_then(|a| a.as_object())
+        .unwrap_or(&empty);
+    let kind = crate::policy::PluginKind::NetworkTopologyAware;
+    let parsed = crate::policy::conf::PluginArgs::parse(kind, args, "arguments", &mut Vec::new())
+        .map_err(|e| CaseError::new(e.to_string()))?;
+    let crate::policy::conf::PluginArgs::NetworkTopologyAware(a) = parsed else {
+        return Err(CaseError::new("not network-topology-aware arguments"));
+    };
+    let resources: serde_json::Map<String, Value> = a
+        .resources
+        .iter()
+        .map(|(n, w)| (n.clone(), serde_json::json!(w)))
+        .collect();
+    Ok(BTreeMap::from([
+        (
+            "weight",
+            serde_json::json!({"global": a.weight, "binpack_cpu": a.cpu,
+                "binpack_memory": a.memory, "binpack_resources": resources}),
+        ),
+        (
+            "normal_pod_config",
+            serde_json::json!({"enable": a.normal_pod_enable, "fading": a.normal_pod_fading}),
+        ),
+        (
+            "hypernodes_tier",
+            serde_json::json!({"min_tier": 0, "max_tier": 0}),
+        ),
+        ("hypernode_resource_cache", serde_json::json!({})),
+    ]))
 }
 
 /// `a` is the expectation. An expected `[]` also accepts Go's nil (`null`: the cases written

@@ -68,13 +68,20 @@ pub(super) fn reason(case: &Value) -> Option<String> {
     }
     let kind = s(case, "kind").unwrap_or("");
     let call = s(case, "call").unwrap_or("");
-    if kind == "session_call" {
+    if kind == "session_call"
+        && !super::session_call::CALLS
+            .iter()
+            .any(|c| call.starts_with(c))
+    {
         return Some(format!(
-            "session_call {call:?}: the network-topology-aware plugin's session hooks \
-             (BatchNodeOrderFn / HyperNodeOrderMapFn over HyperNodes) are not modelled"
+            "session_call {call:?}: this session hook of the network-topology-aware plugin \
+             (HyperNodeOrderMapFn over a sub-job, the plugin's internals) is not modelled"
         ));
     }
-    if kind == "unit" && !super::unit_gang::CALLS.iter().any(|c| call.starts_with(c)) {
+    if kind == "unit"
+        && !super::unit_gang::CALLS.iter().any(|c| call.starts_with(c))
+        && !call.starts_with(super::unit::NTA_NEW)
+    {
         for (prefix, why) in UNMODELLED_CALLS {
             if call.starts_with(prefix) {
                 return Some(format!("unit call {call:?}: {why}"));
@@ -87,20 +94,13 @@ pub(super) fn reason(case: &Value) -> Option<String> {
             ));
         }
     }
-    if case.get("hypernodes").is_some() {
-        return Some(
-            "hypernodes: HyperNodes (topology.volcano.sh/v1alpha1) and the \
-             network-topology-aware plugin are not modelled"
-                .into(),
-        );
-    }
     for pg in list(case, "podgroups") {
-        for key in ["network_topology", "sub_group_policy"] {
-            if pg.get(key).is_some() {
-                return Some(format!(
-                    "podgroups[].{key}: PodGroup network topology / sub-group policy is not modelled"
-                ));
-            }
+        if pg.get("sub_group_policy").is_some() {
+            return Some(
+                "podgroups[].sub_group_policy: PodGroup sub-group policies (sub-jobs) are not \
+                 modelled"
+                    .into(),
+            );
         }
     }
     None

@@ -1,11 +1,12 @@
-//! Real Volcano/Kubernetes YAML in: Queues, PodGroups, vcjobs, PriorityClasses, Nodes and the
-//! scheduler ConfigMap, from multi-document files, into `crate::model` specs plus `VcJob`.
+//! Real Volcano/Kubernetes YAML in: Queues, PodGroups, vcjobs, PriorityClasses, Nodes,
+//! HyperNodes and the scheduler ConfigMap, from multi-document files, into `crate::model` specs plus `VcJob`.
 //! Dispatches on `apiVersion` + `kind`; unknown kinds and unknown fields become warnings, bad
 //! values become a `KubeError` naming file, document (1-based), line and field. Never panics.
 //! Depends only on `crate::model` (and serde/serde-saphyr); does no I/O except `load_objects`.
 
 mod core_v1;
 mod de;
+mod hypernode;
 mod pod;
 mod policy;
 mod reader;
@@ -24,7 +25,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use crate::model::{NodeSpec, PodGroupSpec, PriorityClassSpec, QueueSpec};
+use crate::model::{HyperNodeSpec, NodeSpec, PodGroupSpec, PriorityClassSpec, QueueSpec};
 use reader::Reader;
 use tree::{DocMap, Node};
 
@@ -49,6 +50,8 @@ pub struct KubeObjects {
     pub priority_classes: Vec<PriorityClassSpec>,
     /// Nodes (`pods` allocatable defaults to [`DEFAULT_MAX_PODS`]).
     pub nodes: Vec<NodeSpec>,
+    /// `topology.volcano.sh/v1alpha1` HyperNodes (members not resolved yet).
+    pub hypernodes: Vec<HyperNodeSpec>,
     /// Raw text of the scheduler conf (from a ConfigMap's `volcano-scheduler.conf` key or a
     /// bare conf document with top-level `actions:`/`tiers:`); parsed elsewhere.
     pub scheduler_conf: Option<String>,

@@ -9,7 +9,8 @@ use super::de::{self, Ignore, IgnoreTable, Skipped};
 use super::tree::{DocMap, Node, Val};
 use super::types::Problem;
 use super::{
-    core_v1, locate, pod, pos, scheduling, types, vcjob, workload, KubeError, KubeObjects, Origin,
+    core_v1, hypernode, locate, pod, pos, scheduling, types, vcjob, workload, KubeError,
+    KubeObjects, Origin,
 };
 
 /// Per serde struct name: Kubernetes fields skipped on purpose (see `de::Ignore`).
@@ -72,6 +73,7 @@ pub(crate) const IGNORE: IgnoreTable = &[
         ],
     ),
     ("BatchJobSpecY", workload::BATCH_JOB_SPEC_IGNORED),
+    ("HyperNodeY", hypernode::HYPERNODE_IGNORED),
     ("ObjectMeta", types::OBJECT_META_IGNORED),
     ("TaintY", types::TAINT_IGNORED),
     ("TolerationY", types::TOLERATION_IGNORED),
@@ -91,6 +93,7 @@ const VOLCANO_SCHEDULING: &str = "scheduling.volcano.sh/v1beta1";
 const VOLCANO_BATCH: &str = "batch.volcano.sh/v1alpha1";
 const K8S_SCHEDULING: &str = "scheduling.k8s.io/v1";
 const K8S_BATCH: &str = "batch/v1";
+const VOLCANO_TOPOLOGY: &str = "topology.volcano.sh/v1alpha1";
 
 /// The apiVersions each supported kind may carry (the first is the current one).
 const KINDS: &[(&str, &[&str])] = &[
@@ -99,6 +102,7 @@ const KINDS: &[(&str, &[&str])] = &[
     ("Job", &[VOLCANO_BATCH, K8S_BATCH]),
     ("PriorityClass", &[K8S_SCHEDULING]),
     ("Node", &["v1"]),
+    ("HyperNode", &[VOLCANO_TOPOLOGY]),
     ("ConfigMap", &["v1"]),
     ("Pod", &["v1"]),
     ("List", &["v1"]),
@@ -272,7 +276,7 @@ impl<'a> Reader<'a> {
             "Queue" => {
                 let q = self
                     .typed::<scheduling::QueueY>(&o)?
-                    .to_model()
+                    .to_model(&mut warn)
                     .map_err(|p| self.problem(&o, &p))?;
                 self.unique(&o, "Queue", q.name.clone())?;
                 self.origin(&o, "Queue", "", &q.name);
@@ -346,6 +350,15 @@ impl<'a> Reader<'a> {
                 self.unique(&o, "Node", n.name.clone())?;
                 self.origin(&o, "Node", "", &n.name);
                 self.out.nodes.push(n);
+            }
+            "HyperNode" => {
+                let h = self
+                    .typed::<hypernode::HyperNodeY>(&o)?
+                    .to_model()
+                    .map_err(|p| self.problem(&o, &p))?;
+                self.unique(&o, "HyperNode", h.name.clone())?;
+                self.origin(&o, "HyperNode", "", &h.name);
+                self.out.hypernodes.push(h);
             }
             "ConfigMap" => {
                 let cm = self.typed::<core_v1::ConfigMapY>(&o)?;

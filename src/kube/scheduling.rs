@@ -8,8 +8,15 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::de::Ignore;
+use super::hypernode::NetworkTopologyY;
 use super::types::{keys, parse_go_bool, ObjectMeta, Problem, ResourceList, Weight};
-use crate::model::{parse_duration, PodGroupSpec, PriorityClassSpec, QueueSpec, QueueState};
+use crate::model::{
+    check_hierarchy, parse_duration, PodGroupSpec, PriorityClassSpec, QueueSpec, QueueState,
+};
+
+/// Queue annotations of hierarchical drf.
+const HIERARCHY: &str = "volcano.sh/hierarchy";
+const HIERARCHY_WEIGHTS: &str = "volcano.sh/hierarchy-weights";
 
 /// A Volcano Queue object.
 #[derive(Debug, Deserialize)]
@@ -75,8 +82,9 @@ pub(crate) const QUEUE_STATUS_IGNORED: &[(&str, Ignore)] = &[
 ];
 
 impl QueueY {
-    /// Webhook defaults: weight 1, reclaimable true, state Open, parent none.
-    pub(super) fn to_model(&self) -> Result<QueueSpec, Problem> {
+    /// Webhook defaults: weight 1, reclaimable true, state Open, parent none. The
+    /// `volcano.sh/hierarchy(-weights)` annotations are checked and kept.
+    pub(super) fn to_model(&self, warn: &mut Vec<Problem>) -> Result<QueueSpec, Problem> {
         let name = self.metadata.required_name()?;
         let s = &self.spec;
         let mut q = QueueSpec::new(&name, s.weight.map_or(1, |w| w.0));
@@ -92,6 +100,37 @@ impl QueueY {
             Some(QueueStateY::Closing) => QueueState::Closing,
             Some(QueueStateY::Unknown) => QueueState::Unknown,
         };
+        let ann = &self.metadata.annotations;
+        match (ann.get(HIERARCHY), ann.get(HIERARCHY_WEIGHTS)) {
+            (None, None) => {}
+            (Some(path), weights) => {
+                let weights = match weights {
+                    Some(w) => w.clone(),
+                    None => {
+                        let ones = vec!["1"; path.split('/').count()].join("/");
+                        warn.push(Problem::new(
+                            &keys(&["metadata", "annotations", HIERARCHY]),
+                            format!(
+                                "no {HIERARCHY_WEIGHTS} annotation: every level weighs 1 \
+                                 ({ones:?}); Volcano's queue webhook would refuse the queue"
+                            ),
+                        ));
+                        ones
+                    }
+                };
+                check_hierarchy(path, &weights).map_err(|m| {
+                    Problem::new(&keys(&["metadata", "annotations", HIERARCHY_WEIGHTS]), m)
+                })?;
+                q.hierarchy = path.clone();
+                q.hierarchy_weights = weights;
+            }
+            (None, Some(_)) => {
+                return Err(Problem::new(
+                    &keys(&["metadata", "annotations", HIERARCHY_WEIGHTS]),
+                    format!("set without {HIERARCHY}"),
+                ))
+            }
+        }
         if q.parent.as_deref() == Some(name.as_str()) {
             return Err(Problem::new(
                 &keys(&["spec", "parent"]),
@@ -120,12 +159,11 @@ pub(crate) struct PodGroupSpecY {
     pub queue: Option<String>,
     pub priority_class_name: Option<String>,
     pub min_resources: Option<ResourceList>,
+    pub network_topology: Option<NetworkTopologyY>,
 }
 
-pub(crate) const PODGROUP_SPEC_IGNORED: &[(&str, Ignore)] = &[
-    ("networkTopology", Ignore::NotModelled),
-    ("subGroupPolicy", Ignore::NotModelled),
-];
+pub(crate) const PODGROUP_SPEC_IGNORED: &[(&str, Ignore)] =
+    &[("subGroupPolicy", Ignore::NotModelled)];
 
 /// Annotation keys of the sla plugin's waiting time, in the order Volcano reads them.
 const SLA_KEYS: [&str; 2] = ["volcano.sh/sla-waiting-time", "sla-waiting-time"];
@@ -173,6 +211,10 @@ impl PodGroupY {
         let name = self.metadata.required_name()?;
         let (sla_waiting_ms, preemptable) = group_annotations(&self.metadata, warn)?;
         let s = &self.spec;
+        let network_topology = match &s.network_topology {
+            None => None,
+            Some(t) => Some(t.to_model(&keys(&["spec", "networkTopology"]))?),
+        };
         Ok(PodGroupSpec {
             namespace: self.metadata.namespace_or_default(),
             name,
@@ -187,6 +229,7 @@ impl PodGroupY {
             min_resources: s.min_resources.map(|r| r.0),
             sla_waiting_ms,
             preemptable,
+            network_topology,
         })
     }
 }

@@ -64,6 +64,12 @@ fn queues_parse_with_defaults_and_numbers() {
     let g = prod.guarantee.unwrap();
     assert_eq!((g.cpu(), g.memory()), (1500, 8 * GI));
     assert_eq!(prod.state, QueueState::Closed);
+    // The hierarchical drf annotations are kept for the policy's queue info.
+    assert_eq!(
+        (prod.hierarchy.as_str(), prod.hierarchy_weights.as_str()),
+        ("root/prod", "1/4")
+    );
+    assert_eq!(research.hierarchy, "");
 }
 
 #[test]
@@ -310,6 +316,7 @@ fn ignore_table_names_real_structs() {
         std::any::type_name::<workload::PodY>(),
         std::any::type_name::<workload::BatchJobY>(),
         std::any::type_name::<workload::BatchJobSpecY>(),
+        std::any::type_name::<hypernode::HyperNodeY>(),
     ];
     for (n, _) in reader::IGNORE {
         assert!(

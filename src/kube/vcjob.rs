@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::de::Ignore;
+use super::hypernode::NetworkTopologyY;
 use super::pod::PodTemplateY;
 use super::policy::{self, policies, LifecyclePolicy, PolicyAction, PolicyEvent, PolicyY};
 use super::scheduling::{group_annotations, PreemptionPolicyY};
 use super::types::{keys, parse_go_bool, sat_add, sat_times, ObjectMeta, Problem, Seg};
 use crate::model::{
-    OnEvict, PodGroupSpec, PodSpec, PriorityClassSpec, ResourceName, Resources, Toleration,
-    DEFAULT_MAX_RETRY,
+    NetworkTopologySpec, OnEvict, PodGroupSpec, PodSpec, PriorityClassSpec, ResourceName,
+    Resources, Toleration, DEFAULT_MAX_RETRY,
 };
 
 /// A task's pod template, reduced to what scheduling needs.
@@ -75,6 +76,8 @@ pub struct VcJob {
     pub sla_waiting_ms: Option<u64>,
     /// `volcano.sh/preemptable` of the job (copied to its PodGroup); default false.
     pub preemptable: bool,
+    /// `spec.networkTopology` (copied to its PodGroup).
+    pub network_topology: Option<NetworkTopologySpec>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +99,7 @@ pub(crate) struct JobSpecY {
     pub max_retry: Option<u32>,
     pub policies: Vec<PolicyY>,
     pub tasks: Vec<TaskY>,
+    pub network_topology: Option<NetworkTopologyY>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -114,7 +118,6 @@ pub(crate) const JOB_SPEC_IGNORED: &[(&str, Ignore)] = &[
     ("ttlSecondsAfterFinished", Ignore::Quiet),
     ("runningEstimate", Ignore::Quiet),
     ("minSuccess", Ignore::NotModelled),
-    ("networkTopology", Ignore::NotModelled),
 ];
 
 pub(crate) const TASK_IGNORED: &[(&str, Ignore)] = &[
@@ -253,6 +256,10 @@ impl JobY {
             ));
         }
         let job_policies = policies(&s.policies, &keys(&["spec", "policies"]))?;
+        let network_topology = match &s.network_topology {
+            None => None,
+            Some(t) => Some(t.to_model(&keys(&["spec", "networkTopology"]))?),
+        };
         warn_unmodelled_evict_actions(&tasks, &job_policies, warn);
         Ok(VcJob {
             namespace: self.metadata.namespace_or_default(),
@@ -272,6 +279,7 @@ impl JobY {
             tasks,
             sla_waiting_ms,
             preemptable,
+            network_topology,
         })
     }
 }
@@ -313,6 +321,7 @@ impl VcJob {
             min_resources: Some(self.min_resources(&find)),
             sla_waiting_ms: self.sla_waiting_ms,
             preemptable: self.preemptable,
+            network_topology: self.network_topology.clone(),
         };
         let pods = self
             .tasks

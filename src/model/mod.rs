@@ -1,6 +1,7 @@
 //! The shared vocabulary: dense object ids, resources, quantities, time, engine parameters,
 //! hashes, the static specs of nodes, queues,
-//! PodGroups (jobs) and pods (tasks), and the job controller's eviction policy (`OnEvict`).
+//! PodGroups (jobs) and pods (tasks), the job controller's eviction policy (`OnEvict`), and the
+//! network topology (HyperNodes, PodGroup `networkTopology`).
 //!
 //! Depends on nothing else in the crate. Everything here is plain data with integer units
 //! (cpu millicores, memory bytes, `pods` whole units, other scalars milli-units) so that every
@@ -14,6 +15,7 @@ pub mod params;
 pub mod quantity;
 pub mod resources;
 pub mod spec;
+pub mod topology;
 
 pub use duration::{format_duration, parse_duration, SimTime};
 pub use hash::{fnv1a, fnv1a_from, splitmix, Fnv, SplitMix64, FNV_OFFSET};
@@ -23,3 +25,7 @@ pub use params::EngineParams;
 pub use quantity::{parse_quantity, QuantityError};
 pub use resources::{DefaultValue, ResourceName, Resources};
 pub use spec::*;
+pub use topology::{
+    ClusterTopology, HyperNodeMember, HyperNodeSpec, LabelRequirement, MemberSelector, MemberType,
+    NetworkTopologySpec, SelectorOp, TopologyMode, MAX_TIER,
+};

@@ -5,6 +5,7 @@
 //! the live setup and tests start from `EngineParams::default()`.
 
 use super::on_evict::OnEvictPolicy;
+use super::topology::ClusterTopology;
 
 /// How the modelled control plane behaves in time. All times in ms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub struct EngineParams {
     /// The job controller's reaction to an evicted pod, by workload class (default: recreate
     /// the pod).
     pub on_evict: OnEvictPolicy,
+    /// The cluster's HyperNodes and the PodGroup `networkTopology` of each workload class
+    /// (default: none — every job takes the plain allocate path).
+    pub topology: ClusterTopology,
 }
 
 impl Default for EngineParams {
@@ -40,6 +44,7 @@ impl Default for EngineParams {
             sample_period_ms: 10_000,
             vcjob_mode: true,
             on_evict: OnEvictPolicy::default(),
+            topology: ClusterTopology::default(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Static specs of the objects the scheduler sees: nodes, queues, priority classes, PodGroups
 //! (jobs) and pods (tasks). These are what scenarios and Volcano YAML produce and what the
 //! cluster model instantiates; the policy core builds its per-cycle snapshot from them plus
-//! dynamic state. Plain data; depends only on `model::resources`.
+//! dynamic state. Plain data; depends only on `model::resources` and `model::topology`.
 
 use std::collections::BTreeMap;
 
@@ -105,6 +105,11 @@ pub struct QueueSpec {
     pub priority: i32,
     pub parent: Option<String>,
     pub state: QueueState,
+    /// Annotation `volcano.sh/hierarchy` (`root/a/b`; "" = directly under root), read by
+    /// hierarchical drf.
+    pub hierarchy: String,
+    /// Annotation `volcano.sh/hierarchy-weights` (`1/2/8`, one weight per path level).
+    pub hierarchy_weights: String,
 }
 
 impl QueueSpec {
@@ -119,8 +124,41 @@ impl QueueSpec {
             priority: 0,
             parent: None,
             state: QueueState::Open,
+            hierarchy: String::new(),
+            hierarchy_weights: String::new(),
         }
     }
+}
+
+/// Checks a hierarchical-drf path and its weights (Volcano's queue webhook): the path is
+/// `root/…` with non-empty levels, the weights one positive number per level.
+pub fn check_hierarchy(path: &str, weights: &str) -> Result<(), String> {
+    let levels: Vec<&str> = path.split('/').collect();
+    if levels.first() != Some(&"root") || levels.iter().any(|l| l.trim().is_empty()) {
+        return Err(format!(
+            "hierarchy {path:?}: expected a path such as \"root/eng/ml\" (starting at root, no \
+             empty level)"
+        ));
+    }
+    let ws: Vec<&str> = weights.split('/').collect();
+    if ws.len() != levels.len() {
+        return Err(format!(
+            "hierarchy-weights {weights:?}: expected {} weights (one per level of {path:?}), \
+             such as \"{}\"",
+            levels.len(),
+            vec!["1"; levels.len()].join("/")
+        ));
+    }
+    if let Some(w) = ws.iter().find(|w| {
+        !w.trim()
+            .parse::<f64>()
+            .is_ok_and(|x| x.is_finite() && x > 0.0)
+    }) {
+        return Err(format!(
+            "hierarchy-weights {weights:?}: {w:?} is not a positive number"
+        ));
+    }
+    Ok(())
 }
 
 /// `scheduling.k8s.io/v1 PriorityClass`.
@@ -148,6 +186,8 @@ pub struct PodGroupSpec {
     pub sla_waiting_ms: Option<u64>,
     /// `volcano.sh/preemptable` on the PodGroup (gang-aware eviction only; default false).
     pub preemptable: bool,
+    /// `spec.networkTopology` (None = the job has no topology constraint).
+    pub network_topology: Option<super::topology::NetworkTopologySpec>,
 }
 
 /// A pod (Volcano's `TaskInfo` source).

@@ -50,6 +50,9 @@ pub enum WaitReason {
     NotReached,
     /// Its queue does not exist: Volcano never schedules it.
     UnknownQueue,
+    /// `allocate` (topology path): no HyperNode at or below the job's highest allowed tier
+    /// can hold its gang now, though the job's network topology is what confines it.
+    NoDomain { highest_tier: u32 },
 }
 
 impl WaitReason {
@@ -72,6 +75,7 @@ impl WaitReason {
             WaitReason::Binding => "binding".into(),
             WaitReason::NotReached => "not-reached".into(),
             WaitReason::UnknownQueue => "unknown-queue".into(),
+            WaitReason::NoDomain { .. } => "no-domain".into(),
         }
     }
 
@@ -95,6 +99,9 @@ impl WaitReason {
             WaitReason::Binding => "binding, pods starting".into(),
             WaitReason::NotReached => "not reached in the cycle".into(),
             WaitReason::UnknownQueue => "queue does not exist".into(),
+            WaitReason::NoDomain { highest_tier } => {
+                format!("no HyperNode of tier ≤ {highest_tier} can hold the gang now")
+            }
         }
     }
 }

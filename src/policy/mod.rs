@@ -19,6 +19,7 @@ pub mod session;
 pub mod snapshot;
 pub mod status;
 pub mod tiers;
+pub mod topology;
 
 pub use conf::{parse_scheduler_conf, Action, ConfError, PluginKind, SchedulerConf};
 pub use explain::WaitReason;

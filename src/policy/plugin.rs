@@ -11,6 +11,8 @@ use super::conf::{Flag, PluginKind};
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
 use super::tiers::Tiers;
+use super::topology::HnId;
+use crate::model::Resources;
 
 /// A three-valued vote (`util.Permit`, `util.Abstain`, `util.Reject`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +173,36 @@ pub trait Plugin: Send {
     fn on_allocate(&mut self, s: &State, t: TaskId) {}
     /// Event handler: `t` was evicted or un-allocated (its status already changed).
     fn on_deallocate(&mut self, s: &State, t: TaskId) {}
+    /// `HyperNodeGradientForJobFn` / `HyperNodeGradientForSubJobFn` (allocate purpose):
+    /// candidate HyperNodes for job `j` at or below `input`, grouped by tier ascending, given
+    /// the job's (or sub-job's) AllocatedHyperNode and minimum resources. `Some(vec![])` = no
+    /// candidates. Gated by `enabledHyperNodeGradient`; the first registered plugin decides.
+    fn hypernode_gradient(
+        &self,
+        s: &State,
+        j: JobId,
+        input: HnId,
+        allocated: Option<HnId>,
+        min_res: &Resources,
+    ) -> Option<Vec<Vec<HnId>>> {
+        None
+    }
+    /// `HyperNodeOrderFn`: one score per candidate HyperNode for the (default sub-)job `j`.
+    /// Gated by `enabledHyperNodeOrder`; summed over plugins.
+    fn hypernode_order(&self, s: &State, j: JobId, candidates: &[HnId]) -> Option<Vec<f64>> {
+        None
+    }
+    /// `BatchNodeOrderFn` for a task whose job has a network topology: one score per node of
+    /// `nodes`, given the task's running `JobAllocatedHyperNode`. Gated by `enableNodeOrder`.
+    fn topology_node_order(
+        &self,
+        s: &State,
+        t: TaskId,
+        allocated: Option<HnId>,
+        nodes: &[NodeId],
+    ) -> Option<Vec<f64>> {
+        None
+    }
     /// Observation only, never read by a decision: the (cpu milli, memory bytes) `deserved` of
     /// `q` this plugin computed at session open (proportion, capacity), for the simulator's
     /// metrics.

@@ -71,6 +71,7 @@ mod tests {
             min_resources: None,
             sla_waiting_ms: None,
             preemptable: false,
+            network_topology: None,
         };
         let j = s.add_job(&pg, PodGroupPhase::Running, 0).unwrap();
         let pod = PodSpec {

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::accel::Accel;
-use super::conf::{Action, PluginKind, SchedulerConf};
+use super::conf::{Action, Flag, PluginKind, SchedulerConf};
 use super::explain::WaitReason;
 use super::plugin::FitError;
 use super::plugins;
@@ -92,6 +92,18 @@ impl Statement {
     pub fn has_evictions(&self) -> bool {
         self.ops.iter().any(|o| matches!(o, Op::Evict(..)))
     }
+    /// The tasks the statement allocated (`false`) or pipelined (`true`), in operation order —
+    /// what `RecoverOperations` re-applies after a dry run was discarded.
+    pub fn placements(&self) -> Vec<(TaskId, bool)> {
+        self.ops
+            .iter()
+            .filter_map(|o| match *o {
+                Op::Allocate(t) => Some((t, false)),
+                Op::Pipeline(t, _) => Some((t, true)),
+                Op::Evict(..) => None,
+            })
+            .collect()
+    }
     /// Moves the operations of `other` into `self` (`Statement.Merge`).
     pub fn merge(&mut self, other: Statement) {
         self.ops.extend(other.ops);
@@ -126,6 +138,9 @@ pub struct Session<'a> {
     /// the failed-preemptor memo, node reach bounds, the possible-victim bound). On by default;
     /// tests turn them off (`Scheduler::set_shortcuts`) to check the decisions are the same.
     pub shortcuts: bool,
+    /// Node scores depend on more than the node (network-topology-aware with HyperNodes):
+    /// the score cache is bypassed.
+    pub uncached_scores: bool,
 }
 
 impl<'a> Session<'a> {
@@ -146,6 +161,15 @@ impl<'a> Session<'a> {
             .nodes
             .iter()
             .all(|n| n.taints.is_empty() && !n.unschedulable);
+        // Mirrors openSession: the jobs' AllocatedHyperNodes are cleaned and recovered before
+        // any plugin opens (no-op without HyperNodes).
+        super::topology::job::open_session(snap);
+        // With HyperNodes, network-topology-aware node scores read HyperNode-wide sums, which
+        // the per-node score cache cannot key.
+        let uncached_scores = !snap.topology.is_empty()
+            && conf.tiers.iter().flatten().any(|p| {
+                p.kind() == PluginKind::NetworkTopologyAware && p.flags.has(Flag::NodeOrder)
+            });
         let st = State { snap, now, conf };
         for slot in tiers.tiers.iter_mut().flatten() {
             slot.plugin.on_session_open(&st);
@@ -163,6 +187,7 @@ impl<'a> Session<'a> {
             no_fit: Vec::new(),
             plain_nodes,
             shortcuts: true,
+            uncached_scores,
         }
     }
 

@@ -8,13 +8,15 @@
 //! its index; the scheduler's speed caches live in `policy::accel`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 pub use super::status::{phase_rule, podgroup_phase, PodGroupPhase, TaskStatus, N_STATUS};
 
 use super::index::{Contribution, Index};
+use super::topology::{HnId, HyperNodes};
 use crate::model::{
-    NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState, ResourceName,
-    Resources, Taint, Toleration,
+    NetworkTopologySpec, NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState,
+    ResourceName, Resources, Taint, Toleration,
 };
 
 pub use crate::model::{JobId, NodeId, QueueId, TaskId};
@@ -113,6 +115,12 @@ pub struct JobInfo {
     pub contrib: Contribution,
     /// The phase the index counts the job under (None once retired).
     pub counted_phase: Option<PodGroupPhase>,
+    /// PodGroup `spec.networkTopology` (see `policy::topology::job`).
+    pub network_topology: Option<NetworkTopologySpec>,
+    /// `JobInfo.AllocatedHyperNode` (in memory, kept across sessions).
+    pub allocated_hypernode: Option<HnId>,
+    /// The default sub-job's `AllocatedHyperNode`.
+    pub subjob_hypernode: Option<HnId>,
 }
 
 impl JobInfo {
@@ -207,6 +215,8 @@ pub struct Snapshot {
     pub total: Resources,
     /// Incrementally maintained indexes and sums (see `policy::index`).
     pub idx: Index,
+    /// The cluster's HyperNodes (empty: none), shared by clones.
+    pub topology: Arc<HyperNodes>,
     /// Bumped on every change of any node's accounting.
     pub node_epoch: u64,
     /// Written by the `Scheduler` that last opened a session on this snapshot, so it can tell
@@ -280,8 +290,8 @@ impl Snapshot {
             parent: spec.parent.clone(),
             state: spec.state,
             creation: 0,
-            hierarchy: String::new(),
-            hierarchy_weights: String::new(),
+            hierarchy: spec.hierarchy.clone(),
+            hierarchy_weights: spec.hierarchy_weights.clone(),
         });
         self.idx.queues.push(Default::default());
         id
@@ -337,6 +347,9 @@ impl Snapshot {
             order_dirty: false,
             contrib: Contribution::default(),
             counted_phase: None,
+            network_topology: pg.network_topology.clone(),
+            allocated_hypernode: None,
+            subjob_hypernode: None,
         });
         self.idx.live.insert(id);
         self.idx.queues[queue.ix()].jobs += 1;

@@ -334,8 +334,12 @@ impl Tiers {
 
     /// True if some enabled plugin scores nodes (otherwise scoring can be skipped).
     pub fn scores_nodes(&self) -> bool {
-        self.enabled(Flag::NodeOrder)
-            .any(|s| matches!(s.plugin.kind(), PluginKind::NodeOrder | PluginKind::Binpack))
+        self.enabled(Flag::NodeOrder).any(|s| {
+            matches!(
+                s.plugin.kind(),
+                PluginKind::NodeOrder | PluginKind::Binpack | PluginKind::NetworkTopologyAware
+            )
+        })
     }
 
     /// `Preemptable` (preempt victims).

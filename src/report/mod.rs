@@ -92,6 +92,8 @@ pub struct GroupMetrics {
     pub mean_share: Option<f64>,
     /// Queues only: mean over sample points of deserved cpu / cluster cpu.
     pub mean_deserved: Option<f64>,
+    /// With HyperNodes: jobs by the tier of the HyperNode their gang landed in.
+    pub domain_tiers: BTreeMap<u32, u64>,
 }
 
 /// All metrics of a run.
@@ -144,6 +146,13 @@ fn group(name: &str, jobs: &[&JobRecord], p: &ReportParams) -> GroupMetrics {
         after_horizon: 0,
         mean_share: None,
         mean_deserved: None,
+        domain_tiers: jobs.iter().filter_map(|j| j.domain_tier).fold(
+            BTreeMap::new(),
+            |mut m, t| {
+                *m.entry(t).or_default() += 1;
+                m
+            },
+        ),
     }
 }
 
@@ -285,7 +294,7 @@ mod output_tests {
         write_outputs(&o, &dir, &meta, &ReportParams::default()).unwrap();
         assert_eq!(first, std::fs::read(dir.join("summary.json")).unwrap());
         let jobs = std::fs::read_to_string(dir.join("jobs.csv")).unwrap();
-        assert!(jobs.starts_with("id,queue,class,submit,inqueue,first_bind,gang_ready,finish,wait,evictions,restarts,failed,restart_kills\nj0,q,c,0,0,0,100,10100,100,0,0,,0\n"), "{jobs}");
+        assert!(jobs.starts_with("id,queue,class,submit,inqueue,first_bind,gang_ready,finish,wait,evictions,restarts,failed,restart_kills,domain_tier\nj0,q,c,0,0,0,100,10100,100,0,0,,0,\n"), "{jobs}");
         let _ = std::fs::remove_dir_all(&dir);
         let slos = [crate::scenario::parse_slo("q.p95_wait <= 1m").unwrap()];
         let t = render_table(&m, &slo::evaluate(&slos, &m, &Default::default()));

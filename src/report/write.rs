@@ -6,6 +6,7 @@
 //! same outcome and meta — structs serialise in declaration order, floats through serde_json's
 //! shortest round-trip formatting, rows in outcome order; absent times are empty CSV cells.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -53,6 +54,9 @@ pub(super) struct GroupJson<'a> {
     restart_kills: u64,
     wait_mean_ms: Option<f64>,
     after_horizon: u64,
+    /// Jobs by the tier of the HyperNode their gang landed in (only with HyperNodes).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    domain_tiers: BTreeMap<String, u64>,
 }
 
 impl<'a> From<&'a GroupMetrics> for GroupJson<'a> {
@@ -76,6 +80,11 @@ impl<'a> From<&'a GroupMetrics> for GroupJson<'a> {
             restart_kills: g.restart_kills,
             wait_mean_ms: g.waits.mean,
             after_horizon: g.after_horizon,
+            domain_tiers: g
+                .domain_tiers
+                .iter()
+                .map(|(t, n)| (format!("tier {t}"), *n))
+                .collect(),
         }
     }
 }
@@ -237,6 +246,7 @@ pub fn jobs_csv(o: &Outcome) -> io::Result<Vec<u8>> {
         "restarts",
         "failed",
         "restart_kills",
+        "domain_tier",
     ])
     .map_err(csv_err)?;
     for j in &o.jobs {
@@ -254,6 +264,7 @@ pub fn jobs_csv(o: &Outcome) -> io::Result<Vec<u8>> {
             j.restarts.to_string(),
             opt(j.failed_ms),
             j.restart_kills.to_string(),
+            j.domain_tier.map(|t| t.to_string()).unwrap_or_default(),
         ])
         .map_err(csv_err)?;
     }

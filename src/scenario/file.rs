@@ -105,6 +105,24 @@ pub struct ClusterSection {
     /// PriorityClasses, the scheduler ConfigMap (`kubectl get … -o yaml` Lists too).
     #[serde(default)]
     pub objects: Vec<String>,
+    /// HyperNode tiers over the node pools, lowest tier first (`[[cluster.topology]]`).
+    #[serde(default)]
+    pub topology: Vec<TopologyTier>,
+}
+
+/// One `[[cluster.topology]]` tier: HyperNodes `<name>-0`, `<name>-1`, … of tier = its
+/// position (1-based), tierName = `name`, each holding `size` consecutive members of the tier
+/// below (nodes of `pools` for the first tier).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyTier {
+    pub name: String,
+    /// Members per HyperNode (≥ 1); the last one may hold fewer.
+    pub size: i64,
+    /// First tier only: the node pools grouped, in this order (default: every `[[nodes]]` pool
+    /// in file order).
+    #[serde(default)]
+    pub pools: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -138,6 +156,12 @@ pub struct QueueEntry {
     pub parent: Option<String>,
     #[serde(default)]
     pub state: Option<String>,
+    /// Hierarchical drf path (annotation `volcano.sh/hierarchy`), e.g. `"root/eng/ml"`.
+    #[serde(default)]
+    pub hierarchy: Option<String>,
+    /// Its weights (`volcano.sh/hierarchy-weights`), one per level, e.g. `"1/2/8"`.
+    #[serde(default)]
+    pub hierarchy_weights: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 
 use super::file::{NodePool, QueueEntry, ScenarioFile};
 use super::slo::{parse_slo, Slo};
-use crate::model::{fnv1a_from, FNV_OFFSET};
 use crate::model::{
-    parse_duration, parse_quantity, EngineParams, NodeSpec, OnEvict, OnEvictPolicy,
-    PriorityClassSpec, QueueSpec, QueueState, ResourceName, Resources, Taint, TaintEffect,
+    check_hierarchy, parse_duration, parse_quantity, EngineParams, NodeSpec, OnEvict,
+    OnEvictPolicy, PriorityClassSpec, QueueSpec, QueueState, ResourceName, Resources, Taint,
+    TaintEffect,
 };
+use crate::model::{fnv1a_from, FNV_OFFSET};
 use crate::policy::{parse_scheduler_conf, SchedulerConf};
 use crate::workload::mapping::MappingTable;
 use crate::workload::workflow::Workflow;
@@ -263,6 +264,15 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     jobs.extend(super::trace::load(&mut cx, &sf, &mut warnings)?);
     let objects = super::objects::load_workload(&mut cx, &sf, &mut warnings)?;
     jobs.extend(objects.jobs);
+    let topology = super::topology::load(
+        &cx,
+        &sf,
+        conf.has_plugin(crate::policy::PluginKind::NetworkTopologyAware),
+        &nodes,
+        cluster.hypernodes,
+        objects.topology,
+        &mut warnings,
+    )?;
     let mut on_evict = on_evict_policy(&cx, &sf)?;
     for (class, o) in objects.on_evict {
         on_evict.classes.entry(class).or_insert(o);
@@ -375,6 +385,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             }
         },
         on_evict,
+        topology,
     };
     let starvation_ms = cx.duration("starvation_threshold", &sf.starvation_threshold, 600_000)?;
     let mut slos = Vec::new();
@@ -535,6 +546,18 @@ fn queue_entry(cx: &Ctx, i: usize, q: &QueueEntry) -> Result<QueueSpec, Scenario
     spec.reclaimable = q.reclaimable.unwrap_or(true);
     spec.priority = q.priority.unwrap_or(0);
     spec.parent = q.parent.clone();
+    match (&q.hierarchy, &q.hierarchy_weights) {
+        (None, None) => {}
+        (Some(path), weights) => {
+            let weights = weights.clone().unwrap_or_default();
+            check_hierarchy(path, &weights).map_err(|m| cx.err(f("hierarchy_weights"), m))?;
+            spec.hierarchy = path.clone();
+            spec.hierarchy_weights = weights;
+        }
+        (None, Some(_)) => {
+            return Err(cx.err(f("hierarchy_weights"), "set without hierarchy"));
+        }
+    }
     if let Some(s) = &q.state {
         spec.state = QueueState::parse(s).ok_or_else(|| {
             cx.err(

@@ -13,6 +13,7 @@ mod objects;
 pub mod overrides;
 mod slo;
 pub mod snapshot;
+mod topology;
 mod trace;
 mod validate;
 mod workflows;

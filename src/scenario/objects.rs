@@ -1,5 +1,6 @@
 //! Kubernetes manifests as scenario input. `cluster.objects` and `queues.files` (the same slot
-//! under its old name) give Nodes, Queues, PriorityClasses and the scheduler ConfigMap;
+//! under its old name) give Nodes, Queues, PriorityClasses, HyperNodes and the scheduler
+//! ConfigMap;
 //! `workload.objects` gives jobs: Volcano Jobs, PodGroups with their pods or a `batch/v1` Job,
 //! plain Pods for Volcano. Every object a slot does not use is a warning naming the file and
 //! document, never a silent drop. Paths may be globs (`*`, `?` in the file name) or folders
@@ -19,7 +20,10 @@ use std::path::PathBuf;
 use super::file::ScenarioFile;
 use super::load::{Ctx, ScenarioError};
 use crate::kube::{parse_objects, KubeObjects};
-use crate::model::{parse_duration, NodeSpec, OnEvict, PriorityClassSpec, QueueSpec};
+use crate::model::{
+    parse_duration, HyperNodeSpec, NetworkTopologySpec, NodeSpec, OnEvict, PriorityClassSpec,
+    QueueSpec,
+};
 use crate::workload::temporal::parse_rfc3339_ns;
 use crate::workload::TraceJob;
 
@@ -41,6 +45,8 @@ pub(super) struct Cluster {
     pub nodes: Vec<NodeSpec>,
     pub queues: Vec<QueueSpec>,
     pub priority_classes: Vec<PriorityClassSpec>,
+    /// HyperNodes with where each was read (`Origin::describe`).
+    pub hypernodes: Vec<(HyperNodeSpec, String)>,
     /// (where, conf text) of a scheduler ConfigMap or bare conf document.
     pub conf: Option<(String, String)>,
 }
@@ -75,7 +81,15 @@ pub(super) fn load_cluster(
                         format!("a second scheduler conf in {path} (the first is in {first})");
                     return Err(cx.err(field, msg));
                 }
-                out.conf = Some((path, conf));
+                out.conf = Some((path.clone(), conf));
+            }
+            for h in objs.hypernodes {
+                let at = objs
+                    .origins
+                    .iter()
+                    .find(|o| o.kind == "HyperNode" && o.name == h.name)
+                    .map_or_else(|| path.clone(), |o| o.describe());
+                out.hypernodes.push((h, at));
             }
             out.nodes.extend(objs.nodes);
             out.queues.extend(objs.queues);
@@ -168,10 +182,12 @@ fn glob_match(pat: &[u8], s: &[u8]) -> bool {
     pat[p..].iter().all(|&c| c == b'*')
 }
 
-/// Object jobs plus the class policies their vcjobs ask for (`PodEvicted → RestartJob`).
+/// Object jobs plus the class policies their vcjobs ask for (`PodEvicted → RestartJob`) and
+/// the networkTopology their PodGroups carry.
 pub(super) struct ObjectJobs {
     pub jobs: Vec<TraceJob>,
     pub on_evict: BTreeMap<String, OnEvict>,
+    pub topology: BTreeMap<String, NetworkTopologySpec>,
 }
 
 /// Reads `workload.objects` into jobs (unsorted; in reading order).
@@ -183,6 +199,7 @@ pub(super) fn load_workload(
     let mut out = ObjectJobs {
         jobs: Vec::new(),
         on_evict: BTreeMap::new(),
+        topology: BTreeMap::new(),
     };
     if sf.workload.objects.is_empty() {
         if sf.workload.default_duration.is_some() {
@@ -212,7 +229,14 @@ pub(super) fn load_workload(
                 o.describe()
             ));
         }
-        convert(&objs, &mut pending, &mut skips, &mut out.on_evict, warnings);
+        convert(
+            &objs,
+            &mut pending,
+            &mut skips,
+            &mut out.on_evict,
+            &mut out.topology,
+            warnings,
+        );
     }
     if strict {
         if let Some(first) = skips.first() {

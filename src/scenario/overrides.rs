@@ -5,7 +5,8 @@
 //! 1. file-level, edited in the scenario TOML before it is loaded (so the synthetic workload,
 //!    the digest and validation all see them): `seed`, `horizon`, `sim.*`, `workload.*`
 //!    (`workload.classes.<name>.<field>` picks the class by name), `nodes.<pool>.<field>`
-//!    (`count`, `cpu`, `memory`, `pods`, `gpu`), and the scheduler conf — `scheduler.actions` and
+//!    (`count`, `cpu`, `memory`, `pods`, `gpu`), `cluster.topology.<tier>.size` (the HyperNode
+//!    tier by name), and the scheduler conf — `scheduler.actions` and
 //!    `plugin.<name>.<argument>` (keys starting with `enable` go on the plugin itself) — which is
 //!    rewritten and passed inline;
 //! 2. post-load, on the validated queues (inline or from Volcano YAML files):
@@ -192,7 +193,7 @@ fn oerr(path: &str, message: impl Into<String>) -> OverrideError {
 /// element's `name`. Only the leaf may be created.
 fn set_file_field(doc: &mut toml::Table, o: &Override) -> Result<(), OverrideError> {
     let parts: Vec<&str> = o.path.split('.').collect();
-    const KNOWN: [&str; 7] = [
+    const KNOWN: [&str; 8] = [
         "seed",
         "horizon",
         "starvation_threshold",
@@ -200,9 +201,10 @@ fn set_file_field(doc: &mut toml::Table, o: &Override) -> Result<(), OverrideErr
         "workload",
         "nodes",
         "name",
+        "cluster",
     ];
     if !KNOWN.contains(&parts[0]) {
-        return Err(oerr(&o.path, "unknown field (expected seed, horizon, starvation_threshold, sim.*, workload.*, nodes.<pool>.*, scheduler.actions, plugin.<name>.<arg> or queue.<name>.*)"));
+        return Err(oerr(&o.path, "unknown field (expected seed, horizon, starvation_threshold, sim.*, workload.*, nodes.<pool>.*, cluster.topology.<tier>.*, scheduler.actions, plugin.<name>.<arg> or queue.<name>.*)"));
     }
     let mut cur = doc;
     let mut i = 0;

@@ -1,6 +1,7 @@
 //! A live cluster's state as a scenario: reads `kubectl get nodes,queues,podgroups,vcjobs,pods,
-//! priorityclasses -A -o yaml|json` dumps and writes a scenario directory — `cluster.json`
-//! (Nodes, Queues, PriorityClasses, the scheduler ConfigMap), `jobs.csv` (canonical trace) and
+//! priorityclasses,hypernodes -A -o yaml|json` dumps and writes a scenario directory —
+//! `cluster.json` (Nodes, Queues with their hierarchy annotations, PriorityClasses, HyperNodes,
+//! the scheduler ConfigMap), `jobs.csv` (canonical trace) and
 //! `scenario.toml` whose header states the assumptions.
 //!
 //! Assumptions (also written into the scenario): the snapshot time is the latest
@@ -23,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use crate::kube::{parse_objects, KubeObjects, Origin, PodTemplate};
-use crate::model::{parse_duration, Resources};
+use crate::model::{parse_duration, HyperNodeSpec, MemberSelector, Resources};
 use crate::workload::temporal::parse_rfc3339_ns;
 use crate::workload::{self, Tally, TraceJob};
 
@@ -108,6 +109,24 @@ pub fn import_snapshot(
             pod_starts: pods,
             foreign: false,
         });
+    }
+    // The canonical trace has no networkTopology column: say which jobs lose theirs.
+    let with_topology = all
+        .vcjobs
+        .iter()
+        .filter(|j| j.network_topology.is_some())
+        .map(|j| origin("Job", &j.namespace, &j.name).describe())
+        .chain(
+            all.podgroups
+                .iter()
+                .filter(|p| p.network_topology.is_some())
+                .map(|p| origin("PodGroup", &p.namespace, &p.name).describe()),
+        );
+    for what in with_topology {
+        rep.warnings.push(format!(
+            "{what}: spec.networkTopology is not carried by the canonical trace; the job is \
+             imported without it"
+        ));
     }
     for pg in &all.podgroups {
         let o = origin("PodGroup", &pg.namespace, &pg.name);
@@ -319,6 +338,7 @@ fn merge(all: &mut KubeObjects, o: KubeObjects) -> Result<(), String> {
     all.pods.extend(o.pods);
     all.priority_classes.extend(o.priority_classes);
     all.nodes.extend(o.nodes);
+    all.hypernodes.extend(o.hypernodes);
     all.scheduler_conf = all.scheduler_conf.take().or(o.scheduler_conf);
     all.origins.extend(o.origins);
     all.warnings.extend(o.warnings);
@@ -338,6 +358,41 @@ fn quantities(r: &Resources) -> Value {
         m.insert(d.name(), Value::String(q));
     }
     Value::Object(m)
+}
+
+/// A HyperNode as `topology.volcano.sh/v1alpha1` JSON (what the reader reads back).
+fn hypernode_json(h: &HyperNodeSpec) -> Value {
+    let members: Vec<Value> = h
+        .members
+        .iter()
+        .map(|m| {
+            let selector = match &m.selector {
+                MemberSelector::Exact(n) => json!({"exactMatch": {"name": n}}),
+                MemberSelector::Regex(p) => json!({"regexMatch": {"pattern": p}}),
+                MemberSelector::Labels {
+                    match_labels,
+                    match_expressions,
+                } => {
+                    let exprs: Vec<Value> = match_expressions
+                        .iter()
+                        .map(|r| {
+                            json!({"key": r.key, "operator": format!("{:?}", r.op),
+                                "values": r.values})
+                        })
+                        .collect();
+                    json!({"labelMatch": {"matchLabels": match_labels,
+                        "matchExpressions": exprs}})
+                }
+            };
+            json!({"type": m.kind.as_str(), "selector": selector})
+        })
+        .collect();
+    let mut spec = json!({"tier": h.tier, "members": members});
+    if !h.tier_name.is_empty() {
+        spec["tierName"] = json!(h.tier_name);
+    }
+    json!({"apiVersion": "topology.volcano.sh/v1alpha1", "kind": "HyperNode",
+        "metadata": {"name": h.name}, "spec": spec})
 }
 
 fn write_out(
@@ -375,12 +430,18 @@ fn write_out(
         if let Some(p) = &q.parent {
             spec["parent"] = json!(p);
         }
+        let mut meta = json!({"name": q.name});
+        if !q.hierarchy.is_empty() {
+            meta["annotations"] = json!({"volcano.sh/hierarchy": q.hierarchy,
+                "volcano.sh/hierarchy-weights": q.hierarchy_weights});
+        }
         items.push(
             json!({"apiVersion": "scheduling.volcano.sh/v1beta1", "kind": "Queue",
-            "metadata": {"name": q.name}, "spec": spec,
+            "metadata": meta, "spec": spec,
             "status": {"state": format!("{:?}", q.state)}}),
         );
     }
+    items.extend(all.hypernodes.iter().map(hypernode_json));
     for p in &all.priority_classes {
         let policy = if p.preemption_never {
             "Never"
@@ -444,5 +505,6 @@ const ASSUMPTIONS: [&str; 8] = [
     "- run time: annotation volsim.dev/duration, else the containers' `sleep N`, else",
     "  --default-duration; a running job runs for what is left of it (at least 1 s);",
     "- running pods outside any Volcano job hold their resources as one-pod jobs in `default`;",
-    "- node selectors, tolerations and eviction policies of the jobs are not carried over.",
+    "- node selectors, tolerations, eviction policies and network topologies of the jobs are not \
+     carried over.",
 ];

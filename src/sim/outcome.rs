@@ -37,6 +37,9 @@ pub struct JobRecord {
     pub failed_ms: Option<u64>,
     /// Pods of the job killed by its restarts (not counting the evicted pods themselves).
     pub restart_kills: u32,
+    /// With HyperNodes: the tier of the lowest HyperNode holding its gang when it became
+    /// ready (the network domain it landed in).
+    pub domain_tier: Option<u32>,
 }
 
 impl JobRecord {

@@ -41,6 +41,7 @@ pub(crate) fn job_record(
         restarts: st.map(|s| s.restarts).unwrap_or(0),
         failed_ms: st.and_then(|s| s.failed_ms),
         restart_kills: st.map(|s| s.restart_kills).unwrap_or(0),
+        domain_tier: st.and_then(|s| s.domain_tier),
     }
 }
 

@@ -95,6 +95,26 @@ pub struct WorkloadClass {
     /// `restart-job` only: Volcano `maxRetry` (default 3); read by the scenario.
     #[serde(default)]
     pub max_retry: Option<i64>,
+    /// The PodGroup `networkTopology` of this class's jobs; read by the scenario.
+    #[serde(default)]
+    pub network_topology: Option<ClassTopology>,
+}
+
+/// `network_topology = { mode = "hard", highest_tier = 1 }` (or `highest_tier_name = "rack"`)
+/// of a workload class: the PodGroup `spec.networkTopology` its jobs carry. Checked by the
+/// scenario loader.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassTopology {
+    /// `hard` (default) or `soft`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// `highestTierAllowed`.
+    #[serde(default)]
+    pub highest_tier: Option<i64>,
+    /// `highestTierName`.
+    #[serde(default)]
+    pub highest_tier_name: Option<String>,
 }
 
 /// A class checked and converted to integer units.

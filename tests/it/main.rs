@@ -24,6 +24,7 @@ mod temporal_e2e;
 mod temporal_export;
 mod temporal_import;
 mod temporal_priority;
+mod topology;
 mod trace_import_reports;
 mod wait_reasons;
 mod whatif;

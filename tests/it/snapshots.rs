@@ -36,6 +36,11 @@ fn temporal_sample_summary() {
 }
 
 #[test]
+fn topology_racks_summary() {
+    insta::assert_snapshot!(summary("topology-racks"));
+}
+
+#[test]
 fn every_bundled_scenario_has_a_snapshot() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     for e in std::fs::read_dir(dir).unwrap() {

@@ -2,11 +2,12 @@
 //! job's statement only when it is gang-ready (actions/allocate/allocate.go, non-topology path).
 //! A pipelined-but-not-ready statement is neither committed nor discarded: its tasks hold their
 //! reservation until the session closes (quirk #13). One attempt per job per cycle unless it
-//! became ready with tasks left, in which case it gets one more task per pop.
+//! became ready with tasks left, in which case it gets one more task per pop. Jobs with a
+//! network topology on a cluster with HyperNodes go through `allocate_topology`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::num_nodes_to_find;
+use super::{allocate_topology, num_nodes_to_find};
 use crate::model::Resources;
 use crate::policy::conf::Action;
 use crate::policy::explain::{self, WaitReason};
@@ -14,6 +15,7 @@ use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
 use crate::policy::tiers::JobKey;
+use crate::policy::topology;
 
 pub fn run(ssn: &mut Session) {
     let has_enqueue = ssn.st.conf.has_action(Action::Enqueue);
@@ -77,10 +79,18 @@ pub fn run(ssn: &mut Session) {
                 ssn.task_heap(pending)
             }
         };
-        let stmt = allocate_for_tasks(ssn, j, &mut ws);
+        // Jobs with a network topology on a cluster with HyperNodes take the topology path.
+        let (stmt, decision) = if topology::job::uses_topology_path(ssn.snap(), j) {
+            allocate_topology::allocate_for_job(ssn, j, &mut ws)
+        } else {
+            (allocate_for_tasks(ssn, j, &mut ws), None)
+        };
         if let Some(stmt) = stmt {
             if ssn.tiers.job_ready(&ssn.st, j) {
                 ssn.commit(stmt);
+                if let Some(d) = decision {
+                    allocate_topology::record(ssn, j, d);
+                }
                 if !ws.is_empty() {
                     let key = ssn.tiers.job_key_or_slow(&ssn.st, j);
                     h.push(key, |a, b| ssn.tiers.key_less(&ssn.st, &a, &b));
@@ -108,7 +118,7 @@ fn note_overused(ssn: &mut Session, q: QueueId, h: Option<&mut PriorityQueue<Job
 }
 
 /// `NeedContinueAllocating` (api/job_info.go) after a task of `failed_role` found no node.
-fn need_continue(ssn: &Session, j: JobId, failed_roles: &BTreeSet<String>) -> bool {
+pub(super) fn need_continue(ssn: &Session, j: JobId, failed_roles: &BTreeSet<String>) -> bool {
     let snap = ssn.snap();
     let job = snap.job(j);
     if job.min_available as usize == job.tasks.len() {

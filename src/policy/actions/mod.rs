@@ -3,6 +3,7 @@
 //! Depends on policy types only.
 
 pub mod allocate;
+mod allocate_topology;
 pub mod backfill;
 pub mod enqueue;
 pub mod gang_bundles;
@@ -113,8 +114,27 @@ impl Session<'_> {
     }
 
     /// `NodeOrderFn` summed over the plugins, through the cross-cycle score cache (bypassed
-    /// without shortcuts).
+    /// without shortcuts). With HyperNode-wide scores (`uncached_scores`) only the node-local
+    /// plugins' sum is cached and network-topology-aware's score is added fresh, the same
+    /// arithmetic with or without shortcuts.
     pub(crate) fn cached_score(&mut self, t: TaskId, n: NodeId, key: u64) -> f64 {
+        use super::plugins::network_topology_aware::{domain_score, local_score};
+        if self.uncached_scores {
+            let fresh = domain_score(self.tiers, &self.st, t, n);
+            if !self.shortcuts {
+                return local_score(self.tiers, &self.st, t, n) + fresh;
+            }
+            let version = self.st.snap.nodes[n.ix()].version;
+            let local = match self.accel.scores.get(n.ix(), version, key) {
+                Some(x) => x,
+                None => {
+                    let x = local_score(self.tiers, &self.st, t, n);
+                    self.accel.scores.put(n.ix(), version, key, x);
+                    x
+                }
+            };
+            return local + fresh;
+        }
         if !self.shortcuts {
             return self.tiers.node_score(&self.st, t, n);
         }

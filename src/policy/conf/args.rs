@@ -30,11 +30,12 @@ pub enum PluginKind {
     Binpack,
     Overcommit,
     Sla,
+    NetworkTopologyAware,
 }
 
 impl PluginKind {
     /// Every modelled plugin, in the order the docs list them.
-    pub const ALL: [PluginKind; 11] = [
+    pub const ALL: [PluginKind; 12] = [
         PluginKind::Gang,
         PluginKind::Priority,
         PluginKind::Conformance,
@@ -46,6 +47,7 @@ impl PluginKind {
         PluginKind::Binpack,
         PluginKind::Overcommit,
         PluginKind::Sla,
+        PluginKind::NetworkTopologyAware,
     ];
 
     /// Volcano's plugin name (`PluginName`).
@@ -62,6 +64,7 @@ impl PluginKind {
             PluginKind::Binpack => "binpack",
             PluginKind::Overcommit => "overcommit",
             PluginKind::Sla => "sla",
+            PluginKind::NetworkTopologyAware => "network-topology-aware",
         }
     }
 
@@ -84,7 +87,6 @@ pub const UNMODELLED_PLUGINS: &[&str] = &[
     "nodegroup",
     "usage",
     "resource-strategy-fit",
-    "network-topology-aware",
     "extender",
     "rescheduling",
     "dra",
@@ -162,6 +164,27 @@ pub struct CapacityArgs {
     pub ancestor_reclaim_level: usize,
 }
 
+/// `network-topology-aware` arguments (plugins/network-topology-aware, `getPriorityWeight`,
+/// `getNormalPodConfig`, `getMaxHyperNodesForEviction`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkTopologyArgs {
+    /// `weight`, default 1 (negative → 1); final scores are × 100 × weight.
+    pub weight: i64,
+    /// `hypernode.binpack.cpu`, default 1 (negative → 1).
+    pub cpu: i64,
+    /// `hypernode.binpack.memory`, default 1 (negative → 1).
+    pub memory: i64,
+    /// `hypernode.binpack.resources` with each `hypernode.binpack.resources.<name>` weight.
+    pub resources: Vec<(String, i64)>,
+    /// `hypernode.binpack.normal-pod.enable`, default true.
+    pub normal_pod_enable: bool,
+    /// `hypernode.binpack.normal-pod.fading`, default 0.8 (negative → 0.8; 0 allowed).
+    pub normal_pod_fading: f64,
+    /// `hypernode.gradient.evict.max-hypernodes`, default 8 (≤ 0 → 8); read by the gang
+    /// eviction actions.
+    pub evict_max_hypernodes: i64,
+}
+
 /// A modelled plugin with its typed arguments.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginArgs {
@@ -176,6 +199,7 @@ pub enum PluginArgs {
     Binpack(BinpackArgs),
     Overcommit(OvercommitArgs),
     Sla(SlaArgs),
+    NetworkTopologyAware(NetworkTopologyArgs),
 }
 
 impl PluginArgs {
@@ -192,6 +216,7 @@ impl PluginArgs {
             PluginArgs::Binpack(_) => PluginKind::Binpack,
             PluginArgs::Overcommit(_) => PluginKind::Overcommit,
             PluginArgs::Sla(_) => PluginKind::Sla,
+            PluginArgs::NetworkTopologyAware(_) => PluginKind::NetworkTopologyAware,
         }
     }
 
@@ -269,6 +294,7 @@ impl PluginArgs {
                 })
             }
             PluginKind::Binpack => node_args::binpack(&r)?,
+            PluginKind::NetworkTopologyAware => node_args::network_topology(&r)?,
             PluginKind::Predicates => node_args::predicates(&r, warnings)?,
             PluginKind::Capacity => {
                 const KEYS: &[&str] = &[
@@ -353,13 +379,6 @@ pub(super) fn plugin_entry(
     };
     for key in ignored_flags {
         warnings.push(format!("{field}.{key}: feature not modelled, flag ignored"));
-    }
-    if kind == PluginKind::Drf && hierarchy {
-        warnings.push(format!(
-            "{field}.enableHierarchy: hierarchical drf reads the queues' volcano.sh/hierarchy \
-             annotations, which scenario and cluster queues do not carry yet: every queue sits \
-             directly under root"
-        ));
     }
     let args = PluginArgs::parse(kind, &arguments, &format!("{field}.arguments"), warnings)?;
     Ok(Some(PluginConf {

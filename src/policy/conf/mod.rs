@@ -13,8 +13,8 @@ mod args;
 mod node_args;
 
 pub use args::{
-    BinpackArgs, CapacityArgs, NodeOrderArgs, OvercommitArgs, PluginArgs, PluginKind,
-    PredicatesArgs, SlaArgs, UNMODELLED_PLUGINS,
+    BinpackArgs, CapacityArgs, NetworkTopologyArgs, NodeOrderArgs, OvercommitArgs, PluginArgs,
+    PluginKind, PredicatesArgs, SlaArgs, UNMODELLED_PLUGINS,
 };
 
 use std::collections::BTreeMap;
@@ -76,6 +76,8 @@ pub enum Flag {
     TargetJob,
     ReservedNodes,
     Victim,
+    HyperNodeOrder,
+    HyperNodeGradient,
 }
 
 /// (YAML key in a production conf, short name used by conformance cases, flag).
@@ -98,16 +100,24 @@ pub const FLAG_NAMES: &[(&str, &str, Flag)] = &[
     ("enableTargetJob", "targetJob", Flag::TargetJob),
     ("enableReservedNodes", "reservedNodes", Flag::ReservedNodes),
     ("enabledVictim", "victim", Flag::Victim),
+    (
+        "enabledHyperNodeOrder",
+        "hyperNodeOrder",
+        Flag::HyperNodeOrder,
+    ),
+    (
+        "enabledHyperNodeGradient",
+        "hyperNodeGradient",
+        Flag::HyperNodeGradient,
+    ),
 ];
 
 /// Flags Volcano accepts that gate features volsim does not model (accepted, ignored).
 const IGNORED_FLAG_KEYS: &[&str] = &[
     "enabledClusterOrder",
-    "enabledHyperNodeOrder",
     "enabledSubJobReady",
     "enabledSubJobPipelined",
     "enabledSubJobOrder",
-    "enabledHyperNodeGradient",
 ];
 
 /// A set of enable flags.
@@ -115,7 +125,7 @@ const IGNORED_FLAG_KEYS: &[&str] = &[
 pub struct FlagSet(u32);
 
 /// Number of `Flag` variants.
-pub const N_FLAGS: usize = 18;
+pub const N_FLAGS: usize = 20;
 
 /// Every flag, indexed by `Flag as usize`.
 pub const FLAGS: [Flag; N_FLAGS] = [
@@ -137,6 +147,8 @@ pub const FLAGS: [Flag; N_FLAGS] = [
     Flag::TargetJob,
     Flag::ReservedNodes,
     Flag::Victim,
+    Flag::HyperNodeOrder,
+    Flag::HyperNodeGradient,
 ];
 
 impl FlagSet {

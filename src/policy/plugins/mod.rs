@@ -8,6 +8,7 @@ pub mod conformance;
 pub mod drf;
 pub mod gang;
 pub mod hdrf;
+pub mod network_topology_aware;
 pub mod nodeorder;
 pub mod overcommit;
 pub mod predicates;
@@ -33,6 +34,9 @@ pub fn build(pc: &PluginConf) -> Box<dyn Plugin> {
         PluginArgs::Binpack(a) => Box::new(binpack::Binpack::new(a)),
         PluginArgs::Overcommit(a) => Box::new(overcommit::Overcommit::new(a)),
         PluginArgs::Sla(a) => Box::new(sla::Sla::new(a)),
+        PluginArgs::NetworkTopologyAware(a) => {
+            Box::new(network_topology_aware::NetworkTopologyAware::new(a))
+        }
     }
 }
 

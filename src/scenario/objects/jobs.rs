@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::kube::{KubeObjects, Origin, PodTemplate};
-use crate::model::{OnEvict, Resources};
+use crate::model::{NetworkTopologySpec, OnEvict, Resources};
 use crate::workload::TraceJob;
 
 use super::CLASS;
@@ -75,11 +75,36 @@ fn unmodelled(what: &str, t: &PodTemplate, warnings: &mut Vec<String>) {
     }
 }
 
+/// Carries an object's `spec.networkTopology` as its class's (the class becomes the job id
+/// when the object names none, as for eviction policies).
+fn class_topology(
+    what: &str,
+    job: &mut TraceJob,
+    spec: Option<&NetworkTopologySpec>,
+    topology: &mut BTreeMap<String, NetworkTopologySpec>,
+    warnings: &mut Vec<String>,
+) {
+    let Some(spec) = spec else { return };
+    if job.class.is_empty() {
+        job.class = job.id.clone();
+    }
+    if topology
+        .insert(job.class.clone(), spec.clone())
+        .is_some_and(|o| o != *spec)
+    {
+        warnings.push(format!(
+            "{what}: class {:?} has jobs with different networkTopology; the last wins",
+            job.class
+        ));
+    }
+}
+
 pub(super) fn convert(
     objs: &KubeObjects,
     pending: &mut Vec<Pending>,
     skips: &mut Vec<String>,
     on_evict: &mut BTreeMap<String, OnEvict>,
+    topology: &mut BTreeMap<String, NetworkTopologySpec>,
     warnings: &mut Vec<String>,
 ) {
     for j in &objs.vcjobs {
@@ -108,6 +133,13 @@ pub(super) fn convert(
                 .find_map(|t| t.template.priority_class_name.clone())
         });
         job.class = origin.annotations.get(CLASS).cloned().unwrap_or_default();
+        class_topology(
+            &what,
+            &mut job,
+            j.network_topology.as_ref(),
+            topology,
+            warnings,
+        );
         if let OnEvict::RestartJob { max_retry } = j.on_evict() {
             if job.class.is_empty() {
                 job.class = job.id.clone();
@@ -194,6 +226,13 @@ pub(super) fn convert(
                 .find_map(|t| t.0.priority_class_name.clone())
         });
         job.class = origin.annotations.get(CLASS).cloned().unwrap_or_default();
+        class_topology(
+            &what,
+            &mut job,
+            pg.network_topology.as_ref(),
+            topology,
+            warnings,
+        );
         templates.iter().for_each(|t| {
             unmodelled(&what, t.0, warnings);
             scheduler_note(&what, t.0, warnings);

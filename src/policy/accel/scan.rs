@@ -150,9 +150,16 @@ mod tests {
         let nodes = 101 + (g.next() % 200) as usize;
         for i in 0..nodes {
             // Two node shapes, some with few pod slots.
-            let cpu = if g.next() % 3 == 0 { 16_000 } else { 8_000 };
+            let cpu = if g.next().is_multiple_of(3) {
+                16_000
+            } else {
+                8_000
+            };
             let mut a = Resources::cpu_mem(cpu, cpu << 20);
-            a.set(ResourceName::PODS, if g.next() % 4 == 0 { 3 } else { 110 });
+            a.set(
+                ResourceName::PODS,
+                if g.next().is_multiple_of(4) { 3 } else { 110 },
+            );
             snap.add_node(&NodeSpec {
                 name: format!("n{i}"),
                 allocatable: a,
@@ -166,7 +173,11 @@ mod tests {
         }
         for j in 0..400u64 {
             let replicas = 1 + (g.next() % 4) as u32;
-            let min = if g.next() % 2 == 0 { replicas } else { 1 };
+            let min = if g.next().is_multiple_of(2) {
+                replicas
+            } else {
+                1
+            };
             let cpu = 1000 * (1 + (g.next() % 6) as i64);
             let pg = PodGroupSpec {
                 namespace: "ns".into(),
@@ -176,7 +187,7 @@ mod tests {
                 ..Default::default()
             };
             // A third of the jobs already run somewhere, so nodes differ in their use.
-            let running = g.next() % 3 == 0;
+            let running = g.next().is_multiple_of(3);
             let phase = if running {
                 PodGroupPhase::Running
             } else {
@@ -219,7 +230,7 @@ mod tests {
             let t = TaskId(i as u32);
             match snap.task(t).status {
                 TaskStatus::Binding => snap.update_status(t, TaskStatus::Running),
-                TaskStatus::Running if (i as u64 + cycle) % 7 == 0 => snap.remove_task(t),
+                TaskStatus::Running if (i as u64 + cycle).is_multiple_of(7) => snap.remove_task(t),
                 _ => {}
             }
         }

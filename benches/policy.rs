@@ -3,8 +3,10 @@
 //!   backfill) over P pending single-pod jobs (PodGroups with their pods, just arrived) on N
 //!   idle nodes of 32 cores — the admission and per-placement cost (predicates, scoring, node
 //!   sampling);
-//! - `event_loop/backlog-10k`: the whole engine on the shared peers-synth-v1 backlog trace (10 000
-//!   jobs, 100 nodes), generated in-process (`workload::peers_synth`, the same bytes as
+//! - `event_loop/backlog-10k`, `event_loop/steady-100k`, `event_loop/gang-100k`: the whole
+//!   engine on the shared peers-synth-v1 traces (10 000 jobs on 100 nodes; 100 000 jobs on
+//!   1 000 nodes, where Volcano's node sampling and the node classes of the placement scan
+//!   matter), generated in-process (`workload::peers_synth`, the same bytes as
 //!   `volsim trace gen`).
 //!
 //! Run: `cargo bench --bench policy` (add `-- --quick` for a short run).
@@ -120,23 +122,29 @@ fn allocate_cycle(c: &mut Criterion) {
 fn event_loop(c: &mut Criterion) {
     let mut g = c.benchmark_group("event_loop");
     g.sample_size(10);
-    let jobs = generate(PeersScenario::Backlog, 10_000, 100, 42);
-    let input = SimInput {
-        nodes: nodes(100),
-        queues: queues(),
-        priority_classes: vec![],
-        conf: SchedulerConf::helm_default(),
-        jobs: jobs.into(),
-        params: EngineParams::default(),
-        seed: 42,
-        horizon_ms: None,
-    };
-    let o = simulate(&input);
-    assert_eq!(
-        o.jobs.iter().filter(|j| j.finish_ms.is_some()).count(),
-        10_000
-    );
-    g.bench_function("backlog-10k", |b| b.iter(|| black_box(simulate(&input))));
+    for (name, scenario, jobs, n) in [
+        ("backlog-10k", PeersScenario::Backlog, 10_000, 100),
+        ("steady-100k", PeersScenario::Steady, 100_000, 1000),
+        ("gang-100k", PeersScenario::Gang, 100_000, 1000),
+    ] {
+        let input = SimInput {
+            nodes: nodes(n),
+            queues: queues(),
+            priority_classes: vec![],
+            conf: SchedulerConf::helm_default(),
+            jobs: generate(scenario, jobs, n as u32, 42).into(),
+            params: EngineParams::default(),
+            seed: 42,
+            horizon_ms: None,
+        };
+        let o = simulate(&input);
+        assert_eq!(
+            o.jobs.iter().filter(|j| j.finish_ms.is_some()).count(),
+            jobs,
+            "{name}: every job finishes"
+        );
+        g.bench_function(name, |b| b.iter(|| black_box(simulate(&input))));
+    }
     g.finish();
 }
 

@@ -2,7 +2,8 @@
 //! never rescans what cannot have changed: the live jobs, Pending-phase jobs, jobs with Pending
 //! tasks, jobs touched since the last session close, per-queue sums (allocated, pending
 //! requests, proportion/capacity `inqueue` and `elastic`), the cluster's used resources and
-//! overcommit's inqueue total.
+//! overcommit's inqueue total, and the nodes re-accounted since the node classes
+//! (`policy::accel::classes`) last caught up.
 //!
 //! Invariant: every field equals what a full recomputation from the snapshot would give. The
 //! snapshot calls `job_changed` after any change of a job's tasks or phase; plugins read the
@@ -12,7 +13,7 @@ use std::collections::BTreeSet;
 
 use crate::model::{DefaultValue, Resources};
 
-use super::snapshot::{JobId, JobInfo, PodGroupPhase, TaskStatus};
+use super::snapshot::{JobId, JobInfo, NodeId, PodGroupPhase, TaskStatus};
 
 /// Per-queue sums over the queue's live jobs.
 #[derive(Debug, Clone)]
@@ -216,5 +217,37 @@ fn set_member(s: &mut BTreeSet<JobId>, j: JobId, member: bool) {
         s.insert(j);
     } else {
         s.remove(&j);
+    }
+}
+
+/// The nodes changed since a reader last drained the list, each listed once (so the list
+/// never holds more entries than there are nodes).
+#[derive(Debug, Clone, Default)]
+pub struct NodeChanges {
+    list: Vec<NodeId>,
+    listed: Vec<bool>,
+}
+
+impl NodeChanges {
+    #[inline]
+    pub(crate) fn note(&mut self, n: NodeId) {
+        if self.listed.len() <= n.ix() {
+            self.listed.resize(n.ix() + 1, false);
+        }
+        if !self.listed[n.ix()] {
+            self.listed[n.ix()] = true;
+            self.list.push(n);
+        }
+    }
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+    /// Empties the list, handing each changed node to `f` in first-change order.
+    pub fn drain(&mut self, mut f: impl FnMut(NodeId)) {
+        for n in self.list.drain(..) {
+            self.listed[n.ix()] = false;
+            f(n);
+        }
     }
 }

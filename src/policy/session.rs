@@ -156,7 +156,7 @@ impl<'a> Session<'a> {
         now: u64,
         rng: &'a mut dyn TieBreak,
     ) -> Session<'a> {
-        accel.scores.prepare(score_fingerprint, snap.nodes.len());
+        accel.classes.prepare(score_fingerprint);
         let plain_nodes = snap
             .nodes
             .iter()

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub use super::status::{phase_rule, podgroup_phase, PodGroupPhase, TaskStatus, N_STATUS};
 
-use super::index::{Contribution, Index};
+use super::index::{Contribution, Index, NodeChanges};
 use super::topology::{HnId, HyperNodes};
 use crate::model::{
     NetworkTopologySpec, NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState,
@@ -223,6 +223,9 @@ pub struct Snapshot {
     /// whether its cross-cycle caches describe it (`policy::accel`). Not data: no decision
     /// reads it.
     pub accel_stamp: u64,
+    /// Nodes added or re-accounted since the scheduler's node classes last caught up
+    /// (`policy::accel::classes`). Not data: no decision reads it.
+    pub node_changes: NodeChanges,
 }
 
 fn name_index(name: &str) -> Option<i64> {
@@ -274,6 +277,7 @@ impl Snapshot {
             version: 0,
             future: spec.allocatable,
         });
+        self.node_changes.note(id);
         id
     }
 
@@ -479,6 +483,7 @@ impl Snapshot {
         }
         node.touch();
         self.node_epoch += 1;
+        self.node_changes.note(n);
     }
 
     fn node_add(&mut self, t: TaskId) {
@@ -504,6 +509,7 @@ impl Snapshot {
         node.tasks.push(t);
         node.touch();
         self.node_epoch += 1;
+        self.node_changes.note(n);
     }
 
     /// Moves a task to `status` on `node` (None = no node), keeping node accounting and job

@@ -1,5 +1,7 @@
-//! The scheduler's cross-cycle speed caches: node scores (`ScoreCache`), the Pending PodGroups
-//! of each queue in job order (`PendingOrder`) and the per-node victim bins (`VictimBins`).
+//! The scheduler's cross-cycle speed caches: the equivalence classes of identical nodes with
+//! their node scores (`NodeClasses`), the Pending PodGroups of each queue in job order
+//! (`PendingOrder`) and the per-node victim bins (`VictimBins`), plus the allocate scan's
+//! reusable buffer.
 //! Owned by a `policy::Scheduler`, never by the `Snapshot` (which is data plus its index).
 //!
 //! Invariant: every cache is an exact shortcut — dropping all of them at any cycle boundary
@@ -9,24 +11,30 @@
 //! run by another scheduler starts the caches afresh). Depends on policy types only.
 
 pub mod bins;
+pub mod classes;
 pub mod order;
+pub mod scan;
 pub mod scores;
 
 pub use bins::{QueueBin, VictimBins};
+pub use classes::NodeClasses;
 pub use order::PendingOrder;
-pub use scores::{request_key, ScoreCache};
+pub use scores::request_key;
 
-use super::snapshot::Snapshot;
+use super::snapshot::{NodeId, Snapshot};
 
 /// Everything a `Scheduler` keeps across cycles only to go faster.
 #[derive(Debug, Default)]
 pub struct Accel {
-    /// Node scores by (node version, request); the scoring conf is fixed per scheduler.
-    pub scores: ScoreCache,
+    /// Equivalence classes of identical nodes, with their scores by request; the scoring conf
+    /// is fixed per scheduler.
+    pub classes: NodeClasses,
     /// Pending PodGroups per queue in job order (read by `enqueue`).
     pub pending_order: PendingOrder,
     /// Possible preempt/reclaim victims per node and queue.
     pub victim_bins: VictimBins,
+    /// The allocate scan's feasible-node buffer, reused so a placement allocates nothing.
+    pub feasible: Vec<NodeId>,
     /// The stamp written into the snapshot at the last session open (0 = none yet).
     stamp: u64,
     /// Sessions opened so far (makes every stamp of one scheduler distinct).
@@ -41,7 +49,7 @@ impl Accel {
     /// reusing and dropping caches, never a decision.
     pub fn attach(&mut self, snap: &mut Snapshot, salt: u64) {
         if self.stamp == 0 || snap.accel_stamp != self.stamp {
-            self.scores = ScoreCache::default();
+            self.classes = NodeClasses::default();
             self.pending_order = PendingOrder::default();
             self.victim_bins = VictimBins::default();
         }
@@ -61,24 +69,41 @@ fn splitmix(x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Resources;
 
     #[test]
     fn caches_survive_only_on_the_stamped_snapshot() {
         let mut a = Accel::default();
         let mut snap = Snapshot::new();
+        snap.add_node(&crate::model::NodeSpec {
+            name: "n".into(),
+            allocatable: Resources::cpu_mem(4000, 1 << 30),
+            labels: Default::default(),
+            taints: vec![],
+            unschedulable: false,
+        });
+        let req = Resources::cpu_mem(1000, 1 << 20);
+        let score = |a: &mut Accel, snap: &mut Snapshot| {
+            a.classes.prepare(42);
+            a.classes.sync(snap);
+            let c = a.classes.class_of(NodeId(0));
+            let s = a.classes.begin();
+            a.classes.cached_score(c, &req, s)
+        };
         a.attach(&mut snap, 7);
-        a.scores.prepare(42, 3);
-        a.scores.put(0, 1, 9, 1.5);
+        score(&mut a, &mut snap);
+        let c = a.classes.class_of(NodeId(0));
+        let s = a.classes.begin();
+        a.classes.put_score(c, &req, s, 1.5);
         // Same snapshot, next session: kept.
         a.attach(&mut snap, 7);
-        assert_eq!(a.scores.get(0, 1, 9), Some(1.5));
-        // A clone runs once, then the original comes back: its stamp is stale, caches drop.
+        assert_eq!(score(&mut a, &mut snap), Some(1.5));
+        // A clone runs once (it carries the same stamp, so the caches describe it), then the
+        // original comes back: its stamp is stale, caches drop.
         let mut clone = snap.clone();
         a.attach(&mut clone, 7);
-        a.scores.prepare(42, 3);
-        a.scores.put(0, 1, 9, 2.5);
+        assert_eq!(score(&mut a, &mut clone), Some(1.5));
         a.attach(&mut snap, 7);
-        a.scores.prepare(42, 3);
-        assert_eq!(a.scores.get(0, 1, 9), None);
+        assert_eq!(score(&mut a, &mut snap), None);
     }
 }

@@ -7,8 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{allocate_topology, num_nodes_to_find};
+use super::{allocate_topology, num_nodes_to_find, Among};
 use crate::model::Resources;
+use crate::policy::accel::classes::FITS_IDLE;
 use crate::policy::conf::Action;
 use crate::policy::explain::{self, WaitReason};
 use crate::policy::heap::PriorityQueue;
@@ -157,28 +158,60 @@ pub(super) fn need_continue(ssn: &Session, j: JobId, failed_roles: &BTreeSet<Str
     true
 }
 
-/// Feasible nodes for `t` in scan order: `InitResreq ⊑ FutureIdle` and the plugin predicates,
-/// stopping after `numNodesToFind` (node sampling on clusters above 100 nodes).
+/// A plain task on plain nodes with `predicates` the only predicate plugin: it passes a node
+/// iff its request fits FutureIdle and the node has a free pod slot.
+fn plain_task(ssn: &Session, t: TaskId) -> bool {
+    let task = ssn.snap().task(t);
+    ssn.plain_nodes
+        && task.node_selector.is_empty()
+        && task.tolerations.is_empty()
+        && ssn
+            .tiers
+            .only_predicate_plugin_is(crate::policy::conf::PluginKind::Predicates)
+}
+
+/// The node for `t` through the per-node scan: the nominated node if it still passes, else
+/// `predicate_nodes` then `prioritize`; `None` when no node passes.
+fn place(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
+    // The scan's buffer is the scheduler's, reused.
+    let mut feasible = std::mem::take(&mut ssn.accel.feasible);
+    feasible.clear();
+    let stamp = if ssn.shortcuts {
+        ssn.accel.classes.sync(ssn.st.snap);
+        ssn.accel.classes.begin()
+    } else {
+        0
+    };
+    if let Some(nom) = ssn.snap().task(t).nominated_node {
+        let req = ssn.snap().task(t).resreq;
+        if req.fits_in(&ssn.snap().nodes[nom.ix()].future_idle()) {
+            predicate_nodes(ssn, t, Some(&[nom]), &mut feasible);
+        }
+    }
+    if feasible.is_empty() {
+        predicate_nodes(ssn, t, None, &mut feasible);
+    }
+    let node = (!feasible.is_empty()).then(|| prioritize(ssn, t, &feasible, stamp));
+    ssn.accel.feasible = feasible;
+    node
+}
+
+/// Feasible nodes for `t` in scan order, written into `out`: `InitResreq ⊑ FutureIdle` and the
+/// plugin predicates, stopping after `numNodesToFind` (node sampling on clusters above 100
+/// nodes). The per-node reference of `accel::scan::place_plain`.
 pub(crate) fn predicate_nodes(
     ssn: &mut Session,
     t: TaskId,
     candidates: Option<&[NodeId]>,
-) -> Vec<NodeId> {
+    out: &mut Vec<NodeId>,
+) {
+    out.clear();
     let n = ssn.snap().nodes.len();
     let req: Resources = ssn.snap().task(t).resreq;
-    let mut out = Vec::new();
     // A plain task (no selector, no tolerations) on untainted, uncordoned nodes, with
     // `predicates` the only predicate plugin, passes iff its request fits FutureIdle and the
     // node has a free pod slot — checked inline instead of through the tier walk.
-    let fast = {
-        let task = ssn.snap().task(t);
-        ssn.plain_nodes
-            && task.node_selector.is_empty()
-            && task.tolerations.is_empty()
-            && ssn
-                .tiers
-                .only_predicate_plugin_is(crate::policy::conf::PluginKind::Predicates)
-    };
+    let fast = plain_task(ssn, t);
     let check = |ssn: &mut Session, node: NodeId, out: &mut Vec<NodeId>| {
         let info = &ssn.snap().nodes[node.ix()];
         if !req.fits_in(&info.future) {
@@ -199,7 +232,7 @@ pub(crate) fn predicate_nodes(
     match candidates {
         Some(list) => {
             for &node in list {
-                check(ssn, node, &mut out);
+                check(ssn, node, out);
             }
         }
         None => {
@@ -214,7 +247,7 @@ pub(crate) fn predicate_nodes(
             if plain && ssn.no_fit.contains(&memo) {
                 // Same request, no node changed since a scan found nothing: a full scan would
                 // again find nothing (and leave the rotating start where it is).
-                return out;
+                return;
             }
             let want = num_nodes_to_find(n);
             if n > 100 && ssn.scan_start == usize::MAX {
@@ -226,7 +259,7 @@ pub(crate) fn predicate_nodes(
                 if out.len() >= want {
                     break;
                 }
-                check(ssn, NodeId(((start + k) % n) as u32), &mut out);
+                check(ssn, NodeId(((start + k) % n) as u32), out);
                 processed += 1;
             }
             if n > 100 {
@@ -237,23 +270,35 @@ pub(crate) fn predicate_nodes(
             }
         }
     }
-    out
 }
 
 /// `prioritize`: nodes where the task fits Idle first, else those where it fits FutureIdle;
-/// then the best score.
-fn prioritize(ssn: &mut Session, t: TaskId, feasible: &[NodeId]) -> NodeId {
+/// then the best score. With the shortcuts on, the Idle test is read from the class memo
+/// written under `stamp` (or evaluated once per class).
+fn prioritize(ssn: &mut Session, t: TaskId, feasible: &[NodeId], stamp: u32) -> NodeId {
     let req = ssn.snap().task(t).resreq;
-    let idle: Vec<NodeId> = feasible
-        .iter()
-        .copied()
-        .filter(|n| req.fits_in(&ssn.snap().nodes[n.ix()].idle))
-        .collect();
-    if !idle.is_empty() {
-        ssn.best_node(t, &idle)
-    } else {
-        ssn.best_node(t, feasible)
+    if !ssn.shortcuts || ssn.uncached_scores {
+        let idle: Vec<NodeId> = feasible
+            .iter()
+            .copied()
+            .filter(|n| req.fits_in(&ssn.snap().nodes[n.ix()].idle))
+            .collect();
+        return if !idle.is_empty() {
+            ssn.best_node(t, &idle)
+        } else {
+            ssn.best_node(t, feasible)
+        };
     }
+    let (snap, classes) = (&*ssn.st.snap, &mut ssn.accel.classes);
+    let any_idle = feasible
+        .iter()
+        .any(|&n| classes.fit_bits(snap, n, &req, stamp) & FITS_IDLE != 0);
+    let among = if any_idle {
+        Among::FitsIdle(stamp)
+    } else {
+        Among::All
+    };
+    ssn.best_node_among(t, feasible, among)
 }
 
 /// `allocateResourcesForTasks`: returns the job's statement if the job is ready or pipelined,
@@ -278,31 +323,32 @@ fn allocate_for_tasks(
             }
             continue;
         }
-        let role = ssn.snap().task(t).role.clone();
-        if !role.is_empty() && failed_roles.contains(&role) {
-            continue;
-        }
-        let mut feasible = Vec::new();
-        if let Some(nom) = ssn.snap().task(t).nominated_node {
-            let req = ssn.snap().task(t).resreq;
-            if req.fits_in(&ssn.snap().nodes[nom.ix()].future_idle()) {
-                feasible = predicate_nodes(ssn, t, Some(&[nom]));
+        {
+            let role = &ssn.snap().task(t).role;
+            if !role.is_empty() && failed_roles.contains(role) {
+                continue;
             }
         }
-        if feasible.is_empty() {
-            feasible = predicate_nodes(ssn, t, None);
-        }
-        if feasible.is_empty() {
+        let placed =
+            if ssn.shortcuts
+                && !ssn.uncached_scores
+                && ssn.snap().task(t).nominated_node.is_none()
+                && plain_task(ssn, t)
+            {
+                crate::policy::accel::scan::place_plain(ssn, t)
+            } else {
+                place(ssn, t)
+            };
+        let Some(node) = placed else {
             if blocked.is_none() {
                 blocked = Some(explain::no_fit(ssn, t));
             }
-            failed_roles.insert(role);
+            failed_roles.insert(ssn.snap().task(t).role.clone());
             if need_continue(ssn, j, &failed_roles) {
                 continue;
             }
             break;
-        }
-        let node = prioritize(ssn, t, &feasible);
+        };
         let req = ssn.snap().task(t).resreq;
         let info = &ssn.snap().nodes[node.ix()];
         if req.fits_in(&info.idle) {

@@ -221,11 +221,11 @@ fn allocate_for_tasks(
                 .resreq
                 .fits_in(&ssn.snap().nodes[nom.ix()].future);
             if fits && topo.contains(hn, nom) {
-                feasible = predicate_nodes(ssn, t, Some(&[nom]));
+                predicate_nodes(ssn, t, Some(&[nom]), &mut feasible);
             }
         }
         if feasible.is_empty() {
-            feasible = predicate_nodes(ssn, t, Some(nodes));
+            predicate_nodes(ssn, t, Some(nodes), &mut feasible);
         }
         if feasible.is_empty() {
             if blocked.is_none() {

@@ -15,10 +15,21 @@ pub(crate) use victims::{FailMemo, JobHeap};
 
 use std::cmp::Ordering;
 
+use super::accel::classes::FITS_IDLE;
 use super::conf::Action;
 use super::heap::PriorityQueue;
 use super::session::Session;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
+use crate::model::Resources;
+
+/// Which of a candidate list `Session::best_node_among` chooses from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Among {
+    /// Every candidate.
+    All,
+    /// The candidates whose Idle fits the task (class memo under this fit stamp).
+    FitsIdle(u32),
+}
 
 /// Runs one action on the session.
 pub fn run(ssn: &mut Session, a: Action) {
@@ -85,7 +96,12 @@ impl Session<'_> {
 
     /// Picks the best node among `nodes` by summed plugin scores; equal best scores are broken
     /// at random (`util.SelectBestNodeAndScore`). A single candidate is returned unscored.
+    /// Node classes score a class once; with HyperNode-wide scores (`uncached_scores`) a node's
+    /// score is not its class's, so every node is scored (`plain_score`).
     pub(crate) fn best_node(&mut self, t: TaskId, nodes: &[NodeId]) -> NodeId {
+        if self.shortcuts && !self.uncached_scores {
+            return self.best_node_among(t, nodes, Among::All);
+        }
         if nodes.len() == 1 || !self.tiers.scores_nodes() {
             if nodes.len() == 1 {
                 return nodes[0];
@@ -95,9 +111,8 @@ impl Session<'_> {
         }
         let mut best = f64::NEG_INFINITY;
         let mut ties: Vec<NodeId> = Vec::new();
-        let key = crate::policy::accel::request_key(&self.st.snap.task(t).resreq);
         for &n in nodes {
-            let s = self.cached_score(t, n, key);
+            let s = self.plain_score(t, n);
             if s > best {
                 best = s;
                 ties.clear();
@@ -113,38 +128,109 @@ impl Session<'_> {
         }
     }
 
-    /// `NodeOrderFn` summed over the plugins, through the cross-cycle score cache (bypassed
-    /// without shortcuts). With HyperNode-wide scores (`uncached_scores`) only the node-local
-    /// plugins' sum is cached and network-topology-aware's score is added fresh, the same
-    /// arithmetic with or without shortcuts.
-    pub(crate) fn cached_score(&mut self, t: TaskId, n: NodeId, key: u64) -> f64 {
-        use super::plugins::network_topology_aware::{domain_score, local_score};
-        if self.uncached_scores {
-            let fresh = domain_score(self.tiers, &self.st, t, n);
-            if !self.shortcuts {
-                return local_score(self.tiers, &self.st, t, n) + fresh;
+    /// [`Session::best_node`] over the nodes of `nodes` that `among` keeps, in that order,
+    /// through the node classes (`accel::classes`; shortcuts on): each class is scored once,
+    /// the ties are counted instead of listed, and the draw picks the same node.
+    pub(crate) fn best_node_among(&mut self, t: TaskId, nodes: &[NodeId], among: Among) -> NodeId {
+        self.accel.classes.sync(self.st.snap);
+        let req = self.st.snap.task(t).resreq;
+        let mut count = 0usize;
+        let mut first = None;
+        for &n in nodes {
+            if self.keeps(n, &req, among) {
+                count += 1;
+                first.get_or_insert(n);
             }
-            let version = self.st.snap.nodes[n.ix()].version;
-            let local = match self.accel.scores.get(n.ix(), version, key) {
-                Some(x) => x,
-                None => {
-                    let x = local_score(self.tiers, &self.st, t, n);
-                    self.accel.scores.put(n.ix(), version, key, x);
-                    x
-                }
+        }
+        let first = first.expect("best_node needs a candidate");
+        let scores = self.tiers.scores_nodes();
+        if count == 1 || !scores {
+            if count == 1 {
+                return first;
+            }
+            let i = self.rng.pick(count);
+            return self.nth_kept(nodes, &req, among, i, |_| true);
+        }
+        let stamp = self.accel.classes.begin();
+        let mut best = f64::NEG_INFINITY;
+        let mut ties = 0usize;
+        for &n in nodes {
+            if !self.keeps(n, &req, among) {
+                continue;
+            }
+            let s = self.class_score(t, n, &req, stamp);
+            if s > best {
+                best = s;
+                ties = 1;
+            } else if s == best {
+                ties += 1;
+            }
+        }
+        let i = if ties == 1 { 0 } else { self.rng.pick(ties) };
+        let classes = &self.accel.classes;
+        self.nth_kept(nodes, &req, among, i, |n| {
+            classes.memo_score(classes.class_of(n), stamp) == Some(best)
+        })
+    }
+
+    fn keeps(&mut self, n: NodeId, req: &Resources, among: Among) -> bool {
+        match among {
+            Among::All => true,
+            Among::FitsIdle(stamp) => {
+                self.accel.classes.fit_bits(self.st.snap, n, req, stamp) & FITS_IDLE != 0
+            }
+        }
+    }
+
+    /// The `i`-th node (from 0) of `nodes` that `among` keeps and `also` accepts.
+    fn nth_kept(
+        &self,
+        nodes: &[NodeId],
+        req: &Resources,
+        among: Among,
+        mut i: usize,
+        also: impl Fn(NodeId) -> bool,
+    ) -> NodeId {
+        for &n in nodes {
+            let keep = match among {
+                Among::All => true,
+                Among::FitsIdle(_) => req.fits_in(&self.st.snap.nodes[n.ix()].idle),
             };
-            return local + fresh;
+            if keep && also(n) {
+                if i == 0 {
+                    return n;
+                }
+                i -= 1;
+            }
         }
-        if !self.shortcuts {
-            return self.tiers.node_score(&self.st, t, n);
+        unreachable!("the draw is below the number of candidates")
+    }
+
+    /// `NodeOrderFn` summed over the plugins for node `n`'s class, through the class's score
+    /// cache, memoised under `stamp` (classes synced by the caller).
+    pub(crate) fn class_score(&mut self, t: TaskId, n: NodeId, req: &Resources, stamp: u32) -> f64 {
+        let c = self.accel.classes.class_of(n);
+        if let Some(s) = self.accel.classes.memo_score(c, stamp) {
+            return s;
         }
-        let version = self.st.snap.nodes[n.ix()].version;
-        if let Some(s) = self.accel.scores.get(n.ix(), version, key) {
+        if let Some(s) = self.accel.classes.cached_score(c, req, stamp) {
             return s;
         }
         let s = self.tiers.node_score(&self.st, t, n);
-        self.accel.scores.put(n.ix(), version, key, s);
+        self.accel.classes.put_score(c, req, stamp, s);
         s
+    }
+
+    /// `NodeOrderFn` summed over the plugins, node by node. With HyperNode-wide scores the
+    /// node-local plugins' sum plus network-topology-aware's, the same arithmetic with or
+    /// without shortcuts.
+    fn plain_score(&self, t: TaskId, n: NodeId) -> f64 {
+        use super::plugins::network_topology_aware::{domain_score, local_score};
+        if self.uncached_scores {
+            local_score(self.tiers, &self.st, t, n) + domain_score(self.tiers, &self.st, t, n)
+        } else {
+            self.tiers.node_score(&self.st, t, n)
+        }
     }
 
     /// Scores `nodes` and returns them in descending score, ties in the given order.
@@ -152,12 +238,23 @@ impl Session<'_> {
         if !self.tiers.scores_nodes() {
             return nodes.to_vec();
         }
-        let key = crate::policy::accel::request_key(&self.st.snap.task(t).resreq);
-        let mut scored: Vec<(f64, usize, NodeId)> = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| (self.cached_score(t, n, key), i, n))
-            .collect();
+        let req = self.st.snap.task(t).resreq;
+        let classes = self.shortcuts && !self.uncached_scores;
+        let stamp = if classes {
+            self.accel.classes.sync(self.st.snap);
+            self.accel.classes.begin()
+        } else {
+            0
+        };
+        let mut scored: Vec<(f64, usize, NodeId)> = Vec::with_capacity(nodes.len());
+        for (i, &n) in nodes.iter().enumerate() {
+            let s = if classes {
+                self.class_score(t, n, &req, stamp)
+            } else {
+                self.plain_score(t, n)
+            };
+            scored.push((s, i, n));
+        }
         scored.sort_by(|a, b| {
             b.0.partial_cmp(&a.0)
                 .unwrap_or(Ordering::Equal)

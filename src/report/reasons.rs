@@ -8,10 +8,11 @@
 //! groups in queue order (`Outcome::queues`), classes sorted by name, reasons by descending
 //! time then key.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::slo::{SloScope, SloVerdict};
 use crate::model::format_duration;
+use crate::policy::WaitReason;
 use crate::sim::Outcome;
 
 /// One reason of one group.
@@ -39,46 +40,96 @@ pub fn is_overhead(reason: &str) -> bool {
     matches!(reason, "awaiting-cycle" | "binding" | "awaiting-pods")
 }
 
+/// Instances of one reason (or of one reason key, once merged): how many, their summed ms, the
+/// longest single one and the earliest job (input order) with that longest wait, whose reason
+/// describes the group.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    jobs: u64,
+    ms: u64,
+    longest: u64,
+    at: usize,
+    reason: WaitReason,
+}
+
+impl Tally {
+    fn new(reason: WaitReason, at: usize) -> Tally {
+        Tally {
+            jobs: 0,
+            ms: 0,
+            longest: 0,
+            at,
+            reason,
+        }
+    }
+
+    fn merge(&mut self, o: &Tally) {
+        self.jobs += o.jobs;
+        self.ms += o.ms;
+        if o.longest > self.longest || (o.longest == self.longest && o.at < self.at) {
+            self.longest = o.longest;
+            self.at = o.at;
+            self.reason = o.reason;
+        }
+    }
+}
+
 /// Every group's reasons: the total first, then queues (in queue order), then classes (sorted).
 pub fn wait_reasons(o: &Outcome) -> Vec<ReasonRow> {
-    // (scope order, name order, name) → reason key → (describe, jobs, ms, longest single ms)
-    type Acc = BTreeMap<String, (String, u64, u64, u64)>;
-    let mut groups: BTreeMap<(u8, usize, String), Acc> = BTreeMap::new();
-    let qix = |q: &str| o.queues.iter().position(|n| n == q).unwrap_or(usize::MAX);
-    for (j, w) in o.jobs.iter().zip(&o.waits) {
-        let keys = [
-            (0u8, 0usize, "cluster".to_string()),
-            (1, qix(&j.queue), j.queue.clone()),
-            (2, 0, j.class.clone()),
-        ];
+    // First per (queue, class, exact reason), with no string built per job; then rolled up
+    // into the groups by reason key. Every merge is a sum or a max whose tie goes to the
+    // earliest job, so the hash map's order does not show.
+    let mut fine: HashMap<(&str, &str, WaitReason), Tally> = HashMap::new();
+    for (i, (j, w)) in o.jobs.iter().zip(&o.waits).enumerate() {
         for &(reason, ms) in &w.reasons {
-            let key = reason.key();
-            for g in &keys {
-                let acc = groups.entry(g.clone()).or_default();
-                let e = acc.entry(key.clone()).or_default();
-                if ms > e.3 {
-                    e.0 = reason.describe();
-                    e.3 = ms;
-                }
-                e.1 += 1;
-                e.2 += ms;
-            }
+            let t = fine
+                .entry((j.queue.as_str(), j.class.as_str(), reason))
+                .or_insert(Tally::new(reason, i));
+            t.merge(&Tally {
+                jobs: 1,
+                ms,
+                longest: ms,
+                at: i,
+                reason,
+            });
+        }
+    }
+    // (scope order, name order, name) → reason key → tally
+    let mut groups: BTreeMap<(u8, usize, String), BTreeMap<String, Tally>> = BTreeMap::new();
+    let qix = |q: &str| o.queues.iter().position(|n| n == q).unwrap_or(usize::MAX);
+    for ((queue, class, reason), t) in fine {
+        let key = reason.key();
+        for g in [
+            (0u8, 0usize, "cluster".to_string()),
+            (1, qix(queue), queue.to_string()),
+            (2, 0, class.to_string()),
+        ] {
+            groups
+                .entry(g)
+                .or_default()
+                .entry(key.clone())
+                .and_modify(|e| e.merge(&t))
+                .or_insert(t);
         }
     }
     let mut out = Vec::new();
     for ((scope, _, name), acc) in groups {
-        let total: u64 = acc.values().map(|e| e.2).sum();
+        let total: u64 = acc.values().map(|e| e.ms).sum();
         let mut rows: Vec<ReasonRow> = acc
             .into_iter()
-            .map(|(reason, (describe, jobs, ms, _))| ReasonRow {
+            .map(|(reason, t)| ReasonRow {
                 scope: ["total", "queue", "class"][scope as usize],
                 name: name.clone(),
                 reason,
-                describe,
-                jobs,
-                wait_ms: ms,
+                describe: if t.longest > 0 {
+                    t.reason.describe()
+                } else {
+                    String::new()
+                },
+                jobs: t.jobs,
+                wait_ms: t.ms,
                 share: if total > 0 {
-                    ms as f64 / total as f64
+                    t.ms as f64 / total as f64
                 } else {
                     0.0
                 },

@@ -134,7 +134,7 @@ impl Cluster {
             priority_class: tj.priority_class.clone(),
             min_resources: Some(tj.requests.times(tj.min_member as i64)),
             sla_waiting_ms: None,
-            preemptable: false,
+            preemptable: None,
         };
         let job = self.snap.add_job(&pg, PodGroupPhase::Pending, now);
         if let Some(j) = job {

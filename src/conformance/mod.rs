@@ -181,6 +181,16 @@ mod quirk_tests {
         assert!(report.passed() >= MIN_V115_PASSED, "{out}");
     }
 
+    /// The v1.15 gang eviction actions (gangpreempt / gangreclaim) and the semantics §7
+    /// quirks that concern them, volsim's own derived cases.
+    #[test]
+    fn v115_gang_eviction_quirks_are_reproduced() {
+        let text = include_str!("../../tests/fixtures/conformance/v1.15-quirks.yaml");
+        let report = super::run_text(text, "v1.15-quirks.yaml").unwrap();
+        assert_eq!(report.failed(), 0, "{}", report.render());
+        assert_eq!(report.passed(), report.results.len(), "{}", report.render());
+    }
+
     /// Hierarchical drf, volsim's own derived cases.
     #[test]
     fn hdrf_cases_pass() {

@@ -6,8 +6,8 @@
 //! Mirrors volcano pkg/scheduler/actions/utils/bundle.go (`CreateJobBundles`,
 //! `SortBundlesForPreempt`, `SortBundlesForReclaim`, `bundleROI`) and util.go
 //! (`PickDomainsFromGradients`) at v1.15.0. Pure functions over ids and resources: no
-//! session, no I/O. The actions themselves are not modelled yet; these are their building
-//! blocks, pinned by the v1.15 conformance cases.
+//! session, no I/O. The actions (`gang_evict`) build on them; pinned by the v1.15 conformance
+//! cases.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

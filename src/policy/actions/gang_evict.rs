@@ -1,0 +1,318 @@
+//! gangpreempt / gangreclaim (v1.15): a starving job evicts whole victim *bundles* (the
+//! replicas above a victim gang's minimums first, then whole gangs) until a dry run places
+//! **all** its pending tasks in one candidate domain; the placed tasks are pipelined, never
+//! bound, and the job's statement is committed only when the job is then pipelined.
+//!
+//! Mirrors volcano pkg/scheduler/actions/gangpreempt/gangpreempt.go and
+//! gangreclaim/gangreclaim.go (`Execute`, `preemptJobInDomains` / `reclaimJobInDomains`,
+//! `selectDomainBundles`) at v1.15.0; bundles come from `gang_bundles`, the dry run from
+//! `gang_plan`. Evictions go through `Session::evict` like the legacy actions' (so the engine
+//! and the recorder see them). Depends on policy types only.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::gang_bundles::{create_job_bundles, sort_bundles, Bundle, BundleKind, Candidate};
+use super::gang_bundles::{GangState, GroupLess};
+use super::{gang_plan, JobHeap};
+use crate::model::Resources;
+use crate::policy::conf::{Action, GangEvictArgs};
+use crate::policy::heap::PriorityQueue;
+use crate::policy::plugin::{EvictionContext, EvictionKind};
+use crate::policy::session::{Session, Statement};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
+
+/// A victim candidate as the bundles see it: (pod UID `<ns>-<name>`, task). Sorting by it is
+/// Volcano's "task UID ascending" tie-break.
+type Key = (String, TaskId);
+
+/// Runs `gangpreempt` (`kind` = `GangPreempt`) or `gangreclaim` over the session.
+pub fn run(ssn: &mut Session, kind: EvictionKind) {
+    let action = action_of(kind);
+    // Checked when the conf was validated; the defaults are what Volcano falls back to.
+    let args = ssn.st.conf.gang_evict_args(action).unwrap_or_default();
+    let mut queues = PriorityQueue::new();
+    let mut per_queue: BTreeMap<QueueId, JobHeap> = BTreeMap::new();
+    // Only admitted jobs with Pending tasks can do anything here: a job without one has an
+    // empty pending set (nothing to place) and an empty statement.
+    for j in ssn.snap().idx.admitted_pending_jobs() {
+        if ssn.snap().job(j).is_pending() || !ssn.tiers.job_valid(&ssn.st, j) {
+            continue;
+        }
+        if !ssn.tiers.job_starving(&ssn.st, j) {
+            continue;
+        }
+        let q = ssn.snap().job(j).queue;
+        if !per_queue.contains_key(&q) {
+            ssn.push_queue(&mut queues, q);
+        }
+        per_queue.entry(q).or_default().push(ssn, j);
+    }
+    while let Some(q) = ssn.pop_queue(&mut queues) {
+        // gangreclaim skips an overused queue; neither action pushes a queue back.
+        if kind == EvictionKind::GangReclaim && ssn.tiers.overused(&ssn.st, q) {
+            continue;
+        }
+        let Some(mut h) = per_queue.remove(&q) else {
+            continue;
+        };
+        // Every starving job of the queue, once each, without re-checking starvation.
+        while let Some(j) = h.pop(ssn) {
+            let mut stmt = Statement::new();
+            evict_for_job(ssn, &mut stmt, q, j, kind, &args);
+            if ssn.tiers.job_pipelined(&ssn.st, j) {
+                ssn.commit(stmt);
+            } else {
+                ssn.discard(stmt);
+            }
+        }
+    }
+}
+
+fn action_of(kind: EvictionKind) -> Action {
+    match kind {
+        EvictionKind::GangPreempt => Action::GangPreempt,
+        EvictionKind::GangReclaim => Action::GangReclaim,
+    }
+}
+
+/// `CollectPendingTasksForGangEviction` without sub-groups: the job has one (default)
+/// sub-job, so the pending set is every Pending, non-best-effort task in task order, whether
+/// or not the job is ready (semantics §2.3; all replicas, not only up to minAvailable, §7 #4).
+pub(crate) fn pending_set(ssn: &Session, j: JobId) -> Vec<TaskId> {
+    let tasks = ssn
+        .snap()
+        .tasks_in(j, TaskStatus::Pending)
+        .filter(|&t| !ssn.snap().task(t).best_effort);
+    let mut h = ssn.task_heap(tasks);
+    let mut out = Vec::new();
+    while let Some(t) = ssn.pop_task(&mut h) {
+        out.push(t);
+    }
+    out
+}
+
+/// The candidate domains of job `j`, as node sets tried in order (`GetCandidateDomains`).
+///
+/// This is the seam for HyperNodes: Volcano asks `HyperNodeGradientForJobFn(job,
+/// <cluster-top-hypernode>, PurposeEvict)`; with no plugin registering it (no
+/// `network-topology-aware`) the answer is `[[<cluster-top-hypernode>]]`, whose real nodes are
+/// every session node — so today the cluster is the single domain. A topology model plugs in
+/// here by returning each candidate HyperNode's node set (at most `max_domains`, picked with
+/// `gang_bundles::pick_domains`).
+fn candidate_domains(ssn: &Session, _j: JobId, _max_domains: usize) -> Vec<Vec<NodeId>> {
+    vec![(0..ssn.snap().nodes.len() as u32).map(NodeId).collect()]
+}
+
+/// `preemptJobInDomains` / `reclaimJobInDomains`: in each domain, bundles are added to the
+/// victim list one by one; once the job's need fits the domain's Idle + Releasing plus what
+/// the victims hold, the dry run is tried with the whole list so far. The first success is
+/// applied to `stmt`.
+fn evict_for_job(
+    ssn: &mut Session,
+    stmt: &mut Statement,
+    q: QueueId,
+    j: JobId,
+    kind: EvictionKind,
+    args: &GangEvictArgs,
+) {
+    let pending = pending_set(ssn, j);
+    let Some(&first) = pending.first() else {
+        return;
+    };
+    let mut need = Resources::empty();
+    for &t in &pending {
+        need.add(&ssn.snap().task(t).resreq);
+    }
+    // Mirrors gangreclaim: the queue must be allowed to reclaim for the whole pending set.
+    if kind == EvictionKind::GangReclaim && !ssn.tiers.preemptive_req(&ssn.st, q, &need) {
+        return;
+    }
+    for domain in candidate_domains(ssn, j, args.max_domains) {
+        if domain.is_empty() {
+            continue;
+        }
+        let bundles = select_domain_bundles(ssn, j, &need, &domain, kind, args);
+        if bundles.is_empty() {
+            continue;
+        }
+        // `SumIdleAndReleasing` (Pipelined not subtracted, semantics §7 #6).
+        let mut available = Resources::empty();
+        for &n in &domain {
+            let node = &ssn.snap().nodes[n.ix()];
+            available.add(&node.idle);
+            available.add(&node.releasing);
+        }
+        let mut victims: Vec<TaskId> = Vec::new();
+        for bundle in bundles {
+            for t in bundle {
+                available.add(&ssn.snap().task(t).resreq);
+                victims.push(t);
+            }
+            if !need.fits_in(&available) {
+                continue;
+            }
+            let action = action_of(kind);
+            if let Some(plan) = gang_plan::build(ssn, q, j, &domain, &victims, action, first) {
+                stmt.merge(plan);
+                return;
+            }
+        }
+    }
+}
+
+/// `selectDomainBundles`: the victim candidates on the domain's nodes, grouped into bundles
+/// per victim job, ordered, filtered once through `UnifiedEvictable`, re-ordered; whole
+/// bundles dropped unless `allowWholeBundle`. Returns each bundle's tasks in order.
+fn select_domain_bundles(
+    ssn: &Session,
+    j: JobId,
+    need: &Resources,
+    domain: &[NodeId],
+    kind: EvictionKind,
+    args: &GangEvictArgs,
+) -> Vec<Vec<TaskId>> {
+    let snap = ssn.snap();
+    let by_job = candidates(snap, j, domain, kind);
+    let mut bundles: Vec<Bundle<Key>> = Vec::new();
+    let mut job_ids: BTreeMap<String, JobId> = BTreeMap::new();
+    for (vj, tasks) in by_job {
+        let state = gang_state(snap, vj);
+        job_ids.insert(state.uid.clone(), vj);
+        let local = tasks
+            .into_iter()
+            .map(|t| {
+                let task = snap.task(t);
+                Candidate {
+                    id: (format!("{}-{}", task.namespace, task.name), t),
+                    priority: task.priority,
+                    role: task.role.clone(),
+                    sub_job: None,
+                    request: task.resreq,
+                }
+            })
+            .collect();
+        bundles.extend(create_job_bundles(&state, local));
+    }
+    if bundles.is_empty() {
+        return Vec::new();
+    }
+    let pq = snap.job(j).queue;
+    let job_of = |b: &Bundle<Key>| job_ids[&b.job];
+    // Preempt: the victim job that would be scheduled last gives up first (`!JobOrderFn`);
+    // reclaim: `VictimQueueOrderFn` between different queues.
+    let less: Box<GroupLess<Key>> = match kind {
+        EvictionKind::GangPreempt => Box::new(|l, r| {
+            let (a, b) = (job_of(l), job_of(r));
+            (a != b).then(|| !ssn.jless(a, b))
+        }),
+        EvictionKind::GangReclaim => Box::new(|l, r| {
+            let (a, b) = (snap.job(job_of(l)).queue, snap.job(job_of(r)).queue);
+            (a != b).then(|| ssn.tiers.victim_queue_first(&ssn.st, a, b, pq))
+        }),
+    };
+    sort_bundles(&mut bundles, need, &*less);
+    let flat: Vec<TaskId> = bundles
+        .iter()
+        .flat_map(|b| b.tasks.iter().map(|k| k.1))
+        .collect();
+    let ctx = EvictionContext { kind, job: j };
+    let allowed: BTreeSet<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
+        Some(v) if !v.is_empty() => v.into_iter().collect(),
+        _ => return Vec::new(),
+    };
+    // `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle
+    // shrinks to its allowed tasks.
+    let mut valid: Vec<Bundle<Key>> = Vec::new();
+    for mut b in bundles {
+        let n = b.tasks.len();
+        b.tasks.retain(|k| allowed.contains(&k.1));
+        match b.kind {
+            BundleKind::Whole if b.tasks.len() == n => valid.push(b),
+            BundleKind::Safe if !b.tasks.is_empty() => {
+                let mut local = Resources::empty();
+                for k in &b.tasks {
+                    local.add(&snap.task(k.1).resreq);
+                }
+                b.local = local;
+                valid.push(b);
+            }
+            _ => {}
+        }
+    }
+    sort_bundles(&mut valid, need, &*less);
+    valid
+        .into_iter()
+        .filter(|b| b.kind == BundleKind::Safe || args.allow_whole_bundle)
+        .map(|b| b.tasks.into_iter().map(|k| k.1).collect())
+        .collect()
+}
+
+/// The victim candidates on `domain`, by victim job (semantics §2.5): preempt takes Bound or
+/// Running tasks of strictly lower-priority jobs of the same queue; reclaim takes Running
+/// tasks of other, reclaimable queues. Both need the pod's and the victim job's
+/// `volcano.sh/preemptable` (unset = true).
+fn candidates(
+    snap: &Snapshot,
+    j: JobId,
+    domain: &[NodeId],
+    kind: EvictionKind,
+) -> BTreeMap<JobId, Vec<TaskId>> {
+    let pjob = snap.job(j);
+    let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
+    for &n in domain {
+        for &t in &snap.nodes[n.ix()].tasks {
+            let task = snap.task(t);
+            let status_ok = match kind {
+                EvictionKind::GangPreempt => task.status.is_preemptable(),
+                EvictionKind::GangReclaim => task.status == TaskStatus::Running,
+            };
+            if !status_ok || !task.preemptable {
+                continue;
+            }
+            let vj = snap.job(task.job);
+            if !vj.live || vj.preemptable == Some(false) {
+                continue;
+            }
+            let ok = match kind {
+                EvictionKind::GangPreempt => {
+                    vj.queue == pjob.queue && task.job != j && vj.priority < pjob.priority
+                }
+                EvictionKind::GangReclaim => {
+                    vj.queue != pjob.queue && snap.queues[vj.queue.ix()].reclaimable
+                }
+            };
+            if ok {
+                by_job.entry(task.job).or_default().push(t);
+            }
+        }
+    }
+    by_job
+}
+
+/// What `CreateJobBundles` reads of a victim job.
+fn gang_state(snap: &Snapshot, vj: JobId) -> GangState {
+    let job = snap.job(vj);
+    let mut role_ready: BTreeMap<String, u32> = BTreeMap::new();
+    let mut total = Resources::empty();
+    for &t in &job.tasks {
+        let task = snap.task(t);
+        total.add(&task.resreq);
+        let ready = task.status.is_allocated()
+            || task.status == TaskStatus::Succeeded
+            || (task.status == TaskStatus::Pending && task.best_effort);
+        if ready {
+            *role_ready.entry(task.role.clone()).or_default() += 1;
+        }
+    }
+    GangState {
+        uid: job.uid.clone(),
+        queue: snap.queues[job.queue.ix()].name.clone(),
+        min_available: job.min_available,
+        ready: job.ready_num(),
+        role_min: job.task_min_available.clone(),
+        role_ready,
+        min_sub_jobs: BTreeMap::new(),
+        sub_jobs: Vec::new(),
+        total_request: total,
+    }
+}

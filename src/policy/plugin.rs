@@ -52,9 +52,9 @@ pub enum EvictionKind {
     GangReclaim,
 }
 
-/// What a `UnifiedEvictableFn` is told (`api.EvictionContext`): the kind, the preemptor job
-/// and the candidate domain (a node set; `None` = the whole cluster, Volcano's
-/// `<cluster-top-hypernode>`).
+/// What a `UnifiedEvictableFn` is told (`api.EvictionContext`): the kind and the preemptor
+/// job. Deviation: Volcano also passes the candidate domain's HyperNode name; no modelled
+/// plugin reads it, and without HyperNodes the domain is always the whole cluster.
 #[derive(Debug, Clone, Copy)]
 pub struct EvictionContext {
     pub kind: EvictionKind,

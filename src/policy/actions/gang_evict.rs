@@ -163,7 +163,7 @@ fn evict_for_job(
 /// `selectDomainBundles`: the victim candidates on the domain's nodes, grouped into bundles
 /// per victim job, ordered, filtered once through `UnifiedEvictable`, re-ordered; whole
 /// bundles dropped unless `allowWholeBundle`. Returns each bundle's tasks in order.
-fn select_domain_bundles(
+pub(crate) fn select_domain_bundles(
     ssn: &Session,
     j: JobId,
     need: &Resources,

@@ -127,7 +127,7 @@ fn feasible(ssn: &mut Session, t: TaskId, domain: &[NodeId]) -> Vec<NodeId> {
 
 /// `prioritizeNodesForSimulate`: nodes where `t` fits Idle first, else those where it fits
 /// FutureIdle; one candidate is taken as is, several are scored (random among equal best).
-fn prioritize(ssn: &mut Session, t: TaskId, feasible: &[NodeId]) -> NodeId {
+pub(crate) fn prioritize(ssn: &mut Session, t: TaskId, feasible: &[NodeId]) -> NodeId {
     let req = ssn.snap().task(t).resreq;
     let idle: Vec<NodeId> = feasible
         .iter()

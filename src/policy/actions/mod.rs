@@ -7,7 +7,7 @@ pub mod backfill;
 pub mod enqueue;
 pub mod gang_bundles;
 pub mod gang_evict;
-mod gang_plan;
+pub(crate) mod gang_plan;
 pub mod preempt;
 pub mod reclaim;
 mod victims;

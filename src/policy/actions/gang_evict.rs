@@ -47,6 +47,8 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
         }
         per_queue.entry(q).or_default().push(ssn, j);
     }
+    // The candidates by queue, once per run (shortcut: see `CandidateIndex`).
+    let index = ssn.shortcuts.then(|| CandidateIndex::new(ssn.snap(), kind));
     while let Some(q) = ssn.pop_queue(&mut queues) {
         // gangreclaim skips an overused queue; neither action pushes a queue back.
         if kind == EvictionKind::GangReclaim && ssn.tiers.overused(&ssn.st, q) {
@@ -58,7 +60,7 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
         // Every starving job of the queue, once each, without re-checking starvation.
         while let Some(j) = h.pop(ssn) {
             let mut stmt = Statement::new();
-            evict_for_job(ssn, &mut stmt, q, j, kind, &args);
+            evict_for_job(ssn, &mut stmt, q, j, kind, &args, index.as_ref());
             if ssn.tiers.job_pipelined(&ssn.st, j) {
                 ssn.commit(stmt);
             } else {
@@ -114,6 +116,7 @@ fn evict_for_job(
     j: JobId,
     kind: EvictionKind,
     args: &GangEvictArgs,
+    index: Option<&CandidateIndex>,
 ) {
     let pending = pending_set(ssn, j);
     let Some(&first) = pending.first() else {
@@ -131,7 +134,7 @@ fn evict_for_job(
         if domain.is_empty() {
             continue;
         }
-        let bundles = select_domain_bundles(ssn, j, &need, &domain, kind, args);
+        let bundles = select_domain_bundles(ssn, j, &need, &domain, kind, args, index);
         if bundles.is_empty() {
             continue;
         }
@@ -170,9 +173,13 @@ pub(crate) fn select_domain_bundles(
     domain: &[NodeId],
     kind: EvictionKind,
     args: &GangEvictArgs,
+    index: Option<&CandidateIndex>,
 ) -> Vec<Vec<TaskId>> {
     let snap = ssn.snap();
-    let by_job = candidates(snap, j, domain, kind);
+    let by_job = match index {
+        Some(ix) => ix.candidates(snap, j, domain, kind),
+        None => candidates(snap, j, domain, kind),
+    };
     let mut bundles: Vec<Bundle<Key>> = Vec::new();
     let mut job_ids: BTreeMap<String, JobId> = BTreeMap::new();
     for (vj, tasks) in by_job {
@@ -261,32 +268,103 @@ fn candidates(
     let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
     for &n in domain {
         for &t in &snap.nodes[n.ix()].tasks {
-            let task = snap.task(t);
-            let status_ok = match kind {
-                EvictionKind::GangPreempt => task.status.is_preemptable(),
-                EvictionKind::GangReclaim => task.status == TaskStatus::Running,
-            };
-            if !status_ok || !task.preemptable {
-                continue;
-            }
-            let vj = snap.job(task.job);
-            if !vj.live || vj.preemptable == Some(false) {
-                continue;
-            }
-            let ok = match kind {
-                EvictionKind::GangPreempt => {
-                    vj.queue == pjob.queue && task.job != j && vj.priority < pjob.priority
-                }
-                EvictionKind::GangReclaim => {
-                    vj.queue != pjob.queue && snap.queues[vj.queue.ix()].reclaimable
-                }
-            };
-            if ok {
-                by_job.entry(task.job).or_default().push(t);
+            if may_be_candidate(snap, t, kind) && for_preemptor(snap, t, j, pjob.queue, kind) {
+                by_job.entry(snap.task(t).job).or_default().push(t);
             }
         }
     }
     by_job
+}
+
+/// The candidate tests that do not depend on the preemptor: status (Bound/Running for
+/// preempt, Running for reclaim), the pod's and the job's `volcano.sh/preemptable`, the job
+/// in the session.
+fn may_be_candidate(snap: &Snapshot, t: TaskId, kind: EvictionKind) -> bool {
+    let task = snap.task(t);
+    let status_ok = match kind {
+        EvictionKind::GangPreempt => task.status.is_preemptable(),
+        EvictionKind::GangReclaim => task.status == TaskStatus::Running,
+    };
+    let vj = snap.job(task.job);
+    status_ok && task.preemptable && vj.live && vj.preemptable != Some(false)
+}
+
+/// The preemptor-dependent tests: preempt takes strictly lower-priority other jobs of the
+/// same queue, reclaim other queues that are reclaimable.
+fn for_preemptor(snap: &Snapshot, t: TaskId, j: JobId, pq: QueueId, kind: EvictionKind) -> bool {
+    let vjob = snap.task(t).job;
+    let vj = snap.job(vjob);
+    match kind {
+        EvictionKind::GangPreempt => {
+            vj.queue == pq && vjob != j && vj.priority < snap.job(j).priority
+        }
+        EvictionKind::GangReclaim => vj.queue != pq && snap.queues[vj.queue.ix()].reclaimable,
+    }
+}
+
+/// The victim candidates of one action run by queue (a shortcut that never changes a
+/// decision, `Session::shortcuts`): the tasks on a node passing the preemptor-independent
+/// tests when the run starts. During the run tasks only leave that set (the gang actions only
+/// evict — Bound/Running → Releasing — and pipeline Pending tasks), so re-checking each
+/// task's status when it is used gives exactly the node walk's candidates; a queue whose
+/// candidates all belong to jobs of priority ≥ the preemptor's gives none without a walk.
+pub(crate) struct CandidateIndex {
+    /// Per queue: the candidate tasks, and the lowest job priority among them.
+    by_queue: Vec<(Vec<TaskId>, i32)>,
+}
+
+impl CandidateIndex {
+    fn new(snap: &Snapshot, kind: EvictionKind) -> CandidateIndex {
+        let mut by_queue = vec![(Vec::new(), i32::MAX); snap.queues.len()];
+        for node in &snap.nodes {
+            for &t in &node.tasks {
+                if may_be_candidate(snap, t, kind) {
+                    let vj = snap.job(snap.task(t).job);
+                    let slot: &mut (Vec<TaskId>, i32) = &mut by_queue[vj.queue.ix()];
+                    slot.0.push(t);
+                    slot.1 = slot.1.min(vj.priority);
+                }
+            }
+        }
+        CandidateIndex { by_queue }
+    }
+
+    /// The node walk's answer (`candidates`), from the index.
+    fn candidates(
+        &self,
+        snap: &Snapshot,
+        j: JobId,
+        domain: &[NodeId],
+        kind: EvictionKind,
+    ) -> BTreeMap<JobId, Vec<TaskId>> {
+        let pq = snap.job(j).queue;
+        let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
+        let queues: Vec<usize> = match kind {
+            EvictionKind::GangPreempt if self.by_queue[pq.ix()].1 < snap.job(j).priority => {
+                vec![pq.ix()]
+            }
+            EvictionKind::GangPreempt => Vec::new(),
+            EvictionKind::GangReclaim => {
+                (0..self.by_queue.len()).filter(|&q| q != pq.ix()).collect()
+            }
+        };
+        if queues.iter().all(|&q| self.by_queue[q].0.is_empty()) {
+            return by_job;
+        }
+        let mut in_domain = vec![false; snap.nodes.len()];
+        for &n in domain {
+            in_domain[n.ix()] = true;
+        }
+        for q in queues {
+            for &t in &self.by_queue[q].0 {
+                let on = snap.task(t).node.is_some_and(|n| in_domain[n.ix()]);
+                if on && may_be_candidate(snap, t, kind) && for_preemptor(snap, t, j, pq, kind) {
+                    by_job.entry(snap.task(t).job).or_default().push(t);
+                }
+            }
+        }
+        by_job
+    }
 }
 
 /// What `CreateJobBundles` reads of a victim job.

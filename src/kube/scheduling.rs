@@ -154,16 +154,15 @@ pub(crate) fn group_annotations(
             break;
         }
     }
-    let preemptable = match meta.annotation_or_label(PREEMPTABLE) {
-        None => None,
-        Some((v, at)) => Some(parse_go_bool(v).unwrap_or_else(|| {
+    let preemptable = meta.annotation_or_label(PREEMPTABLE).map(|(v, at)| {
+        parse_go_bool(v).unwrap_or_else(|| {
             warn.push(Problem::new(
                 &at,
                 format!("{v:?} is not a boolean; Volcano treats it as false"),
             ));
             false
-        })),
-    };
+        })
+    });
     Ok((sla, preemptable))
 }
 

@@ -394,3 +394,99 @@ fn gang_state(snap: &Snapshot, vj: JobId) -> GangState {
         total_request: total,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec};
+    use crate::model::{ResourceName, Resources};
+    use crate::policy::snapshot::PodGroupPhase;
+
+    /// Two queues (the second not reclaimable), three nodes, jobs at three priorities with
+    /// Bound, Running, Pending and unpreemptable tasks.
+    fn snapshot() -> Snapshot {
+        let mut s = Snapshot::new();
+        for (name, value) in [("p1", 1), ("p5", 5), ("p9", 9)] {
+            s.add_priority_class(PriorityClassSpec {
+                name: name.into(),
+                value,
+                global_default: false,
+                preemption_never: false,
+            });
+        }
+        for n in 0..3 {
+            let mut a = Resources::cpu_mem(16000, 64 << 30);
+            a.set(ResourceName::PODS, 110);
+            s.add_node(&NodeSpec {
+                name: format!("n{n}"),
+                allocatable: a,
+                labels: Default::default(),
+                taints: vec![],
+                unschedulable: false,
+            });
+        }
+        let mut q1 = QueueSpec::new("q1", 1);
+        q1.reclaimable = false;
+        s.add_queue(&QueueSpec::new("q0", 1));
+        s.add_queue(&q1);
+        for k in 0..9u32 {
+            let pg = PodGroupSpec {
+                namespace: "ns".into(),
+                name: format!("j{k}"),
+                queue: format!("q{}", k % 2),
+                min_member: 1 + k % 2,
+                priority_class: Some(["p1", "p5", "p9"][(k % 3) as usize].into()),
+                preemptable: (k == 4).then_some(false),
+                ..Default::default()
+            };
+            let j = s.add_job(&pg, PodGroupPhase::Running, 0).unwrap();
+            for i in 0..3u32 {
+                let status = [TaskStatus::Running, TaskStatus::Bound, TaskStatus::Pending]
+                    [((k + i) % 3) as usize];
+                let pod = PodSpec {
+                    namespace: "ns".into(),
+                    name: format!("j{k}-{i}"),
+                    requests: Resources::cpu_mem(1000, 1 << 30),
+                    preemptable: (i == 1 && k == 2).then_some(false),
+                    ..Default::default()
+                };
+                let node = (status != TaskStatus::Pending).then_some(NodeId((k + i) % 3));
+                s.add_task(j, &pod, status, node, 0);
+            }
+        }
+        s
+    }
+
+    /// The index gives the node walk's candidates for every job and kind, also after some
+    /// of them were evicted during the run.
+    #[test]
+    fn candidate_index_equals_the_node_walk() {
+        let mut s = snapshot();
+        let all: Vec<NodeId> = (0..3).map(NodeId).collect();
+        for kind in [EvictionKind::GangPreempt, EvictionKind::GangReclaim] {
+            let ix = CandidateIndex::new(&s, kind);
+            for round in 0..2 {
+                let mut any = false;
+                for j in 0..s.jobs.len() as u32 {
+                    let j = JobId(j);
+                    for domain in [&all[..], &all[1..]] {
+                        let walk = candidates(&s, j, domain, kind);
+                        any |= !walk.is_empty();
+                        assert_eq!(ix.candidates(&s, j, domain, kind), walk, "{kind:?} {j:?}");
+                    }
+                }
+                assert!(any, "{kind:?} round {round}: no candidate at all");
+                // Evict every third Running/Bound task, as a run would.
+                let placed: Vec<TaskId> = (0..s.tasks.len() as u32)
+                    .map(TaskId)
+                    .filter(|&t| s.task(t).status.is_preemptable())
+                    .step_by(3)
+                    .collect();
+                for t in placed {
+                    s.update_status(t, TaskStatus::Releasing);
+                }
+            }
+            s = snapshot();
+        }
+    }
+}

@@ -181,10 +181,10 @@ pub(crate) fn select_domain_bundles(
         None => candidates(snap, j, domain, kind),
     };
     let mut bundles: Vec<Bundle<Key>> = Vec::new();
-    let mut job_ids: BTreeMap<String, JobId> = BTreeMap::new();
+    let mut victim_jobs: Vec<JobId> = Vec::with_capacity(by_job.len());
     for (vj, tasks) in by_job {
         let state = gang_state(snap, vj);
-        job_ids.insert(state.uid.clone(), vj);
+        victim_jobs.push(vj);
         let local = tasks
             .into_iter()
             .map(|t| {
@@ -204,19 +204,32 @@ pub(crate) fn select_domain_bundles(
         return Vec::new();
     }
     let pq = snap.job(j).queue;
-    let job_of = |b: &Bundle<Key>| job_ids[&b.job];
     // Preempt: the victim job that would be scheduled last gives up first (`!JobOrderFn`);
-    // reclaim: `VictimQueueOrderFn` between different queues.
-    let less: Box<GroupLess<Key>> = match kind {
-        EvictionKind::GangPreempt => Box::new(|l, r| {
-            let (a, b) = (job_of(l), job_of(r));
-            (a != b).then(|| !ssn.jless(a, b))
-        }),
-        EvictionKind::GangReclaim => Box::new(|l, r| {
-            let (a, b) = (snap.job(job_of(l)).queue, snap.job(job_of(r)).queue);
-            (a != b).then(|| ssn.tiers.victim_queue_first(&ssn.st, a, b, pq))
-        }),
+    // reclaim: `VictimQueueOrderFn` between different queues. Both are strict orders over
+    // distinct jobs / queues, ranked once here (rank order = the comparator's order).
+    let rank: Vec<u32> = match kind {
+        EvictionKind::GangPreempt => {
+            let mut jobs = victim_jobs.clone();
+            jobs.sort_by(|&a, &b| ordering(!ssn.jless(a, b), a == b));
+            ranks(snap.jobs.len(), jobs.iter().map(|x| x.ix()))
+        }
+        EvictionKind::GangReclaim => {
+            let mut qs: Vec<QueueId> = victim_jobs.iter().map(|&x| snap.job(x).queue).collect();
+            qs.sort_unstable();
+            qs.dedup();
+            let first = |a, b| ssn.tiers.victim_queue_first(&ssn.st, a, b, pq);
+            qs.sort_by(|&a, &b| ordering(first(a, b), a == b));
+            ranks(snap.queues.len(), qs.iter().map(|x| x.ix()))
+        }
     };
+    let group = |b: &Bundle<Key>| match kind {
+        EvictionKind::GangPreempt => b.id as usize,
+        EvictionKind::GangReclaim => snap.job(JobId(b.id)).queue.ix(),
+    };
+    let less: Box<GroupLess<Key>> = Box::new(|l, r| {
+        let (a, b) = (group(l), group(r));
+        (a != b).then(|| rank[a] < rank[b])
+    });
     sort_bundles(&mut bundles, need, &*less);
     let flat: Vec<TaskId> = bundles
         .iter()
@@ -367,6 +380,24 @@ impl CandidateIndex {
     }
 }
 
+/// `Less` when `first`, `Equal` for the same element, else `Greater`.
+fn ordering(first: bool, same: bool) -> std::cmp::Ordering {
+    match (same, first) {
+        (true, _) => std::cmp::Ordering::Equal,
+        (false, true) => std::cmp::Ordering::Less,
+        (false, false) => std::cmp::Ordering::Greater,
+    }
+}
+
+/// Position of each listed index in `order` (others `u32::MAX`), over `n` slots.
+fn ranks(n: usize, order: impl Iterator<Item = usize>) -> Vec<u32> {
+    let mut r = vec![u32::MAX; n];
+    for (i, x) in order.enumerate() {
+        r[x] = i as u32;
+    }
+    r
+}
+
 /// What `CreateJobBundles` reads of a victim job.
 fn gang_state(snap: &Snapshot, vj: JobId) -> GangState {
     let job = snap.job(vj);
@@ -383,6 +414,7 @@ fn gang_state(snap: &Snapshot, vj: JobId) -> GangState {
         }
     }
     GangState {
+        id: vj.0,
         uid: job.uid.clone(),
         queue: snap.queues[job.queue.ix()].name.clone(),
         min_available: job.min_available,

@@ -9,7 +9,7 @@
 //! `gang_plan`. Evictions go through `Session::evict` like the legacy actions' (so the engine
 //! and the recorder see them). Depends on policy types only.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::gang_bundles::{create_job_bundles, sort_bundles, Bundle, BundleKind, Candidate};
 use super::gang_bundles::{GangState, GroupLess};
@@ -21,9 +21,10 @@ use crate::policy::plugin::{EvictionContext, EvictionKind};
 use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
 
-/// A victim candidate as the bundles see it: (pod UID `<ns>-<name>`, task). Sorting by it is
-/// Volcano's "task UID ascending" tie-break.
-type Key = (String, TaskId);
+/// A victim candidate as the bundles see it: (namespace, name, task). Sorting by it is
+/// Volcano's "task UID ascending" tie-break (volsim's pods have no UID; within a namespace
+/// this is the order of `<ns>-<name>`, the UID Volcano's tests give their pods).
+type Key<'a> = (&'a str, &'a str, TaskId);
 
 /// Runs `gangpreempt` (`kind` = `GangPreempt`) or `gangreclaim` over the session.
 pub fn run(ssn: &mut Session, kind: EvictionKind) {
@@ -190,7 +191,7 @@ pub(crate) fn select_domain_bundles(
             .map(|t| {
                 let task = snap.task(t);
                 Candidate {
-                    id: (format!("{}-{}", task.namespace, task.name), t),
+                    id: (task.namespace.as_str(), task.name.as_str(), t),
                     priority: task.priority,
                     role: task.role.clone(),
                     sub_job: None,
@@ -233,25 +234,26 @@ pub(crate) fn select_domain_bundles(
     sort_bundles(&mut bundles, need, &*less);
     let flat: Vec<TaskId> = bundles
         .iter()
-        .flat_map(|b| b.tasks.iter().map(|k| k.1))
+        .flat_map(|b| b.tasks.iter().map(|k| k.2))
         .collect();
     let ctx = EvictionContext { kind, job: j };
-    let allowed: BTreeSet<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
-        Some(v) if !v.is_empty() => v.into_iter().collect(),
+    let mut allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
+        Some(v) if !v.is_empty() => v,
         _ => return Vec::new(),
     };
+    allowed.sort_unstable();
     // `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle
     // shrinks to its allowed tasks.
     let mut valid: Vec<Bundle<Key>> = Vec::new();
     for mut b in bundles {
         let n = b.tasks.len();
-        b.tasks.retain(|k| allowed.contains(&k.1));
+        b.tasks.retain(|k| allowed.binary_search(&k.2).is_ok());
         match b.kind {
             BundleKind::Whole if b.tasks.len() == n => valid.push(b),
             BundleKind::Safe if !b.tasks.is_empty() => {
                 let mut local = Resources::empty();
                 for k in &b.tasks {
-                    local.add(&snap.task(k.1).resreq);
+                    local.add(&snap.task(k.2).resreq);
                 }
                 b.local = local;
                 valid.push(b);
@@ -263,7 +265,7 @@ pub(crate) fn select_domain_bundles(
     valid
         .into_iter()
         .filter(|b| b.kind == BundleKind::Safe || args.allow_whole_bundle)
-        .map(|b| b.tasks.into_iter().map(|k| k.1).collect())
+        .map(|b| b.tasks.into_iter().map(|k| k.2).collect())
         .collect()
 }
 

@@ -48,8 +48,9 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
         }
         per_queue.entry(q).or_default().push(ssn, j);
     }
-    // The candidates by queue, once per run (shortcut: see `CandidateIndex`).
-    let index = ssn.shortcuts.then(|| CandidateIndex::new(ssn.snap(), kind));
+    // The candidates by queue, once per run with a preemptor (shortcut: `CandidateIndex`).
+    let index =
+        (ssn.shortcuts && !per_queue.is_empty()).then(|| CandidateIndex::new(ssn.snap(), kind));
     while let Some(q) = ssn.pop_queue(&mut queues) {
         // gangreclaim skips an overused queue; neither action pushes a queue back.
         if kind == EvictionKind::GangReclaim && ssn.tiers.overused(&ssn.st, q) {

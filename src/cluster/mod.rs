@@ -182,7 +182,7 @@ impl Cluster {
             priority_class: tj.priority_class.clone(),
             min_resources: Some(tj.requests.times(tj.min_member as i64)),
             sla_waiting_ms: None,
-            preemptable: false,
+            preemptable: None,
             network_topology: self.params.topology.of_class(&tj.class).cloned(),
         };
         let job = self.snap.add_job(&pg, PodGroupPhase::Pending, now);

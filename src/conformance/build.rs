@@ -229,6 +229,12 @@ pub(super) fn snapshot(
             }
         }
         let ann = str_map(pg, "annotations");
+        // Mirrors volcano IsJobPreemptableForGangEviction: annotation, else label.
+        let labels = str_map(pg, "labels");
+        spec.preemptable = ann
+            .get("volcano.sh/preemptable")
+            .or_else(|| labels.get("volcano.sh/preemptable"))
+            .map(|v| matches!(v.as_str(), "1" | "t" | "T" | "true" | "TRUE" | "True"));
         if let Some(w) = ann
             .get("volcano.sh/sla-waiting-time")
             .or_else(|| ann.get("sla-waiting-time"))

@@ -12,6 +12,7 @@ mod session_case;
 mod topology;
 mod unit;
 mod unit_gang;
+mod unit_gang_evict;
 mod unmodelled;
 mod value;
 
@@ -126,6 +127,15 @@ fn run_case(
         {
             unit_gang::run(case)
         }
+        "unit"
+            if unit_gang_evict::CALLS.iter().any(|c| {
+                case.get("call")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|x| x.starts_with(c))
+            }) =>
+        {
+            unit_gang_evict::run(case)
+        }
         "unit" => unit::run(case, all),
         other => Err(CaseError::new(format!(
             "unknown case kind {other:?} (expected session, multi_session or unit)"
@@ -183,6 +193,16 @@ mod quirk_tests {
             }
         }
         assert!(report.passed() >= MIN_V115_PASSED, "{out}");
+    }
+
+    /// The v1.15 gang eviction actions (gangpreempt / gangreclaim) and the semantics §7
+    /// quirks that concern them, volsim's own derived cases.
+    #[test]
+    fn v115_gang_eviction_quirks_are_reproduced() {
+        let text = include_str!("../../tests/fixtures/conformance/v1.15-quirks.yaml");
+        let report = super::run_text(text, "v1.15-quirks.yaml").unwrap();
+        assert_eq!(report.failed(), 0, "{}", report.render());
+        assert_eq!(report.passed(), report.results.len(), "{}", report.render());
     }
 
     /// Hierarchical drf, volsim's own derived cases.

@@ -240,6 +240,7 @@ fn sorted(input: &Value, call: &str, reclaim: bool) -> Result<Value, CaseError> 
         }
         bundles.push(Bundle {
             kind,
+            id: i as u32,
             job: uid,
             queue,
             tasks,

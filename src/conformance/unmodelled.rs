@@ -15,20 +15,8 @@ const UNMODELLED_CALLS: &[(&str, &str)] = &[
         "utils.SelectBundles is dead code in v1.15.0 (neither gang action calls it, semantics §7 #14) and is not modelled",
     ),
     (
-        "utils.",
-        "the gang eviction helpers of pkg/scheduler/actions/utils (bundles, domains, nomination plans) are not modelled",
-    ),
-    (
-        "plan = BuildNominationPlanInDomain",
-        "the nomination plan of pkg/scheduler/actions/utils is not modelled",
-    ),
-    (
-        "gangpreempt.",
-        "the gangpreempt action's arguments (pkg/scheduler/actions/gangpreempt) are not modelled",
-    ),
-    (
-        "gangreclaim.",
-        "the gangreclaim action's arguments (pkg/scheduler/actions/gangreclaim) are not modelled",
+        "utils.GetCandidateDomains",
+        "candidate domains from HyperNode gradients (pkg/scheduler/actions/utils/util.go) are not modelled: without HyperNodes the cluster is the one domain",
     ),
     (
         "networktopologyaware.",
@@ -79,6 +67,32 @@ pub(super) fn reason(case: &Value) -> Option<String> {
         ));
     }
     if kind == "unit"
+        && super::unit_gang_evict::CALLS
+            .iter()
+            .any(|c| call.starts_with(c))
+    {
+        if case.pointer("/input/job/sub_jobs_replaced_by").is_some() {
+            return Some(format!(
+                "unit call {call:?}: sub-jobs (PodGroup subGroupPolicy, api/sub_job_info.go) \
+                 are not modelled: a job is one default sub-job"
+            ));
+        }
+        let ghost = case
+            .pointer("/input/session/real_nodes_list")
+            .and_then(|m| m.as_object())
+            .into_iter()
+            .flat_map(|m| m.values())
+            .flat_map(|v| v.as_array().into_iter().flatten())
+            .any(|n| n.get("in_session_nodes") == Some(&Value::Bool(false)));
+        if ghost {
+            return Some(format!(
+                "unit call {call:?}: a domain node that is not a session node is not \
+                 modelled: volsim's domains are sets of session nodes"
+            ));
+        }
+        return None;
+    }
+    if kind == "unit"
         && !super::unit_gang::CALLS.iter().any(|c| call.starts_with(c))
         && !call.starts_with(super::unit::NTA_NEW)
     {
@@ -89,8 +103,9 @@ pub(super) fn reason(case: &Value) -> Option<String> {
         }
         if call.starts_with("ssn.UnifiedEvictable") && !unified_evictable_is_plain(case) {
             return Some(format!(
-                "unit call {call:?}: the UnifiedEvictable context (eviction kind, job, \
-                 HyperNode) a plugin receives is not modelled"
+                "unit call {call:?}: the HyperNode of the UnifiedEvictable context is not \
+                 modelled (volsim's context carries the eviction kind and the job; domains \
+                 are unnamed node sets until HyperNodes exist)"
             ));
         }
     }

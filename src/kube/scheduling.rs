@@ -171,11 +171,11 @@ const PREEMPTABLE: &str = "volcano.sh/preemptable";
 
 /// Reads the PodGroup-level annotations the scheduler uses: the sla waiting time (a positive
 /// Go duration; invalid → error, where Volcano would log and ignore it) and `preemptable`
-/// (annotation, else label; default false; unparsable → false with a warning, as Volcano).
+/// (annotation, else label; `None` when absent; unparsable → false with a warning, as Volcano).
 pub(crate) fn group_annotations(
     meta: &ObjectMeta,
     warn: &mut Vec<Problem>,
-) -> Result<(Option<u64>, bool), Problem> {
+) -> Result<(Option<u64>, Option<bool>), Problem> {
     let mut sla = None;
     for k in SLA_KEYS {
         if let Some(v) = meta.annotations.get(k) {
@@ -192,16 +192,15 @@ pub(crate) fn group_annotations(
             break;
         }
     }
-    let preemptable = match meta.annotation_or_label(PREEMPTABLE) {
-        None => false,
-        Some((v, at)) => parse_go_bool(v).unwrap_or_else(|| {
+    let preemptable = meta.annotation_or_label(PREEMPTABLE).map(|(v, at)| {
+        parse_go_bool(v).unwrap_or_else(|| {
             warn.push(Problem::new(
                 &at,
                 format!("{v:?} is not a boolean; Volcano treats it as false"),
             ));
             false
-        }),
-    };
+        })
+    });
     Ok((sla, preemptable))
 }
 

@@ -151,7 +151,7 @@ fn podgroup_and_priority_classes() {
         pg.min_resources,
         Some(res(&[("cpu", "3"), ("memory", "2048Mi")]))
     );
-    assert!(!pg.preemptable);
+    assert_eq!(pg.preemptable, None);
     let [high, low] = &o.priority_classes[..] else {
         panic!()
     };

@@ -74,8 +74,8 @@ pub struct VcJob {
     pub tasks: Vec<VcTask>,
     /// sla waiting time from the job's annotations (copied to its PodGroup), ms.
     pub sla_waiting_ms: Option<u64>,
-    /// `volcano.sh/preemptable` of the job (copied to its PodGroup); default false.
-    pub preemptable: bool,
+    /// `volcano.sh/preemptable` of the job (copied to its PodGroup); `None` if absent.
+    pub preemptable: Option<bool>,
     /// `spec.networkTopology` (copied to its PodGroup).
     pub network_topology: Option<NetworkTopologySpec>,
 }

@@ -184,8 +184,11 @@ pub struct PodGroupSpec {
     pub min_resources: Option<Resources>,
     /// sla waiting time from the `volcano.sh/sla-waiting-time` annotation, in ms.
     pub sla_waiting_ms: Option<u64>,
-    /// `volcano.sh/preemptable` on the PodGroup (gang-aware eviction only; default false).
-    pub preemptable: bool,
+    /// `volcano.sh/preemptable` on the PodGroup (annotation, else label; unparsable → false);
+    /// `None` when absent. Read by the gang eviction actions only: absent lets the job be a
+    /// victim (`IsJobPreemptableForGangEviction`), while Volcano's `JobInfo.Preemptable`
+    /// would read it as false.
+    pub preemptable: Option<bool>,
     /// `spec.networkTopology` (None = the job has no topology constraint).
     pub network_topology: Option<super::topology::NetworkTopologySpec>,
 }

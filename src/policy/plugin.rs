@@ -45,6 +45,23 @@ impl FitError {
     }
 }
 
+/// Which gang eviction asks `UnifiedEvictableFn` (`api.EvictionKind`; the task-level kinds
+/// of Volcano are not used by any v1.15 action).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvictionKind {
+    GangPreempt,
+    GangReclaim,
+}
+
+/// What a `UnifiedEvictableFn` is told (`api.EvictionContext`): the kind and the preemptor
+/// job. Deviation: Volcano also passes the candidate domain's HyperNode name; no modelled
+/// plugin reads it, and without HyperNodes the domain is always the whole cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct EvictionContext {
+    pub kind: EvictionKind,
+    pub job: JobId,
+}
+
 /// A Volcano scheduler plugin. Every hook returns `None` when the plugin does not register
 /// that extension point; the tier rules in `tiers.rs` skip such plugins.
 #[allow(unused_variables)]
@@ -154,13 +171,26 @@ pub trait Plugin: Send {
     ) -> Option<(Vec<TaskId>, Vote)> {
         None
     }
+    /// `UnifiedEvictableFn` (v1.15, gang eviction actions only): the candidates (in bundle
+    /// order) this plugin lets the gang action evict for `ctx`. No enable flag gates it: every
+    /// plugin that implements it votes (`Tiers::unified_evictable`). `None` = not registered.
+    fn unified_evictable(
+        &self,
+        s: &State,
+        ctx: &EvictionContext,
+        candidates: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        None
+    }
     fn overused(&self, s: &State, q: QueueId) -> Option<bool> {
         None
     }
     fn allocatable(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
         None
     }
-    fn preemptive(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
+    /// `PreemptiveFn`: may queue `q` reclaim for a request of `req` (one task's request for
+    /// `reclaim`, the whole pending set's for `gangreclaim`).
+    fn preemptive(&self, s: &State, q: QueueId, req: &Resources) -> Option<bool> {
         None
     }
     fn predicate(&self, s: &State, t: TaskId, n: NodeId) -> Option<Result<(), FitError>> {

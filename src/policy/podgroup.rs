@@ -70,7 +70,7 @@ mod tests {
             priority_class: None,
             min_resources: None,
             sla_waiting_ms: None,
-            preemptable: false,
+            preemptable: None,
             network_topology: None,
         };
         let j = s.add_job(&pg, PodGroupPhase::Running, 0).unwrap();

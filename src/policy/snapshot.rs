@@ -95,7 +95,8 @@ pub struct JobInfo {
     pub waiting_time: Option<u64>,
     pub min_resources: Option<Resources>,
     pub phase: PodGroupPhase,
-    pub preemptable: bool,
+    /// The PodGroup's `volcano.sh/preemptable`, `None` when absent (gang eviction only).
+    pub preemptable: Option<bool>,
     pub tasks: Vec<TaskId>,
     /// Σ Resreq of tasks in AllocatedStatus.
     pub allocated: Resources,

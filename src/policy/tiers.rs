@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 
 use super::conf::{Flag, FlagSet, PluginKind, FLAGS, N_FLAGS};
-use super::plugin::{FitError, Plugin, Vote};
+use super::plugin::{EvictionContext, FitError, Plugin, Vote};
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
 
@@ -299,10 +299,32 @@ impl Tiers {
             .all(|slot| slot.plugin.allocatable(s, q, t) != Some(false))
     }
 
-    /// `Preemptive`: AND.
+    /// `Preemptive`: AND, for one task's request.
     pub fn preemptive(&self, s: &State, q: QueueId, t: TaskId) -> bool {
+        self.preemptive_req(s, q, &s.snap.task(t).resreq)
+    }
+
+    /// `Preemptive`: AND, for a summed request (gangreclaim's whole pending set).
+    pub fn preemptive_req(&self, s: &State, q: QueueId, req: &crate::model::Resources) -> bool {
         self.enabled(Flag::Preemptive)
-            .all(|slot| slot.plugin.preemptive(s, q, t) != Some(false))
+            .all(|slot| slot.plugin.preemptive(s, q, req) != Some(false))
+    }
+
+    /// `UnifiedEvictable` (v1.15): the victim-intersection walk of `Preemptable`/`Reclaimable`
+    /// (`combine_victims`, quirks included) over every plugin that implements the hook, with
+    /// no enable flag. `None` when no tier decided (no plugin registered, or every tier ended
+    /// empty): the gang actions then evict nothing.
+    pub fn unified_evictable(
+        &self,
+        s: &State,
+        ctx: &EvictionContext,
+        cands: &[TaskId],
+    ) -> Option<Vec<TaskId>> {
+        combine_victims(
+            self.tiers.len(),
+            |i| self.tiers[i].len(),
+            |i, j| self.tiers[i][j].plugin.unified_evictable(s, ctx, cands),
+        )
     }
 
     /// `PredicateFn`: first error wins.

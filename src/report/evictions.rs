@@ -39,7 +39,7 @@ pub fn queue_evictions(o: &Outcome) -> Vec<QueueEvictions> {
         .collect();
     let ix = |name: &str| o.queues.iter().position(|q| q == name);
     for e in &o.evictions {
-        let reclaim = e.action == "reclaim";
+        let reclaim = matches!(e.action.as_str(), "reclaim" | "gangreclaim");
         let killed = e.action == crate::sim::records::RESTART_KILL;
         if let Some(i) = ix(&e.queue) {
             v[i].wasted_core_s += e.ran_ms as f64 * e.cpu_milli as f64 / 1e6;

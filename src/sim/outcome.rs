@@ -78,7 +78,7 @@ pub struct EvictionRecord {
     pub task: String,
     pub job: String,
     pub queue: String,
-    /// "preempt" or "reclaim"; "restart-job" for a pod killed because its job restarted.
+    /// The evicting action ("preempt", "reclaim", "gangpreempt", "gangreclaim"); "restart-job" for a pod killed because its job restarted.
     pub action: String,
     pub preemptor_job: String,
     pub preemptor_queue: String,

@@ -310,6 +310,32 @@ tiers:
   - name: proportion
   - name: nodeorder
 "#,
+    // The v1.15 gang eviction actions (their job heaps and node scores use the shortcuts).
+    r#"actions: "enqueue, allocate, gangpreempt, gangreclaim, backfill"
+tiers:
+- plugins:
+  - name: priority
+  - name: gang
+  - name: conformance
+- plugins:
+  - name: overcommit
+  - name: drf
+  - name: predicates
+  - name: proportion
+  - name: nodeorder
+  - name: binpack
+"#,
+    r#"actions: "enqueue, allocate, gangreclaim, gangpreempt"
+tiers:
+- plugins:
+  - name: priority
+  - name: gang
+  - name: conformance
+- plugins:
+  - name: predicates
+  - name: capacity
+  - name: nodeorder
+"#,
 ];
 
 /// `SHORTCUT_CONFS[which]`, or past its end the Helm default with preempt and reclaim added.

@@ -31,6 +31,11 @@ fn somaagenthub_reclaim_summary() {
 }
 
 #[test]
+fn somaagenthub_gang_summary() {
+    insta::assert_snapshot!(summary("somaagenthub-gang"));
+}
+
+#[test]
 fn temporal_sample_summary() {
     insta::assert_snapshot!(summary("temporal-sample"));
 }

@@ -329,16 +329,15 @@ fn allocate_for_tasks(
                 continue;
             }
         }
-        let placed =
-            if ssn.shortcuts
-                && !ssn.uncached_scores
-                && ssn.snap().task(t).nominated_node.is_none()
-                && plain_task(ssn, t)
-            {
-                crate::policy::accel::scan::place_plain(ssn, t)
-            } else {
-                place(ssn, t)
-            };
+        let placed = if ssn.shortcuts
+            && !ssn.uncached_scores
+            && ssn.snap().task(t).nominated_node.is_none()
+            && plain_task(ssn, t)
+        {
+            crate::policy::accel::scan::place_plain(ssn, t)
+        } else {
+            place(ssn, t)
+        };
         let Some(node) = placed else {
             if blocked.is_none() {
                 blocked = Some(explain::no_fit(ssn, t));

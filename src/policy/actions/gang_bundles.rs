@@ -6,8 +6,8 @@
 //! Mirrors volcano pkg/scheduler/actions/utils/bundle.go (`CreateJobBundles`,
 //! `SortBundlesForPreempt`, `SortBundlesForReclaim`, `bundleROI`) and util.go
 //! (`PickDomainsFromGradients`) at v1.15.0. Pure functions over ids and resources: no
-//! session, no I/O. The actions themselves are not modelled yet; these are their building
-//! blocks, pinned by the v1.15 conformance cases.
+//! session, no I/O. The actions (`gang_evict`) build on them; pinned by the v1.15 conformance
+//! cases.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -34,6 +34,8 @@ impl BundleKind {
 #[derive(Debug, Clone)]
 pub struct Bundle<T> {
     pub kind: BundleKind,
+    /// The caller's index of the victim job (`GangState::id`).
+    pub id: u32,
     /// Victim job UID (tie-break) and queue (reclaim's group order).
     pub job: String,
     pub queue: String,
@@ -59,6 +61,8 @@ pub struct Candidate<T> {
 /// What `CreateJobBundles` reads of the victim job.
 #[derive(Debug, Clone, Default)]
 pub struct GangState {
+    /// The caller's index of the job, copied into its bundles.
+    pub id: u32,
     pub uid: String,
     pub queue: String,
     pub min_available: u32,
@@ -89,6 +93,7 @@ pub fn create_job_bundles<T: Clone + Ord>(
         }
         Bundle {
             kind,
+            id: job.id,
             job: job.uid.clone(),
             queue: job.queue.clone(),
             tasks: tasks.iter().map(|t| t.id.clone()).collect(),
@@ -186,11 +191,15 @@ pub type GroupLess<'a, T> = dyn Fn(&Bundle<T>, &Bundle<T>) -> Option<bool> + 'a;
 /// for preempt, victim queue order for reclaim); higher ROI; job UID; first task id; fewer
 /// tasks.
 pub fn sort_bundles<T: Ord>(
-    bundles: &mut [Bundle<T>],
+    bundles: &mut Vec<Bundle<T>>,
     need: &Resources,
     group_less: &GroupLess<T>,
 ) {
-    bundles.sort_by(|l, r| {
+    // Each bundle's ROI once (a stable sort of the positions, then the bundles moved).
+    let rois: Vec<f64> = bundles.iter().map(|b| bundle_roi(b, need)).collect();
+    let mut order: Vec<usize> = (0..bundles.len()).collect();
+    order.sort_by(|&i, &j| {
+        let (l, r) = (&bundles[i], &bundles[j]);
         l.kind
             .cmp(&r.kind)
             .then_with(|| match (group_less(l, r), group_less(r, l)) {
@@ -203,14 +212,13 @@ pub fn sort_bundles<T: Ord>(
                 }
                 _ => Ordering::Equal,
             })
-            .then_with(|| {
-                let (a, b) = (bundle_roi(l, need), bundle_roi(r, need));
-                b.partial_cmp(&a).unwrap_or(Ordering::Equal)
-            })
+            .then_with(|| rois[j].partial_cmp(&rois[i]).unwrap_or(Ordering::Equal))
             .then_with(|| l.job.cmp(&r.job))
             .then_with(|| l.tasks.first().cmp(&r.tasks.first()))
             .then_with(|| l.tasks.len().cmp(&r.tasks.len()))
     });
+    let mut slots: Vec<Option<Bundle<T>>> = bundles.drain(..).map(Some).collect();
+    bundles.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
 /// Mirrors `PickDomainsFromGradients`: the gradient rows flattened in order, empty names and

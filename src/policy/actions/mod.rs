@@ -1,4 +1,4 @@
-//! The scheduler actions and the helpers they share: the predicate scan with Volcano's
+//! The scheduler actions (legacy and v1.15 gang eviction) and the helpers they share: the predicate scan with Volcano's
 //! feasible-node sampling, node prioritisation with random tie-breaks, and per-queue heaps.
 //! Depends on policy types only.
 
@@ -7,6 +7,8 @@ mod allocate_topology;
 pub mod backfill;
 pub mod enqueue;
 pub mod gang_bundles;
+pub mod gang_evict;
+pub(crate) mod gang_plan;
 pub mod preempt;
 pub mod reclaim;
 mod victims;
@@ -18,6 +20,7 @@ use std::cmp::Ordering;
 use super::accel::classes::FITS_IDLE;
 use super::conf::Action;
 use super::heap::PriorityQueue;
+use super::plugin::EvictionKind;
 use super::session::Session;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
 use crate::model::Resources;
@@ -39,6 +42,8 @@ pub fn run(ssn: &mut Session, a: Action) {
         Action::Backfill => backfill::run(ssn),
         Action::Preempt => preempt::run(ssn),
         Action::Reclaim => reclaim::run(ssn),
+        Action::GangPreempt => gang_evict::run(ssn, EvictionKind::GangPreempt),
+        Action::GangReclaim => gang_evict::run(ssn, EvictionKind::GangReclaim),
     }
 }
 

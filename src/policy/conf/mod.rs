@@ -10,12 +10,15 @@
 //! modelled plugins' arguments are typed and checked (`args`).
 
 mod args;
+mod gang_args;
 mod node_args;
 
 pub use args::{
     BinpackArgs, CapacityArgs, NetworkTopologyArgs, NodeOrderArgs, OvercommitArgs, PluginArgs,
     PluginKind, PredicatesArgs, SlaArgs, UNMODELLED_PLUGINS,
 };
+
+pub use gang_args::GangEvictArgs;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,6 +33,10 @@ pub enum Action {
     Backfill,
     Preempt,
     Reclaim,
+    /// v1.15 gang-aware preemption (`gangpreempt`): whole jobs, victim bundles.
+    GangPreempt,
+    /// v1.15 gang-aware reclaim (`gangreclaim`).
+    GangReclaim,
 }
 
 impl Action {
@@ -40,6 +47,8 @@ impl Action {
             "backfill" => Action::Backfill,
             "preempt" => Action::Preempt,
             "reclaim" => Action::Reclaim,
+            "gangpreempt" => Action::GangPreempt,
+            "gangreclaim" => Action::GangReclaim,
             _ => return None,
         })
     }
@@ -50,6 +59,8 @@ impl Action {
             Action::Backfill => "backfill",
             Action::Preempt => "preempt",
             Action::Reclaim => "reclaim",
+            Action::GangPreempt => "gangpreempt",
+            Action::GangReclaim => "gangreclaim",
         }
     }
 }
@@ -379,15 +390,16 @@ pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
     {
         match Action::parse(a) {
             Some(x) => actions.push(x),
-            None if matches!(a, "shuffle" | "gangpreempt" | "gangreclaim") => warnings.push(
-                format!("action {a:?} is not modelled by volsim and is ignored"),
-            ),
+            None if a == "shuffle" => warnings.push(format!(
+                "action {a:?} is not modelled by volsim and is ignored"
+            )),
             None => {
                 return Err(err(
                     "actions",
                     format!(
-                    "unknown action {a:?} (expected enqueue, allocate, backfill, preempt, reclaim)"
-                ),
+                        "unknown action {a:?} (expected enqueue, allocate, backfill, preempt, \
+                     reclaim, gangpreempt, gangreclaim; names are case-sensitive)"
+                    ),
                 ))
             }
         }
@@ -450,6 +462,9 @@ impl SchedulerConf {
     /// Checks what spans entries (a conf built in code, not parsed, is checked by
     /// `Scheduler::new` through this too).
     pub fn validate(&self) -> Result<(), ConfError> {
+        for a in [Action::GangPreempt, Action::GangReclaim] {
+            self.gang_evict_args(a)?;
+        }
         for (ti, tier) in self.tiers.iter().enumerate() {
             // Mirrors volcano scheduler_conf validation: drf with hierarchy and proportion in
             // one tier.

@@ -4,7 +4,7 @@
 
 use crate::policy::conf::Flag;
 use crate::policy::conf::PluginKind;
-use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::plugin::{EvictionContext, Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::TaskId;
 use crate::policy::tiers::Tiers;
@@ -51,6 +51,15 @@ impl Plugin for Conformance {
         s: &State,
         _tiers: &Tiers,
         _p: TaskId,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        Some((keep(s, cands), Vote::Permit))
+    }
+    /// Mirrors volcano conformance.go (v1.15) `AddUnifiedEvictableFn`: critical pods never.
+    fn unified_evictable(
+        &self,
+        s: &State,
+        _ctx: &EvictionContext,
         cands: &[TaskId],
     ) -> Option<(Vec<TaskId>, Vote)> {
         Some((keep(s, cands), Vote::Permit))

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::policy::conf::Flag;
 use crate::policy::conf::PluginKind;
-use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::plugin::{EvictionContext, Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, JobInfo, Snapshot, TaskId, TaskStatus};
 use crate::policy::tiers::Tiers;
@@ -154,6 +154,16 @@ impl Plugin for Gang {
         cands: &[TaskId],
     ) -> Option<(Vec<TaskId>, Vote)> {
         Some((victims(s, cands), Vote::Permit))
+    }
+    /// Mirrors volcano gang.go (v1.15) `AddUnifiedEvictableFn`: every candidate (the bundles
+    /// already decided which gangs break).
+    fn unified_evictable(
+        &self,
+        _s: &State,
+        _ctx: &EvictionContext,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        Some((cands.to_vec(), Vote::Permit))
     }
 }
 

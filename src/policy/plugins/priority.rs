@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use crate::policy::conf::Flag;
 use crate::policy::conf::PluginKind;
-use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::plugin::{EvictionContext, EvictionKind, Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, TaskId};
 use crate::policy::tiers::Tiers;
@@ -71,6 +71,27 @@ impl Plugin for Priority {
                 }
             })
             .collect();
+        Some((out, Vote::Permit))
+    }
+    /// Mirrors volcano priority.go (v1.15) `AddUnifiedEvictableFn`: gangpreempt keeps
+    /// candidates whose job priority is below the preemptor job's; gangreclaim permits all.
+    fn unified_evictable(
+        &self,
+        s: &State,
+        ctx: &EvictionContext,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        let out = match ctx.kind {
+            EvictionKind::GangReclaim => cands.to_vec(),
+            EvictionKind::GangPreempt => {
+                let p = s.snap.job(ctx.job).priority;
+                cands
+                    .iter()
+                    .copied()
+                    .filter(|&c| s.snap.job_of(c).priority < p)
+                    .collect()
+            }
+        };
         Some((out, Vote::Permit))
     }
     fn job_starving(&self, s: &State, j: JobId) -> Option<bool> {

@@ -243,22 +243,22 @@ impl Plugin for Proportion {
     }
 
     fn allocatable(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
+        self.preemptive(s, q, &s.snap.task(t).resreq)
+    }
+
+    /// The same test as `allocatable`, for a request (one task's, or gangreclaim's sum).
+    fn preemptive(&self, s: &State, q: QueueId, req: &Resources) -> Option<bool> {
         if s.snap.queues[q.ix()].state != QueueState::Open {
             return Some(false);
         }
         let Some(a) = self.attr(q) else {
             return Some(false);
         };
-        let req = &s.snap.task(t).resreq;
         Some(FRes::int_fits_on_requested(
             &a.allocated.plus(req),
             &a.deserved,
             req,
         ))
-    }
-
-    fn preemptive(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
-        self.allocatable(s, q, t)
     }
 
     /// Victims come only from queues above deserved (their running copy only shrinks).

@@ -6,6 +6,7 @@
 //! makes capacity reject every enqueue, allocation and reclaim for the session.
 //! No Overused function (capacity limits per task through Allocatable).
 
+mod gang;
 mod tree;
 
 use std::cmp::Ordering;
@@ -15,7 +16,7 @@ use crate::model::{DefaultValue, QueueState, Resources};
 use crate::policy::conf::CapacityArgs;
 use crate::policy::conf::Flag;
 use crate::policy::conf::PluginKind;
-use crate::policy::plugin::{Plugin, Vote};
+use crate::policy::plugin::{EvictionContext, Plugin, Vote};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, QueueId, TaskId};
 use crate::policy::tiers::Tiers;
@@ -274,14 +275,13 @@ impl Plugin for Capacity {
         Some(true)
     }
 
-    fn preemptive(&self, s: &State, q: QueueId, t: TaskId) -> Option<bool> {
+    fn preemptive(&self, s: &State, q: QueueId, req: &Resources) -> Option<bool> {
         if !self.ready || s.snap.queues[q.ix()].state != QueueState::Open {
             return Some(false);
         }
         let Some(a) = self.attr(q) else {
             return Some(false);
         };
-        let req = &s.snap.task(t).resreq;
         let future = a.allocated.plus(req);
         if !future.less_equal_on_requested(&a.real_capability, req) {
             return Some(false);
@@ -423,6 +423,15 @@ impl Plugin for Capacity {
             out.push(c);
         }
         Some((out, Vote::Permit))
+    }
+
+    fn unified_evictable(
+        &self,
+        s: &State,
+        ctx: &EvictionContext,
+        cands: &[TaskId],
+    ) -> Option<(Vec<TaskId>, Vote)> {
+        Some(self.gang_evictable(s, ctx, cands))
     }
 
     fn job_enqueueable(&self, s: &State, j: JobId) -> Option<Vote> {

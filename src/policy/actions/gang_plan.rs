@@ -1,0 +1,139 @@
+//! The placement dry run of the gang eviction actions: evict the chosen victims, then try to
+//! pipeline **every** pending task of the job (all-or-nothing) on the domain's nodes; keep the
+//! result only if the job is then pipelined.
+//!
+//! Mirrors volcano pkg/scheduler/actions/utils/simulate.go (v1.15.0)
+//! `BuildNominationPlanInDomain`, `runSimulateTrialAtHyperNode`, `simulatePredicate` and
+//! `prioritizeNodesForSimulate`, for jobs without sub-groups (one default sub-job, whose
+//! ready/pipelined tests are the job's): Volcano saves the operations, discards them and
+//! replays them into the job's statement; volsim keeps them applied and hands the statement
+//! over, which leaves the same state. Not modelled: PrePredicate (no modelled plugin fails
+//! it), the predicate-error cache (it only skips nodes that would fail again), soft sharding.
+//! A pod's `nominatedNodeName` is not a shortcut here (simulate_test.go pins it). Depends on
+//! policy types only.
+
+use super::num_nodes_to_find;
+use crate::policy::conf::Action;
+use crate::policy::session::{Session, Statement};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId};
+
+/// Evicts `victims` (on behalf of `preemptor`, for the eviction log) and pipelines the job's
+/// pending set on `domain`; `Some(statement)` (still applied) when the job is then
+/// pipelined, else everything is undone and `None` returned.
+pub(crate) fn build(
+    ssn: &mut Session,
+    q: QueueId,
+    j: JobId,
+    domain: &[NodeId],
+    victims: &[TaskId],
+    action: Action,
+    preemptor: TaskId,
+) -> Option<Statement> {
+    if domain.is_empty() {
+        return None;
+    }
+    let mut chain = Statement::new();
+    for &v in victims {
+        ssn.evict(&mut chain, v, action, preemptor);
+    }
+    // The worksheet is read after the evictions, as Volcano does (victims are other jobs'
+    // tasks, so it is the action's pending set).
+    let tasks = super::gang_evict::pending_set(ssn, j);
+    if tasks.is_empty() {
+        ssn.discard(chain);
+        return None;
+    }
+    let mut trial = Statement::new();
+    if !trial_in_domain(ssn, &mut trial, q, j, domain, &tasks, !victims.is_empty()) {
+        ssn.discard(trial);
+        ssn.discard(chain);
+        return None;
+    }
+    chain.merge(trial);
+    // One sub-job: the loop over sub-jobs ends here, whether or not the job was ready.
+    if !ssn.tiers.job_pipelined(&ssn.st, j) {
+        ssn.discard(chain);
+        return None;
+    }
+    Some(chain)
+}
+
+/// `runSimulateTrialAtHyperNode`: every task in order must pass `Allocatable` and find a node;
+/// the trial succeeds if it pipelined something and the job is then ready or pipelined.
+fn trial_in_domain(
+    ssn: &mut Session,
+    trial: &mut Statement,
+    q: QueueId,
+    j: JobId,
+    domain: &[NodeId],
+    tasks: &[TaskId],
+    victims_present: bool,
+) -> bool {
+    for &t in tasks {
+        if !ssn.tiers.allocatable(&ssn.st, q, t) {
+            return false;
+        }
+        let nodes = feasible(ssn, t, domain);
+        if nodes.is_empty() {
+            return false;
+        }
+        let best = prioritize(ssn, t, &nodes);
+        let req = ssn.snap().task(t).resreq;
+        if !req.fits_in(&ssn.snap().nodes[best.ix()].future_idle()) {
+            return false;
+        }
+        ssn.pipeline(trial, t, best, victims_present);
+    }
+    !trial.is_empty() && (ssn.tiers.job_ready(&ssn.st, j) || ssn.tiers.job_pipelined(&ssn.st, j))
+}
+
+/// The domain's nodes (minus those recorded unresolvable for `t` during allocate) where `t`
+/// fits FutureIdle and the preempt-mode predicate passes (only unresolvable failures count),
+/// stopping after `numNodesToFind` from the rotating scan start, as `PredicateNodes` does.
+fn feasible(ssn: &mut Session, t: TaskId, domain: &[NodeId]) -> Vec<NodeId> {
+    let req = ssn.snap().task(t).resreq;
+    let n = domain.len();
+    let want = num_nodes_to_find(n);
+    if n > 100 && ssn.scan_start == usize::MAX {
+        ssn.scan_start = ssn.rng.pick(n);
+    }
+    let start = if n > 100 { ssn.scan_start % n } else { 0 };
+    let skip = ssn.unresolvable.get(&t);
+    let mut out = Vec::new();
+    let mut processed = 0;
+    for k in 0..n {
+        if out.len() >= want {
+            break;
+        }
+        processed += 1;
+        let node = domain[(start + k) % n];
+        if skip.is_some_and(|s| s.contains(&node)) {
+            continue;
+        }
+        if !req.fits_in(&ssn.snap().nodes[node.ix()].future_idle()) {
+            continue;
+        }
+        match ssn.tiers.predicate(&ssn.st, t, node) {
+            Ok(()) => out.push(node),
+            Err(e) if !e.unresolvable => out.push(node),
+            Err(_) => {}
+        }
+    }
+    if n > 100 {
+        ssn.scan_start = (start + processed) % n;
+    }
+    out
+}
+
+/// `prioritizeNodesForSimulate`: nodes where `t` fits Idle first, else those where it fits
+/// FutureIdle; one candidate is taken as is, several are scored (random among equal best).
+pub(crate) fn prioritize(ssn: &mut Session, t: TaskId, feasible: &[NodeId]) -> NodeId {
+    let req = ssn.snap().task(t).resreq;
+    let idle: Vec<NodeId> = feasible
+        .iter()
+        .copied()
+        .filter(|n| req.fits_in(&ssn.snap().nodes[n.ix()].idle))
+        .collect();
+    let group = if idle.is_empty() { feasible } else { &idle };
+    ssn.best_node(t, group)
+}

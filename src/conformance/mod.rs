@@ -215,7 +215,7 @@ mod quirk_tests {
     }
 
     /// Cases of `v1.15-cases.yaml` that must pass (raised as features land).
-    const MIN_V115_PASSED: usize = 51;
+    const MIN_V115_PASSED: usize = 65;
 
     /// Hierarchical capacity cases transcribed from Volcano's capacity_test.go.
     #[test]

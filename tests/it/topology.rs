@@ -443,3 +443,25 @@ fn hard_jobs_never_leave_their_domain() {
     });
     assert!(checked > 100, "{checked}");
 }
+
+/// Gang eviction with HyperNodes is modelled on the whole cluster as one domain; the scenario
+/// says so instead of silently diverging from Volcano's HyperNode-scoped domains.
+#[test]
+fn gang_eviction_with_hypernodes_warns_about_its_domain() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = demo("").replace(
+        "actions: \"enqueue, allocate, backfill\"",
+        "actions: \"enqueue, allocate, gangpreempt, gangreclaim, backfill\"",
+    );
+    let p = write(dir.path(), "s.toml", &text);
+    let sc = scenario::load(&p).unwrap();
+    for a in ["gangpreempt", "gangreclaim"] {
+        assert!(
+            sc.warnings
+                .iter()
+                .any(|w| w.contains(&format!("{a} with HyperNodes")) && w.contains("s.toml")),
+            "{a}: {:?}",
+            sc.warnings
+        );
+    }
+}

@@ -1,10 +1,15 @@
 //! Bounded numbers (`docs/limits.md`): an oversized number in a scenario, sweep, journal or flag
-//! is an error (exit 2) naming the file or flag, the field and the limit, within a second —
-//! never an eager allocation, a hang or a silently wrapped value.
+//! is an error (exit 2) naming the file or flag, the field and the limit, within a second and
+//! with a peak resident set under 100 MB — never an eager allocation, a hang or a silently
+//! wrapped value.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Largest peak resident set of a refused run (the binary itself takes ~10–20 MB).
+const MAX_RSS_BYTES: u64 = 100 << 20;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -12,21 +17,73 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs volsim; asserts exit 2 within a second and every `needle` in stderr.
-fn expect_2(args: &[&str], needles: &[&str]) {
+/// A finished child: exit code (None when killed by a signal), stderr, wall time and peak
+/// resident set (`ru_maxrss` from `wait4`).
+struct Measured {
+    code: Option<i32>,
+    stderr: String,
+    took: Duration,
+    max_rss: u64,
+}
+
+/// Runs volsim with `args` and measures it.
+fn measure(args: &[&str]) -> Measured {
     let t = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_volsim"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_volsim"))
         .args(args)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    let took = t.elapsed();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child (not reaped by `Child`, which is not waited on after).
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    Measured {
+        code,
+        stderr,
+        took: t.elapsed(),
+        // Linux reports ru_maxrss in KiB
+        max_rss: u64::try_from(ru.ru_maxrss).unwrap_or(0) * 1024,
+    }
+}
+
+/// Runs volsim; asserts exit 2 within a second with a peak RSS under `MAX_RSS_BYTES`, and
+/// every `needle` in stderr.
+fn expect_2(args: &[&str], needles: &[&str]) {
+    let m = measure(args);
+    let err = &m.stderr;
+    eprintln!(
+        "{:?}: exit {:?} in {:?}, peak RSS {} KiB",
+        args.first(),
+        m.code,
+        m.took,
+        m.max_rss >> 10
+    );
+    assert_eq!(m.code, Some(2), "{args:?}: {err}");
     for n in needles {
         assert!(err.contains(n), "{args:?}: expected {n:?} in {err}");
     }
     assert!(!err.contains("panicked"), "{err}");
-    assert!(took < Duration::from_secs(1), "{args:?} took {took:?}");
+    assert!(m.took < Duration::from_secs(1), "{args:?} took {:?}", m.took);
+    assert!(m.max_rss > 0, "{args:?}: no resident set measured");
+    assert!(
+        m.max_rss < MAX_RSS_BYTES,
+        "{args:?}: peak RSS {} bytes, limit {MAX_RSS_BYTES}",
+        m.max_rss
+    );
 }
 
 fn small_with(dir: &Path, from: &str, to: &str) -> String {

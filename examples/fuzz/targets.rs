@@ -126,7 +126,10 @@ fn csv(_: &Path) -> Call {
 
 fn swf(_: &Path) -> Call {
     Box::new(|i| {
-        let opts = volsim::workload::SwfOptions::default();
+        // lenient (bad rows skipped and counted), then strict (the first bad row is the error)
+        let mut opts = volsim::workload::SwfOptions::default();
+        volsim::workload::swf::parse_swf(i.bytes, LABEL, &opts).map_err(|e| e.to_string())?;
+        opts.strict = true;
         volsim::workload::swf::parse_swf(i.bytes, LABEL, &opts)
             .map(drop)
             .map_err(|e| e.to_string())
@@ -135,7 +138,9 @@ fn swf(_: &Path) -> Call {
 
 fn openb(_: &Path) -> Call {
     Box::new(|i| {
-        let opts = volsim::workload::OpenbOptions::default();
+        let mut opts = volsim::workload::OpenbOptions::default();
+        volsim::workload::openb::parse_openb(i.bytes, LABEL, &opts).map_err(|e| e.to_string())?;
+        opts.strict = true;
         volsim::workload::openb::parse_openb(i.bytes, LABEL, &opts)
             .map(drop)
             .map_err(|e| e.to_string())
@@ -304,7 +309,7 @@ pub const TARGETS: &[Target] = &[
     },
     Target {
         name: "swf",
-        covers: "Standard Workload Format traces (header comments, 18 fields)",
+        covers: "Standard Workload Format traces (header comments, 18 fields), lenient then `--strict`",
         corpus: &[("tests/fixtures/traces", &[".swf"])],
         inline: &[],
         names_file: true,
@@ -312,7 +317,7 @@ pub const TARGETS: &[Target] = &[
     },
     Target {
         name: "openb",
-        covers: "Alibaba openb GPU pod lists (CSV)",
+        covers: "Alibaba openb GPU pod lists (CSV), lenient then `--strict`",
         corpus: &[("tests/fixtures/traces", &["openb.csv", "openb-pod-list-head.csv"])],
         inline: &[],
         names_file: true,
@@ -416,7 +421,8 @@ pub fn seeds(t: &Target, root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         files.sort();
         for f in files {
             let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if suffixes.iter().any(|s| name.ends_with(s)) && !name.starts_with('.') {
+            let wanted = suffixes.iter().any(|s| name.ends_with(s));
+            if wanted && !name.starts_with('.') && !name.ends_with(".expect") {
                 if let Ok(b) = std::fs::read(&f) {
                     out.push((f, b));
                 }

@@ -54,8 +54,9 @@ fn parse_args() -> Result<Args, String> {
         root: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
         limits: Limits {
             timeout: Duration::from_millis(2000),
-            max_heap: 512 << 20,
-            max_rss: 1 << 30,
+            // a valid scenario at the documented limits (2,000,000 jobs) peaks near 1.5 GB
+            max_heap: 2048 << 20,
+            max_rss: 3072 << 20,
         },
         replay: None,
         worker: false,

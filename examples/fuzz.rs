@@ -64,7 +64,10 @@ fn parse_args() -> Result<Args, String> {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            it.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         let num = |v: String, f: &str| {
             v.parse::<u64>()
                 .map_err(|_| format!("{f}: expected a whole number, got {v:?}"))
@@ -199,8 +202,14 @@ fn supervise(a: &Args) -> Result<bool, String> {
                 (k.to_string(), d.to_string())
             }
             Some(s) if s.code() == Some(2) => return Err(format!("target {}: bad setup", t.name)),
-            Some(s) => ("crash".into(), format!("the worker died: {s} (see its output above)")),
-            None => ("hang".into(), "the worker stopped answering and was killed".into()),
+            Some(s) => (
+                "crash".into(),
+                format!("the worker died: {s} (see its output above)"),
+            ),
+            None => (
+                "hang".into(),
+                "the worker stopped answering and was killed".into(),
+            ),
         };
         clean = false;
         let input = std::fs::read(Slot::current_path(&dir)).unwrap_or_default();
@@ -214,7 +223,11 @@ fn supervise(a: &Args) -> Result<bool, String> {
             t.name
         );
         std::fs::write(path.with_extension("txt"), &note).map_err(|e| e.to_string())?;
-        eprintln!("FINDING {}: {kind}: {detail}\n  input: {}", t.name, path.display());
+        eprintln!(
+            "FINDING {}: {kind}: {detail}\n  input: {}",
+            t.name,
+            path.display()
+        );
     }
     Ok(clean)
 }
@@ -226,7 +239,11 @@ fn worker(a: &Args) -> Result<bool, String> {
     let t = find(&a.target)?;
     let seeds = targets::seeds(t, &a.root);
     if seeds.is_empty() {
-        return Err(format!("target {}: no seeds under {}", t.name, a.root.display()));
+        return Err(format!(
+            "target {}: no seeds under {}",
+            t.name,
+            a.root.display()
+        ));
     }
     let slot: &'static Slot = Box::leak(Box::new(
         Slot::create(&a.out.join(t.name)).map_err(|e| format!("{}: {e}", a.out.display()))?,

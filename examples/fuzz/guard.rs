@@ -182,14 +182,20 @@ pub fn watchdog(epoch: Instant, limits: Limits, slot: &'static Slot) {
         if heap > limits.max_heap {
             slot.finding(
                 "memory",
-                &format!("live heap {heap} bytes, over the ceiling {} bytes", limits.max_heap),
+                &format!(
+                    "live heap {heap} bytes, over the ceiling {} bytes",
+                    limits.max_heap
+                ),
             );
         }
         let rss = rss_bytes();
         if rss > limits.max_rss {
             slot.finding(
                 "memory",
-                &format!("resident set {rss} bytes, over the ceiling {} bytes", limits.max_rss),
+                &format!(
+                    "resident set {rss} bytes, over the ceiling {} bytes",
+                    limits.max_rss
+                ),
             );
         }
     });

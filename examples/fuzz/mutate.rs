@@ -38,35 +38,141 @@ impl Rng {
 
 /// Numbers that break parsers: integer type edges, float edges, overflow, odd spellings.
 const NUMBERS: &[&str] = &[
-    "0", "-0", "-1", "1", "255", "256", "65536", "4294967295", "4294967296", "2147483647",
-    "2147483648", "-2147483649", "9223372036854775807", "9223372036854775808",
-    "-9223372036854775809", "18446744073709551615", "18446744073709551616",
-    "340282366920938463463374607431768211456", "1e308", "1e309", "-1e309", "1e-400",
-    "1.7976931348623157e308", "5e-324", "0.000000000000000000001", "NaN", "nan", "inf", "-inf",
-    "+inf", "1e99999", "0x7fffffffffffffff", "0o777", "0b1", "1_000", "007", ".5", "5.", "1.",
+    "0",
+    "-0",
+    "-1",
+    "1",
+    "255",
+    "256",
+    "65536",
+    "4294967295",
+    "4294967296",
+    "2147483647",
+    "2147483648",
+    "-2147483649",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551615",
+    "18446744073709551616",
+    "340282366920938463463374607431768211456",
+    "1e308",
+    "1e309",
+    "-1e309",
+    "1e-400",
+    "1.7976931348623157e308",
+    "5e-324",
+    "0.000000000000000000001",
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "+inf",
+    "1e99999",
+    "0x7fffffffffffffff",
+    "0o777",
+    "0b1",
+    "1_000",
+    "007",
+    ".5",
+    "5.",
+    "1.",
     "99999999999999999999999999999999999999999999999999999999999999999999999999999999",
-    "1.5", "-0.0", "1e3", "1E18", "2.5e-3",
+    "1.5",
+    "-0.0",
+    "1e3",
+    "1E18",
+    "2.5e-3",
 ];
 /// Unit suffixes of durations and quantities (appended to numbers now and then).
 const UNITS: &[&str] = &[
-    "h", "m", "s", "ms", "us", "µs", "ns", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G",
-    "T", "P", "E", "e3", "E18", "d", "h1m", "sx",
+    "h", "m", "s", "ms", "us", "µs", "ns", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "k", "M", "G", "T",
+    "P", "E", "e3", "E18", "d", "h1m", "sx",
 ];
 /// Strings that break parsers or what is done with their values.
 const STRINGS: &[&str] = &[
-    "", " ", "é", "😀", "\u{202e}", "\u{0}", "\u{feff}", "\t", "\r\n", "\\", "\\u0000",
-    "\\ud800", "\"", "'", "${x}", "*", "?", "../../../../etc/passwd", "/dev/zero", "-", ".",
-    "a.b.c", "NO", "yes", "~", "null", "true", "[]", "{}", "!!binary", "&a", "*a", "0", "-1",
-    "2562047h47m16.854775808s", "99999999999Gi", "1e400", "root", "default",
+    "",
+    " ",
+    "é",
+    "😀",
+    "\u{202e}",
+    "\u{0}",
+    "\u{feff}",
+    "\t",
+    "\r\n",
+    "\\",
+    "\\u0000",
+    "\\ud800",
+    "\"",
+    "'",
+    "${x}",
+    "*",
+    "?",
+    "../../../../etc/passwd",
+    "/dev/zero",
+    "-",
+    ".",
+    "a.b.c",
+    "NO",
+    "yes",
+    "~",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "!!binary",
+    "&a",
+    "*a",
+    "0",
+    "-1",
+    "2562047h47m16.854775808s",
+    "99999999999Gi",
+    "1e400",
+    "root",
+    "default",
 ];
 /// Structural tokens of TOML, YAML, JSON and CSV.
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", "\"", "'", ",", ":", "=", "\n", "#", "---\n", "- ", ": ", " = ", "[[",
-    "]]", "&a ", "*a", "<<: *a\n", "!!str ", "? ", "|\n", ">\n", "\t", "\\", "\u{0}", "\r",
-    "\n...\n", "%YAML 1.2\n", "!!map ", "\"\"\"", "'''", ";", "|",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    "'",
+    ",",
+    ":",
+    "=",
+    "\n",
+    "#",
+    "---\n",
+    "- ",
+    ": ",
+    " = ",
+    "[[",
+    "]]",
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    "!!str ",
+    "? ",
+    "|\n",
+    ">\n",
+    "\t",
+    "\\",
+    "\u{0}",
+    "\r",
+    "\n...\n",
+    "%YAML 1.2\n",
+    "!!map ",
+    "\"\"\"",
+    "'''",
+    ";",
+    "|",
 ];
 /// Openers repeated to build deep nesting.
-const NESTS: &[&str] = &["[", "{\"a\":", "- ", "{a: ", "a = [", "[a.", "{a={", "((", "- [", "a:\n  "];
+const NESTS: &[&str] = &[
+    "[", "{\"a\":", "- ", "{a: ", "a = [", "[a.", "{a={", "((", "- [", "a:\n  ",
+];
 
 /// Returns a mutation of one of `seeds` (1–4 stacked mutations) and the index of the seed it
 /// started from. `seeds` must not be empty.
@@ -142,7 +248,8 @@ fn mutate_once(buf: &mut Vec<u8>, seeds: &[Vec<u8>], rng: &mut Rng) {
             let at = rng.below(len + 1);
             let mut s = (*rng.pick(NUMBERS)).to_string();
             if rng.below(2) == 0 {
-                s.push_str(*rng.pick(UNITS));
+                let unit: &&str = rng.pick(UNITS);
+                s.push_str(unit);
             }
             insert(buf, at, s.as_bytes());
         }
@@ -165,7 +272,10 @@ fn range(len: usize, rng: &mut Rng) -> (usize, usize) {
 
 /// The line (with its newline) containing byte `i`.
 fn line_at(buf: &[u8], i: usize) -> (usize, usize) {
-    let a = buf[..i].iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
+    let a = buf[..i]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
     let b = buf[i..]
         .iter()
         .position(|&c| c == b'\n')
@@ -188,7 +298,8 @@ fn replace_number(buf: &mut Vec<u8>, rng: &mut Rng) {
     }
     let mut s = (*rng.pick(NUMBERS)).to_string();
     if rng.below(3) == 0 {
-        s.push_str(*rng.pick(UNITS));
+        let unit: &&str = rng.pick(UNITS);
+        s.push_str(unit);
     }
     buf.splice(a..b, s.bytes());
 }
@@ -222,7 +333,10 @@ fn empty_value(buf: &mut Vec<u8>, rng: &mut Rng) {
         return;
     }
     let a = *rng.pick(&seps) + 1;
-    let b = buf[a..].iter().position(|&c| c == b'\n').map_or(buf.len(), |p| a + p);
+    let b = buf[a..]
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(buf.len(), |p| a + p);
     buf.drain(a..b);
 }
 
@@ -254,7 +368,9 @@ mod tests {
         let seeds = vec![b"a = 1\nb = \"x\"\n".to_vec(), b"{\"k\": [1, 2]}".to_vec()];
         let run = |s| {
             let mut rng = Rng::new(s);
-            (0..200).map(|_| mutate(&seeds, &mut rng)).collect::<Vec<_>>()
+            (0..200)
+                .map(|_| mutate(&seeds, &mut rng))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));

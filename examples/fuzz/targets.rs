@@ -105,8 +105,9 @@ fn temporal(_: &Path) -> Call {
 
 fn workflow_jsonl(_: &Path) -> Call {
     Box::new(|i| {
-        let wfs = volsim::workload::workflow::read_jsonl_from(&label("jsonl"), Cursor::new(i.bytes))
-            .map_err(|e| e.to_string())?;
+        let wfs =
+            volsim::workload::workflow::read_jsonl_from(&label("jsonl"), Cursor::new(i.bytes))
+                .map_err(|e| e.to_string())?;
         // what `trace stats` and the replay do next with every workflow
         let _ = volsim::workload::workflow::stats(&wfs);
         for w in &wfs {
@@ -413,7 +414,8 @@ pub const TARGETS: &[Target] = &[
 /// The seeds of `t`: corpus files (sorted by path), regression inputs, then inline seeds.
 pub fn seeds(t: &Target, root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
-    let mut dirs: Vec<(PathBuf, &[&str])> = t.corpus.iter().map(|(d, s)| (root.join(d), *s)).collect();
+    let mut dirs: Vec<(PathBuf, &[&str])> =
+        t.corpus.iter().map(|(d, s)| (root.join(d), *s)).collect();
     dirs.push((root.join("tests/fixtures/fuzz").join(t.name), &[""]));
     for (dir, suffixes) in dirs {
         let mut files = Vec::new();

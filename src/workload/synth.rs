@@ -300,7 +300,13 @@ pub fn generate(
     let mut arrivals_of = Vec::with_capacity(classes.len());
     let mut total = 0usize;
     for (ci, (class, plan)) in classes.iter().zip(&plans).enumerate() {
-        let times = arrivals(class, plan, horizon_ms, MAX_JOBS - total, &mut stream(ci, 0))?;
+        let times = arrivals(
+            class,
+            plan,
+            horizon_ms,
+            MAX_JOBS - total,
+            &mut stream(ci, 0),
+        )?;
         total += times.len();
         arrivals_of.push(times);
     }
@@ -329,12 +335,7 @@ fn arrivals(
     let cap = plan.count.min(budget.saturating_add(1));
     let mut out = Vec::new();
     match &plan.arrival {
-        Arrival::Times(ts) => out.extend(
-            ts.iter()
-                .copied()
-                .filter(|&t| t < horizon_ms)
-                .take(cap),
-        ),
+        Arrival::Times(ts) => out.extend(ts.iter().copied().filter(|&t| t < horizon_ms).take(cap)),
         Arrival::Interval(iv) => {
             let mut t = plan.start;
             while t < end && out.len() < cap {

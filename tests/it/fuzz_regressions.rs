@@ -23,7 +23,10 @@ fn committed_fuzz_findings_stay_fixed() {
         let call = (t.make)(root);
         let mut files: Vec<_> = rd.flatten().map(|e| e.path()).collect();
         files.sort();
-        for f in files.iter().filter(|f| f.extension().is_none_or(|e| e != "expect")) {
+        for f in files
+            .iter()
+            .filter(|f| f.extension().is_none_or(|e| e != "expect"))
+        {
             let bytes = std::fs::read(f).unwrap();
             let expect_file = f.with_extension("expect");
             let expect = std::fs::read_to_string(&expect_file)
@@ -41,7 +44,11 @@ fn committed_fuzz_findings_stay_fixed() {
             match r {
                 Ok(()) => assert_eq!(expect, "ok", "{}: accepted", f.display()),
                 Err(e) => {
-                    assert!(e.contains(expect), "{}: expected {expect:?} in {e}", f.display());
+                    assert!(
+                        e.contains(expect),
+                        "{}: expected {expect:?} in {e}",
+                        f.display()
+                    );
                     if t.names_file {
                         assert!(e.contains(targets::LABEL), "{}: {e}", f.display());
                     }
@@ -50,5 +57,8 @@ fn committed_fuzz_findings_stay_fixed() {
             checked += 1;
         }
     }
-    assert!(checked > 0, "no committed findings under tests/fixtures/fuzz");
+    assert!(
+        checked > 0,
+        "no committed findings under tests/fixtures/fuzz"
+    );
 }

@@ -27,6 +27,7 @@ struct Measured {
 }
 
 /// Runs volsim with `args` and measures it.
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which `Child::wait` cannot replace
 fn measure(args: &[&str]) -> Measured {
     let t = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_volsim"))
@@ -77,7 +78,11 @@ fn expect_2(args: &[&str], needles: &[&str]) {
         assert!(err.contains(n), "{args:?}: expected {n:?} in {err}");
     }
     assert!(!err.contains("panicked"), "{err}");
-    assert!(m.took < Duration::from_secs(1), "{args:?} took {:?}", m.took);
+    assert!(
+        m.took < Duration::from_secs(1),
+        "{args:?} took {:?}",
+        m.took
+    );
     assert!(m.max_rss > 0, "{args:?}: no resident set measured");
     assert!(
         m.max_rss < MAX_RSS_BYTES,

@@ -158,6 +158,16 @@ fn sweep_values_and_replications_are_bounded() {
         &["sweep", &p, "--out", d.path().join("o").to_str().unwrap()],
         &[&p, "1000000 points"],
     );
+    // found by fuzzing: 19 two-valued axes (524,288 points, within the point limit) expanded
+    // to 10 M values, 1.1 GB, from a 600-byte file
+    let axes: String = (0..19)
+        .map(|i| format!("[[axis]]\npath = \"nodes.w{i}.count\"\nvalues = [1, 2]\n"))
+        .collect();
+    let p = write(&axes);
+    expect_2(
+        &["sweep", &p, "--out", d.path().join("o").to_str().unwrap()],
+        &[&p, "field axis", "9961472 values", "4000000"],
+    );
 }
 
 #[test]

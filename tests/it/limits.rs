@@ -279,3 +279,45 @@ fn two_processes_cannot_share_one_out_dir() {
     let _ = first.kill();
     let _ = first.wait();
 }
+
+#[test]
+fn trace_replicas_pods_and_repeated_times_are_bounded() {
+    // found by an abuse probe: a trace row of 4,000,000,000 replicas grew `run` past 4 GB;
+    // a submit time near u64::MAX under workload.repeat overflowed
+    let d = tempfile::tempdir().unwrap();
+    let trace = d.path().join("trace.csv");
+    let sc = d.path().join("scenario.toml");
+    let run = |rows: &str, workload: &str| {
+        std::fs::write(
+            &trace,
+            format!("job_id,submit_ms,duration_s,replicas,min_member,cpu_milli_per_pod,mem_mib_per_pod,queue,priority\n{rows}"),
+        )
+        .unwrap();
+        std::fs::write(
+            &sc,
+            format!("horizon = \"1h\"\n[[nodes]]\nname = \"n\"\ncount = 1\ncpu = \"4\"\nmemory = \"8Gi\"\n[workload]\ntrace = \"trace.csv\"\n{workload}"),
+        )
+        .unwrap();
+        sc.to_str().unwrap().to_string()
+    };
+    let p = run("j1,0,60,4000000000,1,1,1,default,0\n", "");
+    expect_2(
+        &["run", &p],
+        &[
+            &p,
+            "field workload",
+            "replicas 4000000000",
+            "100000 pods per job",
+        ],
+    );
+    let rows: String = (0..201)
+        .map(|i| format!("j{i},0,60,100000,1,1,1,default,0\n"))
+        .collect();
+    let p = run(&rows, "");
+    expect_2(&["run", &p], &[&p, "20100000 pods", "20000000"]);
+    let p = run(
+        "j1,18446744073709551615,60,1,1,1,1,default,0\n",
+        "repeat = 2\n",
+    );
+    expect_2(&["run", &p], &[&p, "workload.repeat", "overflow"]);
+}

@@ -51,11 +51,26 @@ fn beside(origin: &Path, ext: &str) -> PathBuf {
     origin.parent().unwrap_or(Path::new(".")).join(label(ext))
 }
 
+/// An error about a file the input references (`queues.files`, `workload.trace`, …) names
+/// that file, which lies next to the input: it counts as naming the file.
+fn names_referenced(origin: &Path, e: String) -> String {
+    let dir = origin
+        .parent()
+        .unwrap_or(Path::new("."))
+        .display()
+        .to_string();
+    if !e.contains(LABEL) && !dir.is_empty() && e.contains(&dir) {
+        format!("{LABEL} (a file it references): {e}")
+    } else {
+        e
+    }
+}
+
 fn scenario(_: &Path) -> Call {
     Box::new(|i| {
         volsim::scenario::load_str(&text(i.bytes), &beside(i.origin, "toml"))
             .map(drop)
-            .map_err(|e| e.to_string())
+            .map_err(|e| names_referenced(i.origin, e.to_string()))
     })
 }
 

@@ -31,7 +31,8 @@ use targets::{Input, Target, LABEL, TARGETS};
 static ALLOC: guard::Counting = guard::Counting;
 
 const USAGE: &str = "usage: fuzz [--target NAME|all] [--seconds N] [--seed S] [--out DIR] \
-[--timeout-ms MS] [--max-heap-mb MB] [--max-rss-mb MB] [--root DIR] | --replay FILE --target NAME | --list";
+[--timeout-ms MS] [--max-heap-mb MB] [--max-rss-mb MB] [--root DIR] | --replay FILE --target NAME \
+[--origin SEED] | --list";
 
 struct Args {
     target: String,
@@ -41,6 +42,7 @@ struct Args {
     root: PathBuf,
     limits: Limits,
     replay: Option<PathBuf>,
+    origin: Option<PathBuf>,
     worker: bool,
     list: bool,
 }
@@ -59,6 +61,7 @@ fn parse_args() -> Result<Args, String> {
             max_rss: 3072 << 20,
         },
         replay: None,
+        origin: None,
         worker: false,
         list: false,
     };
@@ -89,6 +92,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--max-rss-mb" => a.limits.max_rss = num(value()?, "--max-rss-mb")?.min(1 << 24) << 20,
             "--replay" => a.replay = Some(value()?.into()),
+            "--origin" => a.origin = Some(value()?.into()),
             "--worker" => a.worker = true,
             "--list" => a.list = true,
             "-h" | "--help" => return Err(USAGE.into()),
@@ -139,7 +143,11 @@ fn replay(a: &Args, file: &Path) -> Result<bool, String> {
     let t = find(&a.target)?;
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let call = (t.make)(&a.root);
-    let origin = a.root.join("scenarios/somaagenthub/scenario.toml");
+    // relative references of a scenario or sweep resolve next to the seed it came from
+    let origin = a
+        .origin
+        .clone()
+        .unwrap_or_else(|| a.root.join("scenarios/somaagenthub/scenario.toml"));
     let input = Input {
         bytes: &bytes,
         origin: &origin,
@@ -213,11 +221,16 @@ fn supervise(a: &Args) -> Result<bool, String> {
         };
         clean = false;
         let input = std::fs::read(Slot::current_path(&dir)).unwrap_or_default();
+        let seed = detail
+            .lines()
+            .find_map(|l| l.strip_prefix(guard::ORIGIN))
+            .map(|o| format!(" --origin {o}"))
+            .unwrap_or_default();
         let name = format!("{kind}-{:016x}", volsim::model::fnv1a(&input));
         let path = dir.join(&name);
         std::fs::write(&path, &input).map_err(|e| format!("{}: {e}", path.display()))?;
         let note = format!(
-            "target {}\nkind {kind}\n{detail}\nreproduce: cargo run --release --example fuzz -- --replay {} --target {}\n",
+            "target {}\nkind {kind}\n{detail}\nreproduce: cargo run --release --example fuzz -- --replay {} --target {}{seed}\n",
             t.name,
             path.display(),
             t.name
@@ -265,8 +278,9 @@ fn worker(a: &Args) -> Result<bool, String> {
             Some((_, b)) => (b.clone(), n as usize),
             None => mutate::mutate(&bytes, &mut rng),
         };
-        slot.set(&input).map_err(|e| format!(".current: {e}"))?;
         let origin = &seeds[base].0;
+        slot.set(&input, origin)
+            .map_err(|e| format!(".current: {e}"))?;
         let i = Input {
             bytes: &input,
             origin,

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Counts live heap bytes and their peak since the last [`reset_peak`].
@@ -96,6 +97,8 @@ pub struct Limits {
 pub struct Slot {
     current: File,
     reason: PathBuf,
+    /// The seed the input in progress was mutated from (relative references resolve there).
+    origin: Mutex<PathBuf>,
 }
 
 impl Slot {
@@ -111,19 +114,37 @@ impl Slot {
         Ok(Slot {
             current: File::create(Slot::current_path(dir))?,
             reason: Slot::reason_path(dir),
+            origin: Mutex::new(PathBuf::new()),
         })
     }
-    /// Records `input` as the one being parsed (page cache only: no fsync).
-    pub fn set(&self, input: &[u8]) -> std::io::Result<()> {
+    /// Records `input`, mutated from the seed `origin`, as the one being parsed (page cache
+    /// only: no fsync).
+    pub fn set(&self, input: &[u8], origin: &Path) -> std::io::Result<()> {
+        if let Ok(mut o) = self.origin.lock() {
+            o.clear();
+            o.push(origin);
+        }
         self.current.set_len(0)?;
         self.current.write_all_at(input, 0)
     }
-    /// Says why the worker is about to exit with [`FINDING_EXIT`].
+    /// Says why the worker is about to exit with [`FINDING_EXIT`]; the last line of the reason
+    /// is the seed the input came from.
     pub fn finding(&self, kind: &str, detail: &str) -> ! {
-        let _ = std::fs::write(&self.reason, format!("{kind}\n{detail}\n"));
+        let origin = self
+            .origin
+            .lock()
+            .map(|o| o.display().to_string())
+            .unwrap_or_default();
+        let _ = std::fs::write(
+            &self.reason,
+            format!("{kind}\n{detail}\n{ORIGIN}{origin}\n"),
+        );
         std::process::exit(FINDING_EXIT);
     }
 }
+
+/// Prefix of the reason's line naming the seed.
+pub const ORIGIN: &str = "mutated from seed: ";
 
 /// Exit code of a worker that filed a `.reason`.
 pub const FINDING_EXIT: i32 = 3;

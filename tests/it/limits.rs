@@ -321,3 +321,28 @@ fn trace_replicas_pods_and_repeated_times_are_bounded() {
     );
     expect_2(&["run", &p], &[&p, "workload.repeat", "overflow"]);
 }
+
+#[test]
+fn trace_gen_jobs_are_bounded() {
+    // found by an abuse probe: `--jobs 18446744073709551615` panicked (capacity overflow)
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("g.csv");
+    let out = out.to_str().unwrap();
+    for jobs in ["18446744073709551615", "2000001"] {
+        expect_2(
+            &[
+                "trace",
+                "gen",
+                "--scenario",
+                "steady",
+                "--jobs",
+                jobs,
+                "--nodes",
+                "10",
+                "--out",
+                out,
+            ],
+            &["--jobs", jobs, "2000000 jobs"],
+        );
+    }
+}

@@ -346,3 +346,22 @@ fn trace_gen_jobs_are_bounded() {
         );
     }
 }
+
+#[test]
+fn sweep_threads_are_bounded() {
+    // found by an abuse probe: `sweep --jobs 100000` started 100,000 threads and hung
+    let d = tempfile::tempdir().unwrap();
+    let sw = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sweeps/somaagenthub-smoke.toml");
+    let out = d.path().join("o");
+    expect_2(
+        &[
+            "sweep",
+            sw.to_str().unwrap(),
+            "--jobs",
+            "100000",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["--jobs", "100000", "1024 worker threads"],
+    );
+}

@@ -54,8 +54,18 @@ pub(super) fn load(
             return Err(cx.err("workload.rate_multiplier", "expected a positive number"));
         }
         for w in &mut wfs {
-            let off = (w.arrival_unix_ms - origin) as f64 / k;
-            w.arrival_unix_ms = origin + off.round() as i64;
+            // i128: arrivals come from a file; a tiny multiplier must not overflow
+            let off = (i128::from(w.arrival_unix_ms) - i128::from(origin)) as f64 / k;
+            let at = i128::from(origin).saturating_add(off.round() as i128);
+            w.arrival_unix_ms = i64::try_from(at).map_err(|_| {
+                cx.err(
+                    "workload.rate_multiplier",
+                    format!(
+                        "{k} moves workflow {} past the ms time range",
+                        w.workflow_id
+                    ),
+                )
+            })?;
         }
     }
     if let Some(r) = sf.workload.repeat {
@@ -64,10 +74,21 @@ pub(super) fn load(
         }
         let span = wfs
             .iter()
-            .map(|w| w.arrival_unix_ms - origin)
+            .map(|w| i128::from(w.arrival_unix_ms) - i128::from(origin))
             .max()
             .unwrap_or(0)
             + 1;
+        // the last copy's arrivals end before origin + r × span: that must be a valid time
+        let end = i128::from(origin) + i128::from(r) * span;
+        let span = i64::try_from(span)
+            .ok()
+            .filter(|_| end <= i128::from(i64::MAX))
+            .ok_or_else(|| {
+                cx.err(
+                    "workload.repeat",
+                    format!("{r} repeats of the workflows overflow the ms time range"),
+                )
+            })?;
         let base = wfs.clone();
         for k in 1..r as i64 {
             wfs.extend(base.iter().map(|w| {

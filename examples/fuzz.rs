@@ -189,7 +189,7 @@ fn supervise(a: &Args) -> Result<bool, String> {
             .map_err(|e| format!("cannot start a worker: {e}"))?;
         let deadline = Instant::now()
             + Duration::from_secs(a.seconds)
-            + a.limits.timeout * (guard::WALL_FACTOR + 1)
+            + a.limits.timeout * t.slow * (guard::WALL_FACTOR + 1)
             + Duration::from_secs(60);
         let status = loop {
             if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
@@ -270,7 +270,11 @@ fn worker(a: &Args) -> Result<bool, String> {
     let bytes: Vec<Vec<u8>> = seeds.iter().map(|(_, b)| b.clone()).collect();
     let mut rng = mutate::Rng::new(a.seed ^ volsim::model::fnv1a(t.name.as_bytes()));
     let epoch = Instant::now();
-    guard::watchdog(epoch, a.limits, slot);
+    let limits = Limits {
+        timeout: a.limits.timeout * t.slow,
+        ..a.limits
+    };
+    guard::watchdog(epoch, limits, slot);
     let stop = epoch + Duration::from_secs(a.seconds);
     let (mut n, mut ok, mut slowest, mut top_heap) = (0u64, 0u64, Duration::ZERO, 0usize);
     while n < seeds.len() as u64 || Instant::now() < stop {
@@ -304,7 +308,7 @@ fn worker(a: &Args) -> Result<bool, String> {
             ),
             Ok(Err(_)) => {}
         }
-        if took > a.limits.timeout {
+        if took > a.limits.timeout * t.slow {
             slot.finding("timeout", &format!("one input took {took:?} of CPU time"));
         }
         if heap > a.limits.max_heap {

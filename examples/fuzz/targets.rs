@@ -35,6 +35,8 @@ pub struct Target {
     pub inline: &'static [&'static str],
     /// Whether an error must name the file (`LABEL`).
     pub names_file: bool,
+    /// Multiple of `--timeout-ms` one input may take (targets that also run what they parse).
+    pub slow: u32,
     pub make: fn(&Path) -> Call,
 }
 
@@ -281,6 +283,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("scenarios", TOML), ("tests/fixtures/live", &["small.toml", "gap.toml"])],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: scenario,
     },
     Target {
@@ -289,6 +292,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("tests/fixtures/kube", YAML), ("scenarios", YAML), ("examples/kubernetes", YAML)],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: kube,
     },
     Target {
@@ -297,6 +301,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("tests/fixtures/conf", YAML)],
         inline: &["actions: \"enqueue, allocate, backfill\"\ntiers:\n- plugins:\n  - name: priority\n  - name: gang\n    enablePreemptable: false\n- plugins:\n  - name: drf\n  - name: proportion\n  - name: nodeorder\n    arguments:\n      leastrequested.weight: 1\n"],
         names_file: false,
+        slow: 1,
         make: conf,
     },
     Target {
@@ -305,6 +310,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("tests/fixtures/temporal", &[".json"]), ("traces/temporal-sample/histories", &[".json"])],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: temporal,
     },
     Target {
@@ -313,6 +319,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("traces/temporal-sample", &[".jsonl"])],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: workflow_jsonl,
     },
     Target {
@@ -321,6 +328,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("tests/fixtures/traces", &["bench-gang-20j.csv", "broken-replicas.csv", "broken-unknown-column.csv"])],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: csv,
     },
     Target {
@@ -329,6 +337,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("tests/fixtures/traces", &[".swf"])],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: swf,
     },
     Target {
@@ -337,6 +346,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("tests/fixtures/traces", &["openb.csv", "openb-pod-list-head.csv"])],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: openb,
     },
     Target {
@@ -345,6 +355,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("examples/sweeps", TOML)],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: sweep,
     },
     Target {
@@ -353,6 +364,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("reports/baselines", TOML)],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: baseline,
     },
     Target {
@@ -361,6 +373,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("reports/reality/run1", &["journal.jsonl"])],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: journal,
     },
     Target {
@@ -374,6 +387,7 @@ pub const TARGETS: &[Target] = &[
             r#" {"workflow_id":"wf","activity_type":"train-big","overrides":{"cpu":2.5,"memory":1073741824}}"#,
         ],
         names_file: false,
+        slow: 1,
         make: request,
     },
     Target {
@@ -382,6 +396,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("tests/fixtures/live", &["mapping.toml"])],
         inline: &[],
         names_file: false,
+        slow: 1,
         make: mapping,
     },
     Target {
@@ -390,6 +405,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[],
         inline: &["90s", "1h30m", "1.5s", "250ms", "0", "2562047h47m16.854775807s", "1µs", "3us", "7ns", ".5m", "1h1m1s1ms1us1ns", "10m"],
         names_file: false,
+        slow: 1,
         make: duration,
     },
     Target {
@@ -398,6 +414,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[],
         inline: &["500m", "2Gi", "1.5", "1e3", "100Ki", "0.001", "+1", "64Mi", "1E", "8Ti", "2k", "0.5Gi", "1n", "3u"],
         names_file: false,
+        slow: 1,
         make: quantity,
     },
     Target {
@@ -406,6 +423,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("tests/fixtures/conformance", YAML)],
         inline: &[],
         names_file: true,
+        slow: 5,
         make: conformance,
     },
     Target {
@@ -414,6 +432,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[("reports/reality/run1", &["observed.csv", "predictions.csv"])],
         inline: &[],
         names_file: true,
+        slow: 1,
         make: waits,
     },
     Target {
@@ -422,6 +441,7 @@ pub const TARGETS: &[Target] = &[
         corpus: &[],
         inline: &["interactive.p95_wait <= 2m", "session-start.max_wait < 30s", "nodes.worker.count=8", "workload.repeat=3", "4..64", "1.5..2.5", "0/4", "3/4", "sim.schedule_period=\"1s\""],
         names_file: false,
+        slow: 1,
         make: cli_values,
     },
 ];

@@ -14,6 +14,10 @@ use super::load::{Ctx, ScenarioError};
 use crate::workload::mapping::{map_activity, MappingTable};
 use crate::workload::workflow::{origin_unix_ms, read_jsonl_from, NodeKind, Workflow};
 
+/// Most workflow nodes (activities, timers, children, … of every execution) after
+/// `workload.repeat` (about 0.5 KB each: 10,000 repeats of the 30-workflow sample took 2 GB).
+pub(super) const MAX_REPEATED_NODES: u64 = 1_000_000;
+
 /// Workflows and mapping of `sf` (both empty without `workload.workflows`).
 pub(super) fn load(
     cx: &mut Ctx,
@@ -89,6 +93,20 @@ pub(super) fn load(
                     format!("{r} repeats of the workflows overflow the ms time range"),
                 )
             })?;
+        // every copy clones whole workflows: bound what is held, not only the job count
+        let nodes: u64 = wfs
+            .iter()
+            .flat_map(|w| w.walk())
+            .map(|w| w.nodes.len() as u64)
+            .sum();
+        if nodes.saturating_mul(u64::from(r)) > MAX_REPEATED_NODES {
+            return Err(cx.err(
+                "workload.repeat",
+                format!(
+                    "{r} repeats of {nodes} workflow nodes exceed the limit of {MAX_REPEATED_NODES} nodes"
+                ),
+            ));
+        }
         let base = wfs.clone();
         for k in 1..r as i64 {
             wfs.extend(base.iter().map(|w| {

@@ -137,8 +137,13 @@ impl Baseline {
     pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
         let t = std::fs::read_to_string(path)
             .map_err(|e| BaselineError(format!("{}: cannot read baseline: {e}", path.display())))?;
+        Baseline::parse_str(&t, path)
+    }
+
+    /// Parses and checks baseline `text` as if read from `path` (which only labels errors).
+    pub fn parse_str(text: &str, path: &Path) -> Result<Baseline, BaselineError> {
         let b: Baseline =
-            toml::from_str(&t).map_err(|e| BaselineError(format!("{}: {e}", path.display())))?;
+            toml::from_str(text).map_err(|e| BaselineError(format!("{}: {e}", path.display())))?;
         if b.format != "volsim-baseline/v1" {
             return Err(BaselineError(format!(
                 "{}: field format: {:?}, expected \"volsim-baseline/v1\"",

@@ -26,7 +26,7 @@ struct SweepRunArgs {
     /// Output directory (default: sweep-out/<sweep file stem>).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; at most 1024).
     #[arg(long)]
     jobs: Option<usize>,
     /// Run only shard i of n (0 ≤ i < n): the points with index ≡ i (mod n).
@@ -83,6 +83,13 @@ fn run(a: SweepRunArgs) -> i32 {
         );
         return 2;
     };
+    if let Some(j) = a.jobs.filter(|&j| j > sweep::run::MAX_THREADS) {
+        eprintln!(
+            "error: --jobs: {j} exceeds the limit of {} worker threads",
+            sweep::run::MAX_THREADS
+        );
+        return 2;
+    }
     let shard = match a.shard.as_deref().map(sweep::parse_shard).transpose() {
         Ok(s) => s,
         Err(e) => {

@@ -127,6 +127,12 @@ pub fn run(cmd: TraceCmd) -> i32 {
                 Ok(s) => s,
                 Err(e) => return super::fail(e),
             };
+            if jobs > workload::peers_synth::MAX_JOBS {
+                return super::fail(format!(
+                    "--jobs: {jobs} exceeds the limit of {} jobs",
+                    workload::peers_synth::MAX_JOBS
+                ));
+            }
             let trace = workload::peers_synth::generate(sc, jobs, nodes, seed);
             write_csv(&trace, &out)
         }

@@ -156,6 +156,30 @@ mod tests {
 }
 
 #[cfg(test)]
+mod limit_tests {
+    /// Found by an abuse probe: `cycles: 18446744073709551615` queued that many sessions
+    /// (memory and time without bound); now the case FAILs naming the field and the limit.
+    #[test]
+    fn cycles_are_bounded() {
+        let text = include_str!("../../tests/fixtures/conformance/quirks.yaml");
+        let first = "  - id: quirk-2147-builtin-conf-drf-picks-victims\n";
+        assert!(text.contains(first));
+        let text = text.replacen(
+            first,
+            &format!("{first}    cycles: 18446744073709551615\n"),
+            1,
+        );
+        let report = super::run_text(&text, "quirks.yaml").unwrap();
+        let out = report.render();
+        assert_eq!(report.failed(), 1, "{out}");
+        assert!(
+            out.contains("cycles: 18446744073709551615: expected 1..=1000"),
+            "{out}"
+        );
+    }
+}
+
+#[cfg(test)]
 mod quirk_tests {
     /// Known Volcano quirks (#2147, #5963, #5896, #2627, nomination, no head-of-line blocking,
     /// overcommit double-counting Inqueue jobs — notes §3 #16)

@@ -82,6 +82,9 @@ fn carry_over(snap: &mut Snapshot) {
     }
 }
 
+/// Most `cycles` one case may repeat (the field is untrusted input; each is a session).
+const MAX_CYCLES: u64 = 1_000;
+
 pub(super) fn run(
     case: &Value,
     profiles: &serde_json::Map<String, Value>,
@@ -104,11 +107,13 @@ pub(super) fn run(
     if let Some(ss) = case.get("sessions").and_then(|v| v.as_array()) {
         plan.extend(ss.iter().cloned());
     } else {
-        let n = case
-            .get("cycles")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(1)
-            .max(1);
+        let n = match case.get("cycles") {
+            None => 1,
+            Some(v) => v
+                .as_u64()
+                .filter(|n| (1..=MAX_CYCLES).contains(n))
+                .ok_or_else(|| CaseError::new(format!("cycles: {v}: expected 1..={MAX_CYCLES}")))?,
+        };
         for _ in 0..n {
             plan.push(serde_json::json!({ "actions": case.get("actions").cloned().unwrap_or(Value::Null) }));
         }

@@ -162,6 +162,14 @@ pub fn check_entry(e: &Entry) -> Result<(), String> {
     }
 }
 
+/// Parses one complete journal line (without or with its newline) and applies
+/// [`check_entry`]; the error says what is wrong (the caller adds the file and line).
+pub fn parse_line(line: &str) -> Result<Entry, String> {
+    let e = serde_json::from_str::<Entry>(line.trim_end()).map_err(|e| e.to_string())?;
+    check_entry(&e)?;
+    Ok(e)
+}
+
 /// An open journal.
 pub struct Journal {
     path: PathBuf,
@@ -198,10 +206,7 @@ impl Journal {
                 // a torn write: only ever the last line (nothing can follow it)
                 break;
             }
-            let e = serde_json::from_str::<Entry>(line.trim_end())
-                .map_err(|e| e.to_string())
-                .and_then(|e| check_entry(&e).map(|_| e))
-                .map_err(|m| err(format!("line {n}: {m}")))?;
+            let e = parse_line(&line).map_err(|m| err(format!("line {n}: {m}")))?;
             entries.push(e);
             good_len += read as u64;
         }

@@ -2,10 +2,11 @@
 //! allocated from its numbers (a `[[nodes]] count` or `workload.repeat` of 4 billion must be an
 //! error in well under a second, not an abort). The limits are listed in `docs/limits.md`.
 //!
-//! Depends on `scenario::file`. Every error names the file, the field and the limit.
+//! Depends on `scenario::file` and `workload` (the job record). Every error names the file, the field and the limit.
 
 use super::file::ScenarioFile;
 use super::load::ScenarioError;
+use crate::workload::TraceJob;
 
 /// Most nodes in one `[[nodes]]` pool and in the whole cluster.
 pub(super) const MAX_NODES: u64 = 100_000;
@@ -47,6 +48,26 @@ pub(super) fn check_file(sf: &ScenarioFile, file: &str) -> Result<(), ScenarioEr
             file,
             "workload.repeat".into(),
             format!("{r} exceeds the limit of {MAX_REPEAT}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Most pods in a workload after `workload.repeat` (the simulator holds a task per pod).
+pub(super) const MAX_PODS: u64 = 20_000_000;
+
+/// Checks that the pods of `jobs` repeated `repeat` times stay within `MAX_PODS` (per-job
+/// `replicas` are checked by `TraceJob::validate`).
+pub(super) fn check_pods(file: &str, jobs: &[TraceJob], repeat: u32) -> Result<(), ScenarioError> {
+    let pods = jobs
+        .iter()
+        .fold(0u64, |n, j| n.saturating_add(u64::from(j.replicas)))
+        .saturating_mul(u64::from(repeat));
+    if pods > MAX_PODS {
+        return Err(err(
+            file,
+            "workload".into(),
+            format!("{pods} pods in all jobs (replicas × workload.repeat) exceed the limit of {MAX_PODS}"),
         ));
     }
     Ok(())

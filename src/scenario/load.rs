@@ -315,12 +315,29 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             j.submit_ms = (j.submit_ms as f64 / k).round() as u64;
         }
     }
+    for j in &jobs {
+        // before the pods are counted and repeated: replicas are bounded per job
+        j.validate().map_err(|e| cx.err("workload", e))?;
+    }
+    super::limits::check_pods(&cx.file, &jobs, sf.workload.repeat.unwrap_or(1))?;
     if let Some(r) = sf.workload.repeat {
         if r == 0 {
             return Err(cx.err("workload.repeat", "expected ≥ 1"));
         }
         super::limits::check_repeat(&cx.file, jobs.len(), r)?;
-        let span = jobs.iter().map(|j| j.submit_ms).max().unwrap_or(0) + 1;
+        let last = jobs.iter().map(|j| j.submit_ms).max().unwrap_or(0);
+        let Some(span) = last
+            .checked_add(1)
+            .filter(|s| s.checked_mul(u64::from(r)).is_some())
+        else {
+            return Err(cx.err(
+                "workload.repeat",
+                format!(
+                    "{r} repeats of a trace whose last job arrives at {last} ms overflow the ms \
+                     time range"
+                ),
+            ));
+        };
         let base = jobs.clone();
         for k in 1..r as u64 {
             jobs.extend(base.iter().map(|j| TraceJob {

@@ -14,6 +14,10 @@ use super::load::{Ctx, ScenarioError};
 use crate::workload::mapping::{map_activity, MappingTable};
 use crate::workload::workflow::{origin_unix_ms, read_jsonl_from, NodeKind, Workflow};
 
+/// Most workflow nodes (activities, timers, children, … of every execution) after
+/// `workload.repeat` (about 0.5 KB each: 10,000 repeats of the 30-workflow sample took 2 GB).
+pub(super) const MAX_REPEATED_NODES: u64 = 1_000_000;
+
 /// Workflows and mapping of `sf` (both empty without `workload.workflows`).
 pub(super) fn load(
     cx: &mut Ctx,
@@ -59,8 +63,18 @@ pub(super) fn load(
             return Err(cx.err("workload.rate_multiplier", "expected a positive number"));
         }
         for w in &mut wfs {
-            let off = (w.arrival_unix_ms - origin) as f64 / k;
-            w.arrival_unix_ms = origin + off.round() as i64;
+            // i128: arrivals come from a file; a tiny multiplier must not overflow
+            let off = (i128::from(w.arrival_unix_ms) - i128::from(origin)) as f64 / k;
+            let at = i128::from(origin).saturating_add(off.round() as i128);
+            w.arrival_unix_ms = i64::try_from(at).map_err(|_| {
+                cx.err(
+                    "workload.rate_multiplier",
+                    format!(
+                        "{k} moves workflow {} past the ms time range",
+                        w.workflow_id
+                    ),
+                )
+            })?;
         }
     }
     if let Some(r) = sf.workload.repeat {
@@ -69,10 +83,35 @@ pub(super) fn load(
         }
         let span = wfs
             .iter()
-            .map(|w| w.arrival_unix_ms - origin)
+            .map(|w| i128::from(w.arrival_unix_ms) - i128::from(origin))
             .max()
             .unwrap_or(0)
             + 1;
+        // the last copy's arrivals end before origin + r × span: that must be a valid time
+        let end = i128::from(origin) + i128::from(r) * span;
+        let span = i64::try_from(span)
+            .ok()
+            .filter(|_| end <= i128::from(i64::MAX))
+            .ok_or_else(|| {
+                cx.err(
+                    "workload.repeat",
+                    format!("{r} repeats of the workflows overflow the ms time range"),
+                )
+            })?;
+        // every copy clones whole workflows: bound what is held, not only the job count
+        let nodes: u64 = wfs
+            .iter()
+            .flat_map(|w| w.walk())
+            .map(|w| w.nodes.len() as u64)
+            .sum();
+        if nodes.saturating_mul(u64::from(r)) > MAX_REPEATED_NODES {
+            return Err(cx.err(
+                "workload.repeat",
+                format!(
+                    "{r} repeats of {nodes} workflow nodes exceed the limit of {MAX_REPEATED_NODES} nodes"
+                ),
+            ));
+        }
         let base = wfs.clone();
         for k in 1..r as i64 {
             wfs.extend(base.iter().map(|w| {

@@ -82,6 +82,9 @@ pub struct SweepRun {
     pub table: Table,
 }
 
+/// Most worker threads of one sweep (`--jobs`): the pool starts them all up front.
+pub const MAX_THREADS: usize = 1024;
+
 /// Runs the sweep's points in shard `shard` on a pool of `jobs` threads; `tick` is called once
 /// per finished point (from worker threads).
 pub fn run_sweep(

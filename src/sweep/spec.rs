@@ -106,6 +106,9 @@ pub struct Sweep {
 pub const MAX_REPLICATIONS: u32 = 10_000;
 /// Most points of one sweep (combinations × replications).
 pub const MAX_POINTS: u64 = 1_000_000;
+/// Most values in all points together (points × values per point), checked before the grid
+/// is expanded: a 600-byte file of 19 two-valued axes expanded to 10 M values (1.1 GB).
+pub const MAX_POINT_VALUES: u64 = 4_000_000;
 /// Integer axis values must fit a 32-bit signed integer (every integer scenario field does).
 pub const MAX_AXIS_INT: i64 = i32::MAX as i64;
 
@@ -168,6 +171,25 @@ pub fn parse_sweep(text: &str, path: &Path) -> Result<Sweep, OverrideError> {
             "axis",
             format!(
                 "{combos_n} combinations × {reps} replications exceed the limit of {MAX_POINTS} points"
+            ),
+        ));
+    }
+    // every point carries one value per axis (or per key of `points`)
+    let (width, what) = if sf.axis.is_empty() {
+        let keys: std::collections::BTreeSet<&String> =
+            sf.points.iter().flat_map(|p| p.keys()).collect();
+        (keys.len() as u64, "points")
+    } else {
+        (sf.axis.len() as u64, "axis")
+    };
+    let values = combos_n
+        .saturating_mul(u64::from(reps))
+        .saturating_mul(width);
+    if values > MAX_POINT_VALUES {
+        return Err(err(
+            what,
+            format!(
+                "{combos_n} combinations × {reps} replications × {width} values each = {values} values exceed the limit of {MAX_POINT_VALUES}"
             ),
         ));
     }

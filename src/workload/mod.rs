@@ -56,11 +56,21 @@ pub struct TraceJob {
     pub class: String,
 }
 
+/// Most pods of one job (`replicas`): the simulator holds a task per pod, so a trace row must
+/// not size it freely (Kubernetes itself is tested up to 150,000 pods per cluster).
+pub const MAX_REPLICAS: u32 = 100_000;
+
 impl TraceJob {
     /// Checks the invariants every importer must guarantee.
     pub fn validate(&self) -> Result<(), String> {
         if self.replicas == 0 {
             return Err(format!("job {}: replicas must be ≥ 1", self.id));
+        }
+        if self.replicas > MAX_REPLICAS {
+            return Err(format!(
+                "job {}: replicas {} exceeds the limit of {MAX_REPLICAS} pods per job",
+                self.id, self.replicas
+            ));
         }
         if self.min_member == 0 || self.min_member > self.replicas {
             return Err(format!(

@@ -142,6 +142,9 @@ pub fn parse_openb(
     Ok(OpenbImport { jobs, report })
 }
 
+/// Latest time a row may carry, s (its ms must fit in an `i64`).
+const MAX_SECONDS: i64 = i64::MAX / 1000;
+
 /// Why a row was skipped: the counted reason and the detail naming the column.
 struct Skip(&'static str, String);
 
@@ -161,12 +164,17 @@ fn row(
         Skip(SKIP_BAD_VALUE, detail)
     };
     let int = |i: usize| cell(i).parse::<i64>().ok().filter(|&x| x >= 0);
+    // a time must stay representable in ms (the trace's unit): at most i64::MAX / 1000 s
     let time = |i: usize| -> Result<Option<i64>, Skip> {
         match cell(i) {
             "" => Ok(None),
             _ => int(i)
+                .filter(|&s| s <= MAX_SECONDS)
                 .map(Some)
-                .ok_or_else(|| bad(i, "is not a non-negative integer number of seconds")),
+                .ok_or_else(|| {
+                    let e = format!("is not an integer number of seconds in 0..={MAX_SECONDS}");
+                    bad(i, &e)
+                }),
         }
     };
     let id = cell(name).to_string();
@@ -288,6 +296,23 @@ mod tests {
         );
         let ls = imp.jobs.iter().find(|j| j.class == "LS").unwrap();
         assert_eq!(ls.priority_class.as_deref(), Some("high"));
+    }
+
+    #[test]
+    fn a_time_past_the_ms_range_is_a_bad_value_not_an_overflow() {
+        // found by the fuzz harness: seconds × 1000 overflowed (tests/fixtures/fuzz/openb/)
+        let head = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,qos,creation_time,deletion_time,scheduled_time\n";
+        let strict = OpenbOptions {
+            strict: true,
+            ..OpenbOptions::default()
+        };
+        let row = "p,1000,1024,0,0,LS,0,102147483648011318,0\n";
+        let e = parse_openb(format!("{head}{row}").as_bytes(), "t.csv", &strict).unwrap_err();
+        let want = r#"t.csv:2: column deletion_time: "102147483648011318" is not an integer number of seconds in 0..=9223372036854775"#;
+        assert!(e.to_string().contains(want), "{e}");
+        let row = "p,1000,1024,0,0,LS,0,9223372036854775,0\n";
+        let imp = parse_openb(format!("{head}{row}").as_bytes(), "t.csv", &strict).unwrap();
+        assert_eq!(imp.jobs[0].duration_ms, 9_223_372_036_854_775_000);
     }
 
     #[test]

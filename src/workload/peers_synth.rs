@@ -79,6 +79,10 @@ impl SplitMix64 {
     }
 }
 
+/// Most jobs `volsim trace gen` writes (the scenario job limit of `docs/limits.md`; the
+/// generator holds every job before writing).
+pub const MAX_JOBS: usize = 2_000_000;
+
 /// `generate_rho` with the generator's default load, `rho = 0.9`.
 pub fn generate(scenario: PeersScenario, jobs: usize, nodes: u32, seed: u64) -> Vec<TraceJob> {
     generate_rho(scenario, jobs, nodes, DEFAULT_RHO, seed)

@@ -41,8 +41,10 @@ use crate::model::{parse_quantity, ResourceName, Resources};
 mod values;
 pub use values::{DurationDist, DurationMs, IntRange, MinMember, Quantity, Replicas};
 
-/// Upper bound on the jobs one class may produce (guards against a missing `stop`/`count`).
-pub const MAX_JOBS_PER_CLASS: usize = 10_000_000;
+/// Most jobs the classes of one workload generate together (the scenario limit of
+/// `docs/limits.md`; guards against a long horizon without `stop`/`count`): arrivals stop one
+/// past it and the workload is refused before any job is built.
+pub const MAX_JOBS: usize = 2_000_000;
 
 /// One `[[workload.classes]]` table. Exactly one of `rate_per_min`, `interval`, `times`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -194,11 +196,12 @@ impl WorkloadClass {
             return Err(self.err("stop", "must be after start"));
         }
         let count = match self.count {
-            Some(c) if c as usize > MAX_JOBS_PER_CLASS => {
-                return Err(self.err("count", format!("{c} exceeds {MAX_JOBS_PER_CLASS}")));
+            Some(c) if c as usize > MAX_JOBS => {
+                return Err(self.err("count", format!("{c} exceeds the limit of {MAX_JOBS} jobs")));
             }
             Some(c) => c as usize,
-            None => MAX_JOBS_PER_CLASS,
+            // no count: the arrivals stop at the horizon or `stop`, within `MAX_JOBS` in all
+            None => usize::MAX,
         };
         self.check_duration()?;
         let cpu = self.range("cpu", &self.cpu, self.cpu_max.as_ref(), ResourceName::CPU)?;
@@ -307,15 +310,29 @@ pub fn generate(
     if let Some(dup) = classes.iter().find(|c| !names.insert(c.name.as_str())) {
         return Err(dup.err("name", "used by two classes"));
     }
-    let mut all: Vec<(u64, usize, usize, TraceJob)> = Vec::new();
+    let stream = |ci: usize, k: u64| {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(2 * ci as u64 + k);
+        rng
+    };
+    // every class's arrivals first (8 bytes a job), so an oversized workload is refused
+    // before any job is built
+    let mut arrivals_of = Vec::with_capacity(classes.len());
+    let mut total = 0usize;
     for (ci, (class, plan)) in classes.iter().zip(&plans).enumerate() {
-        let stream = |k: u64| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(2 * ci as u64 + k);
-            rng
-        };
-        let times = arrivals(class, plan, horizon_ms, &mut stream(0))?;
-        let mut rng = stream(1);
+        let times = arrivals(
+            class,
+            plan,
+            horizon_ms,
+            MAX_JOBS - total,
+            &mut stream(ci, 0),
+        )?;
+        total += times.len();
+        arrivals_of.push(times);
+    }
+    let mut all: Vec<(u64, usize, usize, TraceJob)> = Vec::with_capacity(total);
+    for (ci, ((class, plan), times)) in classes.iter().zip(&plans).zip(arrivals_of).enumerate() {
+        let mut rng = stream(ci, 1);
         for (seq, submit_ms) in times.into_iter().enumerate() {
             let job = sample_job(class, plan, seq, submit_ms, &mut rng);
             all.push((submit_ms, ci, seq, job));
@@ -325,31 +342,30 @@ pub fn generate(
     Ok(all.into_iter().map(|(.., job)| job).collect())
 }
 
+/// Arrival times of `class` in `[start, min(stop, horizon))`; more than `budget` (what
+/// [`MAX_JOBS`] leaves after the classes before it) is an error.
 fn arrivals(
     class: &WorkloadClass,
     plan: &Plan,
     horizon_ms: u64,
+    budget: usize,
     rng: &mut ChaCha8Rng,
 ) -> Result<Vec<u64>, TraceError> {
     let end = plan.stop.map_or(horizon_ms, |s| s.min(horizon_ms));
+    let cap = plan.count.min(budget.saturating_add(1));
     let mut out = Vec::new();
     match &plan.arrival {
-        Arrival::Times(ts) => out.extend(
-            ts.iter()
-                .copied()
-                .filter(|&t| t < horizon_ms)
-                .take(plan.count),
-        ),
+        Arrival::Times(ts) => out.extend(ts.iter().copied().filter(|&t| t < horizon_ms).take(cap)),
         Arrival::Interval(iv) => {
             let mut t = plan.start;
-            while t < end && out.len() < plan.count {
+            while t < end && out.len() < cap {
                 out.push(t);
                 t = t.saturating_add(*iv);
             }
         }
         Arrival::Poisson(gap) => {
             let mut t = plan.start as f64;
-            while out.len() < plan.count {
+            while out.len() < cap {
                 t += gap.sample(rng);
                 let at = t.round() as u64;
                 if at >= end {
@@ -359,10 +375,13 @@ fn arrivals(
             }
         }
     }
-    if out.len() >= MAX_JOBS_PER_CLASS && class.count.is_none() {
+    if out.len() > budget {
         return Err(class.err(
             "count",
-            format!("more than {MAX_JOBS_PER_CLASS} jobs; set count or stop"),
+            format!(
+                "the workload classes arrive more than {MAX_JOBS} times within the horizon \
+                 (the limit of docs/limits.md); set count or stop, or shorten the horizon"
+            ),
         ));
     }
     Ok(out)

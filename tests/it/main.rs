@@ -9,6 +9,7 @@
 mod cli_errors;
 mod cli_outputs;
 mod examples_kubernetes;
+mod fuzz_regressions;
 mod layering;
 mod limits;
 mod live;

@@ -269,3 +269,19 @@ fn serde_rejects_unknown_fields_and_bad_values() {
         assert!(e.contains(want), "{extra}: {e}");
     }
 }
+
+#[test]
+fn classes_arriving_past_the_job_limit_are_refused_before_jobs_are_built() {
+    // found by the fuzz harness: a horizon of 2000h built ~1.2 M jobs per class (10 M allowed
+    // per class, ~1 GB); now all classes share MAX_JOBS, counted on arrival times
+    let two = classes(
+        "[[workload.classes]]\nname = \"a\"\nqueue = \"q\"\ninterval = \"1s\"\ncpu = 1\nmemory = \"1Gi\"\nduration = { dist = \"fixed\", value = \"1s\" }\n\
+         [[workload.classes]]\nname = \"b\"\nqueue = \"q\"\ninterval = \"1s\"\ncpu = 1\nmemory = \"1Gi\"\nduration = { dist = \"fixed\", value = \"1s\" }\n",
+    );
+    let half = (MAX_JOBS as u64 / 2) * 1000;
+    let e = generate(&two, half + 1000, 1).unwrap_err().to_string();
+    assert!(e.contains("\"b\"") && e.contains("count"), "{e}");
+    assert!(e.contains("more than 2000000 times"), "{e}");
+    let e = generate(&two, u64::MAX, 1).unwrap_err().to_string();
+    assert!(e.contains("\"a\""), "{e}");
+}

@@ -148,7 +148,9 @@ pub(crate) fn timestamp_ns(v: &Value) -> Result<i64, String> {
                 .and_then(as_i64)
                 .ok_or("timestamp object without seconds")?;
             let nanos = at(v, &["nanos"]).and_then(as_i64).unwrap_or(0);
-            Ok(secs * 1_000_000_000 + nanos)
+            unix_ns(secs, nanos).ok_or_else(|| {
+                format!("timestamp {{seconds: {secs}, nanos: {nanos}}} is outside {NS_RANGE}")
+            })
         }
         other => Err(format!(
             "expected an RFC 3339 timestamp string, got {other}"
@@ -211,7 +213,15 @@ pub(crate) fn parse_rfc3339_ns(s: &str) -> Result<i64, String> {
     };
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset_s;
-    Ok(secs * 1_000_000_000 + nanos)
+    unix_ns(secs, nanos).ok_or_else(|| bad(&format!("outside {NS_RANGE}")))
+}
+
+/// What Unix nanoseconds in an `i64` can hold (about 1677-09-21 to 2262-04-11, as in Go).
+const NS_RANGE: &str = "the range of i64 nanoseconds (years 1678 to 2261)";
+
+/// `secs` s + `nanos` ns as Unix nanoseconds; `None` past the `i64` range.
+fn unix_ns(secs: i64, nanos: i64) -> Option<i64> {
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -339,6 +349,18 @@ mod tests {
             timestamp_ns(&json!({"seconds": "1", "nanos": 5})).unwrap(),
             1_000_000_005
         );
+    }
+
+    #[test]
+    fn timestamps_past_i64_nanoseconds_are_errors_not_overflows() {
+        // found by the fuzz harness (a mutated year 9999 overflowed secs × 10⁹)
+        let e = parse_rfc3339_ns("9999-07-14T15:04:02Z").unwrap_err();
+        assert!(e.contains("outside the range of i64 nanoseconds"), "{e}");
+        assert!(parse_rfc3339_ns("2262-04-11T23:47:16Z").is_ok());
+        assert!(parse_rfc3339_ns("1677-09-21T00:12:43Z").is_err());
+        assert!(parse_rfc3339_ns("1677-09-21T00:12:44Z").is_ok());
+        let e = timestamp_ns(&json!({"seconds": "9223372036854775807"})).unwrap_err();
+        assert!(e.contains("outside the range"), "{e}");
     }
 
     #[test]

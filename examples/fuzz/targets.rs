@@ -120,6 +120,14 @@ fn temporal(_: &Path) -> Call {
     })
 }
 
+fn temporal_export(_: &Path) -> Call {
+    Box::new(|i| {
+        volsim::workload::temporal::import_export_bytes(&label("pb"), i.bytes, false)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+}
+
 fn workflow_jsonl(_: &Path) -> Call {
     Box::new(|i| {
         let wfs =
@@ -289,7 +297,7 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "kube",
         covers: "Volcano / Kubernetes YAML, every kind (vcjob, PodGroup, Queue, Node, PriorityClass, batch/v1 Job, Pod, the scheduler ConfigMap): `parse_objects`, the vcjob → PodGroup + pods expansion, and a scenario using the file as `cluster.objects` and `workload.objects`",
-        corpus: &[("tests/fixtures/kube", YAML), ("scenarios", YAML), ("examples/kubernetes", YAML)],
+        corpus: &[("tests/fixtures/kube", YAML), ("tests/fixtures/topology", YAML), ("scenarios", YAML), ("examples/kubernetes", YAML)],
         inline: &[],
         names_file: true,
         slow: 1,
@@ -312,6 +320,15 @@ pub const TARGETS: &[Target] = &[
         names_file: true,
         slow: 1,
         make: temporal,
+    },
+    Target {
+        name: "temporal-export",
+        covers: "Temporal Cloud history export files (protobuf `WorkflowExecutions`): the wire reader, event decoding and derivation, through `import_export_bytes`",
+        corpus: &[("tests/fixtures/temporal-export", &[".pb"])],
+        inline: &[],
+        names_file: true,
+        slow: 1,
+        make: temporal_export,
     },
     Target {
         name: "workflow-jsonl",

@@ -15,6 +15,7 @@
 use std::fmt;
 use std::path::Path;
 
+#[cfg(feature = "parquet")]
 use polars::prelude::{
     Column as PlColumn, CompatLevel, DataFrame, KeyValueMetadata, ParquetWriter, SchemaExt,
 };
@@ -174,6 +175,7 @@ impl Table {
     }
 
     /// Converts to a polars frame.
+    #[cfg(feature = "parquet")]
     pub fn to_polars(&self) -> Result<DataFrame, TableError> {
         let cols: Vec<PlColumn> = self
             .columns
@@ -200,6 +202,7 @@ impl Table {
     }
 
     /// Writes Parquet (zstd, statistics) through polars.
+    #[cfg(feature = "parquet")]
     pub fn write_parquet(&self, path: &Path) -> Result<(), TableError> {
         let mut df = self.to_polars()?;
         let f = std::fs::File::create(path)
@@ -214,6 +217,18 @@ impl Table {
             .finish(&mut df)
             .map_err(|e| TableError(format!("{}: {e}", path.display())))?;
         Ok(())
+    }
+}
+
+impl Table {
+    /// Without the `parquet` feature (a build for the fuzz harness) Parquet cannot be written:
+    /// an error saying so, never a silently missing file.
+    #[cfg(not(feature = "parquet"))]
+    pub fn write_parquet(&self, path: &Path) -> Result<(), TableError> {
+        Err(TableError(format!(
+            "{}: this volsim was built without the `parquet` feature",
+            path.display()
+        )))
     }
 }
 

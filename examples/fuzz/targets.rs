@@ -122,7 +122,7 @@ fn temporal(_: &Path) -> Call {
 
 fn temporal_export(_: &Path) -> Call {
     Box::new(|i| {
-        volsim::workload::temporal::import_export_bytes(&label("pb"), i.bytes, false)
+        volsim::workload::temporal::import_export_bytes(&label("pb"), i.bytes, true)
             .map(drop)
             .map_err(|e| e.to_string())
     })

@@ -359,6 +359,18 @@ fn allocate_for_tasks(
             break;
         }
     }
+    close_statement(ssn, j, stmt, blocked)
+}
+
+/// The end of a job's allocation attempt: its statement is kept if the job is ready or
+/// pipelined (noting `Pipelined` when only pipelined), else discarded with the first thing
+/// that `blocked` a task (or why the gang is not ready) noted as its wait reason.
+pub(super) fn close_statement(
+    ssn: &mut Session,
+    j: JobId,
+    stmt: Statement,
+    blocked: Option<WaitReason>,
+) -> Option<Statement> {
     let ready = ssn.tiers.job_ready(&ssn.st, j);
     if ready || ssn.tiers.job_pipelined(&ssn.st, j) {
         if !ready {

@@ -255,18 +255,7 @@ fn allocate_for_tasks(
             break;
         }
     }
-    let ready = ssn.tiers.job_ready(&ssn.st, j);
-    if ready || ssn.tiers.job_pipelined(&ssn.st, j) {
-        if !ready {
-            ssn.note_wait(j, WaitReason::Pipelined);
-        }
-        Some(stmt)
-    } else {
-        let why = blocked.unwrap_or_else(|| explain::gang_not_ready(ssn, j));
-        ssn.note_wait(j, why);
-        ssn.discard(stmt);
-        None
-    }
+    super::allocate::close_statement(ssn, j, stmt, blocked)
 }
 
 /// `prioritizeNodes`: nodes where the task fits Idle first, else FutureIdle; one candidate is

@@ -47,3 +47,20 @@ use std::cmp::Ordering;
 pub(crate) fn cmp_f64(a: f64, b: f64) -> Ordering {
     a.partial_cmp(&b).unwrap_or(Ordering::Equal)
 }
+
+/// The index in `running` of queue `q`'s running `allocated`, pushed with `start` the first time
+/// the queue is met: the per-queue total a victim walk lowers as it picks victims (proportion
+/// and capacity reclaim, capacity's gang path).
+pub(crate) fn running_slot(
+    running: &mut Vec<(super::QueueId, crate::model::Resources)>,
+    q: super::QueueId,
+    start: crate::model::Resources,
+) -> usize {
+    match running.iter().position(|(x, _)| *x == q) {
+        Some(p) => p,
+        None => {
+            running.push((q, start));
+            running.len() - 1
+        }
+    }
+}

@@ -283,13 +283,7 @@ impl Plugin for Proportion {
         for &c in cands {
             let q = s.snap.queue_of_task(c);
             let Some(attr) = self.attr(q) else { continue };
-            let pos = match running.iter().position(|(x, _)| *x == q) {
-                Some(p) => p,
-                None => {
-                    running.push((q, attr.allocated));
-                    running.len() - 1
-                }
-            };
+            let pos = super::running_slot(&mut running, q, attr.allocated);
             let allocated = running[pos].1;
             // Deviation from older Volcano: no `allocated.LessPartly(reclaimer.Resreq)` skip —
             // Mirrors volcano PR #4160 (fixes #4151), which removed it from proportion and capacity.

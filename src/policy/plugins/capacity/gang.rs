@@ -33,13 +33,7 @@ impl Capacity {
             let req = s.snap.task(c).resreq;
             let q = s.snap.queue_of_task(c);
             let Some(attr) = self.attr(q) else { continue };
-            let pos = match running.iter().position(|(x, _)| *x == q) {
-                Some(p) => p,
-                None => {
-                    running.push((q, attr.allocated));
-                    running.len() - 1
-                }
-            };
+            let pos = crate::policy::plugins::running_slot(&mut running, q, attr.allocated);
             let allocated = running[pos].1;
             if !attr
                 .guarantee

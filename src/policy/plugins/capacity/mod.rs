@@ -339,13 +339,7 @@ impl Plugin for Capacity {
             if !req_dims(&ct.resreq).any(|d| req.get(d) > 0) {
                 continue;
             }
-            let pos = match running.iter().position(|(x, _)| *x == q) {
-                Some(p) => p,
-                None => {
-                    running.push((q, attr.allocated));
-                    running.len() - 1
-                }
-            };
+            let pos = crate::policy::plugins::running_slot(&mut running, q, attr.allocated);
             let allocated = running[pos].1;
             // 2. Never reclaim below guarantee.
             if !attr

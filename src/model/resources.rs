@@ -112,6 +112,8 @@ pub enum DefaultValue {
 }
 
 /// A resource vector. `cpu` and `memory` are always present; scalar presence is a bit mask.
+/// Arithmetic saturates at the `i64` range (Volcano computes in float64 and never overflows):
+/// only inputs far beyond any real cluster reach it, and they get a saturated sum, not a panic.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Resources {
     v: [i64; MAX_DIMS],
@@ -206,7 +208,7 @@ impl Resources {
     #[inline]
     pub fn add(&mut self, o: &Resources) {
         for i in 0..MAX_DIMS {
-            self.v[i] += o.v[i];
+            self.v[i] = self.v[i].saturating_add(o.v[i]);
         }
         self.present |= o.present | CPU_MEM;
     }
@@ -214,7 +216,7 @@ impl Resources {
     #[inline]
     pub fn sub(&mut self, o: &Resources) {
         for i in 0..MAX_DIMS {
-            self.v[i] -= o.v[i];
+            self.v[i] = self.v[i].saturating_sub(o.v[i]);
         }
         self.present |= o.present | CPU_MEM;
     }
@@ -229,7 +231,7 @@ impl Resources {
     /// Multiplies every dimension by `k` (used for replicas).
     pub fn times(mut self, k: i64) -> Resources {
         for x in self.v.iter_mut() {
-            *x *= k;
+            *x = x.saturating_mul(k);
         }
         self
     }
@@ -350,7 +352,7 @@ impl Resources {
     pub fn exceeded_part(&self, r: &Resources) -> Resources {
         let mut out = *self;
         for i in 0..MAX_DIMS {
-            out.v[i] = (self.v[i] - r.v[i]).max(0);
+            out.v[i] = self.v[i].saturating_sub(r.v[i]).max(0);
         }
         out.present = self.present | CPU_MEM;
         out
@@ -474,6 +476,22 @@ mod tests {
     fn r(pairs: &[(&str, &str)]) -> Resources {
         init_resource_names();
         Resources::from_quantities(pairs.iter().copied()).unwrap()
+    }
+
+    /// A pod asking `memory: 9223372036854775807` next to others (found by fuzzing a
+    /// conformance case): sums saturate instead of overflowing.
+    #[test]
+    fn arithmetic_saturates_at_the_i64_range() {
+        let huge = Resources::cpu_mem(1, i64::MAX);
+        let one = Resources::cpu_mem(1, 1);
+        assert_eq!(huge.plus(&one).memory(), i64::MAX);
+        assert_eq!(one.minus(&huge).minus(&huge).memory(), i64::MIN);
+        assert_eq!(huge.times(3).memory(), i64::MAX);
+        assert_eq!(
+            one.minus(&huge).minus(&huge).exceeded_part(&huge).memory(),
+            0
+        );
+        assert_eq!(huge.exceeded_part(&one.minus(&huge)).memory(), i64::MAX);
     }
 
     #[test]

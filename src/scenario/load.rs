@@ -273,20 +273,6 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         objects.topology,
         &mut warnings,
     )?;
-    if !topology.hypernodes.is_empty() {
-        use crate::policy::conf::Action;
-        for a in [Action::GangPreempt, Action::GangReclaim] {
-            if conf.actions.contains(&a) {
-                warnings.push(format!(
-                    "{}: field scheduler.actions: {} with HyperNodes: volsim evicts within the whole \
-                     cluster as one domain; Volcano v1.15 scopes gang eviction to HyperNode \
-                     domains (GetCandidateDomains), which is not modelled",
-                    cx.file,
-                    a.as_str()
-                ));
-            }
-        }
-    }
     let mut on_evict = on_evict_policy(&cx, &sf)?;
     for (class, o) in objects.on_evict {
         on_evict.classes.entry(class).or_insert(o);

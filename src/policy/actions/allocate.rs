@@ -313,16 +313,7 @@ fn allocate_for_tasks(
     let mut failed_roles: BTreeSet<String> = BTreeSet::new();
     // The first thing that stopped a task (`explain`), noted if the job is not placed.
     let mut blocked: Option<WaitReason> = None;
-    while let Some(t) = ssn.pop_task(ws) {
-        if ssn.snap().task(t).status != TaskStatus::Pending {
-            continue;
-        }
-        if !ssn.tiers.allocatable(&ssn.st, q, t) {
-            if blocked.is_none() {
-                blocked = Some(explain::not_allocatable(ssn, q, t));
-            }
-            continue;
-        }
+    while let Some(t) = next_allocatable_task(ssn, ws, q, &mut blocked) {
         {
             let role = &ssn.snap().task(t).role;
             if !role.is_empty() && failed_roles.contains(role) {
@@ -360,6 +351,29 @@ fn allocate_for_tasks(
         }
     }
     close_statement(ssn, j, stmt, blocked)
+}
+
+/// The next Pending task of the job's task heap that its queue may allocate (`Allocatable`);
+/// a task the queue refuses is skipped, the first refusal kept in `blocked` (`explain`).
+pub(super) fn next_allocatable_task(
+    ssn: &mut Session,
+    ws: &mut PriorityQueue<TaskId>,
+    q: QueueId,
+    blocked: &mut Option<WaitReason>,
+) -> Option<TaskId> {
+    while let Some(t) = ssn.pop_task(ws) {
+        if ssn.snap().task(t).status != TaskStatus::Pending {
+            continue;
+        }
+        if !ssn.tiers.allocatable(&ssn.st, q, t) {
+            if blocked.is_none() {
+                *blocked = Some(explain::not_allocatable(ssn, q, t));
+            }
+            continue;
+        }
+        return Some(t);
+    }
+    None
 }
 
 /// The end of a job's allocation attempt: its statement is kept if the job is ready or

@@ -199,16 +199,7 @@ fn allocate_for_tasks(
     let mut stmt = Statement::new();
     let mut failed_roles: BTreeSet<String> = BTreeSet::new();
     let mut blocked: Option<WaitReason> = None;
-    while let Some(t) = ssn.pop_task(ws) {
-        if ssn.snap().task(t).status != TaskStatus::Pending {
-            continue;
-        }
-        if !ssn.tiers.allocatable(&ssn.st, q, t) {
-            if blocked.is_none() {
-                blocked = Some(explain::not_allocatable(ssn, q, t));
-            }
-            continue;
-        }
+    while let Some(t) = super::allocate::next_allocatable_task(ssn, ws, q, &mut blocked) {
         let role = ssn.snap().task(t).role.clone();
         if !role.is_empty() && failed_roles.contains(&role) {
             continue;

@@ -1,4 +1,4 @@
-//! The `kube` backend through `live run` against a fake API server (tiny_http on loopback)
+//! The `kube` backend through `live run` against a fake API server (`fake_http` on loopback)
 //! that behaves like the realvolcano control plane: namespace and PriorityClasses created
 //! (409 → adopt), creates with typed manifests, 409 → adopt on a second run, `dryRun=All`
 //! honoured, queues applied; pods run for their `volsim.dev/duration-ms` (wall ms); the
@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::fake_http;
 use super::*;
 
 type Store = BTreeMap<String, BTreeMap<String, (Value, Instant)>>;
@@ -101,23 +102,25 @@ fn derived(store: &Store, kind: &str, opts: Opts) -> Vec<Value> {
 }
 
 fn respond(
-    req: &mut tiny_http::Request,
+    req: &fake_http::Request,
     store: &Mutex<Store>,
     posts: &AtomicUsize,
     opts: Opts,
 ) -> (u16, String) {
-    let url = req.url().to_string();
+    let url = req.url.clone();
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let mut store = store.lock().unwrap();
-    if *req.method() == tiny_http::Method::Post {
+    if req.method == "POST" {
         posts.fetch_add(1, Ordering::SeqCst);
-        let mut body = String::new();
-        req.as_reader().read_to_string(&mut body).unwrap();
-        let v: Value = serde_json::from_str(&body).unwrap();
-        if path.contains("/jobs") || path.contains("queues") {
-            assert!(
-                volsim::live::validate::check_value(&v).is_empty(),
-                "invalid object posted: {v}"
+        let body = req.body.clone();
+        let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        if (path.contains("/jobs") || path.contains("queues"))
+            && !volsim::live::validate::check_value(&v).is_empty()
+        {
+            let message = format!("fake: invalid object posted: {v}");
+            return (
+                422,
+                json!({"kind": "Status", "code": 422, "message": message}).to_string(),
             );
         }
         let name = v["metadata"]["name"].as_str().unwrap().to_string();
@@ -185,31 +188,20 @@ impl Fake {
         Fake::with(Opts::default())
     }
     fn with(opts: Opts) -> Fake {
-        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-        let addr = format!("http://{}", server.server_addr().to_ip().unwrap());
         let (store, posts, auth, stop) = (
             Arc::new(Mutex::new(Store::new())),
             Arc::new(AtomicUsize::new(0)),
             Arc::new(Mutex::new(Vec::new())),
             Arc::new(AtomicBool::new(false)),
         );
-        let (s2, p2, a2, st2) = (store.clone(), posts.clone(), auth.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !st2.load(Ordering::SeqCst) {
-                if let Ok(Some(mut req)) = server.recv_timeout(Duration::from_millis(50)) {
-                    let h = req
-                        .headers()
-                        .iter()
-                        .find(|h| h.field.equiv("Authorization"))
-                        .map(|h| h.value.to_string())
-                        .unwrap_or_default();
-                    a2.lock().unwrap().push(h);
-                    let (status, body) = respond(&mut req, &s2, &p2, opts);
-                    let _ = req
-                        .respond(tiny_http::Response::from_string(body).with_status_code(status));
-                }
-            }
+        let (s2, p2, a2) = (store.clone(), posts.clone(), auth.clone());
+        let handler: fake_http::Handler = Arc::new(move |req: &fake_http::Request| {
+            a2.lock()
+                .unwrap()
+                .push(req.header("Authorization").to_string());
+            respond(req, &s2, &p2, opts)
         });
+        let addr = fake_http::serve(handler, stop.clone());
         Fake {
             addr,
             store,

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::json;
 
 mod crash;
+mod fake_http;
 mod hostile;
 mod kube_e2e;
 mod kube_fake;

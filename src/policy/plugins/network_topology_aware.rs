@@ -246,6 +246,15 @@ impl NetworkTopologyAware {
         }))
     }
 
+    /// Overwrites the idle and future-idle sums cached for `h` at session open, as Volcano's
+    /// `TestHyperNodeGradientPreFiltering` edits `hyperNodeResourceCache` (conformance only).
+    pub(crate) fn set_free_sums(&mut self, h: HnId, idle: Resources, future: Resources) {
+        if let Some(st) = self.cache.get_mut(h.ix()) {
+            st.idle = idle;
+            st.future = future;
+        }
+    }
+
     /// `isEligibleHyperNode` past the tier test: a job with an allocated HyperNode, or a
     /// HyperNode without a cache entry, skips the resource test; evict asks the allocatable
     /// sum to hold `min_res`, allocate the idle or the future idle sum.

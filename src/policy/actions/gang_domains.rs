@@ -148,3 +148,187 @@ fn subjob_hypernodes(ssn: &Session, j: JobId, domain: HnId) -> Vec<HnId> {
         .flatten()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{NetworkTopologySpec, NodeSpec, PodGroupSpec, QueueSpec, TopologyMode};
+    use crate::policy::conf::{PluginArgs, PluginConf, PluginKind, SchedulerConf};
+    use crate::policy::session::FirstTie;
+    use crate::policy::snapshot::{PodGroupPhase, Snapshot};
+    use crate::policy::topology::{Entry, HyperNodes};
+    use crate::policy::Scheduler;
+
+    /// Eight 8-cpu nodes; with `racks`, rack-0 (n0–n3) and rack-1 (n4–n7) under spine-0.
+    /// One job whose PodGroup carries `topology` and `min_cpu` cores of minResources.
+    fn snapshot(racks: bool, topology: Option<NetworkTopologySpec>, min_cpu: i64) -> Snapshot {
+        let mut s = Snapshot::new();
+        s.add_queue(&QueueSpec::new("q", 1));
+        for i in 0..8 {
+            s.add_node(&NodeSpec {
+                name: format!("n{i}"),
+                allocatable: Resources::cpu_mem(8000, 64 << 30),
+                labels: BTreeMap::new(),
+                taints: vec![],
+                unschedulable: false,
+            });
+        }
+        if racks {
+            let rack = |k: u32| Entry {
+                name: format!("rack-{k}"),
+                tier: 1,
+                tier_name: "rack".into(),
+                parent: Some("spine-0".into()),
+                nodes: (4 * k..4 * k + 4).map(NodeId).collect(),
+            };
+            let spine = Entry {
+                name: "spine-0".into(),
+                tier: 2,
+                tier_name: "spine".into(),
+                parent: None,
+                nodes: (0..8).map(NodeId).collect(),
+            };
+            s.topology = Arc::new(HyperNodes::from_entries(
+                vec![rack(0), rack(1), spine],
+                8,
+                None,
+            ));
+        }
+        let pg = PodGroupSpec {
+            namespace: "ns".into(),
+            name: "ring".into(),
+            queue: "q".into(),
+            min_member: 4,
+            min_resources: Some(Resources::cpu_mem(min_cpu * 1000, 0)),
+            network_topology: topology,
+            ..Default::default()
+        };
+        s.add_job(&pg, PodGroupPhase::Inqueue, 0).unwrap();
+        s
+    }
+
+    fn hard(tier: u32) -> Option<NetworkTopologySpec> {
+        Some(NetworkTopologySpec {
+            mode: TopologyMode::Hard,
+            highest_tier_allowed: Some(tier),
+            highest_tier_name: None,
+        })
+    }
+
+    /// A scheduler with network-topology-aware (every flag on) and these plugin arguments.
+    fn scheduler(nta: bool, args: &[(&str, i64)]) -> Scheduler {
+        let map = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+            .collect();
+        let kind = PluginKind::NetworkTopologyAware;
+        let parsed = PluginArgs::parse(kind, &map, "arguments", &mut Vec::new()).unwrap();
+        let tiers = if nta {
+            vec![vec![PluginConf::with_args(parsed)]]
+        } else {
+            Vec::new()
+        };
+        Scheduler::new_unvalidated(&SchedulerConf {
+            actions: Vec::new(),
+            tiers,
+            action_args: BTreeMap::new(),
+            warnings: Vec::new(),
+        })
+    }
+
+    /// The domains' HyperNode names (`-` for none) and node counts.
+    fn domains(snap: &mut Snapshot, sched: &mut Scheduler, max: usize) -> Vec<(String, usize)> {
+        let mut tie = FirstTie;
+        let ssn = sched.session(snap, 0, &mut tie);
+        let topo = ssn.snap().topology.clone();
+        candidate_domains(&ssn, JobId(0), max)
+            .into_iter()
+            .map(|d| {
+                let name = d.hypernode.map_or("-".to_string(), |h| topo.name(h).into());
+                (name, d.nodes.len())
+            })
+            .collect()
+    }
+
+    fn named(v: &[(&str, usize)]) -> Vec<(String, usize)> {
+        v.iter().map(|&(n, c)| (n.to_string(), c)).collect()
+    }
+
+    #[test]
+    fn without_hypernodes_the_cluster_is_the_one_unnamed_domain() {
+        let mut snap = snapshot(false, hard(1), 32);
+        let got = domains(&mut snap, &mut scheduler(true, &[]), 8);
+        assert_eq!(got, named(&[("-", 8)]));
+    }
+
+    #[test]
+    fn a_job_without_topology_gets_the_cluster_top() {
+        let mut snap = snapshot(true, None, 32);
+        let got = domains(&mut snap, &mut scheduler(true, &[]), 8);
+        assert_eq!(got, named(&[("<cluster-top-hypernode>", 8)]));
+    }
+
+    /// A hard rack job: the racks whose allocatable holds its minResources, in tier order,
+    /// at most `maxDomains`; without network-topology-aware the framework answers the top.
+    #[test]
+    fn a_hard_job_gets_its_racks() {
+        let mut snap = snapshot(true, hard(1), 32);
+        let racks = named(&[("rack-0", 4), ("rack-1", 4)]);
+        assert_eq!(domains(&mut snap, &mut scheduler(true, &[]), 8), racks);
+        assert_eq!(
+            domains(&mut snap, &mut scheduler(true, &[]), 1),
+            named(&[("rack-0", 4)])
+        );
+        assert_eq!(
+            domains(&mut snap, &mut scheduler(false, &[]), 8),
+            named(&[("<cluster-top-hypernode>", 8)])
+        );
+    }
+
+    /// Up to the spine, widest first: the spine, then the racks; the plugin's eviction cap
+    /// keeps the last entries of the tier it cuts.
+    #[test]
+    fn wider_tiers_come_first_and_the_plugin_caps_them() {
+        let mut snap = snapshot(true, hard(2), 32);
+        let all = named(&[("spine-0", 8), ("rack-0", 4), ("rack-1", 4)]);
+        assert_eq!(domains(&mut snap, &mut scheduler(true, &[]), 8), all);
+        let key = "hypernode.gradient.evict.max-hypernodes";
+        assert_eq!(
+            domains(&mut snap, &mut scheduler(true, &[(key, 2)]), 8),
+            named(&[("spine-0", 8), ("rack-1", 4)])
+        );
+    }
+
+    /// minResources above a rack's allocatable leaves the spine only; above the spine's, a
+    /// hard job has no domain at all (no fallback to the cluster top).
+    #[test]
+    fn evict_eligibility_reads_allocatable_and_hard_jobs_get_no_fallback() {
+        let mut snap = snapshot(true, hard(2), 40);
+        let got = domains(&mut snap, &mut scheduler(true, &[]), 8);
+        assert_eq!(got, named(&[("spine-0", 8)]));
+        let mut snap = snapshot(true, hard(2), 80);
+        assert!(domains(&mut snap, &mut scheduler(true, &[]), 8).is_empty());
+    }
+
+    /// A soft job is hard at the top tier: its first domain is the whole cluster.
+    #[test]
+    fn a_soft_job_tries_the_whole_cluster_first() {
+        let soft = Some(NetworkTopologySpec {
+            mode: TopologyMode::Soft,
+            highest_tier_allowed: None,
+            highest_tier_name: None,
+        });
+        let mut snap = snapshot(true, soft, 32);
+        let got = domains(&mut snap, &mut scheduler(true, &[]), 8);
+        let want = named(&[
+            ("<cluster-top-hypernode>", 8),
+            ("spine-0", 8),
+            ("rack-0", 4),
+            ("rack-1", 4),
+        ]);
+        assert_eq!(got, want);
+    }
+}

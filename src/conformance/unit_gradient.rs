@@ -248,7 +248,7 @@ fn empty_scheduler() -> Scheduler {
 fn token<'a>(call: &'a str, key: &str) -> Option<&'a str> {
     let rest = call[call.find(key)? + key.len()..].trim_start();
     let end = rest
-        .find(|c: char| matches!(c, ',' | '}' | ')' | ' '))
+        .find([',', '}', ')', ' '])
         .unwrap_or(rest.len());
     Some(&rest[..end])
 }

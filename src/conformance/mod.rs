@@ -14,6 +14,7 @@ mod unit;
 mod unit_gang;
 mod unit_gang_evict;
 mod unit_gradient;
+mod unit_nta_gradient;
 mod unmodelled;
 mod value;
 

@@ -1,9 +1,8 @@
 //! Unit cases of the HyperNode gradients and the gang eviction domains: the
 //! `HyperNodeGradientForJobFn` combinator with its purpose (`Tiers::hypernode_gradient`), the
-//! HyperNode of the `UnifiedEvictable` context, `GetCandidateDomains`
-//! (`gang_domains::candidate_domains`), network-topology-aware's `hyperNodeGradientFn`
-//! (`gradient_within`, both purposes) and `reverseAndCapEvictionGradients`
-//! (`topology::job::reverse_and_cap`).
+//! HyperNode of the `UnifiedEvictable` context and `GetCandidateDomains`
+//! (`gang_domains::candidate_domains`); network-topology-aware's own gradient cases are run
+//! by `unit_nta_gradient`.
 //!
 //! The Go tests' stub plugins ("p1 returns [[hn1]] and records the purpose", "a spy records the
 //! context", "test-empty-gradient returns nil") are scripted plugins put into the session's
@@ -15,17 +14,16 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use super::value::{int, list, s, scalar, CaseError};
+use super::value::{list, s, scalar, CaseError};
 use super::Verdict;
 use crate::model::{NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, Resources};
 use crate::policy::actions::gang_domains;
-use crate::policy::conf::{Flag, FlagSet, PluginArgs, PluginKind};
+use crate::policy::conf::{Flag, FlagSet, PluginKind};
 use crate::policy::plugin::{EvictionContext, EvictionKind, Plugin, Purpose, Vote};
-use crate::policy::plugins::network_topology_aware::NetworkTopologyAware;
 use crate::policy::session::{FirstTie, State};
 use crate::policy::snapshot::{JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::policy::tiers::Slot;
-use crate::policy::topology::{job, Entry, HnId, HyperNodes, CLUSTER_TOP};
+use crate::policy::topology::{Entry, HnId, HyperNodes, CLUSTER_TOP};
 use crate::policy::{Scheduler, SchedulerConf};
 
 /// The calls this module answers (and `ssn.UnifiedEvictable` cases that check the context).
@@ -56,11 +54,11 @@ pub(super) fn run(case: &Value) -> Result<Verdict, CaseError> {
     } else if call.starts_with("utils.GetCandidateDomains(") {
         candidate_domains(call, &input)?
     } else if call.starts_with("plugin{") {
-        reverse_and_cap(&input)?
+        super::unit_nta_gradient::reverse_and_cap(&input)?
     } else if call.starts_with("plugin = New(") {
-        subjob_gradient(&input)?
+        super::unit_nta_gradient::subjob_gradient(&input)?
     } else {
-        prefiltering(&input)?
+        super::unit_nta_gradient::prefiltering(&input)?
     };
     for (k, want) in expect.as_object().into_iter().flatten() {
         match got.get(k) {
@@ -194,11 +192,16 @@ fn scripted_tiers(
 
 /// A snapshot with queue `q1`, `nodes` 4-cpu/8Gi nodes `node-0…`, and the HyperNodes
 /// `entries`.
-fn snapshot(nodes: usize, entries: Vec<Entry>, top_tier: Option<u32>) -> Snapshot {
+pub(super) fn snapshot(nodes: usize, entries: Vec<Entry>, top_tier: Option<u32>) -> Snapshot {
     snapshot_of(nodes, Resources::cpu_mem(4000, 8 << 30), entries, top_tier)
 }
 
-fn snapshot_of(nodes: usize, each: Resources, entries: Vec<Entry>, top: Option<u32>) -> Snapshot {
+pub(super) fn snapshot_of(
+    nodes: usize,
+    each: Resources,
+    entries: Vec<Entry>,
+    top: Option<u32>,
+) -> Snapshot {
     let mut snap = Snapshot::new();
     snap.add_queue(&QueueSpec::new("q1", 1));
     for i in 0..nodes {
@@ -216,7 +219,7 @@ fn snapshot_of(nodes: usize, each: Resources, entries: Vec<Entry>, top: Option<u
     snap
 }
 
-fn add_job(snap: &mut Snapshot, name: &str, priority: i32, pg: PodGroupSpec) -> JobId {
+pub(super) fn add_job(snap: &mut Snapshot, name: &str, priority: i32, pg: PodGroupSpec) -> JobId {
     let class = format!("p{priority}");
     snap.add_priority_class(PriorityClassSpec {
         name: class.clone(),
@@ -235,7 +238,7 @@ fn add_job(snap: &mut Snapshot, name: &str, priority: i32, pg: PodGroupSpec) -> 
         .expect("queue q1 exists")
 }
 
-fn empty_scheduler() -> Scheduler {
+pub(super) fn empty_scheduler() -> Scheduler {
     Scheduler::new_unvalidated(&SchedulerConf {
         actions: Vec::new(),
         tiers: Vec::new(),
@@ -247,9 +250,7 @@ fn empty_scheduler() -> Scheduler {
 /// The text after `key` in `call`, up to the next `,`, `}`, `)` or space.
 fn token<'a>(call: &'a str, key: &str) -> Option<&'a str> {
     let rest = call[call.find(key)? + key.len()..].trim_start();
-    let end = rest
-        .find([',', '}', ')', ' '])
-        .unwrap_or(rest.len());
+    let end = rest.find([',', '}', ')', ' ']).unwrap_or(rest.len());
     Some(&rest[..end])
 }
 
@@ -437,185 +438,4 @@ fn candidate_domains(call: &str, input: &Value) -> Result<Value, CaseError> {
         .map(|d| d.hypernode.map_or(CLUSTER_TOP, |h| topo.name(h)))
         .collect();
     Ok(json!({ "domains": domains }))
-}
-
-/// `TestReverseAndCapEvictionGradients`: caps 3 and 0.
-fn reverse_and_cap(input: &Value) -> Result<Value, CaseError> {
-    let rows: Vec<Vec<String>> = list(input, "gradients")
-        .iter()
-        .map(|r| r.as_array().into_iter().flatten().map(scalar).collect())
-        .collect();
-    Ok(json!({
-        "with_max_3": {"result": job::reverse_and_cap(&rows, 3)},
-        "with_max_0": {"result": job::reverse_and_cap(&rows, 0)},
-    }))
-}
-
-/// `TestHyperNodeGradientPreFiltering` (the generator of nta-28…37): 1000 nodes, 100
-/// tier-1 HyperNodes of 10 under one tier-2 HyperNode; hn-1-0's cached idle and future idle
-/// replaced by the case's; the gradient from hn-2-0 without an allocated HyperNode.
-fn prefiltering(input: &Value) -> Result<Value, CaseError> {
-    let res = |k: &str| match input.get(k) {
-        Some(v) if !v.is_null() => super::value::resources(v, &format!("input.{k}")),
-        _ => Ok(Resources::empty()),
-    };
-    let (min_res, idle, future) = (res("min_resource")?, res("idle")?, res("future_idle")?);
-    let highest = int(input, "highest_allowed_tier")?
-        .ok_or_else(|| CaseError::new("input.highest_allowed_tier: missing"))?;
-    let highest = u32::try_from(highest).map_err(|_| {
-        CaseError::new("input.highest_allowed_tier: expected a tier ≥ 0".to_string())
-    })?;
-    let purpose = match s(input, "purpose") {
-        Some("PurposeEvict") => Purpose::Evict,
-        Some("PurposeAllocate") | None => Purpose::Allocate,
-        Some(other) => {
-            return Err(CaseError::new(format!(
-                "input.purpose: unknown {other:?} (expected PurposeAllocate or PurposeEvict)"
-            )))
-        }
-    };
-    let mut entries: Vec<Entry> = (0..100u32)
-        .map(|i| Entry {
-            name: format!("hn-1-{i}"),
-            tier: 1,
-            tier_name: String::new(),
-            parent: Some("hn-2-0".into()),
-            nodes: (10 * i..10 * i + 10).map(NodeId).collect(),
-        })
-        .collect();
-    entries.push(Entry {
-        name: "hn-2-0".into(),
-        tier: 2,
-        tier_name: String::new(),
-        parent: None,
-        nodes: (0..1000).map(NodeId).collect(),
-    });
-    let mut snap = snapshot(1000, entries, None);
-    let mut sched = empty_scheduler();
-    let mut tie = FirstTie;
-    let ssn = sched.session(&mut snap, 0, &mut tie);
-    let topo = ssn.snap().topology.clone();
-    let (Some(hn10), Some(root)) = (topo.find("hn-1-0"), topo.find("hn-2-0")) else {
-        return Err(CaseError::new("generator: HyperNodes not built"));
-    };
-    let PluginArgs::NetworkTopologyAware(args) =
-        PluginArgs::defaults(PluginKind::NetworkTopologyAware)
-    else {
-        return Err(CaseError::new("not network-topology-aware arguments"));
-    };
-    let mut nta = NetworkTopologyAware::new(&args);
-    nta.on_session_open(&ssn.st);
-    nta.set_free_sums(hn10, idle, future);
-    let g = nta
-        .gradient_within(&ssn.st, root, highest, None, &min_res, purpose)
-        .ok_or_else(|| CaseError::new("hyperNodeGradientFn: no search root"))?;
-    let ascending = g
-        .windows(2)
-        .filter(|w| !w[0].is_empty() && !w[1].is_empty())
-        .all(|w| topo.tier(w[0][0]) <= topo.tier(w[1][0]));
-    Ok(json!({
-        "error": false,
-        "hn_1_0_selected": g.iter().flatten().any(|&h| h == hn10),
-        "gradients_ascending_by_tier": ascending,
-    }))
-}
-
-/// `TestHyperNodeGradientForSubJobFn_NoSubJobPolicyRespectsHardTopology`: the real plugin's
-/// Evict gradient for a hard sub-job whose pending request no HyperNode within its tier can
-/// hold. volsim's sub-job is the job's default one, so the sub-job's policy topology is
-/// written on the job; its minimum is the pending tasks' request.
-fn subjob_gradient(input: &Value) -> Result<Value, CaseError> {
-    let session = input.get("session").cloned().unwrap_or(Value::Null);
-    let nodes = list(&session, "nodes");
-    for (i, n) in nodes.iter().enumerate() {
-        if s(n, "name").is_none() {
-            return Err(CaseError::new(format!(
-                "input.session.nodes[{i}].name: missing"
-            )));
-        }
-    }
-    let names: Vec<String> = nodes
-        .iter()
-        .map(|n| s(n, "name").unwrap_or("").into())
-        .collect();
-    let alloc = match nodes.first().and_then(|n| n.get("allocatable")) {
-        Some(v) => super::value::resources(v, "input.session.nodes[0].allocatable")?,
-        None => Resources::empty(),
-    };
-    let node_of = |n: &Value| {
-        names
-            .iter()
-            .position(|x| *x == scalar(n))
-            .map(|i| NodeId(i as u32))
-    };
-    let real = session.get("real_nodes").cloned().unwrap_or(Value::Null);
-    let mut entries = Vec::new();
-    for (name, h) in session
-        .get("hypernodes")
-        .and_then(|h| h.as_object())
-        .into_iter()
-        .flatten()
-    {
-        if name == CLUSTER_TOP {
-            continue;
-        }
-        let tier = int(h, "tier")?.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32;
-        let parent = s(h, "parent")
-            .filter(|p| *p != CLUSTER_TOP)
-            .map(str::to_string);
-        let members = list(&real, name).iter().filter_map(node_of).collect();
-        entries.push(Entry {
-            name: name.clone(),
-            tier,
-            tier_name: String::new(),
-            parent,
-            nodes: members,
-        });
-    }
-    let mut snap = snapshot_of(names.len(), alloc, entries, None);
-    let sub = input.get("sub_job").cloned().unwrap_or(Value::Null);
-    let policy = sub.get("policy").cloned().unwrap_or(Value::Null);
-    let topology = super::topology::network_topology(&policy, "input.sub_job.policy")?;
-    let pg = PodGroupSpec {
-        network_topology: topology,
-        ..Default::default()
-    };
-    let j = add_job(&mut snap, "job", 0, pg);
-    let mut min_res = Resources::empty();
-    for (i, t) in list(&sub, "pending_tasks").iter().enumerate() {
-        let f = format!("input.sub_job.pending_tasks[{i}]");
-        let req = super::value::resources(t.get("req").unwrap_or(&Value::Null), &f)?;
-        min_res.add(&req);
-        let pod = PodSpec {
-            namespace: "ns".into(),
-            name: s(t, "uid").unwrap_or("task").into(),
-            requests: req,
-            ..Default::default()
-        };
-        snap.add_task(j, &pod, TaskStatus::Pending, None, 0);
-    }
-    let mut flags = FlagSet::default();
-    flags.set(Flag::HyperNodeGradient, true);
-    let kind = PluginKind::NetworkTopologyAware;
-    let mut sched = Scheduler::new_unvalidated(&SchedulerConf {
-        actions: Vec::new(),
-        tiers: vec![vec![crate::policy::conf::PluginConf {
-            flags,
-            hierarchy: false,
-            args: PluginArgs::defaults(kind),
-        }]],
-        action_args: BTreeMap::new(),
-        warnings: Vec::new(),
-    });
-    let mut tie = FirstTie;
-    let ssn = sched.session(&mut snap, 0, &mut tie);
-    let topo = ssn.snap().topology.clone();
-    let top = topo
-        .top()
-        .ok_or_else(|| CaseError::new("input.session.hypernodes: none"))?;
-    let g = ssn
-        .tiers
-        .hypernode_gradient(&ssn.st, j, top, None, &min_res, Purpose::Evict);
-    let flat: Vec<&str> = g.iter().flatten().map(|&h| topo.name(h)).collect();
-    Ok(json!({ "gradients": if flat.is_empty() { json!("empty") } else { json!(flat) } }))
 }

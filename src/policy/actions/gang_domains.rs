@@ -167,10 +167,12 @@ mod tests {
     fn snapshot(racks: bool, topology: Option<NetworkTopologySpec>, min_cpu: i64) -> Snapshot {
         let mut s = Snapshot::new();
         s.add_queue(&QueueSpec::new("q", 1));
+        let mut alloc = Resources::cpu_mem(8000, 64 << 30);
+        alloc.set(crate::model::ResourceName::PODS, 110);
         for i in 0..8 {
             s.add_node(&NodeSpec {
                 name: format!("n{i}"),
-                allocatable: Resources::cpu_mem(8000, 64 << 30),
+                allocatable: alloc,
                 labels: BTreeMap::new(),
                 taints: vec![],
                 unschedulable: false,
@@ -330,5 +332,86 @@ mod tests {
             ("rack-1", 4),
         ]);
         assert_eq!(got, want);
+    }
+
+    /// gangpreempt end to end on a cycle: low-priority pods on n0, n2, n4, n6 and mid ones on
+    /// the odd nodes, an urgent 4 × 8-cpu gang. A hard rack gang evicts a whole rack (low and
+    /// mid) and pipelines there; without a topology the four low pods go, across both racks.
+    #[test]
+    fn gangpreempt_victims_stay_in_the_hard_gangs_rack() {
+        use crate::model::{PodSpec, PriorityClassSpec};
+        use crate::policy::session::Decision;
+        let run = |topology: Option<NetworkTopologySpec>| -> (Vec<u32>, Vec<u32>) {
+            let mut snap = snapshot(true, topology, 32);
+            for (name, value) in [("low", 1), ("mid", 5), ("urgent", 9)] {
+                snap.add_priority_class(PriorityClassSpec {
+                    name: name.into(),
+                    value,
+                    global_default: false,
+                    preemption_never: false,
+                });
+            }
+            // The ring (added before the classes existed) is the urgent one.
+            snap.jobs[0].priority = 9;
+            for n in 0..8u32 {
+                let class = if n % 2 == 0 { "low" } else { "mid" };
+                let pg = PodGroupSpec {
+                    namespace: "ns".into(),
+                    name: format!("fill-{n}"),
+                    queue: "q".into(),
+                    min_member: 1,
+                    priority_class: Some(class.into()),
+                    ..Default::default()
+                };
+                let j = snap.add_job(&pg, PodGroupPhase::Running, 0).unwrap();
+                let pod = PodSpec {
+                    namespace: "ns".into(),
+                    name: format!("fill-{n}-0"),
+                    requests: Resources::cpu_mem(8000, 1 << 30),
+                    ..Default::default()
+                };
+                snap.add_task(j, &pod, TaskStatus::Running, Some(NodeId(n)), 0);
+            }
+            for k in 0..4 {
+                let pod = PodSpec {
+                    namespace: "ns".into(),
+                    name: format!("ring-{k}"),
+                    requests: Resources::cpu_mem(8000, 1 << 30),
+                    ..Default::default()
+                };
+                snap.add_task(JobId(0), &pod, TaskStatus::Pending, None, 0);
+            }
+            let tiers = vec![
+                vec![
+                    PluginConf::new(PluginKind::Priority),
+                    PluginConf::new(PluginKind::Gang),
+                ],
+                vec![
+                    PluginConf::new(PluginKind::Predicates),
+                    PluginConf::new(PluginKind::NetworkTopologyAware),
+                ],
+            ];
+            let mut sched = Scheduler::new_unvalidated(&SchedulerConf {
+                actions: vec![Action::GangPreempt],
+                tiers,
+                action_args: BTreeMap::new(),
+                warnings: Vec::new(),
+            });
+            let out = sched.cycle(&mut snap, 0, &mut FirstTie);
+            let mut evicted: Vec<u32> = out
+                .decisions
+                .iter()
+                .filter_map(|d| match d {
+                    Decision::Evict { task, .. } => snap.task(*task).node.map(|n| n.0),
+                    _ => None,
+                })
+                .collect();
+            evicted.sort_unstable();
+            let mut placed: Vec<u32> = out.pipelined.iter().map(|p| p.1 .0).collect();
+            placed.sort_unstable();
+            (evicted, placed)
+        };
+        assert_eq!(run(hard(1)), (vec![0, 1, 2, 3], vec![0, 1, 2, 3]));
+        assert_eq!(run(None), (vec![0, 2, 4, 6], vec![0, 2, 4, 6]));
     }
 }

@@ -3,9 +3,12 @@
 //! the racks — its victims all sit in one rack and it starts there — while the same gang
 //! without a topology takes the cluster as its domain and evicts across racks.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use volsim::policy::snapshot::{Snapshot, TaskStatus};
 use volsim::run::RunSpec;
+use volsim::sim::{EvictionRecord, Outcome};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -46,49 +49,55 @@ fn preempt_demo(topology: &str) -> String {
     )
 }
 
-/// Runs `text` and returns, per moment the ring gang evicted through gangpreempt, the racks of
-/// the victims' nodes (observed through the snapshot after each cycle), and the ring's domain
-/// tiers.
-fn gangpreempt_racks(text: &str) -> (Vec<Vec<String>>, Vec<Option<u32>>) {
-    use std::collections::BTreeMap;
+/// Runs `text`, calling `check` on the snapshot after every cycle, and returns the outcome
+/// with, per (moment, preemptor) of the evictions `keep` selects, the racks of the victims'
+/// nodes (seen through the snapshot while the victim is Releasing).
+fn victim_racks(
+    text: &str,
+    keep: &dyn Fn(&EvictionRecord) -> bool,
+    check: &mut dyn FnMut(&Snapshot, u64),
+) -> (Vec<Vec<String>>, Outcome) {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "scenario.toml", text);
     let spec = RunSpec::load(&p, None, &[]).unwrap();
-    // Victim pod <ns>/<name> → the rack of its node, seen while it is Releasing.
-    let mut rack_of: BTreeMap<String, String> = BTreeMap::new();
-    let out = volsim::sim::simulate_with_hook(&spec.sim_input(), &mut |snap, _| {
+    // Pod <ns>/<name> → (cycle time, rack of its node) for every cycle it was Releasing in.
+    let mut seen: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
+    let out = volsim::sim::simulate_with_hook(&spec.sim_input(), &mut |snap, now| {
+        check(snap, now);
         for t in &snap.tasks {
-            if t.status != volsim::policy::snapshot::TaskStatus::Releasing {
+            let Some(n) = t.node.filter(|_| t.status == TaskStatus::Releasing) else {
                 continue;
-            }
-            let Some(n) = t.node else { continue };
-            let rack = snap
-                .topology
-                .leaf_of(n)
-                .map(|h| snap.topology.name(h).to_string());
-            rack_of.insert(format!("{}/{}", t.namespace, t.name), rack.unwrap());
+            };
+            let h = snap.topology.leaf_of(n).expect("every node is in a rack");
+            let key = format!("{}/{}", t.namespace, t.name);
+            let rack = snap.topology.name(h).to_string();
+            seen.entry(key).or_default().push((now, rack));
         }
     });
-    let mut by_time: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-    let by_ring = |e: &&volsim::sim::EvictionRecord| e.preemptor_job.starts_with("ring");
-    for e in out
-        .evictions
-        .iter()
-        .filter(|e| e.action == "gangpreempt")
-        .filter(by_ring)
-    {
-        let rack = rack_of
+    let mut by_moment: BTreeMap<(u64, String), Vec<String>> = BTreeMap::new();
+    for e in out.evictions.iter().filter(|e| keep(e)) {
+        let (_, rack) = seen
             .get(&e.task)
-            .unwrap_or_else(|| panic!("{} not seen", e.task));
-        by_time.entry(e.time_ms).or_default().push(rack.clone());
+            .and_then(|v| v.iter().find(|(t, _)| *t >= e.time_ms))
+            .unwrap_or_else(|| panic!("{} never seen Releasing", e.task));
+        let moment = (e.time_ms, e.preemptor_job.clone());
+        by_moment.entry(moment).or_default().push(rack.clone());
     }
+    (by_moment.into_values().collect(), out)
+}
+
+/// The ring gang's gangpreempt victims by moment (their racks), and its domain tiers.
+fn gangpreempt_racks(text: &str) -> (Vec<Vec<String>>, Vec<Option<u32>>) {
+    let keep =
+        |e: &EvictionRecord| e.action == "gangpreempt" && e.preemptor_job.starts_with("ring");
+    let (racks, out) = victim_racks(text, &keep, &mut |_, _| {});
     let tiers = out
         .jobs
         .iter()
         .filter(|j| j.class == "ring" && j.gang_ready_ms.is_some())
         .map(|j| j.domain_tier)
         .collect();
-    (by_time.into_values().collect(), tiers)
+    (racks, tiers)
 }
 
 /// gangpreempt with HyperNodes: a hard rack gang's candidate domains are the racks, so it
@@ -116,4 +125,46 @@ fn gangpreempt_evicts_inside_one_rack_for_a_hard_gang() {
     );
     assert_eq!(plain_tiers.len(), 1, "{plain_tiers:?}");
     assert!(plain_tiers[0] > Some(1), "{plain_tiers:?}");
+}
+
+/// The bundled rack scenario with `gangpreempt, gangreclaim` added: the all-reduce gangs
+/// (hard, rack) reclaim from the batch queue, each moment's victims inside one rack, and no
+/// hard gang ever holds pods outside one rack.
+#[test]
+fn bundled_racks_with_gang_eviction_keep_hard_gangs_and_their_victims_in_a_rack() {
+    let sc = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/topology-racks/scenario.toml");
+    let text = std::fs::read_to_string(sc).unwrap().replace(
+        "actions: \"enqueue, allocate, backfill\"",
+        "actions: \"enqueue, allocate, gangpreempt, gangreclaim, backfill\"",
+    );
+    assert!(text.contains("gangreclaim"));
+    let keep = |e: &EvictionRecord| {
+        e.action.starts_with("gang") && e.preemptor_job.starts_with("allreduce")
+    };
+    let (mut spans, mut checked) = (0u64, 0u64);
+    let mut check = |snap: &Snapshot, _: u64| {
+        for j in snap.live_jobs() {
+            let job = snap.job(j);
+            if !job.uid.contains("allreduce") {
+                continue;
+            }
+            let nodes = job.tasks.iter().map(|&t| snap.task(t));
+            let placed: Vec<_> = nodes
+                .filter(|t| t.status.is_allocated())
+                .filter_map(|t| t.node)
+                .collect();
+            if let Some(h) = snap.topology.lowest_holding(placed) {
+                spans += u64::from(snap.topology.tier(h) > 1);
+                checked += 1;
+            }
+        }
+    };
+    let (moments, out) = victim_racks(&text, &keep, &mut check);
+    assert!(checked > 100, "{checked}");
+    assert_eq!(spans, 0, "a hard rack gang held pods in two racks");
+    assert!(moments.len() >= 3, "{moments:?}");
+    for racks in &moments {
+        assert!(racks.iter().all(|r| *r == racks[0]), "{moments:?}");
+    }
+    assert!(out.evictions.iter().any(|e| e.action == "gangreclaim"));
 }

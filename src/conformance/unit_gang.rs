@@ -108,13 +108,17 @@ fn names(v: Option<&Value>) -> Vec<String> {
 }
 
 fn domains(input: &Value) -> Result<Value, CaseError> {
-    let rows: Vec<Vec<String>> = list(input, "gradients")
+    // An empty name stands for a nil HyperNode.
+    let rows: Vec<Vec<Option<String>>> = list(input, "gradients")
         .iter()
-        .map(|r| names(Some(r)))
+        .map(|r| {
+            let row = names(Some(r)).into_iter();
+            row.map(|n| (!n.is_empty()).then_some(n)).collect()
+        })
         .collect();
     let max = int(input, "max_domains")?.unwrap_or(0).max(0) as usize;
-    let fallback = s(input, "fallback").unwrap_or("");
-    Ok(json!({ "domains": pick_domains(&rows, max, fallback) }))
+    let fallback = s(input, "fallback").filter(|f| !f.is_empty());
+    Ok(json!({ "domains": pick_domains(&rows, max, fallback.map(str::to_string)) }))
 }
 
 fn bundles_of_job(input: &Value) -> Result<Value, CaseError> {

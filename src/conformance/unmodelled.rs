@@ -15,28 +15,12 @@ const UNMODELLED_CALLS: &[(&str, &str)] = &[
         "utils.SelectBundles is dead code in v1.15.0 (neither gang action calls it, semantics §7 #14) and is not modelled",
     ),
     (
-        "utils.GetCandidateDomains",
-        "candidate domains from HyperNode gradients (pkg/scheduler/actions/utils/util.go) are not modelled: without HyperNodes the cluster is the one domain",
-    ),
-    (
         "networktopologyaware.",
         "the network-topology-aware plugin (pkg/scheduler/plugins/network-topology-aware) is not modelled",
     ),
     (
         "plugin.",
         "the network-topology-aware plugin's internals (pkg/scheduler/plugins/network-topology-aware) are not modelled",
-    ),
-    (
-        "plugin{",
-        "the network-topology-aware plugin's eviction gradients are not modelled",
-    ),
-    (
-        "plugin = New(",
-        "sub-job gradients of network-topology-aware are not modelled",
-    ),
-    (
-        "ssn.HyperNodeGradientForJobFn",
-        "the HyperNodeGradientForJobFn hook (pkg/scheduler/framework/session_plugins.go) is not modelled",
     ),
 ];
 
@@ -92,6 +76,9 @@ pub(super) fn reason(case: &Value) -> Option<String> {
         }
         return None;
     }
+    if kind == "unit" && super::unit_gradient::handles(case) {
+        return None;
+    }
     if kind == "unit"
         && !super::unit_gang::CALLS.iter().any(|c| call.starts_with(c))
         && !call.starts_with(super::unit::NTA_NEW)
@@ -101,11 +88,13 @@ pub(super) fn reason(case: &Value) -> Option<String> {
                 return Some(format!("unit call {call:?}: {why}"));
             }
         }
-        if call.starts_with("ssn.UnifiedEvictable") && !unified_evictable_is_plain(case) {
+        if call.starts_with("ssn.UnifiedEvictable")
+            && !unified_evictable_is_plain(case)
+            && !super::unit_gradient::handles(case)
+        {
             return Some(format!(
-                "unit call {call:?}: the HyperNode of the UnifiedEvictable context is not \
-                 modelled (volsim's context carries the eviction kind and the job; domains \
-                 are unnamed node sets until HyperNodes exist)"
+                "unit call {call:?}: UnifiedEvictable expectations other than the victim \
+                 list and the context a plugin is handed are not modelled"
             ));
         }
     }

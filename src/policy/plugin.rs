@@ -53,13 +53,28 @@ pub enum EvictionKind {
     GangReclaim,
 }
 
-/// What a `UnifiedEvictableFn` is told (`api.EvictionContext`): the kind and the preemptor
-/// job. Deviation: Volcano also passes the candidate domain's HyperNode name; no modelled
-/// plugin reads it, and without HyperNodes the domain is always the whole cluster.
+/// What a `UnifiedEvictableFn` is told (`api.EvictionContext`): the kind, the preemptor job
+/// and the candidate domain's HyperNode. No modelled plugin reads the HyperNode (as in v1.15).
 #[derive(Debug, Clone, Copy)]
 pub struct EvictionContext {
     pub kind: EvictionKind,
     pub job: JobId,
+    /// The domain being searched (`EvictionContext.HyperNode`); `None` on a cluster without
+    /// HyperNodes, where the one domain is the implicit `<cluster-top-hypernode>`.
+    pub hypernode: Option<HnId>,
+}
+
+/// Why a HyperNode gradient is asked for (`api.SearchPurpose`, v1.15): allocate wants the
+/// closest HyperNodes with room first; the gang eviction actions want the widest domains
+/// first, judged by what the HyperNode could hold once victims are gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `PurposeAllocate`: eligible when the minimum resources fit the idle or future idle
+    /// sums; tiers ascending.
+    Allocate,
+    /// `PurposeEvict`: eligible when they fit the allocatable sum; tiers descending, capped
+    /// at `maxHyperNodesForEviction` HyperNodes.
+    Evict,
 }
 
 /// A Volcano scheduler plugin. Every hook returns `None` when the plugin does not register
@@ -203,10 +218,12 @@ pub trait Plugin: Send {
     fn on_allocate(&mut self, s: &State, t: TaskId) {}
     /// Event handler: `t` was evicted or un-allocated (its status already changed).
     fn on_deallocate(&mut self, s: &State, t: TaskId) {}
-    /// `HyperNodeGradientForJobFn` / `HyperNodeGradientForSubJobFn` (allocate purpose):
-    /// candidate HyperNodes for job `j` at or below `input`, grouped by tier ascending, given
-    /// the job's (or sub-job's) AllocatedHyperNode and minimum resources. `Some(vec![])` = no
-    /// candidates. Gated by `enabledHyperNodeGradient`; the first registered plugin decides.
+    /// `HyperNodeGradientForJobFn` / `HyperNodeGradientForSubJobFn`: candidate HyperNodes
+    /// for job `j` at or below `input`, grouped by tier (ascending for `Purpose::Allocate`,
+    /// descending and capped for `Purpose::Evict`), given the job's (or sub-job's)
+    /// AllocatedHyperNode and minimum resources. `Some(vec![])` = no candidates. Gated by
+    /// `enabledHyperNodeGradient`; the first registered plugin decides
+    /// (`Tiers::hypernode_gradient`).
     fn hypernode_gradient(
         &self,
         s: &State,
@@ -214,6 +231,7 @@ pub trait Plugin: Send {
         input: HnId,
         allocated: Option<HnId>,
         min_res: &Resources,
+        purpose: Purpose,
     ) -> Option<Vec<Vec<HnId>>> {
         None
     }

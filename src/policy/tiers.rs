@@ -8,9 +8,10 @@
 use std::cmp::Ordering;
 
 use super::conf::{Flag, FlagSet, PluginKind, FLAGS, N_FLAGS};
-use super::plugin::{EvictionContext, FitError, Plugin, Vote};
+use super::plugin::{EvictionContext, FitError, Plugin, Purpose, Vote};
 use super::session::State;
 use super::snapshot::{JobId, NodeId, QueueId, TaskId};
+use super::topology::HnId;
 
 /// Plugin key parts a `JobKey` holds (more enabled JobOrder plugins fall back to comparators).
 pub const MAX_KEY_PARTS: usize = 4;
@@ -325,6 +326,26 @@ impl Tiers {
             |i| self.tiers[i].len(),
             |i, j| self.tiers[i][j].plugin.unified_evictable(s, ctx, cands),
         )
+    }
+
+    /// `HyperNodeGradientForJobFn` / `HyperNodeGradientForSubJobFn`: the answer of the first
+    /// plugin with `enabledHyperNodeGradient` that registers it, whatever it is (an empty
+    /// answer means no candidate); `[[input]]` when none does.
+    pub fn hypernode_gradient(
+        &self,
+        s: &State,
+        j: JobId,
+        input: HnId,
+        allocated: Option<HnId>,
+        min_res: &crate::model::Resources,
+        purpose: Purpose,
+    ) -> Vec<Vec<HnId>> {
+        self.enabled(Flag::HyperNodeGradient)
+            .find_map(|slot| {
+                slot.plugin
+                    .hypernode_gradient(s, j, input, allocated, min_res, purpose)
+            })
+            .unwrap_or_else(|| vec![vec![input]])
     }
 
     /// `PredicateFn`: first error wins.

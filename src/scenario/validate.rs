@@ -45,27 +45,7 @@ pub(super) fn check(sc: &Scenario, file: &str) -> Result<Vec<String>, ScenarioEr
     check_priority_classes(sc, file)?;
     check_slos(sc, file, &mut warnings)?;
     check_fit(sc, &mut warnings);
-    check_gang_domains(sc, file, &mut warnings);
     Ok(warnings)
-}
-
-/// Gang eviction with HyperNodes: volsim evicts within the whole cluster as one domain, where
-/// Volcano v1.15 scopes the domains to HyperNodes — said, not silently diverging.
-fn check_gang_domains(sc: &Scenario, file: &str, warnings: &mut Vec<String>) {
-    use crate::policy::conf::Action;
-    if sc.params.topology.hypernodes.is_empty() {
-        return;
-    }
-    for a in [Action::GangPreempt, Action::GangReclaim] {
-        if sc.conf.actions.contains(&a) {
-            warnings.push(format!(
-                "{file}: field scheduler.actions: {} with HyperNodes: volsim evicts within the \
-                 whole cluster as one domain; Volcano v1.15 scopes gang eviction to HyperNode \
-                 domains (GetCandidateDomains), which is not modelled",
-                a.as_str()
-            ));
-        }
-    }
 }
 
 /// Mirrors volcano's queue admission webhook: the parent must exist (or be `root`), a queue is

@@ -2,7 +2,7 @@
 //! shorthand and HyperNode objects place gangs with a hard `networkTopology` inside one rack
 //! (their `domain_tier` is 1) where the same workload without it spans racks; broken
 //! topologies and specs exit 2 naming the file and field; hierarchical-drf annotations on
-//! Queue objects decide the queues' shares.
+//! Queue objects decide the queues' shares. (Gang eviction over HyperNodes: `gang_domains`.)
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -442,26 +442,4 @@ fn hard_jobs_never_leave_their_domain() {
         }
     });
     assert!(checked > 100, "{checked}");
-}
-
-/// Gang eviction with HyperNodes is modelled on the whole cluster as one domain; the scenario
-/// says so instead of silently diverging from Volcano's HyperNode-scoped domains.
-#[test]
-fn gang_eviction_with_hypernodes_warns_about_its_domain() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = demo("").replace(
-        "actions: \"enqueue, allocate, backfill\"",
-        "actions: \"enqueue, allocate, gangpreempt, gangreclaim, backfill\"",
-    );
-    let p = write(dir.path(), "s.toml", &text);
-    let sc = scenario::load(&p).unwrap();
-    for a in ["gangpreempt", "gangreclaim"] {
-        assert!(
-            sc.warnings
-                .iter()
-                .any(|w| w.contains(&format!("{a} with HyperNodes")) && w.contains("s.toml")),
-            "{a}: {:?}",
-            sc.warnings
-        );
-    }
 }

@@ -20,6 +20,7 @@ use crate::model::Resources;
 use crate::policy::conf::Flag;
 use crate::policy::explain::{self, WaitReason};
 use crate::policy::heap::PriorityQueue;
+use crate::policy::plugin::Purpose;
 use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{JobId, NodeId, TaskId, TaskStatus};
 use crate::policy::topology::HnId;
@@ -292,8 +293,7 @@ fn prioritize(
     None
 }
 
-/// `HyperNodeGradientForJobFn` / `ForSubJobFn`: the first enabled plugin's answer, else
-/// `[[input]]`.
+/// `HyperNodeGradientForJobFn` / `ForSubJobFn` with `PurposeAllocate`.
 fn gradient(
     ssn: &Session,
     j: JobId,
@@ -301,18 +301,8 @@ fn gradient(
     allocated: Option<HnId>,
     min_res: &Resources,
 ) -> Vec<Vec<HnId>> {
-    for slot in ssn.tiers.tiers.iter().flatten() {
-        if !slot.flags.has(Flag::HyperNodeGradient) {
-            continue;
-        }
-        if let Some(g) = slot
-            .plugin
-            .hypernode_gradient(&ssn.st, j, input, allocated, min_res)
-        {
-            return g;
-        }
-    }
-    vec![vec![input]]
+    ssn.tiers
+        .hypernode_gradient(&ssn.st, j, input, allocated, min_res, Purpose::Allocate)
 }
 
 /// `HyperNodeOrderMapFn` summed over the enabled plugins (0 without any).

@@ -221,22 +221,26 @@ pub fn sort_bundles<T: Ord>(
     bundles.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
-/// Mirrors `PickDomainsFromGradients`: the gradient rows flattened in order, empty names and
-/// duplicates skipped, at most `max_domains`; nothing found → `[fallback]` (if not empty).
-pub fn pick_domains(gradients: &[Vec<String>], max_domains: usize, fallback: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    'rows: for row in gradients {
-        for d in row {
-            if out.len() >= max_domains {
-                break 'rows;
-            }
-            if !d.is_empty() && !out.contains(d) {
-                out.push(d.clone());
-            }
+/// Mirrors `PickDomainsFromGradients`: the gradient rows flattened in order, nil entries
+/// (`None`) and duplicates skipped, stopping once `max_domains` are taken (0 = no cap);
+/// nothing found → `[fallback]` if there is one.
+pub fn pick_domains<T: Clone + PartialEq>(
+    gradients: &[Vec<Option<T>>],
+    max_domains: usize,
+    fallback: Option<T>,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for d in gradients.iter().flatten().flatten() {
+        if out.contains(d) {
+            continue;
+        }
+        out.push(d.clone());
+        if max_domains > 0 && out.len() >= max_domains {
+            return out;
         }
     }
-    if out.is_empty() && !fallback.is_empty() {
-        out.push(fallback.to_string());
+    if out.is_empty() {
+        out.extend(fallback);
     }
     out
 }

@@ -5,7 +5,8 @@
 //!
 //! Mirrors volcano pkg/scheduler/actions/gangpreempt/gangpreempt.go and
 //! gangreclaim/gangreclaim.go (`Execute`, `preemptJobInDomains` / `reclaimJobInDomains`,
-//! `selectDomainBundles`) at v1.15.0; bundles come from `gang_bundles`, the dry run from
+//! `selectDomainBundles`) at v1.15.0; bundles come from `gang_bundles`, the candidate
+//! domains (HyperNodes) and a topology job's dry run from `gang_domains`, the dry run from
 //! `gang_plan`. Evictions go through `Session::evict` like the legacy actions' (so the engine
 //! and the recorder see them). Depends on policy types only.
 
@@ -13,13 +14,15 @@ use std::collections::BTreeMap;
 
 use super::gang_bundles::{create_job_bundles, sort_bundles, Bundle, BundleKind, Candidate};
 use super::gang_bundles::{GangState, GroupLess};
-use super::{gang_plan, JobHeap};
+use super::gang_domains::{self, Domain};
+use super::JobHeap;
 use crate::model::Resources;
 use crate::policy::conf::{Action, GangEvictArgs};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::plugin::{EvictionContext, EvictionKind};
 use crate::policy::session::{Session, Statement};
 use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
+use crate::policy::topology::HnId;
 
 /// A victim candidate as the bundles see it: (namespace, name, task). Sorting by it is
 /// Volcano's "task UID ascending" tie-break (volsim's pods have no UID; within a namespace
@@ -95,16 +98,10 @@ pub(crate) fn pending_set(ssn: &Session, j: JobId) -> Vec<TaskId> {
     out
 }
 
-/// The candidate domains of job `j`, as node sets tried in order (`GetCandidateDomains`).
-///
-/// This is the seam for HyperNodes: Volcano asks `HyperNodeGradientForJobFn(job,
-/// <cluster-top-hypernode>, PurposeEvict)`; with no plugin registering it (no
-/// `network-topology-aware`) the answer is `[[<cluster-top-hypernode>]]`, whose real nodes are
-/// every session node — so today the cluster is the single domain. A topology model plugs in
-/// here by returning each candidate HyperNode's node set (at most `max_domains`, picked with
-/// `gang_bundles::pick_domains`).
-fn candidate_domains(ssn: &Session, _j: JobId, _max_domains: usize) -> Vec<Vec<NodeId>> {
-    vec![(0..ssn.snap().nodes.len() as u32).map(NodeId).collect()]
+/// The candidate domains of job `j`, tried in order (`GetCandidateDomains`): HyperNodes from
+/// the job's Evict gradient (`gang_domains`); the whole cluster without HyperNodes.
+fn candidate_domains(ssn: &Session, j: JobId, max_domains: usize) -> Vec<Domain> {
+    gang_domains::candidate_domains(ssn, j, max_domains)
 }
 
 /// `preemptJobInDomains` / `reclaimJobInDomains`: in each domain, bundles are added to the
@@ -132,17 +129,19 @@ fn evict_for_job(
     if kind == EvictionKind::GangReclaim && !ssn.tiers.preemptive_req(&ssn.st, q, &need) {
         return;
     }
-    for domain in candidate_domains(ssn, j, args.max_domains) {
+    for dom in candidate_domains(ssn, j, args.max_domains) {
+        let domain = &dom.nodes;
         if domain.is_empty() {
             continue;
         }
-        let bundles = select_domain_bundles(ssn, j, &need, &domain, kind, args, index);
+        let hn = dom.hypernode;
+        let bundles = select_domain_bundles(ssn, j, &need, domain, hn, kind, args, index);
         if bundles.is_empty() {
             continue;
         }
         // `SumIdleAndReleasing` (Pipelined not subtracted, semantics §7 #6).
         let mut available = Resources::empty();
-        for &n in &domain {
+        for &n in domain {
             let node = &ssn.snap().nodes[n.ix()];
             available.add(&node.idle);
             available.add(&node.releasing);
@@ -157,7 +156,7 @@ fn evict_for_job(
                 continue;
             }
             let action = action_of(kind);
-            if let Some(plan) = gang_plan::build(ssn, q, j, &domain, &victims, action, first) {
+            if let Some(plan) = gang_domains::plan(ssn, q, j, &dom, &victims, action, first) {
                 stmt.merge(plan);
                 return;
             }
@@ -166,13 +165,16 @@ fn evict_for_job(
 }
 
 /// `selectDomainBundles`: the victim candidates on the domain's nodes, grouped into bundles
-/// per victim job, ordered, filtered once through `UnifiedEvictable`, re-ordered; whole
-/// bundles dropped unless `allowWholeBundle`. Returns each bundle's tasks in order.
+/// per victim job, ordered, filtered once through `UnifiedEvictable` (told the domain's
+/// HyperNode `hn`), re-ordered; whole bundles dropped unless `allowWholeBundle`. Returns each
+/// bundle's tasks in order.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn select_domain_bundles(
     ssn: &Session,
     j: JobId,
     need: &Resources,
     domain: &[NodeId],
+    hn: Option<HnId>,
     kind: EvictionKind,
     args: &GangEvictArgs,
     index: Option<&CandidateIndex>,
@@ -237,7 +239,11 @@ pub(crate) fn select_domain_bundles(
         .iter()
         .flat_map(|b| b.tasks.iter().map(|k| k.2))
         .collect();
-    let ctx = EvictionContext { kind, job: j };
+    let ctx = EvictionContext {
+        kind,
+        job: j,
+        hypernode: hn,
+    };
     let mut allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
         Some(v) if !v.is_empty() => v,
         _ => return Vec::new(),

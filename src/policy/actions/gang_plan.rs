@@ -60,7 +60,7 @@ pub(crate) fn build(
 
 /// `runSimulateTrialAtHyperNode`: every task in order must pass `Allocatable` and find a node;
 /// the trial succeeds if it pipelined something and the job is then ready or pipelined.
-fn trial_in_domain(
+pub(crate) fn trial_in_domain(
     ssn: &mut Session,
     trial: &mut Statement,
     q: QueueId,

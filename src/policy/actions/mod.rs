@@ -7,6 +7,7 @@ mod allocate_topology;
 pub mod backfill;
 pub mod enqueue;
 pub mod gang_bundles;
+pub(crate) mod gang_domains;
 pub mod gang_evict;
 pub(crate) mod gang_plan;
 pub mod preempt;

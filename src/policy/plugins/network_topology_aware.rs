@@ -12,7 +12,7 @@ use std::cell::RefCell;
 
 use crate::model::{ResourceName, Resources};
 use crate::policy::conf::{Flag, NetworkTopologyArgs, PluginKind};
-use crate::policy::plugin::Plugin;
+use crate::policy::plugin::{Plugin, Purpose};
 use crate::policy::session::State;
 use crate::policy::snapshot::{JobId, NodeId, TaskId};
 use crate::policy::tiers::Tiers;
@@ -226,6 +226,58 @@ impl NetworkTopologyAware {
     }
 }
 
+impl NetworkTopologyAware {
+    /// `hyperNodeGradientFn`: the search root (`job::search_root`), then the BFS below it of
+    /// the HyperNodes within `highest_tier` that `isEligibleHyperNode` accepts, grouped by
+    /// tier ascending. `None` (Volcano's error) when there is no search root.
+    pub(crate) fn gradient_within(
+        &self,
+        s: &State,
+        input: HnId,
+        highest_tier: u32,
+        allocated: Option<HnId>,
+        min_res: &Resources,
+        purpose: Purpose,
+    ) -> Option<Vec<Vec<HnId>>> {
+        let topo = &s.snap.topology;
+        let root = job::search_root(topo, input, highest_tier, allocated)?;
+        Some(job::gradient(topo, root, highest_tier, |h| {
+            self.eligible(h, allocated, min_res, purpose)
+        }))
+    }
+
+    /// Overwrites the idle and future-idle sums cached for `h` at session open, as Volcano's
+    /// `TestHyperNodeGradientPreFiltering` edits `hyperNodeResourceCache` (conformance only).
+    pub(crate) fn set_free_sums(&mut self, h: HnId, idle: Resources, future: Resources) {
+        if let Some(st) = self.cache.get_mut(h.ix()) {
+            st.idle = idle;
+            st.future = future;
+        }
+    }
+
+    /// `isEligibleHyperNode` past the tier test: a job with an allocated HyperNode, or a
+    /// HyperNode without a cache entry, skips the resource test; evict asks the allocatable
+    /// sum to hold `min_res`, allocate the idle or the future idle sum.
+    fn eligible(
+        &self,
+        h: HnId,
+        allocated: Option<HnId>,
+        min_res: &Resources,
+        purpose: Purpose,
+    ) -> bool {
+        if allocated.is_some() {
+            return true;
+        }
+        match (self.cache.get(h.ix()), purpose) {
+            (None, _) => true,
+            (Some(st), Purpose::Evict) => min_res.fits_in(&st.allocatable),
+            (Some(st), Purpose::Allocate) => {
+                min_res.fits_in(&st.idle) || min_res.fits_in(&st.future)
+            }
+        }
+    }
+}
+
 impl Plugin for NetworkTopologyAware {
     fn kind(&self) -> PluginKind {
         PluginKind::NetworkTopologyAware
@@ -357,7 +409,10 @@ impl Plugin for NetworkTopologyAware {
         Self::break_ties(&mut scores, |i| Self::task_share(s, Some(candidates[i]), j));
         Some(scores.into_iter().map(|x| self.scale(x)).collect())
     }
-    /// `hyperNodeGradientFn` (allocate purpose) for a job in hard mode; `[[input]]` otherwise.
+    /// `HyperNodeGradientForJobFn` / `ForSubJobFn`: for a job in hard mode (soft converted
+    /// included) the BFS gradient (`gradient_within`), reversed and capped at
+    /// `hypernode.gradient.evict.max-hypernodes` for `Purpose::Evict`; `[[input]]` otherwise;
+    /// no candidates when the search root cannot be found.
     fn hypernode_gradient(
         &self,
         s: &State,
@@ -365,22 +420,18 @@ impl Plugin for NetworkTopologyAware {
         input: HnId,
         allocated: Option<HnId>,
         min_res: &Resources,
+        purpose: Purpose,
     ) -> Option<Vec<Vec<HnId>>> {
         let topo = &s.snap.topology;
         let Some(eff) = job::effective(topo, s.snap.job(j).network_topology.as_ref()) else {
             return Some(vec![vec![input]]);
         };
-        let Some(root) = job::search_root(topo, input, eff.highest_tier, allocated) else {
-            return Some(Vec::new());
-        };
-        Some(job::gradient(topo, root, eff.highest_tier, |h| {
-            if allocated.is_some() {
-                return true;
-            }
-            match self.cache.get(h.ix()) {
-                None => true,
-                Some(st) => min_res.fits_in(&st.idle) || min_res.fits_in(&st.future),
-            }
-        }))
+        let g = self
+            .gradient_within(s, input, eff.highest_tier, allocated, min_res, purpose)
+            .unwrap_or_default();
+        Some(match purpose {
+            Purpose::Allocate => g,
+            Purpose::Evict => job::reverse_and_cap(&g, self.args.evict_max_hypernodes),
+        })
     }
 }

@@ -142,3 +142,28 @@ pub fn gradient(
     }
     by_tier.into_values().collect()
 }
+
+/// `reverseAndCapEvictionGradients`: the gradient's tiers reversed (widest first), at most
+/// `cap` HyperNodes in all; when a tier must be cut, its **last** entries are kept. A cap
+/// ≤ 0 returns the gradient unchanged (unreachable through the plugin's arguments, which map
+/// ≤ 0 to 8).
+pub fn reverse_and_cap<T: Clone>(gradients: &[Vec<T>], cap: i64) -> Vec<Vec<T>> {
+    if cap <= 0 {
+        return gradients.to_vec();
+    }
+    let mut remaining = usize::try_from(cap).unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    for row in gradients.iter().rev() {
+        if remaining == 0 {
+            break;
+        }
+        if row.len() <= remaining {
+            out.push(row.clone());
+            remaining -= row.len();
+        } else {
+            out.push(row[row.len() - remaining..].to_vec());
+            remaining = 0;
+        }
+    }
+    out
+}

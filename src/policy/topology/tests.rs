@@ -254,3 +254,17 @@ fn discarded_allocations_leave_hypernode_scores_unchanged() {
     ssn.discard(stmt);
     assert_eq!(scores(&ssn), before);
 }
+
+/// `reverseAndCapEvictionGradients`: tiers reversed, the cut tier keeps its last entries; a
+/// cap ≤ 0 changes nothing; a cap above the total keeps everything.
+#[test]
+fn eviction_gradients_are_reversed_and_capped() {
+    use super::job::reverse_and_cap;
+    let g = vec![vec!["a", "b"], vec!["c", "d"]];
+    assert_eq!(reverse_and_cap(&g, 3), vec![vec!["c", "d"], vec!["b"]]);
+    assert_eq!(reverse_and_cap(&g, 1), vec![vec!["d"]]);
+    assert_eq!(reverse_and_cap(&g, 0), g);
+    assert_eq!(reverse_and_cap(&g, -1), g);
+    assert_eq!(reverse_and_cap(&g, 9), vec![vec!["c", "d"], vec!["a", "b"]]);
+    assert!(reverse_and_cap::<&str>(&[], 3).is_empty());
+}

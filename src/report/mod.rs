@@ -29,7 +29,10 @@ pub mod write;
 use std::collections::BTreeMap;
 
 use crate::sim::{JobRecord, Outcome};
-pub use evictions::{queue_evictions, render_evictions, QueueEvictions, PING_PONG};
+pub use evictions::{
+    gang_evictions, queue_evictions, render_evictions, GangEvictions, GangEvictionsByGroup,
+    QueueEvictions, PING_PONG,
+};
 pub use headline::{headline, Headline, MetricKey};
 pub use reasons::{render_wait_reasons, wait_reasons, ReasonRow};
 pub use reclaim::{render_time_to_reclaim, time_to_reclaim, QueueReclaim};

@@ -145,7 +145,8 @@ pub fn queue_evictions(o: &Outcome) -> Vec<QueueEvictions> {
     v
 }
 
-/// The eviction section printed under the table (empty when nothing was evicted).
+/// The eviction section printed under the table (empty when nothing was evicted): per queue,
+/// then a line on gang evictions (`GangEvictions`) when a gang was evicted.
 pub fn render_evictions(o: &Outcome) -> String {
     if o.evictions.is_empty() {
         return String::new();
@@ -185,6 +186,16 @@ pub fn render_evictions(o: &Outcome) -> String {
             out += &format!(" {:>9} {:>14} {:>7}", r, q.restart_killed, f);
         }
         out.push('\n');
+    }
+    let g = gang_evictions(o).cluster;
+    if g.gang_evictions > 0 {
+        out += &format!(
+            "gang evictions {} (pods of one gang evicted in one cycle), {} of them left the gang \
+             broken (running below minMember); wasted {:.1} core-s in all\n",
+            g.gang_evictions,
+            g.gangs_broken,
+            g.wasted_core_s()
+        );
     }
     out
 }

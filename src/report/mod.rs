@@ -18,6 +18,7 @@ pub mod json;
 pub mod reasons;
 pub mod reclaim;
 pub mod run_html;
+pub mod run_html_gangs;
 pub mod run_report;
 pub mod run_verdict;
 pub mod slo;

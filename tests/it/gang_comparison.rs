@@ -107,3 +107,21 @@ fn summary_and_html_show_the_comparison_columns() {
         assert!(html.contains(c.as_str()), "HTML lacks {c}");
     }
 }
+
+#[test]
+fn run_report_shows_gang_evictions_and_landed_tiers() {
+    use volsim::run::{run, RunSpec};
+    let p =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/somaagenthub-gang/scenario.toml");
+    let report = run(&RunSpec::load(&p, None, &[]).unwrap());
+    let d = tempfile::tempdir().unwrap();
+    report.write(d.path()).unwrap();
+    let html = volsim::report::run_html::run_report(d.path(), None)
+        .unwrap()
+        .render();
+    assert!(html.contains("Gang evictions"), "gang table");
+    assert!(html.contains("Network domain landed"), "tier table");
+    // and the terminal eviction section sums them up
+    let text = volsim::report::render_evictions(&report.outcome);
+    assert!(text.contains("gang evictions "), "{text}");
+}

@@ -102,6 +102,18 @@ fn summary_and_html_show_the_comparison_columns() {
         sweep::read_results(d.path()).unwrap().meta.show,
         run.meta.show
     );
+    // a heatmap per show column over actions × topology mode (the rank metric's is `heatmap`)
+    let charts = sweep::plots::charts(run);
+    let broken = run
+        .meta
+        .show
+        .iter()
+        .position(|c| c == "cluster.gangs_broken");
+    let name = format!(
+        "heatmap_show{}",
+        broken.expect("the sweep shows gangs_broken")
+    );
+    assert!(charts.iter().any(|c| c.name == name), "no {name}");
     let html = sweep::report::sweep_report(d.path()).unwrap().render();
     for c in &run.meta.show {
         assert!(html.contains(c.as_str()), "HTML lacks {c}");

@@ -7,7 +7,9 @@
 //! `value − tol`; `"both"`: either). Defaults (see `default_tolerance`):
 //! waits (`*_wait_s`) ±10 % or ±5 s, lower is better; `starved`, `evictions` ±10 % or ±2, lower;
 //! `admitted`, `completed`, `gang_ready` ±5 % or ±2, higher; `share`, `deserved`, `cpu_util`
-//! ±5 % or ±0.02, both; `jobs` and `hit_horizon` exact; `end_s` ±5 % or ±60 s, both.
+//! ±5 % or ±0.02, both; `jobs` and `hit_horizon` exact; `end_s` ±5 % or ±60 s, both;
+//! `gang_evictions`, `gangs_broken` ±10 % or ±2, lower; `wasted_core_s` ±10 % or ±60, lower;
+//! `time_to_reclaim_*_s` ±10 % or ±5 s, lower; `mean_tier` ±0.1, both.
 //!
 //! Machine-readable results: `check_json` (`volsim check -o json`, format `volsim-check/v1`)
 //! and `junit::render` (`volsim check --junit FILE`).
@@ -74,7 +76,10 @@ pub fn default_tolerance(column: &str) -> (f64, f64, Better) {
     let m = column.rsplit('.').next().unwrap_or(column);
     match m {
         _ if m.ends_with("_wait_s") => (0.10, 5.0, Better::Lower),
-        "starved" | "evictions" => (0.10, 2.0, Better::Lower),
+        "starved" | "evictions" | "gang_evictions" | "gangs_broken" => (0.10, 2.0, Better::Lower),
+        "wasted_core_s" => (0.10, 60.0, Better::Lower),
+        _ if m.starts_with("time_to_reclaim_") => (0.10, 5.0, Better::Lower),
+        "mean_tier" => (0.0, 0.1, Better::Both),
         "admitted" | "completed" | "gang_ready" => (0.05, 2.0, Better::Higher),
         "share" | "deserved" | "cpu_util" => (0.05, 0.02, Better::Both),
         "end_s" => (0.05, 60.0, Better::Both),

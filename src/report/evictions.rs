@@ -1,9 +1,86 @@
 //! Evictions per queue (as victim and as beneficiary, by action; `RestartJob` kills apart; the
-//! work lost) and the eviction section of the terminal output.
+//! work lost), gang evictions per queue and class (evicted gangs, gangs left broken, wasted
+//! core-seconds) and the eviction section of the terminal output.
 //!
 //! Depends on `sim` output types. Queues in outcome order; counts follow the eviction log.
 
+use std::collections::BTreeMap;
+
 use crate::sim::Outcome;
+
+/// Gang evictions of a group of jobs (the cluster, a queue or a class).
+///
+/// An *eviction group* is the pods of one job evicted in one cycle (`preempt`, `reclaim`,
+/// `gangpreempt` or `gangreclaim`; `restart-job` kills are not evictions). `gang_evictions`
+/// counts the eviction groups of gangs (jobs with `minMember` > 1); `gangs_broken` those of them
+/// that left the gang running below `minMember` with pods still holding resources (the log's
+/// `gang_broken`: task-level eviction of part of a gang). `wasted_core_s` is the work lost by
+/// every evicted and restart-killed pod of the group's jobs (core-seconds they had run).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GangEvictions {
+    pub gang_evictions: u64,
+    pub gangs_broken: u64,
+    /// Σ ran_ms × cpu milli of the lost pods (exact; `wasted_core_s` divides it).
+    pub wasted_mcore_ms: i128,
+}
+
+impl GangEvictions {
+    /// The work lost, core-seconds.
+    pub fn wasted_core_s(&self) -> f64 {
+        self.wasted_mcore_ms as f64 / 1e6
+    }
+}
+
+/// Gang evictions of a run: the whole cluster, then per queue and per class name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GangEvictionsByGroup {
+    pub cluster: GangEvictions,
+    pub queues: BTreeMap<String, GangEvictions>,
+    pub classes: BTreeMap<String, GangEvictions>,
+}
+
+/// Counts the gang evictions of `o` (see `GangEvictions`).
+pub fn gang_evictions(o: &Outcome) -> GangEvictionsByGroup {
+    let class_of: BTreeMap<&str, &str> = o
+        .jobs
+        .iter()
+        .map(|j| (j.id.as_str(), j.class.as_str()))
+        .collect();
+    let mut out = GangEvictionsByGroup::default();
+    // (job, time) → broken, for gangs only; BTreeMap so the counting order is fixed.
+    let mut groups: BTreeMap<(&str, u64), (bool, &str)> = BTreeMap::new();
+    for e in &o.evictions {
+        let w = e.ran_ms as i128 * e.cpu_milli as i128;
+        let class = class_of.get(e.job.as_str()).copied().unwrap_or("");
+        out.cluster.wasted_mcore_ms += w;
+        out.queues
+            .entry(e.queue.clone())
+            .or_default()
+            .wasted_mcore_ms += w;
+        out.classes
+            .entry(class.to_string())
+            .or_default()
+            .wasted_mcore_ms += w;
+        if e.action != crate::sim::records::RESTART_KILL && e.min_member > 1 {
+            let g = groups
+                .entry((e.job.as_str(), e.time_ms))
+                .or_insert((false, e.queue.as_str()));
+            g.0 |= e.gang_broken;
+        }
+    }
+    for ((job, _), (broken, queue)) in groups {
+        let class = class_of.get(job).copied().unwrap_or("");
+        for g in [
+            &mut out.cluster,
+            out.queues.entry(queue.to_string()).or_default(),
+            out.classes.entry(class.to_string()).or_default(),
+        ] {
+            g.gang_evictions += 1;
+            g.gangs_broken += broken as u64;
+        }
+    }
+    out
+}
 
 /// Evictions per queue, as victim and as beneficiary, split by action; pods killed by their
 /// job's `RestartJob` count apart (`restart_killed`), and their lost work counts as waste.
@@ -68,7 +145,8 @@ pub fn queue_evictions(o: &Outcome) -> Vec<QueueEvictions> {
     v
 }
 
-/// The eviction section printed under the table (empty when nothing was evicted).
+/// The eviction section printed under the table (empty when nothing was evicted): per queue,
+/// then a line on gang evictions (`GangEvictions`) when a gang was evicted.
 pub fn render_evictions(o: &Outcome) -> String {
     if o.evictions.is_empty() {
         return String::new();
@@ -109,5 +187,101 @@ pub fn render_evictions(o: &Outcome) -> String {
         }
         out.push('\n');
     }
+    let g = gang_evictions(o).cluster;
+    if g.gang_evictions > 0 {
+        out += &format!(
+            "gang evictions {} (pods of one gang evicted in one cycle), {} of them left the gang \
+             broken (running below minMember); wasted {:.1} core-s in all\n",
+            g.gang_evictions,
+            g.gangs_broken,
+            g.wasted_core_s()
+        );
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{Counters, EvictionRecord, JobRecord};
+
+    fn job(id: &str, class: &str, min_member: u32) -> JobRecord {
+        JobRecord {
+            id: id.into(),
+            queue: "q".into(),
+            class: class.into(),
+            submit_ms: 0,
+            inqueue_ms: None,
+            first_bind_ms: None,
+            gang_ready_ms: None,
+            finish_ms: None,
+            evictions: 0,
+            attempts: 0,
+            replicas: min_member,
+            min_member,
+            requests: Default::default(),
+            known_queue: true,
+            restarts: 0,
+            failed_ms: None,
+            restart_kills: 0,
+            domain_tier: None,
+        }
+    }
+
+    fn ev(job: &str, t: u64, action: &str, min_member: u32, broken: bool) -> EvictionRecord {
+        EvictionRecord {
+            time_ms: t,
+            task: format!("ns/{job}-{t}"),
+            job: job.into(),
+            queue: "q".into(),
+            action: action.into(),
+            preemptor_job: "p".into(),
+            preemptor_queue: "q".into(),
+            ran_ms: 2_000,
+            cpu_milli: 1_500,
+            gpu_milli: 0,
+            restart_trigger: String::new(),
+            min_member,
+            gang_broken: broken,
+        }
+    }
+
+    #[test]
+    fn eviction_groups_of_gangs_and_broken_ones() {
+        let o = Outcome {
+            seed: 0,
+            end_ms: 10_000,
+            hit_horizon: false,
+            queues: vec!["q".into()],
+            queue_weights: vec![1],
+            queue_capability_cpu_milli: vec![None],
+            total_cpu_milli: 1,
+            total_mem_bytes: 1,
+            jobs: vec![job("g", "train", 4), job("s", "session", 1)],
+            after_horizon: vec![],
+            samples: vec![],
+            evictions: vec![
+                // one task-level eviction of 2 pods of gang g: one group, broken
+                ev("g", 1_000, "preempt", 4, true),
+                ev("g", 1_000, "preempt", 4, true),
+                // its restart kills: waste only
+                ev("g", 1_000, "restart-job", 4, false),
+                // a whole-gang eviction later: a second group, not broken
+                ev("g", 5_000, "gangreclaim", 4, false),
+                // a one-pod job: waste only
+                ev("s", 5_000, "gangreclaim", 1, false),
+            ],
+            starvation: vec![],
+            waits: vec![],
+            counters: Counters::default(),
+            decision_hash: 0,
+        };
+        let g = gang_evictions(&o);
+        assert_eq!((g.cluster.gang_evictions, g.cluster.gangs_broken), (2, 1));
+        assert_eq!(g.cluster.wasted_core_s(), 5.0 * 3.0);
+        assert_eq!(g.classes["train"].gang_evictions, 2);
+        assert_eq!(g.classes["train"].wasted_core_s(), 4.0 * 3.0);
+        assert_eq!(g.classes["session"].gang_evictions, 0);
+        assert_eq!(g.queues["q"], g.cluster);
+    }
 }

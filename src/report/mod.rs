@@ -18,6 +18,7 @@ pub mod json;
 pub mod reasons;
 pub mod reclaim;
 pub mod run_html;
+pub mod run_html_gangs;
 pub mod run_report;
 pub mod run_verdict;
 pub mod slo;
@@ -29,7 +30,10 @@ pub mod write;
 use std::collections::BTreeMap;
 
 use crate::sim::{JobRecord, Outcome};
-pub use evictions::{queue_evictions, render_evictions, QueueEvictions, PING_PONG};
+pub use evictions::{
+    gang_evictions, queue_evictions, render_evictions, GangEvictions, GangEvictionsByGroup,
+    QueueEvictions, PING_PONG,
+};
 pub use headline::{headline, Headline, MetricKey};
 pub use reasons::{render_wait_reasons, wait_reasons, ReasonRow};
 pub use reclaim::{render_time_to_reclaim, time_to_reclaim, QueueReclaim};

@@ -378,6 +378,9 @@ pub fn run_report(dir: &Path, png_dir: Option<&Path>) -> Result<Page, ReportErro
     tables.push(Block::Table(head.clone(), group_rows(&summary["queues"])));
     tables.push(Block::Text("Per workload class:".into()));
     tables.push(Block::Table(head, group_rows(&summary["classes"])));
+    tables.extend(super::run_html_gangs::gang_and_tier_tables(
+        &evictions, &jobs,
+    ));
     let mut notes = Vec::new();
     if !has_ev {
         notes.push(Block::Text("No evictions in this run.".into()));

@@ -320,6 +320,8 @@ pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
         "wasted_core_s",
         "wasted_gpu_s",
         "restart_trigger",
+        "min_member",
+        "gang_broken",
     ])
     .map_err(csv_err)?;
     for e in &o.evictions {
@@ -335,6 +337,8 @@ pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
             format!("{:.3}", e.ran_ms as f64 * e.cpu_milli as f64 / 1e6),
             format!("{:.3}", e.ran_ms as f64 * e.gpu_milli as f64 / 1e6),
             e.restart_trigger.clone(),
+            e.min_member.to_string(),
+            (e.gang_broken as u8).to_string(),
         ])
         .map_err(csv_err)?;
     }

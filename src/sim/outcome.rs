@@ -90,6 +90,13 @@ pub struct EvictionRecord {
     /// `restart-job` rows: the evicted pod `<ns>/<name>` whose eviction restarted the job
     /// (the preemptor columns are that eviction's); "" for evictions.
     pub restart_trigger: String,
+    /// The victim job's `minMember` (PodGroup `minAvailable`).
+    pub min_member: u32,
+    /// Evictions only: the cycle's evictions left the victim's gang broken — some of its pods
+    /// still hold resources (Allocated/Binding/Bound/Running) but fewer than `minMember` are
+    /// ready (those plus Succeeded), so the survivors run without their gang. Always false for
+    /// one-pod jobs and for `restart-job` rows. Every row of one job in one cycle agrees.
+    pub gang_broken: bool,
 }
 
 /// One starvation-below-deserved episode of one queue (defined in `sim::starvation`).

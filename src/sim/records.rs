@@ -1,6 +1,7 @@
 //! Turning cluster facts into `Outcome` rows: one `JobRecord` per job from its `JobState`, and
-//! the eviction-log rows of pods killed by `RestartJob` (action `restart-job`, charged to the
-//! preemptor of the eviction that triggered the restart).
+//! the eviction-log rows (each eviction with whether it left its gang broken) and those of pods
+//! killed by `RestartJob` (action `restart-job`, charged to the preemptor of the eviction that
+//! triggered the restart).
 //!
 //! May depend on `model`, `cluster` and `workload` (via the parent `sim`). Determinism: kill
 //! rows are appended in the cluster's kill order, right after the decisions of the cycle that
@@ -58,6 +59,7 @@ pub(crate) fn eviction_record(
     let v = snap.task(victim);
     let vj = snap.job(v.job);
     let pj = snap.job_of(preemptor);
+    let gang_broken = action != RESTART_KILL && gang_broken(vj);
     EvictionRecord {
         time_ms,
         task: v.key(),
@@ -70,7 +72,21 @@ pub(crate) fn eviction_record(
         cpu_milli: v.resreq.cpu(),
         gpu_milli: v.resreq.get(ResourceName::GPU),
         restart_trigger,
+        min_member: vj.min_available,
+        gang_broken,
     }
+}
+
+/// Whether `job` runs below its gang: some pods still hold resources (AllocatedStatus) while
+/// fewer than `minAvailable` are ready (`ReadyTaskNum`: those plus Succeeded). Read after a
+/// cycle's decisions, when its victims are already Releasing.
+fn gang_broken(job: &crate::policy::snapshot::JobInfo) -> bool {
+    use crate::policy::TaskStatus::{Allocated, Binding, Bound, Running};
+    let holding: u32 = [Allocated, Binding, Bound, Running]
+        .into_iter()
+        .map(|s| job.count(s))
+        .sum();
+    holding > 0 && job.ready_num() < job.min_available
 }
 
 /// Appends the eviction-log rows of pods killed by `RestartJob` (in kill order).

@@ -1,7 +1,8 @@
 //! Sweep plots: for each axis, every queue's p95 wait (and the cluster's cpu utilisation)
 //! against that axis — faceted by the other axis when there are two, else averaged with the
-//! averaging said in the title; with two or more axes, a heatmap of the ranking metric over the
-//! first two, coloured against its SLO threshold with a legend. SVG text, under `plots/`.
+//! averaging said in the title; with two or more axes, a heatmap of the ranking metric (and of
+//! every `show` column) over the first two, coloured against its SLO threshold with a legend.
+//! SVG text, under `plots/`.
 //!
 //! Depends on `sweep::{run, summary}` and `report::svg`.
 
@@ -152,56 +153,68 @@ pub fn charts(run: &SweepRun) -> Vec<Chart> {
     }
     if run.meta.axes.len() >= 2 {
         if let Some(metric) = super::summary::rank_metric(run) {
-            let t = &run.table;
-            let (ax, ay) = (&run.meta.axes[0].0, &run.meta.axes[1].0);
-            let (Some(cx), Some(cy), Some(cm)) = (t.column(ax), t.column(ay), t.column(&metric))
-            else {
-                return out;
-            };
-            let mut xs: Vec<String> = Vec::new();
-            let mut ys: Vec<String> = Vec::new();
-            let mut cells: BTreeMap<(usize, usize), (f64, f64)> = BTreeMap::new();
-            for i in 0..t.rows() {
-                let (x, y) = (cx.values.cell(i), cy.values.cell(i));
-                let xi = xs.iter().position(|v| *v == x).unwrap_or_else(|| {
-                    xs.push(x.clone());
-                    xs.len() - 1
-                });
-                let yi = ys.iter().position(|v| *v == y).unwrap_or_else(|| {
-                    ys.push(y.clone());
-                    ys.len() - 1
-                });
-                if let Some(v) = cm.values.num(i) {
-                    let e = cells.entry((yi, xi)).or_insert((0.0, 0.0));
-                    e.0 += v;
-                    e.1 += 1.0;
-                }
+            out.extend(heatmap_of(run, &metric, "heatmap".into(), &reps));
+        }
+        // one heatmap per `show` column (the rank metric's is above)
+        let rank = super::summary::rank_metric(run);
+        for (i, c) in run.meta.show.iter().enumerate() {
+            if rank.as_deref() != Some(c.as_str()) {
+                out.extend(heatmap_of(run, c, format!("heatmap_show{i}"), &reps));
             }
-            let z: Vec<Vec<Option<f64>>> = (0..ys.len())
-                .map(|yi| {
-                    (0..xs.len())
-                        .map(|xi| cells.get(&(yi, xi)).map(|(s, n)| s / n))
-                        .collect()
-                })
-                .collect();
-            let (threshold, unit) = match slo_threshold(run, &metric) {
-                Some((th, unit)) => (Some(th), unit),
-                None => (None, String::new()),
-            };
-            let rest = if axes.len() > 2 {
-                format!(", mean over {}", axes[2..].join(", "))
-            } else {
-                String::new()
-            };
-            let title = format!("{metric} over {ax} × {ay}{rest}{reps}");
-            out.push(Chart {
-                name: "heatmap".into(),
-                svg: heatmap(&title, ax, ay, &xs, &ys, &z, &Scale { threshold, unit }),
-                title,
-            });
         }
     }
     out
+}
+
+/// The heatmap of column `metric` over the first two axes (mean over the rest and over
+/// replications), coloured against the SLO threshold on that column if there is one; `None`
+/// when a column is missing.
+fn heatmap_of(run: &SweepRun, metric: &str, name: String, reps: &str) -> Option<Chart> {
+    let t = &run.table;
+    let axes: Vec<&str> = run.meta.axes.iter().map(|a| a.0.as_str()).collect();
+    let (ax, ay) = (axes[0], axes[1]);
+    let (cx, cy, cm) = (t.column(ax)?, t.column(ay)?, t.column(metric)?);
+    let mut xs: Vec<String> = Vec::new();
+    let mut ys: Vec<String> = Vec::new();
+    let mut cells: BTreeMap<(usize, usize), (f64, f64)> = BTreeMap::new();
+    for i in 0..t.rows() {
+        let (x, y) = (cx.values.cell(i), cy.values.cell(i));
+        let xi = xs.iter().position(|v| *v == x).unwrap_or_else(|| {
+            xs.push(x.clone());
+            xs.len() - 1
+        });
+        let yi = ys.iter().position(|v| *v == y).unwrap_or_else(|| {
+            ys.push(y.clone());
+            ys.len() - 1
+        });
+        if let Some(v) = cm.values.num(i) {
+            let e = cells.entry((yi, xi)).or_insert((0.0, 0.0));
+            e.0 += v;
+            e.1 += 1.0;
+        }
+    }
+    let z: Vec<Vec<Option<f64>>> = (0..ys.len())
+        .map(|yi| {
+            (0..xs.len())
+                .map(|xi| cells.get(&(yi, xi)).map(|(s, n)| s / n))
+                .collect()
+        })
+        .collect();
+    let (threshold, unit) = match slo_threshold(run, metric) {
+        Some((th, unit)) => (Some(th), unit),
+        None => (None, String::new()),
+    };
+    let rest = if axes.len() > 2 {
+        format!(", mean over {}", axes[2..].join(", "))
+    } else {
+        String::new()
+    };
+    let title = format!("{metric} over {ax} × {ay}{rest}{reps}");
+    Some(Chart {
+        name,
+        svg: heatmap(&title, ax, ay, &xs, &ys, &z, &Scale { threshold, unit }),
+        title,
+    })
 }
 
 /// Writes every chart as `dir/plots/<name>.svg`.

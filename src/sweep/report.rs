@@ -1,5 +1,6 @@
 //! The HTML report of a sweep results directory: the ranked combinations, each point's SLO
-//! columns, metric-vs-axis charts per queue and a heatmap over the first two axes.
+//! columns and the sweep file's `show` columns, metric-vs-axis charts per queue and a heatmap
+//! over the first two axes.
 //!
 //! Depends on `sweep::{run, summary, plots}` and `report::html`.
 
@@ -31,8 +32,16 @@ pub fn sweep_report(dir: &Path) -> Result<Page, SweepError> {
             cols.push(m.clone());
         }
     }
-    cols.push("cluster.share".into());
-    cols.push("cluster.starved".into());
+    for c in &run.meta.show {
+        if !cols.contains(c) {
+            cols.push(c.clone());
+        }
+    }
+    for c in ["cluster.share", "cluster.starved"] {
+        if !cols.iter().any(|x| x == c) {
+            cols.push(c.into());
+        }
+    }
     let cols: Vec<String> = cols.into_iter().filter(|c| t.column(c).is_some()).collect();
     let ranked = summary::rank(&run);
     let rows: Vec<Vec<String>> = ranked
@@ -58,14 +67,19 @@ pub fn sweep_report(dir: &Path) -> Result<Page, SweepError> {
         .map(|c| Block::Chart(c.title, c.svg))
         .collect();
     let intro = format!(
-        "{} points over {} (base seed {}, seeds {}, {} replication(s)). Ranked by SLOs met (worst replication); among configurations meeting every SLO, the cheapest (least cluster cpu) first; then {}. SLOs: {}.",
+        "{} points over {} (base seed {}, seeds {}, {} replication(s)). Ranked by SLOs met (worst replication); among configurations meeting every SLO, the cheapest (least cluster cpu) first; then {}. SLOs: {}.{}",
         t.rows(),
         run.meta.scenario,
         run.meta.base_seed,
         run.meta.seeds,
         run.meta.replications,
         metric.as_deref().unwrap_or("point"),
-        if run.meta.slos.is_empty() { "none".into() } else { run.meta.slos.join("; ") }
+        if run.meta.slos.is_empty() { "none".into() } else { run.meta.slos.join("; ") },
+        if run.meta.show.is_empty() {
+            String::new()
+        } else {
+            format!(" Compared per point (the sweep's `show`): {}.", run.meta.show.join(", "))
+        }
     );
     Ok(Page {
         title: format!("volsim sweep report — {}", run.meta.sweep_file),

@@ -73,6 +73,9 @@ pub struct SweepMeta {
     pub slos: Vec<String>,
     pub rank_by: Option<String>,
     pub metric_keys: Vec<(u8, String, u8)>,
+    /// The sweep file's `show` columns (absent from `sweep.json` when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub show: Vec<String>,
 }
 
 /// A finished sweep (or shard).
@@ -172,6 +175,7 @@ pub fn run_sweep_keeping(
             .iter()
             .map(|k| (k.kind, k.group.clone(), k.metric))
             .collect(),
+        show: sw.show.clone(),
     };
     let rows = ok.iter().map(|r| row_of(r, &meta)).collect();
     Ok(SweepRun {

@@ -5,6 +5,7 @@
 //! replications = 2            # seeds per combination (default 1)
 //! seeds = "common"            # or "per-point" (see `point_seed`)
 //! rank_by = "interactive.p95_wait_s"   # optional tie-break after SLOs met
+//! show = ["cluster.gang_evictions", "training.p95_wait_s"]   # optional: compare per point
 //! [[axis]]
 //! path = "nodes.worker.count"
 //! values = [4, 6, 8]
@@ -39,6 +40,8 @@ struct SweepFile {
     seeds: Option<String>,
     #[serde(default)]
     rank_by: Option<String>,
+    #[serde(default)]
+    show: Vec<String>,
     #[serde(default)]
     axis: Vec<AxisFile>,
     #[serde(default)]
@@ -96,6 +99,8 @@ pub struct Sweep {
     pub replications: u32,
     pub seeds: SeedMode,
     pub rank_by: Option<String>,
+    /// Result columns the summary and the HTML report show per point (`show`), in file order.
+    pub show: Vec<String>,
     pub axes: Vec<Axis>,
     pub points: Vec<Point>,
     /// FNV-1a of the sweep text (shards of one sweep carry the same digest).
@@ -111,6 +116,29 @@ pub const MAX_POINTS: u64 = 1_000_000;
 pub const MAX_POINT_VALUES: u64 = 4_000_000;
 /// Integer axis values must fit a 32-bit signed integer (every integer scenario field does).
 pub const MAX_AXIS_INT: i64 = i32::MAX as i64;
+
+/// Most `show` columns of one sweep.
+pub const MAX_SHOW: usize = 32;
+
+/// Checks one `show` entry: `<group>.<metric>` with a metric the results table has.
+fn check_show(c: &str) -> Result<(), String> {
+    use crate::report::headline::{CLUSTER_EXTRA, GROUP_EXTRA, GROUP_METRICS, WORKFLOW_METRICS};
+    let known = || {
+        GROUP_METRICS
+            .iter()
+            .chain(&CLUSTER_EXTRA)
+            .chain(&GROUP_EXTRA)
+            .chain(&WORKFLOW_METRICS)
+    };
+    match c.rsplit_once('.') {
+        Some((g, m)) if !g.is_empty() && known().any(|k| *k == m) => Ok(()),
+        _ => Err(format!(
+            "{c:?}: expected a results column <group>.<metric> (group: cluster, a queue, a class \
+             or a workflow type; metric one of {})",
+            known().copied().collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
 
 /// Checks a value of a sweep axis or point (`field` names it).
 fn check_value(v: &toml::Value) -> Result<(), String> {
@@ -151,6 +179,15 @@ pub fn parse_sweep(text: &str, path: &Path) -> Result<Sweep, OverrideError> {
         Some("per-point") => SeedMode::PerPoint,
         Some(o) => return Err(err("seeds", format!("{o:?}: expected common or per-point"))),
     };
+    if sf.show.len() > MAX_SHOW {
+        return Err(err(
+            "show",
+            format!("{} columns exceed the limit of {MAX_SHOW}", sf.show.len()),
+        ));
+    }
+    for (i, c) in sf.show.iter().enumerate() {
+        check_show(c).map_err(|m| err(&format!("show[{i}]"), m))?;
+    }
     let reps = sf.replications.unwrap_or(1);
     if reps == 0 || reps > MAX_REPLICATIONS {
         return Err(err(
@@ -294,6 +331,7 @@ pub fn parse_sweep(text: &str, path: &Path) -> Result<Sweep, OverrideError> {
         replications: reps,
         seeds,
         rank_by: sf.rank_by,
+        show: sf.show,
         axes,
         points,
         digest: format!("{:016x}", fnv1a_from(text.as_bytes(), FNV_OFFSET)),
@@ -337,6 +375,30 @@ pub fn in_shard(point: u64, shard: Option<(u64, u64)>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_columns_are_checked() {
+        let ok = parse_sweep(
+            "scenario = \"s.toml\"\nshow = [\"cluster.gangs_broken\", \"training-urgent.mean_tier\"]\n",
+            Path::new("sw.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.show,
+            ["cluster.gangs_broken", "training-urgent.mean_tier"]
+        );
+        let e = parse_sweep(
+            "scenario = \"s.toml\"\nshow = [\"cluster.jobs\", \"training.p95_wait\"]\n",
+            Path::new("sw.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("sw.toml: field show[1]") && e.contains("\"training.p95_wait\""),
+            "{e}"
+        );
+        assert!(e.contains("p95_wait_s"), "names the metrics: {e}");
+    }
 
     #[test]
     fn grid_expands_first_axis_slowest() {

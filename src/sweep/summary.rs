@@ -2,6 +2,9 @@
 //! then by the `rank_by` metric, lower is better (worst replication; default: the first SLO's
 //! column), then point index.
 //!
+//! Under the ranking, the sweep file's `show` columns as a comparison block: one line per
+//! column, one cell per ranked combination (same order, headed by its point).
+//!
 //! Depends on `sweep::{run, table}` only.
 
 use std::fmt::Write;
@@ -158,10 +161,80 @@ pub fn render(run: &SweepRun, n: usize) -> String {
             .collect();
         let _ = writeln!(s, "  {}", cells.join("  "));
     }
+    s += &render_show(run, &ranked[..n.min(ranked.len())]);
     if let (Some(best), Some(Values::Str(cmds))) =
         (ranked.first(), t.column("command").map(|c| &c.values))
     {
         let _ = writeln!(s, "re-run the best point: {}", cmds[best.row]);
+    }
+    s
+}
+
+/// A `show` cell: integers as they are, other numbers with 2 decimals below 100, else none;
+/// "n/a" for a missing column or an empty cell.
+pub fn show_cell(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.fract() == 0.0 => format!("{x:.0}"),
+        Some(x) if x.abs() < 100.0 => format!("{x:.2}"),
+        Some(x) => format!("{x:.0}"),
+        None => "n/a".into(),
+    }
+}
+
+/// The comparison block of the `show` columns over the ranked combinations `ranked` (empty
+/// without `show`). Columns missing from the results are listed in a note.
+fn render_show(run: &SweepRun, ranked: &[Ranked]) -> String {
+    if run.meta.show.is_empty() || ranked.is_empty() {
+        return String::new();
+    }
+    let t = &run.table;
+    let point = |r: &Ranked| {
+        t.column("point")
+            .map(|c| c.values.cell(r.row))
+            .unwrap_or_default()
+    };
+    let mut rows = vec![std::iter::once("per point".to_string())
+        .chain(ranked.iter().map(|r| format!("point {}", point(r))))
+        .collect::<Vec<_>>()];
+    let mut missing = Vec::new();
+    for c in &run.meta.show {
+        let col = t.column(c);
+        if col.is_none() {
+            missing.push(c.as_str());
+        }
+        let mut row = vec![c.clone()];
+        row.extend(
+            ranked
+                .iter()
+                .map(|r| show_cell(col.and_then(|v| v.values.num(r.row)))),
+        );
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    for r in &rows {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i == 0 {
+                    format!("{c:<w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "  {}", cells.join("  "));
+    }
+    if !missing.is_empty() {
+        let _ = writeln!(
+            s,
+            "  (not in these results: {}; e.g. mean_tier needs HyperNodes, time_to_reclaim_* is per queue)",
+            missing.join(", ")
+        );
     }
     s
 }

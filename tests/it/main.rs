@@ -10,6 +10,7 @@ mod cli_errors;
 mod cli_outputs;
 mod examples_kubernetes;
 mod fuzz_regressions;
+mod gang_comparison;
 mod gang_domains;
 mod layering;
 mod limits;

@@ -11,7 +11,8 @@
 //! `scripts/calibrate.py`, docs/calibration.md). Unset, they come from the scenario's `[sim]`
 //! (already model time). The `EngineParams` of the replay are printed. `--observed FILE` skips
 //! step (1): the waits of FILE (an earlier run's `observed.csv`) and the jobs of the
-//! `journal.jsonl` beside it.
+//! `journal.jsonl` beside it. `--compat PROFILE` replays with a compatibility profile
+//! (`policy::conf::Compat`, e.g. the harness's Volcano 7a5d24ecc) instead of v1.15.
 //!
 //! Depends on `cli::live` (the kube run), `live::compare`, `runner`, `scenario`. Writes
 //! `<out>/simulated.csv` (same format as `observed.csv`, for `volsim compare`) and
@@ -68,6 +69,11 @@ pub struct RealityArgs {
     /// Default: the scenario's `[sim] bind_latency` (model time).
     #[arg(long, value_name = "WALL")]
     bind_latency: Option<String>,
+    /// Replay with a compatibility profile instead of the scenario's `[scheduler] compat`
+    /// (default: v1.15): `volcano-7a5d24ecc` — the Volcano of the realvolcano harness — or
+    /// `volcano-7a5d24ecc:A,F` for some of its items (DRIFT.md letters), `none` for v1.15.
+    #[arg(long, value_name = "PROFILE")]
+    compat: Option<String>,
     /// Do not run against a cluster: compare with the `observed.csv` of an earlier `reality`
     /// or `live run --backend kube` (the jobs come from the `journal.jsonl` beside it; the
     /// file's submit times are replayed).
@@ -203,6 +209,10 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         ));
     }
     let params = replay_params(a, &sc.params)?;
+    let compat = match &a.compat {
+        Some(c) => volsim::policy::conf::Compat::parse(c).map_err(|e| format!("--compat: {e}"))?,
+        None => sc.conf.compat,
+    };
     let (observed, submitted) = match &a.observed {
         Some(file) => from_observed(file)?,
         None => observe(a, &sc, drain)?,
@@ -213,6 +223,7 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
     replay.jobs = submitted;
     replay.horizon_ms = None;
     replay.params = params;
+    replay.conf.compat = compat;
     if let Some(seed) = a.seed {
         replay.seed = seed;
     }
@@ -239,6 +250,15 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         observed.len()
     );
     let _ = writeln!(report, "{}", params_line(&replay.params, a.speed));
+    let _ = writeln!(
+        report,
+        "replay scheduler model: {}",
+        if compat.is_v1_15() {
+            "Volcano v1.15 (compat none)".to_string()
+        } else {
+            format!("compat {compat} (DRIFT.md items of the harness's Volcano)")
+        }
+    );
     report.push_str(&compare::compare(&simulated, &observed));
     let _ = writeln!(report);
     report.push_str(&compare::targets(

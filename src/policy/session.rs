@@ -138,8 +138,8 @@ pub struct Session<'a> {
     /// the failed-preemptor memo, node reach bounds, the possible-victim bound). On by default;
     /// tests turn them off (`Scheduler::set_shortcuts`) to check the decisions are the same.
     pub shortcuts: bool,
-    /// Node scores depend on more than the node (network-topology-aware with HyperNodes):
-    /// the score cache is bypassed.
+    /// Node scores depend on more than the node (network-topology-aware with HyperNodes, or
+    /// the `nodeorder-double-count` compatibility switch): the score cache is bypassed.
     pub uncached_scores: bool,
 }
 
@@ -166,10 +166,12 @@ impl<'a> Session<'a> {
         super::topology::job::open_session(snap);
         // With HyperNodes, network-topology-aware node scores read HyperNode-wide sums, which
         // the per-node score cache cannot key.
-        let uncached_scores = !snap.topology.is_empty()
+        let uncached_scores = (!snap.topology.is_empty()
             && conf.tiers.iter().flatten().any(|p| {
                 p.kind() == PluginKind::NetworkTopologyAware && p.flags.has(Flag::NodeOrder)
-            });
+            }))
+            // DRIFT F (`Compat`): nodeorder's scores then depend on what the session placed.
+            || conf.compat.nodeorder_double_count;
         let st = State { snap, now, conf };
         for slot in tiers.tiers.iter_mut().flatten() {
             slot.plugin.on_session_open(&st);

@@ -152,3 +152,36 @@ fn no_pods_dimension_changes_the_queue_order() {
     let d = names(binds(&snap, only(|c| c.no_pods_dimension = true)));
     assert_eq!(d, ["a1-0"], "7a5d24ecc: a's cpu share is the lower");
 }
+
+/// DRIFT G: a one-pod job bound this cycle. v1.15 leaves its PodGroup Inqueue until the pod is
+/// Bound or Running; 7a5d24ecc counts the Binding pod and writes Running at this close.
+#[test]
+fn phase_counts_allocated_turns_a_bound_gang_running_at_close() {
+    let mut snap = Snapshot::new();
+    snap.add_node(&node("n0", 8000, 32 * GI, 110));
+    snap.add_queue(&QueueSpec::new("q", 1));
+    job(&mut snap, "g", "q", 1, 1000, GI, None);
+    let phases = |compat: Compat| {
+        let mut conf = SchedulerConf::helm_default();
+        conf.compat = compat;
+        let mut sched = Scheduler::new(&conf).unwrap();
+        let mut snap = snap.clone();
+        let out = sched.cycle(&mut snap, 0, &mut FirstTie);
+        assert!(out
+            .decisions
+            .iter()
+            .any(|d| matches!(d, Decision::Bind { .. })));
+        out.decisions
+            .iter()
+            .filter_map(|d| match *d {
+                Decision::Phase { phase, .. } => Some(phase),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(phases(Compat::V1_15), []);
+    assert_eq!(
+        phases(only(|c| c.phase_counts_allocated = true)),
+        [PodGroupPhase::Running]
+    );
+}

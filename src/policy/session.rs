@@ -13,7 +13,9 @@ use super::conf::{Action, Flag, PluginKind, SchedulerConf};
 use super::explain::WaitReason;
 use super::plugin::FitError;
 use super::plugins;
-use super::snapshot::{podgroup_phase, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
+use super::snapshot::{
+    podgroup_phase_with, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus,
+};
 use super::tiers::Tiers;
 
 /// Source of the random choices Volcano makes (equal node scores, sampling offsets).
@@ -371,7 +373,11 @@ impl<'a> Session<'a> {
                 };
                 self.st.snap.jobs[j.ix()].unschedulable = unsched;
             }
-            let phase = podgroup_phase(self.st.snap.job(j), self.st.snap);
+            let phase = podgroup_phase_with(
+                self.st.snap.job(j),
+                self.st.snap,
+                self.st.conf.compat.phase_counts_allocated,
+            );
             if phase != self.st.snap.job(j).phase {
                 self.st.snap.set_phase(j, phase);
                 self.out.decisions.push(Decision::Phase { job: j, phase });

@@ -14,12 +14,16 @@
 //!   allocation) count every pod allocated or pipelined in the current session twice on its
 //!   node, because both predicates' and nodeorder's event handlers add it to the session's
 //!   shared k8s NodeInfo.
+//! - **G** `phase-counts-allocated`: at session close Allocated and Binding tasks count toward
+//!   the PodGroup's Running phase, so a gang bound this cycle leaves Inqueue at once (the
+//!   enqueue budgets of proportion and overcommit stop counting its minResources a cycle or
+//!   two earlier).
 //!
 //! Not implemented, and why (the reason holds for `scenarios/reality`; `docs/calibration.md`):
 //! B and C give v1.15's decisions for gangs whose pods are identical (a pod that finds no node
 //! means its identical siblings find none either, and a node one failed on fails them too);
 //! E differs only on dimensions a task does not request, within 0.1 of a float deserved, or for
-//! jobs with more pods than minMember; G, H, I, J, K are outside the placement path or guarded
+//! jobs with more pods than minMember; H, I, J, K are outside the placement path or guarded
 //! by the workload (DRIFT.md's "handling" column).
 //!
 //! Written `volcano-7a5d24ecc` (every implemented item) or `volcano-7a5d24ecc:A,F` (those
@@ -39,6 +43,8 @@ pub struct Compat {
     pub no_pods_dimension: bool,
     /// DRIFT F: nodeorder counts in-session pods twice.
     pub nodeorder_double_count: bool,
+    /// DRIFT G: Allocated/Binding tasks count toward the PodGroup's Running phase at close.
+    pub phase_counts_allocated: bool,
 }
 
 /// (letter, long name) of each implemented item, in letter order.
@@ -46,6 +52,7 @@ const ITEMS: &[(char, &str)] = &[
     ('A', "queue-pushed-early"),
     ('D', "no-pods-dimension"),
     ('F', "nodeorder-double-count"),
+    ('G', "phase-counts-allocated"),
 ];
 
 impl Compat {
@@ -54,6 +61,7 @@ impl Compat {
         queue_pushed_early: false,
         no_pods_dimension: false,
         nodeorder_double_count: false,
+        phase_counts_allocated: false,
     };
 
     /// Every implemented item of `volcano-7a5d24ecc`.
@@ -61,6 +69,7 @@ impl Compat {
         queue_pushed_early: true,
         no_pods_dimension: true,
         nodeorder_double_count: true,
+        phase_counts_allocated: true,
     };
 
     /// Whether every switch is off (the v1.15 model).
@@ -73,7 +82,8 @@ impl Compat {
             'A' => self.queue_pushed_early = on,
             'D' => self.no_pods_dimension = on,
             'F' => self.nodeorder_double_count = on,
-            _ => unreachable!("ITEMS lists A, D, F"),
+            'G' => self.phase_counts_allocated = on,
+            _ => unreachable!("ITEMS lists A, D, F, G"),
         }
     }
 
@@ -82,6 +92,7 @@ impl Compat {
             'A' => self.queue_pushed_early,
             'D' => self.no_pods_dimension,
             'F' => self.nodeorder_double_count,
+            'G' => self.phase_counts_allocated,
             _ => false,
         }
     }

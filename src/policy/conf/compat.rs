@@ -15,11 +15,11 @@
 //!   node, because both predicates' and nodeorder's event handlers add it to the session's
 //!   shared k8s NodeInfo.
 //! - **G** `phase-counts-allocated`: at session close Allocated and Binding tasks count toward
-//!   the PodGroup's Running phase, so a gang bound this cycle leaves Inqueue at once (the
-//!   enqueue budgets of proportion and overcommit stop counting its minResources a cycle or
-//!   two earlier).
+//!   the PodGroup's Running phase, so a gang bound this cycle leaves Inqueue at once
+//!   (overcommit's enqueue budget stops counting its minResources a cycle or two earlier).
 //!
-//! Not implemented, and why (the reason holds for `scenarios/reality`; `docs/calibration.md`):
+//! Not implemented, and why (for `scenarios/reality`; `reports/reality/README.md` measures
+//! each implemented item there):
 //! B and C give v1.15's decisions for gangs whose pods are identical (a pod that finds no node
 //! means its identical siblings find none either, and a node one failed on fails them too);
 //! E differs only on dimensions a task does not request, within 0.1 of a float deserved, or for

@@ -11,7 +11,9 @@
 //! `scripts/calibrate.py`, docs/calibration.md). Unset, they come from the scenario's `[sim]`
 //! (already model time). The `EngineParams` of the replay are printed. `--observed FILE` skips
 //! step (1): the waits of FILE (an earlier run's `observed.csv`) and the jobs of the
-//! `journal.jsonl` beside it.
+//! `journal.jsonl` beside it. `--compat PROFILE` replays with a compatibility profile
+//! (`policy::conf::Compat`, e.g. the harness's Volcano 7a5d24ecc) instead of v1.15;
+//! `--seeds N` adds prediction bands over N tie-break seeds (`live::ensemble`).
 //!
 //! Depends on `cli::live` (the kube run), `live::compare`, `runner`, `scenario`. Writes
 //! `<out>/simulated.csv` (same format as `observed.csv`, for `volsim compare`) and
@@ -68,6 +70,17 @@ pub struct RealityArgs {
     /// Default: the scenario's `[sim] bind_latency` (model time).
     #[arg(long, value_name = "WALL")]
     bind_latency: Option<String>,
+    /// Also replay N times with the tie-break seeds SEED, SEED+1, … (SEED: --seed, else the
+    /// scenario's) and report, per queue, the band of predicted mean and p95 waits (median,
+    /// p10–p90) and where the observed figure falls in it. Volcano breaks equal node scores at
+    /// random, so on a fragmenting cluster one replay is one draw.
+    #[arg(long, value_name = "N")]
+    seeds: Option<u32>,
+    /// Replay with a compatibility profile instead of the scenario's `[scheduler] compat`
+    /// (default: v1.15): `volcano-7a5d24ecc` — the Volcano of the realvolcano harness — or
+    /// `volcano-7a5d24ecc:A,F` for some of its items (DRIFT.md letters), `none` for v1.15.
+    #[arg(long, value_name = "PROFILE")]
+    compat: Option<String>,
     /// Do not run against a cluster: compare with the `observed.csv` of an earlier `reality`
     /// or `live run --backend kube` (the jobs come from the `journal.jsonl` beside it; the
     /// file's submit times are replayed).
@@ -203,6 +216,10 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         ));
     }
     let params = replay_params(a, &sc.params)?;
+    let compat = match &a.compat {
+        Some(c) => volsim::policy::conf::Compat::parse(c).map_err(|e| format!("--compat: {e}"))?,
+        None => sc.conf.compat,
+    };
     let (observed, submitted) = match &a.observed {
         Some(file) => from_observed(file)?,
         None => observe(a, &sc, drain)?,
@@ -213,24 +230,11 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
     replay.jobs = submitted;
     replay.horizon_ms = None;
     replay.params = params;
+    replay.conf.compat = compat;
     if let Some(seed) = a.seed {
         replay.seed = seed;
     }
-    let result = volsim::run::run(&volsim::run::RunSpec {
-        scenario: replay.clone(),
-    });
-    let simulated: Vec<WaitRow> = result
-        .outcome
-        .jobs
-        .iter()
-        .map(|j| WaitRow {
-            job: j.id.clone(),
-            queue: j.queue.clone(),
-            class: j.class.clone(),
-            submit_ms: j.submit_ms,
-            wait_ms: j.gang_ready_ms.map(|g| g.saturating_sub(j.submit_ms)),
-        })
-        .collect();
+    let simulated = replay_waits(&replay);
 
     // 3. the comparison
     let mut report = format!(
@@ -239,6 +243,15 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         observed.len()
     );
     let _ = writeln!(report, "{}", params_line(&replay.params, a.speed));
+    let _ = writeln!(
+        report,
+        "replay scheduler model: {}",
+        if compat.is_v1_15() {
+            "Volcano v1.15 (compat none)".to_string()
+        } else {
+            format!("compat {compat} (DRIFT.md items of the harness's Volcano)")
+        }
+    );
     report.push_str(&compare::compare(&simulated, &observed));
     let _ = writeln!(report);
     report.push_str(&compare::targets(
@@ -246,6 +259,24 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         &observed,
         replay.params.schedule_period_ms,
     ));
+    if let Some(n) = a.seeds.filter(|&n| n > 0) {
+        let first = replay.seed;
+        let runs: Vec<Vec<WaitRow>> = (0..n as u64)
+            .map(|k| {
+                let mut r = replay.clone();
+                r.seed = first.wrapping_add(k);
+                replay_waits(&r)
+            })
+            .collect();
+        let names = format!("{first}..{}", first.wrapping_add(n as u64 - 1));
+        let _ = writeln!(report);
+        report.push_str(&volsim::live::ensemble::report(
+            &runs,
+            &observed,
+            &names,
+            replay.params.schedule_period_ms,
+        ));
+    }
     let _ = writeln!(report);
     report.push_str(&compare::most_different(&simulated, &observed, a.top));
     print!("{report}");
@@ -280,6 +311,25 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// The simulator's waits for `replay` (one run through `run::run`).
+fn replay_waits(replay: &volsim::scenario::Scenario) -> Vec<WaitRow> {
+    let result = volsim::run::run(&volsim::run::RunSpec {
+        scenario: replay.clone(),
+    });
+    result
+        .outcome
+        .jobs
+        .iter()
+        .map(|j| WaitRow {
+            job: j.id.clone(),
+            queue: j.queue.clone(),
+            class: j.class.clone(),
+            submit_ms: j.submit_ms,
+            wait_ms: j.gang_ready_ms.map(|g| g.saturating_sub(j.submit_ms)),
+        })
+        .collect()
 }
 
 /// Step (1): the live run against the cluster; the observed waits and the jobs as submitted.

@@ -369,5 +369,6 @@ pub(super) fn conf(case: &Value, profile: Option<&Value>) -> Result<SchedulerCon
         tiers,
         action_args,
         warnings: Vec::new(),
+        compat: crate::policy::conf::Compat::V1_15,
     })
 }

@@ -300,6 +300,7 @@ fn unit_scheduler(case: &Value) -> Result<Scheduler, CaseError> {
         tiers,
         action_args: Default::default(),
         warnings: vec![],
+        compat: crate::policy::conf::Compat::V1_15,
     };
     Scheduler::new(&conf).map_err(|e| CaseError::new(e.to_string()))
 }

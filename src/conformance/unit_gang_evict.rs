@@ -80,6 +80,7 @@ fn parse_arguments(input: &Value, call: &str) -> Result<Value, CaseError> {
         tiers: Vec::new(),
         action_args: BTreeMap::new(),
         warnings: Vec::new(),
+        compat: crate::policy::conf::Compat::V1_15,
     };
     let session = input.get("session").cloned().unwrap_or(Value::Null);
     for c in list(&session, "configurations") {
@@ -284,6 +285,7 @@ fn scheduler(plugins: &[PluginKind]) -> Scheduler {
         },
         action_args: BTreeMap::new(),
         warnings: Vec::new(),
+        compat: crate::policy::conf::Compat::V1_15,
     };
     Scheduler::new_unvalidated(&conf)
 }

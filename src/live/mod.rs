@@ -11,6 +11,7 @@
 pub mod backend;
 pub mod clock;
 pub mod compare;
+pub mod ensemble;
 pub mod http;
 pub mod journal;
 pub mod kube_config;

@@ -21,6 +21,9 @@ pub mod status;
 pub mod tiers;
 pub mod topology;
 
+#[cfg(test)]
+mod compat_tests;
+
 pub use conf::{parse_scheduler_conf, Action, ConfError, PluginKind, SchedulerConf};
 pub use explain::WaitReason;
 pub use scheduler::Scheduler;

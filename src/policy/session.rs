@@ -13,7 +13,9 @@ use super::conf::{Action, Flag, PluginKind, SchedulerConf};
 use super::explain::WaitReason;
 use super::plugin::FitError;
 use super::plugins;
-use super::snapshot::{podgroup_phase, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
+use super::snapshot::{
+    podgroup_phase_with, JobId, NodeId, PodGroupPhase, Snapshot, TaskId, TaskStatus,
+};
 use super::tiers::Tiers;
 
 /// Source of the random choices Volcano makes (equal node scores, sampling offsets).
@@ -138,8 +140,8 @@ pub struct Session<'a> {
     /// the failed-preemptor memo, node reach bounds, the possible-victim bound). On by default;
     /// tests turn them off (`Scheduler::set_shortcuts`) to check the decisions are the same.
     pub shortcuts: bool,
-    /// Node scores depend on more than the node (network-topology-aware with HyperNodes):
-    /// the score cache is bypassed.
+    /// Node scores depend on more than the node (network-topology-aware with HyperNodes, or
+    /// the `nodeorder-double-count` compatibility switch): the score cache is bypassed.
     pub uncached_scores: bool,
 }
 
@@ -166,10 +168,12 @@ impl<'a> Session<'a> {
         super::topology::job::open_session(snap);
         // With HyperNodes, network-topology-aware node scores read HyperNode-wide sums, which
         // the per-node score cache cannot key.
-        let uncached_scores = !snap.topology.is_empty()
+        let uncached_scores = (!snap.topology.is_empty()
             && conf.tiers.iter().flatten().any(|p| {
                 p.kind() == PluginKind::NetworkTopologyAware && p.flags.has(Flag::NodeOrder)
-            });
+            }))
+            // DRIFT F (`Compat`): nodeorder's scores then depend on what the session placed.
+            || conf.compat.nodeorder_double_count;
         let st = State { snap, now, conf };
         for slot in tiers.tiers.iter_mut().flatten() {
             slot.plugin.on_session_open(&st);
@@ -369,7 +373,11 @@ impl<'a> Session<'a> {
                 };
                 self.st.snap.jobs[j.ix()].unschedulable = unsched;
             }
-            let phase = podgroup_phase(self.st.snap.job(j), self.st.snap);
+            let phase = podgroup_phase_with(
+                self.st.snap.job(j),
+                self.st.snap,
+                self.st.conf.compat.phase_counts_allocated,
+            );
             if phase != self.st.snap.job(j).phase {
                 self.st.snap.set_phase(j, phase);
                 self.out.decisions.push(Decision::Phase { job: j, phase });

@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use super::status::{phase_rule, podgroup_phase, PodGroupPhase, TaskStatus, N_STATUS};
+pub use super::status::{
+    phase_rule, podgroup_phase, podgroup_phase_with, PodGroupPhase, TaskStatus, N_STATUS,
+};
 
 use super::index::{Contribution, Index, NodeChanges};
 use super::topology::{HnId, HyperNodes};

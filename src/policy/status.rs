@@ -106,11 +106,28 @@ impl PodGroupPhase {
 
 /// `getPodGroupPhase` (framework/session.go), computed at session close.
 pub fn podgroup_phase(job: &JobInfo, snap: &Snapshot) -> PodGroupPhase {
+    podgroup_phase_with(job, snap, false)
+}
+
+/// [`podgroup_phase`]; with `allocated_scheduled` (the compatibility switch
+/// `phase-counts-allocated`, DRIFT G) Allocated and Binding tasks count as scheduled too.
+pub fn podgroup_phase_with(
+    job: &JobInfo,
+    snap: &Snapshot,
+    allocated_scheduled: bool,
+) -> PodGroupPhase {
     let mut scheduled = 0u32;
     let mut completed = 0u32;
     for &t in &job.tasks {
         let task = &snap.tasks[t.ix()];
-        if task.status.is_scheduled()
+        // Mirrors volcano 7a5d24ecc framework/job_updater.go / session.go `jobStatus`: tasks
+        // in `AllocatedStatus` (Allocated, Binding, Bound, Running) count toward Running, so a
+        // gang bound this session turns its PodGroup Running at this close (v1.15 waits for
+        // Bound/Running pods, 15a6a5a65).
+        let early = allocated_scheduled
+            && matches!(task.status, TaskStatus::Allocated | TaskStatus::Binding);
+        if early
+            || task.status.is_scheduled()
             || (task.status == TaskStatus::Releasing && task.node.is_some())
         {
             scheduled += 1;

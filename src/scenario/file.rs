@@ -73,6 +73,9 @@ pub struct SchedulerSection {
     pub conf: Option<String>,
     /// The conf text inline.
     pub inline: Option<String>,
+    /// A compatibility profile replacing v1.15 behaviours by an older Volcano's
+    /// (`policy::conf::Compat`: `"volcano-7a5d24ecc"`, `"volcano-7a5d24ecc:A,F"`; default none).
+    pub compat: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -181,7 +181,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         }
     };
     let inline = sf.scheduler.conf.is_none();
-    let conf = parse_scheduler_conf(&conf_text).map_err(|e| ScenarioError {
+    let mut conf = parse_scheduler_conf(&conf_text).map_err(|e| ScenarioError {
         file: conf_file,
         field: match (inline, e.field.is_empty()) {
             (true, true) => "scheduler.inline".into(),
@@ -191,6 +191,10 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         message: e.message,
     })?;
     warnings.extend(conf.warnings.iter().cloned());
+    if let Some(c) = &sf.scheduler.compat {
+        conf.compat =
+            crate::policy::conf::Compat::parse(c).map_err(|e| cx.err("scheduler.compat", e))?;
+    }
 
     // Nodes.
     let mut nodes = Vec::new();

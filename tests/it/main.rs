@@ -8,6 +8,7 @@
 
 mod cli_errors;
 mod cli_outputs;
+mod compat;
 mod examples_kubernetes;
 mod fuzz_regressions;
 mod gang_comparison;

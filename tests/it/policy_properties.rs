@@ -376,8 +376,13 @@ proptest! {
         reclaimable in prop::collection::vec(any::<bool>(), 1..4),
         jobs in prop::collection::vec(job_gen(), 1..10),
         which in 0..=SHORTCUT_CONFS.len(),
+        compat in any::<bool>(),
     ) {
-        let conf = parse_scheduler_conf(&shortcut_conf(which)).unwrap();
+        let mut conf = parse_scheduler_conf(&shortcut_conf(which)).unwrap();
+        // The 7a5d24ecc compatibility profile must keep the shortcuts exact too.
+        if compat {
+            conf.compat = volsim::policy::conf::Compat::VOLCANO_7A5D24ECC;
+        }
         let mut fast_sched = Scheduler::new(&conf).unwrap();
         let mut slow_sched = Scheduler::new(&conf).unwrap();
         slow_sched.set_shortcuts(false);

@@ -80,6 +80,14 @@ pub fn run(ssn: &mut Session) {
                 ssn.task_heap(pending)
             }
         };
+        // Mirrors volcano 7a5d24ecc actions/allocate/allocate.go `Execute`: "Added Queue back
+        // until no job in Namespace" — `queues.Push(queue)` before the job's allocation, so the
+        // queue's heap slot keeps its pre-allocation share (DRIFT A; v1.15 pushes after it,
+        // a684cd848). Only with the compatibility switch `queue-pushed-early`.
+        let pushed_early = ssn.st.conf.compat.queue_pushed_early;
+        if pushed_early {
+            ssn.push_queue(&mut queues, q);
+        }
         // Jobs with a network topology on a cluster with HyperNodes take the topology path.
         let (stmt, decision) = if topology::job::uses_topology_path(ssn.snap(), j) {
             allocate_topology::allocate_for_job(ssn, j, &mut ws)
@@ -101,7 +109,9 @@ pub fn run(ssn: &mut Session) {
         }
         worksheets.insert(j, ws);
         jobs[q.ix()] = Some(h);
-        ssn.push_queue(&mut queues, q);
+        if !pushed_early {
+            ssn.push_queue(&mut queues, q);
+        }
     }
 }
 

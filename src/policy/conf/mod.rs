@@ -10,6 +10,7 @@
 //! modelled plugins' arguments are typed and checked (`args`).
 
 mod args;
+mod compat;
 mod gang_args;
 mod node_args;
 
@@ -18,6 +19,7 @@ pub use args::{
     PluginKind, PredicatesArgs, SlaArgs, UNMODELLED_PLUGINS,
 };
 
+pub use compat::{Compat, PROFILE_7A5D24ECC};
 pub use gang_args::GangEvictArgs;
 
 use std::collections::BTreeMap;
@@ -289,6 +291,9 @@ pub struct SchedulerConf {
     pub action_args: BTreeMap<String, Arguments>,
     /// Non-fatal remarks (unmodelled plugins, ignored flags).
     pub warnings: Vec<String>,
+    /// Behaviours of an older Volcano replacing v1.15's (`compat`; off by default). Not part
+    /// of `volcano-scheduler.conf`: set by the scenario's `[scheduler] compat` or a CLI flag.
+    pub compat: Compat,
 }
 
 /// The conf shipped by Volcano's Helm chart (semantics §5.2): what most clusters run.
@@ -438,6 +443,7 @@ pub fn parse_scheduler_conf(text: &str) -> Result<SchedulerConf, ConfError> {
         tiers,
         action_args,
         warnings,
+        compat: Compat::V1_15,
     };
     conf.validate()?;
     Ok(conf)

@@ -3,6 +3,8 @@
 //! QueueOrder, Overused (every dimension of deserved reached, #3695), Allocatable and
 //! Preemptive (fit deserved on requested dims), Reclaimable, JobEnqueueable against the
 //! real capability, JobEnqueued adding minResources to the in-session inqueue total.
+//! With the compatibility switch `no-pods-dimension` (`conf::Compat`, DRIFT D) the `pods`
+//! dimension is left out of the water-filling, so deserved, share and overused ignore it.
 
 use std::cmp::Ordering;
 
@@ -117,13 +119,29 @@ impl Proportion {
     /// computes): the deserved water-filling over queues with jobs.
     pub fn attrs_of(snap: &Snapshot) -> Vec<Option<QueueAttr>> {
         let mut p = Proportion::default();
-        p.compute(snap);
+        p.compute(snap, false);
         p.attrs
     }
 
-    fn compute(&mut self, snap: &Snapshot) {
+    /// The session's attributes; `no_pods` drops the `pods` dimension (DRIFT D).
+    fn compute(&mut self, snap: &Snapshot, no_pods: bool) {
         let total_guarantee = total_guarantee(snap);
-        let totals = queue_totals(snap);
+        let mut totals = queue_totals(snap);
+        let mut total = snap.total;
+        if no_pods {
+            // Mirrors volcano 7a5d24ecc api/job_info.go `NewTaskInfo` / api/resource_info.go:
+            // a task's Resreq has no `pods` entry (added in 11b7c70bb, v1.9), so neither have
+            // the queue sums proportion water-fills; the cluster total's `pods` then meets no
+            // request and deserves nothing.
+            let strip = |r: &mut Resources| r.set(crate::model::ResourceName::PODS, 0);
+            for (a, r, i, e) in totals.iter_mut().flatten() {
+                strip(a);
+                strip(r);
+                strip(i);
+                strip(e);
+            }
+            strip(&mut total);
+        }
         self.attrs = totals
             .into_iter()
             .enumerate()
@@ -131,12 +149,8 @@ impl Proportion {
                 let (allocated, request, inqueue, elastic) = t?;
                 let q = &snap.queues[i];
                 let guarantee = q.guarantee.unwrap_or_else(Resources::empty);
-                let rc = real_capability(
-                    &snap.total,
-                    &total_guarantee,
-                    &guarantee,
-                    q.capability.as_ref(),
-                );
+                let rc =
+                    real_capability(&total, &total_guarantee, &guarantee, q.capability.as_ref());
                 Some(QueueAttr {
                     weight: q.weight as f64,
                     deserved: FRes::empty(),
@@ -151,7 +165,7 @@ impl Proportion {
             })
             .collect();
         // Water-filling (proportion.go OnSessionOpen).
-        let mut remaining = FRes::from(&snap.total);
+        let mut remaining = FRes::from(&total);
         let mut met = vec![false; self.attrs.len()];
         loop {
             let total_weight: f64 = self
@@ -222,7 +236,7 @@ impl Plugin for Proportion {
     }
 
     fn on_session_open(&mut self, s: &State) {
-        self.compute(s.snap);
+        self.compute(s.snap, s.conf.compat.no_pods_dimension);
     }
 
     fn queue_order(&self, s: &State, l: QueueId, r: QueueId) -> Option<Ordering> {

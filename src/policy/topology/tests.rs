@@ -232,6 +232,7 @@ fn discarded_allocations_leave_hypernode_scores_unchanged() {
         tiers: vec![vec![PluginConf::new(PluginKind::NetworkTopologyAware)]],
         action_args: Default::default(),
         warnings: vec![],
+        compat: crate::policy::conf::Compat::V1_15,
     };
     assert!(matches!(
         conf.tiers[0][0].args,

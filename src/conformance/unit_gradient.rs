@@ -244,6 +244,7 @@ pub(super) fn empty_scheduler() -> Scheduler {
         tiers: Vec::new(),
         action_args: BTreeMap::new(),
         warnings: Vec::new(),
+        compat: crate::policy::conf::Compat::V1_15,
     })
 }
 

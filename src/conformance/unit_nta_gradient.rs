@@ -186,6 +186,7 @@ pub(super) fn subjob_gradient(input: &Value) -> Result<Value, CaseError> {
         }]],
         action_args: BTreeMap::new(),
         warnings: Vec::new(),
+        compat: crate::policy::conf::Compat::V1_15,
     });
     let mut tie = FirstTie;
     let ssn = sched.session(&mut snap, 0, &mut tie);

@@ -238,6 +238,7 @@ mod tests {
             tiers,
             action_args: BTreeMap::new(),
             warnings: Vec::new(),
+            compat: crate::policy::conf::Compat::V1_15,
         })
     }
 
@@ -396,6 +397,7 @@ mod tests {
                 tiers,
                 action_args: BTreeMap::new(),
                 warnings: Vec::new(),
+                compat: crate::policy::conf::Compat::V1_15,
             });
             let out = sched.cycle(&mut snap, 0, &mut FirstTie);
             let mut evicted: Vec<u32> = out

@@ -9,6 +9,7 @@ pub mod enqueue;
 pub mod gang_bundles;
 pub mod gang_evict;
 pub(crate) mod gang_plan;
+mod gang_select;
 pub mod preempt;
 pub mod reclaim;
 mod victims;

@@ -1,0 +1,492 @@
+//! The victim bundles of the gang eviction actions, the fast way (a shortcut that never changes
+//! a decision, `Session::shortcuts`): the victim candidates of one action run indexed by queue
+//! (`CandidateIndex`), and `selectDomainBundles` over them with borrowed data — bundles as
+//! ranges of one task list, ordered through an index with the sort keys computed once per
+//! bundle, and the second filter/sort skipped when `UnifiedEvictable` allowed every candidate
+//! (the order is then the one already computed: the comparator is a total order over distinct
+//! bundles). `gang_evict::select_domain_bundles` without an index is the reference it is
+//! tested against.
+//!
+//! Mirrors volcano pkg/scheduler/actions/utils/bundle.go and gangpreempt/gangreclaim
+//! `selectDomainBundles` (v1.15.0) through the shared pieces of `gang_bundles` (`safe_split`,
+//! `roi`). Depends on policy types only.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use super::gang_bundles::{roi, safe_split, BundleKind, GangCounts};
+use super::gang_evict::{for_preemptor, may_be_candidate, ordering, ranks, role_ready};
+use crate::model::Resources;
+use crate::policy::accel::JobUids;
+use crate::policy::conf::GangEvictArgs;
+use crate::policy::plugin::{EvictionContext, EvictionKind};
+use crate::policy::session::Session;
+use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId};
+use crate::policy::tiers::JobKey;
+
+/// The victim candidates of one action run by queue: the tasks on a node passing the
+/// preemptor-independent tests when the run starts. During the run tasks only leave that set
+/// (the gang actions only evict — Bound/Running → Releasing — and pipeline Pending tasks;
+/// a discarded statement puts them back), so re-checking each task's status when it is used
+/// gives exactly the node walk's candidates; a queue whose candidates all belong to jobs of
+/// priority ≥ the preemptor's gives none without a walk.
+pub(crate) struct CandidateIndex {
+    /// Per queue: the candidate tasks, and the lowest job priority among them.
+    by_queue: Vec<(Vec<TaskId>, i32)>,
+}
+
+impl CandidateIndex {
+    pub(crate) fn new(snap: &Snapshot, kind: EvictionKind) -> CandidateIndex {
+        let mut by_queue = vec![(Vec::new(), i32::MAX); snap.queues.len()];
+        for node in &snap.nodes {
+            for &t in &node.tasks {
+                if may_be_candidate(snap, t, kind) {
+                    let vj = snap.job(snap.task(t).job);
+                    let slot: &mut (Vec<TaskId>, i32) = &mut by_queue[vj.queue.ix()];
+                    slot.0.push(t);
+                    slot.1 = slot.1.min(vj.priority);
+                }
+            }
+        }
+        CandidateIndex { by_queue }
+    }
+
+    /// The queues whose candidates preemptor job `j` may take (preempt: its own, if some
+    /// candidate there has a lower job priority; reclaim: every other one).
+    fn queues(&self, snap: &Snapshot, j: JobId, kind: EvictionKind) -> Vec<usize> {
+        let pq = snap.job(j).queue;
+        match kind {
+            EvictionKind::GangPreempt if self.by_queue[pq.ix()].1 < snap.job(j).priority => {
+                vec![pq.ix()]
+            }
+            EvictionKind::GangPreempt => Vec::new(),
+            EvictionKind::GangReclaim => {
+                (0..self.by_queue.len()).filter(|&q| q != pq.ix()).collect()
+            }
+        }
+    }
+
+    /// Whether job `j` has no candidate at all (the domain search then does nothing).
+    pub(crate) fn none_for(&self, snap: &Snapshot, j: JobId, kind: EvictionKind) -> bool {
+        self.queues(snap, j, kind)
+            .iter()
+            .all(|&q| self.by_queue[q].0.is_empty())
+    }
+
+    /// The still-valid candidates of `j` on `domain` as (victim job, task), sorted.
+    fn pairs(
+        &self,
+        snap: &Snapshot,
+        j: JobId,
+        domain: &[NodeId],
+        kind: EvictionKind,
+    ) -> Vec<(JobId, TaskId)> {
+        let pq = snap.job(j).queue;
+        let queues = self.queues(snap, j, kind);
+        let mut out = Vec::new();
+        if queues.iter().all(|&q| self.by_queue[q].0.is_empty()) {
+            return out;
+        }
+        let mut in_domain = vec![false; snap.nodes.len()];
+        for &n in domain {
+            in_domain[n.ix()] = true;
+        }
+        for q in queues {
+            for &t in &self.by_queue[q].0 {
+                let on = snap.task(t).node.is_some_and(|n| in_domain[n.ix()]);
+                if on && may_be_candidate(snap, t, kind) && for_preemptor(snap, t, j, pq, kind) {
+                    out.push((snap.task(t).job, t));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The node walk's answer (`gang_evict::candidates`), from the index.
+    #[cfg(test)]
+    pub(crate) fn candidates(
+        &self,
+        snap: &Snapshot,
+        j: JobId,
+        domain: &[NodeId],
+        kind: EvictionKind,
+    ) -> BTreeMap<JobId, Vec<TaskId>> {
+        let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
+        for (vj, t) in self.pairs(snap, j, domain, kind) {
+            by_job.entry(vj).or_default().push(t);
+        }
+        by_job
+    }
+}
+
+/// A bundle as a range of the task list, with its sort keys.
+struct Fast {
+    kind: BundleKind,
+    job: JobId,
+    /// `tasks[start..end]`, in bundle order.
+    start: usize,
+    end: usize,
+    /// Rank of the bundle's group (victim job for preempt, victim queue for reclaim).
+    group: u32,
+    roi: f64,
+}
+
+/// `selectDomainBundles` from the index: the same bundles in the same order as
+/// `gang_evict::select_domain_bundles` without one.
+pub(crate) fn select(
+    ssn: &Session,
+    ix: &CandidateIndex,
+    j: JobId,
+    need: &Resources,
+    domain: &[NodeId],
+    kind: EvictionKind,
+    args: &GangEvictArgs,
+) -> Vec<Vec<TaskId>> {
+    let snap = ssn.snap();
+    let pairs = ix.pairs(snap, j, domain, kind);
+    if pairs.is_empty() {
+        return Vec::new();
+    }
+    // Per victim job (JobId order): its candidates lowest priority (then task UID) first,
+    // split into a safe and a whole bundle.
+    let mut tasks: Vec<TaskId> = Vec::with_capacity(pairs.len());
+    let mut bundles: Vec<Fast> = Vec::new();
+    let mut victim_jobs: Vec<JobId> = Vec::new();
+    let mut flags: Vec<bool> = Vec::new();
+    let mut local: Vec<TaskId> = Vec::new();
+    let no_roles = BTreeMap::new();
+    let no_sub_jobs = BTreeMap::new();
+    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let vj = group[0].0;
+        victim_jobs.push(vj);
+        local.clear();
+        local.extend(group.iter().map(|p| p.1));
+        if local.len() > 1 {
+            local.sort_by(|&a, &b| {
+                let (x, y) = (snap.task(a), snap.task(b));
+                x.priority.cmp(&y.priority).then_with(|| {
+                    (x.namespace.as_str(), x.name.as_str(), a).cmp(&(
+                        y.namespace.as_str(),
+                        y.name.as_str(),
+                        b,
+                    ))
+                })
+            });
+        }
+        let job = snap.job(vj);
+        let ready_by_role = if job.task_min_available.is_empty() {
+            None
+        } else {
+            Some(role_ready(snap, vj))
+        };
+        let counts = GangCounts {
+            min_available: job.min_available,
+            ready: job.ready_num(),
+            role_min: &job.task_min_available,
+            role_ready: ready_by_role.as_ref().unwrap_or(&no_roles),
+            min_sub_jobs: &no_sub_jobs,
+            sub_jobs: &[],
+        };
+        flags.clear();
+        safe_split(
+            &counts,
+            local.iter().map(|&t| (snap.task(t).role.as_str(), None)),
+            &mut flags,
+        );
+        for (kind, want) in [(BundleKind::Safe, true), (BundleKind::Whole, false)] {
+            let start = tasks.len();
+            let mut sum = Resources::empty();
+            for (&t, &f) in local.iter().zip(&flags) {
+                if f == want {
+                    tasks.push(t);
+                    sum.add(&snap.task(t).resreq);
+                }
+            }
+            if tasks.len() == start {
+                continue;
+            }
+            let global = (kind == BundleKind::Whole).then(|| {
+                let mut total = Resources::empty();
+                for &t in &job.tasks {
+                    total.add(&snap.task(t).resreq);
+                }
+                total
+            });
+            bundles.push(Fast {
+                kind,
+                job: vj,
+                start,
+                end: tasks.len(),
+                roi: roi(&sum, global.as_ref(), need),
+                group: 0,
+            });
+        }
+    }
+    // Group ranks as the reference computes them: the same input list, the same comparator
+    // (for preempt through job-order keys, which answer as `jless` does).
+    let pq = snap.job(j).queue;
+    match kind {
+        EvictionKind::GangPreempt => {
+            // `jless` through fresh job-order keys (`Tiers::key_less`, exact by contract).
+            let keys: Vec<JobKey> = victim_jobs
+                .iter()
+                .map(|&x| ssn.tiers.job_key_or_slow(&ssn.st, x))
+                .collect();
+            let less = |a: usize, b: usize| ssn.tiers.key_less(&ssn.st, &keys[a], &keys[b]);
+            let mut pos: Vec<usize> = (0..victim_jobs.len()).collect();
+            pos.sort_by(|&a, &b| ordering(!less(a, b), a == b));
+            let rank = ranks(snap.jobs.len(), pos.iter().map(|&p| victim_jobs[p].ix()));
+            for b in &mut bundles {
+                b.group = rank[b.job.ix()];
+            }
+        }
+        EvictionKind::GangReclaim => {
+            let mut qs: Vec<QueueId> = victim_jobs.iter().map(|&x| snap.job(x).queue).collect();
+            qs.sort_unstable();
+            qs.dedup();
+            let first = |a, b| ssn.tiers.victim_queue_first(&ssn.st, a, b, pq);
+            qs.sort_by(|&a, &b| ordering(first(a, b), a == b));
+            let rank = ranks(snap.queues.len(), qs.iter().map(|x| x.ix()));
+            for b in &mut bundles {
+                b.group = rank[snap.job(b.job).queue.ix()];
+            }
+        }
+    }
+    let uids = &ssn.accel.job_uids;
+    let mut order: Vec<usize> = (0..bundles.len()).collect();
+    order.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
+    let flat: Vec<TaskId> = order
+        .iter()
+        .flat_map(|&i| tasks[bundles[i].start..bundles[i].end].iter().copied())
+        .collect();
+    let ctx = EvictionContext { kind, job: j };
+    let allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
+        Some(v) if !v.is_empty() => v,
+        _ => return Vec::new(),
+    };
+    if allowed != flat {
+        apply_allowed(allowed, &mut tasks, &mut bundles, &mut order);
+        order.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
+    }
+    order
+        .into_iter()
+        .map(|i| &bundles[i])
+        .filter(|b| b.kind == BundleKind::Safe || args.allow_whole_bundle)
+        .map(|b| tasks[b.start..b.end].to_vec())
+        .collect()
+}
+
+/// `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle
+/// shrinks to its allowed tasks (its ROI stays +∞: it has no global cost). `order` keeps the
+/// surviving bundles.
+fn apply_allowed(
+    mut allowed: Vec<TaskId>,
+    tasks: &mut [TaskId],
+    bundles: &mut [Fast],
+    order: &mut Vec<usize>,
+) {
+    allowed.sort_unstable();
+    order.retain(|&i| {
+        let b = &mut bundles[i];
+        let slice = &mut tasks[b.start..b.end];
+        let n = slice.len();
+        let mut kept = 0;
+        for k in 0..n {
+            if allowed.binary_search(&slice[k]).is_ok() {
+                slice[kept] = slice[k];
+                kept += 1;
+            }
+        }
+        match b.kind {
+            BundleKind::Whole => kept == n,
+            BundleKind::Safe if kept > 0 => {
+                b.end = b.start + kept;
+                true
+            }
+            BundleKind::Safe => false,
+        }
+    });
+}
+
+/// The comparator of `gang_bundles::sort_bundles` over ranked groups: safe first; group rank
+/// (different groups only); higher ROI; job UID (through `JobUids`); first task UID; fewer
+/// tasks. A total order over the bundles of one selection (a job has at most one bundle of
+/// each kind; different jobs with one UID differ in their first task), so an unstable sort
+/// gives the reference's stable one.
+fn compare(snap: &Snapshot, uids: &JobUids, tasks: &[TaskId], l: &Fast, r: &Fast) -> Ordering {
+    l.kind
+        .cmp(&r.kind)
+        .then_with(|| l.group.cmp(&r.group))
+        .then_with(|| r.roi.partial_cmp(&l.roi).unwrap_or(Ordering::Equal))
+        .then_with(|| uids.cmp(snap, l.job, r.job))
+        .then_with(|| {
+            let key = |b: &Fast| {
+                let t = tasks[b.start];
+                let task = snap.task(t);
+                (task.namespace.as_str(), task.name.as_str(), t)
+            };
+            key(l).cmp(&key(r))
+        })
+        .then_with(|| (l.end - l.start).cmp(&(r.end - r.start)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec};
+    use crate::model::{ResourceName, Resources};
+    use crate::policy::actions::gang_evict::select_domain_bundles;
+    use crate::policy::conf::HELM_DEFAULT_CONF;
+    use crate::policy::session::FirstTie;
+    use crate::policy::snapshot::{PodGroupPhase, TaskStatus};
+    use crate::policy::{parse_scheduler_conf, Scheduler};
+
+    /// A small deterministic generator (splitmix64).
+    struct Gen(u64);
+    impl Gen {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+            (z ^ (z >> 31)) % n
+        }
+    }
+
+    /// Four nodes, three queues, gangs of 1–4 tasks at three priorities with minimums below
+    /// and at their size, role minimums, broken gangs, unpreemptable pods and jobs.
+    fn snapshot(seed: u64) -> Snapshot {
+        let mut g = Gen(seed);
+        let mut s = Snapshot::new();
+        for (name, value) in [("p1", 1), ("p5", 5), ("p9", 9)] {
+            s.add_priority_class(PriorityClassSpec {
+                name: name.into(),
+                value,
+                global_default: false,
+                preemption_never: false,
+            });
+        }
+        for n in 0..4 {
+            let mut a = Resources::cpu_mem(8000, 32 << 30);
+            a.set(ResourceName::PODS, 110);
+            s.add_node(&NodeSpec {
+                name: format!("n{n}"),
+                allocatable: a,
+                labels: Default::default(),
+                taints: vec![],
+                unschedulable: false,
+            });
+        }
+        for q in 0..3 {
+            s.add_queue(&QueueSpec::new(&format!("q{q}"), 1 + q));
+        }
+        for k in 0..12u64 {
+            let size = 1 + g.next(4) as u32;
+            let mut min_task_member = BTreeMap::new();
+            if g.next(4) == 0 {
+                min_task_member.insert("worker".to_string(), 1 + g.next(2) as u32);
+            }
+            // kube-system pods are critical: conformance filters them out.
+            let ns = if g.next(6) == 0 { "kube-system" } else { "ns" };
+            let pg = PodGroupSpec {
+                namespace: ns.into(),
+                // Names out of id order, so UID order and id order differ.
+                name: format!("j{}", (k * 7) % 12),
+                queue: format!("q{}", g.next(3)),
+                min_member: 1 + g.next(size as u64) as u32,
+                min_task_member,
+                priority_class: Some(["p1", "p5", "p9"][g.next(3) as usize].into()),
+                preemptable: (g.next(10) == 0).then_some(false),
+                ..Default::default()
+            };
+            let j = s.add_job(&pg, PodGroupPhase::Running, 0).unwrap();
+            for i in 0..size {
+                let status = [
+                    TaskStatus::Running,
+                    TaskStatus::Running,
+                    TaskStatus::Bound,
+                    TaskStatus::Pending,
+                ][g.next(4) as usize];
+                let pod = PodSpec {
+                    namespace: ns.into(),
+                    name: format!("j{k}-{}", size - i),
+                    role: ["worker", "ps"][g.next(2) as usize].into(),
+                    requests: Resources::cpu_mem(500 * (1 + g.next(4) as i64), 1 << 30),
+                    priority: Some(g.next(3) as i32),
+                    preemptable: (g.next(12) == 0).then_some(false),
+                    ..Default::default()
+                };
+                let node = (status != TaskStatus::Pending).then_some(NodeId(g.next(4) as u32));
+                s.add_task(j, &pod, status, node, 0);
+            }
+        }
+        s
+    }
+
+    /// The fast path gives the reference's bundles, in its order, for every preemptor, kind,
+    /// domain and whole-bundle setting, also after some candidates were evicted.
+    #[test]
+    fn fast_select_equals_the_reference() {
+        // Helm's tiers, and capacity (whose vote depends on the candidates' order).
+        let capacity = "actions: \"enqueue, allocate\"\ntiers:\n- plugins:\n  - name: priority\n  - name: gang\n  - name: conformance\n- plugins:\n  - name: predicates\n  - name: capacity\n  - name: nodeorder\n";
+        let mut nonempty = 0;
+        for seed in 0..60 {
+            let text = if seed % 2 == 0 {
+                HELM_DEFAULT_CONF
+            } else {
+                capacity
+            };
+            let conf = parse_scheduler_conf(text).unwrap();
+            let mut snap = snapshot(seed);
+            let mut sched = Scheduler::new(&conf).unwrap();
+            let mut tie = FirstTie;
+            let mut ssn = sched.session(&mut snap, 0, &mut tie);
+            ssn.accel.job_uids.sync(ssn.st.snap);
+            let all: Vec<NodeId> = (0..4).map(NodeId).collect();
+            for kind in [EvictionKind::GangPreempt, EvictionKind::GangReclaim] {
+                let ix = CandidateIndex::new(ssn.snap(), kind);
+                for round in 0..2 {
+                    for j in 0..ssn.snap().jobs.len() as u32 {
+                        let j = JobId(j);
+                        let mut need = Resources::cpu_mem(1000, 1 << 30);
+                        need.set(ResourceName::PODS, 1 + round);
+                        for domain in [&all[..], &all[1..3]] {
+                            for allow_whole_bundle in [true, false] {
+                                let args = GangEvictArgs {
+                                    allow_whole_bundle,
+                                    ..Default::default()
+                                };
+                                let slow = select_domain_bundles(
+                                    &ssn, j, &need, domain, kind, &args, None,
+                                );
+                                let fast = select_domain_bundles(
+                                    &ssn,
+                                    j,
+                                    &need,
+                                    domain,
+                                    kind,
+                                    &args,
+                                    Some(&ix),
+                                );
+                                nonempty += usize::from(!slow.is_empty());
+                                assert_eq!(fast, slow, "seed {seed} {kind:?} {j:?} {domain:?}");
+                            }
+                        }
+                    }
+                    // Evict every third candidate, as a run would.
+                    let placed: Vec<TaskId> = (0..ssn.snap().tasks.len() as u32)
+                        .map(TaskId)
+                        .filter(|&t| ssn.snap().task(t).status.is_preemptable())
+                        .step_by(3)
+                        .collect();
+                    let mut stmt = crate::policy::session::Statement::new();
+                    for t in placed {
+                        ssn.evict(&mut stmt, t, crate::policy::conf::Action::GangReclaim, t);
+                    }
+                }
+            }
+        }
+        assert!(nonempty > 200, "too few non-empty selections: {nonempty}");
+    }
+}

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::gang_bundles::{create_job_bundles, sort_bundles, Bundle, BundleKind, Candidate};
 use super::gang_bundles::{GangState, GroupLess};
-use super::gang_select::{self, CandidateIndex};
+use super::gang_select::{self, BundleList, CandidateIndex};
 use super::{gang_plan, JobHeap};
 use crate::model::Resources;
 use crate::policy::conf::{Action, GangEvictArgs};
@@ -155,8 +155,8 @@ fn evict_for_job(
             available.add(&node.releasing);
         }
         let mut victims: Vec<TaskId> = Vec::new();
-        for bundle in bundles {
-            for t in bundle {
+        for bundle in bundles.iter() {
+            for &t in bundle {
                 available.add(&ssn.snap().task(t).resreq);
                 victims.push(t);
             }
@@ -183,7 +183,7 @@ pub(crate) fn select_domain_bundles(
     kind: EvictionKind,
     args: &GangEvictArgs,
     index: Option<&CandidateIndex>,
-) -> Vec<Vec<TaskId>> {
+) -> BundleList {
     if let Some(ix) = index {
         return gang_select::select(ssn, ix, j, need, domain, kind, args);
     }
@@ -210,7 +210,7 @@ pub(crate) fn select_domain_bundles(
         bundles.extend(create_job_bundles(&state, local));
     }
     if bundles.is_empty() {
-        return Vec::new();
+        return BundleList::default();
     }
     let pq = snap.job(j).queue;
     // Preempt: the victim job that would be scheduled last gives up first (`!JobOrderFn`);
@@ -247,7 +247,7 @@ pub(crate) fn select_domain_bundles(
     let ctx = EvictionContext { kind, job: j };
     let mut allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
         Some(v) if !v.is_empty() => v,
-        _ => return Vec::new(),
+        _ => return BundleList::default(),
     };
     allowed.sort_unstable();
     // `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle
@@ -270,11 +270,13 @@ pub(crate) fn select_domain_bundles(
         }
     }
     sort_bundles(&mut valid, need, &*less);
-    valid
-        .into_iter()
-        .filter(|b| b.kind == BundleKind::Safe || args.allow_whole_bundle)
-        .map(|b| b.tasks.into_iter().map(|k| k.2).collect())
-        .collect()
+    let mut out = BundleList::default();
+    for b in valid {
+        if b.kind == BundleKind::Safe || args.allow_whole_bundle {
+            out.push(b.tasks.into_iter().map(|k| k.2));
+        }
+    }
+    out
 }
 
 /// The victim candidates on `domain`, by victim job (semantics §2.5): preempt takes Bound or

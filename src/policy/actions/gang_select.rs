@@ -120,6 +120,29 @@ impl CandidateIndex {
     }
 }
 
+/// The selected bundles in order, as ranges of one task list (no list per bundle).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct BundleList {
+    tasks: Vec<TaskId>,
+    /// End of each bundle in `tasks` (bundle `i` starts where `i - 1` ends).
+    ends: Vec<usize>,
+}
+
+impl BundleList {
+    pub(crate) fn push(&mut self, bundle: impl IntoIterator<Item = TaskId>) {
+        self.tasks.extend(bundle);
+        self.ends.push(self.tasks.len());
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    /// The bundles' tasks, bundle by bundle.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[TaskId]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.tasks[a..b])
+    }
+}
+
 /// A bundle as a range of the task list, with its sort keys.
 struct Fast {
     kind: BundleKind,
@@ -142,11 +165,12 @@ pub(crate) fn select(
     domain: &[NodeId],
     kind: EvictionKind,
     args: &GangEvictArgs,
-) -> Vec<Vec<TaskId>> {
+) -> BundleList {
     let snap = ssn.snap();
     let pairs = ix.pairs(snap, j, domain, kind);
+    let mut out = BundleList::default();
     if pairs.is_empty() {
-        return Vec::new();
+        return out;
     }
     // Per victim job (JobId order): its candidates lowest priority (then task UID) first,
     // split into a safe and a whole bundle.
@@ -263,18 +287,18 @@ pub(crate) fn select(
     let ctx = EvictionContext { kind, job: j };
     let allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
         Some(v) if !v.is_empty() => v,
-        _ => return Vec::new(),
+        _ => return out,
     };
     if allowed != flat {
         apply_allowed(allowed, &mut tasks, &mut bundles, &mut order);
         order.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
     }
-    order
-        .into_iter()
-        .map(|i| &bundles[i])
-        .filter(|b| b.kind == BundleKind::Safe || args.allow_whole_bundle)
-        .map(|b| tasks[b.start..b.end].to_vec())
-        .collect()
+    for b in order.into_iter().map(|i| &bundles[i]) {
+        if b.kind == BundleKind::Safe || args.allow_whole_bundle {
+            out.push(tasks[b.start..b.end].iter().copied());
+        }
+    }
+    out
 }
 
 /// `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle

@@ -47,6 +47,16 @@ impl JobUids {
         }
     }
 
+    /// Job `j`'s rank: for jobs that share no UID, rank order is UID order.
+    pub fn rank(&self, j: JobId) -> u32 {
+        self.rank[j.ix()]
+    }
+
+    /// Whether another job has job `j`'s UID (ranks then do not tell their UID order).
+    pub fn shared(&self, j: JobId) -> bool {
+        self.shared[j.ix()]
+    }
+
     /// `uid(a).cmp(uid(b))` for synced jobs, by rank unless both share their UID with others.
     pub fn cmp(&self, snap: &Snapshot, a: JobId, b: JobId) -> std::cmp::Ordering {
         if self.shared[a.ix()] && self.shared[b.ix()] {

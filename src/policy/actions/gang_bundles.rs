@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::model::Resources;
+use crate::model::{ResourceName, Resources};
 
 /// Safe bundles sort before whole ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -167,6 +167,14 @@ pub fn safe_split<'a>(
         out.extend(cands.map(|_| true));
         return;
     }
+    if job.role_min.is_empty() && job.min_sub_jobs.is_empty() {
+        // No role or sub-group gate: the first `job_surplus` candidates are safe.
+        out.extend(cands.map(|_| {
+            job_surplus -= 1;
+            job_surplus >= 0
+        }));
+        return;
+    }
     let role_total: u32 = job.role_min.values().sum();
     let mut role_surplus: BTreeMap<&str, i64> = BTreeMap::new();
     if job.min_available >= role_total {
@@ -223,8 +231,19 @@ pub fn bundle_roi<T>(b: &Bundle<T>, need: &Resources) -> f64 {
 
 /// `bundleROI` of a bundle holding `local` whose eviction costs `global` (`None`: no cost).
 pub fn roi(local: &Resources, global: Option<&Resources>, need: &Resources) -> f64 {
+    let dims: Vec<ResourceName> = need.names().collect();
+    roi_over(local, global, need, &dims)
+}
+
+/// [`roi`] with the dimensions of `need` listed once (`need.names()`).
+pub fn roi_over(
+    local: &Resources,
+    global: Option<&Resources>,
+    need: &Resources,
+    dims: &[ResourceName],
+) -> f64 {
     let (mut gain, mut cost) = (0.0, 0.0);
-    for d in need.names() {
+    for &d in dims {
         let n = need.get(d) as f64;
         gain += (local.get(d) as f64).min(n) / n;
         cost += global.map(|g| g.get(d) as f64).unwrap_or(0.0) / n;

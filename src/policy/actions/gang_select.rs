@@ -14,14 +14,14 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use super::gang_bundles::{roi, safe_split, BundleKind, GangCounts};
+use super::gang_bundles::{roi_over, safe_split, BundleKind, GangCounts};
 use super::gang_evict::{for_preemptor, may_be_candidate, ordering, ranks, role_ready};
-use crate::model::Resources;
+use crate::model::{ResourceName, Resources};
 use crate::policy::accel::JobUids;
 use crate::policy::conf::GangEvictArgs;
 use crate::policy::plugin::{EvictionContext, EvictionKind};
 use crate::policy::session::Session;
-use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
 use crate::policy::tiers::JobKey;
 
 /// The victim candidates of one action run by queue: the tasks on a node passing the
@@ -31,8 +31,17 @@ use crate::policy::tiers::JobKey;
 /// gives exactly the node walk's candidates; a queue whose candidates all belong to jobs of
 /// priority ≥ the preemptor's gives none without a walk.
 pub(crate) struct CandidateIndex {
-    /// Per queue: the candidate tasks, and the lowest job priority among them.
-    by_queue: Vec<(Vec<TaskId>, i32)>,
+    /// Per queue: the candidate tasks with their job and its priority (neither changes during
+    /// a run), and the lowest job priority among them.
+    by_queue: Vec<(Vec<Entry>, i32)>,
+}
+
+/// A candidate task of the index.
+#[derive(Clone, Copy)]
+struct Entry {
+    task: TaskId,
+    job: JobId,
+    priority: i32,
 }
 
 impl CandidateIndex {
@@ -41,9 +50,14 @@ impl CandidateIndex {
         for node in &snap.nodes {
             for &t in &node.tasks {
                 if may_be_candidate(snap, t, kind) {
-                    let vj = snap.job(snap.task(t).job);
-                    let slot: &mut (Vec<TaskId>, i32) = &mut by_queue[vj.queue.ix()];
-                    slot.0.push(t);
+                    let job = snap.task(t).job;
+                    let vj = snap.job(job);
+                    let slot: &mut (Vec<Entry>, i32) = &mut by_queue[vj.queue.ix()];
+                    slot.0.push(Entry {
+                        task: t,
+                        job,
+                        priority: vj.priority,
+                    });
                     slot.1 = slot.1.min(vj.priority);
                 }
             }
@@ -91,11 +105,28 @@ impl CandidateIndex {
         for &n in domain {
             in_domain[n.ix()] = true;
         }
+        let p = snap.job(j).priority;
         for q in queues {
-            for &t in &self.by_queue[q].0 {
-                let on = snap.task(t).node.is_some_and(|n| in_domain[n.ix()]);
-                if on && may_be_candidate(snap, t, kind) && for_preemptor(snap, t, j, pq, kind) {
-                    out.push((snap.task(t).job, t));
+            // The job-level tests (`for_preemptor`) hold for a whole queue (reclaim) or per
+            // job priority (preempt; the preemptor's own job has its priority); the
+            // preemptor-independent ones only need the task's status again.
+            if kind == EvictionKind::GangReclaim && !snap.queues[q].reclaimable {
+                continue;
+            }
+            for e in &self.by_queue[q].0 {
+                if kind == EvictionKind::GangPreempt && e.priority >= p {
+                    continue;
+                }
+                let task = snap.task(e.task);
+                let on = task.node.is_some_and(|n| in_domain[n.ix()]);
+                let live = match kind {
+                    EvictionKind::GangPreempt => task.status.is_preemptable(),
+                    EvictionKind::GangReclaim => task.status == TaskStatus::Running,
+                };
+                if on && live {
+                    debug_assert!(may_be_candidate(snap, e.task, kind));
+                    debug_assert!(for_preemptor(snap, e.task, j, pq, kind));
+                    out.push((e.job, e.task));
                 }
             }
         }
@@ -179,6 +210,7 @@ pub(crate) fn select(
     let mut victim_jobs: Vec<JobId> = Vec::new();
     let mut flags: Vec<bool> = Vec::new();
     let mut local: Vec<TaskId> = Vec::new();
+    let dims: Vec<ResourceName> = need.names().collect();
     let no_roles = BTreeMap::new();
     let no_sub_jobs = BTreeMap::new();
     for group in pairs.chunk_by(|a, b| a.0 == b.0) {
@@ -242,7 +274,7 @@ pub(crate) fn select(
                 job: vj,
                 start,
                 end: tasks.len(),
-                roi: roi(&sum, global.as_ref(), need),
+                roi: roi_over(&sum, global.as_ref(), need, &dims),
                 group: 0,
             });
         }
@@ -278,8 +310,7 @@ pub(crate) fn select(
         }
     }
     let uids = &ssn.accel.job_uids;
-    let mut order: Vec<usize> = (0..bundles.len()).collect();
-    order.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
+    let mut order = sorted(snap, uids, &tasks, &bundles);
     let flat: Vec<TaskId> = order
         .iter()
         .flat_map(|&i| tasks[bundles[i].start..bundles[i].end].iter().copied())
@@ -299,6 +330,33 @@ pub(crate) fn select(
         }
     }
     out
+}
+
+/// The bundles' positions in comparator order (`compare`): through one packed integer key
+/// per bundle when every key part packs exactly (ROI ≥ +0 and not NaN, whose bits then order
+/// as the values do; group ranks below 2³¹; no two victim jobs sharing a UID), else through
+/// the comparator.
+fn sorted(snap: &Snapshot, uids: &JobUids, tasks: &[TaskId], bundles: &[Fast]) -> Vec<usize> {
+    let packs = bundles.iter().all(|b| {
+        b.roi.is_sign_positive() && !b.roi.is_nan() && b.group < 1 << 31 && !uids.shared(b.job)
+    });
+    if !packs {
+        let mut order: Vec<usize> = (0..bundles.len()).collect();
+        order.sort_unstable_by(|&a, &b| compare(snap, uids, tasks, &bundles[a], &bundles[b]));
+        return order;
+    }
+    // kind (1 bit) | group rank (31) | !ROI bits (64: higher ROI first) | UID rank (32).
+    let key = |b: &Fast| -> u128 {
+        let kind = u128::from(b.kind == BundleKind::Whole);
+        (kind << 127)
+            | (u128::from(b.group) << 96)
+            | (u128::from(!b.roi.to_bits()) << 32)
+            | u128::from(uids.rank(b.job))
+    };
+    let mut keyed: Vec<(u128, usize)> = bundles.iter().map(key).zip(0..).collect();
+    // Keys are distinct: a job has at most one bundle of each kind and UID ranks differ.
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle

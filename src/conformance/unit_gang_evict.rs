@@ -330,9 +330,9 @@ fn domain_bundles(input: &Value, call: &str) -> Result<Value, CaseError> {
     let bundles =
         gang_evict::select_domain_bundles(&ssn, j, &need, &domain, None, kind, &args, None);
     let names: Vec<String> = bundles
-        .into_iter()
+        .iter()
         .flatten()
-        .map(|t| ssn.snap().task(t).name.clone())
+        .map(|&t| ssn.snap().task(t).name.clone())
         .collect();
     Ok(json!({ "victims": names }))
 }

@@ -522,6 +522,8 @@ pub fn combine_victims<T: Ord + Clone>(
             }
             victims = match victims {
                 None => Some(cands),
+                // The same list: the intersection is the list itself (a shortcut).
+                Some(v) if v == cands => Some(v),
                 Some(v) => {
                     let mut sorted = cands.clone();
                     sorted.sort_unstable();

@@ -1,6 +1,7 @@
 //! The scheduler's cross-cycle speed caches: the equivalence classes of identical nodes with
 //! their node scores (`NodeClasses`), the Pending PodGroups of each queue in job order
-//! (`PendingOrder`) and the per-node victim bins (`VictimBins`), plus the allocate scan's
+//! (`PendingOrder`), the per-node victim bins (`VictimBins`) and the jobs in UID order
+//! (`JobUids`), plus the allocate scan's
 //! reusable buffer.
 //! Owned by a `policy::Scheduler`, never by the `Snapshot` (which is data plus its index).
 //!
@@ -15,11 +16,13 @@ pub mod classes;
 pub mod order;
 pub mod scan;
 pub mod scores;
+pub mod uids;
 
 pub use bins::{QueueBin, VictimBins};
 pub use classes::NodeClasses;
 pub use order::PendingOrder;
 pub use scores::request_key;
+pub use uids::JobUids;
 
 use super::snapshot::{NodeId, Snapshot};
 
@@ -33,6 +36,8 @@ pub struct Accel {
     pub pending_order: PendingOrder,
     /// Possible preempt/reclaim victims per node and queue.
     pub victim_bins: VictimBins,
+    /// The jobs in UID order (the gang eviction actions' bundle order).
+    pub job_uids: JobUids,
     /// The allocate scan's feasible-node buffer, reused so a placement allocates nothing.
     pub feasible: Vec<NodeId>,
     /// The stamp written into the snapshot at the last session open (0 = none yet).
@@ -52,6 +57,7 @@ impl Accel {
             self.classes = NodeClasses::default();
             self.pending_order = PendingOrder::default();
             self.victim_bins = VictimBins::default();
+            self.job_uids = JobUids::default();
         }
         self.sessions += 1;
         self.stamp = splitmix(salt ^ splitmix(self.sessions)).max(1);

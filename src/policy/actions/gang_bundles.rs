@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::model::Resources;
+use crate::model::{ResourceName, Resources};
 
 /// Safe bundles sort before whole ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -79,6 +79,32 @@ pub struct GangState {
     pub total_request: Resources,
 }
 
+/// What the safe/whole walk of `CreateJobBundles` reads of the victim job, borrowed (the
+/// owned [`GangState`] gives one with [`GangState::counts`]).
+#[derive(Debug, Clone, Copy)]
+pub struct GangCounts<'a> {
+    pub min_available: u32,
+    pub ready: u32,
+    pub role_min: &'a BTreeMap<String, u32>,
+    pub role_ready: &'a BTreeMap<String, u32>,
+    pub min_sub_jobs: &'a BTreeMap<String, u32>,
+    pub sub_jobs: &'a [(String, String, bool)],
+}
+
+impl GangState {
+    /// The counts the safe/whole walk reads.
+    pub fn counts(&self) -> GangCounts<'_> {
+        GangCounts {
+            min_available: self.min_available,
+            ready: self.ready,
+            role_min: &self.role_min,
+            role_ready: &self.role_ready,
+            min_sub_jobs: &self.min_sub_jobs,
+            sub_jobs: &self.sub_jobs,
+        }
+    }
+}
+
 /// Mirrors `CreateJobBundles`: local candidates, lowest priority (then id) first; safe while
 /// the job, its role and its sub-group keep a surplus over their minimums.
 pub fn create_job_bundles<T: Clone + Ord>(
@@ -101,56 +127,17 @@ pub fn create_job_bundles<T: Clone + Ord>(
             global: (kind == BundleKind::Whole).then_some(job.total_request),
         }
     };
-    let mut job_surplus = job.ready as i64 - job.min_available as i64;
-    if job_surplus < 0 {
-        // The gang is already broken: everything is safe to take.
-        return vec![bundle(BundleKind::Safe, local.iter().collect())];
-    }
-    let role_total: u32 = job.role_min.values().sum();
-    let mut role_surplus: BTreeMap<&str, i64> = BTreeMap::new();
-    if job.min_available >= role_total {
-        for (r, &min) in &job.role_min {
-            let ready = job.role_ready.get(r).copied().unwrap_or(0);
-            role_surplus.insert(r, ready as i64 - min as i64);
-        }
-    }
-    let gated = !job.min_sub_jobs.is_empty();
-    let mut group_surplus: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut broken: BTreeMap<&str, bool> = BTreeMap::new();
-    if gated {
-        for (g, &min) in &job.min_sub_jobs {
-            let ready = job.sub_jobs.iter().filter(|s| s.1 == *g && s.2).count();
-            group_surplus.insert(g, ready as i64 - min as i64);
-        }
-        for (uid, _, ready) in &job.sub_jobs {
-            broken.insert(uid, !ready);
-        }
-    }
+    let mut safe_flags = Vec::with_capacity(local.len());
+    safe_split(
+        &job.counts(),
+        local
+            .iter()
+            .map(|c| (c.role.as_str(), c.sub_job.as_deref())),
+        &mut safe_flags,
+    );
     let (mut safe, mut whole) = (Vec::new(), Vec::new());
-    for c in &local {
-        let role_ok = role_surplus.get(c.role.as_str()).is_none_or(|&s| s > 0);
-        let sub = c
-            .sub_job
-            .as_deref()
-            .and_then(|u| job.sub_jobs.iter().find(|s| s.0 == u));
-        let group_ok = !gated
-            || sub.is_some_and(|s| {
-                broken.get(s.0.as_str()) == Some(&true)
-                    || group_surplus.get(s.1.as_str()).is_some_and(|&g| g > 0)
-            });
-        if job_surplus > 0 && role_ok && group_ok {
-            job_surplus -= 1;
-            if let Some(s) = role_surplus.get_mut(c.role.as_str()) {
-                *s -= 1;
-            }
-            if let Some(s) = sub.filter(|_| gated) {
-                if broken.get(s.0.as_str()) != Some(&true) {
-                    broken.insert(&s.0, true);
-                    if let Some(g) = group_surplus.get_mut(s.1.as_str()) {
-                        *g -= 1;
-                    }
-                }
-            }
+    for (c, &is_safe) in local.iter().zip(&safe_flags) {
+        if is_safe {
             safe.push(c);
         } else {
             whole.push(c);
@@ -166,14 +153,100 @@ pub fn create_job_bundles<T: Clone + Ord>(
     out
 }
 
+/// The walk of `CreateJobBundles` over candidates already in bundle order, given as (role,
+/// sub-job UID): pushes onto `out`, per candidate, whether it goes to the safe bundle (else the
+/// whole one). A broken gang (ready < minAvailable) gives every candidate to the safe bundle.
+pub fn safe_split<'a>(
+    job: &GangCounts<'_>,
+    cands: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+    out: &mut Vec<bool>,
+) {
+    let mut job_surplus = job.ready as i64 - job.min_available as i64;
+    if job_surplus < 0 {
+        // The gang is already broken: everything is safe to take.
+        out.extend(cands.map(|_| true));
+        return;
+    }
+    if job.role_min.is_empty() && job.min_sub_jobs.is_empty() {
+        // No role or sub-group gate: the first `job_surplus` candidates are safe.
+        out.extend(cands.map(|_| {
+            job_surplus -= 1;
+            job_surplus >= 0
+        }));
+        return;
+    }
+    let role_total: u32 = job.role_min.values().sum();
+    let mut role_surplus: BTreeMap<&str, i64> = BTreeMap::new();
+    if job.min_available >= role_total {
+        for (r, &min) in job.role_min {
+            let ready = job.role_ready.get(r).copied().unwrap_or(0);
+            role_surplus.insert(r, ready as i64 - min as i64);
+        }
+    }
+    let gated = !job.min_sub_jobs.is_empty();
+    let mut group_surplus: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut broken: BTreeMap<&str, bool> = BTreeMap::new();
+    if gated {
+        for (g, &min) in job.min_sub_jobs {
+            let ready = job.sub_jobs.iter().filter(|s| s.1 == *g && s.2).count();
+            group_surplus.insert(g, ready as i64 - min as i64);
+        }
+        for (uid, _, ready) in job.sub_jobs {
+            broken.insert(uid, !ready);
+        }
+    }
+    for (role, sub_job) in cands {
+        let role_ok = role_surplus.get(role).is_none_or(|&s| s > 0);
+        let sub = sub_job.and_then(|u| job.sub_jobs.iter().find(|s| s.0 == u));
+        let group_ok = !gated
+            || sub.is_some_and(|s| {
+                broken.get(s.0.as_str()) == Some(&true)
+                    || group_surplus.get(s.1.as_str()).is_some_and(|&g| g > 0)
+            });
+        if job_surplus > 0 && role_ok && group_ok {
+            job_surplus -= 1;
+            if let Some(s) = role_surplus.get_mut(role) {
+                *s -= 1;
+            }
+            if let Some(s) = sub.filter(|_| gated) {
+                if broken.get(s.0.as_str()) != Some(&true) {
+                    broken.insert(&s.0, true);
+                    if let Some(g) = group_surplus.get_mut(s.1.as_str()) {
+                        *g -= 1;
+                    }
+                }
+            }
+            out.push(true);
+        } else {
+            out.push(false);
+        }
+    }
+}
+
 /// Mirrors `bundleROI`: Σ_d min(local_d, need_d)/need_d ÷ Σ_d global_d/need_d over the
 /// dimensions the preemptor needs; no global cost → +∞.
 pub fn bundle_roi<T>(b: &Bundle<T>, need: &Resources) -> f64 {
+    roi(&b.local, b.global.as_ref(), need)
+}
+
+/// `bundleROI` of a bundle holding `local` whose eviction costs `global` (`None`: no cost).
+pub fn roi(local: &Resources, global: Option<&Resources>, need: &Resources) -> f64 {
+    let dims: Vec<ResourceName> = need.names().collect();
+    roi_over(local, global, need, &dims)
+}
+
+/// [`roi`] with the dimensions of `need` listed once (`need.names()`).
+pub fn roi_over(
+    local: &Resources,
+    global: Option<&Resources>,
+    need: &Resources,
+    dims: &[ResourceName],
+) -> f64 {
     let (mut gain, mut cost) = (0.0, 0.0);
-    for d in need.names() {
+    for &d in dims {
         let n = need.get(d) as f64;
-        gain += (b.local.get(d) as f64).min(n) / n;
-        cost += b.global.map(|g| g.get(d) as f64).unwrap_or(0.0) / n;
+        gain += (local.get(d) as f64).min(n) / n;
+        cost += global.map(|g| g.get(d) as f64).unwrap_or(0.0) / n;
     }
     if cost == 0.0 {
         f64::INFINITY

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use super::gang_bundles::{create_job_bundles, sort_bundles, Bundle, BundleKind, Candidate};
 use super::gang_bundles::{GangState, GroupLess};
 use super::gang_domains::{self, Domain};
+use super::gang_select::{self, BundleList, CandidateIndex};
 use super::JobHeap;
 use crate::model::Resources;
 use crate::policy::conf::{Action, GangEvictArgs};
@@ -52,8 +53,10 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
         per_queue.entry(q).or_default().push(ssn, j);
     }
     // The candidates by queue, once per run with a preemptor (shortcut: `CandidateIndex`).
-    let index =
-        (ssn.shortcuts && !per_queue.is_empty()).then(|| CandidateIndex::new(ssn.snap(), kind));
+    let index = (ssn.shortcuts && !per_queue.is_empty()).then(|| {
+        ssn.accel.job_uids.sync(ssn.st.snap);
+        CandidateIndex::new(ssn.snap(), kind)
+    });
     while let Some(q) = ssn.pop_queue(&mut queues) {
         // gangreclaim skips an overused queue; neither action pushes a queue back.
         if kind == EvictionKind::GangReclaim && ssn.tiers.overused(&ssn.st, q) {
@@ -117,6 +120,10 @@ fn evict_for_job(
     args: &GangEvictArgs,
     index: Option<&CandidateIndex>,
 ) {
+    // Shortcut: no candidate anywhere, so no domain gives a bundle.
+    if index.is_some_and(|ix| ix.none_for(ssn.snap(), j, kind)) {
+        return;
+    }
     let pending = pending_set(ssn, j);
     let Some(&first) = pending.first() else {
         return;
@@ -147,8 +154,8 @@ fn evict_for_job(
             available.add(&node.releasing);
         }
         let mut victims: Vec<TaskId> = Vec::new();
-        for bundle in bundles {
-            for t in bundle {
+        for bundle in bundles.iter() {
+            for &t in bundle {
                 available.add(&ssn.snap().task(t).resreq);
                 victims.push(t);
             }
@@ -178,12 +185,12 @@ pub(crate) fn select_domain_bundles(
     kind: EvictionKind,
     args: &GangEvictArgs,
     index: Option<&CandidateIndex>,
-) -> Vec<Vec<TaskId>> {
+) -> BundleList {
+    if let Some(ix) = index {
+        return gang_select::select(ssn, ix, j, need, domain, hn, kind, args);
+    }
     let snap = ssn.snap();
-    let by_job = match index {
-        Some(ix) => ix.candidates(snap, j, domain, kind),
-        None => candidates(snap, j, domain, kind),
-    };
+    let by_job = candidates(snap, j, domain, kind);
     let mut bundles: Vec<Bundle<Key>> = Vec::new();
     let mut victim_jobs: Vec<JobId> = Vec::with_capacity(by_job.len());
     for (vj, tasks) in by_job {
@@ -205,7 +212,7 @@ pub(crate) fn select_domain_bundles(
         bundles.extend(create_job_bundles(&state, local));
     }
     if bundles.is_empty() {
-        return Vec::new();
+        return BundleList::default();
     }
     let pq = snap.job(j).queue;
     // Preempt: the victim job that would be scheduled last gives up first (`!JobOrderFn`);
@@ -246,7 +253,7 @@ pub(crate) fn select_domain_bundles(
     };
     let mut allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
         Some(v) if !v.is_empty() => v,
-        _ => return Vec::new(),
+        _ => return BundleList::default(),
     };
     allowed.sort_unstable();
     // `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle
@@ -269,11 +276,13 @@ pub(crate) fn select_domain_bundles(
         }
     }
     sort_bundles(&mut valid, need, &*less);
-    valid
-        .into_iter()
-        .filter(|b| b.kind == BundleKind::Safe || args.allow_whole_bundle)
-        .map(|b| b.tasks.into_iter().map(|k| k.2).collect())
-        .collect()
+    let mut out = BundleList::default();
+    for b in valid {
+        if b.kind == BundleKind::Safe || args.allow_whole_bundle {
+            out.push(b.tasks.into_iter().map(|k| k.2));
+        }
+    }
+    out
 }
 
 /// The victim candidates on `domain`, by victim job (semantics §2.5): preempt takes Bound or
@@ -301,7 +310,7 @@ fn candidates(
 /// The candidate tests that do not depend on the preemptor: status (Bound/Running for
 /// preempt, Running for reclaim), the pod's and the job's `volcano.sh/preemptable`, the job
 /// in the session.
-fn may_be_candidate(snap: &Snapshot, t: TaskId, kind: EvictionKind) -> bool {
+pub(super) fn may_be_candidate(snap: &Snapshot, t: TaskId, kind: EvictionKind) -> bool {
     let task = snap.task(t);
     let status_ok = match kind {
         EvictionKind::GangPreempt => task.status.is_preemptable(),
@@ -313,7 +322,13 @@ fn may_be_candidate(snap: &Snapshot, t: TaskId, kind: EvictionKind) -> bool {
 
 /// The preemptor-dependent tests: preempt takes strictly lower-priority other jobs of the
 /// same queue, reclaim other queues that are reclaimable.
-fn for_preemptor(snap: &Snapshot, t: TaskId, j: JobId, pq: QueueId, kind: EvictionKind) -> bool {
+pub(super) fn for_preemptor(
+    snap: &Snapshot,
+    t: TaskId,
+    j: JobId,
+    pq: QueueId,
+    kind: EvictionKind,
+) -> bool {
     let vjob = snap.task(t).job;
     let vj = snap.job(vjob);
     match kind {
@@ -324,73 +339,8 @@ fn for_preemptor(snap: &Snapshot, t: TaskId, j: JobId, pq: QueueId, kind: Evicti
     }
 }
 
-/// The victim candidates of one action run by queue (a shortcut that never changes a
-/// decision, `Session::shortcuts`): the tasks on a node passing the preemptor-independent
-/// tests when the run starts. During the run tasks only leave that set (the gang actions only
-/// evict — Bound/Running → Releasing — and pipeline Pending tasks), so re-checking each
-/// task's status when it is used gives exactly the node walk's candidates; a queue whose
-/// candidates all belong to jobs of priority ≥ the preemptor's gives none without a walk.
-pub(crate) struct CandidateIndex {
-    /// Per queue: the candidate tasks, and the lowest job priority among them.
-    by_queue: Vec<(Vec<TaskId>, i32)>,
-}
-
-impl CandidateIndex {
-    fn new(snap: &Snapshot, kind: EvictionKind) -> CandidateIndex {
-        let mut by_queue = vec![(Vec::new(), i32::MAX); snap.queues.len()];
-        for node in &snap.nodes {
-            for &t in &node.tasks {
-                if may_be_candidate(snap, t, kind) {
-                    let vj = snap.job(snap.task(t).job);
-                    let slot: &mut (Vec<TaskId>, i32) = &mut by_queue[vj.queue.ix()];
-                    slot.0.push(t);
-                    slot.1 = slot.1.min(vj.priority);
-                }
-            }
-        }
-        CandidateIndex { by_queue }
-    }
-
-    /// The node walk's answer (`candidates`), from the index.
-    fn candidates(
-        &self,
-        snap: &Snapshot,
-        j: JobId,
-        domain: &[NodeId],
-        kind: EvictionKind,
-    ) -> BTreeMap<JobId, Vec<TaskId>> {
-        let pq = snap.job(j).queue;
-        let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
-        let queues: Vec<usize> = match kind {
-            EvictionKind::GangPreempt if self.by_queue[pq.ix()].1 < snap.job(j).priority => {
-                vec![pq.ix()]
-            }
-            EvictionKind::GangPreempt => Vec::new(),
-            EvictionKind::GangReclaim => {
-                (0..self.by_queue.len()).filter(|&q| q != pq.ix()).collect()
-            }
-        };
-        if queues.iter().all(|&q| self.by_queue[q].0.is_empty()) {
-            return by_job;
-        }
-        let mut in_domain = vec![false; snap.nodes.len()];
-        for &n in domain {
-            in_domain[n.ix()] = true;
-        }
-        for q in queues {
-            for &t in &self.by_queue[q].0 {
-                let on = snap.task(t).node.is_some_and(|n| in_domain[n.ix()]);
-                if on && may_be_candidate(snap, t, kind) && for_preemptor(snap, t, j, pq, kind) {
-                    by_job.entry(snap.task(t).job).or_default().push(t);
-                }
-            }
-        }
-        by_job
-    }
-}
-
 /// `Less` when `first`, `Equal` for the same element, else `Greater`.
-fn ordering(first: bool, same: bool) -> std::cmp::Ordering {
+pub(super) fn ordering(first: bool, same: bool) -> std::cmp::Ordering {
     match (same, first) {
         (true, _) => std::cmp::Ordering::Equal,
         (false, true) => std::cmp::Ordering::Less,
@@ -399,7 +349,7 @@ fn ordering(first: bool, same: bool) -> std::cmp::Ordering {
 }
 
 /// Position of each listed index in `order` (others `u32::MAX`), over `n` slots.
-fn ranks(n: usize, order: impl Iterator<Item = usize>) -> Vec<u32> {
+pub(super) fn ranks(n: usize, order: impl Iterator<Item = usize>) -> Vec<u32> {
     let mut r = vec![u32::MAX; n];
     for (i, x) in order.enumerate() {
         r[x] = i as u32;
@@ -410,17 +360,9 @@ fn ranks(n: usize, order: impl Iterator<Item = usize>) -> Vec<u32> {
 /// What `CreateJobBundles` reads of a victim job.
 fn gang_state(snap: &Snapshot, vj: JobId) -> GangState {
     let job = snap.job(vj);
-    let mut role_ready: BTreeMap<String, u32> = BTreeMap::new();
     let mut total = Resources::empty();
     for &t in &job.tasks {
-        let task = snap.task(t);
-        total.add(&task.resreq);
-        let ready = task.status.is_allocated()
-            || task.status == TaskStatus::Succeeded
-            || (task.status == TaskStatus::Pending && task.best_effort);
-        if ready {
-            *role_ready.entry(task.role.clone()).or_default() += 1;
-        }
+        total.add(&snap.task(t).resreq);
     }
     GangState {
         id: vj.0,
@@ -429,11 +371,27 @@ fn gang_state(snap: &Snapshot, vj: JobId) -> GangState {
         min_available: job.min_available,
         ready: job.ready_num(),
         role_min: job.task_min_available.clone(),
-        role_ready,
+        role_ready: role_ready(snap, vj),
         min_sub_jobs: BTreeMap::new(),
         sub_jobs: Vec::new(),
         total_request: total,
     }
+}
+
+/// The ready tasks of job `vj` per role, as `CreateJobBundles`' role gate counts them
+/// (allocated statuses or Succeeded, plus Pending best-effort tasks).
+pub(super) fn role_ready(snap: &Snapshot, vj: JobId) -> BTreeMap<String, u32> {
+    let mut out: BTreeMap<String, u32> = BTreeMap::new();
+    for &t in &snap.job(vj).tasks {
+        let task = snap.task(t);
+        let ready = task.status.is_allocated()
+            || task.status == TaskStatus::Succeeded
+            || (task.status == TaskStatus::Pending && task.best_effort);
+        if ready {
+            *out.entry(task.role.clone()).or_default() += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -498,8 +456,8 @@ mod tests {
         s
     }
 
-    /// The index gives the node walk's candidates for every job and kind, also after some
-    /// of them were evicted during the run.
+    /// The index gives the node walk's candidates (as sets per victim job) for every job and
+    /// kind, also after some of them were evicted during the run.
     #[test]
     fn candidate_index_equals_the_node_walk() {
         let mut s = snapshot();
@@ -511,7 +469,9 @@ mod tests {
                 for j in 0..s.jobs.len() as u32 {
                     let j = JobId(j);
                     for domain in [&all[..], &all[1..]] {
-                        let walk = candidates(&s, j, domain, kind);
+                        // Task order within a job does not matter (bundles sort their tasks).
+                        let mut walk = candidates(&s, j, domain, kind);
+                        walk.values_mut().for_each(|v| v.sort_unstable());
                         any |= !walk.is_empty();
                         assert_eq!(ix.candidates(&s, j, domain, kind), walk, "{kind:?} {j:?}");
                     }

@@ -10,6 +10,7 @@ pub mod gang_bundles;
 pub(crate) mod gang_domains;
 pub mod gang_evict;
 pub(crate) mod gang_plan;
+mod gang_select;
 pub mod preempt;
 pub mod reclaim;
 mod victims;

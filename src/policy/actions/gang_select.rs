@@ -1,0 +1,424 @@
+//! The victim bundles of the gang eviction actions, the fast way (a shortcut that never changes
+//! a decision, `Session::shortcuts`): the victim candidates of one action run indexed by queue
+//! (`CandidateIndex`), and `selectDomainBundles` over them with borrowed data — bundles as
+//! ranges of one task list, ordered through an index with the sort keys computed once per
+//! bundle, and the second filter/sort skipped when `UnifiedEvictable` allowed every candidate
+//! (the order is then the one already computed: the comparator is a total order over distinct
+//! bundles). `gang_evict::select_domain_bundles` without an index is the reference it is
+//! tested against.
+//!
+//! Mirrors volcano pkg/scheduler/actions/utils/bundle.go and gangpreempt/gangreclaim
+//! `selectDomainBundles` (v1.15.0) through the shared pieces of `gang_bundles` (`safe_split`,
+//! `roi`). Depends on policy types only.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use super::gang_bundles::{roi_over, safe_split, BundleKind, GangCounts};
+use super::gang_evict::{for_preemptor, may_be_candidate, ordering, ranks, role_ready};
+use crate::model::{ResourceName, Resources};
+use crate::policy::accel::JobUids;
+use crate::policy::conf::GangEvictArgs;
+use crate::policy::plugin::{EvictionContext, EvictionKind};
+use crate::policy::session::Session;
+use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
+use crate::policy::tiers::JobKey;
+use crate::policy::topology::HnId;
+
+/// The victim candidates of one action run by queue: the tasks on a node passing the
+/// preemptor-independent tests when the run starts. During the run tasks only leave that set
+/// (the gang actions only evict — Bound/Running → Releasing — and pipeline Pending tasks;
+/// a discarded statement puts them back), so re-checking each task's status when it is used
+/// gives exactly the node walk's candidates; a queue whose candidates all belong to jobs of
+/// priority ≥ the preemptor's gives none without a walk.
+pub(crate) struct CandidateIndex {
+    /// Per queue: the candidate tasks with their job and its priority (neither changes during
+    /// a run), and the lowest job priority among them.
+    by_queue: Vec<(Vec<Entry>, i32)>,
+}
+
+/// A candidate task of the index.
+#[derive(Clone, Copy)]
+struct Entry {
+    task: TaskId,
+    job: JobId,
+    priority: i32,
+}
+
+impl CandidateIndex {
+    pub(crate) fn new(snap: &Snapshot, kind: EvictionKind) -> CandidateIndex {
+        let mut by_queue = vec![(Vec::new(), i32::MAX); snap.queues.len()];
+        for node in &snap.nodes {
+            for &t in &node.tasks {
+                if may_be_candidate(snap, t, kind) {
+                    let job = snap.task(t).job;
+                    let vj = snap.job(job);
+                    let slot: &mut (Vec<Entry>, i32) = &mut by_queue[vj.queue.ix()];
+                    slot.0.push(Entry {
+                        task: t,
+                        job,
+                        priority: vj.priority,
+                    });
+                    slot.1 = slot.1.min(vj.priority);
+                }
+            }
+        }
+        CandidateIndex { by_queue }
+    }
+
+    /// The queues whose candidates preemptor job `j` may take (preempt: its own, if some
+    /// candidate there has a lower job priority; reclaim: every other one).
+    fn queues(&self, snap: &Snapshot, j: JobId, kind: EvictionKind) -> Vec<usize> {
+        let pq = snap.job(j).queue;
+        match kind {
+            EvictionKind::GangPreempt if self.by_queue[pq.ix()].1 < snap.job(j).priority => {
+                vec![pq.ix()]
+            }
+            EvictionKind::GangPreempt => Vec::new(),
+            EvictionKind::GangReclaim => {
+                (0..self.by_queue.len()).filter(|&q| q != pq.ix()).collect()
+            }
+        }
+    }
+
+    /// Whether job `j` has no candidate at all (the domain search then does nothing).
+    pub(crate) fn none_for(&self, snap: &Snapshot, j: JobId, kind: EvictionKind) -> bool {
+        self.queues(snap, j, kind)
+            .iter()
+            .all(|&q| self.by_queue[q].0.is_empty())
+    }
+
+    /// The still-valid candidates of `j` on `domain` as (victim job, task), sorted.
+    fn pairs(
+        &self,
+        snap: &Snapshot,
+        j: JobId,
+        domain: &[NodeId],
+        kind: EvictionKind,
+    ) -> Vec<(JobId, TaskId)> {
+        let pq = snap.job(j).queue;
+        let queues = self.queues(snap, j, kind);
+        let mut out = Vec::new();
+        if queues.iter().all(|&q| self.by_queue[q].0.is_empty()) {
+            return out;
+        }
+        let mut in_domain = vec![false; snap.nodes.len()];
+        for &n in domain {
+            in_domain[n.ix()] = true;
+        }
+        let p = snap.job(j).priority;
+        for q in queues {
+            // The job-level tests (`for_preemptor`) hold for a whole queue (reclaim) or per
+            // job priority (preempt; the preemptor's own job has its priority); the
+            // preemptor-independent ones only need the task's status again.
+            if kind == EvictionKind::GangReclaim && !snap.queues[q].reclaimable {
+                continue;
+            }
+            for e in &self.by_queue[q].0 {
+                if kind == EvictionKind::GangPreempt && e.priority >= p {
+                    continue;
+                }
+                let task = snap.task(e.task);
+                let on = task.node.is_some_and(|n| in_domain[n.ix()]);
+                let live = match kind {
+                    EvictionKind::GangPreempt => task.status.is_preemptable(),
+                    EvictionKind::GangReclaim => task.status == TaskStatus::Running,
+                };
+                if on && live {
+                    debug_assert!(may_be_candidate(snap, e.task, kind));
+                    debug_assert!(for_preemptor(snap, e.task, j, pq, kind));
+                    out.push((e.job, e.task));
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// The node walk's answer (`gang_evict::candidates`), from the index.
+    #[cfg(test)]
+    pub(crate) fn candidates(
+        &self,
+        snap: &Snapshot,
+        j: JobId,
+        domain: &[NodeId],
+        kind: EvictionKind,
+    ) -> BTreeMap<JobId, Vec<TaskId>> {
+        let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
+        for (vj, t) in self.pairs(snap, j, domain, kind) {
+            by_job.entry(vj).or_default().push(t);
+        }
+        by_job
+    }
+}
+
+/// The selected bundles in order, as ranges of one task list (no list per bundle).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct BundleList {
+    tasks: Vec<TaskId>,
+    /// End of each bundle in `tasks` (bundle `i` starts where `i - 1` ends).
+    ends: Vec<usize>,
+}
+
+impl BundleList {
+    pub(crate) fn push(&mut self, bundle: impl IntoIterator<Item = TaskId>) {
+        self.tasks.extend(bundle);
+        self.ends.push(self.tasks.len());
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    /// The bundles' tasks, bundle by bundle.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[TaskId]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(&self.ends).map(|(a, &b)| &self.tasks[a..b])
+    }
+}
+
+/// A bundle as a range of the task list, with its sort keys.
+struct Fast {
+    kind: BundleKind,
+    job: JobId,
+    /// `tasks[start..end]`, in bundle order.
+    start: usize,
+    end: usize,
+    /// Rank of the bundle's group (victim job for preempt, victim queue for reclaim).
+    group: u32,
+    roi: f64,
+}
+
+/// `selectDomainBundles` from the index: the same bundles in the same order as
+/// `gang_evict::select_domain_bundles` without one.
+pub(crate) fn select(
+    ssn: &Session,
+    ix: &CandidateIndex,
+    j: JobId,
+    need: &Resources,
+    domain: &[NodeId],
+    hn: Option<HnId>,
+    kind: EvictionKind,
+    args: &GangEvictArgs,
+) -> BundleList {
+    let snap = ssn.snap();
+    let pairs = ix.pairs(snap, j, domain, kind);
+    let mut out = BundleList::default();
+    if pairs.is_empty() {
+        return out;
+    }
+    // Per victim job (JobId order): its candidates lowest priority (then task UID) first,
+    // split into a safe and a whole bundle.
+    let mut tasks: Vec<TaskId> = Vec::with_capacity(pairs.len());
+    let mut bundles: Vec<Fast> = Vec::new();
+    let mut victim_jobs: Vec<JobId> = Vec::new();
+    let mut flags: Vec<bool> = Vec::new();
+    let mut local: Vec<TaskId> = Vec::new();
+    let dims: Vec<ResourceName> = need.names().collect();
+    let no_roles = BTreeMap::new();
+    let no_sub_jobs = BTreeMap::new();
+    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let vj = group[0].0;
+        victim_jobs.push(vj);
+        local.clear();
+        local.extend(group.iter().map(|p| p.1));
+        if local.len() > 1 {
+            local.sort_by(|&a, &b| {
+                let (x, y) = (snap.task(a), snap.task(b));
+                x.priority.cmp(&y.priority).then_with(|| {
+                    (x.namespace.as_str(), x.name.as_str(), a).cmp(&(
+                        y.namespace.as_str(),
+                        y.name.as_str(),
+                        b,
+                    ))
+                })
+            });
+        }
+        let job = snap.job(vj);
+        let ready_by_role = if job.task_min_available.is_empty() {
+            None
+        } else {
+            Some(role_ready(snap, vj))
+        };
+        let counts = GangCounts {
+            min_available: job.min_available,
+            ready: job.ready_num(),
+            role_min: &job.task_min_available,
+            role_ready: ready_by_role.as_ref().unwrap_or(&no_roles),
+            min_sub_jobs: &no_sub_jobs,
+            sub_jobs: &[],
+        };
+        flags.clear();
+        safe_split(
+            &counts,
+            local.iter().map(|&t| (snap.task(t).role.as_str(), None)),
+            &mut flags,
+        );
+        for (kind, want) in [(BundleKind::Safe, true), (BundleKind::Whole, false)] {
+            let start = tasks.len();
+            let mut sum = Resources::empty();
+            for (&t, &f) in local.iter().zip(&flags) {
+                if f == want {
+                    tasks.push(t);
+                    sum.add(&snap.task(t).resreq);
+                }
+            }
+            if tasks.len() == start {
+                continue;
+            }
+            let global = (kind == BundleKind::Whole).then(|| {
+                let mut total = Resources::empty();
+                for &t in &job.tasks {
+                    total.add(&snap.task(t).resreq);
+                }
+                total
+            });
+            bundles.push(Fast {
+                kind,
+                job: vj,
+                start,
+                end: tasks.len(),
+                roi: roi_over(&sum, global.as_ref(), need, &dims),
+                group: 0,
+            });
+        }
+    }
+    // Group ranks as the reference computes them: the same input list, the same comparator
+    // (for preempt through job-order keys, which answer as `jless` does).
+    let pq = snap.job(j).queue;
+    match kind {
+        EvictionKind::GangPreempt => {
+            // `jless` through fresh job-order keys (`Tiers::key_less`, exact by contract).
+            let keys: Vec<JobKey> = victim_jobs
+                .iter()
+                .map(|&x| ssn.tiers.job_key_or_slow(&ssn.st, x))
+                .collect();
+            let less = |a: usize, b: usize| ssn.tiers.key_less(&ssn.st, &keys[a], &keys[b]);
+            let mut pos: Vec<usize> = (0..victim_jobs.len()).collect();
+            pos.sort_by(|&a, &b| ordering(!less(a, b), a == b));
+            let rank = ranks(snap.jobs.len(), pos.iter().map(|&p| victim_jobs[p].ix()));
+            for b in &mut bundles {
+                b.group = rank[b.job.ix()];
+            }
+        }
+        EvictionKind::GangReclaim => {
+            let mut qs: Vec<QueueId> = victim_jobs.iter().map(|&x| snap.job(x).queue).collect();
+            qs.sort_unstable();
+            qs.dedup();
+            let first = |a, b| ssn.tiers.victim_queue_first(&ssn.st, a, b, pq);
+            qs.sort_by(|&a, &b| ordering(first(a, b), a == b));
+            let rank = ranks(snap.queues.len(), qs.iter().map(|x| x.ix()));
+            for b in &mut bundles {
+                b.group = rank[snap.job(b.job).queue.ix()];
+            }
+        }
+    }
+    let uids = &ssn.accel.job_uids;
+    let mut order = sorted(snap, uids, &tasks, &bundles);
+    let flat: Vec<TaskId> = order
+        .iter()
+        .flat_map(|&i| tasks[bundles[i].start..bundles[i].end].iter().copied())
+        .collect();
+    let ctx = EvictionContext {
+        kind,
+        job: j,
+        hypernode: hn,
+    };
+    let allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
+        Some(v) if !v.is_empty() => v,
+        _ => return out,
+    };
+    if allowed != flat {
+        apply_allowed(allowed, &mut tasks, &mut bundles, &mut order);
+        order.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
+    }
+    for b in order.into_iter().map(|i| &bundles[i]) {
+        if b.kind == BundleKind::Safe || args.allow_whole_bundle {
+            out.push(tasks[b.start..b.end].iter().copied());
+        }
+    }
+    out
+}
+
+/// The bundles' positions in comparator order (`compare`): through one packed integer key
+/// per bundle when every key part packs exactly (ROI ≥ +0 and not NaN, whose bits then order
+/// as the values do; group ranks below 2³¹; no two victim jobs sharing a UID), else through
+/// the comparator.
+fn sorted(snap: &Snapshot, uids: &JobUids, tasks: &[TaskId], bundles: &[Fast]) -> Vec<usize> {
+    let packs = bundles.iter().all(|b| {
+        b.roi.is_sign_positive() && !b.roi.is_nan() && b.group < 1 << 31 && !uids.shared(b.job)
+    });
+    if !packs {
+        let mut order: Vec<usize> = (0..bundles.len()).collect();
+        order.sort_unstable_by(|&a, &b| compare(snap, uids, tasks, &bundles[a], &bundles[b]));
+        return order;
+    }
+    // kind (1 bit) | group rank (31) | !ROI bits (64: higher ROI first) | UID rank (32).
+    let key = |b: &Fast| -> u128 {
+        let kind = u128::from(b.kind == BundleKind::Whole);
+        (kind << 127)
+            | (u128::from(b.group) << 96)
+            | (u128::from(!b.roi.to_bits()) << 32)
+            | u128::from(uids.rank(b.job))
+    };
+    let mut keyed: Vec<(u128, usize)> = bundles.iter().map(key).zip(0..).collect();
+    // Keys are distinct: a job has at most one bundle of each kind and UID ranks differ.
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle
+/// shrinks to its allowed tasks (its ROI stays +∞: it has no global cost). `order` keeps the
+/// surviving bundles.
+fn apply_allowed(
+    mut allowed: Vec<TaskId>,
+    tasks: &mut [TaskId],
+    bundles: &mut [Fast],
+    order: &mut Vec<usize>,
+) {
+    allowed.sort_unstable();
+    order.retain(|&i| {
+        let b = &mut bundles[i];
+        let slice = &mut tasks[b.start..b.end];
+        let n = slice.len();
+        let mut kept = 0;
+        for k in 0..n {
+            if allowed.binary_search(&slice[k]).is_ok() {
+                slice[kept] = slice[k];
+                kept += 1;
+            }
+        }
+        match b.kind {
+            BundleKind::Whole => kept == n,
+            BundleKind::Safe if kept > 0 => {
+                b.end = b.start + kept;
+                true
+            }
+            BundleKind::Safe => false,
+        }
+    });
+}
+
+/// The comparator of `gang_bundles::sort_bundles` over ranked groups: safe first; group rank
+/// (different groups only); higher ROI; job UID (through `JobUids`); first task UID; fewer
+/// tasks. A total order over the bundles of one selection (a job has at most one bundle of
+/// each kind; different jobs with one UID differ in their first task), so an unstable sort
+/// gives the reference's stable one.
+fn compare(snap: &Snapshot, uids: &JobUids, tasks: &[TaskId], l: &Fast, r: &Fast) -> Ordering {
+    l.kind
+        .cmp(&r.kind)
+        .then_with(|| l.group.cmp(&r.group))
+        .then_with(|| r.roi.partial_cmp(&l.roi).unwrap_or(Ordering::Equal))
+        .then_with(|| uids.cmp(snap, l.job, r.job))
+        .then_with(|| {
+            let key = |b: &Fast| {
+                let t = tasks[b.start];
+                let task = snap.task(t);
+                (task.namespace.as_str(), task.name.as_str(), t)
+            };
+            key(l).cmp(&key(r))
+        })
+        .then_with(|| (l.end - l.start).cmp(&(r.end - r.start)))
+}
+
+#[cfg(test)]
+#[path = "gang_select_tests.rs"]
+mod tests;

@@ -112,8 +112,9 @@ pub struct JobInfo {
     pub dirty: bool,
     /// Changed since the pending order last caught up (see `Index::order_changed`).
     pub order_dirty: bool,
-    /// What the job currently adds to the index's sums.
-    pub contrib: Contribution,
+    /// What the job currently adds to the index's sums; `None` when nothing (every finished
+    /// job): boxed so the slot a finished job keeps stays small.
+    pub contrib: Option<Box<Contribution>>,
     /// The phase the index counts the job under (None once retired).
     pub counted_phase: Option<PodGroupPhase>,
     /// PodGroup `spec.networkTopology` (see `policy::topology::job`).
@@ -350,7 +351,7 @@ impl Snapshot {
             live: true,
             dirty: false,
             order_dirty: false,
-            contrib: Contribution::default(),
+            contrib: None,
             counted_phase: None,
             network_topology: pg.network_topology.clone(),
             allocated_hypernode: None,

@@ -17,7 +17,7 @@ mod restart;
 
 use std::collections::BTreeSet;
 
-use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec, Resources};
+use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::workload::TraceJob;
 pub use restart::{Ctl, Kill};
@@ -53,7 +53,6 @@ pub struct JobState {
     pub duration_ms: u64,
     pub replicas: u32,
     pub min_member: u32,
-    pub requests: Resources,
     pub pods_created: bool,
     pub inqueue_ms: Option<u64>,
     pub first_bind_ms: Option<u64>,
@@ -212,7 +211,6 @@ impl Cluster {
             duration_ms: tj.duration_ms,
             replicas: tj.replicas,
             min_member: tj.min_member,
-            requests: tj.requests,
             pods_created: false,
             inqueue_ms: None,
             first_bind_ms: None,
@@ -416,7 +414,7 @@ mod restart_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{NodeSpec, QueueSpec};
+    use crate::model::{NodeSpec, QueueSpec, Resources};
     use crate::policy::NodeId;
 
     pub(super) fn tj(id: &str, replicas: u32, min: u32) -> TraceJob {

@@ -145,6 +145,8 @@ impl WaitTracker {
             let tr = &mut jobs[ix];
             if let Some(end) = stopped(st).filter(|&e| e <= t) {
                 tr.waits.add(tr.reason, end.saturating_sub(tr.since));
+                // Final: keep only the reasons it had, not the vector's growth room.
+                tr.waits.reasons.shrink_to_fit();
                 return false;
             }
             tr.waits.add(tr.reason, t.saturating_sub(tr.since));

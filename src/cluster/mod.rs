@@ -150,16 +150,13 @@ impl Cluster {
         }
     }
 
-    /// Reserves room for `jobs` arriving jobs and `pods` pods (a hint: the vectors indexed by
-    /// job and task then never double past what the workload needs, which halves their peak
-    /// over a long trace). `pods` is capped at 16 per job so a hint cannot reserve more than
-    /// the job records themselves justify.
-    pub fn reserve(&mut self, jobs: usize, pods: usize) {
-        let pods = pods.min(jobs.saturating_mul(16));
+    /// Reserves room for `jobs` arriving jobs (a hint: the vectors indexed by cluster job then
+    /// never double past what the workload needs, which halves their peak over a long trace).
+    /// The snapshot's job and task slots are not reserved: they follow the live jobs (a
+    /// finished job's are released).
+    pub fn reserve(&mut self, jobs: usize) {
         self.jobs.reserve_exact(jobs);
         self.by_snap.reserve_exact(jobs);
-        self.snap.jobs.reserve_exact(jobs);
-        self.snap.tasks.reserve_exact(pods);
     }
 
     /// Cluster job index of a snapshot job.
@@ -276,6 +273,8 @@ impl Cluster {
     /// Applies one cycle's decisions at `now`. The session already moved the snapshot
     /// (Binding, Releasing, phases); this records facts and arms the follow-up timers.
     pub fn apply(&mut self, decisions: &[Decision], now: u64, timers: &mut Vec<(u64, Timer)>) {
+        // The session that decided these has caught the index up: finished jobs' slots can go.
+        self.snap.release_finished();
         for d in decisions {
             match *d {
                 Decision::Enqueue { job } => {
@@ -317,8 +316,13 @@ impl Cluster {
     }
 
     /// Fires a timer at `now`. Returns false when it was stale (lazily cancelled) and changed
-    /// nothing.
+    /// nothing — also when its task's slot was released with its finished job.
     pub fn fire(&mut self, timer: Timer, now: u64, timers: &mut Vec<(u64, Timer)>) -> bool {
+        if let Timer::BindDone(t) | Timer::TaskDone(t) | Timer::EvictDone(t) = timer {
+            if !self.snap.has_task(t) {
+                return false;
+            }
+        }
         match timer {
             Timer::CreatePods(idx) => {
                 if self.jobs[idx].pods_created {
@@ -408,6 +412,8 @@ pub fn delete_task(snap: &mut Snapshot, t: TaskId) {
     snap.remove_task(t);
 }
 
+#[cfg(test)]
+mod release_tests;
 #[cfg(test)]
 mod restart_tests;
 

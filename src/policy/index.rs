@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use crate::model::{DefaultValue, Resources};
 
 use super::snapshot::{JobId, JobInfo, NodeId, PodGroupPhase, TaskStatus};
+use super::slots::Slots;
 
 /// Per-queue sums over the queue's live jobs.
 #[derive(Debug, Clone)]
@@ -211,7 +212,7 @@ impl Index {
     }
 
     /// Drains the dirty list (sorted by id) and clears the flags.
-    pub fn take_dirty(&mut self, jobs: &mut [JobInfo]) -> Vec<JobId> {
+    pub fn take_dirty(&mut self, jobs: &mut Slots<JobInfo>) -> Vec<JobId> {
         let mut d = std::mem::take(&mut self.dirty);
         for j in &d {
             jobs[j.ix()].dirty = false;

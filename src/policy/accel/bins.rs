@@ -50,7 +50,7 @@ impl VictimBins {
         }
         let snap = ssn.snap();
         self.out_of_reach.retain(|&t, _| {
-            t.ix() < snap.tasks.len() && snap.task(t).status == TaskStatus::Pending
+            snap.has_task(t) && snap.task(t).status == TaskStatus::Pending
         });
     }
 

@@ -80,11 +80,7 @@ fn run(
         input.params.clone(),
         input.seed,
     );
-    let pods = input
-        .jobs
-        .iter()
-        .fold(0usize, |n, j| n.saturating_add(j.replicas as usize));
-    engine.cluster.reserve(input.jobs.len(), pods);
+    engine.cluster.reserve(input.jobs.len());
     let mode = deserved::DeservedMode::of(&input.conf);
     let mut rec = OutcomeRecorder {
         hash: Fnv::new(),
@@ -97,7 +93,7 @@ fn run(
         scratch: Vec::new(),
         deserved_mode: mode,
         starvation: starvation::Tracker::new(engine.cluster.snap.queues.len(), mode),
-        waits: waits::WaitTracker::default(),
+        waits: waits::WaitTracker::with_capacity(input.jobs.len()),
         hook,
     };
     let mut src = Arrivals {

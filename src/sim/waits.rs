@@ -88,6 +88,15 @@ fn stopped(st: &JobState) -> Option<u64> {
 }
 
 impl WaitTracker {
+    /// A tracker with room for `jobs` arriving jobs (a hint, as `Cluster::reserve`: the per-job
+    /// vector then does not double past the workload).
+    pub(crate) fn with_capacity(jobs: usize) -> WaitTracker {
+        WaitTracker {
+            jobs: Vec::with_capacity(jobs),
+            ..Default::default()
+        }
+    }
+
     /// Picks up jobs that arrived since the last call.
     fn sync(&mut self, c: &Cluster) {
         for ix in self.jobs.len()..c.jobs.len() {

@@ -13,8 +13,8 @@ use std::collections::BTreeSet;
 
 use crate::model::{DefaultValue, Resources};
 
-use super::snapshot::{JobId, JobInfo, NodeId, PodGroupPhase, TaskStatus};
 use super::slots::Slots;
+use super::snapshot::{JobId, JobInfo, NodeId, PodGroupPhase, TaskStatus};
 
 /// Per-queue sums over the queue's live jobs.
 #[derive(Debug, Clone)]

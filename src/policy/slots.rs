@@ -120,7 +120,10 @@ impl<T> Index<usize> for Slots<T> {
     fn index(&self, id: usize) -> &T {
         match self.get(id) {
             Some(v) => v,
-            None => panic!("slot {id} released or never handed out (next id {})", self.len()),
+            None => panic!(
+                "slot {id} released or never handed out (next id {})",
+                self.len()
+            ),
         }
     }
 }

@@ -299,7 +299,10 @@ fn finish(
     let (total_cpu_milli, total_mem_bytes) = (snap.total.cpu(), snap.total.memory());
     let counters = engine.counters.clone();
     let mut by_cluster = rec.waits.finish(c, end_ms);
-    let flow = src.flow.as_ref().map(|f| (f.records(c), f.cluster_indices()));
+    let flow = src
+        .flow
+        .as_ref()
+        .map(|f| (f.records(c), f.cluster_indices()));
     let flow = flow.map(|(records, ixs)| (records, ixs.collect::<Vec<_>>()));
     let states = std::mem::take(&mut engine.cluster.jobs);
     drop(engine);

@@ -13,20 +13,14 @@ use std::ops::{Index, IndexMut};
 /// Fewest released leading slots worth a trim (the trim moves the held ones down).
 const TRIM_MIN: usize = 1024;
 
-/// Most released boxes kept for reuse (a run's churn of finished and new jobs then costs no
-/// allocator round trip per record, and the general heap does not fragment with them).
-const SPARE_MAX: usize = 4096;
-
 /// Records by dense id; see the module doc.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Slots<T> {
     /// Id of `slots[0]`: every id below it was released and trimmed.
     base: usize,
     slots: Vec<Option<Box<T>>>,
     /// Released slots at the front of `slots` (trimmed when enough of them).
     lead: usize,
-    /// Released boxes for the next pushes (at most `SPARE_MAX`; their old records are dead).
-    spare: Vec<Box<T>>,
 }
 
 impl<T> Default for Slots<T> {
@@ -35,19 +29,6 @@ impl<T> Default for Slots<T> {
             base: 0,
             slots: Vec::new(),
             lead: 0,
-            spare: Vec::new(),
-        }
-    }
-}
-
-impl<T: Clone> Clone for Slots<T> {
-    /// The held records (a clone keeps no spare boxes).
-    fn clone(&self) -> Self {
-        Slots {
-            base: self.base,
-            slots: self.slots.clone(),
-            lead: self.lead,
-            spare: Vec::new(),
         }
     }
 }
@@ -67,14 +48,7 @@ impl<T> Slots<T> {
 
     /// Stores `v` under the next id and returns that id.
     pub fn push(&mut self, v: T) -> usize {
-        let b = match self.spare.pop() {
-            Some(mut b) => {
-                *b = v;
-                b
-            }
-            None => Box::new(v),
-        };
-        self.slots.push(Some(b));
+        self.slots.push(Some(Box::new(v)));
         self.len() - 1
     }
 
@@ -103,10 +77,8 @@ impl<T> Slots<T> {
         let Some(k) = id.checked_sub(self.base) else {
             return;
         };
-        if let Some(b) = self.slots.get_mut(k).and_then(Option::take) {
-            if self.spare.len() < SPARE_MAX {
-                self.spare.push(b);
-            }
+        if let Some(slot) = self.slots.get_mut(k) {
+            *slot = None;
         }
         while self.slots.get(self.lead).is_some_and(|s| s.is_none()) {
             self.lead += 1;

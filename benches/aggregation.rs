@@ -7,7 +7,6 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use polars::prelude::{Column, DataFrame, QuantileMethod};
-use volsim::model::Resources;
 use volsim::report::{metrics, ReportParams};
 use volsim::sim::{JobRecord, Outcome};
 
@@ -41,7 +40,6 @@ fn outcome() -> Outcome {
                 attempts: 1,
                 replicas: 1,
                 min_member: 1,
-                requests: Resources::empty(),
                 known_queue: true,
                 restarts: 0,
                 failed_ms: None,

@@ -17,7 +17,7 @@ mod restart;
 
 use std::collections::BTreeSet;
 
-use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec, Resources};
+use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::workload::TraceJob;
 pub use restart::{Ctl, Kill};
@@ -53,7 +53,6 @@ pub struct JobState {
     pub duration_ms: u64,
     pub replicas: u32,
     pub min_member: u32,
-    pub requests: Resources,
     pub pods_created: bool,
     pub inqueue_ms: Option<u64>,
     pub first_bind_ms: Option<u64>,
@@ -151,16 +150,13 @@ impl Cluster {
         }
     }
 
-    /// Reserves room for `jobs` arriving jobs and `pods` pods (a hint: the vectors indexed by
-    /// job and task then never double past what the workload needs, which halves their peak
-    /// over a long trace). `pods` is capped at 16 per job so a hint cannot reserve more than
-    /// the job records themselves justify.
-    pub fn reserve(&mut self, jobs: usize, pods: usize) {
-        let pods = pods.min(jobs.saturating_mul(16));
+    /// Reserves room for `jobs` arriving jobs (a hint: the vectors indexed by cluster job then
+    /// never double past what the workload needs, which halves their peak over a long trace).
+    /// The snapshot's job and task slots are not reserved: they follow the live jobs (a
+    /// finished job's are released).
+    pub fn reserve(&mut self, jobs: usize) {
         self.jobs.reserve_exact(jobs);
         self.by_snap.reserve_exact(jobs);
-        self.snap.jobs.reserve_exact(jobs);
-        self.snap.tasks.reserve_exact(pods);
     }
 
     /// Cluster job index of a snapshot job.
@@ -212,7 +208,6 @@ impl Cluster {
             duration_ms: tj.duration_ms,
             replicas: tj.replicas,
             min_member: tj.min_member,
-            requests: tj.requests,
             pods_created: false,
             inqueue_ms: None,
             first_bind_ms: None,
@@ -278,6 +273,8 @@ impl Cluster {
     /// Applies one cycle's decisions at `now`. The session already moved the snapshot
     /// (Binding, Releasing, phases); this records facts and arms the follow-up timers.
     pub fn apply(&mut self, decisions: &[Decision], now: u64, timers: &mut Vec<(u64, Timer)>) {
+        // The session that decided these has caught the index up: finished jobs' slots can go.
+        self.snap.release_finished();
         for d in decisions {
             match *d {
                 Decision::Enqueue { job } => {
@@ -319,8 +316,13 @@ impl Cluster {
     }
 
     /// Fires a timer at `now`. Returns false when it was stale (lazily cancelled) and changed
-    /// nothing.
+    /// nothing — also when its task's slot was released with its finished job.
     pub fn fire(&mut self, timer: Timer, now: u64, timers: &mut Vec<(u64, Timer)>) -> bool {
+        if let Timer::BindDone(t) | Timer::TaskDone(t) | Timer::EvictDone(t) = timer {
+            if !self.snap.has_task(t) {
+                return false;
+            }
+        }
         match timer {
             Timer::CreatePods(idx) => {
                 if self.jobs[idx].pods_created {
@@ -411,12 +413,14 @@ pub fn delete_task(snap: &mut Snapshot, t: TaskId) {
 }
 
 #[cfg(test)]
+mod release_tests;
+#[cfg(test)]
 mod restart_tests;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{NodeSpec, QueueSpec};
+    use crate::model::{NodeSpec, QueueSpec, Resources};
     use crate::policy::NodeId;
 
     pub(super) fn tj(id: &str, replicas: u32, min: u32) -> TraceJob {

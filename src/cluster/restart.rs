@@ -129,7 +129,9 @@ impl Cluster {
     /// it changed anything.
     pub(super) fn restart_progress(&mut self, idx: usize, now: u64) -> bool {
         let st = &self.jobs[idx];
-        let Some(j) = st.job else { return false };
+        let Some(j) = st.job.filter(|&j| self.snap.has_job(j)) else {
+            return false;
+        };
         let terminating = self.snap.job(j).count(TaskStatus::Releasing);
         match st.ctl {
             Ctl::Normal => false,

@@ -25,8 +25,8 @@ pub(super) fn run(case: &Value) -> Result<Verdict, CaseError> {
     let task = snap
         .tasks
         .iter()
-        .position(|t| t.status == TaskStatus::Pending)
-        .map(|i| crate::policy::TaskId(i as u32))
+        .find(|(_, t)| t.status == TaskStatus::Pending)
+        .map(|(i, _)| crate::policy::TaskId(i as u32))
         .ok_or_else(|| CaseError::new("no Pending task to score"))?;
     let job = snap.task(task).job;
     let allocated = list(case, "podgroups")

@@ -278,7 +278,8 @@ impl Model {
         match self.inbox.delivered[k] {
             None => self.inbox.queue.retain(|q| q.1 != k),
             Some(idx) => self.engine.mutate(|c, _| {
-                if let Some(j) = c.jobs[idx].job {
+                // A finished job's slots may be released already: nothing to take down.
+                if let Some(j) = c.jobs[idx].job.filter(|&j| c.snap.has_job(j)) {
                     for t in c.snap.job(j).tasks.clone() {
                         delete_task(&mut c.snap, t);
                     }

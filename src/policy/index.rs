@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 
 use crate::model::{DefaultValue, Resources};
 
+use super::slots::Slots;
 use super::snapshot::{JobId, JobInfo, NodeId, PodGroupPhase, TaskStatus};
 
 /// Per-queue sums over the queue's live jobs.
@@ -49,7 +50,8 @@ impl Default for QueueAgg {
     }
 }
 
-/// What one job contributes to the sums (kept on the job so it can be taken back out).
+/// What one job contributes to the sums (kept on the job so it can be taken back out; boxed
+/// there and absent when zero, so a finished job's slot does not carry three `Resources`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Contribution {
     pub inqueue: Resources,
@@ -182,16 +184,24 @@ impl Index {
             pending_tasks && job.phase != PodGroupPhase::Pending,
         );
         let new = contribution(job);
-        if new != job.contrib {
+        let old = job.contrib.as_deref().copied().unwrap_or_default();
+        if new != old {
             let q = &mut self.queues[job.queue.ix()];
-            q.inqueue.sub(&job.contrib.inqueue);
-            q.elastic.sub(&job.contrib.elastic);
+            q.inqueue.sub(&old.inqueue);
+            q.elastic.sub(&old.elastic);
             q.inqueue.add(&new.inqueue);
             q.elastic.add(&new.elastic);
-            q.pending_tasks = q.pending_tasks - job.contrib.pending_tasks + new.pending_tasks;
-            self.overcommit_inqueue.sub(&job.contrib.overcommit);
+            q.pending_tasks = q.pending_tasks - old.pending_tasks + new.pending_tasks;
+            self.overcommit_inqueue.sub(&old.overcommit);
             self.overcommit_inqueue.add(&new.overcommit);
-            job.contrib = new;
+            job.contrib = match job.contrib.take() {
+                _ if new == Contribution::default() => None,
+                Some(mut b) => {
+                    *b = new;
+                    Some(b)
+                }
+                None => Some(Box::new(new)),
+            };
         }
     }
 
@@ -202,7 +212,7 @@ impl Index {
     }
 
     /// Drains the dirty list (sorted by id) and clears the flags.
-    pub fn take_dirty(&mut self, jobs: &mut [JobInfo]) -> Vec<JobId> {
+    pub fn take_dirty(&mut self, jobs: &mut Slots<JobInfo>) -> Vec<JobId> {
         let mut d = std::mem::take(&mut self.dirty);
         for j in &d {
             jobs[j.ix()].dirty = false;

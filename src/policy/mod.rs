@@ -16,6 +16,7 @@ pub mod plugins;
 pub mod podgroup;
 pub mod scheduler;
 pub mod session;
+pub mod slots;
 pub mod snapshot;
 pub mod status;
 pub mod tiers;

@@ -1,14 +1,70 @@
 //! PodGroup deletion and re-creation as the Volcano job controller does them on `RestartJob`
 //! (`job_controller_actions.go: killJob` deletes the PodGroup; the job's next sync in phase
 //! Pending creates a new one): the snapshot methods that take a job out of the scheduler's view
-//! while its pods terminate, and bring it back as a fresh Pending PodGroup.
+//! while its pods terminate, and bring it back as a fresh Pending PodGroup; a finished
+//! PodGroup's retirement, and the release of its slots (and its pods') once nothing reads them.
 //!
 //! Depends only on the snapshot types. Invariant: the index stays what a recomputation would
 //! give — every change goes through `Snapshot::job_changed`.
 
-use super::snapshot::{JobId, PodGroupPhase, Snapshot};
+use super::snapshot::{JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 
 impl Snapshot {
+    /// A finished PodGroup leaves the scheduler's view (phase Completed, no longer live). Its
+    /// slot and its pods' are released later (`release_finished`).
+    pub fn retire_job(&mut self, j: JobId) {
+        if self.jobs[j.ix()].live {
+            self.jobs[j.ix()].phase = PodGroupPhase::Completed;
+            self.suspend_job(j);
+            self.retired.push(j);
+        }
+    }
+
+    /// Releases the slots of retired jobs and of their pods once nothing reads them any more:
+    /// the index has caught up (the job is neither `dirty` nor `order_dirty`) and every pod
+    /// Succeeded (none on a node, none terminating). A retired job not in that state for good
+    /// (live again, or with a pod in another status) keeps its slots; one still dirty is
+    /// retried at the next call. Call it between sessions (the cluster does, once per cycle).
+    /// Memory then follows the live jobs, not every job the snapshot ever saw.
+    pub fn release_finished(&mut self) {
+        let mut keep = Vec::new();
+        for j in std::mem::take(&mut self.retired) {
+            let Some(job) = self.jobs.get(j.ix()) else {
+                continue;
+            };
+            if job.live {
+                continue;
+            }
+            if job.dirty || job.order_dirty {
+                keep.push(j);
+                continue;
+            }
+            let done = |t: &TaskId| {
+                self.tasks
+                    .get(t.ix())
+                    .is_some_and(|x| x.status == TaskStatus::Succeeded)
+            };
+            if !job.tasks.iter().all(done) {
+                continue;
+            }
+            for &t in &job.tasks {
+                self.tasks.release(t.ix());
+            }
+            self.jobs.release(j.ix());
+        }
+        self.retired = keep;
+    }
+
+    /// Whether task `t`'s record is held (not released with its finished job).
+    pub fn has_task(&self, t: TaskId) -> bool {
+        self.tasks.contains(t.ix())
+    }
+
+    /// Whether job `j`'s record is held (not released once finished).
+    pub fn has_job(&self, j: JobId) -> bool {
+        self.jobs.contains(j.ix())
+    }
+
     /// The job's PodGroup is deleted: the job leaves the session (no enqueue, no allocation, no
     /// share), while its pods keep their node accounting until they are removed. No-op when
     /// the job is not live.

@@ -15,6 +15,7 @@ pub use super::status::{
 };
 
 use super::index::{Contribution, Index, NodeChanges};
+use super::slots::Slots;
 use super::topology::{HnId, HyperNodes};
 use crate::model::{
     NetworkTopologySpec, NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec, QueueState,
@@ -114,8 +115,9 @@ pub struct JobInfo {
     pub dirty: bool,
     /// Changed since the pending order last caught up (see `Index::order_changed`).
     pub order_dirty: bool,
-    /// What the job currently adds to the index's sums.
-    pub contrib: Contribution,
+    /// What the job currently adds to the index's sums; `None` when nothing (every finished
+    /// job): boxed so the slot a finished job keeps stays small.
+    pub contrib: Option<Box<Contribution>>,
     /// The phase the index counts the job under (None once retired).
     pub counted_phase: Option<PodGroupPhase>,
     /// PodGroup `spec.networkTopology` (see `policy::topology::job`).
@@ -210,8 +212,11 @@ impl TaskInfo {
 pub struct Snapshot {
     pub nodes: Vec<NodeInfo>,
     pub queues: Vec<QueueInfo>,
-    pub jobs: Vec<JobInfo>,
-    pub tasks: Vec<TaskInfo>,
+    /// By `JobId`; a finished PodGroup's slot (and its pods') is released once nothing reads
+    /// it any more (`release_finished`).
+    pub jobs: Slots<JobInfo>,
+    /// By `TaskId`.
+    pub tasks: Slots<TaskInfo>,
     /// Priority classes by name (value, preemption Never).
     pub priority_classes: BTreeMap<String, PriorityClassSpec>,
     /// Σ node allocatable.
@@ -229,6 +234,9 @@ pub struct Snapshot {
     /// Nodes added or re-accounted since the scheduler's node classes last caught up
     /// (`policy::accel::classes`). Not data: no decision reads it.
     pub node_changes: NodeChanges,
+    /// Jobs retired (finished) whose slots are not released yet (`release_finished`). Not
+    /// data: no decision reads it.
+    pub retired: Vec<JobId>,
 }
 
 fn name_index(name: &str) -> Option<i64> {
@@ -328,9 +336,8 @@ impl Snapshot {
         creation: u64,
     ) -> Option<JobId> {
         let queue = self.queue_by_name(&pg.queue)?;
-        let id = JobId(self.jobs.len() as u32);
         let task_min_total = pg.min_task_member.values().sum();
-        self.jobs.push(JobInfo {
+        let id = JobId(self.jobs.push(JobInfo {
             namespace: pg.namespace.clone(),
             name: pg.name.clone(),
             uid: format!("{}/{}", pg.namespace, pg.name),
@@ -352,12 +359,12 @@ impl Snapshot {
             live: true,
             dirty: false,
             order_dirty: false,
-            contrib: Contribution::default(),
+            contrib: None,
             counted_phase: None,
             network_topology: pg.network_topology.clone(),
             allocated_hypernode: None,
             subjob_hypernode: None,
-        });
+        }) as u32);
         self.idx.live.insert(id);
         self.idx.queues[queue.ix()].jobs += 1;
         self.job_changed(id);
@@ -374,7 +381,6 @@ impl Snapshot {
         node: Option<NodeId>,
         creation: u64,
     ) -> TaskId {
-        let id = TaskId(self.tasks.len() as u32);
         let mut resreq = pod.requests;
         let best_effort = resreq.is_empty();
         resreq.set(ResourceName::PODS, 1);
@@ -399,7 +405,7 @@ impl Snapshot {
             .and_then(|c| self.priority_classes.get(c))
             .map(|pc| pc.preemption_never)
             .unwrap_or(false);
-        self.tasks.push(TaskInfo {
+        let id = TaskId(self.tasks.push(TaskInfo {
             namespace: pod.namespace.clone(),
             name: pod.name.clone(),
             job,
@@ -417,7 +423,7 @@ impl Snapshot {
             tolerations: pod.tolerations.clone(),
             creation,
             name_index: name_index(&pod.name),
-        });
+        }) as u32);
         self.jobs[job.ix()].tasks.push(id);
         self.count_in(id);
         self.job_changed(job);
@@ -540,14 +546,6 @@ impl Snapshot {
         self.job_changed(j);
     }
 
-    /// A finished PodGroup leaves the scheduler's view (phase Completed, no longer live).
-    pub fn retire_job(&mut self, j: JobId) {
-        if self.jobs[j.ix()].live {
-            self.jobs[j.ix()].phase = PodGroupPhase::Completed;
-            self.suspend_job(j);
-        }
-    }
-
     /// Deletes a pod: it leaves its node and its job (the task slot stays, detached).
     pub fn remove_task(&mut self, t: TaskId) {
         self.node_remove(t);
@@ -592,7 +590,6 @@ impl Snapshot {
     pub fn live_jobs(&self) -> impl Iterator<Item = JobId> + '_ {
         self.jobs
             .iter()
-            .enumerate()
             .filter(|(_, j)| j.live)
             .map(|(i, _)| JobId(i as u32))
     }
@@ -601,14 +598,14 @@ impl Snapshot {
     pub fn find_task(&self, key: &str) -> Option<TaskId> {
         self.tasks
             .iter()
-            .position(|t| t.key() == key)
-            .map(|i| TaskId(i as u32))
+            .find(|(_, t)| t.key() == key)
+            .map(|(i, _)| TaskId(i as u32))
     }
     pub fn find_job(&self, uid: &str) -> Option<JobId> {
         self.jobs
             .iter()
-            .position(|j| j.uid == uid)
-            .map(|i| JobId(i as u32))
+            .find(|(_, j)| j.uid == uid)
+            .map(|(i, _)| JobId(i as u32))
     }
     pub fn find_node(&self, name: &str) -> Option<NodeId> {
         self.nodes

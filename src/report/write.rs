@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::Path;
 
 use serde::Serialize;
@@ -231,7 +231,13 @@ fn csv_err(e: csv::Error) -> io::Error {
 
 /// Renders `jobs.csv`.
 pub fn jobs_csv(o: &Outcome) -> io::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    jobs_csv_to(o, Vec::new())
+}
+
+/// Writes the same rows as [`jobs_csv`] to `out` as they are made (no whole-file buffer);
+/// returns `out`.
+pub fn jobs_csv_to<W: io::Write>(o: &Outcome, out: W) -> io::Result<W> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "id",
         "queue",
@@ -274,7 +280,13 @@ pub fn jobs_csv(o: &Outcome) -> io::Result<Vec<u8>> {
 /// Renders `queues.csv`: a row per queue whenever it changed (at the first sample point that
 /// saw the change); the values hold until the queue's next row or the end of the run.
 pub fn queues_csv(o: &Outcome) -> io::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    queues_csv_to(o, Vec::new())
+}
+
+/// Writes the same rows as [`queues_csv`] to `out` as they are made (no whole-file buffer);
+/// returns `out`.
+pub fn queues_csv_to<W: io::Write>(o: &Outcome, out: W) -> io::Result<W> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "time",
         "queue",
@@ -307,7 +319,13 @@ pub fn queues_csv(o: &Outcome) -> io::Result<Vec<u8>> {
 
 /// Renders `evictions.csv`.
 pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    evictions_csv_to(o, Vec::new())
+}
+
+/// Writes the same rows as [`evictions_csv`] to `out` as they are made (no whole-file buffer);
+/// returns `out`.
+pub fn evictions_csv_to<W: io::Write>(o: &Outcome, out: W) -> io::Result<W> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record([
         "time",
         "task",
@@ -349,9 +367,11 @@ pub fn evictions_csv(o: &Outcome) -> io::Result<Vec<u8>> {
 pub fn write_outputs(o: &Outcome, dir: &Path, meta: &Meta, p: &ReportParams) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     fs::write(dir.join("summary.json"), summary_json(o, meta, p))?;
-    fs::write(dir.join("jobs.csv"), jobs_csv(o)?)?;
-    fs::write(dir.join("queues.csv"), queues_csv(o)?)?;
-    fs::write(dir.join("evictions.csv"), evictions_csv(o)?)?;
+    // The per-job and per-sample files grow with the run: streamed to disk, never held whole.
+    let file = |name: &str| fs::File::create(dir.join(name)).map(io::BufWriter::new);
+    jobs_csv_to(o, file("jobs.csv")?)?.flush()?;
+    queues_csv_to(o, file("queues.csv")?)?.flush()?;
+    evictions_csv_to(o, file("evictions.csv")?)?.flush()?;
     fs::write(dir.join("time_to_reclaim.csv"), time_to_reclaim_csv(o)?)?;
     Ok(())
 }

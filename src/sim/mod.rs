@@ -80,11 +80,7 @@ fn run(
         input.params.clone(),
         input.seed,
     );
-    let pods = input
-        .jobs
-        .iter()
-        .fold(0usize, |n, j| n.saturating_add(j.replicas as usize));
-    engine.cluster.reserve(input.jobs.len(), pods);
+    engine.cluster.reserve(input.jobs.len());
     let mode = deserved::DeservedMode::of(&input.conf);
     let mut rec = OutcomeRecorder {
         hash: Fnv::new(),
@@ -97,7 +93,7 @@ fn run(
         scratch: Vec::new(),
         deserved_mode: mode,
         starvation: starvation::Tracker::new(engine.cluster.snap.queues.len(), mode),
-        waits: waits::WaitTracker::default(),
+        waits: waits::WaitTracker::with_capacity(input.jobs.len()),
         hook,
     };
     let mut src = Arrivals {
@@ -117,7 +113,7 @@ fn run(
         rec.sample_until(&engine.cluster, end);
         end
     };
-    finish(input, &engine, src, rec, end, hit_horizon)
+    finish(input, engine, src, rec, end, hit_horizon)
 }
 
 /// The simulator's arrivals: the static trace first, then the dynamic source, at each
@@ -279,9 +275,13 @@ fn record_decisions(
     }
 }
 
+/// Builds the `Outcome` once the engine stopped. The engine is consumed: the queue facts, the
+/// counters, the waits and the workflow jobs' records are taken from it first, then the
+/// scheduler's snapshot (every job and task slot of the run) is dropped before the per-job
+/// records are built, so the records never sit in memory next to the snapshot.
 fn finish(
     input: &SimInput<'_>,
-    engine: &Engine,
+    mut engine: Engine,
     src: Arrivals<'_, '_>,
     rec: OutcomeRecorder<'_>,
     end_ms: u64,
@@ -289,7 +289,23 @@ fn finish(
 ) -> Outcome {
     let c = &engine.cluster;
     let snap = &c.snap;
+    let queues: Vec<String> = snap.queues.iter().map(|q| q.name.clone()).collect();
+    let queue_weights = snap.queues.iter().map(|q| q.weight).collect();
+    let queue_capability_cpu_milli = snap
+        .queues
+        .iter()
+        .map(|q| q.capability.map(|c| c.cpu()))
+        .collect();
+    let (total_cpu_milli, total_mem_bytes) = (snap.total.cpu(), snap.total.memory());
+    let counters = engine.counters.clone();
     let mut by_cluster = rec.waits.finish(c, end_ms);
+    let flow = src
+        .flow
+        .as_ref()
+        .map(|f| (f.records(c), f.cluster_indices()));
+    let flow = flow.map(|(records, ixs)| (records, ixs.collect::<Vec<_>>()));
+    let states = std::mem::take(&mut engine.cluster.jobs);
+    drop(engine);
     let mut take = |ix: usize| {
         by_cluster
             .get_mut(ix)
@@ -300,39 +316,35 @@ fn finish(
     let mut waits: Vec<JobWaits> = Vec::with_capacity(input.jobs.len());
     let mut after_horizon = Vec::new();
     for (i, tj) in input.jobs.iter().enumerate() {
-        let known = snap.queue_by_name(&tj.queue).is_some();
+        let known = queues.contains(&tj.queue);
         match src.trace.cluster_index(i) {
             Some(ix) => {
-                jobs.push(records::job_record(tj, tj.submit_ms, c.jobs.get(ix), known));
+                jobs.push(records::job_record(tj, tj.submit_ms, states.get(ix), known));
                 waits.push(take(ix));
             }
             None => after_horizon.push(records::job_record(tj, tj.submit_ms, None, known)),
         }
     }
-    if let Some(f) = &src.flow {
-        jobs.extend(f.records(c));
-        waits.extend(f.cluster_indices().map(&mut take));
+    if let Some((records, ixs)) = flow {
+        jobs.extend(records);
+        waits.extend(ixs.into_iter().map(&mut take));
     }
     Outcome {
         seed: input.seed,
         end_ms,
         hit_horizon,
-        queues: snap.queues.iter().map(|q| q.name.clone()).collect(),
-        queue_weights: snap.queues.iter().map(|q| q.weight).collect(),
-        queue_capability_cpu_milli: snap
-            .queues
-            .iter()
-            .map(|q| q.capability.map(|c| c.cpu()))
-            .collect(),
-        total_cpu_milli: snap.total.cpu(),
-        total_mem_bytes: snap.total.memory(),
+        queues,
+        queue_weights,
+        queue_capability_cpu_milli,
+        total_cpu_milli,
+        total_mem_bytes,
         jobs,
         after_horizon,
         samples: rec.samples,
         evictions: rec.evictions,
         starvation: rec.starvation.finish(),
         waits,
-        counters: engine.counters.clone(),
+        counters,
         decision_hash: rec.hash.0,
     }
 }

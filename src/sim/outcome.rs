@@ -7,8 +7,6 @@
 //! starvation episodes by close time then queue index, open ones last), so equal inputs and
 //! seed give an `Outcome` that compares equal.
 
-use crate::model::Resources;
-
 /// One job's life.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
@@ -27,8 +25,6 @@ pub struct JobRecord {
     pub attempts: u32,
     pub replicas: u32,
     pub min_member: u32,
-    /// Requests of one pod.
-    pub requests: Resources,
     /// False when the job's queue does not exist (Volcano never sees it).
     pub known_queue: bool,
     /// `RestartJob` actions taken on the job (Volcano `retryCount`; 0 under recreate-pod).

@@ -37,7 +37,6 @@ pub(crate) fn job_record(
         attempts: st.map(|s| s.binds).unwrap_or(0),
         replicas: tj.replicas,
         min_member: tj.min_member,
-        requests: tj.requests,
         known_queue,
         restarts: st.map(|s| s.restarts).unwrap_or(0),
         failed_ms: st.and_then(|s| s.failed_ms),

@@ -227,3 +227,26 @@ fn rayon_pools_do_not_change_results() {
         }
     }
 }
+
+/// A long stream of short jobs: the snapshot holds the slots of live jobs only (a finished
+/// job's and its pods' are released), and the outcome still has every job's record.
+#[test]
+fn finished_jobs_release_their_snapshot_slots() {
+    let jobs: Vec<TraceJob> = (0..3000u64)
+        .map(|i| {
+            let mut j = job(&format!("j{i}"), "q1", i * 4_000, 2, 2, 1);
+            j.duration_ms = 3_000;
+            j
+        })
+        .collect();
+    let mut peak = (0, 0);
+    let mut seen = 0;
+    let o = simulate_with_hook(&input(jobs, true), &mut |snap, _| {
+        peak.0 = peak.0.max(snap.jobs.held());
+        peak.1 = peak.1.max(snap.tasks.held());
+        seen = snap.jobs.len();
+    });
+    assert_eq!(seen, 3000);
+    assert!(o.jobs.iter().all(|j| j.finish_ms.is_some()));
+    assert!(peak.0 <= 8 && peak.1 <= 16, "held slots at most {peak:?}");
+}

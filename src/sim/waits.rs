@@ -88,6 +88,15 @@ fn stopped(st: &JobState) -> Option<u64> {
 }
 
 impl WaitTracker {
+    /// A tracker with room for `jobs` arriving jobs (a hint, as `Cluster::reserve`: the per-job
+    /// vector then does not double past the workload).
+    pub(crate) fn with_capacity(jobs: usize) -> WaitTracker {
+        WaitTracker {
+            jobs: Vec::with_capacity(jobs),
+            ..Default::default()
+        }
+    }
+
     /// Picks up jobs that arrived since the last call.
     fn sync(&mut self, c: &Cluster) {
         for ix in self.jobs.len()..c.jobs.len() {
@@ -145,6 +154,8 @@ impl WaitTracker {
             let tr = &mut jobs[ix];
             if let Some(end) = stopped(st).filter(|&e| e <= t) {
                 tr.waits.add(tr.reason, end.saturating_sub(tr.since));
+                // Final: keep only the reasons it had, not the vector's growth room.
+                tr.waits.reasons.shrink_to_fit();
                 return false;
             }
             tr.waits.add(tr.reason, t.saturating_sub(tr.since));

@@ -72,7 +72,7 @@ fn check_snapshot(s: &Snapshot) -> Result<(), String> {
             return Err(format!("node {} over-allocated", n.name));
         }
     }
-    for j in s.jobs.iter().filter(|j| j.live) {
+    for (_, j) in s.jobs.iter().filter(|(_, j)| j.live) {
         let up = j.ready_num();
         let placed = up - j.count(TaskStatus::Succeeded);
         if placed > 0 && up < j.min_available {
@@ -245,6 +245,7 @@ fn check_evict_snapshot(s: &Snapshot) -> Result<(), String> {
     for j in s
         .jobs
         .iter()
+        .map(|(_, j)| j)
         .filter(|j| j.live && j.phase == PodGroupPhase::Running)
     {
         let scheduled = j

@@ -49,9 +49,8 @@ impl VictimBins {
             return;
         }
         let snap = ssn.snap();
-        self.out_of_reach.retain(|&t, _| {
-            t.ix() < snap.tasks.len() && snap.task(t).status == TaskStatus::Pending
-        });
+        self.out_of_reach
+            .retain(|&t, _| snap.has_task(t) && snap.task(t).status == TaskStatus::Pending);
     }
 
     /// Takes `t`'s out-of-reach record (per node, the version it was found out of reach at;

@@ -219,7 +219,6 @@ mod tests {
             attempts: 0,
             replicas: min_member,
             min_member,
-            requests: Default::default(),
             known_queue: true,
             restarts: 0,
             failed_ms: None,

@@ -64,7 +64,7 @@ fn victim_racks(
     let mut seen: BTreeMap<String, Vec<(u64, String)>> = BTreeMap::new();
     let out = volsim::sim::simulate_with_hook(&spec.sim_input(), &mut |snap, now| {
         check(snap, now);
-        for t in &snap.tasks {
+        for (_, t) in snap.tasks.iter() {
             let Some(n) = t.node.filter(|_| t.status == TaskStatus::Releasing) else {
                 continue;
             };

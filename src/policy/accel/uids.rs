@@ -2,7 +2,9 @@
 //! victim bundles by job UID, and comparing ranks instead of strings keeps that sort cheap.
 //!
 //! Exact: a job's UID never changes and jobs are only ever appended to a snapshot, so the
-//! order of the jobs already ranked stays valid; new jobs are inserted at `sync`. Jobs sharing
+//! order of the jobs already ranked stays valid; new jobs are inserted at `sync`, and jobs
+//! whose records were released once finished leave the order there (their ranks are stale
+//! and never read: a released job is in no session). Jobs sharing
 //! a UID (possible in hand-built snapshots) are flagged, and callers compare those by string.
 //! Depends on policy types only.
 
@@ -27,9 +29,15 @@ impl JobUids {
             return;
         }
         let uid = |j: JobId| snap.job(j).uid.as_str();
+        // Finished jobs' records are released (`Snapshot::release_finished`): drop them
+        // first, so every job compared below is held; the live jobs' relative order stays.
+        self.sorted.retain(|&x| snap.has_job(x));
         self.shared.resize(snap.jobs.len(), false);
         for j in known..snap.jobs.len() {
             let j = JobId(j as u32);
+            if !snap.has_job(j) {
+                continue; // added and released between two syncs
+            }
             let at = self.sorted.partition_point(|&x| (uid(x), x) < (uid(j), j));
             for n in [at.checked_sub(1), Some(at)].into_iter().flatten() {
                 if let Some(&x) = self.sorted.get(n) {

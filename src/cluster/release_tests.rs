@@ -46,3 +46,38 @@ fn finished_job_slots_go_once_the_index_caught_up() {
     assert_eq!(c.snap.find_job("default/b"), Some(jb));
     assert_eq!(c.snap.find_job("default/a"), None);
 }
+
+/// The gang actions' UID ranks (`accel::JobUids`) survive released jobs: a job released
+/// between two syncs, and one released after it was ranked, are skipped, and the held jobs
+/// keep their UID order.
+#[test]
+fn uid_ranks_skip_released_jobs() {
+    let mut c = cluster(false);
+    let mut timers = Vec::new();
+    let mut uids = crate::policy::accel::JobUids::default();
+    let a = c.submit(&tj("a", 1, 1), 0);
+    let b = c.submit(&tj("b", 1, 1), 0);
+    uids.sync(&c.snap);
+    let d = c.submit(&tj("d", 1, 1), 0);
+    finish_one(&mut c, a, &mut timers);
+    finish_one(&mut c, d, &mut timers);
+    catch_up_index(&mut c);
+    c.apply(&[], 2000, &mut timers);
+    let (ja, jb, jd) = (
+        c.jobs[a].job.unwrap(),
+        c.jobs[b].job.unwrap(),
+        c.jobs[d].job.unwrap(),
+    );
+    assert!(!c.snap.has_job(ja) && !c.snap.has_job(jd));
+    let e = c.submit(&tj("c", 1, 1), 2000);
+    let je = c.jobs[e].job.unwrap();
+    uids.sync(&c.snap);
+    assert_eq!(
+        uids.cmp(&c.snap, jb, je),
+        c.snap.job(jb).uid.cmp(&c.snap.job(je).uid)
+    );
+    assert_eq!(
+        uids.cmp(&c.snap, je, jb),
+        c.snap.job(je).uid.cmp(&c.snap.job(jb).uid)
+    );
+}

@@ -189,6 +189,7 @@ struct Fast {
 
 /// `selectDomainBundles` from the index: the same bundles in the same order as
 /// `gang_evict::select_domain_bundles` without one.
+#[allow(clippy::too_many_arguments)] // the arguments of `select_domain_bundles`, which it replaces
 pub(crate) fn select(
     ssn: &Session,
     ix: &CandidateIndex,

@@ -21,8 +21,6 @@ if [ ! -x "$RV_HOME/start.sh" ]; then
     echo "reality: against kind + Volcano instead: volsim reality scenarios/reality/scenario.toml --kubeconfig ~/.kube/config (docs/live.md)"
     exit 0
 fi
-RV_HOME=$(cd "$RV_HOME" && pwd -P)
-
 # the release build of the fuzz step (same directory and profile settings: nothing but the
 # binary is compiled here)
 base="${CARGO_TARGET_DIR:-target}"
@@ -32,29 +30,10 @@ export CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true
 cargo build --locked --release --no-default-features --bin volsim
 volsim="$CARGO_TARGET_DIR/release/volsim"
 
-cache="${VOLSIM_CACHE:-$HOME/.cache/volsim}"
-mkdir -p "$cache"
-RV_WORK=$(mktemp -d "${TMPDIR:-/tmp}/volsim-rv-reality.XXXXXX")
-export RV_WORK
-export RV_BIN_CACHE="$cache/realvolcano-bin"
 out="$base/ci-reality"
 rm -rf "$out"
-
-finish() {
-    rc=$?
-    if [ "$rc" != 0 ]; then
-        echo "reality: step failed (exit $rc); last lines of the control plane's logs:"
-        for f in vc-scheduler vc-controller-manager fakelet kube-apiserver; do
-            [ -s "$RV_WORK/logs/$f.log" ] || continue
-            echo "--- $f"
-            tail -n 15 "$RV_WORK/logs/$f.log" || true
-        done
-    fi
-    "$RV_HOME/stop.sh" "$RV_WORK" || true
-    if [ "$rc" = 0 ]; then rm -rf "$RV_WORK"; else echo "reality: work dir kept: $RV_WORK"; fi
-    exit "$rc"
-}
-trap finish EXIT
+. .ci/lib/realvolcano.sh
+rv_setup reality
 
 # The scenario's cluster (scenarios/reality/scenario.toml [[nodes]]) and the harness period
 # its [sim] timing was calibrated at (docs/calibration.md).

@@ -17,30 +17,8 @@ if [ ! -x "$RV_HOME/start.sh" ]; then
     echo "realvolcano:   VOLSIM_KUBE_E2E=1 VOLSIM_KUBE_API=http://127.0.0.1:8001 cargo test --locked --test it live::kube_e2e  (docs/live.md)"
     exit 0
 fi
-RV_HOME=$(cd "$RV_HOME" && pwd -P)
-
-cache="${VOLSIM_CACHE:-$HOME/.cache/volsim}"
-mkdir -p "$cache"
-RV_WORK=$(mktemp -d "${TMPDIR:-/tmp}/volsim-rv.XXXXXX")
-export RV_WORK
-# decompress the harness binaries once per machine, not once per CI run
-export RV_BIN_CACHE="$cache/realvolcano-bin"
-
-finish() {
-    rc=$?
-    if [ "$rc" != 0 ]; then
-        echo "realvolcano: step failed (exit $rc); last lines of the control plane's logs:"
-        for f in vc-scheduler vc-controller-manager fakelet kube-apiserver; do
-            [ -s "$RV_WORK/logs/$f.log" ] || continue
-            echo "--- $f"
-            tail -n 15 "$RV_WORK/logs/$f.log" || true
-        done
-    fi
-    "$RV_HOME/stop.sh" "$RV_WORK" || true
-    if [ "$rc" = 0 ]; then rm -rf "$RV_WORK"; else echo "realvolcano: work dir kept: $RV_WORK"; fi
-    exit "$rc"
-}
-trap finish EXIT
+. .ci/lib/realvolcano.sh
+rv_setup realvolcano
 
 # The suite's scenario (tests/fixtures/live/small.toml): 2 nodes of 4 CPU / 8Gi. Its runs use
 # --speed 10, so vc-scheduler cycles every 100 ms of wall time = the model's 1 s. No NAMESPACES

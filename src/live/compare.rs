@@ -95,13 +95,14 @@ pub fn kendall_tau(a: &[i64], b: &[i64]) -> Option<f64> {
     Some(s as f64 / (n * (n - 1) / 2) as f64)
 }
 
+/// One group's paired figures: waits (ms) and admission times, job by job.
 #[derive(Default)]
-struct Group {
-    pred: Vec<u64>,
-    obs: Vec<u64>,
-    abs_err_sum: u64,
-    pred_admit: Vec<i64>,
-    obs_admit: Vec<i64>,
+pub(crate) struct Group {
+    pub(crate) pred: Vec<u64>,
+    pub(crate) obs: Vec<u64>,
+    pub(crate) abs_err_sum: u64,
+    pub(crate) pred_admit: Vec<i64>,
+    pub(crate) obs_admit: Vec<i64>,
 }
 
 fn s(ms: Option<u64>) -> String {
@@ -286,11 +287,10 @@ pub fn within(pred: f64, obs: f64, pct: f64, period_ms: u64) -> bool {
     d <= obs * pct / 100.0 || (obs < SHORT_WAIT_MS as f64 && d <= period_ms as f64)
 }
 
-/// The accuracy targets of `volsim reality`, one line per queue and one for all jobs: mean
-/// wait within 5 %, p95 within 10 % of the observed (or within one scheduling period
-/// `period_ms` where the observed figure is under 20 s), and Kendall's tau of the admission
-/// orders of all compared jobs ≥ 0.95. `ok`/`MISS` per figure; deterministic (queue order).
-pub fn targets(pred: &[WaitRow], obs: &[WaitRow], period_ms: u64) -> String {
+/// The jobs with a wait in both `pred` and `obs` (matched by name), grouped as "(all)" and by
+/// queue: their waits and admission times (submit + wait), in `pred`'s order. Used by the
+/// target verdicts and by the replay bands (`ensemble`).
+pub(crate) fn queue_groups(pred: &[WaitRow], obs: &[WaitRow]) -> BTreeMap<String, Group> {
     let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for p in pred {
@@ -308,6 +308,15 @@ pub fn targets(pred: &[WaitRow], obs: &[WaitRow], period_ms: u64) -> String {
             g.obs_admit.push((o.submit_ms + ow) as i64);
         }
     }
+    groups
+}
+
+/// The accuracy targets of `volsim reality`, one line per queue and one for all jobs: mean
+/// wait within 5 %, p95 within 10 % of the observed (or within one scheduling period
+/// `period_ms` where the observed figure is under 20 s), and Kendall's tau of the admission
+/// orders of all compared jobs ≥ 0.95. `ok`/`MISS` per figure; deterministic (queue order).
+pub fn targets(pred: &[WaitRow], obs: &[WaitRow], period_ms: u64) -> String {
+    let groups = queue_groups(pred, obs);
     let verdict = |ok: bool| if ok { "ok" } else { "MISS" };
     let mut out = format!(
         "targets (mean within 5 %, p95 within 10 %, or within one period = {:.1} s where the \

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::compare::{kendall_tau, within, WaitRow};
+use super::compare::{kendall_tau, queue_groups, within, WaitRow};
 use super::metrics::percentile;
 
 /// One group's figures in one replay (or the observation): mean and p95 wait (ms), and the
@@ -29,27 +29,10 @@ pub struct Figures {
 /// Per group ("(all)" and each queue): (predicted, observed) figures over the jobs present
 /// and gang-ready in both.
 pub fn group_figures(pred: &[WaitRow], obs: &[WaitRow]) -> BTreeMap<String, (Figures, Figures)> {
-    let by_job: BTreeMap<&str, &WaitRow> = obs.iter().map(|r| (r.job.as_str(), r)).collect();
-    type Cols = (Vec<u64>, Vec<u64>, Vec<i64>, Vec<i64>);
-    let mut groups: BTreeMap<String, Cols> = BTreeMap::new();
-    for p in pred {
-        let Some(o) = by_job.get(p.job.as_str()) else {
-            continue;
-        };
-        let (Some(pw), Some(ow)) = (p.wait_ms, o.wait_ms) else {
-            continue;
-        };
-        for key in ["(all)".to_string(), p.queue.clone()] {
-            let g = groups.entry(key).or_default();
-            g.0.push(pw);
-            g.1.push(ow);
-            g.2.push((p.submit_ms + pw) as i64);
-            g.3.push((o.submit_ms + ow) as i64);
-        }
-    }
-    groups
+    queue_groups(pred, obs)
         .into_iter()
-        .map(|(name, (mut p, mut o, pa, oa))| {
+        .map(|(name, g)| {
+            let (mut p, mut o, pa, oa) = (g.pred, g.obs, g.pred_admit, g.obs_admit);
             let n = p.len();
             let mean = |v: &[u64]| v.iter().sum::<u64>() as f64 / n.max(1) as f64;
             let (mp, mo) = (mean(&p), mean(&o));

@@ -94,42 +94,21 @@ pub(crate) fn plan(
     if domain.nodes.is_empty() {
         return None;
     }
-    // The framing of `gang_plan::build` (victims evicted first, the worksheet read after),
-    // with the trial repeated over the sub-job's HyperNodes.
-    let mut chain = Statement::new();
-    for &v in victims {
-        ssn.evict(&mut chain, v, action, preemptor);
-    }
-    let tasks = super::gang_evict::pending_set(ssn, j);
-    if tasks.is_empty() {
-        ssn.discard(chain);
-        return None;
-    }
-    let mut won = None;
-    for h in subjob_hypernodes(ssn, j, hn) {
-        let nodes = ssn.snap().topology.nodes(h).to_vec();
-        if nodes.is_empty() {
-            continue;
+    // The frame of `gang_plan::build`, with the trial repeated over the sub-job's HyperNodes
+    // (computed after the evictions) until one succeeds.
+    let present = !victims.is_empty();
+    gang_plan::framed(ssn, j, victims, action, preemptor, |ssn, tasks| {
+        for h in subjob_hypernodes(ssn, j, hn) {
+            let nodes = ssn.snap().topology.nodes(h).to_vec();
+            if nodes.is_empty() {
+                continue;
+            }
+            if let Some(won) = gang_plan::trial(ssn, q, j, &nodes, tasks, present) {
+                return Some(won);
+            }
         }
-        let mut trial = Statement::new();
-        let present = !victims.is_empty();
-        if gang_plan::trial_in_domain(ssn, &mut trial, q, j, &nodes, &tasks, present) {
-            won = Some(trial);
-            break;
-        }
-        ssn.discard(trial);
-    }
-    let Some(trial) = won else {
-        ssn.discard(chain);
-        return None;
-    };
-    chain.merge(trial);
-    // One (default) sub-job: the sub-job loop ends here.
-    if !ssn.tiers.job_pipelined(&ssn.st, j) {
-        ssn.discard(chain);
-        return None;
-    }
-    Some(chain)
+        None
+    })
 }
 
 /// `HyperNodeGradientForSubJobFn(subJob, domain, PurposeEvict)` of the job's default

@@ -32,30 +32,62 @@ pub(crate) fn build(
     if domain.is_empty() {
         return None;
     }
+    let present = !victims.is_empty();
+    framed(ssn, j, victims, action, preemptor, |ssn, tasks| {
+        trial(ssn, q, j, domain, tasks, present)
+    })
+}
+
+/// The frame of every dry run: evicts `victims`, reads the worksheet after the evictions, as
+/// Volcano does (victims are other jobs' tasks, so it is the action's pending set), runs
+/// `trials` on it, and keeps the evictions and the winning trial only if the job is then
+/// pipelined — one (default) sub-job, so the loop over sub-jobs ends there. Everything is
+/// undone and `None` returned otherwise.
+pub(crate) fn framed(
+    ssn: &mut Session,
+    j: JobId,
+    victims: &[TaskId],
+    action: Action,
+    preemptor: TaskId,
+    trials: impl FnOnce(&mut Session, &[TaskId]) -> Option<Statement>,
+) -> Option<Statement> {
     let mut chain = Statement::new();
     for &v in victims {
         ssn.evict(&mut chain, v, action, preemptor);
     }
-    // The worksheet is read after the evictions, as Volcano does (victims are other jobs'
-    // tasks, so it is the action's pending set).
     let tasks = super::gang_evict::pending_set(ssn, j);
     if tasks.is_empty() {
         ssn.discard(chain);
         return None;
     }
-    let mut trial = Statement::new();
-    if !trial_in_domain(ssn, &mut trial, q, j, domain, &tasks, !victims.is_empty()) {
-        ssn.discard(trial);
+    let Some(won) = trials(ssn, &tasks) else {
         ssn.discard(chain);
         return None;
-    }
-    chain.merge(trial);
-    // One sub-job: the loop over sub-jobs ends here, whether or not the job was ready.
+    };
+    chain.merge(won);
     if !ssn.tiers.job_pipelined(&ssn.st, j) {
         ssn.discard(chain);
         return None;
     }
     Some(chain)
+}
+
+/// One trial on `domain` (`trial_in_domain`): the statement when it succeeds, else undone.
+pub(crate) fn trial(
+    ssn: &mut Session,
+    q: QueueId,
+    j: JobId,
+    domain: &[NodeId],
+    tasks: &[TaskId],
+    victims_present: bool,
+) -> Option<Statement> {
+    let mut trial = Statement::new();
+    if trial_in_domain(ssn, &mut trial, q, j, domain, tasks, victims_present) {
+        Some(trial)
+    } else {
+        ssn.discard(trial);
+        None
+    }
 }
 
 /// `runSimulateTrialAtHyperNode`: every task in order must pass `Allocatable` and find a node;

@@ -395,15 +395,19 @@ pub(super) fn role_ready(snap: &Snapshot, vj: JobId) -> BTreeMap<String, u32> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::model::{NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec};
     use crate::model::{ResourceName, Resources};
     use crate::policy::snapshot::PodGroupPhase;
 
-    /// Two queues (the second not reclaimable), three nodes, jobs at three priorities with
-    /// Bound, Running, Pending and unpreemptable tasks.
-    fn snapshot() -> Snapshot {
+    /// A snapshot with PriorityClasses `p1`, `p5`, `p9` (values 1, 5, 9) and `nodes` nodes
+    /// `n0…` of `cpu_milli` / `mem` bytes and 110 pods each (shared with `gang_select`'s tests).
+    pub(in crate::policy::actions) fn classes_and_nodes(
+        nodes: usize,
+        cpu_milli: i64,
+        mem: i64,
+    ) -> Snapshot {
         let mut s = Snapshot::new();
         for (name, value) in [("p1", 1), ("p5", 5), ("p9", 9)] {
             s.add_priority_class(PriorityClassSpec {
@@ -413,8 +417,8 @@ mod tests {
                 preemption_never: false,
             });
         }
-        for n in 0..3 {
-            let mut a = Resources::cpu_mem(16000, 64 << 30);
+        for n in 0..nodes {
+            let mut a = Resources::cpu_mem(cpu_milli, mem);
             a.set(ResourceName::PODS, 110);
             s.add_node(&NodeSpec {
                 name: format!("n{n}"),
@@ -424,6 +428,13 @@ mod tests {
                 unschedulable: false,
             });
         }
+        s
+    }
+
+    /// Two queues (the second not reclaimable), three nodes, jobs at three priorities with
+    /// Bound, Running, Pending and unpreemptable tasks.
+    fn snapshot() -> Snapshot {
+        let mut s = classes_and_nodes(3, 16000, 64 << 30);
         let mut q1 = QueueSpec::new("q1", 1);
         q1.reclaimable = false;
         s.add_queue(&QueueSpec::new("q0", 1));

@@ -2,7 +2,7 @@
 //! (`gang_evict::select_domain_bundles` without an index) on generated clusters.
 
 use super::*;
-use crate::model::{NodeSpec, PodGroupSpec, PodSpec, PriorityClassSpec, QueueSpec};
+use crate::model::{PodGroupSpec, PodSpec, QueueSpec};
 use crate::model::{ResourceName, Resources};
 use crate::policy::actions::gang_evict::select_domain_bundles;
 use crate::policy::conf::HELM_DEFAULT_CONF;
@@ -26,26 +26,7 @@ impl Gen {
 /// and at their size, role minimums, broken gangs, unpreemptable pods and jobs.
 fn snapshot(seed: u64) -> Snapshot {
     let mut g = Gen(seed);
-    let mut s = Snapshot::new();
-    for (name, value) in [("p1", 1), ("p5", 5), ("p9", 9)] {
-        s.add_priority_class(PriorityClassSpec {
-            name: name.into(),
-            value,
-            global_default: false,
-            preemption_never: false,
-        });
-    }
-    for n in 0..4 {
-        let mut a = Resources::cpu_mem(8000, 32 << 30);
-        a.set(ResourceName::PODS, 110);
-        s.add_node(&NodeSpec {
-            name: format!("n{n}"),
-            allocatable: a,
-            labels: Default::default(),
-            taints: vec![],
-            unschedulable: false,
-        });
-    }
+    let mut s = super::super::gang_evict::tests::classes_and_nodes(4, 8000, 32 << 30);
     for q in 0..3 {
         s.add_queue(&QueueSpec::new(&format!("q{q}"), 1 + q));
     }

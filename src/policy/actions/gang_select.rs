@@ -295,9 +295,18 @@ pub(crate) fn select(
             let less = |a: usize, b: usize| ssn.tiers.key_less(&ssn.st, &keys[a], &keys[b]);
             let mut pos: Vec<usize> = (0..victim_jobs.len()).collect();
             pos.sort_by(|&a, &b| ordering(!less(a, b), a == b));
-            let rank = ranks(snap.jobs.len(), pos.iter().map(|&p| victim_jobs[p].ix()));
+            // Ranks looked up by job among the victim jobs only: a vector indexed by job id
+            // would be sized by every job the run has seen, once per selection.
+            let mut rank: Vec<(JobId, u32)> = pos
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| (victim_jobs[p], i as u32))
+                .collect();
+            rank.sort_unstable();
             for b in &mut bundles {
-                b.group = rank[b.job.ix()];
+                b.group = rank
+                    .binary_search_by_key(&b.job, |e| e.0)
+                    .map_or(u32::MAX, |i| rank[i].1);
             }
         }
         EvictionKind::GangReclaim => {

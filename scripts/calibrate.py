@@ -195,6 +195,15 @@ def main():
                 cyc_run.append(p["running"] - o)
     add("cycle_to_running", cyc_run,
         "Open Session of the binding cycle -> pod Running (the model's bind_latency: it binds at the cycle's start)")
+    # The spread of a gang's pods: the range of their Succeeded times (fakelet), scaled to the
+    # width W of a uniform spread that gives that expected range for n pods (W (n-1)/(n+1)).
+    done_at = collections.defaultdict(list)
+    for r in fk:
+        if r.get("event") == "succeeded" and r.get("ns") == a.namespace and r.get("pod") in pods:
+            done_at[pods[r["pod"]].get("job")].append(r["t"])
+    spread = [(max(ts) - min(ts)) * (len(ts) + 1) / (len(ts) - 1) for ts in done_at.values() if len(ts) >= 2]
+    add("gang_finish_spread", spread,
+        "a gang's pods: range of their Succeeded times x (n+1)/(n-1) (the model's bind_spread: uniform width)")
     add("inqueue_to_pg_running", [j["pg_running"] - j["pg_inqueue"] for j in jobs.values() if "pg_running" in j and "pg_inqueue" in j],
         "PodGroup Inqueue -> PodGroup Running")
     add("completed_to_pg_deleted", [j["pg_deleted"] - j["completed"] for j in jobs.values() if "pg_deleted" in j and "completed" in j],
@@ -233,13 +242,14 @@ def main():
     med = lambda k: rows[k][0]["median"] if rows[k][0] else None
     flags = []
     for flag, key in (("--schedule-period", "cycle_interval"), ("--controller-delay", "controller_delay"),
-                      ("--bind-latency", "cycle_to_running")):
+                      ("--bind-latency", "cycle_to_running"), ("--bind-spread", "gang_finish_spread")):
         if med(key) is not None:
             flags.append(f"{flag} {med(key):.0f}ms")
     print("\nvolsim reality flags (wall time; reality multiplies by --speed): " + " ".join(flags))
     sim = {k: round(med(key) * a.speed) for k, key in (("schedule_period", "cycle_interval"),
                                                       ("controller_delay", "controller_delay"),
-                                                      ("bind_latency", "cycle_to_running")) if med(key) is not None}
+                                                      ("bind_latency", "cycle_to_running"),
+                                                      ("bind_spread", "gang_finish_spread")) if med(key) is not None}
     print("[sim] at this speed (model ms): " + ", ".join(f'{k} = "{v}ms"' for k, v in sim.items()))
     if a.observed_csv:
         if not a.run_dir:

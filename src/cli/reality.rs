@@ -70,12 +70,24 @@ pub struct RealityArgs {
     /// Default: the scenario's `[sim] bind_latency` (model time).
     #[arg(long, value_name = "WALL")]
     bind_latency: Option<String>,
+    /// Width of the spread of bind → Running over pods, centred on the bind latency, in wall
+    /// time (× --speed in the replay): a gang's pods go Running and finish at different
+    /// times. Default: the scenario's `[sim] bind_spread` (model time).
+    #[arg(long, value_name = "WALL")]
+    bind_spread: Option<String>,
     /// Also replay N times with the tie-break seeds SEED, SEED+1, … (SEED: --seed, else the
     /// scenario's) and report, per queue, the band of predicted mean and p95 waits (median,
     /// p10–p90) and where the observed figure falls in it. Volcano breaks equal node scores at
     /// random, so on a fragmenting cluster one replay is one draw.
     #[arg(long, value_name = "N")]
     seeds: Option<u32>,
+    /// With --seeds: each of those replays also moves every job's run time by an offset
+    /// uniform in [-WALL, +WALL] (× --speed), drawn from its seed and the job — a real
+    /// control plane starts and finishes pods with a spread (bind → Running 14–108 ms wall,
+    /// p10–p90, on the realvolcano harness), and which of two completions a cycle sees first
+    /// decides which queue's gang takes the freed nodes. Default 0 (tie-breaks only).
+    #[arg(long, value_name = "WALL", default_value = "0ms")]
+    jitter: String,
     /// Replay with a compatibility profile instead of the scenario's `[scheduler] compat`
     /// (default: v1.15): `volcano-7a5d24ecc` — the Volcano of the realvolcano harness — or
     /// `volcano-7a5d24ecc:A,F` for some of its items (DRIFT.md letters), `none` for v1.15.
@@ -117,6 +129,9 @@ fn replay_params(a: &RealityArgs, base: &EngineParams) -> Result<EngineParams, S
     if let Some(w) = &a.bind_latency {
         p.bind_latency_ms = model_ms("bind-latency", w, a.speed)?;
     }
+    if let Some(w) = &a.bind_spread {
+        p.bind_spread_ms = model_ms("bind-spread", w, a.speed)?;
+    }
     Ok(p)
 }
 
@@ -134,7 +149,15 @@ pub fn params_line(p: &EngineParams, speed: f64) -> String {
         w(p.bind_latency_ms),
         p.eviction_grace_ms,
         p.vcjob_mode
-    )
+    ) + &if p.bind_spread_ms > 0 {
+        format!(
+            ", bind_spread {} ({:.1})",
+            p.bind_spread_ms,
+            w(p.bind_spread_ms)
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Step (1) from an earlier run: `file`'s rows (an `observed.csv`, possibly re-measured, e.g. by
@@ -216,6 +239,7 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
         ));
     }
     let params = replay_params(a, &sc.params)?;
+    let jitter_ms = model_ms("jitter", &a.jitter, a.speed)?;
     let compat = match &a.compat {
         Some(c) => volsim::policy::conf::Compat::parse(c).map_err(|e| format!("--compat: {e}"))?,
         None => sc.conf.compat,
@@ -265,10 +289,18 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
             .map(|k| {
                 let mut r = replay.clone();
                 r.seed = first.wrapping_add(k);
+                volsim::live::jitter::jitter_durations(&mut r.jobs, r.seed, jitter_ms);
                 replay_waits(&r)
             })
             .collect();
-        let names = format!("{first}..{}", first.wrapping_add(n as u64 - 1));
+        let names = if jitter_ms > 0 {
+            format!(
+                "{first}..{}, run times jittered by ±{jitter_ms} model ms",
+                first.wrapping_add(n as u64 - 1)
+            )
+        } else {
+            format!("{first}..{}", first.wrapping_add(n as u64 - 1))
+        };
         let _ = writeln!(report);
         report.push_str(&volsim::live::ensemble::report(
             &runs,

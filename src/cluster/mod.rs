@@ -292,7 +292,8 @@ impl Cluster {
                     let st = &mut self.jobs[idx];
                     st.binds += 1;
                     st.first_bind_ms.get_or_insert(now);
-                    timers.push((now + self.params.bind_latency_ms, Timer::BindDone(task)));
+                    let latency = self.params.bind_latency_of(task.0 as u64, st.binds);
+                    timers.push((now + latency, Timer::BindDone(task)));
                 }
                 Decision::Evict {
                     task,

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod compare;
 pub mod ensemble;
 pub mod http;
+pub mod jitter;
 pub mod journal;
 pub mod kube_config;
 pub mod kube_rest;

@@ -51,6 +51,9 @@ pub struct SimSection {
     pub schedule_period: Option<String>,
     /// Bind request → pod Running (default 100ms).
     pub bind_latency: Option<String>,
+    /// Width of the spread of bind → Running over pods, centred on `bind_latency` (default
+    /// 0s: every pod takes exactly `bind_latency`).
+    pub bind_spread: Option<String>,
     /// vcjob controller: PodGroup leaves Pending → pods exist (default 500ms).
     pub controller_delay: Option<String>,
     /// Evicted pod stays Releasing this long (default 30s).

@@ -378,6 +378,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
             &sf.sim.bind_latency,
             d.bind_latency_ms,
         )?,
+        bind_spread_ms: cx.duration("sim.bind_spread", &sf.sim.bind_spread, d.bind_spread_ms)?,
         controller_delay_ms: cx.duration(
             "sim.controller_delay",
             &sf.sim.controller_delay,

@@ -130,3 +130,51 @@ fn reality_replays_with_the_profile_and_reports_bands() {
         );
     }
 }
+
+#[test]
+fn jittered_bands_name_their_width_move_the_replays_and_a_bad_width_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let band = |jitter: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_volsim"))
+            .args(["reality", "scenarios/reality/scenario.toml", "--observed"])
+            .arg(repo("reports/reality/run2/observed.csv"))
+            .args(["--seeds", "3", "--jitter", jitter, "--out"])
+            .arg(dir.path().join(jitter))
+            .current_dir(repo("."))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let bands = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.starts_with("prediction bands"))
+            .take(6)
+            .map(str::to_owned)
+            .collect()
+    };
+    let (code, plain, err) = band("0ms");
+    assert_eq!(code, Some(0), "{err}");
+    let (code, jittered, err) = band("50ms");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        jittered.contains("tie-break seeds 11..13, run times jittered by ±500 model ms"),
+        "{jittered}"
+    );
+    assert_ne!(bands(&plain)[2..], bands(&jittered)[2..], "{jittered}");
+    // The headline replay (one seed, no jitter) is the same with and without the bands' jitter.
+    let headline = |t: &str| {
+        t.lines()
+            .take_while(|l| !l.starts_with("prediction bands"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(headline(&plain), headline(&jittered));
+
+    let (code, _, err) = band("soon");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--jitter"), "{err}");
+}

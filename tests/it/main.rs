@@ -6,6 +6,7 @@
 //! `live::kube_e2e` to a Kubernetes API server with Volcano when `VOLSIM_KUBE_E2E=1`
 //! (`.ci/steps/realvolcano.sh` starts `../shared/realvolcano` for it).
 
+mod bind_spread;
 mod cli_errors;
 mod cli_outputs;
 mod compat;

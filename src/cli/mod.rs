@@ -26,6 +26,8 @@ struct Cli {
     cmd: Cmd,
 }
 
+// Parsed once per process; the largest variant (`reality`'s flags) costs nothing to keep inline.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Cmd {
     /// Simulate a scenario: per-queue and per-class table, SLO verdicts, output files.

@@ -4,8 +4,8 @@
 //! (shares do not change during enqueue, so Volcano's queue heap returns the same queue until
 //! its pending jobs are exhausted).
 //!
-//! Speed without changing the result: the pending jobs of each queue come in job order from the
-//! cross-cycle `PendingOrder` cache, and when every voter is monotone in minResources
+//! Speed without changing the result: the pending jobs of each queue come in job order, with
+//! their minResources, from the cross-cycle `PendingOrder` cache, and when every voter is monotone in minResources
 //! (proportion, capacity, overcommit: "does minResources still fit"), a job whose minResources
 //! dominates one already rejected in this queue is rejected without asking again — the budgets
 //! only shrink while enqueue runs.
@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 
 use crate::model::resources::MAX_DIMS;
 use crate::model::{ResourceName, Resources};
+use crate::policy::accel::order::MinRequest;
 use crate::policy::conf::{Flag, PluginKind};
 use crate::policy::explain::{self, WaitReason};
 use crate::policy::heap::PriorityQueue;
@@ -51,18 +52,25 @@ pub fn run(ssn: &mut Session) {
     let mut cache = std::mem::take(&mut ssn.accel.pending_order);
     for q in order {
         let cached = if ssn.shortcuts {
-            cache.jobs_of(&mut ssn.st, ssn.tiers, fingerprint, q)
+            cache.pending_of(&mut ssn.st, ssn.tiers, fingerprint, q)
         } else {
             None
         };
-        let jobs = match cached {
-            Some(v) => v,
-            None => sorted_by_comparator(ssn, q),
+        let sorted: Vec<(JobId, MinRequest)>;
+        let jobs: Box<dyn Iterator<Item = (JobId, MinRequest)> + '_> = match cached {
+            Some(it) => Box::new(it),
+            None => {
+                sorted = sorted_by_comparator(ssn, q)
+                    .into_iter()
+                    .map(|j| (j, MinRequest::InRecord))
+                    .collect();
+                Box::new(sorted.iter().copied())
+            }
         };
         // Rejected sizes with the reason they were rejected for (`explain`), oldest first.
         let mut rejected: Vec<Rejected> = Vec::new();
-        for j in jobs {
-            let Some(min) = ssn.snap().job(j).min_resources else {
+        for (j, filed) in jobs {
+            let Some(min) = filed.resolve(ssn.snap(), j) else {
                 admit(ssn, j);
                 continue;
             };

@@ -11,6 +11,7 @@
 //! `selectDomainBundles` (v1.15.0) through the shared pieces of `gang_bundles` (`safe_split`,
 //! `roi`). Depends on policy types only.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -93,7 +94,8 @@ struct SelectKey {
     domain: Vec<NodeId>,
 }
 
-/// At most this many selections are kept per run (distinct queue/priority/domain triples).
+/// At most this many selections are kept per run (distinct queue/priority/domain triples; the
+/// oldest goes first).
 const MAX_CACHED: usize = 16;
 
 impl SelectCache {
@@ -128,28 +130,28 @@ pub(crate) fn select(
         },
         domain: domain.to_vec(),
     };
-    let built = match cache.entries.iter().position(|e| e.0 == key) {
-        Some(i) => cache.entries[i].1.clone(),
+    let at = match cache.entries.iter().position(|e| e.0 == key) {
+        Some(i) => i,
         None => {
-            let b = build(snap, ix, j, domain, kind);
-            if cache.entries.len() < MAX_CACHED {
-                cache.entries.push((key, b.clone()));
+            if cache.entries.len() == MAX_CACHED {
+                cache.entries.remove(0);
             }
-            b
+            cache.entries.push((key, build(snap, ix, j, domain, kind)));
+            cache.entries.len() - 1
         }
     };
+    let built = &cache.entries[at].1;
     let mut out = BundleList::default();
     if built.bundles.is_empty() {
         return out;
     }
-    let Built {
-        mut tasks,
-        mut bundles,
-        costs,
-        victim_jobs,
-    } = built;
+    // The bundles get this selection's ROIs and group ranks; the task list is copied only if
+    // `UnifiedEvictable` shrinks bundles.
+    let mut bundles = built.bundles.clone();
+    let mut tasks = Cow::Borrowed(&built.tasks[..]);
+    let (costs, victim_jobs) = (&built.costs, &built.victim_jobs);
     let dims: Vec<ResourceName> = need.names().collect();
-    for (b, (sum, global)) in bundles.iter_mut().zip(&costs) {
+    for (b, (sum, global)) in bundles.iter_mut().zip(costs) {
         b.roi = roi_over(sum, global.as_ref(), need, &dims);
     }
     // Group ranks as the reference computes them: the same input list, the same comparator
@@ -207,7 +209,7 @@ pub(crate) fn select(
         _ => return out,
     };
     if allowed != flat {
-        apply_allowed(allowed, &mut tasks, &mut bundles, &mut order);
+        apply_allowed(allowed, tasks.to_mut(), &mut bundles, &mut order);
         order.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
     }
     for b in order.into_iter().map(|i| &bundles[i]) {

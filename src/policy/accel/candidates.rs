@@ -1,18 +1,19 @@
 //! The gang eviction actions' victim candidates of one session, by queue (`CandidateIndex`):
 //! built once per session, at the first gang eviction action that has a starving job, and
-//! shared by `gangpreempt` and `gangreclaim` (a shortcut that never changes a decision,
-//! `Session::shortcuts`).
+//! shared by `gangpreempt` and `gangreclaim`, from per-node lists kept across cycles and
+//! re-read only for nodes whose version moved (`NodeCandidates`). Shortcuts that never change
+//! a decision (`Session::shortcuts`).
 //!
 //! Exact: within a session no task becomes Bound or Running (allocate and backfill make tasks
 //! Allocated, the eviction actions only evict — Bound/Running → Releasing — and pipeline
 //! Pending tasks; a discarded statement puts tasks back as they were), tasks do not move
 //! between nodes and a job's queue, priority, liveness and `volcano.sh/preemptable` stay, so
 //! the tasks that are candidates at any point of the session are among those indexed when
-//! it was built; a use re-checks only each indexed task's status. Depends on policy types
-//! only.
+//! it was built; a use re-checks each indexed task's status and its job's liveness. Depends
+//! on policy types only.
 
 use crate::policy::plugin::EvictionKind;
-use crate::policy::snapshot::{JobId, NodeId, Snapshot, TaskId, TaskStatus};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
 
 /// The session's possible victim tasks by queue: on a node, Bound or Running, the pod and its
 /// job `volcano.sh/preemptable` (unset = true), the job live.
@@ -59,30 +60,31 @@ pub fn status_ok(status: TaskStatus, kind: EvictionKind) -> bool {
 }
 
 impl CandidateIndex {
-    /// Indexes the candidates of `snap` in session `session`.
+    /// Indexes the candidates of `snap` in session `session` (without cross-cycle help).
     pub fn new(snap: &Snapshot, session: u64) -> CandidateIndex {
+        CandidateIndex::with_nodes(snap, session, &mut NodeCandidates::default())
+    }
+
+    /// Indexes the candidates of `snap` in session `session`, re-reading only the nodes whose
+    /// version moved since `nodes` last saw them.
+    pub fn with_nodes(snap: &Snapshot, session: u64, nodes: &mut NodeCandidates) -> CandidateIndex {
         let empty = QueueCandidates {
             entries: Vec::new(),
             min_priority: i32::MAX,
             running: 0,
         };
         let mut by_queue = vec![empty; snap.queues.len()];
-        for node in &snap.nodes {
-            for &t in &node.tasks {
-                let status = snap.task(t).status;
-                if !status.is_preemptable() || !preemptable_pod(snap, t) {
-                    continue;
-                }
-                let job = snap.task(t).job;
-                let vj = snap.job(job);
-                let slot = &mut by_queue[vj.queue.ix()];
+        nodes.catch_up(snap);
+        for (_, cached) in &nodes.per_node {
+            for c in cached {
+                let slot = &mut by_queue[c.queue.ix()];
                 slot.entries.push(Entry {
-                    task: t,
-                    job,
-                    priority: vj.priority,
+                    task: c.task,
+                    job: c.job,
+                    priority: c.priority,
                 });
-                slot.min_priority = slot.min_priority.min(vj.priority);
-                slot.running += u32::from(status == TaskStatus::Running);
+                slot.min_priority = slot.min_priority.min(c.priority);
+                slot.running += u32::from(c.running);
             }
         }
         CandidateIndex { session, by_queue }
@@ -160,6 +162,74 @@ impl CandidateIndex {
             }
         }
         out.sort_unstable();
+        // A job whose PodGroup was deleted is out of the session (its pods may still be on
+        // their nodes): checked here, once per victim job, not in the node cache.
+        let mut last: Option<(JobId, bool)> = None;
+        out.retain(|&(vj, _)| match last {
+            Some((j, live)) if j == vj => live,
+            _ => {
+                let live = snap.job(vj).live;
+                last = Some((vj, live));
+                live
+            }
+        });
         out
+    }
+}
+
+/// Per node, the tasks that may be a gang eviction victim as of the node's version, kept
+/// across cycles: Bound or Running, the pod's and its job's `volcano.sh/preemptable` not
+/// false. Exact while the version stands: every change of a task's status or node goes
+/// through `Snapshot::set_status`, which bumps the versions of the nodes it leaves and joins,
+/// and a pod's and a PodGroup's preemptable, queue and priority are fixed once the job is
+/// added. Whether the job is live is not cached (a PodGroup can be deleted while its pods
+/// stay): `CandidateIndex::pairs` checks it.
+#[derive(Debug, Default)]
+pub struct NodeCandidates {
+    /// Per node: (the version the entries describe, the entries); `None` before the first
+    /// read.
+    per_node: Vec<(Option<u64>, Vec<Cached>)>,
+}
+
+/// A cached possible victim with what the index files it by.
+#[derive(Debug, Clone, Copy)]
+struct Cached {
+    task: TaskId,
+    job: JobId,
+    queue: QueueId,
+    priority: i32,
+    running: bool,
+}
+
+impl NodeCandidates {
+    /// Re-reads the nodes whose version moved.
+    fn catch_up(&mut self, snap: &Snapshot) {
+        if self.per_node.len() < snap.nodes.len() {
+            self.per_node.resize(snap.nodes.len(), (None, Vec::new()));
+        }
+        for (node, slot) in snap.nodes.iter().zip(&mut self.per_node) {
+            if slot.0 == Some(node.version) {
+                continue;
+            }
+            slot.0 = Some(node.version);
+            slot.1.clear();
+            for &t in &node.tasks {
+                let task = snap.task(t);
+                if !task.status.is_preemptable() {
+                    continue;
+                }
+                let vj = snap.job(task.job);
+                if !task.preemptable || vj.preemptable == Some(false) {
+                    continue;
+                }
+                slot.1.push(Cached {
+                    task: t,
+                    job: task.job,
+                    queue: vj.queue,
+                    priority: vj.priority,
+                    running: task.status == TaskStatus::Running,
+                });
+            }
+        }
     }
 }

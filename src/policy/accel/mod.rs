@@ -1,8 +1,9 @@
 //! The scheduler's cross-cycle speed caches: the equivalence classes of identical nodes with
 //! their node scores (`NodeClasses`), the Pending PodGroups of each queue in job order
 //! (`PendingOrder`), the per-node victim bins (`VictimBins`) and the jobs in UID order
-//! (`JobUids`), plus the allocate scan's reusable buffer and the gang eviction actions'
-//! candidates of the current session (`CandidateIndex`).
+//! (`JobUids`), the gang eviction victims per node (`NodeCandidates`), plus the allocate
+//! scan's reusable buffer and the gang eviction actions' candidates of the current session
+//! (`CandidateIndex`).
 //! Owned by a `policy::Scheduler`, never by the `Snapshot` (which is data plus its index).
 //!
 //! Invariant: every cache is an exact shortcut — dropping all of them at any cycle boundary
@@ -20,7 +21,7 @@ pub mod scores;
 pub mod uids;
 
 pub use bins::{QueueBin, VictimBins};
-pub use candidates::CandidateIndex;
+pub use candidates::{CandidateIndex, NodeCandidates};
 pub use classes::NodeClasses;
 pub use order::PendingOrder;
 pub use scores::request_key;
@@ -43,6 +44,8 @@ pub struct Accel {
     /// The gang eviction actions' victim candidates of the session they were indexed in
     /// (valid only while `CandidateIndex::session` is `Accel::session`).
     pub gang_candidates: Option<CandidateIndex>,
+    /// Per node, its possible gang eviction victims as of the node's version.
+    pub node_candidates: NodeCandidates,
     /// The allocate scan's feasible-node buffer, reused so a placement allocates nothing.
     pub feasible: Vec<NodeId>,
     /// The stamp written into the snapshot at the last session open (0 = none yet).
@@ -63,6 +66,8 @@ impl Accel {
             self.pending_order = PendingOrder::default();
             self.victim_bins = VictimBins::default();
             self.job_uids = JobUids::default();
+            self.gang_candidates = None;
+            self.node_candidates = NodeCandidates::default();
         }
         self.sessions += 1;
         self.stamp = splitmix(salt ^ splitmix(self.sessions)).max(1);

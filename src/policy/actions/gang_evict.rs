@@ -61,7 +61,7 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
         let session = ssn.accel.session();
         match ssn.accel.gang_candidates.take() {
             Some(ix) if ix.session() == session => ix,
-            _ => CandidateIndex::new(ssn.snap(), session),
+            _ => CandidateIndex::with_nodes(ssn.st.snap, session, &mut ssn.accel.node_candidates),
         }
     });
     // The selections' bundles until the run changes a status (shortcut: `SelectCache`).
@@ -483,13 +483,17 @@ pub(super) mod tests {
     }
 
     /// The index gives the node walk's candidates (as sets per victim job) for every job and
-    /// both kinds, from one index built before either ran, also after some tasks were evicted.
+    /// both kinds: one index built before either ran and kept while tasks are evicted, and
+    /// one built afresh each round from node lists kept across rounds (as across cycles),
+    /// also once a PodGroup is deleted with its pods still on their nodes.
     #[test]
     fn candidate_index_equals_the_node_walk() {
         let mut s = snapshot();
         let all: Vec<NodeId> = (0..3).map(NodeId).collect();
-        let ix = CandidateIndex::new(&s, 1);
-        for round in 0..2 {
+        let kept = CandidateIndex::new(&s, 1);
+        let mut nodes = crate::policy::accel::NodeCandidates::default();
+        for round in 0..3u64 {
+            let fresh = CandidateIndex::with_nodes(&s, 10 + round, &mut nodes);
             for kind in [EvictionKind::GangPreempt, EvictionKind::GangReclaim] {
                 let mut any = false;
                 for j in 0..s.jobs.len() as u32 {
@@ -499,15 +503,14 @@ pub(super) mod tests {
                         let mut walk = candidates(&s, j, domain, kind);
                         walk.values_mut().for_each(|v| v.sort_unstable());
                         any |= !walk.is_empty();
-                        let mut from_index: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
-                        for (vj, t) in ix.pairs(&s, j, domain, kind) {
-                            from_index.entry(vj).or_default().push(t);
+                        for ix in [&kept, &fresh] {
+                            let mut from_index: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
+                            for (vj, t) in ix.pairs(&s, j, domain, kind) {
+                                from_index.entry(vj).or_default().push(t);
+                            }
+                            assert_eq!(from_index, walk, "{kind:?} {j:?} round {round}");
+                            assert!(walk.is_empty() || !ix.none_for(&s, j, kind));
                         }
-                        assert_eq!(from_index, walk, "{kind:?} {j:?} round {round}");
-                        if walk.is_empty() {
-                            continue;
-                        }
-                        assert!(!ix.none_for(&s, j, kind), "{kind:?} {j:?}");
                     }
                 }
                 assert!(any, "{kind:?} round {round}: no candidate at all");
@@ -520,6 +523,13 @@ pub(super) mod tests {
                 .collect();
             for t in placed {
                 s.update_status(t, TaskStatus::Releasing);
+            }
+            if round == 1 {
+                let with_victims = (0..s.jobs.len() as u32)
+                    .map(JobId)
+                    .find(|&j| s.tasks_in(j, TaskStatus::Running).next().is_some())
+                    .unwrap();
+                s.suspend_job(with_victims);
             }
         }
     }

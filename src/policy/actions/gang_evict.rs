@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use super::gang_bundles::{create_job_bundles, sort_bundles, Bundle, BundleKind, Candidate};
 use super::gang_bundles::{GangState, GroupLess};
 use super::gang_domains::{self, Domain};
-use super::gang_select::{self, BundleList, SelectCache};
+use super::gang_select::{self, BundleList};
 use super::JobHeap;
 use crate::model::Resources;
 use crate::policy::accel::candidates::{preemptable_pod, status_ok};
@@ -64,8 +64,6 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
             _ => CandidateIndex::with_nodes(ssn.st.snap, session, &mut ssn.accel.node_candidates),
         }
     });
-    // The selections' bundles until the run changes a status (shortcut: `SelectCache`).
-    let mut cache = SelectCache::default();
     while let Some(q) = ssn.pop_queue(&mut queues) {
         // gangreclaim skips an overused queue; neither action pushes a queue back.
         if kind == EvictionKind::GangReclaim && ssn.tiers.overused(&ssn.st, q) {
@@ -77,20 +75,8 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
         // Every starving job of the queue, once each, without re-checking starvation.
         while let Some(j) = h.pop(ssn) {
             let mut stmt = Statement::new();
-            evict_for_job(
-                ssn,
-                &mut stmt,
-                q,
-                j,
-                kind,
-                &args,
-                index.as_ref(),
-                &mut cache,
-            );
+            evict_for_job(ssn, &mut stmt, q, j, kind, &args, index.as_ref());
             if ssn.tiers.job_pipelined(&ssn.st, j) {
-                if !stmt.is_empty() {
-                    cache.clear();
-                }
                 ssn.commit(stmt);
             } else {
                 ssn.discard(stmt);
@@ -135,7 +121,6 @@ fn candidate_domains(ssn: &Session, j: JobId, max_domains: usize) -> Vec<Domain>
 /// victim list one by one; once the job's need fits the domain's Idle + Releasing plus what
 /// the victims hold, the dry run is tried with the whole list so far. The first success is
 /// applied to `stmt`.
-#[allow(clippy::too_many_arguments)]
 fn evict_for_job(
     ssn: &mut Session,
     stmt: &mut Statement,
@@ -144,7 +129,6 @@ fn evict_for_job(
     kind: EvictionKind,
     args: &GangEvictArgs,
     index: Option<&CandidateIndex>,
-    cache: &mut SelectCache,
 ) {
     // Shortcut: no candidate anywhere, so no domain gives a bundle.
     if index.is_some_and(|ix| ix.none_for(ssn.snap(), j, kind)) {
@@ -168,8 +152,7 @@ fn evict_for_job(
             continue;
         }
         let hn = dom.hypernode;
-        let fast = index.map(|ix| (ix, &mut *cache));
-        let bundles = select_domain_bundles(ssn, j, &need, domain, hn, kind, args, fast);
+        let bundles = select_domain_bundles(ssn, j, &need, domain, hn, kind, args, index);
         if bundles.is_empty() {
             continue;
         }
@@ -211,10 +194,10 @@ pub(crate) fn select_domain_bundles(
     hn: Option<HnId>,
     kind: EvictionKind,
     args: &GangEvictArgs,
-    fast: Option<(&CandidateIndex, &mut SelectCache)>,
+    index: Option<&CandidateIndex>,
 ) -> BundleList {
-    if let Some((ix, cache)) = fast {
-        return gang_select::select(ssn, ix, cache, j, need, domain, hn, kind, args);
+    if let Some(ix) = index {
+        return gang_select::select(ssn, ix, j, need, domain, hn, kind, args);
     }
     let snap = ssn.snap();
     let by_job = candidates(snap, j, domain, kind);

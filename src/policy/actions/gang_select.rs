@@ -11,7 +11,6 @@
 //! `selectDomainBundles` (v1.15.0) through the shared pieces of `gang_bundles` (`safe_split`,
 //! `roi`). Depends on policy types only.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -50,7 +49,6 @@ impl BundleList {
 }
 
 /// A bundle as a range of the task list, with its sort keys.
-#[derive(Clone)]
 struct Fast {
     kind: BundleKind,
     job: JobId,
@@ -62,58 +60,12 @@ struct Fast {
     roi: f64,
 }
 
-/// The victim bundles of one selection before ordering: per victim job (JobId order) its safe
-/// and whole bundle, with each bundle's sum and, for a whole bundle, its job's total request
-/// (the ROI's inputs; the ROI itself depends on the preemptor's need).
-#[derive(Clone, Default)]
-struct Built {
-    tasks: Vec<TaskId>,
-    bundles: Vec<Fast>,
-    /// Per bundle: (sum of its tasks' requests, its job's total request for a whole bundle).
-    costs: Vec<(Resources, Option<Resources>)>,
-    victim_jobs: Vec<JobId>,
-}
-
-/// The selections' bundles of one gang action run, by what decides them (a shortcut that never
-/// changes a decision): the candidates of a preemptor depend only on its queue, its priority
-/// (preempt), the domain and the tasks' statuses, and a victim job's bundles on its tasks'
-/// statuses. Within a run statuses change only through statements: a discarded one puts every
-/// task back as it was, so the owner clears the cache whenever it commits a non-empty one
-/// (`clear`), and entries stay exact in between.
-#[derive(Default)]
-pub(crate) struct SelectCache {
-    entries: Vec<(SelectKey, Built)>,
-}
-
-#[derive(PartialEq, Eq)]
-struct SelectKey {
-    queue: QueueId,
-    /// The preemptor's priority for preempt (its lower-priority jobs are the candidates);
-    /// 0 for reclaim (any job of another queue).
-    priority: i32,
-    domain: Vec<NodeId>,
-}
-
-/// At most this many selections are kept per run (distinct queue/priority/domain triples; the
-/// oldest goes first).
-const MAX_CACHED: usize = 16;
-
-impl SelectCache {
-    /// Forgets every selection (the run committed a statement: statuses changed).
-    pub(crate) fn clear(&mut self) {
-        self.entries.clear();
-    }
-}
-
 /// `selectDomainBundles` from the index: the same bundles in the same order as
-/// `gang_evict::select_domain_bundles` without one. The unordered bundles come from `cache`
-/// when a selection with the same queue, priority (preempt) and domain was made since the run
-/// last committed.
+/// `gang_evict::select_domain_bundles` without one.
 #[allow(clippy::too_many_arguments)] // the arguments of `select_domain_bundles`, which it replaces
 pub(crate) fn select(
     ssn: &Session,
     ix: &CandidateIndex,
-    cache: &mut SelectCache,
     j: JobId,
     need: &Resources,
     domain: &[NodeId],
@@ -122,37 +74,86 @@ pub(crate) fn select(
     args: &GangEvictArgs,
 ) -> BundleList {
     let snap = ssn.snap();
-    let key = SelectKey {
-        queue: snap.job(j).queue,
-        priority: match kind {
-            EvictionKind::GangPreempt => snap.job(j).priority,
-            EvictionKind::GangReclaim => 0,
-        },
-        domain: domain.to_vec(),
-    };
-    let at = match cache.entries.iter().position(|e| e.0 == key) {
-        Some(i) => i,
-        None => {
-            if cache.entries.len() == MAX_CACHED {
-                cache.entries.remove(0);
-            }
-            cache.entries.push((key, build(snap, ix, j, domain, kind)));
-            cache.entries.len() - 1
-        }
-    };
-    let built = &cache.entries[at].1;
+    let pairs = ix.pairs(snap, j, domain, kind);
     let mut out = BundleList::default();
-    if built.bundles.is_empty() {
+    if pairs.is_empty() {
         return out;
     }
-    // The bundles get this selection's ROIs and group ranks; the task list is copied only if
-    // `UnifiedEvictable` shrinks bundles.
-    let mut bundles = built.bundles.clone();
-    let mut tasks = Cow::Borrowed(&built.tasks[..]);
-    let (costs, victim_jobs) = (&built.costs, &built.victim_jobs);
+    // Per victim job (JobId order): its candidates lowest priority (then task UID) first,
+    // split into a safe and a whole bundle.
+    let mut tasks: Vec<TaskId> = Vec::with_capacity(pairs.len());
+    let mut bundles: Vec<Fast> = Vec::new();
+    let mut victim_jobs: Vec<JobId> = Vec::new();
+    let mut flags: Vec<bool> = Vec::new();
+    let mut local: Vec<TaskId> = Vec::new();
     let dims: Vec<ResourceName> = need.names().collect();
-    for (b, (sum, global)) in bundles.iter_mut().zip(costs) {
-        b.roi = roi_over(sum, global.as_ref(), need, &dims);
+    let no_roles = BTreeMap::new();
+    let no_sub_jobs = BTreeMap::new();
+    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+        let vj = group[0].0;
+        victim_jobs.push(vj);
+        local.clear();
+        local.extend(group.iter().map(|p| p.1));
+        if local.len() > 1 {
+            local.sort_by(|&a, &b| {
+                let (x, y) = (snap.task(a), snap.task(b));
+                x.priority.cmp(&y.priority).then_with(|| {
+                    (x.namespace.as_str(), x.name.as_str(), a).cmp(&(
+                        y.namespace.as_str(),
+                        y.name.as_str(),
+                        b,
+                    ))
+                })
+            });
+        }
+        let job = snap.job(vj);
+        let ready_by_role = if job.task_min_available.is_empty() {
+            None
+        } else {
+            Some(role_ready(snap, vj))
+        };
+        let counts = GangCounts {
+            min_available: job.min_available,
+            ready: job.ready_num(),
+            role_min: &job.task_min_available,
+            role_ready: ready_by_role.as_ref().unwrap_or(&no_roles),
+            min_sub_jobs: &no_sub_jobs,
+            sub_jobs: &[],
+        };
+        flags.clear();
+        safe_split(
+            &counts,
+            local.iter().map(|&t| (snap.task(t).role.as_str(), None)),
+            &mut flags,
+        );
+        for (kind, want) in [(BundleKind::Safe, true), (BundleKind::Whole, false)] {
+            let start = tasks.len();
+            let mut sum = Resources::empty();
+            for (&t, &f) in local.iter().zip(&flags) {
+                if f == want {
+                    tasks.push(t);
+                    sum.add(&snap.task(t).resreq);
+                }
+            }
+            if tasks.len() == start {
+                continue;
+            }
+            let global = (kind == BundleKind::Whole).then(|| {
+                let mut total = Resources::empty();
+                for &t in &job.tasks {
+                    total.add(&snap.task(t).resreq);
+                }
+                total
+            });
+            bundles.push(Fast {
+                kind,
+                job: vj,
+                start,
+                end: tasks.len(),
+                roi: roi_over(&sum, global.as_ref(), need, &dims),
+                group: 0,
+            });
+        }
     }
     // Group ranks as the reference computes them: the same input list, the same comparator
     // (for preempt through job-order keys, which answer as `jless` does).
@@ -209,7 +210,7 @@ pub(crate) fn select(
         _ => return out,
     };
     if allowed != flat {
-        apply_allowed(allowed, tasks.to_mut(), &mut bundles, &mut order);
+        apply_allowed(allowed, &mut tasks, &mut bundles, &mut order);
         order.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
     }
     for b in order.into_iter().map(|i| &bundles[i]) {
@@ -218,95 +219,6 @@ pub(crate) fn select(
         }
     }
     out
-}
-
-/// The unordered bundles of preemptor `j` on `domain`: per victim job (JobId order) its
-/// candidates lowest priority (then task UID) first, split into a safe and a whole bundle.
-fn build(
-    snap: &Snapshot,
-    ix: &CandidateIndex,
-    j: JobId,
-    domain: &[NodeId],
-    kind: EvictionKind,
-) -> Built {
-    let pairs = ix.pairs(snap, j, domain, kind);
-    let mut b = Built::default();
-    if pairs.is_empty() {
-        return b;
-    }
-    b.tasks.reserve(pairs.len());
-    let mut flags: Vec<bool> = Vec::new();
-    let mut local: Vec<TaskId> = Vec::new();
-    let no_roles = BTreeMap::new();
-    let no_sub_jobs = BTreeMap::new();
-    for group in pairs.chunk_by(|a, b| a.0 == b.0) {
-        let vj = group[0].0;
-        b.victim_jobs.push(vj);
-        local.clear();
-        local.extend(group.iter().map(|p| p.1));
-        if local.len() > 1 {
-            local.sort_by(|&a, &b| {
-                let (x, y) = (snap.task(a), snap.task(b));
-                x.priority.cmp(&y.priority).then_with(|| {
-                    (x.namespace.as_str(), x.name.as_str(), a).cmp(&(
-                        y.namespace.as_str(),
-                        y.name.as_str(),
-                        b,
-                    ))
-                })
-            });
-        }
-        let job = snap.job(vj);
-        let ready_by_role = if job.task_min_available.is_empty() {
-            None
-        } else {
-            Some(role_ready(snap, vj))
-        };
-        let counts = GangCounts {
-            min_available: job.min_available,
-            ready: job.ready_num(),
-            role_min: &job.task_min_available,
-            role_ready: ready_by_role.as_ref().unwrap_or(&no_roles),
-            min_sub_jobs: &no_sub_jobs,
-            sub_jobs: &[],
-        };
-        flags.clear();
-        safe_split(
-            &counts,
-            local.iter().map(|&t| (snap.task(t).role.as_str(), None)),
-            &mut flags,
-        );
-        for (kind, want) in [(BundleKind::Safe, true), (BundleKind::Whole, false)] {
-            let start = b.tasks.len();
-            let mut sum = Resources::empty();
-            for (&t, &f) in local.iter().zip(&flags) {
-                if f == want {
-                    b.tasks.push(t);
-                    sum.add(&snap.task(t).resreq);
-                }
-            }
-            if b.tasks.len() == start {
-                continue;
-            }
-            let global = (kind == BundleKind::Whole).then(|| {
-                let mut total = Resources::empty();
-                for &t in &job.tasks {
-                    total.add(&snap.task(t).resreq);
-                }
-                total
-            });
-            b.bundles.push(Fast {
-                kind,
-                job: vj,
-                start,
-                end: b.tasks.len(),
-                roi: 0.0,
-                group: 0,
-            });
-            b.costs.push((sum, global));
-        }
-    }
-    b
 }
 
 /// The bundles' positions in comparator order (`compare`): through one packed integer key

@@ -56,43 +56,48 @@ pub fn run(ssn: &mut Session) {
         } else {
             None
         };
-        let sorted: Vec<(JobId, MinRequest)>;
-        let jobs: Box<dyn Iterator<Item = (JobId, MinRequest)> + '_> = match cached {
-            Some(it) => Box::new(it),
+        match cached {
+            Some(jobs) => scan_queue(ssn, jobs, monotone),
             None => {
-                sorted = sorted_by_comparator(ssn, q)
-                    .into_iter()
-                    .map(|j| (j, MinRequest::InRecord))
-                    .collect();
-                Box::new(sorted.iter().copied())
-            }
-        };
-        // Rejected sizes with the reason they were rejected for (`explain`), oldest first.
-        let mut rejected: Vec<Rejected> = Vec::new();
-        for (j, filed) in jobs {
-            let Some(min) = filed.resolve(ssn.snap(), j) else {
-                admit(ssn, j);
-                continue;
-            };
-            if monotone {
-                if let Some(r) = rejected.iter().find(|r| r.dominated_by(&min)) {
-                    ssn.note_wait(j, r.why);
-                    continue;
-                }
-            }
-            if ssn.tiers.job_enqueueable(&ssn.st, j) {
-                admit(ssn, j);
-            } else {
-                let why = explain::enqueue_rejected(ssn, j);
-                ssn.note_wait(j, why);
-                if monotone && rejected.len() < MAX_REJECTED {
-                    rejected.retain(|r| !dominates(&r.size, &min));
-                    rejected.push(Rejected::new(min, why));
-                }
+                let sorted = sorted_by_comparator(ssn, q);
+                scan_queue(
+                    ssn,
+                    sorted.into_iter().map(|j| (j, MinRequest::InRecord)),
+                    monotone,
+                );
             }
         }
     }
     ssn.accel.pending_order = cache;
+}
+
+/// Asks the `JobEnqueueable` vote for each pending job of one queue, in job order (`jobs`, each
+/// with what its minResources was filed as).
+fn scan_queue(ssn: &mut Session, jobs: impl Iterator<Item = (JobId, MinRequest)>, monotone: bool) {
+    // Rejected sizes with the reason they were rejected for (`explain`), oldest first.
+    let mut rejected: Vec<Rejected> = Vec::new();
+    for (j, filed) in jobs {
+        let Some(min) = filed.resolve(ssn.snap(), j) else {
+            admit(ssn, j);
+            continue;
+        };
+        if monotone {
+            if let Some(r) = rejected.iter().find(|r| r.dominated_by(&min)) {
+                ssn.note_wait(j, r.why);
+                continue;
+            }
+        }
+        if ssn.tiers.job_enqueueable(&ssn.st, j) {
+            admit(ssn, j);
+        } else {
+            let why = explain::enqueue_rejected(ssn, j);
+            ssn.note_wait(j, why);
+            if monotone && rejected.len() < MAX_REJECTED {
+                rejected.retain(|r| !dominates(&r.size, &min));
+                rejected.push(Rejected::new(min, why));
+            }
+        }
+    }
 }
 
 fn admit(ssn: &mut Session, j: JobId) {

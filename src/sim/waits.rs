@@ -60,11 +60,26 @@ impl JobWaits {
     }
 }
 
-/// Where one job stands.
+/// Where one job stands. The time of the current run of one reason is charged when the
+/// reason changes or the wait ends (not every cycle): the sum, and so `JobWaits`, is the same
+/// as charging each interval between cycles as it ends, since consecutive charges to one
+/// reason land in one entry and a zero charge adds nothing.
 struct Track {
     reason: WaitReason,
+    /// When the current run of `reason` started.
     since: u64,
+    /// The latest cycle that kept `reason` (`since` until then).
+    last: u64,
     waits: JobWaits,
+}
+
+impl Track {
+    /// Charges the current run up to `end` (a stop time, which may precede `last` if it was
+    /// recorded late: as per-interval charging, the run then counts up to `last`).
+    fn close(&mut self, end: u64) {
+        let ms = (self.last - self.since) + end.saturating_sub(self.last);
+        self.waits.add(self.reason, ms);
+    }
 }
 
 /// Accumulates `JobWaits` for every job of the cluster, cycle by cycle.
@@ -109,6 +124,7 @@ impl WaitTracker {
             self.jobs.push(Track {
                 reason,
                 since: st.submit_ms,
+                last: st.submit_ms,
                 waits: JobWaits::default(),
             });
             self.waiting.push(ix);
@@ -153,14 +169,12 @@ impl WaitTracker {
             let st = &c.jobs[ix];
             let tr = &mut jobs[ix];
             if let Some(end) = stopped(st).filter(|&e| e <= t) {
-                tr.waits.add(tr.reason, end.saturating_sub(tr.since));
+                tr.close(end);
                 // Final: keep only the reasons it had, not the vector's growth room.
                 tr.waits.reasons.shrink_to_fit();
                 return false;
             }
-            tr.waits.add(tr.reason, t.saturating_sub(tr.since));
-            tr.since = t;
-            tr.reason = match st.job {
+            let reason = match st.job {
                 None => WaitReason::UnknownQueue,
                 Some(j) => match notes.get(j.ix()) {
                     Some(&(s, why)) if s == stamp => why,
@@ -169,6 +183,12 @@ impl WaitTracker {
                     _ => WaitReason::NotReached,
                 },
             };
+            if reason != tr.reason {
+                tr.close(t);
+                tr.since = t.max(tr.last);
+                tr.reason = reason;
+            }
+            tr.last = t.max(tr.last);
             true
         });
     }
@@ -179,9 +199,9 @@ impl WaitTracker {
         for ix in std::mem::take(&mut self.waiting) {
             let tr = &mut self.jobs[ix];
             match stopped(&c.jobs[ix]).filter(|&e| e <= end) {
-                Some(e) => tr.waits.add(tr.reason, e.saturating_sub(tr.since)),
+                Some(e) => tr.close(e),
                 None => {
-                    tr.waits.add(tr.reason, end.saturating_sub(tr.since));
+                    tr.close(end);
                     tr.waits.open = true;
                 }
             }

@@ -1,8 +1,9 @@
 //! The scheduler's cross-cycle speed caches: the equivalence classes of identical nodes with
 //! their node scores (`NodeClasses`), the Pending PodGroups of each queue in job order
 //! (`PendingOrder`), the per-node victim bins (`VictimBins`) and the jobs in UID order
-//! (`JobUids`), plus the allocate scan's
-//! reusable buffer.
+//! (`JobUids`), the gang eviction victims per node (`NodeCandidates`), plus the allocate
+//! scan's reusable buffer and the gang eviction actions' candidates of the current session
+//! (`CandidateIndex`).
 //! Owned by a `policy::Scheduler`, never by the `Snapshot` (which is data plus its index).
 //!
 //! Invariant: every cache is an exact shortcut — dropping all of them at any cycle boundary
@@ -12,6 +13,7 @@
 //! run by another scheduler starts the caches afresh). Depends on policy types only.
 
 pub mod bins;
+pub mod candidates;
 pub mod classes;
 pub mod order;
 pub mod scan;
@@ -19,6 +21,7 @@ pub mod scores;
 pub mod uids;
 
 pub use bins::{QueueBin, VictimBins};
+pub use candidates::{CandidateIndex, NodeCandidates};
 pub use classes::NodeClasses;
 pub use order::PendingOrder;
 pub use scores::request_key;
@@ -38,6 +41,11 @@ pub struct Accel {
     pub victim_bins: VictimBins,
     /// The jobs in UID order (the gang eviction actions' bundle order).
     pub job_uids: JobUids,
+    /// The gang eviction actions' victim candidates of the session they were indexed in
+    /// (valid only while `CandidateIndex::session` is `Accel::session`).
+    pub gang_candidates: Option<CandidateIndex>,
+    /// Per node, its possible gang eviction victims as of the node's version.
+    pub node_candidates: NodeCandidates,
     /// The allocate scan's feasible-node buffer, reused so a placement allocates nothing.
     pub feasible: Vec<NodeId>,
     /// The stamp written into the snapshot at the last session open (0 = none yet).
@@ -58,10 +66,18 @@ impl Accel {
             self.pending_order = PendingOrder::default();
             self.victim_bins = VictimBins::default();
             self.job_uids = JobUids::default();
+            self.gang_candidates = None;
+            self.node_candidates = NodeCandidates::default();
         }
         self.sessions += 1;
         self.stamp = splitmix(salt ^ splitmix(self.sessions)).max(1);
         snap.accel_stamp = self.stamp;
+    }
+
+    /// The number of the current session (sessions opened since these caches were created):
+    /// distinct for every session whose caches include `gang_candidates`.
+    pub fn session(&self) -> u64 {
+        self.sessions
     }
 }
 

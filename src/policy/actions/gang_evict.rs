@@ -15,9 +15,11 @@ use std::collections::BTreeMap;
 use super::gang_bundles::{create_job_bundles, sort_bundles, Bundle, BundleKind, Candidate};
 use super::gang_bundles::{GangState, GroupLess};
 use super::gang_domains::{self, Domain};
-use super::gang_select::{self, BundleList, CandidateIndex};
+use super::gang_select::{self, BundleList};
 use super::JobHeap;
 use crate::model::Resources;
+use crate::policy::accel::candidates::{preemptable_pod, status_ok};
+use crate::policy::accel::CandidateIndex;
 use crate::policy::conf::{Action, GangEvictArgs};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::plugin::{EvictionContext, EvictionKind};
@@ -52,10 +54,15 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
         }
         per_queue.entry(q).or_default().push(ssn, j);
     }
-    // The candidates by queue, once per run with a preemptor (shortcut: `CandidateIndex`).
+    // The candidates by queue, once per session with a preemptor, shared by both gang
+    // actions (shortcut: `CandidateIndex`); taken out of the caches while the run evicts.
     let index = (ssn.shortcuts && !per_queue.is_empty()).then(|| {
         ssn.accel.job_uids.sync(ssn.st.snap);
-        CandidateIndex::new(ssn.snap(), kind)
+        let session = ssn.accel.session();
+        match ssn.accel.gang_candidates.take() {
+            Some(ix) if ix.session() == session => ix,
+            _ => CandidateIndex::with_nodes(ssn.st.snap, session, &mut ssn.accel.node_candidates),
+        }
     });
     while let Some(q) = ssn.pop_queue(&mut queues) {
         // gangreclaim skips an overused queue; neither action pushes a queue back.
@@ -75,6 +82,9 @@ pub fn run(ssn: &mut Session, kind: EvictionKind) {
                 ssn.discard(stmt);
             }
         }
+    }
+    if index.is_some() {
+        ssn.accel.gang_candidates = index;
     }
 }
 
@@ -310,25 +320,13 @@ fn candidates(
 /// The candidate tests that do not depend on the preemptor: status (Bound/Running for
 /// preempt, Running for reclaim), the pod's and the job's `volcano.sh/preemptable`, the job
 /// in the session.
-pub(super) fn may_be_candidate(snap: &Snapshot, t: TaskId, kind: EvictionKind) -> bool {
-    let task = snap.task(t);
-    let status_ok = match kind {
-        EvictionKind::GangPreempt => task.status.is_preemptable(),
-        EvictionKind::GangReclaim => task.status == TaskStatus::Running,
-    };
-    let vj = snap.job(task.job);
-    status_ok && task.preemptable && vj.live && vj.preemptable != Some(false)
+fn may_be_candidate(snap: &Snapshot, t: TaskId, kind: EvictionKind) -> bool {
+    status_ok(snap.task(t).status, kind) && preemptable_pod(snap, t)
 }
 
 /// The preemptor-dependent tests: preempt takes strictly lower-priority other jobs of the
 /// same queue, reclaim other queues that are reclaimable.
-pub(super) fn for_preemptor(
-    snap: &Snapshot,
-    t: TaskId,
-    j: JobId,
-    pq: QueueId,
-    kind: EvictionKind,
-) -> bool {
+fn for_preemptor(snap: &Snapshot, t: TaskId, j: JobId, pq: QueueId, kind: EvictionKind) -> bool {
     let vjob = snap.task(t).job;
     let vj = snap.job(vjob);
     match kind {
@@ -468,14 +466,18 @@ pub(super) mod tests {
     }
 
     /// The index gives the node walk's candidates (as sets per victim job) for every job and
-    /// kind, also after some of them were evicted during the run.
+    /// both kinds: one index built before either ran and kept while tasks are evicted, and
+    /// one built afresh each round from node lists kept across rounds (as across cycles),
+    /// also once a PodGroup is deleted with its pods still on their nodes.
     #[test]
     fn candidate_index_equals_the_node_walk() {
         let mut s = snapshot();
         let all: Vec<NodeId> = (0..3).map(NodeId).collect();
-        for kind in [EvictionKind::GangPreempt, EvictionKind::GangReclaim] {
-            let ix = CandidateIndex::new(&s, kind);
-            for round in 0..2 {
+        let kept = CandidateIndex::new(&s, 1);
+        let mut nodes = crate::policy::accel::NodeCandidates::default();
+        for round in 0..3u64 {
+            let fresh = CandidateIndex::with_nodes(&s, 10 + round, &mut nodes);
+            for kind in [EvictionKind::GangPreempt, EvictionKind::GangReclaim] {
                 let mut any = false;
                 for j in 0..s.jobs.len() as u32 {
                     let j = JobId(j);
@@ -484,21 +486,34 @@ pub(super) mod tests {
                         let mut walk = candidates(&s, j, domain, kind);
                         walk.values_mut().for_each(|v| v.sort_unstable());
                         any |= !walk.is_empty();
-                        assert_eq!(ix.candidates(&s, j, domain, kind), walk, "{kind:?} {j:?}");
+                        for ix in [&kept, &fresh] {
+                            let mut from_index: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
+                            for (vj, t) in ix.pairs(&s, j, domain, kind) {
+                                from_index.entry(vj).or_default().push(t);
+                            }
+                            assert_eq!(from_index, walk, "{kind:?} {j:?} round {round}");
+                            assert!(walk.is_empty() || !ix.none_for(&s, j, kind));
+                        }
                     }
                 }
                 assert!(any, "{kind:?} round {round}: no candidate at all");
-                // Evict every third Running/Bound task, as a run would.
-                let placed: Vec<TaskId> = (0..s.tasks.len() as u32)
-                    .map(TaskId)
-                    .filter(|&t| s.task(t).status.is_preemptable())
-                    .step_by(3)
-                    .collect();
-                for t in placed {
-                    s.update_status(t, TaskStatus::Releasing);
-                }
             }
-            s = snapshot();
+            // Evict every third Running/Bound task, as a run would.
+            let placed: Vec<TaskId> = (0..s.tasks.len() as u32)
+                .map(TaskId)
+                .filter(|&t| s.task(t).status.is_preemptable())
+                .step_by(3)
+                .collect();
+            for t in placed {
+                s.update_status(t, TaskStatus::Releasing);
+            }
+            if round == 1 {
+                let with_victims = (0..s.jobs.len() as u32)
+                    .map(JobId)
+                    .find(|&j| s.tasks_in(j, TaskStatus::Running).next().is_some())
+                    .unwrap();
+                s.suspend_job(with_victims);
+            }
         }
     }
 }

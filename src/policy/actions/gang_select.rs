@@ -1,6 +1,6 @@
 //! The victim bundles of the gang eviction actions, the fast way (a shortcut that never changes
-//! a decision, `Session::shortcuts`): the victim candidates of one action run indexed by queue
-//! (`CandidateIndex`), and `selectDomainBundles` over them with borrowed data — bundles as
+//! a decision, `Session::shortcuts`): `selectDomainBundles` over the session's victim
+//! candidates indexed by queue (`accel::CandidateIndex`) with borrowed data — bundles as
 //! ranges of one task list, ordered through an index with the sort keys computed once per
 //! bundle, and the second filter/sort skipped when `UnifiedEvictable` allowed every candidate
 //! (the order is then the one already computed: the comparator is a total order over distinct
@@ -15,142 +15,15 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use super::gang_bundles::{roi_over, safe_split, BundleKind, GangCounts};
-use super::gang_evict::{for_preemptor, may_be_candidate, ordering, ranks, role_ready};
+use super::gang_evict::{ordering, ranks, role_ready};
 use crate::model::{ResourceName, Resources};
-use crate::policy::accel::JobUids;
+use crate::policy::accel::{CandidateIndex, JobUids};
 use crate::policy::conf::GangEvictArgs;
 use crate::policy::plugin::{EvictionContext, EvictionKind};
 use crate::policy::session::Session;
-use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId};
 use crate::policy::tiers::JobKey;
 use crate::policy::topology::HnId;
-
-/// The victim candidates of one action run by queue: the tasks on a node passing the
-/// preemptor-independent tests when the run starts. During the run tasks only leave that set
-/// (the gang actions only evict — Bound/Running → Releasing — and pipeline Pending tasks;
-/// a discarded statement puts them back), so re-checking each task's status when it is used
-/// gives exactly the node walk's candidates; a queue whose candidates all belong to jobs of
-/// priority ≥ the preemptor's gives none without a walk.
-pub(crate) struct CandidateIndex {
-    /// Per queue: the candidate tasks with their job and its priority (neither changes during
-    /// a run), and the lowest job priority among them.
-    by_queue: Vec<(Vec<Entry>, i32)>,
-}
-
-/// A candidate task of the index.
-#[derive(Clone, Copy)]
-struct Entry {
-    task: TaskId,
-    job: JobId,
-    priority: i32,
-}
-
-impl CandidateIndex {
-    pub(crate) fn new(snap: &Snapshot, kind: EvictionKind) -> CandidateIndex {
-        let mut by_queue = vec![(Vec::new(), i32::MAX); snap.queues.len()];
-        for node in &snap.nodes {
-            for &t in &node.tasks {
-                if may_be_candidate(snap, t, kind) {
-                    let job = snap.task(t).job;
-                    let vj = snap.job(job);
-                    let slot: &mut (Vec<Entry>, i32) = &mut by_queue[vj.queue.ix()];
-                    slot.0.push(Entry {
-                        task: t,
-                        job,
-                        priority: vj.priority,
-                    });
-                    slot.1 = slot.1.min(vj.priority);
-                }
-            }
-        }
-        CandidateIndex { by_queue }
-    }
-
-    /// The queues whose candidates preemptor job `j` may take (preempt: its own, if some
-    /// candidate there has a lower job priority; reclaim: every other one).
-    fn queues(&self, snap: &Snapshot, j: JobId, kind: EvictionKind) -> Vec<usize> {
-        let pq = snap.job(j).queue;
-        match kind {
-            EvictionKind::GangPreempt if self.by_queue[pq.ix()].1 < snap.job(j).priority => {
-                vec![pq.ix()]
-            }
-            EvictionKind::GangPreempt => Vec::new(),
-            EvictionKind::GangReclaim => {
-                (0..self.by_queue.len()).filter(|&q| q != pq.ix()).collect()
-            }
-        }
-    }
-
-    /// Whether job `j` has no candidate at all (the domain search then does nothing).
-    pub(crate) fn none_for(&self, snap: &Snapshot, j: JobId, kind: EvictionKind) -> bool {
-        self.queues(snap, j, kind)
-            .iter()
-            .all(|&q| self.by_queue[q].0.is_empty())
-    }
-
-    /// The still-valid candidates of `j` on `domain` as (victim job, task), sorted.
-    fn pairs(
-        &self,
-        snap: &Snapshot,
-        j: JobId,
-        domain: &[NodeId],
-        kind: EvictionKind,
-    ) -> Vec<(JobId, TaskId)> {
-        let pq = snap.job(j).queue;
-        let queues = self.queues(snap, j, kind);
-        let mut out = Vec::new();
-        if queues.iter().all(|&q| self.by_queue[q].0.is_empty()) {
-            return out;
-        }
-        let mut in_domain = vec![false; snap.nodes.len()];
-        for &n in domain {
-            in_domain[n.ix()] = true;
-        }
-        let p = snap.job(j).priority;
-        for q in queues {
-            // The job-level tests (`for_preemptor`) hold for a whole queue (reclaim) or per
-            // job priority (preempt; the preemptor's own job has its priority); the
-            // preemptor-independent ones only need the task's status again.
-            if kind == EvictionKind::GangReclaim && !snap.queues[q].reclaimable {
-                continue;
-            }
-            for e in &self.by_queue[q].0 {
-                if kind == EvictionKind::GangPreempt && e.priority >= p {
-                    continue;
-                }
-                let task = snap.task(e.task);
-                let on = task.node.is_some_and(|n| in_domain[n.ix()]);
-                let live = match kind {
-                    EvictionKind::GangPreempt => task.status.is_preemptable(),
-                    EvictionKind::GangReclaim => task.status == TaskStatus::Running,
-                };
-                if on && live {
-                    debug_assert!(may_be_candidate(snap, e.task, kind));
-                    debug_assert!(for_preemptor(snap, e.task, j, pq, kind));
-                    out.push((e.job, e.task));
-                }
-            }
-        }
-        out.sort_unstable();
-        out
-    }
-
-    /// The node walk's answer (`gang_evict::candidates`), from the index.
-    #[cfg(test)]
-    pub(crate) fn candidates(
-        &self,
-        snap: &Snapshot,
-        j: JobId,
-        domain: &[NodeId],
-        kind: EvictionKind,
-    ) -> BTreeMap<JobId, Vec<TaskId>> {
-        let mut by_job: BTreeMap<JobId, Vec<TaskId>> = BTreeMap::new();
-        for (vj, t) in self.pairs(snap, j, domain, kind) {
-            by_job.entry(vj).or_default().push(t);
-        }
-        by_job
-    }
-}
 
 /// The selected bundles in order, as ranges of one task list (no list per bundle).
 #[derive(Debug, Default, PartialEq, Eq)]

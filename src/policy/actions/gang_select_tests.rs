@@ -93,8 +93,9 @@ fn fast_select_equals_the_reference() {
         let mut ssn = sched.session(&mut snap, 0, &mut tie);
         ssn.accel.job_uids.sync(ssn.st.snap);
         let all: Vec<NodeId> = (0..4).map(NodeId).collect();
+        // One index for both kinds, built before either evicted (as a session shares it).
+        let ix = CandidateIndex::new(ssn.snap(), 1);
         for kind in [EvictionKind::GangPreempt, EvictionKind::GangReclaim] {
-            let ix = CandidateIndex::new(ssn.snap(), kind);
             for round in 0..2 {
                 for j in 0..ssn.snap().jobs.len() as u32 {
                     let j = JobId(j);

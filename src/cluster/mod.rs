@@ -16,6 +16,7 @@
 mod restart;
 
 use std::collections::BTreeSet;
+use std::fmt::Write;
 
 use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
@@ -190,10 +191,12 @@ impl Cluster {
             self.by_snap.push(idx);
             self.active.insert(idx);
         }
+        // Namespace, name and role are filled in per pod (`pod_of`): the template holds no
+        // string every job would allocate and free alike.
         let template = PodSpec {
-            namespace: NAMESPACE.to_string(),
+            namespace: String::new(),
             name: String::new(),
-            role: ROLE.to_string(),
+            role: String::new(),
             requests: tj.requests,
             priority: match (&tj.priority_class, tj.priority) {
                 (None, p) if p != 0 => Some(p),
@@ -243,16 +246,22 @@ impl Cluster {
             .iter()
             .filter_map(|&t| self.snap.task(t).name_index)
             .collect();
-        let Some(mut pod) = st.template.as_deref().cloned() else {
+        let Some(tpl) = st.template.as_deref() else {
             return;
         };
+        let mut pod = pod_of(tpl, String::new());
         let name = &self.snap.jobs[j.ix()].name;
-        let base = format!("{name}-{ROLE}-");
+        pod.name.push_str(name);
+        pod.name.push('-');
+        pod.name.push_str(ROLE);
+        pod.name.push('-');
+        let base = pod.name.len();
         for i in 0..st.replicas {
             if held.contains(&i64::from(i)) {
                 continue;
             }
-            pod.name = format!("{base}{i}");
+            pod.name.truncate(base);
+            let _ = write!(pod.name, "{i}");
             self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
         }
     }
@@ -382,10 +391,7 @@ impl Cluster {
                     .template
                     .as_deref()
                     .filter(|_| recreate)
-                    .map(|tpl| PodSpec {
-                        name: self.snap.task(t).name.clone(),
-                        ..tpl.clone()
-                    });
+                    .map(|tpl| pod_of(tpl, self.snap.task(t).name.clone()));
                 delete_task(&mut self.snap, t);
                 if let Some(pod) = pod {
                     self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
@@ -402,6 +408,17 @@ impl Cluster {
     /// All arrived jobs finished (jobs whose queue is missing never finish and are not active).
     pub fn all_done(&self) -> bool {
         self.active.is_empty()
+    }
+}
+
+/// The pod `name` of a job, from the job's template: in namespace [`NAMESPACE`], role
+/// [`ROLE`].
+fn pod_of(tpl: &PodSpec, name: String) -> PodSpec {
+    PodSpec {
+        namespace: NAMESPACE.to_string(),
+        name,
+        role: ROLE.to_string(),
+        ..tpl.clone()
     }
 }
 

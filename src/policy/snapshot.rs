@@ -120,6 +120,8 @@ pub struct JobInfo {
     pub contrib: Option<Box<Contribution>>,
     /// The phase the index counts the job under (None once retired).
     pub counted_phase: Option<PodGroupPhase>,
+    /// The index sets the job is in (`index::IN_*` bits), kept by `Index::job_changed`.
+    pub index_member: u8,
     /// PodGroup `spec.networkTopology` (see `policy::topology::job`).
     pub network_topology: Option<NetworkTopologySpec>,
     /// `JobInfo.AllocatedHyperNode` (in memory, kept across sessions).
@@ -361,6 +363,7 @@ impl Snapshot {
             order_dirty: false,
             contrib: None,
             counted_phase: None,
+            index_member: 0,
             network_topology: pg.network_topology.clone(),
             allocated_hypernode: None,
             subjob_hypernode: None,

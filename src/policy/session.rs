@@ -306,9 +306,7 @@ impl<'a> Session<'a> {
     /// (`actions::victims`) live within one preempt or reclaim run and never see a rewind.
     pub fn discard_rewinding(&mut self, stmt: Statement) {
         let rewind = match stmt.epochs {
-            Some((start, last)) if self.shortcuts && last == self.st.snap.node_epoch => {
-                Some(start)
-            }
+            Some((start, last)) if self.shortcuts && last == self.st.snap.node_epoch => Some(start),
             _ => None,
         };
         self.discard(stmt);

@@ -170,9 +170,10 @@ impl Cluster {
     /// submitted in the order their indices are wanted; the index is `jobs.len()` before).
     pub fn submit(&mut self, tj: &TraceJob, now: u64) -> usize {
         let idx = self.jobs.len();
+        // The snapshot takes the namespace and name by value (`add_job_named`).
         let pg = PodGroupSpec {
-            namespace: NAMESPACE.to_string(),
-            name: tj.id.clone(),
+            namespace: String::new(),
+            name: String::new(),
             queue: tj.queue.clone(),
             min_member: tj.min_member,
             min_task_member: Default::default(),
@@ -182,7 +183,10 @@ impl Cluster {
             preemptable: None,
             network_topology: self.params.topology.of_class(&tj.class).cloned(),
         };
-        let job = self.snap.add_job(&pg, PodGroupPhase::Pending, now);
+        let names = (NAMESPACE.to_string(), tj.id.clone());
+        let job = self
+            .snap
+            .add_job_named(&pg, names, PodGroupPhase::Pending, now);
         if let Some(j) = job {
             if tj.priority_class.is_none() {
                 self.snap.jobs[j.ix()].priority = tj.priority;
@@ -191,7 +195,7 @@ impl Cluster {
             self.by_snap.push(idx);
             self.active.insert(idx);
         }
-        // Namespace, name and role are filled in per pod (`pod_of`): the template holds no
+        // Namespace, name and role are given per pod (`pod_names`): the template holds no
         // string every job would allocate and free alike.
         let template = PodSpec {
             namespace: String::new(),
@@ -249,20 +253,22 @@ impl Cluster {
         let Some(tpl) = st.template.as_deref() else {
             return;
         };
-        let mut pod = pod_of(tpl, String::new());
-        let name = &self.snap.jobs[j.ix()].name;
-        pod.name.push_str(name);
-        pod.name.push('-');
-        pod.name.push_str(ROLE);
-        pod.name.push('-');
-        let base = pod.name.len();
+        let job_name = &self.snap.jobs[j.ix()].name;
+        let base = job_name.len() + ROLE.len() + 2;
+        let mut name = String::with_capacity(base + 4);
+        name.push_str(job_name);
+        name.push('-');
+        name.push_str(ROLE);
+        name.push('-');
         for i in 0..st.replicas {
             if held.contains(&i64::from(i)) {
                 continue;
             }
-            pod.name.truncate(base);
-            let _ = write!(pod.name, "{i}");
-            self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
+            name.truncate(base);
+            let _ = write!(name, "{i}");
+            let names = pod_names(name.clone());
+            self.snap
+                .add_task_named(j, tpl, names, TaskStatus::Pending, None, now);
         }
     }
 
@@ -387,14 +393,18 @@ impl Cluster {
                 // neither restarting nor failed and its pods exist (PodGroup past Pending).
                 let restart = st.on_evict != OnEvict::RecreatePod;
                 let recreate = !restart || (st.ctl == Ctl::Normal && st.pods_created);
-                let pod = st
-                    .template
-                    .as_deref()
-                    .filter(|_| recreate)
-                    .map(|tpl| pod_of(tpl, self.snap.task(t).name.clone()));
+                let name = self.snap.task(t).name.clone();
                 delete_task(&mut self.snap, t);
-                if let Some(pod) = pod {
-                    self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
+                let st = &self.jobs[idx];
+                if let Some(tpl) = st.template.as_deref().filter(|_| recreate) {
+                    self.snap.add_task_named(
+                        j,
+                        tpl,
+                        pod_names(name),
+                        TaskStatus::Pending,
+                        None,
+                        now,
+                    );
                 }
                 if restart {
                     self.restart_progress(idx, now);
@@ -411,15 +421,9 @@ impl Cluster {
     }
 }
 
-/// The pod `name` of a job, from the job's template: in namespace [`NAMESPACE`], role
-/// [`ROLE`].
-fn pod_of(tpl: &PodSpec, name: String) -> PodSpec {
-    PodSpec {
-        namespace: NAMESPACE.to_string(),
-        name,
-        role: ROLE.to_string(),
-        ..tpl.clone()
-    }
+/// Namespace, name and role of pod `name` (the rest of the pod is its job's template).
+fn pod_names(name: String) -> (String, String, String) {
+    (NAMESPACE.to_string(), name, ROLE.to_string())
 }
 
 /// Removes a pod from the snapshot: frees its node share, drops it from its job's task list

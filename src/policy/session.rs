@@ -450,3 +450,7 @@ impl<'a> Session<'a> {
         self.out
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

@@ -563,4 +563,26 @@ mod tests {
         c.prepare(8);
         assert_eq!(c.cached_score(k, &r1, s), None);
     }
+
+    #[test]
+    fn a_full_request_table_starts_afresh_with_its_scores() {
+        let mut snap = Snapshot::new();
+        snap.add_node(&node("a", 8000));
+        let mut c = NodeClasses::default();
+        c.prepare(7);
+        c.sync(&mut snap);
+        let k = c.class_of(NodeId(0));
+        let s = c.begin();
+        let r1 = Resources::cpu_mem(1, 1);
+        c.put_score(k, &r1, s, 1.0);
+        for i in 2..=MAX_REQUESTS as i64 {
+            assert_eq!(c.cached_score(k, &Resources::cpu_mem(i, 1), s), None);
+        }
+        assert_eq!(c.cached_score(k, &r1, s), Some(1.0));
+        // One shape more than the table holds: every id and score is dropped.
+        let extra = Resources::cpu_mem(MAX_REQUESTS as i64 + 1, 1);
+        assert_eq!(c.cached_score(k, &extra, s), None);
+        assert_eq!(c.requests.len(), 1);
+        assert_eq!(c.cached_score(k, &r1, s), None);
+    }
 }

@@ -16,6 +16,7 @@
 mod restart;
 
 use std::collections::BTreeSet;
+use std::fmt::Write;
 
 use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
@@ -169,9 +170,10 @@ impl Cluster {
     /// submitted in the order their indices are wanted; the index is `jobs.len()` before).
     pub fn submit(&mut self, tj: &TraceJob, now: u64) -> usize {
         let idx = self.jobs.len();
+        // The snapshot takes the namespace and name by value (`add_job_named`).
         let pg = PodGroupSpec {
-            namespace: NAMESPACE.to_string(),
-            name: tj.id.clone(),
+            namespace: String::new(),
+            name: String::new(),
             queue: tj.queue.clone(),
             min_member: tj.min_member,
             min_task_member: Default::default(),
@@ -181,7 +183,10 @@ impl Cluster {
             preemptable: None,
             network_topology: self.params.topology.of_class(&tj.class).cloned(),
         };
-        let job = self.snap.add_job(&pg, PodGroupPhase::Pending, now);
+        let names = (NAMESPACE.to_string(), tj.id.clone());
+        let job = self
+            .snap
+            .add_job_named(&pg, names, PodGroupPhase::Pending, now);
         if let Some(j) = job {
             if tj.priority_class.is_none() {
                 self.snap.jobs[j.ix()].priority = tj.priority;
@@ -190,10 +195,12 @@ impl Cluster {
             self.by_snap.push(idx);
             self.active.insert(idx);
         }
+        // Namespace, name and role are given per pod (`pod_names`): the template holds no
+        // string every job would allocate and free alike.
         let template = PodSpec {
-            namespace: NAMESPACE.to_string(),
+            namespace: String::new(),
             name: String::new(),
-            role: ROLE.to_string(),
+            role: String::new(),
             requests: tj.requests,
             priority: match (&tj.priority_class, tj.priority) {
                 (None, p) if p != 0 => Some(p),
@@ -243,17 +250,25 @@ impl Cluster {
             .iter()
             .filter_map(|&t| self.snap.task(t).name_index)
             .collect();
-        let Some(mut pod) = st.template.as_deref().cloned() else {
+        let Some(tpl) = st.template.as_deref() else {
             return;
         };
-        let name = &self.snap.jobs[j.ix()].name;
-        let base = format!("{name}-{ROLE}-");
+        let job_name = &self.snap.jobs[j.ix()].name;
+        let base = job_name.len() + ROLE.len() + 2;
+        let mut name = String::with_capacity(base + 4);
+        name.push_str(job_name);
+        name.push('-');
+        name.push_str(ROLE);
+        name.push('-');
         for i in 0..st.replicas {
             if held.contains(&i64::from(i)) {
                 continue;
             }
-            pod.name = format!("{base}{i}");
-            self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
+            name.truncate(base);
+            let _ = write!(name, "{i}");
+            let names = pod_names(name.clone());
+            self.snap
+                .add_task_named(j, tpl, names, TaskStatus::Pending, None, now);
         }
     }
 
@@ -379,17 +394,18 @@ impl Cluster {
                 // neither restarting nor failed and its pods exist (PodGroup past Pending).
                 let restart = st.on_evict != OnEvict::RecreatePod;
                 let recreate = !restart || (st.ctl == Ctl::Normal && st.pods_created);
-                let pod = st
-                    .template
-                    .as_deref()
-                    .filter(|_| recreate)
-                    .map(|tpl| PodSpec {
-                        name: self.snap.task(t).name.clone(),
-                        ..tpl.clone()
-                    });
+                let name = self.snap.task(t).name.clone();
                 delete_task(&mut self.snap, t);
-                if let Some(pod) = pod {
-                    self.snap.add_task(j, &pod, TaskStatus::Pending, None, now);
+                let st = &self.jobs[idx];
+                if let Some(tpl) = st.template.as_deref().filter(|_| recreate) {
+                    self.snap.add_task_named(
+                        j,
+                        tpl,
+                        pod_names(name),
+                        TaskStatus::Pending,
+                        None,
+                        now,
+                    );
                 }
                 if restart {
                     self.restart_progress(idx, now);
@@ -404,6 +420,11 @@ impl Cluster {
     pub fn all_done(&self) -> bool {
         self.active.is_empty()
     }
+}
+
+/// Namespace, name and role of pod `name` (the rest of the pod is its job's template).
+fn pod_names(name: String) -> (String, String, String) {
+    (NAMESPACE.to_string(), name, ROLE.to_string())
 }
 
 /// Removes a pod from the snapshot: frees its node share, drops it from its job's task list

@@ -114,10 +114,33 @@ pub enum DefaultValue {
 /// A resource vector. `cpu` and `memory` are always present; scalar presence is a bit mask.
 /// Arithmetic saturates at the `i64` range (Volcano computes in float64 and never overflows):
 /// only inputs far beyond any real cluster reach it, and they get a saturated sum, not a panic.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Eq, Default)]
 pub struct Resources {
     v: [i64; MAX_DIMS],
     present: u16,
+}
+
+impl PartialEq for Resources {
+    /// The derived equality (every value and the presence mask), folded branch-free over the
+    /// values instead of a byte-compare call: the node-class keys, the score cache and the
+    /// index's contributions compare requests on every placement.
+    #[inline]
+    fn eq(&self, other: &Resources) -> bool {
+        let diff = self
+            .v
+            .iter()
+            .zip(&other.v)
+            .fold(0i64, |acc, (a, b)| acc | (a ^ b));
+        diff == 0 && self.present == other.present
+    }
+}
+
+impl std::hash::Hash for Resources {
+    /// As derived: the values, then the presence mask (consistent with `eq`).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.v.hash(state);
+        self.present.hash(state);
+    }
 }
 
 const CPU_MEM: u16 = 0b11;

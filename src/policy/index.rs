@@ -171,21 +171,41 @@ impl Index {
             }
             job.counted_phase = counted;
         }
-        set_member(
-            &mut self.pending_phase,
-            j,
-            live && job.phase == PodGroupPhase::Pending,
-        );
         let pending_tasks = live && job.count(TaskStatus::Pending) > 0;
-        set_member(&mut self.with_pending_tasks, j, pending_tasks);
-        set_member(
-            &mut self.admitted_with_pending_tasks,
-            j,
-            pending_tasks && job.phase != PodGroupPhase::Pending,
-        );
+        let member = (u8::from(live && job.phase == PodGroupPhase::Pending) * IN_PENDING_PHASE)
+            | (u8::from(pending_tasks) * IN_WITH_PENDING_TASKS)
+            | (u8::from(pending_tasks && job.phase != PodGroupPhase::Pending)
+                * IN_ADMITTED_WITH_PENDING_TASKS);
+        // The sets are touched only when the job's membership changes (most changes of a
+        // job's tasks leave it in the same sets).
+        let moved = member ^ job.index_member;
+        if moved != 0 {
+            if moved & IN_PENDING_PHASE != 0 {
+                set_member(&mut self.pending_phase, j, member & IN_PENDING_PHASE != 0);
+            }
+            if moved & IN_WITH_PENDING_TASKS != 0 {
+                set_member(
+                    &mut self.with_pending_tasks,
+                    j,
+                    member & IN_WITH_PENDING_TASKS != 0,
+                );
+            }
+            if moved & IN_ADMITTED_WITH_PENDING_TASKS != 0 {
+                set_member(
+                    &mut self.admitted_with_pending_tasks,
+                    j,
+                    member & IN_ADMITTED_WITH_PENDING_TASKS != 0,
+                );
+            }
+            job.index_member = member;
+        }
         let new = contribution(job);
-        let old = job.contrib.as_deref().copied().unwrap_or_default();
-        if new != old {
+        let unchanged = match job.contrib.as_deref() {
+            Some(old) => *old == new,
+            None => new == Contribution::default(),
+        };
+        if !unchanged {
+            let old = job.contrib.as_deref().copied().unwrap_or_default();
             let q = &mut self.queues[job.queue.ix()];
             q.inqueue.sub(&old.inqueue);
             q.elastic.sub(&old.elastic);
@@ -221,6 +241,12 @@ impl Index {
         d
     }
 }
+
+/// `JobInfo::index_member` bits: the job is in `pending_phase`, `with_pending_tasks`,
+/// `admitted_with_pending_tasks`.
+pub const IN_PENDING_PHASE: u8 = 1;
+pub const IN_WITH_PENDING_TASKS: u8 = 2;
+pub const IN_ADMITTED_WITH_PENDING_TASKS: u8 = 4;
 
 fn set_member(s: &mut BTreeSet<JobId>, j: JobId, member: bool) {
     if member {

@@ -82,6 +82,10 @@ enum Op {
 #[derive(Debug, Default)]
 pub struct Statement {
     ops: Vec<Op>,
+    /// `Snapshot::node_epoch` before the first operation and after the last one, while every
+    /// node change since the first operation was one of this statement's allocations or
+    /// pipelines (`None` otherwise): see [`Session::discard_rewinding`].
+    epochs: Option<(u64, u64)>,
 }
 
 impl Statement {
@@ -109,6 +113,18 @@ impl Statement {
     /// Moves the operations of `other` into `self` (`Statement.Merge`).
     pub fn merge(&mut self, other: Statement) {
         self.ops.extend(other.ops);
+        self.epochs = None;
+    }
+
+    /// Notes a placement that moved the node epoch from `before` to `after`: the statement
+    /// stays rewindable only while its placements follow each other with no other node change
+    /// in between.
+    fn placed(&mut self, before: u64, after: u64) {
+        self.epochs = match self.epochs {
+            None if self.ops.is_empty() => Some((before, after)),
+            Some((start, last)) if last == before => Some((start, after)),
+            _ => None,
+        };
     }
 }
 
@@ -220,9 +236,11 @@ impl<'a> Session<'a> {
 
     /// `Statement.Allocate`: task → Allocated on `node`.
     pub fn allocate(&mut self, stmt: &mut Statement, t: TaskId, node: NodeId) {
+        let before = self.st.snap.node_epoch;
         self.st
             .snap
             .set_status(t, TaskStatus::Allocated, Some(node));
+        stmt.placed(before, self.st.snap.node_epoch);
         self.touched.push(t);
         self.fire_allocate(t);
         stmt.ops.push(Op::Allocate(t));
@@ -236,9 +254,11 @@ impl<'a> Session<'a> {
         node: NodeId,
         eviction_occurred: bool,
     ) {
+        let before = self.st.snap.node_epoch;
         self.st
             .snap
             .set_status(t, TaskStatus::Pipelined, Some(node));
+        stmt.placed(before, self.st.snap.node_epoch);
         self.touched.push(t);
         self.fire_allocate(t);
         stmt.ops.push(Op::Pipeline(t, eviction_occurred));
@@ -255,6 +275,8 @@ impl<'a> Session<'a> {
         let prev = self.st.snap.task(victim).status;
         self.st.snap.update_status(victim, TaskStatus::Releasing);
         self.fire_deallocate(victim);
+        // Undoing an eviction re-files the victim last on its node: not a rewindable change.
+        stmt.epochs = None;
         stmt.ops.push(Op::Evict(victim, prev, action, preemptor));
     }
 
@@ -271,6 +293,26 @@ impl<'a> Session<'a> {
                     self.fire_allocate(t);
                 }
             }
+        }
+    }
+
+    /// `discard`, and when the statement's placements were the only node changes since its
+    /// first one (no eviction, no merge), rewinds `Snapshot::node_epoch` to its value before
+    /// them and forgets the no-fit memos taken since. Undoing placements in reverse order puts
+    /// every node back exactly (Used, Pipelined, Idle, FutureIdle, the node's task list in its
+    /// order), so the nodes are in the very state that epoch named and a no-fit found at it
+    /// still holds: a gang that did not fit then leaves the memo usable for the next job with
+    /// the same request. Only allocate calls this; the memos keyed by epoch elsewhere
+    /// (`actions::victims`) live within one preempt or reclaim run and never see a rewind.
+    pub fn discard_rewinding(&mut self, stmt: Statement) {
+        let rewind = match stmt.epochs {
+            Some((start, last)) if self.shortcuts && last == self.st.snap.node_epoch => Some(start),
+            _ => None,
+        };
+        self.discard(stmt);
+        if let Some(start) = rewind {
+            self.st.snap.node_epoch = start;
+            self.no_fit.retain(|&(_, epoch)| epoch <= start);
         }
     }
 
@@ -408,3 +450,7 @@ impl<'a> Session<'a> {
         self.out
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

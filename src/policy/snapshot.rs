@@ -120,6 +120,8 @@ pub struct JobInfo {
     pub contrib: Option<Box<Contribution>>,
     /// The phase the index counts the job under (None once retired).
     pub counted_phase: Option<PodGroupPhase>,
+    /// The index sets the job is in (`index::IN_*` bits), kept by `Index::job_changed`.
+    pub index_member: u8,
     /// PodGroup `spec.networkTopology` (see `policy::topology::job`).
     pub network_topology: Option<NetworkTopologySpec>,
     /// `JobInfo.AllocatedHyperNode` (in memory, kept across sessions).
@@ -239,12 +241,12 @@ pub struct Snapshot {
     pub retired: Vec<JobId>,
 }
 
+/// The index after the last `-` of a pod name of at least three `-`-separated parts.
 fn name_index(name: &str) -> Option<i64> {
-    let parts: Vec<&str> = name.split('-').collect();
-    if parts.len() < 3 {
+    if name.bytes().filter(|&b| b == b'-').count() < 2 {
         return None;
     }
-    parts.last()?.parse().ok()
+    name.rsplit('-').next()?.parse().ok()
 }
 
 impl Snapshot {
@@ -335,12 +337,27 @@ impl Snapshot {
         phase: PodGroupPhase,
         creation: u64,
     ) -> Option<JobId> {
+        let names = (pg.namespace.clone(), pg.name.clone());
+        self.add_job_named(pg, names, phase, creation)
+    }
+
+    /// `add_job` with the PodGroup's namespace and name given by value (a caller that built
+    /// them for this PodGroup hands them over instead of having them copied); `pg`'s own
+    /// namespace and name are not read.
+    pub fn add_job_named(
+        &mut self,
+        pg: &PodGroupSpec,
+        (namespace, name): (String, String),
+        phase: PodGroupPhase,
+        creation: u64,
+    ) -> Option<JobId> {
         let queue = self.queue_by_name(&pg.queue)?;
         let task_min_total = pg.min_task_member.values().sum();
+        let uid = format!("{namespace}/{name}");
         let id = JobId(self.jobs.push(JobInfo {
-            namespace: pg.namespace.clone(),
-            name: pg.name.clone(),
-            uid: format!("{}/{}", pg.namespace, pg.name),
+            namespace,
+            name,
+            uid,
             queue,
             min_available: pg.min_member,
             task_min_available: pg.min_task_member.clone(),
@@ -361,6 +378,7 @@ impl Snapshot {
             order_dirty: false,
             contrib: None,
             counted_phase: None,
+            index_member: 0,
             network_topology: pg.network_topology.clone(),
             allocated_hypernode: None,
             subjob_hypernode: None,
@@ -377,6 +395,22 @@ impl Snapshot {
         &mut self,
         job: JobId,
         pod: &PodSpec,
+        status: TaskStatus,
+        node: Option<NodeId>,
+        creation: u64,
+    ) -> TaskId {
+        let names = (pod.namespace.clone(), pod.name.clone(), pod.role.clone());
+        self.add_task_named(job, pod, names, status, node, creation)
+    }
+
+    /// `add_task` with the pod's namespace, name and role given by value (a caller that built
+    /// them for this pod hands them over instead of having them copied); `pod`'s own
+    /// namespace, name and role are not read.
+    pub fn add_task_named(
+        &mut self,
+        job: JobId,
+        pod: &PodSpec,
+        (namespace, name, role): (String, String, String),
         status: TaskStatus,
         node: Option<NodeId>,
         creation: u64,
@@ -398,18 +432,19 @@ impl Snapshot {
         let critical = matches!(
             pod.priority_class_name.as_deref(),
             Some("system-cluster-critical") | Some("system-node-critical")
-        ) || pod.namespace == "kube-system";
+        ) || namespace == "kube-system";
         let class_never = pod
             .priority_class_name
             .as_deref()
             .and_then(|c| self.priority_classes.get(c))
             .map(|pc| pc.preemption_never)
             .unwrap_or(false);
+        let name_index = name_index(&name);
         let id = TaskId(self.tasks.push(TaskInfo {
-            namespace: pod.namespace.clone(),
-            name: pod.name.clone(),
+            namespace,
+            name,
             job,
-            role: pod.role.clone(),
+            role,
             resreq,
             best_effort,
             status: TaskStatus::Pending,
@@ -422,7 +457,7 @@ impl Snapshot {
             node_selector: pod.node_selector.clone(),
             tolerations: pod.tolerations.clone(),
             creation,
-            name_index: name_index(&pod.name),
+            name_index,
         }) as u32);
         self.jobs[job.ix()].tasks.push(id);
         self.count_in(id);

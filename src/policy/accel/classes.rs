@@ -47,19 +47,27 @@ struct SpecKey {
     unschedulable: bool,
 }
 
+/// A cached score: the interned id of the exact request (`NO_REQUEST` = empty way) and the
+/// summed node score.
 #[derive(Debug, Clone, Copy)]
 struct ScoreEntry {
-    request: Resources,
+    request: u32,
     score: f64,
 }
+
+const NO_REQUEST: u32 = u32::MAX;
+const EMPTY_WAYS: [ScoreEntry; WAYS] = [ScoreEntry {
+    request: NO_REQUEST,
+    score: 0.0,
+}; WAYS];
+/// Distinct request shapes interned before the table (and every cached score) starts afresh.
+const MAX_REQUESTS: usize = 1 << 16;
 
 #[derive(Debug, Clone)]
 struct Class {
     key: ClassKey,
     members: u32,
-    /// Summed node scores by exact request (the scoring plugins read only the node's
-    /// accounting and the task's request).
-    scores: [Option<ScoreEntry>; WAYS],
+    /// The next way of `NodeClasses::scores` to overwrite once all are taken.
     next: u8,
 }
 
@@ -146,6 +154,13 @@ pub struct NodeClasses {
     seen: Vec<u32>,
     /// Identity of the scoring configuration the score entries were computed with.
     fingerprint: u64,
+    /// Per class (same index as `classes`): summed node scores by exact request (the scoring
+    /// plugins read only the node's accounting and the task's request), one cache line each.
+    scores: Vec<[ScoreEntry; WAYS]>,
+    /// Request shape → small id, so a score lookup compares one `u32` per way.
+    requests: FxMap<Resources>,
+    /// The last request interned and its id (consecutive lookups are for one task).
+    last_request: Option<(Resources, u32)>,
 }
 
 impl NodeClasses {
@@ -153,9 +168,7 @@ impl NodeClasses {
     pub fn prepare(&mut self, fingerprint: u64) {
         if self.fingerprint != fingerprint {
             self.fingerprint = fingerprint;
-            for c in &mut self.classes {
-                c.scores = [None; WAYS];
-            }
+            self.scores.fill(EMPTY_WAYS);
         }
     }
 
@@ -227,18 +240,19 @@ impl NodeClasses {
                 let class = Class {
                     key: key.clone(),
                     members: 0,
-                    scores: [None; WAYS],
                     next: 0,
                 };
                 let id = match self.free.pop() {
                     Some(id) => {
                         self.classes[id as usize] = class;
                         self.memo[id as usize] = Memo::default();
+                        self.scores[id as usize] = EMPTY_WAYS;
                         id
                     }
                     None => {
                         self.classes.push(class);
                         self.memo.push(Memo::default());
+                        self.scores.push(EMPTY_WAYS);
                         (self.classes.len() - 1) as u32
                     }
                 };
@@ -370,11 +384,10 @@ impl NodeClasses {
 
     /// The cached score of class `c` for exactly `req`, memoised under `stamp`.
     pub fn cached_score(&mut self, c: u32, req: &Resources, stamp: u32) -> Option<f64> {
-        let hit = self.classes[c as usize]
-            .scores
+        let id = self.request_id(req);
+        let hit = self.scores[c as usize]
             .iter()
-            .flatten()
-            .find(|e| e.request == *req)
+            .find(|e| e.request == id)
             .map(|e| e.score)?;
         let m = &mut self.memo[c as usize];
         m.score_stamp = stamp;
@@ -384,22 +397,44 @@ impl NodeClasses {
 
     /// Stores the score of class `c` for `req` (and memoises it under `stamp`).
     pub fn put_score(&mut self, c: u32, req: &Resources, stamp: u32, score: f64) {
-        let class = &mut self.classes[c as usize];
-        let slot = match class.scores.iter().position(|e| e.is_none()) {
+        let id = self.request_id(req);
+        let ways = &mut self.scores[c as usize];
+        let slot = match ways.iter().position(|e| e.request == NO_REQUEST) {
             Some(i) => i,
             None => {
+                let class = &mut self.classes[c as usize];
                 let i = class.next as usize % WAYS;
                 class.next = class.next.wrapping_add(1);
                 i
             }
         };
-        class.scores[slot] = Some(ScoreEntry {
-            request: *req,
-            score,
-        });
+        ways[slot] = ScoreEntry { request: id, score };
         let m = &mut self.memo[c as usize];
         m.score_stamp = stamp;
         m.score = score;
+    }
+}
+
+impl NodeClasses {
+    /// The interned id of request shape `req`. Ids are never reused while any score is cached
+    /// under them: when the table is full it starts afresh together with every score entry.
+    #[inline]
+    fn request_id(&mut self, req: &Resources) -> u32 {
+        match self.last_request {
+            Some((r, id)) if r == *req => id,
+            _ => self.intern(req),
+        }
+    }
+
+    fn intern(&mut self, req: &Resources) -> u32 {
+        if self.requests.len() >= MAX_REQUESTS && !self.requests.contains_key(req) {
+            self.requests.clear();
+            self.scores.fill(EMPTY_WAYS);
+        }
+        let next = self.requests.len() as u32;
+        let id = *self.requests.entry(*req).or_insert(next);
+        self.last_request = Some((*req, id));
+        id
     }
 }
 
@@ -526,6 +561,28 @@ mod tests {
         assert_eq!(c.cached_score(k, &r1, s), Some(42.0));
         // Another scoring configuration: nothing cached.
         c.prepare(8);
+        assert_eq!(c.cached_score(k, &r1, s), None);
+    }
+
+    #[test]
+    fn a_full_request_table_starts_afresh_with_its_scores() {
+        let mut snap = Snapshot::new();
+        snap.add_node(&node("a", 8000));
+        let mut c = NodeClasses::default();
+        c.prepare(7);
+        c.sync(&mut snap);
+        let k = c.class_of(NodeId(0));
+        let s = c.begin();
+        let r1 = Resources::cpu_mem(1, 1);
+        c.put_score(k, &r1, s, 1.0);
+        for i in 2..=MAX_REQUESTS as i64 {
+            assert_eq!(c.cached_score(k, &Resources::cpu_mem(i, 1), s), None);
+        }
+        assert_eq!(c.cached_score(k, &r1, s), Some(1.0));
+        // One shape more than the table holds: every id and score is dropped.
+        let extra = Resources::cpu_mem(MAX_REQUESTS as i64 + 1, 1);
+        assert_eq!(c.cached_score(k, &extra, s), None);
+        assert_eq!(c.requests.len(), 1);
         assert_eq!(c.cached_score(k, &r1, s), None);
     }
 }

@@ -74,6 +74,8 @@ fn choose(ssn: &mut Session, t: TaskId, stamp: u32, found: &[NodeId]) -> NodeId 
             candidates += count;
         }
     }
+    // The number of nodes of the marked classes (those the draw is among).
+    let mut chosen = candidates;
     let draw = if candidates == 1 {
         0
     } else if !ssn.tiers.scores_nodes() {
@@ -99,12 +101,17 @@ fn choose(ssn: &mut Session, t: TaskId, stamp: u32, found: &[NodeId]) -> NodeId 
                 }
             }
         }
+        chosen = ties;
         if ties == 1 {
             0
         } else {
             ssn.rng.pick(ties as usize)
         }
     };
+    if chosen as usize == found.len() {
+        // Every found node is among the chosen: the draw indexes `found` itself.
+        return found[draw];
+    }
     let classes = &ssn.accel.classes;
     found
         .iter()

@@ -404,7 +404,7 @@ pub(super) fn close_statement(
     } else {
         let why = blocked.unwrap_or_else(|| explain::gang_not_ready(ssn, j));
         ssn.note_wait(j, why);
-        ssn.discard(stmt);
+        ssn.discard_rewinding(stmt);
         None
     }
 }

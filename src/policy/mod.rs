@@ -14,6 +14,7 @@ pub mod index;
 pub mod plugin;
 pub mod plugins;
 pub mod podgroup;
+pub mod records;
 pub mod scheduler;
 pub mod session;
 pub mod slots;

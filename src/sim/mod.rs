@@ -55,20 +55,34 @@ pub fn simulate(input: &SimInput<'_>) -> Outcome {
 /// Runs the simulation, calling `hook(snapshot, time)` after every cycle that ran (for
 /// invariant checks in tests).
 pub fn simulate_with_hook(input: &SimInput<'_>, hook: &mut dyn FnMut(&Snapshot, u64)) -> Outcome {
-    run(input, None, hook)
+    run(input, None, None, hook)
 }
 
 /// Runs the simulation with a dynamic arrival source (e.g. `workflows::WorkflowDriver`) next to
 /// the static `input.jobs`; the source's jobs are recorded after the input jobs.
 pub fn simulate_with_source(input: &SimInput<'_>, source: &mut dyn ArrivalSource) -> Outcome {
-    run(input, Some(source), &mut |_, _| {})
+    run(input, None, Some(source), &mut |_, _| {})
+}
+
+/// [`simulate`] (with `source` when given) taking the workload: `input.jobs` is moved out
+/// (cloned first if it was borrowed), so the trace is released while the per-job records are
+/// built from it — the records take its strings instead of copying them, and the trace and
+/// the records never sit whole in memory at once. Same `Outcome` as [`simulate`].
+pub fn simulate_taking_jobs(
+    mut input: SimInput<'_>,
+    source: Option<&mut dyn ArrivalSource>,
+) -> Outcome {
+    let jobs = std::mem::take(&mut input.jobs).into_owned();
+    run(&input, Some(jobs), source, &mut |_, _| {})
 }
 
 fn run(
     input: &SimInput<'_>,
+    owned: Option<Vec<TraceJob>>,
     flow: Option<&mut dyn ArrivalSource>,
     hook: &mut dyn FnMut(&Snapshot, u64),
 ) -> Outcome {
+    let jobs: &[TraceJob] = owned.as_deref().unwrap_or(&input.jobs);
     // `SimInput.conf` comes from `parse_scheduler_conf` (or a constructor that validates), so
     // building its scheduler cannot fail.
     let scheduler = Scheduler::new(&input.conf).expect("a parsed scheduler conf builds");
@@ -80,7 +94,7 @@ fn run(
         input.params.clone(),
         input.seed,
     );
-    engine.cluster.reserve(input.jobs.len());
+    engine.cluster.reserve(jobs.len());
     let mode = deserved::DeservedMode::of(&input.conf);
     let mut rec = OutcomeRecorder {
         hash: Fnv::new(),
@@ -93,11 +107,11 @@ fn run(
         scratch: Vec::new(),
         deserved_mode: mode,
         starvation: starvation::Tracker::new(engine.cluster.snap.queues.len(), mode),
-        waits: waits::WaitTracker::with_capacity(input.jobs.len()),
+        waits: waits::WaitTracker::with_capacity(jobs.len()),
         hook,
     };
     let mut src = Arrivals {
-        trace: TraceSource::new(&input.jobs),
+        trace: TraceSource::new(jobs),
         flow: flow.map(source::SourceState::new),
     };
     let until = input.horizon_ms.map_or(u64::MAX, |h| h.saturating_add(1));
@@ -113,7 +127,31 @@ fn run(
         rec.sample_until(&engine.cluster, end);
         end
     };
-    finish(input, engine, src, rec, end, hit_horizon)
+    let n = jobs.len();
+    let Arrivals { trace, flow } = src;
+    let cluster_ix = trace.cluster_ix;
+    let trace = match owned {
+        Some(v) => Trace::Owned(v),
+        None => Trace::Borrowed(&input.jobs),
+    };
+    finish(
+        input,
+        trace,
+        n,
+        cluster_ix,
+        engine,
+        flow,
+        rec,
+        end,
+        hit_horizon,
+    )
+}
+
+/// The input jobs as `finish` gets them: borrowed (records copy their strings) or owned
+/// (records take them, and the trace shrinks as they are made).
+enum Trace<'a> {
+    Borrowed(&'a [TraceJob]),
+    Owned(Vec<TraceJob>),
 }
 
 /// The simulator's arrivals: the static trace first, then the dynamic source, at each
@@ -278,11 +316,17 @@ fn record_decisions(
 /// Builds the `Outcome` once the engine stopped. The engine is consumed: the queue facts, the
 /// counters, the waits and the workflow jobs' records are taken from it first, then the
 /// scheduler's snapshot (every job and task slot of the run) is dropped before the per-job
-/// records are built, so the records never sit in memory next to the snapshot.
+/// records are built, so the records never sit in memory next to the snapshot. An owned trace
+/// is consumed from its end while the records are made (freeing it as it goes), then the
+/// reversed rows are put back in input order.
+#[allow(clippy::too_many_arguments)]
 fn finish(
     input: &SimInput<'_>,
+    trace: Trace<'_>,
+    n: usize,
+    cluster_ix: Vec<u32>,
     mut engine: Engine,
-    src: Arrivals<'_, '_>,
+    flow: Option<source::SourceState<'_>>,
     rec: OutcomeRecorder<'_>,
     end_ms: u64,
     hit_horizon: bool,
@@ -299,11 +343,9 @@ fn finish(
     let (total_cpu_milli, total_mem_bytes) = (snap.total.cpu(), snap.total.memory());
     let counters = engine.counters.clone();
     let mut by_cluster = rec.waits.finish(c, end_ms);
-    let flow = src
-        .flow
+    let flow = flow
         .as_ref()
-        .map(|f| (f.records(c), f.cluster_indices()));
-    let flow = flow.map(|(records, ixs)| (records, ixs.collect::<Vec<_>>()));
+        .map(|f| (f.records(c), f.cluster_indices().collect::<Vec<_>>()));
     let states = std::mem::take(&mut engine.cluster.jobs);
     drop(engine);
     let mut take = |ix: usize| {
@@ -312,19 +354,51 @@ fn finish(
             .map(std::mem::take)
             .unwrap_or_default()
     };
-    let mut jobs: Vec<JobRecord> = Vec::with_capacity(input.jobs.len());
-    let mut waits: Vec<JobWaits> = Vec::with_capacity(input.jobs.len());
+    let arrived = |i: usize| {
+        cluster_ix
+            .get(i)
+            .filter(|&&c| c != u32::MAX)
+            .map(|&c| c as usize)
+    };
+    let mut jobs: Vec<JobRecord> = Vec::with_capacity(n);
+    let mut waits: Vec<JobWaits> = Vec::with_capacity(n);
     let mut after_horizon = Vec::new();
-    for (i, tj) in input.jobs.iter().enumerate() {
-        let known = queues.contains(&tj.queue);
-        match src.trace.cluster_index(i) {
-            Some(ix) => {
-                jobs.push(records::job_record(tj, tj.submit_ms, states.get(ix), known));
-                waits.push(take(ix));
+    match trace {
+        Trace::Borrowed(trace) => {
+            for (i, tj) in trace.iter().enumerate() {
+                let known = queues.contains(&tj.queue);
+                match arrived(i) {
+                    Some(ix) => {
+                        jobs.push(records::job_record(tj, tj.submit_ms, states.get(ix), known));
+                        waits.push(take(ix));
+                    }
+                    None => after_horizon.push(records::job_record(tj, tj.submit_ms, None, known)),
+                }
             }
-            None => after_horizon.push(records::job_record(tj, tj.submit_ms, None, known)),
+        }
+        Trace::Owned(mut trace) => {
+            // Give the trace's memory back in steps as its tail is consumed.
+            const STEP: usize = 1 << 16;
+            while let Some(tj) = trace.pop() {
+                let i = trace.len();
+                let known = queues.contains(&tj.queue);
+                match arrived(i) {
+                    Some(ix) => {
+                        jobs.push(records::take_job_record(tj, states.get(ix), known));
+                        waits.push(take(ix));
+                    }
+                    None => after_horizon.push(records::take_job_record(tj, None, known)),
+                }
+                if i % STEP == 0 && trace.capacity() - i >= STEP {
+                    trace.shrink_to_fit();
+                }
+            }
+            jobs.reverse();
+            waits.reverse();
+            after_horizon.reverse();
         }
     }
+    drop(states);
     if let Some((records, ixs)) = flow {
         jobs.extend(records);
         waits.extend(ixs.into_iter().map(&mut take));

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::spec::{in_shard, point_seed, Point, SeedMode, Sweep};
 use super::table::{Column, Kind, Table, TableError, Values};
 use crate::report::{MetricKey, SloVerdict};
-use crate::run::{rerun_command, run, RunSpec};
+use crate::run::{rerun_command, run_taking_jobs, RunSpec};
 use crate::scenario::{load, LoadError};
 
 /// A sweep that could not run or merge.
@@ -122,16 +122,17 @@ pub fn run_sweep_keeping(
         mine.par_iter()
             .map(|p| {
                 let seed = point_seed(sw.seeds, base.seed, p.index, p.rep);
-                let r = RunSpec::load(&sw.scenario, Some(seed), &p.overrides).and_then(|spec| {
-                    let report = run(&spec);
-                    if let Some(k) = keep {
-                        let d = k.join("runs").join(format!("{:04}", p.index));
-                        std::fs::create_dir_all(&d)
-                            .and_then(|_| report.write(&d))
-                            .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
-                    }
-                    Ok(report)
-                });
+                let r =
+                    RunSpec::load(&sw.scenario, Some(seed), &p.overrides).and_then(|mut spec| {
+                        let report = run_taking_jobs(&mut spec);
+                        if let Some(k) = keep {
+                            let d = k.join("runs").join(format!("{:04}", p.index));
+                            std::fs::create_dir_all(&d)
+                                .and_then(|_| report.write(&d))
+                                .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
+                        }
+                        Ok(report)
+                    });
                 let r = r.map(|report| PointResult {
                     point: (*p).clone(),
                     seed,

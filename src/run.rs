@@ -7,9 +7,13 @@
 //! Depends on `scenario`, `sim` and `report`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::report::{Meta, ReportParams, RunReport};
-use crate::scenario::{load_with_overrides, shell_quote, LoadError, Override, Scenario};
+use crate::scenario::{
+    load_with_overrides, load_with_overrides_sharing, shell_quote, LoadError, Override, Scenario,
+    TraceCache,
+};
 use crate::sim::workflows::WorkflowDriver;
 use crate::sim::{simulate, simulate_taking_jobs, simulate_with_source, SimInput};
 
@@ -30,6 +34,19 @@ impl RunSpec {
     ) -> Result<RunSpec, LoadError> {
         Ok(RunSpec {
             scenario: load_with_overrides(path, seed, overrides)?,
+        })
+    }
+
+    /// [`RunSpec::load`] taking the trace from `traces` when an earlier load (another point of
+    /// the same sweep) parsed the same file with the same options. Same spec either way.
+    pub fn load_sharing(
+        path: &Path,
+        seed: Option<u64>,
+        overrides: &[Override],
+        traces: &Arc<TraceCache>,
+    ) -> Result<RunSpec, LoadError> {
+        Ok(RunSpec {
+            scenario: load_with_overrides_sharing(path, seed, overrides, Some(traces.clone()))?,
         })
     }
 

@@ -232,10 +232,6 @@ pub fn summary_json_of(
     out
 }
 
-fn opt(x: Option<u64>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_default()
-}
-
 fn csv_err(e: csv::Error) -> io::Error {
     io::Error::other(e.to_string())
 }

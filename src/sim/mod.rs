@@ -346,9 +346,9 @@ fn finish(
     let flow = flow
         .as_ref()
         .map(|f| (f.records(c), f.cluster_indices().collect::<Vec<_>>()));
-    let states = std::mem::take(&mut engine.cluster.jobs);
+    let mut states = std::mem::take(&mut engine.cluster.jobs);
     drop(engine);
-    let mut take = |ix: usize| {
+    let take = |by_cluster: &mut Vec<JobWaits>, ix: usize| {
         by_cluster
             .get_mut(ix)
             .map(std::mem::take)
@@ -360,32 +360,61 @@ fn finish(
             .filter(|&&c| c != u32::MAX)
             .map(|&c| c as usize)
     };
-    let mut jobs: Vec<JobRecord> = Vec::with_capacity(n);
-    let mut waits: Vec<JobWaits> = Vec::with_capacity(n);
+    let (flow_records, flow_waits) = match flow {
+        Some((records, ixs)) => {
+            let w: Vec<JobWaits> = ixs
+                .into_iter()
+                .map(|ix| take(&mut by_cluster, ix))
+                .collect();
+            (records, w)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut jobs: Vec<JobRecord>;
+    let mut waits: Vec<JobWaits>;
     let mut after_horizon = Vec::new();
     match trace {
         Trace::Borrowed(trace) => {
+            jobs = Vec::with_capacity(n);
+            waits = Vec::with_capacity(n);
             for (i, tj) in trace.iter().enumerate() {
                 let known = queues.contains(&tj.queue);
                 match arrived(i) {
                     Some(ix) => {
                         jobs.push(records::job_record(tj, tj.submit_ms, states.get(ix), known));
-                        waits.push(take(ix));
+                        waits.push(take(&mut by_cluster, ix));
                     }
                     None => after_horizon.push(records::job_record(tj, tj.submit_ms, None, known)),
                 }
             }
         }
         Trace::Owned(mut trace) => {
-            // Give the trace's memory back in steps as its tail is consumed.
+            // Consumed from the end, giving memory back in steps: the trace as its tail is
+            // taken, and — when the jobs arrived in input order, so every cluster index past
+            // this job's belongs to a job already done (or to the dynamic source, whose waits
+            // are taken) — the cluster states and waits past it. The records grow meanwhile
+            // (no room reserved up front), so the three never sit whole next to the records.
             const STEP: usize = 1 << 16;
+            let in_order = cluster_ix.iter().filter(|&&c| c != u32::MAX).is_sorted();
+            jobs = Vec::new();
+            waits = Vec::new();
+            fn shrink<T>(v: &mut Vec<T>, len: usize) {
+                v.truncate(len);
+                if v.capacity() - v.len() >= STEP {
+                    v.shrink_to_fit();
+                }
+            }
             while let Some(tj) = trace.pop() {
                 let i = trace.len();
                 let known = queues.contains(&tj.queue);
                 match arrived(i) {
                     Some(ix) => {
                         jobs.push(records::take_job_record(tj, states.get(ix), known));
-                        waits.push(take(ix));
+                        waits.push(take(&mut by_cluster, ix));
+                        if in_order && ix % STEP == 0 {
+                            shrink(&mut states, ix);
+                            shrink(&mut by_cluster, ix);
+                        }
                     }
                     None => after_horizon.push(records::take_job_record(tj, None, known)),
                 }
@@ -399,10 +428,9 @@ fn finish(
         }
     }
     drop(states);
-    if let Some((records, ixs)) = flow {
-        jobs.extend(records);
-        waits.extend(ixs.into_iter().map(&mut take));
-    }
+    drop(by_cluster);
+    jobs.extend(flow_records);
+    waits.extend(flow_waits);
     Outcome {
         seed: input.seed,
         end_ms,

@@ -352,6 +352,7 @@ pub fn load_str_sharing(
         }
     }
     workload::sort_by_submit(&mut jobs);
+    jobs.shrink_to_fit();
     for j in &jobs {
         j.validate().map_err(|e| cx.err("workload", e))?;
         if !seen.contains(&j.queue) {

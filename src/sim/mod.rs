@@ -14,6 +14,7 @@ pub mod outcome;
 pub mod records;
 pub mod source;
 pub mod starvation;
+mod stream;
 pub mod waits;
 pub mod workflows;
 
@@ -82,7 +83,18 @@ fn run(
     flow: Option<&mut dyn ArrivalSource>,
     hook: &mut dyn FnMut(&Snapshot, u64),
 ) -> Outcome {
-    let jobs: &[TraceJob] = owned.as_deref().unwrap_or(&input.jobs);
+    let n = owned.as_ref().map_or(input.jobs.len(), Vec::len);
+    // A taken trace sorted by submit time (every scenario's) is streamed; else it is held.
+    let (streamed, owned) = match owned.map(stream::Streamed::new) {
+        Some(Ok(s)) => (Some(s), None),
+        Some(Err(v)) => (None, Some(v)),
+        None => (None, None),
+    };
+    let jobs: &[TraceJob] = match (&streamed, &owned) {
+        (Some(_), _) => &[],
+        (None, Some(v)) => v,
+        (None, None) => &input.jobs,
+    };
     // `SimInput.conf` comes from `parse_scheduler_conf` (or a constructor that validates), so
     // building its scheduler cannot fail.
     let scheduler = Scheduler::new(&input.conf).expect("a parsed scheduler conf builds");
@@ -94,7 +106,7 @@ fn run(
         input.params.clone(),
         input.seed,
     );
-    engine.cluster.reserve(jobs.len());
+    engine.cluster.reserve(n);
     let mode = deserved::DeservedMode::of(&input.conf);
     let mut rec = OutcomeRecorder {
         hash: Fnv::new(),
@@ -107,11 +119,14 @@ fn run(
         scratch: Vec::new(),
         deserved_mode: mode,
         starvation: starvation::Tracker::new(engine.cluster.snap.queues.len(), mode),
-        waits: waits::WaitTracker::with_capacity(jobs.len()),
+        waits: waits::WaitTracker::with_capacity(n),
         hook,
     };
     let mut src = Arrivals {
-        trace: TraceSource::new(jobs),
+        trace: match streamed {
+            Some(s) => Static::Streamed(s),
+            None => Static::Slice(TraceSource::new(jobs)),
+        },
         flow: flow.map(source::SourceState::new),
     };
     let until = input.horizon_ms.map_or(u64::MAX, |h| h.saturating_add(1));
@@ -127,12 +142,15 @@ fn run(
         rec.sample_until(&engine.cluster, end);
         end
     };
-    let n = jobs.len();
     let Arrivals { trace, flow } = src;
-    let cluster_ix = trace.cluster_ix;
-    let trace = match owned {
-        Some(v) => Trace::Owned(v),
-        None => Trace::Borrowed(&input.jobs),
+    let (streamed, cluster_ix) = match trace {
+        Static::Streamed(s) => (Some(s), Vec::new()),
+        Static::Slice(t) => (None, t.cluster_ix),
+    };
+    let trace = match (streamed, owned) {
+        (Some(s), _) => Trace::Streamed(s),
+        (None, Some(v)) => Trace::Owned(v),
+        (None, None) => Trace::Borrowed(&input.jobs),
     };
     finish(
         input,
@@ -152,13 +170,53 @@ fn run(
 enum Trace<'a> {
     Borrowed(&'a [TraceJob]),
     Owned(Vec<TraceJob>),
+    /// Streamed: the seeds of the arrived jobs and the jobs that never arrived.
+    Streamed(stream::Streamed),
+}
+
+/// The static trace as the engine reads it: a slice in `(submit_ms, input index)` order, or a
+/// taken trace streamed chunk by chunk.
+enum Static<'a> {
+    Slice(TraceSource<'a>),
+    Streamed(stream::Streamed),
+}
+
+impl Static<'_> {
+    fn next_time(&self) -> u64 {
+        match self {
+            Static::Slice(t) => t.next_time(),
+            Static::Streamed(s) => s.next_time(),
+        }
+    }
+
+    fn deliver(&mut self, t: u64, submit: &mut dyn FnMut(&TraceJob) -> usize) -> usize {
+        match self {
+            Static::Slice(s) => s.deliver(t, submit),
+            Static::Streamed(s) => s.deliver(t, submit),
+        }
+    }
 }
 
 /// The simulator's arrivals: the static trace first, then the dynamic source, at each
 /// millisecond.
 struct Arrivals<'a, 'b> {
-    trace: TraceSource<'a>,
+    trace: Static<'a>,
     flow: Option<source::SourceState<'b>>,
+}
+
+/// How many rows `finish` consumes between two give-backs of memory (tiny under test, so the
+/// give-backs happen).
+#[cfg(not(test))]
+const STEP: usize = 1 << 16;
+#[cfg(test)]
+const STEP: usize = 4;
+
+/// Truncates `v` to `len` and gives its spare room back once it is large.
+fn shrink<T>(v: &mut Vec<T>, len: usize) {
+    v.truncate(len);
+    if v.capacity() - v.len() >= STEP {
+        v.shrink_to_fit();
+    }
 }
 
 impl Source for Arrivals<'_, '_> {
@@ -394,16 +452,9 @@ fn finish(
             // this job's belongs to a job already done (or to the dynamic source, whose waits
             // are taken) — the cluster states and waits past it. The records grow meanwhile
             // (no room reserved up front), so the three never sit whole next to the records.
-            const STEP: usize = 1 << 16;
             let in_order = cluster_ix.iter().filter(|&&c| c != u32::MAX).is_sorted();
             jobs = Vec::new();
             waits = Vec::new();
-            fn shrink<T>(v: &mut Vec<T>, len: usize) {
-                v.truncate(len);
-                if v.capacity() - v.len() >= STEP {
-                    v.shrink_to_fit();
-                }
-            }
             while let Some(tj) = trace.pop() {
                 let i = trace.len();
                 let known = queues.contains(&tj.queue);
@@ -425,6 +476,37 @@ fn finish(
             jobs.reverse();
             waits.reverse();
             after_horizon.reverse();
+        }
+        Trace::Streamed(mut streamed) => {
+            // As for an owned trace; the seeds are in input order, so their cluster indices
+            // are ascending unless the dynamic source's jobs came in between (still ascending).
+            let mut seeds = std::mem::take(&mut streamed.seeds);
+            let in_order = seeds.is_sorted_by_key(|s| s.cluster_ix);
+            jobs = Vec::new();
+            waits = Vec::new();
+            while let Some(seed) = seeds.pop() {
+                let ix = seed.cluster_ix as usize;
+                let known = queues.iter().any(|q| q == seed.queue());
+                jobs.push(seed.record(states.get(ix), known));
+                waits.push(take(&mut by_cluster, ix));
+                if in_order && ix % STEP == 0 {
+                    shrink(&mut states, ix);
+                    shrink(&mut by_cluster, ix);
+                }
+                if seeds.len() % STEP == 0 {
+                    let len = seeds.len();
+                    shrink(&mut seeds, len);
+                }
+            }
+            jobs.reverse();
+            waits.reverse();
+            after_horizon = streamed
+                .undelivered()
+                .map(|tj| {
+                    let known = queues.contains(&tj.queue);
+                    records::take_job_record(tj, None, known)
+                })
+                .collect();
         }
     }
     drop(states);

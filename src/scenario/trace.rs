@@ -80,7 +80,7 @@ fn parse(
     let loaded: Result<(Vec<TraceJob>, Option<Tally>), String> = match fmt {
         // Parsed from the bytes just read for the digest: the file is read once.
         "csv" => workload::csv_trace::parse_csv_trace(
-            workload::input::reader_of(&bytes),
+            workload::input::reader_of(bytes),
             &tpath.display().to_string(),
         )
         .map(|j| (j, None))
@@ -95,7 +95,7 @@ fn parse(
                 queue_source,
                 ..SwfOptions::default()
             };
-            workload::read_swf(&tpath, &opts)
+            workload::read_swf(tpath, &opts)
                 .map(|x| (x.jobs, Some(x.report.tally)))
                 .map_err(|e| e.to_string())
         }
@@ -104,7 +104,7 @@ fn parse(
                 strict,
                 ..OpenbOptions::default()
             };
-            workload::read_openb(&tpath, &opts)
+            workload::read_openb(tpath, &opts)
                 .map(|x| (x.jobs, Some(x.report.tally)))
                 .map_err(|e| e.to_string())
         }

@@ -462,14 +462,14 @@ fn finish(
                     Some(ix) => {
                         jobs.push(records::take_job_record(tj, states.get(ix), known));
                         waits.push(take(&mut by_cluster, ix));
-                        if in_order && ix % STEP == 0 {
+                        if in_order && ix.is_multiple_of(STEP) {
                             shrink(&mut states, ix);
                             shrink(&mut by_cluster, ix);
                         }
                     }
                     None => after_horizon.push(records::take_job_record(tj, None, known)),
                 }
-                if i % STEP == 0 && trace.capacity() - i >= STEP {
+                if i.is_multiple_of(STEP) && trace.capacity() - i >= STEP {
                     trace.shrink_to_fit();
                 }
             }
@@ -489,11 +489,11 @@ fn finish(
                 let known = queues.iter().any(|q| q == seed.queue());
                 jobs.push(seed.record(states.get(ix), known));
                 waits.push(take(&mut by_cluster, ix));
-                if in_order && ix % STEP == 0 {
+                if in_order && ix.is_multiple_of(STEP) {
                     shrink(&mut states, ix);
                     shrink(&mut by_cluster, ix);
                 }
-                if seeds.len() % STEP == 0 {
+                if seeds.len().is_multiple_of(STEP) {
                     let len = seeds.len();
                     shrink(&mut seeds, len);
                 }

@@ -7,11 +7,15 @@
 //! Depends on `scenario`, `sim` and `report`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::report::{Meta, ReportParams, RunReport};
-use crate::scenario::{load_with_overrides, shell_quote, LoadError, Override, Scenario};
+use crate::scenario::{
+    load_with_overrides, load_with_overrides_sharing, shell_quote, LoadError, Override, Scenario,
+    TraceCache,
+};
 use crate::sim::workflows::WorkflowDriver;
-use crate::sim::{simulate, simulate_with_source, SimInput};
+use crate::sim::{simulate, simulate_taking_jobs, simulate_with_source, SimInput};
 
 /// A loaded, validated scenario ready to run. Its `seed` drives both the synthetic workload
 /// (generated at load time) and the engine's tie-breaking.
@@ -30,6 +34,19 @@ impl RunSpec {
     ) -> Result<RunSpec, LoadError> {
         Ok(RunSpec {
             scenario: load_with_overrides(path, seed, overrides)?,
+        })
+    }
+
+    /// [`RunSpec::load`] taking the trace from `traces` when an earlier load (another point of
+    /// the same sweep) parsed the same file with the same options. Same spec either way.
+    pub fn load_sharing(
+        path: &Path,
+        seed: Option<u64>,
+        overrides: &[Override],
+        traces: &Arc<TraceCache>,
+    ) -> Result<RunSpec, LoadError> {
+        Ok(RunSpec {
+            scenario: load_with_overrides_sharing(path, seed, overrides, Some(traces.clone()))?,
         })
     }
 
@@ -60,6 +77,32 @@ pub fn run(spec: &RunSpec) -> RunReport {
         let o = simulate_with_source(&input, &mut driver);
         (o, driver.records())
     };
+    report(sc, outcome, workflows)
+}
+
+/// [`run`], taking the workload out of `spec` (`spec.scenario.jobs` is empty afterwards): the
+/// trace is freed while the per-job records are built from it, which lowers the peak memory of
+/// a large run. Same report as [`run`] on the unchanged spec.
+pub fn run_taking_jobs(spec: &mut RunSpec) -> RunReport {
+    let jobs = std::mem::take(&mut spec.scenario.jobs);
+    let mut input = spec.sim_input();
+    input.jobs = std::borrow::Cow::Owned(jobs);
+    let sc = &spec.scenario;
+    let (outcome, workflows) = if sc.workflows.is_empty() {
+        (simulate_taking_jobs(input, None), Vec::new())
+    } else {
+        let mut driver = WorkflowDriver::new(&sc.workflows, &sc.mapping);
+        let o = simulate_taking_jobs(input, Some(&mut driver));
+        (o, driver.records())
+    };
+    report(sc, outcome, workflows)
+}
+
+fn report(
+    sc: &Scenario,
+    outcome: crate::sim::Outcome,
+    workflows: Vec<crate::sim::workflows::WorkflowRecord>,
+) -> RunReport {
     let meta = Meta {
         scenario_name: sc.name.clone(),
         scenario_digest: sc.digest.clone(),

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use volsim::report::json::run_json;
-use volsim::run::{run as run_spec, RunSpec};
+use volsim::run::{run_taking_jobs, RunSpec};
 
 use super::Output;
 
@@ -45,16 +45,19 @@ pub fn run(a: RunArgs) -> i32 {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let spec = match RunSpec::load(&a.scenario, a.seed, &set) {
+    let mut spec = match RunSpec::load(&a.scenario, a.seed, &set) {
         Ok(s) => s,
         Err(e) => return super::fail(e),
     };
-    let sc = &spec.scenario;
-    for w in &sc.warnings {
+    for w in &spec.scenario.warnings {
         eprintln!("warning: {w}");
     }
+    // The run takes the workload out of the spec (it frees the trace while building the
+    // records); only its length is printed afterwards.
+    let trace_jobs = spec.scenario.jobs.len();
     let started = std::time::Instant::now();
-    let report = run_spec(&spec);
+    let report = run_taking_jobs(&mut spec);
+    let sc = &spec.scenario;
     let wall = started.elapsed();
     if a.quiet {
     } else if a.output == Output::Json {
@@ -66,14 +69,14 @@ pub fn run(a: RunArgs) -> i32 {
             sc.name,
             sc.digest,
             o.seed,
-            sc.jobs.len(),
+            trace_jobs,
             if sc.workflows.is_empty() {
                 String::new()
             } else {
                 format!(
                     " + {} workflows ({} activity jobs)",
                     sc.workflows.len(),
-                    o.jobs.len() - sc.jobs.len()
+                    o.jobs.len() - trace_jobs
                 )
             },
             sc.nodes.len(),
@@ -118,5 +121,9 @@ pub fn run(a: RunArgs) -> i32 {
         );
         return 1;
     }
+    // The process ends right after this command: freeing the run's records and the workload
+    // one by one (millions of allocations on a large trace) would only cost time.
+    std::mem::forget(report);
+    std::mem::forget(spec);
     0
 }

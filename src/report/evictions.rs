@@ -4,7 +4,7 @@
 //!
 //! Depends on `sim` output types. Queues in outcome order; counts follow the eviction log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::sim::Outcome;
 
@@ -41,11 +41,18 @@ pub struct GangEvictionsByGroup {
 
 /// Counts the gang evictions of `o` (see `GangEvictions`).
 pub fn gang_evictions(o: &Outcome) -> GangEvictionsByGroup {
-    let class_of: BTreeMap<&str, &str> = o
-        .jobs
-        .iter()
-        .map(|j| (j.id.as_str(), j.class.as_str()))
-        .collect();
+    // Only the evicted jobs' classes are looked up: one pass over the jobs, no map of them all
+    // (a later job with the same id wins, as it would in a map of every job).
+    let evicted: BTreeSet<&str> = o.evictions.iter().map(|e| e.job.as_str()).collect();
+    let class_of: BTreeMap<&str, &str> = if evicted.is_empty() {
+        BTreeMap::new()
+    } else {
+        o.jobs
+            .iter()
+            .filter(|j| evicted.contains(j.id.as_str()))
+            .map(|j| (j.id.as_str(), j.class.as_str()))
+            .collect()
+    };
     let mut out = GangEvictionsByGroup::default();
     // (job, time) → broken, for gangs only; BTreeMap so the counting order is fixed.
     let mut groups: BTreeMap<(&str, u64), (bool, &str)> = BTreeMap::new();

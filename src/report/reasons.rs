@@ -9,11 +9,16 @@
 //! time then key.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 
 use super::slo::{SloScope, SloVerdict};
 use crate::model::format_duration;
 use crate::policy::WaitReason;
 use crate::sim::Outcome;
+
+/// Deterministic fast hashing for the roll-up's lookups (nothing iterates in hash order into
+/// the output: every merge is order-free).
+type Fast = BuildHasherDefault<crate::policy::accel::classes::Fx>;
 
 /// One reason of one group.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,12 +84,31 @@ pub fn wait_reasons(o: &Outcome) -> Vec<ReasonRow> {
     // First per (queue, class, exact reason), with no string built per job; then rolled up
     // into the groups by reason key. Every merge is a sum or a max whose tie goes to the
     // earliest job, so the hash map's order does not show.
-    let mut fine: HashMap<(&str, &str, WaitReason), Tally> = HashMap::new();
+    // Jobs come in runs of one (queue, class): the pair's group id is looked up only when it
+    // changes, and the tallies are keyed by (group id, reason) with a fast hasher.
+    let mut gid: HashMap<(&str, &str), u32, Fast> = HashMap::default();
+    let mut names: Vec<(&str, &str)> = Vec::new();
+    let mut last: Option<((&str, &str), u32)> = None;
+    let mut fine: HashMap<(u32, WaitReason), Tally, Fast> = HashMap::default();
     for (i, (j, w)) in o.jobs.iter().zip(&o.waits).enumerate() {
+        if w.reasons.is_empty() {
+            continue;
+        }
+        let pair = (&*j.queue, &*j.class);
+        let g = match last {
+            Some((p, g)) if p == pair => g,
+            _ => {
+                let next = names.len() as u32;
+                let g = *gid.entry(pair).or_insert_with(|| {
+                    names.push(pair);
+                    next
+                });
+                last = Some((pair, g));
+                g
+            }
+        };
         for &(reason, ms) in &w.reasons {
-            let t = fine
-                .entry((j.queue.as_str(), j.class.as_str(), reason))
-                .or_insert(Tally::new(reason, i));
+            let t = fine.entry((g, reason)).or_insert(Tally::new(reason, i));
             t.merge(&Tally {
                 jobs: 1,
                 ms,
@@ -97,7 +121,8 @@ pub fn wait_reasons(o: &Outcome) -> Vec<ReasonRow> {
     // (scope order, name order, name) → reason key → tally
     let mut groups: BTreeMap<(u8, usize, String), BTreeMap<String, Tally>> = BTreeMap::new();
     let qix = |q: &str| o.queues.iter().position(|n| n == q).unwrap_or(usize::MAX);
-    for ((queue, class, reason), t) in fine {
+    for ((g, reason), t) in fine {
+        let (queue, class) = names[g as usize];
         let key = reason.key();
         for g in [
             (0u8, 0usize, "cluster".to_string()),

@@ -15,8 +15,9 @@ use super::reasons::{
 };
 use super::slo::{evaluate, render_slos, slo_marks, SloVerdict};
 use super::workflows::{render_workflows, workflow_metrics, workflows_csv, WorkflowMetrics};
+use super::write::write_outputs_of;
 use super::ReportParams;
-use super::{metrics, render_table_marked, render_time_to_reclaim, write_outputs, Meta, Metrics};
+use super::{metrics, render_table_marked, render_time_to_reclaim, Meta, Metrics};
 use crate::scenario::Slo;
 use crate::sim::workflows::WorkflowRecord;
 use crate::sim::Outcome;
@@ -106,7 +107,14 @@ impl RunReport {
     /// `queue_evictions.csv`, `slo.csv`, `wait_reasons.csv` (and, with replayed workflows,
     /// `workflows.csv`) into `dir`.
     pub fn write(&self, dir: &Path) -> std::io::Result<()> {
-        write_outputs(&self.outcome, dir, &self.meta, &self.params)?;
+        write_outputs_of(
+            &self.outcome,
+            dir,
+            &self.meta,
+            &self.params,
+            &self.metrics,
+            &self.wait_reasons,
+        )?;
         std::fs::write(
             dir.join("wait_reasons.csv"),
             wait_reasons_csv(&self.wait_reasons)?,

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::reasons::{wait_reasons, ReasonRow};
 use super::reclaim::{time_to_reclaim, time_to_reclaim_csv, QueueReclaim};
-use super::{metrics, GroupMetrics, ReportParams};
+use super::{metrics, GroupMetrics, Metrics, ReportParams};
 use crate::sim::Outcome;
 
 /// Summary schema version; bump on any change of `summary.json`'s shape.
@@ -162,12 +162,12 @@ struct ReasonJson {
     share: f64,
 }
 
-impl From<ReasonRow> for ReasonJson {
-    fn from(r: ReasonRow) -> Self {
+impl From<&ReasonRow> for ReasonJson {
+    fn from(r: &ReasonRow) -> Self {
         ReasonJson {
             scope: r.scope,
-            name: r.name,
-            reason: r.reason,
+            name: r.name.clone(),
+            reason: r.reason.clone(),
             jobs: r.jobs,
             wait_ms: r.wait_ms,
             share: r.share,
@@ -177,7 +177,18 @@ impl From<ReasonRow> for ReasonJson {
 
 /// Renders `summary.json` (pretty, trailing newline).
 pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
-    let m = metrics(o, p);
+    summary_json_of(o, meta, p, &metrics(o, p), &wait_reasons(o))
+}
+
+/// [`summary_json`] from the metrics and wait reasons already computed from `o` and `p`
+/// (`RunReport` holds them), so they are not computed twice.
+pub fn summary_json_of(
+    o: &Outcome,
+    meta: &Meta,
+    p: &ReportParams,
+    m: &Metrics,
+    reasons: &[ReasonRow],
+) -> String {
     let s = Summary {
         schema_version: SCHEMA_VERSION,
         tool: "volsim",
@@ -202,7 +213,7 @@ pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
             .into_iter()
             .map(ReclaimJson::from)
             .collect(),
-        wait_reasons: wait_reasons(o).into_iter().map(ReasonJson::from).collect(),
+        wait_reasons: reasons.iter().map(ReasonJson::from).collect(),
         total_cpu_milli: o.total_cpu_milli,
         total_mem_bytes: o.total_mem_bytes,
         queue_specs: o
@@ -219,10 +230,6 @@ pub fn summary_json(o: &Outcome, meta: &Meta, p: &ReportParams) -> String {
     let mut out = serde_json::to_string_pretty(&s).unwrap_or_default();
     out.push('\n');
     out
-}
-
-fn opt(x: Option<u64>) -> String {
-    x.map(|v| v.to_string()).unwrap_or_default()
 }
 
 fn csv_err(e: csv::Error) -> io::Error {
@@ -255,26 +262,60 @@ pub fn jobs_csv_to<W: io::Write>(o: &Outcome, out: W) -> io::Result<W> {
         "domain_tier",
     ])
     .map_err(csv_err)?;
+    // Fields go straight into the writer (numbers through a stack buffer): no string per cell.
+    let mut num = Num::default();
     for j in &o.jobs {
-        w.write_record([
-            j.id.clone(),
-            j.queue.clone(),
-            j.class.clone(),
-            j.submit_ms.to_string(),
-            opt(j.inqueue_ms),
-            opt(j.first_bind_ms),
-            opt(j.gang_ready_ms),
-            opt(j.finish_ms),
-            opt(j.wait_ms()),
-            j.evictions.to_string(),
-            j.restarts.to_string(),
-            opt(j.failed_ms),
-            j.restart_kills.to_string(),
-            j.domain_tier.map(|t| t.to_string()).unwrap_or_default(),
-        ])
-        .map_err(csv_err)?;
+        w.write_field(&*j.id).map_err(csv_err)?;
+        w.write_field(&*j.queue).map_err(csv_err)?;
+        w.write_field(&*j.class).map_err(csv_err)?;
+        w.write_field(num.u64(j.submit_ms)).map_err(csv_err)?;
+        for t in [
+            j.inqueue_ms,
+            j.first_bind_ms,
+            j.gang_ready_ms,
+            j.finish_ms,
+            j.wait_ms(),
+        ] {
+            w.write_field(num.opt(t)).map_err(csv_err)?;
+        }
+        w.write_field(num.u64(j.evictions.into()))
+            .map_err(csv_err)?;
+        w.write_field(num.u64(j.restarts.into())).map_err(csv_err)?;
+        w.write_field(num.opt(j.failed_ms)).map_err(csv_err)?;
+        w.write_field(num.u64(j.restart_kills.into()))
+            .map_err(csv_err)?;
+        w.write_field(num.opt(j.domain_tier.map(u64::from)))
+            .map_err(csv_err)?;
+        w.write_record(None::<&[u8]>).map_err(csv_err)?;
     }
     w.into_inner().map_err(|e| io::Error::other(e.to_string()))
+}
+
+/// Decimal text of an unsigned number in a reused stack buffer (what `to_string` prints).
+#[derive(Default)]
+struct Num([u8; 20]);
+
+impl Num {
+    fn u64(&mut self, mut v: u64) -> &[u8] {
+        let mut i = self.0.len();
+        loop {
+            i -= 1;
+            self.0[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        &self.0[i..]
+    }
+
+    /// The number, or an empty cell for `None`.
+    fn opt(&mut self, v: Option<u64>) -> &[u8] {
+        match v {
+            Some(v) => self.u64(v),
+            None => &[],
+        }
+    }
 }
 
 /// Renders `queues.csv`: a row per queue whenever it changed (at the first sample point that
@@ -365,8 +406,23 @@ pub fn evictions_csv_to<W: io::Write>(o: &Outcome, out: W) -> io::Result<W> {
 
 /// Writes the five files into `dir` (created if missing).
 pub fn write_outputs(o: &Outcome, dir: &Path, meta: &Meta, p: &ReportParams) -> io::Result<()> {
+    write_outputs_of(o, dir, meta, p, &metrics(o, p), &wait_reasons(o))
+}
+
+/// [`write_outputs`] with the metrics and wait reasons already computed from `o` and `p`.
+pub fn write_outputs_of(
+    o: &Outcome,
+    dir: &Path,
+    meta: &Meta,
+    p: &ReportParams,
+    m: &Metrics,
+    reasons: &[ReasonRow],
+) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    fs::write(dir.join("summary.json"), summary_json(o, meta, p))?;
+    fs::write(
+        dir.join("summary.json"),
+        summary_json_of(o, meta, p, m, reasons),
+    )?;
     // The per-job and per-sample files grow with the run: streamed to disk, never held whole.
     let file = |name: &str| fs::File::create(dir.join(name)).map(io::BufWriter::new);
     jobs_csv_to(o, file("jobs.csv")?)?.flush()?;

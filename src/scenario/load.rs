@@ -5,9 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::file::{NodePool, QueueEntry, ScenarioFile};
 use super::slo::{parse_slo, Slo};
+use super::trace::TraceCache;
 use crate::model::{
     check_hierarchy, parse_duration, parse_quantity, EngineParams, NodeSpec, OnEvict,
     OnEvictPolicy, PriorityClassSpec, QueueSpec, QueueState, ResourceName, Resources, Taint,
@@ -69,6 +71,8 @@ pub(super) struct Ctx {
     file: String,
     dir: PathBuf,
     digest: u64,
+    /// Parsed traces shared with other loads (a sweep's points), if any.
+    pub(super) traces: Option<Arc<TraceCache>>,
 }
 
 impl Ctx {
@@ -132,10 +136,21 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Validates scenario `text` as if read from `path` (relative paths resolve next to it).
 pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
+    load_str_sharing(text, path, None)
+}
+
+/// [`load_str`], taking the trace from `traces` when an earlier load parsed the same bytes
+/// with the same options (and adding it there otherwise). Same scenario either way.
+pub fn load_str_sharing(
+    text: &str,
+    path: &Path,
+    traces: Option<Arc<TraceCache>>,
+) -> Result<Scenario, ScenarioError> {
     let mut cx = Ctx {
         file: path.display().to_string(),
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
         digest: fnv1a_from(text.as_bytes(), FNV_OFFSET),
+        traces,
     };
     let sf: ScenarioFile = toml::from_str(text).map_err(|e| cx.err("", format!("{e}")))?;
     super::limits::check_file(&sf, &cx.file)?;
@@ -264,8 +279,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         None => None,
         Some(h) => Some(parse_duration(h).map_err(|e| cx.err("horizon", e))?),
     };
-    let mut jobs: Vec<TraceJob> = Vec::new();
-    jobs.extend(super::trace::load(&mut cx, &sf, &mut warnings)?);
+    let mut jobs: Vec<TraceJob> = super::trace::load(&mut cx, &sf, &mut warnings)?;
     let objects = super::objects::load_workload(&mut cx, &sf, &mut warnings)?;
     jobs.extend(objects.jobs);
     let topology = super::topology::load(
@@ -338,6 +352,7 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
         }
     }
     workload::sort_by_submit(&mut jobs);
+    jobs.shrink_to_fit();
     for j in &jobs {
         j.validate().map_err(|e| cx.err("workload", e))?;
         if !seen.contains(&j.queue) {

@@ -19,9 +19,13 @@ mod validate;
 mod workflows;
 
 pub use file::ScenarioFile;
-pub use load::{load, load_str, Scenario, ScenarioError};
-pub use overrides::{load_with_overrides, shell_quote, LoadError, Override, OverrideError};
+pub use load::{load, load_str, load_str_sharing, Scenario, ScenarioError};
+pub use overrides::{
+    load_with_overrides, load_with_overrides_sharing, shell_quote, LoadError, Override,
+    OverrideError,
+};
 pub use slo::{parse_slo, Slo, SloMetric};
+pub use trace::TraceCache;
 
 #[cfg(test)]
 mod tests;

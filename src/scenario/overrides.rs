@@ -17,8 +17,9 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
-use super::{load_str, Scenario};
+use super::{load_str_sharing, Scenario, TraceCache};
 use crate::model::{parse_quantity, ResourceName, Resources};
 
 /// An override that cannot be applied; names the path and why.
@@ -113,6 +114,16 @@ pub fn load_with_overrides(
     seed: Option<u64>,
     overrides: &[Override],
 ) -> Result<Scenario, LoadError> {
+    load_with_overrides_sharing(path, seed, overrides, None)
+}
+
+/// [`load_with_overrides`] sharing parsed traces through `traces` (see `TraceCache`).
+pub fn load_with_overrides_sharing(
+    path: &Path,
+    seed: Option<u64>,
+    overrides: &[Override],
+    traces: Option<Arc<TraceCache>>,
+) -> Result<Scenario, LoadError> {
     let in_file = |e: OverrideError| LoadError::Override {
         file: path.display().to_string(),
         err: e,
@@ -152,7 +163,8 @@ pub fn load_with_overrides(
     } else {
         toml::to_string(&doc).map_err(|e| LoadError::Io(e.to_string()))?
     };
-    let mut sc = load_str(&edited, path).map_err(|e| LoadError::Scenario(e.to_string()))?;
+    let mut sc =
+        load_str_sharing(&edited, path, traces).map_err(|e| LoadError::Scenario(e.to_string()))?;
     for o in post {
         apply_queue(&mut sc, o).map_err(in_file)?;
     }

@@ -187,3 +187,41 @@ fn trace_skips_are_warnings_unless_strict() {
     let e = broken(&t.replace("format = \"swf\"\n", ""));
     assert!(e.contains("workload.queue_from"), "{e}");
 }
+
+#[test]
+fn shared_traces_are_parsed_once_and_load_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let src =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traces/wagap-2013-excerpt.swf");
+    let trace = dir.path().join("t.swf");
+    std::fs::copy(&src, &trace).unwrap();
+    let t = format!(
+        "[[nodes]]\nname = \"n\"\ncount = 2\ncpu = \"64\"\nmemory = \"256Gi\"\n\
+         [workload]\ntrace = {:?}\nformat = \"swf\"\nqueue_from = \"none\"\n",
+        trace.display().to_string()
+    );
+    let alone = load_str(&t, &bundled()).unwrap();
+    let cache = std::sync::Arc::new(TraceCache::default());
+    for _ in 0..3 {
+        let s = load_str_sharing(&t, &bundled(), Some(cache.clone())).unwrap();
+        assert_eq!(s.jobs, alone.jobs);
+        assert_eq!(s.warnings, alone.warnings);
+        assert_eq!(s.digest, alone.digest);
+    }
+    assert_eq!(cache.len(), 1);
+    // Other options, or other bytes at the same path, parse again.
+    let strict = load_str_sharing(
+        &format!("{t}strict = true\n"),
+        &bundled(),
+        Some(cache.clone()),
+    );
+    assert!(strict.is_err());
+    let mut text = std::fs::read_to_string(&src).unwrap();
+    let last = text.trim_end().rfind('\n').unwrap();
+    text.truncate(last + 1);
+    std::fs::write(&trace, text).unwrap();
+    let shorter = load_str_sharing(&t, &bundled(), Some(cache.clone())).unwrap();
+    assert_eq!(shorter.jobs.len() + 1, alone.jobs.len());
+    assert_ne!(shorter.digest, alone.digest);
+    assert_eq!(cache.len(), 2);
+}

@@ -10,10 +10,13 @@
 //! to events, not to simulated time.
 
 pub mod deserved;
+mod finish;
+use finish::Trace;
 pub mod outcome;
 pub mod records;
 pub mod source;
 pub mod starvation;
+mod stream;
 pub mod waits;
 pub mod workflows;
 
@@ -55,20 +58,45 @@ pub fn simulate(input: &SimInput<'_>) -> Outcome {
 /// Runs the simulation, calling `hook(snapshot, time)` after every cycle that ran (for
 /// invariant checks in tests).
 pub fn simulate_with_hook(input: &SimInput<'_>, hook: &mut dyn FnMut(&Snapshot, u64)) -> Outcome {
-    run(input, None, hook)
+    run(input, None, None, hook)
 }
 
 /// Runs the simulation with a dynamic arrival source (e.g. `workflows::WorkflowDriver`) next to
 /// the static `input.jobs`; the source's jobs are recorded after the input jobs.
 pub fn simulate_with_source(input: &SimInput<'_>, source: &mut dyn ArrivalSource) -> Outcome {
-    run(input, Some(source), &mut |_, _| {})
+    run(input, None, Some(source), &mut |_, _| {})
+}
+
+/// [`simulate`] (with `source` when given) taking the workload: `input.jobs` is moved out
+/// (cloned first if it was borrowed), so the trace is released while the per-job records are
+/// built from it — the records take its strings instead of copying them, and the trace and
+/// the records never sit whole in memory at once. Same `Outcome` as [`simulate`].
+pub fn simulate_taking_jobs(
+    mut input: SimInput<'_>,
+    source: Option<&mut dyn ArrivalSource>,
+) -> Outcome {
+    let jobs = std::mem::take(&mut input.jobs).into_owned();
+    run(&input, Some(jobs), source, &mut |_, _| {})
 }
 
 fn run(
     input: &SimInput<'_>,
+    owned: Option<Vec<TraceJob>>,
     flow: Option<&mut dyn ArrivalSource>,
     hook: &mut dyn FnMut(&Snapshot, u64),
 ) -> Outcome {
+    let n = owned.as_ref().map_or(input.jobs.len(), Vec::len);
+    // A taken trace sorted by submit time (every scenario's) is streamed; else it is held.
+    let (streamed, owned) = match owned.map(stream::Streamed::new) {
+        Some(Ok(s)) => (Some(s), None),
+        Some(Err(v)) => (None, Some(v)),
+        None => (None, None),
+    };
+    let jobs: &[TraceJob] = match (&streamed, &owned) {
+        (Some(_), _) => &[],
+        (None, Some(v)) => v,
+        (None, None) => &input.jobs,
+    };
     // `SimInput.conf` comes from `parse_scheduler_conf` (or a constructor that validates), so
     // building its scheduler cannot fail.
     let scheduler = Scheduler::new(&input.conf).expect("a parsed scheduler conf builds");
@@ -80,7 +108,7 @@ fn run(
         input.params.clone(),
         input.seed,
     );
-    engine.cluster.reserve(input.jobs.len());
+    engine.cluster.reserve(n);
     let mode = deserved::DeservedMode::of(&input.conf);
     let mut rec = OutcomeRecorder {
         hash: Fnv::new(),
@@ -93,11 +121,14 @@ fn run(
         scratch: Vec::new(),
         deserved_mode: mode,
         starvation: starvation::Tracker::new(engine.cluster.snap.queues.len(), mode),
-        waits: waits::WaitTracker::with_capacity(input.jobs.len()),
+        waits: waits::WaitTracker::with_capacity(n),
         hook,
     };
     let mut src = Arrivals {
-        trace: TraceSource::new(&input.jobs),
+        trace: match streamed {
+            Some(s) => Static::Streamed(s),
+            None => Static::Slice(TraceSource::new(jobs)),
+        },
         flow: flow.map(source::SourceState::new),
     };
     let until = input.horizon_ms.map_or(u64::MAX, |h| h.saturating_add(1));
@@ -113,13 +144,56 @@ fn run(
         rec.sample_until(&engine.cluster, end);
         end
     };
-    finish(input, engine, src, rec, end, hit_horizon)
+    let Arrivals { trace, flow } = src;
+    let (streamed, cluster_ix) = match trace {
+        Static::Streamed(s) => (Some(s), Vec::new()),
+        Static::Slice(t) => (None, t.cluster_ix),
+    };
+    let trace = match (streamed, owned) {
+        (Some(s), _) => Trace::Streamed(s),
+        (None, Some(v)) => Trace::Owned(v),
+        (None, None) => Trace::Borrowed(&input.jobs),
+    };
+    finish::finish(
+        input,
+        trace,
+        n,
+        cluster_ix,
+        engine,
+        flow,
+        rec,
+        end,
+        hit_horizon,
+    )
+}
+
+/// The static trace as the engine reads it: a slice in `(submit_ms, input index)` order, or a
+/// taken trace streamed chunk by chunk.
+enum Static<'a> {
+    Slice(TraceSource<'a>),
+    Streamed(stream::Streamed),
+}
+
+impl Static<'_> {
+    fn next_time(&self) -> u64 {
+        match self {
+            Static::Slice(t) => t.next_time(),
+            Static::Streamed(s) => s.next_time(),
+        }
+    }
+
+    fn deliver(&mut self, t: u64, submit: &mut dyn FnMut(&TraceJob) -> usize) -> usize {
+        match self {
+            Static::Slice(s) => s.deliver(t, submit),
+            Static::Streamed(s) => s.deliver(t, submit),
+        }
+    }
 }
 
 /// The simulator's arrivals: the static trace first, then the dynamic source, at each
 /// millisecond.
 struct Arrivals<'a, 'b> {
-    trace: TraceSource<'a>,
+    trace: Static<'a>,
     flow: Option<source::SourceState<'b>>,
 }
 
@@ -272,80 +346,6 @@ fn record_decisions(
                 String::new(),
             ));
         }
-    }
-}
-
-/// Builds the `Outcome` once the engine stopped. The engine is consumed: the queue facts, the
-/// counters, the waits and the workflow jobs' records are taken from it first, then the
-/// scheduler's snapshot (every job and task slot of the run) is dropped before the per-job
-/// records are built, so the records never sit in memory next to the snapshot.
-fn finish(
-    input: &SimInput<'_>,
-    mut engine: Engine,
-    src: Arrivals<'_, '_>,
-    rec: OutcomeRecorder<'_>,
-    end_ms: u64,
-    hit_horizon: bool,
-) -> Outcome {
-    let c = &engine.cluster;
-    let snap = &c.snap;
-    let queues: Vec<String> = snap.queues.iter().map(|q| q.name.clone()).collect();
-    let queue_weights = snap.queues.iter().map(|q| q.weight).collect();
-    let queue_capability_cpu_milli = snap
-        .queues
-        .iter()
-        .map(|q| q.capability.map(|c| c.cpu()))
-        .collect();
-    let (total_cpu_milli, total_mem_bytes) = (snap.total.cpu(), snap.total.memory());
-    let counters = engine.counters.clone();
-    let mut by_cluster = rec.waits.finish(c, end_ms);
-    let flow = src
-        .flow
-        .as_ref()
-        .map(|f| (f.records(c), f.cluster_indices()));
-    let flow = flow.map(|(records, ixs)| (records, ixs.collect::<Vec<_>>()));
-    let states = std::mem::take(&mut engine.cluster.jobs);
-    drop(engine);
-    let mut take = |ix: usize| {
-        by_cluster
-            .get_mut(ix)
-            .map(std::mem::take)
-            .unwrap_or_default()
-    };
-    let mut jobs: Vec<JobRecord> = Vec::with_capacity(input.jobs.len());
-    let mut waits: Vec<JobWaits> = Vec::with_capacity(input.jobs.len());
-    let mut after_horizon = Vec::new();
-    for (i, tj) in input.jobs.iter().enumerate() {
-        let known = queues.contains(&tj.queue);
-        match src.trace.cluster_index(i) {
-            Some(ix) => {
-                jobs.push(records::job_record(tj, tj.submit_ms, states.get(ix), known));
-                waits.push(take(ix));
-            }
-            None => after_horizon.push(records::job_record(tj, tj.submit_ms, None, known)),
-        }
-    }
-    if let Some((records, ixs)) = flow {
-        jobs.extend(records);
-        waits.extend(ixs.into_iter().map(&mut take));
-    }
-    Outcome {
-        seed: input.seed,
-        end_ms,
-        hit_horizon,
-        queues,
-        queue_weights,
-        queue_capability_cpu_milli,
-        total_cpu_milli,
-        total_mem_bytes,
-        jobs,
-        after_horizon,
-        samples: rec.samples,
-        evictions: rec.evictions,
-        starvation: rec.starvation.finish(),
-        waits,
-        counters,
-        decision_hash: rec.hash.0,
     }
 }
 

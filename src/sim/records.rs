@@ -45,6 +45,25 @@ pub(crate) fn job_record(
     }
 }
 
+/// [`job_record`] taking `tj`'s strings instead of copying them.
+pub(crate) fn take_job_record(tj: TraceJob, st: Option<&JobState>, known_queue: bool) -> JobRecord {
+    let TraceJob {
+        id, queue, class, ..
+    } = tj;
+    let stub = TraceJob {
+        id: String::new(),
+        queue: String::new(),
+        class: String::new(),
+        ..tj
+    };
+    JobRecord {
+        id,
+        queue,
+        class,
+        ..job_record(&stub, stub.submit_ms, st, known_queue)
+    }
+}
+
 /// The eviction-log row of `victim` (with its preemptor), at `time_ms`, having run `ran_ms`.
 pub(crate) fn eviction_record(
     snap: &Snapshot,

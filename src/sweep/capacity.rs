@@ -16,7 +16,7 @@ use super::spec::{point_seed, SeedMode};
 use crate::report::reasons::binding_constraint;
 use crate::report::slo::{slo_column, slo_limit};
 use crate::report::SloVerdict;
-use crate::run::{run, RunSpec};
+use crate::run::{run_taking_jobs, RunSpec};
 use crate::scenario::{LoadError, Override, Slo};
 
 /// Which end of the range is wanted.
@@ -116,7 +116,7 @@ fn probe(q: &Query, v: f64, on_probe: &(dyn Fn(&Probe) + Sync)) -> Result<Probe,
         .into_par_iter()
         .map(|r| {
             let seed = point_seed(SeedMode::Common, q.base_seed, 0, r);
-            let report = run(&RunSpec::load(&q.scenario, Some(seed), &o)?);
+            let report = run_taking_jobs(&mut RunSpec::load(&q.scenario, Some(seed), &o)?);
             let slos = report.evaluate(&q.slos);
             let binding = slos
                 .iter()

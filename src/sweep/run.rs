@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -17,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use super::spec::{in_shard, point_seed, Point, SeedMode, Sweep};
 use super::table::{Column, Kind, Table, TableError, Values};
 use crate::report::{MetricKey, SloVerdict};
-use crate::run::{rerun_command, run, RunSpec};
-use crate::scenario::{load, LoadError};
+use crate::run::{rerun_command, run_taking_jobs, RunSpec};
+use crate::scenario::{load, LoadError, TraceCache};
 
 /// A sweep that could not run or merge.
 #[derive(Debug)]
@@ -118,20 +119,23 @@ pub fn run_sweep_keeping(
         .num_threads(jobs.max(1))
         .build()
         .map_err(|e| SweepError::Io(e.to_string()))?;
+    // The points read the same trace (unless an axis changes it): parsed once, then copied.
+    let traces = Arc::new(TraceCache::default());
     let results: Vec<Result<PointResult, LoadError>> = pool.install(|| {
         mine.par_iter()
             .map(|p| {
                 let seed = point_seed(sw.seeds, base.seed, p.index, p.rep);
-                let r = RunSpec::load(&sw.scenario, Some(seed), &p.overrides).and_then(|spec| {
-                    let report = run(&spec);
-                    if let Some(k) = keep {
-                        let d = k.join("runs").join(format!("{:04}", p.index));
-                        std::fs::create_dir_all(&d)
-                            .and_then(|_| report.write(&d))
-                            .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
-                    }
-                    Ok(report)
-                });
+                let r = RunSpec::load_sharing(&sw.scenario, Some(seed), &p.overrides, &traces)
+                    .and_then(|mut spec| {
+                        let report = run_taking_jobs(&mut spec);
+                        if let Some(k) = keep {
+                            let d = k.join("runs").join(format!("{:04}", p.index));
+                            std::fs::create_dir_all(&d)
+                                .and_then(|_| report.write(&d))
+                                .map_err(|e| LoadError::Io(format!("{}: {e}", d.display())))?;
+                        }
+                        Ok(report)
+                    });
                 let r = r.map(|report| PointResult {
                     point: (*p).clone(),
                     seed,

@@ -78,27 +78,68 @@ pub fn parse_csv_trace(reader: impl Read, file: &str) -> Result<Vec<TraceJob>, T
         .clone();
     let cols = Columns::locate(&header, file)?;
     let mut jobs = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    // Line of each parsed job, for the duplicate check (run once the rows are read, or before
+    // any later error is reported, so the first problem in line order is the one named).
+    let mut lines: Vec<u64> = Vec::new();
     let mut rec = csv::StringRecord::new();
-    while rdr
-        .read_record(&mut rec)
-        .map_err(|e| TraceError::from_csv(file, e))?
-    {
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        let job = cols.parse(&rec, &header, file, line)?;
-        if let Some(first) = seen.insert(job.id.clone(), line) {
-            let msg = format!("duplicate job_id {:?} (first on line {first})", job.id);
-            return Err(TraceError::record(file, line, msg));
+    loop {
+        let more = rdr.read_record(&mut rec);
+        let job = more
+            .map_err(|e| TraceError::from_csv(file, e))
+            .and_then(|more| {
+                if !more {
+                    return Ok(None);
+                }
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                Ok(Some((cols.parse(&rec, &header, file, line)?, line)))
+            });
+        match job {
+            Ok(Some((job, line))) => {
+                jobs.push(job);
+                lines.push(line);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(first_duplicate(&jobs, &lines, file).unwrap_or(e)),
         }
-        jobs.push(job);
     }
+    if let Some(e) = first_duplicate(&jobs, &lines, file) {
+        return Err(e);
+    }
+    drop(lines);
     sort_by_submit(&mut jobs);
     Ok(jobs)
 }
 
-/// Column indexes located from the header.
+/// The error for the first job (in line order) whose `job_id` an earlier line already used.
+fn first_duplicate(jobs: &[TraceJob], lines: &[u64], file: &str) -> Option<TraceError> {
+    let mut seen: HashMap<&str, u64> = HashMap::with_capacity(jobs.len());
+    for (job, &line) in jobs.iter().zip(lines) {
+        if let Some(first) = seen.insert(&job.id, line) {
+            let msg = format!("duplicate job_id {:?} (first on line {first})", job.id);
+            return Some(TraceError::record(file, line, msg));
+        }
+    }
+    None
+}
+
+/// Column indexes located from the header, and each value's source column resolved once
+/// (precedence applied) so a row is parsed without looking names up.
 struct Columns {
-    idx: [Option<usize>; KNOWN_COLUMNS.len()],
+    id: usize,
+    /// (the ms column, the seconds column); at least one is present.
+    submit: (Option<usize>, Option<usize>),
+    duration: (Option<usize>, Option<usize>),
+    replicas: usize,
+    min_member: Option<usize>,
+    cpu: usize,
+    /// (bytes, MiB); at least one is present.
+    mem: (Option<usize>, Option<usize>),
+    /// (milli-GPUs, GPUs).
+    gpu: (Option<usize>, Option<usize>),
+    queue: usize,
+    priority: Option<usize>,
+    priority_class: Option<usize>,
+    class: Option<usize>,
 }
 
 fn col(name: &str) -> usize {
@@ -142,12 +183,22 @@ impl Columns {
                 return Err(TraceError::record(file, 1, msg));
             }
         }
-        Ok(Columns { idx })
-    }
-
-    /// The index of the first present column among `names` (precedence order).
-    fn first(&self, names: &[&str]) -> Option<usize> {
-        names.iter().find_map(|n| self.idx[col(n)])
+        let at = |name: &str| idx[col(name)];
+        let req = |name: &str| at(name).expect("required column checked above");
+        Ok(Columns {
+            id: req("job_id"),
+            submit: (at("submit_ms"), at("submit_s")),
+            duration: (at("duration_ms"), at("duration_s")),
+            replicas: req("replicas"),
+            min_member: at("min_member"),
+            cpu: req("cpu_milli_per_pod"),
+            mem: (at("mem_bytes_per_pod"), at("mem_mib_per_pod")),
+            gpu: (at("gpu_milli_per_pod"), at("gpu_per_pod")),
+            queue: req("queue"),
+            priority: at("priority"),
+            priority_class: at("priority_class"),
+            class: at("class"),
+        })
     }
 
     fn parse(
@@ -170,29 +221,29 @@ impl Columns {
         let int = |i: usize, problem: &str| cell(i).parse::<u64>().map_err(|_| bad(i, problem));
         let nonneg = "is not a non-negative integer";
 
-        let id_col = self.first(&["job_id"]).expect("required");
+        let id_col = self.id;
         let id = cell(id_col).to_string();
         if id.is_empty() {
             return Err(bad(id_col, "is empty (expected a job id)"));
         }
-        let ms = |names: [&str; 2]| -> Result<u64, TraceError> {
-            match (self.idx[col(names[1])], self.first(&names[..1])) {
+        let ms = |(ms_col, s_col): (Option<usize>, Option<usize>)| -> Result<u64, TraceError> {
+            match (ms_col, s_col) {
                 (Some(i), _) => int(i, "is not a non-negative integer number of milliseconds"),
                 (None, Some(i)) => parse_milli(cell(i))
                     .ok_or_else(|| bad(i, "is not a non-negative number of seconds")),
                 (None, None) => unreachable!("required column checked in locate"),
             }
         };
-        let submit_ms = ms(["submit_s", "submit_ms"])?;
-        let duration_ms = ms(["duration_s", "duration_ms"])?;
+        let submit_ms = ms(self.submit)?;
+        let duration_ms = ms(self.duration)?;
 
-        let rep_col = self.first(&["replicas"]).expect("required");
+        let rep_col = self.replicas;
         let replicas = cell(rep_col)
             .parse::<u32>()
             .ok()
             .filter(|&r| r >= 1)
             .ok_or_else(|| bad(rep_col, "is not a positive integer"))?;
-        let min_member = match self.first(&["min_member"]) {
+        let min_member = match self.min_member {
             Some(i) if !cell(i).is_empty() => {
                 let m = cell(i)
                     .parse::<u32>()
@@ -207,14 +258,8 @@ impl Columns {
             _ => replicas,
         };
 
-        let cpu = as_i64(int(
-            self.first(&["cpu_milli_per_pod"]).expect("required"),
-            nonneg,
-        )?);
-        let mem = match (
-            self.idx[col("mem_bytes_per_pod")],
-            self.first(&["mem_mib_per_pod"]),
-        ) {
+        let cpu = as_i64(int(self.cpu, nonneg)?);
+        let mem = match self.mem {
             (Some(i), _) => as_i64(int(i, nonneg)?),
             (None, Some(i)) => {
                 let mib = int(i, nonneg)?;
@@ -226,10 +271,7 @@ impl Columns {
             (None, None) => unreachable!("required column checked in locate"),
         };
         let mut requests = Resources::cpu_mem(cpu, mem);
-        let gpu = match (
-            self.idx[col("gpu_milli_per_pod")],
-            self.first(&["gpu_per_pod"]),
-        ) {
+        let gpu = match self.gpu {
             (Some(i), _) if !cell(i).is_empty() => as_i64(int(i, nonneg)?),
             (None, Some(i)) if !cell(i).is_empty() => as_i64(
                 parse_milli(cell(i))
@@ -241,19 +283,19 @@ impl Columns {
             requests.set(ResourceName::GPU, gpu);
         }
 
-        let q_col = self.first(&["queue"]).expect("required");
+        let q_col = self.queue;
         let queue = cell(q_col).to_string();
         if queue.is_empty() {
             return Err(bad(q_col, "is empty (expected a queue name)"));
         }
-        let priority = match self.first(&["priority"]) {
+        let priority = match self.priority {
             Some(i) if !cell(i).is_empty() => cell(i)
                 .parse::<i32>()
                 .map_err(|_| bad(i, "is not an integer priority"))?,
             _ => 0,
         };
-        let text = |name: &str| self.first(&[name]).map(cell).unwrap_or("").to_string();
-        let priority_class = Some(text("priority_class")).filter(|s| !s.is_empty());
+        let text = |c: Option<usize>| c.map(cell).unwrap_or("").to_string();
+        let priority_class = Some(text(self.priority_class)).filter(|s| !s.is_empty());
         Ok(TraceJob {
             id,
             submit_ms,
@@ -264,7 +306,7 @@ impl Columns {
             queue,
             priority_class,
             priority,
-            class: text("class"),
+            class: text(self.class),
         })
     }
 }

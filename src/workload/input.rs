@@ -20,6 +20,16 @@ pub fn open_input(path: &Path) -> io::Result<Box<dyn BufRead>> {
     })
 }
 
+/// A buffered reader over bytes already read from a file, decompressing gzip (multi-member
+/// too) like [`open_input`] does, so a file read once (e.g. for a digest) is not opened again.
+pub fn reader_of(bytes: &[u8]) -> Box<dyn BufRead + '_> {
+    if bytes.starts_with(&GZIP_MAGIC) {
+        Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(bytes)))
+    } else {
+        Box::new(bytes)
+    }
+}
+
 /// Reads the whole (decompressed) content of `path`.
 pub fn read_input(path: &Path) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
@@ -57,6 +67,11 @@ mod tests {
         enc.write_all(b"hello\nworld\n").unwrap();
         std::fs::write(&gz, enc.finish().unwrap()).unwrap();
         assert_eq!(read_input(&plain).unwrap(), read_input(&gz).unwrap());
+        let mut from_bytes = Vec::new();
+        reader_of(&std::fs::read(&gz).unwrap())
+            .read_to_end(&mut from_bytes)
+            .unwrap();
+        assert_eq!(from_bytes, b"hello\nworld\n");
         assert_eq!(read_input_string(&gz).unwrap(), "hello\nworld\n");
         assert_eq!(strip_gz("x.json.gz"), "x.json");
         assert!(read_input(&dir.path().join("missing")).is_err());

@@ -138,6 +138,20 @@ fn errors_name_the_position() {
             "t.csv:3: duplicate job_id \"a\" (first on line 2)",
         ),
         ("a,1,1,1,1,1,q\n", "t.csv:2: 7 fields, but the header has 9"),
+        // The first problem in line order is named: a duplicate before a bad row or a short
+        // record wins over them, and a bad row before a duplicate wins over it.
+        (
+            "a,1,1,1,1,1,q,0,\na,1,1,1,1,1,q,0,\nb,x,1,1,1,1,q,0,\n",
+            "t.csv:3: duplicate job_id \"a\" (first on line 2)",
+        ),
+        (
+            "a,1,1,1,1,1,q,0,\na,1,1,1,1,1,q,0,\nb,1,1\n",
+            "t.csv:3: duplicate job_id \"a\" (first on line 2)",
+        ),
+        (
+            "a,1,1,1,1,1,q,0,\nb,x,1,1,1,1,q,0,\na,1,1,1,1,1,q,0,\n",
+            "t.csv:3: column submit_s",
+        ),
     ];
     for (body, want) in cases {
         let e = parse(&format!("{h}{body}")).unwrap_err().to_string();

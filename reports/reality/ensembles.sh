@@ -13,7 +13,7 @@ ens() { # scenario run-dir out-name extra-flags...
         --out "$run/$name" "$@" >/dev/null
     echo "$run/$name/reality.txt"
 }
-for run in run2 run3 run4 run5; do
+for run in run2 run3 run4 run5 run6; do
     ens scenarios/reality/scenario.toml "reports/reality/$run" ensemble-compat --compat volcano-7a5d24ecc
 done
 for run in run-a run-b; do

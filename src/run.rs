@@ -14,8 +14,10 @@ use crate::scenario::{
     load_with_overrides, load_with_overrides_sharing, shell_quote, LoadError, Override, Scenario,
     TraceCache,
 };
-use crate::sim::workflows::WorkflowDriver;
-use crate::sim::{simulate, simulate_taking_jobs, simulate_with_source, SimInput};
+use crate::sim::workflows::{WorkflowDriver, WorkflowRecord};
+use crate::sim::{
+    simulate, simulate_taking_jobs, simulate_with_source, ArrivalSource, Outcome, SimInput,
+};
 
 /// A loaded, validated scenario ready to run. Its `seed` drives both the synthetic workload
 /// (generated at load time) and the engine's tie-breaking.
@@ -70,13 +72,10 @@ impl RunSpec {
 pub fn run(spec: &RunSpec) -> RunReport {
     let sc = &spec.scenario;
     let input = spec.sim_input();
-    let (outcome, workflows) = if sc.workflows.is_empty() {
-        (simulate(&input), Vec::new())
-    } else {
-        let mut driver = WorkflowDriver::new(&sc.workflows, &sc.mapping);
-        let o = simulate_with_source(&input, &mut driver);
-        (o, driver.records())
-    };
+    let (outcome, workflows) = with_workflows(sc, |source| match source {
+        None => simulate(&input),
+        Some(driver) => simulate_with_source(&input, driver),
+    });
     report(sc, outcome, workflows)
 }
 
@@ -88,21 +87,25 @@ pub fn run_taking_jobs(spec: &mut RunSpec) -> RunReport {
     let mut input = spec.sim_input();
     input.jobs = std::borrow::Cow::Owned(jobs);
     let sc = &spec.scenario;
-    let (outcome, workflows) = if sc.workflows.is_empty() {
-        (simulate_taking_jobs(input, None), Vec::new())
-    } else {
-        let mut driver = WorkflowDriver::new(&sc.workflows, &sc.mapping);
-        let o = simulate_taking_jobs(input, Some(&mut driver));
-        (o, driver.records())
-    };
+    let (outcome, workflows) = with_workflows(sc, |source| simulate_taking_jobs(input, source));
     report(sc, outcome, workflows)
 }
 
-fn report(
+/// Runs `simulate` with the scenario's workflow replay as the arrival source when it has
+/// workflows, and returns the outcome with the workflows' records (none without).
+fn with_workflows(
     sc: &Scenario,
-    outcome: crate::sim::Outcome,
-    workflows: Vec<crate::sim::workflows::WorkflowRecord>,
-) -> RunReport {
+    simulate: impl FnOnce(Option<&mut dyn ArrivalSource>) -> Outcome,
+) -> (Outcome, Vec<WorkflowRecord>) {
+    if sc.workflows.is_empty() {
+        return (simulate(None), Vec::new());
+    }
+    let mut driver = WorkflowDriver::new(&sc.workflows, &sc.mapping);
+    let outcome = simulate(Some(&mut driver));
+    (outcome, driver.records())
+}
+
+fn report(sc: &Scenario, outcome: Outcome, workflows: Vec<WorkflowRecord>) -> RunReport {
     let meta = Meta {
         scenario_name: sc.name.clone(),
         scenario_digest: sc.digest.clone(),

@@ -138,7 +138,7 @@ fn replay_params(a: &RealityArgs, base: &EngineParams) -> Result<EngineParams, S
 /// One line naming the replay's timing, in model ms and in the cluster's wall ms.
 pub fn params_line(p: &EngineParams, speed: f64) -> String {
     let w = |m: u64| m as f64 / speed;
-    format!(
+    let mut line = format!(
         "replay EngineParams (model ms; wall ms at --speed {speed}): schedule_period {} ({:.1}), \
          controller_delay {} ({:.1}), bind_latency {} ({:.1}), eviction_grace {}, vcjob_mode {}",
         p.schedule_period_ms,
@@ -149,15 +149,12 @@ pub fn params_line(p: &EngineParams, speed: f64) -> String {
         w(p.bind_latency_ms),
         p.eviction_grace_ms,
         p.vcjob_mode
-    ) + &if p.bind_spread_ms > 0 {
-        format!(
-            ", bind_spread {} ({:.1})",
-            p.bind_spread_ms,
-            w(p.bind_spread_ms)
-        )
-    } else {
-        String::new()
+    );
+    if p.bind_spread_ms > 0 {
+        let spread = p.bind_spread_ms;
+        let _ = write!(line, ", bind_spread {spread} ({:.1})", w(spread));
     }
+    line
 }
 
 /// Step (1) from an earlier run: `file`'s rows (an `observed.csv`, possibly re-measured, e.g. by
@@ -293,14 +290,10 @@ fn reality(a: &RealityArgs) -> Result<i32, String> {
                 replay_waits(&r)
             })
             .collect();
-        let names = if jitter_ms > 0 {
-            format!(
-                "{first}..{}, run times jittered by ±{jitter_ms} model ms",
-                first.wrapping_add(n as u64 - 1)
-            )
-        } else {
-            format!("{first}..{}", first.wrapping_add(n as u64 - 1))
-        };
+        let mut names = format!("{first}..{}", first.wrapping_add(n as u64 - 1));
+        if jitter_ms > 0 {
+            let _ = write!(names, ", run times jittered by ±{jitter_ms} model ms");
+        }
         let _ = writeln!(report);
         report.push_str(&volsim::live::ensemble::report(
             &runs,

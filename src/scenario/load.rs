@@ -11,9 +11,8 @@ use super::file::{NodePool, QueueEntry, ScenarioFile};
 use super::slo::{parse_slo, Slo};
 use super::trace::TraceCache;
 use crate::model::{
-    check_hierarchy, parse_duration, parse_quantity, EngineParams, NodeSpec, OnEvict,
-    OnEvictPolicy, PriorityClassSpec, QueueSpec, QueueState, ResourceName, Resources, Taint,
-    TaintEffect,
+    check_hierarchy, parse_duration, parse_quantity, EngineParams, NodeSpec, PriorityClassSpec,
+    QueueSpec, QueueState, ResourceName, Resources, Taint, TaintEffect,
 };
 use crate::model::{fnv1a_from, FNV_OFFSET};
 use crate::policy::{parse_scheduler_conf, SchedulerConf};
@@ -125,13 +124,21 @@ impl Ctx {
 
 /// Reads and validates the scenario at `path`.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_sharing(path, None)
+}
+
+/// [`load`], sharing parsed traces through `traces` (see [`load_str_sharing`]).
+pub fn load_sharing(
+    path: &Path,
+    traces: Option<Arc<TraceCache>>,
+) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
         field: String::new(),
         message: format!("cannot read scenario: {e}"),
     })?;
-    load_str(&text, path)
+    load_str_sharing(&text, path, traces)
 }
 
 /// Validates scenario `text` as if read from `path` (relative paths resolve next to it).
@@ -291,7 +298,7 @@ pub fn load_str_sharing(
         objects.topology,
         &mut warnings,
     )?;
-    let mut on_evict = on_evict_policy(&cx, &sf)?;
+    let mut on_evict = super::sim_params::on_evict_policy(&cx, &sf)?;
     for (class, o) in objects.on_evict {
         on_evict.classes.entry(class).or_insert(o);
     }
@@ -379,51 +386,7 @@ pub fn load_str_sharing(
         }
     }
 
-    let d = EngineParams::default();
-    let params = EngineParams {
-        schedule_period_ms: cx
-            .duration(
-                "sim.schedule_period",
-                &sf.sim.schedule_period,
-                d.schedule_period_ms,
-            )?
-            .max(1),
-        bind_latency_ms: cx.duration(
-            "sim.bind_latency",
-            &sf.sim.bind_latency,
-            d.bind_latency_ms,
-        )?,
-        bind_spread_ms: cx.duration("sim.bind_spread", &sf.sim.bind_spread, d.bind_spread_ms)?,
-        controller_delay_ms: cx.duration(
-            "sim.controller_delay",
-            &sf.sim.controller_delay,
-            d.controller_delay_ms,
-        )?,
-        eviction_grace_ms: cx.duration(
-            "sim.eviction_grace",
-            &sf.sim.eviction_grace,
-            d.eviction_grace_ms,
-        )?,
-        sample_period_ms: cx
-            .duration(
-                "sim.sample_period",
-                &sf.sim.sample_period,
-                d.sample_period_ms,
-            )?
-            .max(1),
-        vcjob_mode: match sf.sim.job_object.as_deref() {
-            None | Some("vcjob") => true,
-            Some("podgroup") => false,
-            Some(o) => {
-                return Err(cx.err(
-                    "sim.job_object",
-                    format!("{o:?}: expected vcjob or podgroup"),
-                ))
-            }
-        },
-        on_evict,
-        topology,
-    };
+    let params = super::sim_params::engine_params(&cx, &sf, on_evict, topology)?;
     let starvation_ms = cx.duration("starvation_threshold", &sf.starvation_threshold, 600_000)?;
     let mut slos = Vec::new();
     for (i, s) in sf.slo.iter().enumerate() {
@@ -455,26 +418,6 @@ pub fn load_str_sharing(
     let more = super::validate::check(&sc, &cx.file)?;
     sc.warnings.extend(more);
     Ok(sc)
-}
-
-/// `[sim] on_evict/max_retry` (every job) and the same keys per `[[workload.classes]]` table
-/// (the jobs of that class, whatever produced them).
-fn on_evict_policy(cx: &Ctx, sf: &ScenarioFile) -> Result<OnEvictPolicy, ScenarioError> {
-    let keys = |at: &str, e: Option<&String>, m: Option<i64>| {
-        OnEvict::from_keys(e.map(String::as_str), m)
-            .map_err(|(k, msg)| cx.err(format!("{at}{k}"), msg))
-    };
-    let mut p = OnEvictPolicy {
-        default: keys("sim.", sf.sim.on_evict.as_ref(), sf.sim.max_retry)?.unwrap_or_default(),
-        classes: BTreeMap::new(),
-    };
-    for (i, c) in sf.workload.classes.iter().enumerate() {
-        let at = format!("workload.classes[{i}].");
-        if let Some(o) = keys(&at, c.on_evict.as_ref(), c.max_retry)? {
-            p.classes.insert(c.name.clone(), o);
-        }
-    }
-    Ok(p)
 }
 
 fn quantity(cx: &Ctx, field: &str, d: ResourceName, v: &toml::Value) -> Result<i64, ScenarioError> {

@@ -11,6 +11,7 @@ mod limits;
 mod load;
 mod objects;
 pub mod overrides;
+mod sim_params;
 mod slo;
 pub mod snapshot;
 mod topology;
@@ -19,7 +20,7 @@ mod validate;
 mod workflows;
 
 pub use file::ScenarioFile;
-pub use load::{load, load_str, load_str_sharing, Scenario, ScenarioError};
+pub use load::{load, load_sharing, load_str, load_str_sharing, Scenario, ScenarioError};
 pub use overrides::{
     load_with_overrides, load_with_overrides_sharing, shell_quote, LoadError, Override,
     OverrideError,

@@ -19,7 +19,7 @@ use super::spec::{in_shard, point_seed, Point, SeedMode, Sweep};
 use super::table::{Column, Kind, Table, TableError, Values};
 use crate::report::{MetricKey, SloVerdict};
 use crate::run::{rerun_command, run_taking_jobs, RunSpec};
-use crate::scenario::{load, LoadError, TraceCache};
+use crate::scenario::{load_sharing, LoadError, TraceCache};
 
 /// A sweep that could not run or merge.
 #[derive(Debug)]
@@ -109,7 +109,11 @@ pub fn run_sweep_keeping(
     keep: Option<&Path>,
     tick: &(dyn Fn() + Sync),
 ) -> Result<SweepRun, SweepError> {
-    let base = load(&sw.scenario).map_err(|e| SweepError::Input(e.to_string()))?;
+    // The points read the same trace (unless an axis changes it): parsed once, by the base
+    // load, then copied.
+    let traces = Arc::new(TraceCache::default());
+    let base = load_sharing(&sw.scenario, Some(traces.clone()))
+        .map_err(|e| SweepError::Input(e.to_string()))?;
     let mine: Vec<&Point> = sw
         .points
         .iter()
@@ -119,8 +123,6 @@ pub fn run_sweep_keeping(
         .num_threads(jobs.max(1))
         .build()
         .map_err(|e| SweepError::Io(e.to_string()))?;
-    // The points read the same trace (unless an axis changes it): parsed once, then copied.
-    let traces = Arc::new(TraceCache::default());
     let results: Vec<Result<PointResult, LoadError>> = pool.install(|| {
         mine.par_iter()
             .map(|p| {

@@ -541,14 +541,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn scores_are_kept_per_exact_request_and_dropped_with_the_class() {
+    /// Classes of a one-node cluster prepared for scoring configuration 7, and its class.
+    fn one_node_class() -> (NodeClasses, u32) {
         let mut snap = Snapshot::new();
         snap.add_node(&node("a", 8000));
         let mut c = NodeClasses::default();
         c.prepare(7);
         c.sync(&mut snap);
         let k = c.class_of(NodeId(0));
+        (c, k)
+    }
+
+    #[test]
+    fn scores_are_kept_per_exact_request_and_dropped_with_the_class() {
+        let (mut c, k) = one_node_class();
         let r1 = Resources::cpu_mem(1000, 1 << 30);
         let r2 = Resources::cpu_mem(2000, 1 << 30);
         let s = c.begin();
@@ -566,12 +572,7 @@ mod tests {
 
     #[test]
     fn a_full_request_table_starts_afresh_with_its_scores() {
-        let mut snap = Snapshot::new();
-        snap.add_node(&node("a", 8000));
-        let mut c = NodeClasses::default();
-        c.prepare(7);
-        c.sync(&mut snap);
-        let k = c.class_of(NodeId(0));
+        let (mut c, k) = one_node_class();
         let s = c.begin();
         let r1 = Resources::cpu_mem(1, 1);
         c.put_score(k, &r1, s, 1.0);

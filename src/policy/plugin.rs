@@ -197,6 +197,14 @@ pub trait Plugin: Send {
     ) -> Option<(Vec<TaskId>, Vote)> {
         None
     }
+    /// Whether `unified_evictable` judges each candidate on its own: it keeps a candidate or
+    /// not whatever else is listed and in whatever order, keeps the input order and never
+    /// abstains, so its answer as a set does not depend on the list's order. Default `false`
+    /// (safe). Lets the gang actions ask once over the candidates as collected and order only
+    /// the bundles they use (`gang_select`).
+    fn unified_evictable_per_task(&self) -> bool {
+        false
+    }
     fn overused(&self, s: &State, q: QueueId) -> Option<bool> {
         None
     }

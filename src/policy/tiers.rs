@@ -328,6 +328,16 @@ impl Tiers {
         )
     }
 
+    /// Whether every plugin that registers `UnifiedEvictableFn` for `ctx` answers per task
+    /// (`Plugin::unified_evictable_per_task`): then `unified_evictable`'s answer, as a set,
+    /// is the same for any order of the same candidates.
+    pub fn unified_evictable_per_task(&self, s: &State, ctx: &EvictionContext) -> bool {
+        self.tiers.iter().flatten().all(|slot| {
+            slot.plugin.unified_evictable_per_task()
+                || slot.plugin.unified_evictable(s, ctx, &[]).is_none()
+        })
+    }
+
     /// `HyperNodeGradientForJobFn` / `HyperNodeGradientForSubJobFn`: the answer of the first
     /// plugin with `enabledHyperNodeGradient` that registers it, whatever it is (an empty
     /// answer means no candidate); `[[input]]` when none does.

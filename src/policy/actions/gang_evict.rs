@@ -152,7 +152,10 @@ fn evict_for_job(
             continue;
         }
         let hn = dom.hypernode;
-        let bundles = select_domain_bundles(ssn, j, &need, domain, hn, kind, args, index);
+        let mut bundles = match index {
+            Some(ix) => gang_select::select(ssn, ix, j, &need, domain, hn, kind, args),
+            None => select_domain_bundles(ssn, j, &need, domain, hn, kind, args, None).into(),
+        };
         if bundles.is_empty() {
             continue;
         }
@@ -164,7 +167,7 @@ fn evict_for_job(
             available.add(&node.releasing);
         }
         let mut victims: Vec<TaskId> = Vec::new();
-        for bundle in bundles.iter() {
+        while let Some(bundle) = bundles.next_bundle() {
             for &t in bundle {
                 available.add(&ssn.snap().task(t).resreq);
                 victims.push(t);
@@ -197,7 +200,7 @@ pub(crate) fn select_domain_bundles(
     index: Option<&CandidateIndex>,
 ) -> BundleList {
     if let Some(ix) = index {
-        return gang_select::select(ssn, ix, j, need, domain, hn, kind, args);
+        return gang_select::select(ssn, ix, j, need, domain, hn, kind, args).into_list();
     }
     let snap = ssn.snap();
     let by_job = candidates(snap, j, domain, kind);

@@ -11,8 +11,8 @@
 //! `selectDomainBundles` (v1.15.0) through the shared pieces of `gang_bundles` (`safe_split`,
 //! `roi`). Depends on policy types only.
 
-use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
 
 use super::gang_bundles::{roi_over, safe_split, BundleKind, GangCounts};
 use super::gang_evict::{ordering, ranks, role_ready};
@@ -38,6 +38,7 @@ impl BundleList {
         self.tasks.extend(bundle);
         self.ends.push(self.tasks.len());
     }
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
@@ -45,6 +46,75 @@ impl BundleList {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[TaskId]> + '_ {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(&self.ends).map(|(a, &b)| &self.tasks[a..b])
+    }
+}
+
+/// The selected bundles, handed out in order one at a time (`next_bundle`): ordered only as
+/// far as the caller reads, through a heap of packed keys when they pack
+/// (`gang_evict::evict_for_job` stops at the first bundle list whose dry run succeeds, on
+/// average after a few bundles of hundreds).
+#[derive(Debug)]
+pub(crate) struct Selected {
+    tasks: Vec<TaskId>,
+    /// `tasks[start..end]` of each bundle.
+    ranges: Vec<(usize, usize)>,
+    order: Order,
+}
+
+#[derive(Debug)]
+enum Order {
+    /// Bundle positions in order, and how many were handed out.
+    Sorted(Vec<usize>, usize),
+    /// (packed key, bundle position), smallest key first.
+    Heap(BinaryHeap<Reverse<(u128, usize)>>),
+}
+
+impl Selected {
+    fn empty() -> Selected {
+        Selected::from(BundleList::default())
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        match &self.order {
+            Order::Sorted(v, at) => *at >= v.len(),
+            Order::Heap(h) => h.is_empty(),
+        }
+    }
+    /// The next bundle's tasks, `None` after the last.
+    pub(crate) fn next_bundle(&mut self) -> Option<&[TaskId]> {
+        let i = match &mut self.order {
+            Order::Sorted(v, at) => {
+                let i = *v.get(*at)?;
+                *at += 1;
+                i
+            }
+            Order::Heap(h) => h.pop()?.0 .1,
+        };
+        let (a, b) = self.ranges[i];
+        Some(&self.tasks[a..b])
+    }
+    /// The bundles not yet handed out, in order.
+    pub(crate) fn into_list(mut self) -> BundleList {
+        let mut out = BundleList::default();
+        while let Some(b) = self.next_bundle() {
+            out.tasks.extend_from_slice(b);
+            out.ends.push(out.tasks.len());
+        }
+        out
+    }
+}
+
+impl From<BundleList> for Selected {
+    fn from(list: BundleList) -> Selected {
+        let ranges: Vec<(usize, usize)> = std::iter::once(0)
+            .chain(list.ends.iter().copied())
+            .zip(list.ends.iter().copied())
+            .collect();
+        let order = Order::Sorted((0..ranges.len()).collect(), 0);
+        Selected {
+            tasks: list.tasks,
+            ranges,
+            order,
+        }
     }
 }
 
@@ -72,12 +142,11 @@ pub(crate) fn select(
     hn: Option<HnId>,
     kind: EvictionKind,
     args: &GangEvictArgs,
-) -> BundleList {
+) -> Selected {
     let snap = ssn.snap();
     let pairs = ix.pairs(snap, j, domain, kind);
-    let mut out = BundleList::default();
     if pairs.is_empty() {
-        return out;
+        return Selected::empty();
     }
     // Per victim job (JobId order): its candidates lowest priority (then task UID) first,
     // split into a safe and a whole bundle.
@@ -138,7 +207,11 @@ pub(crate) fn select(
             if tasks.len() == start {
                 continue;
             }
+            // A whole bundle holding every task of its job costs what it holds.
             let global = (kind == BundleKind::Whole).then(|| {
+                if tasks.len() - start == job.tasks.len() {
+                    return sum;
+                }
                 let mut total = Resources::empty();
                 for &t in &job.tasks {
                     total.add(&snap.task(t).resreq);
@@ -195,30 +268,72 @@ pub(crate) fn select(
         }
     }
     let uids = &ssn.accel.job_uids;
-    let mut order = sorted(snap, uids, &tasks, &bundles);
-    let flat: Vec<TaskId> = order
-        .iter()
-        .flat_map(|&i| tasks[bundles[i].start..bundles[i].end].iter().copied())
-        .collect();
     let ctx = EvictionContext {
         kind,
         job: j,
         hypernode: hn,
     };
+    if ssn.tiers.unified_evictable_per_task(&ssn.st, &ctx) {
+        return lazily(ssn, &ctx, tasks, bundles, args);
+    }
+    let mut order = sorted(snap, uids, &tasks, &bundles);
+    let flat: Vec<TaskId> = order
+        .iter()
+        .flat_map(|&i| tasks[bundles[i].start..bundles[i].end].iter().copied())
+        .collect();
     let allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, &ctx, &flat) {
         Some(v) if !v.is_empty() => v,
-        _ => return out,
+        _ => return Selected::empty(),
     };
     if allowed != flat {
         apply_allowed(allowed, &mut tasks, &mut bundles, &mut order);
         order.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
     }
-    for b in order.into_iter().map(|i| &bundles[i]) {
-        if b.kind == BundleKind::Safe || args.allow_whole_bundle {
-            out.push(tasks[b.start..b.end].iter().copied());
-        }
+    order.retain(|&i| bundles[i].kind == BundleKind::Safe || args.allow_whole_bundle);
+    Selected {
+        ranges: bundles.iter().map(|b| (b.start, b.end)).collect(),
+        tasks,
+        order: Order::Sorted(order, 0),
     }
-    out
+}
+
+/// The tail of `select` when every `UnifiedEvictableFn` answers per task: its answer as a set
+/// is the same for the candidates as collected as for them in bundle order, so it is asked
+/// once over `tasks` as they are; the bundles are then kept in a heap of packed keys (when
+/// they pack) and ordered only as far as they are read.
+fn lazily(
+    ssn: &Session,
+    ctx: &EvictionContext,
+    mut tasks: Vec<TaskId>,
+    mut bundles: Vec<Fast>,
+    args: &GangEvictArgs,
+) -> Selected {
+    let (snap, uids) = (ssn.snap(), &ssn.accel.job_uids);
+    let allowed: Vec<TaskId> = match ssn.tiers.unified_evictable(&ssn.st, ctx, &tasks) {
+        Some(v) if !v.is_empty() => v,
+        _ => return Selected::empty(),
+    };
+    let mut keep: Vec<usize> = (0..bundles.len()).collect();
+    // A per-task answer is a subset of its input: as long as it, everything is allowed.
+    if allowed.len() != tasks.len() {
+        apply_allowed(allowed, &mut tasks, &mut bundles, &mut keep);
+    }
+    keep.retain(|&i| bundles[i].kind == BundleKind::Safe || args.allow_whole_bundle);
+    let order = if packs(uids, &bundles) {
+        Order::Heap(
+            keep.into_iter()
+                .map(|i| Reverse((packed(uids, &bundles[i]), i)))
+                .collect(),
+        )
+    } else {
+        keep.sort_unstable_by(|&a, &b| compare(snap, uids, &tasks, &bundles[a], &bundles[b]));
+        Order::Sorted(keep, 0)
+    };
+    Selected {
+        ranges: bundles.iter().map(|b| (b.start, b.end)).collect(),
+        tasks,
+        order,
+    }
 }
 
 /// The bundles' positions in comparator order (`compare`): through one packed integer key
@@ -226,26 +341,32 @@ pub(crate) fn select(
 /// as the values do; group ranks below 2³¹; no two victim jobs sharing a UID), else through
 /// the comparator.
 fn sorted(snap: &Snapshot, uids: &JobUids, tasks: &[TaskId], bundles: &[Fast]) -> Vec<usize> {
-    let packs = bundles.iter().all(|b| {
-        b.roi.is_sign_positive() && !b.roi.is_nan() && b.group < 1 << 31 && !uids.shared(b.job)
-    });
-    if !packs {
+    if !packs(uids, bundles) {
         let mut order: Vec<usize> = (0..bundles.len()).collect();
         order.sort_unstable_by(|&a, &b| compare(snap, uids, tasks, &bundles[a], &bundles[b]));
         return order;
     }
-    // kind (1 bit) | group rank (31) | !ROI bits (64: higher ROI first) | UID rank (32).
-    let key = |b: &Fast| -> u128 {
-        let kind = u128::from(b.kind == BundleKind::Whole);
-        (kind << 127)
-            | (u128::from(b.group) << 96)
-            | (u128::from(!b.roi.to_bits()) << 32)
-            | u128::from(uids.rank(b.job))
-    };
-    let mut keyed: Vec<(u128, usize)> = bundles.iter().map(key).zip(0..).collect();
+    let mut keyed: Vec<(u128, usize)> = bundles.iter().map(|b| packed(uids, b)).zip(0..).collect();
     // Keys are distinct: a job has at most one bundle of each kind and UID ranks differ.
     keyed.sort_unstable();
     keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Whether every bundle's comparator key packs exactly into one integer (`packed`).
+fn packs(uids: &JobUids, bundles: &[Fast]) -> bool {
+    bundles.iter().all(|b| {
+        b.roi.is_sign_positive() && !b.roi.is_nan() && b.group < 1 << 31 && !uids.shared(b.job)
+    })
+}
+
+/// `compare`'s key as one integer (when `packs`): kind (1 bit) | group rank (31) | !ROI bits
+/// (64: higher ROI first) | UID rank (32).
+fn packed(uids: &JobUids, b: &Fast) -> u128 {
+    let kind = u128::from(b.kind == BundleKind::Whole);
+    (kind << 127)
+        | (u128::from(b.group) << 96)
+        | (u128::from(!b.roi.to_bits()) << 32)
+        | u128::from(uids.rank(b.job))
 }
 
 /// `ApplyAllowedTasks`: a whole bundle stays only if all of it is allowed; a safe bundle

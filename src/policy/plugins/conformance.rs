@@ -64,4 +64,8 @@ impl Plugin for Conformance {
     ) -> Option<(Vec<TaskId>, Vote)> {
         Some((keep(s, cands), Vote::Permit))
     }
+    /// `keep` drops critical pods one by one.
+    fn unified_evictable_per_task(&self) -> bool {
+        true
+    }
 }

@@ -165,6 +165,10 @@ impl Plugin for Gang {
     ) -> Option<(Vec<TaskId>, Vote)> {
         Some((cands.to_vec(), Vote::Permit))
     }
+    /// Every candidate kept.
+    fn unified_evictable_per_task(&self) -> bool {
+        true
+    }
 }
 
 /// At most `ready − minAvailable` victims per job, the first ones in the given order.

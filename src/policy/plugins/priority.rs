@@ -94,6 +94,10 @@ impl Plugin for Priority {
         };
         Some((out, Vote::Permit))
     }
+    /// Each candidate kept on its own job's priority.
+    fn unified_evictable_per_task(&self) -> bool {
+        true
+    }
     fn job_starving(&self, s: &State, j: JobId) -> Option<bool> {
         let job = s.snap.job(j);
         Some(((job.ready_num() + job.waiting_num()) as usize) < job.tasks.len())

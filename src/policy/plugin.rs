@@ -226,6 +226,14 @@ pub trait Plugin: Send {
     fn on_allocate(&mut self, s: &State, t: TaskId) {}
     /// Event handler: `t` was evicted or un-allocated (its status already changed).
     fn on_deallocate(&mut self, s: &State, t: TaskId) {}
+    /// Whether this plugin's event handlers cancel out: deallocate events for tasks followed,
+    /// with nothing else changed in between, by allocate events for the same tasks in reverse
+    /// order leave the plugin answering as before. Default `false` (safe). Lets a dry run
+    /// known to fail skip the events of its evictions and their undo
+    /// (`Session::replay_failed_dry_runs`).
+    fn events_cancel(&self) -> bool {
+        false
+    }
     /// `HyperNodeGradientForJobFn` / `HyperNodeGradientForSubJobFn`: candidate HyperNodes
     /// for job `j` at or below `input`, grouped by tier (ascending for `Purpose::Allocate`,
     /// descending and capped for `Purpose::Evict`), given the job's (or sub-job's)

@@ -280,6 +280,25 @@ impl<'a> Session<'a> {
         stmt.ops.push(Op::Evict(victim, prev, action, preemptor));
     }
 
+    /// What failed dry runs leave behind, without running them: the k-th evicting
+    /// `victims[..lens[k]]` in order and then discarding those evictions (`lens` ascending).
+    /// The plugins see each run's deallocate events and then its allocate events in reverse
+    /// order (skipped when every plugin's events cancel out), and the snapshot re-files the
+    /// victims as the evictions and their undo would (`Snapshot::refile_evicted`).
+    pub fn replay_failed_dry_runs(&mut self, victims: &[TaskId], lens: &[usize]) {
+        if !self.tiers.events_cancel() {
+            for &len in lens {
+                for &v in &victims[..len] {
+                    self.fire_deallocate(v);
+                }
+                for &v in victims[..len].iter().rev() {
+                    self.fire_allocate(v);
+                }
+            }
+        }
+        self.st.snap.refile_evicted(victims, lens);
+    }
+
     /// `Statement.Discard`: undo every operation in reverse order.
     pub fn discard(&mut self, stmt: Statement) {
         for op in stmt.ops.into_iter().rev() {

@@ -385,6 +385,48 @@ impl Snapshot {
         self.job_changed(self.tasks[t.ix()].job);
     }
 
+    /// The lasting effects of failed dry runs, the k-th evicting `victims[..lens[k]]` in
+    /// order (each Bound or Running task → Releasing) and undoing those evictions in reverse
+    /// order (`lens` ascending), without the statuses in between. Each eviction and each undo
+    /// re-files the task last on its node, moving the node's version and `node_epoch` twice
+    /// as `set_status` does, and re-files the task's job in the index; every sum returns to
+    /// where it was (exact unless one saturates at the `i64` range). Since every run's victims
+    /// extend the one before, the last run alone decides the nodes' task order: the others'
+    /// victims are among its own, re-filed again after them.
+    pub fn refile_evicted(&mut self, victims: &[TaskId], lens: &[usize]) {
+        let Some(&last) = lens.last() else {
+            return;
+        };
+        for &len in lens {
+            for &t in &victims[..len] {
+                if let Some(n) = self.tasks[t.ix()].node {
+                    self.nodes[n.ix()].version += 4;
+                    self.node_epoch += 4;
+                }
+            }
+        }
+        let all = &victims[..last];
+        for &t in all.iter().chain(all.iter().rev()) {
+            let Some(n) = self.tasks[t.ix()].node else {
+                continue;
+            };
+            let node = &mut self.nodes[n.ix()];
+            if let Some(pos) = node.tasks.iter().rposition(|&x| x == t) {
+                node.tasks.remove(pos);
+            }
+            node.tasks.push(t);
+            self.node_changes.note(n);
+        }
+        for &t in all {
+            let j = self.tasks[t.ix()].job;
+            // With the job as the index last filed it, a re-file only sets these flags.
+            let job = &self.jobs[j.ix()];
+            if !(job.dirty && job.order_dirty) {
+                self.job_changed(j);
+            }
+        }
+    }
+
     /// Re-files a job in the index after any change of its tasks or phase.
     pub fn job_changed(&mut self, j: JobId) {
         let (idx, jobs) = (&mut self.idx, &mut self.jobs);

@@ -328,6 +328,14 @@ impl Tiers {
         )
     }
 
+    /// Whether every plugin's event handlers cancel out (`Plugin::events_cancel`).
+    pub fn events_cancel(&self) -> bool {
+        self.tiers
+            .iter()
+            .flatten()
+            .all(|slot| slot.plugin.events_cancel())
+    }
+
     /// Whether every plugin that registers `UnifiedEvictableFn` for `ctx` answers per task
     /// (`Plugin::unified_evictable_per_task`): then `unified_evictable`'s answer, as a set,
     /// is the same for any order of the same candidates.

@@ -74,6 +74,12 @@ pub(crate) fn candidate_domains(ssn: &Session, j: JobId, max_domains: usize) -> 
         .collect()
 }
 
+/// Whether `plan` takes `gang_plan::build` on the domain's nodes (no HyperNode, or a job
+/// off the topology path).
+pub(crate) fn plain_path(ssn: &Session, j: JobId, domain: &Domain) -> bool {
+    domain.hypernode.is_none() || !job::uses_topology_path(ssn.snap(), j)
+}
+
 /// `BuildNominationPlanInDomain`: evicts `victims` and pipelines every pending task of job
 /// `j` inside `domain`; `Some(statement)` (still applied) when the job is then pipelined,
 /// else everything is undone. A job without a topology (or a cluster without HyperNodes)

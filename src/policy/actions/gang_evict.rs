@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use super::gang_bundles::{create_job_bundles, sort_bundles, Bundle, BundleKind, Candidate};
 use super::gang_bundles::{GangState, GroupLess};
 use super::gang_domains::{self, Domain};
+use super::gang_plan::FailGate;
 use super::gang_select::{self, BundleList};
 use super::JobHeap;
 use crate::model::Resources;
@@ -167,20 +168,35 @@ fn evict_for_job(
             available.add(&node.releasing);
         }
         let mut victims: Vec<TaskId> = Vec::new();
+        // Shortcut: dry runs that must fail are skipped, their lasting effects replayed
+        // before the next one that runs (`gang_plan::FailGate`).
+        let mut gate = gang_domains::plain_path(ssn, j, &dom)
+            .then(|| FailGate::new(ssn, j, domain, first))
+            .flatten();
+        let mut skipped: Vec<usize> = Vec::new();
         while let Some(bundle) = bundles.next_bundle() {
             for &t in bundle {
                 available.add(&ssn.snap().task(t).resreq);
                 victims.push(t);
             }
+            if let Some(g) = &mut gate {
+                g.extend(ssn.snap(), &victims);
+            }
             if !need.fits_in(&available) {
                 continue;
             }
+            if gate.as_ref().is_some_and(|g| g.must_fail(ssn)) {
+                skipped.push(victims.len());
+                continue;
+            }
+            ssn.replay_failed_dry_runs(&victims, &std::mem::take(&mut skipped));
             let action = action_of(kind);
             if let Some(plan) = gang_domains::plan(ssn, q, j, &dom, &victims, action, first) {
                 stmt.merge(plan);
                 return;
             }
         }
+        ssn.replay_failed_dry_runs(&victims, &skipped);
     }
 }
 

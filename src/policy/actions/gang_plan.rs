@@ -12,10 +12,13 @@
 //! A pod's `nominatedNodeName` is not a shortcut here (simulate_test.go pins it). Depends on
 //! policy types only.
 
+use std::collections::BTreeMap;
+
 use super::num_nodes_to_find;
+use crate::model::Resources;
 use crate::policy::conf::Action;
 use crate::policy::session::{Session, Statement};
-use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
 
 /// Evicts `victims` (on behalf of `preemptor`, for the eviction log) and pipelines the job's
 /// pending set on `domain`; `Some(statement)` (still applied) when the job is then
@@ -36,6 +39,84 @@ pub(crate) fn build(
     framed(ssn, j, victims, action, preemptor, |ssn, tasks| {
         trial(ssn, q, j, domain, tasks, present)
     })
+}
+
+/// A shortcut that never changes a decision, for the dry runs of one job on one domain with
+/// victims that grow by bundles: tells when a dry run must fail at its first task,
+/// `preemptor` (the first of the job's pending set, which evicting other jobs' tasks does
+/// not change), because that task fits no node of the domain even with every victim so far
+/// Releasing: `feasible` then finds nothing, and when `allocatable` refuses first the run
+/// fails too. Only while such a failed `feasible` leaves the rotating scan start as it is (up
+/// to 100 nodes it is not used; beyond, a full scan from a start below the domain's size
+/// comes back to it). The caller replays the skipped runs' lasting effects
+/// (`Session::replay_failed_dry_runs`) before anything else reads the session. Saves a dry
+/// run repeated with one more bundle each time while no node can take the task: quadratic
+/// in the victims.
+#[derive(Debug)]
+pub(crate) struct FailGate {
+    req: Resources,
+    /// Each node with victims: its Releasing once they are evicted, summed in eviction order.
+    freed: BTreeMap<NodeId, Resources>,
+    /// Victims accounted for in `freed`.
+    seen: usize,
+    /// The task fits a node now or will (FutureIdle only grows with more victims), or a victim
+    /// is not one a dry run evicts as assumed: no run is skipped any more.
+    open: bool,
+    domain_len: usize,
+}
+
+impl FailGate {
+    /// The gate for `j`'s dry runs on `domain`, `None` when no run of it could be skipped.
+    pub(crate) fn new(
+        ssn: &Session,
+        j: JobId,
+        domain: &[NodeId],
+        preemptor: TaskId,
+    ) -> Option<FailGate> {
+        let snap = ssn.snap();
+        let first = snap.task(preemptor);
+        if !ssn.shortcuts || first.job != j || first.status != TaskStatus::Pending {
+            return None;
+        }
+        let req = first.resreq;
+        let fits = domain
+            .iter()
+            .any(|n| req.fits_in(&snap.nodes[n.ix()].future_idle()));
+        (!fits).then(|| FailGate {
+            req,
+            freed: BTreeMap::new(),
+            seen: 0,
+            open: false,
+            domain_len: domain.len(),
+        })
+    }
+
+    /// Accounts for the victims appended since the last call (`victims` extends the list it
+    /// was given before; all of them are on the domain's nodes).
+    pub(crate) fn extend(&mut self, snap: &Snapshot, victims: &[TaskId]) {
+        for &v in &victims[self.seen..] {
+            let task = snap.task(v);
+            let node = match task.node {
+                Some(n) if matches!(task.status, TaskStatus::Bound | TaskStatus::Running) => n,
+                _ => {
+                    self.open = true;
+                    continue;
+                }
+            };
+            let info = &snap.nodes[node.ix()];
+            let sum = self.freed.entry(node).or_insert(info.releasing);
+            sum.add(&task.resreq);
+            // FutureIdle once evicted, as `NodeInfo::touch` computes it.
+            let future = info.idle.plus(sum).minus(&info.pipelined);
+            self.open |= self.req.fits_in(&future);
+        }
+        self.seen = victims.len();
+    }
+
+    /// Whether the dry run with the victims so far must fail (see the type).
+    pub(crate) fn must_fail(&self, ssn: &Session) -> bool {
+        !self.open && (self.domain_len <= 100 || ssn.scan_start < self.domain_len)
+    }
 }
 
 /// The frame of every dry run: evicts `victims`, reads the worksheet after the evictions, as
@@ -169,3 +250,7 @@ pub(crate) fn prioritize(ssn: &mut Session, t: TaskId, feasible: &[NodeId]) -> N
     let group = if idle.is_empty() { feasible } else { &idle };
     ssn.best_node(t, group)
 }
+
+#[cfg(test)]
+#[path = "gang_plan_tests.rs"]
+mod tests;

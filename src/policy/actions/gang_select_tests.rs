@@ -140,3 +140,30 @@ fn fast_select_equals_the_reference() {
     }
     assert!(nonempty > 200, "too few non-empty selections: {nonempty}");
 }
+
+/// Helm's tiers (priority, gang, conformance) answer `UnifiedEvictable` per task, so the fast
+/// path may ask once over the unordered candidates; capacity's answer depends on the order
+/// (its running sums), so a conf with it takes the ordered path.
+#[test]
+fn per_task_answers_only_without_capacity() {
+    let capacity = "actions: \"enqueue, allocate\"\ntiers:\n- plugins:\n  - name: priority\n  - name: gang\n- plugins:\n  - name: capacity\n";
+    for (text, want) in [(HELM_DEFAULT_CONF, true), (capacity, false)] {
+        let conf = parse_scheduler_conf(text).unwrap();
+        let mut snap = snapshot(1);
+        let mut sched = Scheduler::new(&conf).unwrap();
+        let mut tie = FirstTie;
+        let ssn = sched.session(&mut snap, 0, &mut tie);
+        for kind in [EvictionKind::GangPreempt, EvictionKind::GangReclaim] {
+            let ctx = EvictionContext {
+                kind,
+                job: JobId(0),
+                hypernode: None,
+            };
+            assert_eq!(
+                ssn.tiers.unified_evictable_per_task(&ssn.st, &ctx),
+                want,
+                "{text}"
+            );
+        }
+    }
+}

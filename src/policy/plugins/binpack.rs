@@ -40,6 +40,10 @@ impl Binpack {
 }
 
 impl Plugin for Binpack {
+    /// No event handlers.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Binpack
     }

@@ -20,6 +20,10 @@ fn keep(s: &State, cands: &[TaskId]) -> Vec<TaskId> {
 }
 
 impl Plugin for Conformance {
+    /// No event handlers.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Conformance
     }

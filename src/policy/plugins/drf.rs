@@ -82,6 +82,10 @@ pub fn share_of(alloc: &Resources, total: &Resources) -> f64 {
 }
 
 impl Plugin for Drf {
+    /// The handlers rebuild from the snapshot as it is.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Drf
     }

@@ -85,6 +85,10 @@ pub fn skip_unschedulable_for_releasing(snap: &Snapshot, j: JobId) -> bool {
 }
 
 impl Plugin for Gang {
+    /// No event handlers.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Gang
     }

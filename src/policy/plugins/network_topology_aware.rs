@@ -279,6 +279,10 @@ impl NetworkTopologyAware {
 }
 
 impl Plugin for NetworkTopologyAware {
+    /// Per-HyperNode sums move by the same request both ways; the memos are recomputed.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::NetworkTopologyAware
     }

@@ -104,6 +104,11 @@ pub fn balanced(r: &[(i64, i64); 2]) -> i64 {
 }
 
 impl Plugin for NodeOrder {
+    /// The double count of 7a5d24ecc files an undone eviction's victim as a pod the session
+    /// added, which the eviction had not removed: not cancelled. Without it, nothing is kept.
+    fn events_cancel(&self) -> bool {
+        !self.double_count
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::NodeOrder
     }

@@ -28,6 +28,10 @@ impl Overcommit {
 }
 
 impl Plugin for Overcommit {
+    /// No event handlers.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Overcommit
     }

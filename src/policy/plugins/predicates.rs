@@ -26,6 +26,10 @@ impl Predicates {
 }
 
 impl Plugin for Predicates {
+    /// No event handlers.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Predicates
     }

@@ -13,6 +13,10 @@ use crate::policy::tiers::Tiers;
 pub struct Priority;
 
 impl Plugin for Priority {
+    /// No event handlers.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Priority
     }

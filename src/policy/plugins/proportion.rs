@@ -220,6 +220,10 @@ impl Proportion {
 }
 
 impl Plugin for Proportion {
+    /// Integer sums move by the same request both ways; shares are recomputed from them.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Proportion
     }

@@ -32,6 +32,10 @@ impl Sla {
 }
 
 impl Plugin for Sla {
+    /// No event handlers.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Sla
     }

@@ -178,6 +178,10 @@ fn common_level(l: &[QueueId], r: &[QueueId]) -> usize {
 }
 
 impl Plugin for Capacity {
+    /// Integer sums move by the same request both ways; shares are recomputed from them.
+    fn events_cancel(&self) -> bool {
+        true
+    }
     fn kind(&self) -> PluginKind {
         PluginKind::Capacity
     }

@@ -144,13 +144,17 @@ pub(super) fn finish(
             // As for an owned trace; the seeds are in input order, so their cluster indices
             // are ascending unless the dynamic source's jobs came in between (still ascending).
             let mut seeds = std::mem::take(&mut streamed.seeds);
+            let names = std::mem::take(&mut streamed.names);
+            let known: Vec<bool> = (0..names.len() as u32)
+                .map(|i| queues.iter().any(|q| q == names.get(i)))
+                .collect();
             let in_order = seeds.is_sorted_by_key(|s| s.cluster_ix);
             jobs = Vec::new();
             waits = Vec::new();
             while let Some(seed) = seeds.pop() {
                 let ix = seed.cluster_ix as usize;
-                let known = queues.iter().any(|q| q == seed.queue());
-                jobs.push(seed.record(states.get(ix), known));
+                let known = known[seed.queue() as usize];
+                jobs.push(seed.record(states.get(ix), known, &names));
                 waits.push(take(&mut by_cluster, ix));
                 if in_order && ix.is_multiple_of(STEP) {
                     shrink(&mut states, ix);

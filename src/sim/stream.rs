@@ -1,14 +1,15 @@
 //! A taken (owned) static trace streamed into the engine: the jobs wait in fixed-size chunks and
 //! a chunk is freed once all its jobs arrived; of an arrived job only what its `JobRecord` needs
-//! is kept (`Seed`: id, queue, class, submit time, replicas, minMember, cluster index). So a run
-//! holds the trace's full rows only for the jobs still to come.
+//! is kept (`Seed`: id, queue, class, submit time, replicas, minMember, cluster index; the queue
+//! and class as indices into one table of the distinct names). So a run holds the trace's full
+//! rows only for the jobs still to come.
 //!
 //! May depend on `engine` (`Source`), `cluster` and `workload` (via the parent `sim`).
 //! Invariant: only built from jobs sorted by submit time (`Streamed::new` refuses others), so
 //! arrival order is input order: the seeds are in input order, and the jobs never delivered
 //! (after the horizon) are exactly the ones left in the chunks, also in input order.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use crate::cluster::JobState;
 use crate::engine::Source;
@@ -23,12 +24,13 @@ const CHUNK: usize = 1 << 14;
 #[cfg(test)]
 const CHUNK: usize = 3;
 
-/// What the record of an arrived job needs.
+/// What the record of an arrived job needs: the id, the queue and class as indices into the
+/// stream's `Names` (a few distinct values over a whole trace), the numbers.
 #[derive(Debug)]
 pub(crate) struct Seed {
-    id: String,
-    queue: String,
-    class: String,
+    id: Box<str>,
+    queue: u32,
+    class: u32,
     submit_ms: u64,
     replicas: u32,
     min_member: u32,
@@ -37,8 +39,13 @@ pub(crate) struct Seed {
 }
 
 impl Seed {
-    /// The job's record (`st`: its cluster state), taking the seed's strings.
-    pub(crate) fn record(self, st: Option<&JobState>, known_queue: bool) -> JobRecord {
+    /// The job's record (`st`: its cluster state), taking the seed's id.
+    pub(crate) fn record(
+        self,
+        st: Option<&JobState>,
+        known_queue: bool,
+        names: &Names,
+    ) -> JobRecord {
         let stub = TraceJob {
             id: String::new(),
             submit_ms: self.submit_ms,
@@ -52,16 +59,42 @@ impl Seed {
             class: String::new(),
         };
         JobRecord {
-            id: self.id,
-            queue: self.queue,
-            class: self.class,
+            id: self.id.into_string(),
+            queue: names.get(self.queue).to_string(),
+            class: names.get(self.class).to_string(),
             ..job_record(&stub, self.submit_ms, st, known_queue)
         }
     }
 
-    /// The queue the job named.
-    pub(crate) fn queue(&self) -> &str {
-        &self.queue
+    /// The queue the job named (an index into the stream's `Names`).
+    pub(crate) fn queue(&self) -> u32 {
+        self.queue
+    }
+}
+
+/// The distinct queue and class names of the arrived jobs, each held once.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    list: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Names {
+    fn intern(&mut self, s: String) -> u32 {
+        if let Some(&i) = self.index.get(&s) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(s.clone());
+        self.index.insert(s, i);
+        i
+    }
+    pub(crate) fn get(&self, i: u32) -> &str {
+        &self.list[i as usize]
+    }
+    /// How many names there are (indices are `0..len`).
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
     }
 }
 
@@ -73,6 +106,8 @@ pub(crate) struct Streamed {
     next: usize,
     /// Arrived jobs, in input (= arrival) order.
     pub(crate) seeds: Vec<Seed>,
+    /// Their queue and class names.
+    pub(crate) names: Names,
 }
 
 impl Streamed {
@@ -94,6 +129,7 @@ impl Streamed {
             chunks,
             next: 0,
             seeds: Vec::new(),
+            names: Names::default(),
         })
     }
 
@@ -128,10 +164,12 @@ impl Source for Streamed {
             if self.seeds.len() == self.seeds.capacity() {
                 self.seeds.reserve_exact(CHUNK);
             }
+            let queue = self.names.intern(std::mem::take(&mut job.queue));
+            let class = self.names.intern(std::mem::take(&mut job.class));
             self.seeds.push(Seed {
-                id: std::mem::take(&mut job.id),
-                queue: std::mem::take(&mut job.queue),
-                class: std::mem::take(&mut job.class),
+                id: std::mem::take(&mut job.id).into_boxed_str(),
+                queue,
+                class,
                 submit_ms: job.submit_ms,
                 replicas: job.replicas,
                 min_member: job.min_member,

@@ -13,6 +13,8 @@
 //! May depend on `policy`, `cluster` (via the parent `sim`). Deterministic: jobs are kept by
 //! cluster index, each job's reasons in first-seen order.
 
+use std::collections::VecDeque;
+
 use crate::cluster::{Cluster, JobState};
 use crate::policy::{CycleOutput, Decision, WaitReason};
 
@@ -89,10 +91,20 @@ pub(crate) struct WaitTracker {
     jobs: Vec<Track>,
     /// Cluster indices of jobs still waiting, ascending.
     waiting: Vec<usize>,
-    /// By snapshot job index: (cycle stamp, reason) of the latest note.
-    notes: Vec<(u64, WaitReason)>,
+    /// By snapshot job index from `notes_base`: (cycle stamp, reason) of the latest note.
+    /// Ids below the base belong to jobs arrived before the oldest one still waiting, whose
+    /// notes are never read again (snapshot ids ascend with arrival): the window follows the
+    /// waiting jobs, not the whole run.
+    notes: VecDeque<(u64, WaitReason)>,
+    notes_base: usize,
     stamp: u64,
 }
+
+/// Fewest unread leading notes worth dropping at once (tiny under test, so trims happen).
+#[cfg(not(test))]
+const NOTES_TRIM: usize = 1024;
+#[cfg(test)]
+const NOTES_TRIM: usize = 2;
 
 /// When the job stopped waiting, if it did: gang ready, else failed or finished.
 fn stopped(st: &JobState) -> Option<u64> {
@@ -132,10 +144,22 @@ impl WaitTracker {
     }
 
     fn note(&mut self, j: usize, why: WaitReason) {
-        if j >= self.notes.len() {
-            self.notes.resize(j + 1, (0, WaitReason::NotReached));
+        let Some(k) = j.checked_sub(self.notes_base) else {
+            return;
+        };
+        if k >= self.notes.len() {
+            self.notes.resize(k + 1, (0, WaitReason::NotReached));
         }
-        self.notes[j] = (self.stamp, why);
+        self.notes[k] = (self.stamp, why);
+    }
+
+    /// Drops the notes of snapshot ids below `oldest` (the oldest waiting job's), in steps.
+    fn trim_notes(&mut self, oldest: usize) {
+        let lead = oldest.saturating_sub(self.notes_base).min(self.notes.len());
+        if lead >= NOTES_TRIM {
+            self.notes.drain(..lead);
+            self.notes_base += lead;
+        }
     }
 
     /// The cycle at `t` decided `out` (called before the cluster applies it).
@@ -163,8 +187,11 @@ impl WaitTracker {
             }
         }
         let stamp = self.stamp;
-        let notes = &self.notes;
+        let (notes, base) = (&self.notes, self.notes_base);
         let jobs = &mut self.jobs;
+        // The lowest snapshot id still waiting (a restarted job's PodGroup has a new, higher
+        // one: not the first waiting job's by arrival).
+        let mut oldest = snap.jobs.len();
         self.waiting.retain(|&ix| {
             let st = &c.jobs[ix];
             let tr = &mut jobs[ix];
@@ -176,7 +203,7 @@ impl WaitTracker {
             }
             let reason = match st.job {
                 None => WaitReason::UnknownQueue,
-                Some(j) => match notes.get(j.ix()) {
+                Some(j) => match j.ix().checked_sub(base).and_then(|k| notes.get(k)) {
                     Some(&(s, why)) if s == stamp => why,
                     _ if !st.pods_created => WaitReason::AwaitingPods,
                     _ if snap.job(j).ready_num() > 0 => WaitReason::Binding,
@@ -189,8 +216,12 @@ impl WaitTracker {
                 tr.reason = reason;
             }
             tr.last = t.max(tr.last);
+            if let Some(j) = st.job {
+                oldest = oldest.min(j.ix());
+            }
             true
         });
+        self.trim_notes(oldest);
     }
 
     /// Closes every job at the end of the run (`end`) and returns the waits by cluster index.

@@ -13,8 +13,6 @@
 //! May depend on `policy`, `cluster` (via the parent `sim`). Deterministic: jobs are kept by
 //! cluster index, each job's reasons in first-seen order.
 
-use std::collections::VecDeque;
-
 use crate::cluster::{Cluster, JobState};
 use crate::policy::{CycleOutput, Decision, WaitReason};
 
@@ -95,7 +93,7 @@ pub(crate) struct WaitTracker {
     /// Ids below the base belong to jobs arrived before the oldest one still waiting, whose
     /// notes are never read again (snapshot ids ascend with arrival): the window follows the
     /// waiting jobs, not the whole run.
-    notes: VecDeque<(u64, WaitReason)>,
+    notes: Vec<(u64, WaitReason)>,
     notes_base: usize,
     stamp: u64,
 }
@@ -153,7 +151,8 @@ impl WaitTracker {
         self.notes[k] = (self.stamp, why);
     }
 
-    /// Drops the notes of snapshot ids below `oldest` (the oldest waiting job's), in steps.
+    /// Drops the notes of snapshot ids below `oldest` (the oldest waiting job's), in steps of
+    /// at least `NOTES_TRIM` (the rest, the waiting jobs' window, moves down).
     fn trim_notes(&mut self, oldest: usize) {
         let lead = oldest.saturating_sub(self.notes_base).min(self.notes.len());
         if lead >= NOTES_TRIM {

@@ -173,6 +173,28 @@ pub fn no_fit(ssn: &Session, t: TaskId) -> WaitReason {
     WaitReason::NoNodeFits(best.map(|(_, d)| d))
 }
 
+/// Most distinct requests `no_fit_memo` keeps at one node epoch.
+const NO_FIT_MEMO: usize = 32;
+
+/// [`no_fit`], remembered per request at the current node epoch (`Session::no_fit_why`; with
+/// the shortcuts on): the same answer, computed once while no node changes. A rewound epoch
+/// drops the answers taken after it (`Session::discard_rewinding`).
+pub fn no_fit_memo(ssn: &mut Session, t: TaskId) -> WaitReason {
+    if !ssn.shortcuts {
+        return no_fit(ssn, t);
+    }
+    let (req, epoch) = (ssn.snap().task(t).resreq, ssn.snap().node_epoch);
+    ssn.no_fit_why.retain(|e| e.1 == epoch);
+    if let Some(e) = ssn.no_fit_why.iter().find(|e| e.0 == req) {
+        return e.2;
+    }
+    let why = no_fit(ssn, t);
+    if ssn.no_fit_why.len() < NO_FIT_MEMO {
+        ssn.no_fit_why.push((req, epoch, why));
+    }
+    why
+}
+
 /// Gang not ready: how many of the job's tasks hold a place this session (ready or pipelined)
 /// against its minMember.
 pub fn gang_not_ready(ssn: &Session, j: JobId) -> WaitReason {

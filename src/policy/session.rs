@@ -148,6 +148,10 @@ pub struct Session<'a> {
     /// Requests that found no feasible node at a given node epoch (plain tasks on a cluster
     /// without taints or cordons only, where nothing else can change the answer).
     pub no_fit: Vec<(u64, u64)>,
+    /// `explain::no_fit`'s answers by request at a node epoch (it reads only the request and
+    /// every node's FutureIdle, which change only with the epoch): a backlog whose jobs fail
+    /// alike is explained once per cycle, not once per job (`explain::no_fit_memo`).
+    pub no_fit_why: Vec<(crate::model::Resources, u64, WaitReason)>,
     /// No node has taints or is cordoned (so plain tasks' predicates depend on resources and
     /// pod counts only).
     pub plain_nodes: bool,
@@ -205,6 +209,7 @@ impl<'a> Session<'a> {
             unresolvable: BTreeMap::new(),
             scan_start: usize::MAX,
             no_fit: Vec::new(),
+            no_fit_why: Vec::new(),
             plain_nodes,
             shortcuts: true,
             uncached_scores,
@@ -332,6 +337,7 @@ impl<'a> Session<'a> {
         if let Some(start) = rewind {
             self.st.snap.node_epoch = start;
             self.no_fit.retain(|&(_, epoch)| epoch <= start);
+            self.no_fit_why.retain(|&(_, epoch, _)| epoch <= start);
         }
     }
 

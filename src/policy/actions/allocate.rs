@@ -341,7 +341,7 @@ fn allocate_for_tasks(
         };
         let Some(node) = placed else {
             if blocked.is_none() {
-                blocked = Some(explain::no_fit(ssn, t));
+                blocked = Some(explain::no_fit_memo(ssn, t));
             }
             failed_roles.insert(ssn.snap().task(t).role.clone());
             if need_continue(ssn, j, &failed_roles) {

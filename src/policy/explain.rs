@@ -228,4 +228,81 @@ mod tests {
             "waiting for reclaim victims to leave"
         );
     }
+
+    /// The memo answers as `no_fit` does: within an epoch, after nodes change, and after a
+    /// rewound epoch is reached again by a different change (the answers taken after the
+    /// rewound epoch are dropped, not reused).
+    #[test]
+    fn remembered_no_fit_answers_as_no_fit() {
+        use crate::model::{NodeSpec, PodGroupSpec, PodSpec, QueueSpec, Resources};
+        use crate::policy::session::{FirstTie, Statement};
+        use crate::policy::snapshot::{NodeId, PodGroupPhase, Snapshot, TaskStatus};
+        use crate::policy::{parse_scheduler_conf, Scheduler};
+        let mut s = Snapshot::new();
+        s.add_queue(&QueueSpec::new("q", 1));
+        for (i, mem) in [(0, 8i64), (1, 1)] {
+            let mut a = Resources::cpu_mem(4000, mem << 30);
+            a.set(ResourceName::PODS, 110);
+            s.add_node(&NodeSpec {
+                name: format!("n{i}"),
+                allocatable: a,
+                labels: Default::default(),
+                taints: vec![],
+                unschedulable: false,
+            });
+        }
+        let mut task = |name: &str, cpu: i64, mem: i64| {
+            let pg = PodGroupSpec {
+                namespace: "ns".into(),
+                name: name.into(),
+                queue: "q".into(),
+                min_member: 1,
+                ..Default::default()
+            };
+            let j = s.add_job(&pg, PodGroupPhase::Inqueue, 0).unwrap();
+            let pod = PodSpec {
+                namespace: "ns".into(),
+                name: format!("{name}-0"),
+                requests: Resources::cpu_mem(cpu, mem << 30),
+                ..Default::default()
+            };
+            s.add_task(j, &pod, TaskStatus::Pending, None, 0)
+        };
+        // A probe of 3 cpus / 2 GiB, and tasks that fill n0's cpu or n1's memory.
+        let probe = task("probe", 3000, 2);
+        let cpu_hog = task("cpu", 2000, 1);
+        let mem_hog = task("mem", 100, 1);
+        let conf = parse_scheduler_conf(crate::policy::conf::HELM_DEFAULT_CONF).unwrap();
+        let mut sched = Scheduler::new(&conf).unwrap();
+        let mut tie = FirstTie;
+        let mut ssn = sched.session(&mut s, 0, &mut tie);
+        let check = |ssn: &mut Session| {
+            let want = no_fit(ssn, probe);
+            assert_eq!(no_fit_memo(ssn, probe), want);
+            assert_eq!(no_fit_memo(ssn, probe), want);
+            want
+        };
+        assert_eq!(check(&mut ssn), WaitReason::NoNodeFits(None));
+        // n0 keeps 2 cpus: the probe fits nowhere for lack of cpu... and of memory on n1.
+        let mut stmt = Statement::new();
+        ssn.allocate(&mut stmt, cpu_hog, NodeId(0));
+        let short = check(&mut ssn);
+        assert!(
+            matches!(short, WaitReason::NoNodeFits(Some(_))),
+            "{short:?}"
+        );
+        let after = ssn.snap().node_epoch;
+        ssn.discard_rewinding(stmt);
+        // The same epoch again (no answer asked in between), reached by a change to the other
+        // node: n0 has room again.
+        let mut stmt = Statement::new();
+        ssn.allocate(&mut stmt, mem_hog, NodeId(1));
+        assert_eq!(
+            ssn.snap().node_epoch,
+            after,
+            "the epoch was rewound and reached again"
+        );
+        assert_eq!(check(&mut ssn), WaitReason::NoNodeFits(None));
+        ssn.discard_rewinding(stmt);
+    }
 }

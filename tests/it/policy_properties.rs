@@ -358,7 +358,10 @@ fn shortcut_conf(which: usize) -> String {
 
 /// One cycle of `sched`, its decisions as text.
 fn cycle(snap: &mut Snapshot, sched: &mut Scheduler, now: u64) -> String {
-    format!("{:?}", sched.cycle(snap, now, &mut FirstTie).decisions)
+    // The wait reasons too: the shortcuts' explanations (remembered no-fit answers) must be
+    // the slow path's.
+    let out = sched.cycle(snap, now, &mut FirstTie);
+    format!("{:?} {:?}", out.decisions, out.wait_reasons)
 }
 
 proptest! {

@@ -397,12 +397,16 @@ impl Snapshot {
         let Some(&last) = lens.last() else {
             return;
         };
-        for &len in lens {
-            for &t in &victims[..len] {
-                if let Some(n) = self.tasks[t.ix()].node {
-                    self.nodes[n.ix()].version += 4;
-                    self.node_epoch += 4;
-                }
+        // Victim `i` is in every run longer than `i`: 4 moves per run (two re-files).
+        let mut shorter = 0;
+        for (i, &t) in victims[..last].iter().enumerate() {
+            while lens[shorter] <= i {
+                shorter += 1;
+            }
+            let runs = (lens.len() - shorter) as u64;
+            if let Some(n) = self.tasks[t.ix()].node {
+                self.nodes[n.ix()].version += 4 * runs;
+                self.node_epoch += 4 * runs;
             }
         }
         let all = &victims[..last];

@@ -288,7 +288,10 @@ impl<'a> Session<'a> {
     /// What failed dry runs leave behind, without running them: the k-th evicting
     /// `victims[..lens[k]]` in order and then discarding those evictions (`lens` ascending).
     /// The plugins see each run's deallocate events and then its allocate events in reverse
-    /// order (skipped when every plugin's events cancel out), and the snapshot re-files the
+    /// order (skipped when every plugin's events cancel out; the victims keep their statuses
+    /// meanwhile, which leaves no handler's state different: the handlers read a victim's
+    /// node and request, and drf's rebuild ends on the restored statuses either way), and
+    /// the snapshot re-files the
     /// victims as the evictions and their undo would (`Snapshot::refile_evicted`).
     pub fn replay_failed_dry_runs(&mut self, victims: &[TaskId], lens: &[usize]) {
         if !self.tiers.events_cancel() {

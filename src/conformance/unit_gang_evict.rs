@@ -327,8 +327,7 @@ fn domain_bundles(input: &Value, call: &str) -> Result<Value, CaseError> {
         need.add(&ssn.snap().task(t).resreq);
     }
     let args = crate::policy::conf::GangEvictArgs::default();
-    let bundles =
-        gang_evict::select_domain_bundles(&ssn, j, &need, &domain, None, kind, &args, None);
+    let bundles = gang_evict::select_domain_bundles(&ssn, j, &need, &domain, None, kind, &args);
     let names: Vec<String> = bundles
         .iter()
         .flatten()

@@ -155,7 +155,7 @@ fn evict_for_job(
         let hn = dom.hypernode;
         let mut bundles = match index {
             Some(ix) => gang_select::select(ssn, ix, j, &need, domain, hn, kind, args),
-            None => select_domain_bundles(ssn, j, &need, domain, hn, kind, args, None).into(),
+            None => select_domain_bundles(ssn, j, &need, domain, hn, kind, args).into(),
         };
         if bundles.is_empty() {
             continue;
@@ -203,8 +203,8 @@ fn evict_for_job(
 /// `selectDomainBundles`: the victim candidates on the domain's nodes, grouped into bundles
 /// per victim job, ordered, filtered once through `UnifiedEvictable` (told the domain's
 /// HyperNode `hn`), re-ordered; whole bundles dropped unless `allowWholeBundle`. Returns each
-/// bundle's tasks in order.
-#[allow(clippy::too_many_arguments)]
+/// bundle's tasks in order. The reference walk (shortcuts off); `gang_select::select` is the
+/// fast path over the session's candidate index.
 pub(crate) fn select_domain_bundles(
     ssn: &Session,
     j: JobId,
@@ -213,11 +213,7 @@ pub(crate) fn select_domain_bundles(
     hn: Option<HnId>,
     kind: EvictionKind,
     args: &GangEvictArgs,
-    index: Option<&CandidateIndex>,
 ) -> BundleList {
-    if let Some(ix) = index {
-        return gang_select::select(ssn, ix, j, need, domain, hn, kind, args).into_list();
-    }
     let snap = ssn.snap();
     let by_job = candidates(snap, j, domain, kind);
     let mut bundles: Vec<Bundle<Key>> = Vec::new();

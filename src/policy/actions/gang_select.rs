@@ -4,7 +4,7 @@
 //! ranges of one task list, ordered through an index with the sort keys computed once per
 //! bundle, and the second filter/sort skipped when `UnifiedEvictable` allowed every candidate
 //! (the order is then the one already computed: the comparator is a total order over distinct
-//! bundles). `gang_evict::select_domain_bundles` without an index is the reference it is
+//! bundles). `gang_evict::select_domain_bundles` is the reference it is
 //! tested against.
 //!
 //! Mirrors volcano pkg/scheduler/actions/utils/bundle.go and gangpreempt/gangreclaim
@@ -92,7 +92,8 @@ impl Selected {
         let (a, b) = self.ranges[i];
         Some(&self.tasks[a..b])
     }
-    /// The bundles not yet handed out, in order.
+    /// The bundles not yet handed out, in order (compared with the reference in tests).
+    #[cfg(test)]
     pub(crate) fn into_list(mut self) -> BundleList {
         let mut out = BundleList::default();
         while let Some(b) = self.next_bundle() {
@@ -131,7 +132,7 @@ struct Fast {
 }
 
 /// `selectDomainBundles` from the index: the same bundles in the same order as
-/// `gang_evict::select_domain_bundles` without one.
+/// `gang_evict::select_domain_bundles` (the reference walk), handed out lazily.
 #[allow(clippy::too_many_arguments)] // the arguments of `select_domain_bundles`, which it replaces
 pub(crate) fn select(
     ssn: &Session,

@@ -249,14 +249,7 @@ pub(crate) fn select_domain_bundles(
             jobs.sort_by(|&a, &b| ordering(!ssn.jless(a, b), a == b));
             ranks(snap.jobs.len(), jobs.iter().map(|x| x.ix()))
         }
-        EvictionKind::GangReclaim => {
-            let mut qs: Vec<QueueId> = victim_jobs.iter().map(|&x| snap.job(x).queue).collect();
-            qs.sort_unstable();
-            qs.dedup();
-            let first = |a, b| ssn.tiers.victim_queue_first(&ssn.st, a, b, pq);
-            qs.sort_by(|&a, &b| ordering(first(a, b), a == b));
-            ranks(snap.queues.len(), qs.iter().map(|x| x.ix()))
-        }
+        EvictionKind::GangReclaim => reclaim_queue_ranks(ssn, &victim_jobs, pq),
     };
     let group = |b: &Bundle<Key>| match kind {
         EvictionKind::GangPreempt => b.id as usize,
@@ -359,6 +352,19 @@ pub(super) fn ordering(first: bool, same: bool) -> std::cmp::Ordering {
         (false, true) => std::cmp::Ordering::Less,
         (false, false) => std::cmp::Ordering::Greater,
     }
+}
+
+/// gangreclaim's group ranks: the victim jobs' queues ordered by `VictimQueueOrderFn` as a
+/// preemptor of queue `pq` sees them, each queue's position by queue index (others
+/// `u32::MAX`). A strict order over distinct queues, so the input order does not matter.
+pub(super) fn reclaim_queue_ranks(ssn: &Session, victim_jobs: &[JobId], pq: QueueId) -> Vec<u32> {
+    let snap = ssn.snap();
+    let mut qs: Vec<QueueId> = victim_jobs.iter().map(|&x| snap.job(x).queue).collect();
+    qs.sort_unstable();
+    qs.dedup();
+    let first = |a, b| ssn.tiers.victim_queue_first(&ssn.st, a, b, pq);
+    qs.sort_by(|&a, &b| ordering(first(a, b), a == b));
+    ranks(snap.queues.len(), qs.iter().map(|x| x.ix()))
 }
 
 /// Position of each listed index in `order` (others `u32::MAX`), over `n` slots.

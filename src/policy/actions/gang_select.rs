@@ -15,13 +15,13 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
 use super::gang_bundles::{roi_over, safe_split, BundleKind, GangCounts};
-use super::gang_evict::{ordering, ranks, role_ready};
+use super::gang_evict::{ordering, reclaim_queue_ranks, role_ready};
 use crate::model::{ResourceName, Resources};
 use crate::policy::accel::{CandidateIndex, JobUids};
 use crate::policy::conf::GangEvictArgs;
 use crate::policy::plugin::{EvictionContext, EvictionKind};
 use crate::policy::session::Session;
-use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId};
+use crate::policy::snapshot::{JobId, NodeId, Snapshot, TaskId};
 use crate::policy::tiers::JobKey;
 use crate::policy::topology::HnId;
 
@@ -257,12 +257,7 @@ pub(crate) fn select(
             }
         }
         EvictionKind::GangReclaim => {
-            let mut qs: Vec<QueueId> = victim_jobs.iter().map(|&x| snap.job(x).queue).collect();
-            qs.sort_unstable();
-            qs.dedup();
-            let first = |a, b| ssn.tiers.victim_queue_first(&ssn.st, a, b, pq);
-            qs.sort_by(|&a, &b| ordering(first(a, b), a == b));
-            let rank = ranks(snap.queues.len(), qs.iter().map(|x| x.ix()));
+            let rank = reclaim_queue_ranks(ssn, &victim_jobs, pq);
             for b in &mut bundles {
                 b.group = rank[snap.job(b.job).queue.ix()];
             }

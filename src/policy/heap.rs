@@ -30,10 +30,24 @@ impl<T: Copy> PriorityQueue<T> {
     pub fn refresh(&mut self, f: impl FnMut(&mut T)) {
         self.items.iter_mut().for_each(f);
     }
+    /// The heap that pushing `items` one by one, in order, builds — the same arrangement, so
+    /// the same pops even among elements `less` does not order — built in place in `items`'
+    /// own buffer (each element is sifted up from where it already stands).
+    pub fn from_pushes(items: Vec<T>, mut less: impl FnMut(T, T) -> bool) -> Self {
+        let mut h = PriorityQueue { items };
+        for j in 1..h.items.len() {
+            h.sift_up(j, &mut less);
+        }
+        h
+    }
     /// `heap.Push`: append, then sift up.
     pub fn push(&mut self, x: T, mut less: impl FnMut(T, T) -> bool) {
         self.items.push(x);
-        let mut j = self.items.len() - 1;
+        let j = self.items.len() - 1;
+        self.sift_up(j, &mut less);
+    }
+    /// Moves the element at `j` up while it pops before its parent.
+    fn sift_up(&mut self, mut j: usize, less: &mut impl FnMut(T, T) -> bool) {
         while j > 0 {
             let i = (j - 1) / 2;
             if !less(self.items[j], self.items[i]) {
@@ -86,5 +100,24 @@ mod tests {
             out.push(x);
         }
         assert_eq!(out, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn built_in_place_as_pushed_one_by_one() {
+        // Ordered by the tens only: ties keep whatever the arrangement gives them.
+        let less = |a: u32, b: u32| a / 10 < b / 10;
+        for n in 0..40u32 {
+            let xs: Vec<u32> = (0..n).map(|i| (i * 37 + 11) % 53).collect();
+            let mut pushed = PriorityQueue::new();
+            for &x in &xs {
+                pushed.push(x, less);
+            }
+            let mut built = PriorityQueue::from_pushes(xs, less);
+            assert_eq!(built.items, pushed.items);
+            while let Some(x) = pushed.pop(less) {
+                assert_eq!(built.pop(less), Some(x));
+            }
+            assert!(built.is_empty());
+        }
     }
 }

@@ -82,23 +82,17 @@ impl Session<'_> {
     pub(crate) fn pop_job(&self, h: &mut PriorityQueue<JobId>) -> Option<JobId> {
         h.pop(|a, b| self.jless(a, b))
     }
-    pub(crate) fn push_task(&self, h: &mut PriorityQueue<TaskId>, t: TaskId) {
-        h.push(t, |a, b| self.tless(a, b));
-    }
     pub(crate) fn pop_task(&self, h: &mut PriorityQueue<TaskId>) -> Option<TaskId> {
         h.pop(|a, b| self.tless(a, b))
     }
 
-    /// A task heap over `tasks` in task order.
+    /// A task heap over `tasks` in task order: the heap pushing them one by one builds, made
+    /// in place (a `Vec` passed in keeps its buffer: no second allocation per job and cycle).
     pub(crate) fn task_heap(
         &self,
         tasks: impl IntoIterator<Item = TaskId>,
     ) -> PriorityQueue<TaskId> {
-        let mut h = PriorityQueue::new();
-        for t in tasks {
-            self.push_task(&mut h, t);
-        }
-        h
+        PriorityQueue::from_pushes(tasks.into_iter().collect(), |a, b| self.tless(a, b))
     }
 
     /// Picks the best node among `nodes` by summed plugin scores; equal best scores are broken

@@ -154,7 +154,10 @@ pub(super) fn finish(
             while let Some(seed) = seeds.pop() {
                 let ix = seed.cluster_ix as usize;
                 let known = known[seed.queue() as usize];
-                jobs.push(seed.record(states.get(ix), known, &names));
+                // A seed is made when its job arrives, so its cluster state exists; the states
+                // past it are the only ones given back so far.
+                let st = states.get(ix).expect("an arrived job has a cluster state");
+                jobs.push(seed.record(st, known, &names));
                 waits.push(take(&mut by_cluster, ix));
                 if in_order && ix.is_multiple_of(STEP) {
                     shrink(&mut states, ix);

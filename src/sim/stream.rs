@@ -1,8 +1,8 @@
 //! A taken (owned) static trace streamed into the engine: the jobs wait in fixed-size chunks and
 //! a chunk is freed once all its jobs arrived; of an arrived job only what its `JobRecord` needs
-//! is kept (`Seed`: id, queue, class, submit time, replicas, minMember, cluster index; the queue
-//! and class as indices into one table of the distinct names). So a run holds the trace's full
-//! rows only for the jobs still to come.
+//! is kept (`Seed`: id, queue, class, cluster index; the queue and class as indices into one
+//! table of the distinct names; its submit time, replicas and minMember are in its cluster
+//! `JobState`). So a run holds the trace's full rows only for the jobs still to come.
 //!
 //! May depend on `engine` (`Source`), `cluster` and `workload` (via the parent `sim`).
 //! Invariant: only built from jobs sorted by submit time (`Streamed::new` refuses others), so
@@ -24,34 +24,27 @@ const CHUNK: usize = 1 << 14;
 #[cfg(test)]
 const CHUNK: usize = 3;
 
-/// What the record of an arrived job needs: the id, the queue and class as indices into the
-/// stream's `Names` (a few distinct values over a whole trace), the numbers.
+/// What the record of an arrived job needs besides its cluster `JobState`: the id, the queue
+/// and class as indices into the stream's `Names` (a few distinct values over a whole trace).
 #[derive(Debug)]
 pub(crate) struct Seed {
     id: Box<str>,
     queue: u32,
     class: u32,
-    submit_ms: u64,
-    replicas: u32,
-    min_member: u32,
     /// The job's cluster index.
     pub(crate) cluster_ix: u32,
 }
 
 impl Seed {
-    /// The job's record (`st`: its cluster state), taking the seed's id.
-    pub(crate) fn record(
-        self,
-        st: Option<&JobState>,
-        known_queue: bool,
-        names: &Names,
-    ) -> JobRecord {
+    /// The job's record (`st`: its cluster state, which holds the submit time, replicas and
+    /// minMember the trace gave), taking the seed's id.
+    pub(crate) fn record(self, st: &JobState, known_queue: bool, names: &Names) -> JobRecord {
         let stub = TraceJob {
             id: String::new(),
-            submit_ms: self.submit_ms,
+            submit_ms: st.submit_ms,
             duration_ms: 0,
-            replicas: self.replicas,
-            min_member: self.min_member,
+            replicas: st.replicas,
+            min_member: st.min_member,
             requests: crate::model::Resources::empty(),
             queue: String::new(),
             priority_class: None,
@@ -62,7 +55,7 @@ impl Seed {
             id: self.id.into_string(),
             queue: names.get(self.queue).to_string(),
             class: names.get(self.class).to_string(),
-            ..job_record(&stub, self.submit_ms, st, known_queue)
+            ..job_record(&stub, st.submit_ms, Some(st), known_queue)
         }
     }
 
@@ -170,9 +163,6 @@ impl Source for Streamed {
                 id: std::mem::take(&mut job.id).into_boxed_str(),
                 queue,
                 class,
-                submit_ms: job.submit_ms,
-                replicas: job.replicas,
-                min_member: job.min_member,
                 cluster_ix: ix,
             });
             self.next += 1;

@@ -15,12 +15,17 @@
 
 use crate::cluster::{Cluster, JobState};
 use crate::policy::{CycleOutput, Decision, WaitReason};
+use smallvec::SmallVec;
+
+/// Reasons a job's wait is kept in without a heap allocation: most jobs wait for one or two
+/// (awaiting pods, then binding), and a run keeps every job's `JobWaits` to its end.
+pub const INLINE_REASONS: usize = 2;
 
 /// One job's wait, split by reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobWaits {
     /// (reason, ms) in first-seen order; gang counts are those of the latest cycle.
-    pub reasons: Vec<(WaitReason, u64)>,
+    pub reasons: SmallVec<[(WaitReason, u64); INLINE_REASONS]>,
     /// Still waiting when the run ended.
     pub open: bool,
 }
@@ -60,35 +65,37 @@ impl JobWaits {
     }
 }
 
-/// Where one job stands. The time of the current run of one reason is charged when the
+/// Where a waiting job stands: its current run of one reason. The run is charged when the
 /// reason changes or the wait ends (not every cycle): the sum, and so `JobWaits`, is the same
 /// as charging each interval between cycles as it ends, since consecutive charges to one
-/// reason land in one entry and a zero charge adds nothing.
-struct Track {
+/// reason land in one entry and a zero charge adds nothing. Held only while the job waits.
+struct Run {
+    /// The job's cluster index.
+    ix: usize,
     reason: WaitReason,
     /// When the current run of `reason` started.
     since: u64,
     /// The latest cycle that kept `reason` (`since` until then).
     last: u64,
-    waits: JobWaits,
 }
 
-impl Track {
-    /// Charges the current run up to `end` (a stop time, which may precede `last` if it was
+impl Run {
+    /// Charges the run to `waits` up to `end` (a stop time, which may precede `last` if it was
     /// recorded late: as per-interval charging, the run then counts up to `last`).
-    fn close(&mut self, end: u64) {
+    fn close(&self, waits: &mut JobWaits, end: u64) {
         let ms = (self.last - self.since) + end.saturating_sub(self.last);
-        self.waits.add(self.reason, ms);
+        waits.add(self.reason, ms);
     }
 }
 
 /// Accumulates `JobWaits` for every job of the cluster, cycle by cycle.
 #[derive(Default)]
 pub(crate) struct WaitTracker {
-    /// By cluster job index.
-    jobs: Vec<Track>,
-    /// Cluster indices of jobs still waiting, ascending.
-    waiting: Vec<usize>,
+    /// By cluster job index: the waits charged so far (final once the job stopped waiting).
+    jobs: Vec<JobWaits>,
+    /// The jobs still waiting, by ascending cluster index, with their current runs (a job
+    /// that stopped waiting keeps only its `JobWaits`).
+    waiting: Vec<Run>,
     /// By snapshot job index from `notes_base`: (cycle stamp, reason) of the latest note.
     /// Ids below the base belong to jobs arrived before the oldest one still waiting, whose
     /// notes are never read again (snapshot ids ascend with arrival): the window follows the
@@ -131,13 +138,13 @@ impl WaitTracker {
             } else {
                 WaitReason::UnknownQueue
             };
-            self.jobs.push(Track {
+            self.jobs.push(JobWaits::default());
+            self.waiting.push(Run {
+                ix,
                 reason,
                 since: st.submit_ms,
                 last: st.submit_ms,
-                waits: JobWaits::default(),
             });
-            self.waiting.push(ix);
         }
     }
 
@@ -191,13 +198,13 @@ impl WaitTracker {
         // The lowest snapshot id still waiting (a restarted job's PodGroup has a new, higher
         // one: not the first waiting job's by arrival).
         let mut oldest = snap.jobs.len();
-        self.waiting.retain(|&ix| {
-            let st = &c.jobs[ix];
-            let tr = &mut jobs[ix];
+        self.waiting.retain_mut(|tr| {
+            let st = &c.jobs[tr.ix];
+            let waits = &mut jobs[tr.ix];
             if let Some(end) = stopped(st).filter(|&e| e <= t) {
-                tr.close(end);
+                tr.close(waits, end);
                 // Final: keep only the reasons it had, not the vector's growth room.
-                tr.waits.reasons.shrink_to_fit();
+                waits.reasons.shrink_to_fit();
                 return false;
             }
             let reason = match st.job {
@@ -210,7 +217,7 @@ impl WaitTracker {
                 },
             };
             if reason != tr.reason {
-                tr.close(t);
+                tr.close(waits, t);
                 tr.since = t.max(tr.last);
                 tr.reason = reason;
             }
@@ -226,16 +233,16 @@ impl WaitTracker {
     /// Closes every job at the end of the run (`end`) and returns the waits by cluster index.
     pub(crate) fn finish(mut self, c: &Cluster, end: u64) -> Vec<JobWaits> {
         self.sync(c);
-        for ix in std::mem::take(&mut self.waiting) {
-            let tr = &mut self.jobs[ix];
-            match stopped(&c.jobs[ix]).filter(|&e| e <= end) {
-                Some(e) => tr.close(e),
+        for tr in std::mem::take(&mut self.waiting) {
+            let waits = &mut self.jobs[tr.ix];
+            match stopped(&c.jobs[tr.ix]).filter(|&e| e <= end) {
+                Some(e) => tr.close(waits, e),
                 None => {
-                    tr.close(end);
-                    tr.waits.open = true;
+                    tr.close(waits, end);
+                    waits.open = true;
                 }
             }
         }
-        self.jobs.into_iter().map(|t| t.waits).collect()
+        self.jobs
     }
 }

@@ -89,5 +89,5 @@ fn names_enqueue_rejection_and_no_fitting_node() {
 fn binding_time_is_charged_to_binding() {
     let o = simulate(&input(vec![job("a", "q1", 0, 2, 2, 2)], false));
     assert_sums(&o);
-    assert_eq!(o.waits[0].reasons, [(WaitReason::Binding, 100)]);
+    assert_eq!(o.waits[0].reasons[..], [(WaitReason::Binding, 100)]);
 }

@@ -7,13 +7,17 @@ use super::*;
 use crate::model::{EngineParams, ResourceName};
 use crate::policy::SchedulerConf;
 
+/// A node as `kubectl get nodes -o json` lists it. Its hugepages size is the one the
+/// conformance fixtures already name: the unit tests share one process-wide table of resource
+/// names (at most `MAX_DIMS`), and a name no other test uses would be its thirteenth — whether
+/// this test or another then fails would depend on the order the tests ran in.
 fn node(name: &str) -> Value {
     json!({
         "metadata": {"name": name, "uid": "u", "labels": {"kubernetes.io/hostname": name}, "managedFields": []},
         "spec": {"podCIDR": "10.0.0.0/24"},
         "status": {
-            "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "100Gi", "hugepages-2Mi": "0"},
-            "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "100Gi", "hugepages-2Mi": "0"},
+            "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "100Gi", "hugepages-1Gi": "0"},
+            "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "100Gi", "hugepages-1Gi": "0"},
             "conditions": [{"type": "Ready", "status": "True"}],
             "nodeInfo": {"kubeletVersion": "v1.33.0"}
         }

@@ -55,11 +55,12 @@ pub struct JobState {
     pub replicas: u32,
     pub min_member: u32,
     pub pods_created: bool,
-    pub inqueue_ms: Option<u64>,
-    pub first_bind_ms: Option<u64>,
+    /// When the PodGroup left Pending ([`JobState::inqueue_ms`]).
+    inqueue: Stamp,
+    first_bind: Stamp,
     /// First time `min_member` tasks were Running or Succeeded at once.
-    pub gang_ready_ms: Option<u64>,
-    pub finish_ms: Option<u64>,
+    gang_ready: Stamp,
+    finish: Stamp,
     pub evictions: u32,
     /// Bind requests sent for this job's pods (a re-run after eviction counts again).
     pub binds: u32,
@@ -70,7 +71,7 @@ pub struct JobState {
     /// Where the job is in the restart state machine (always `Normal` for `RecreatePod`).
     pub ctl: Ctl,
     /// When the job failed (a restart reached `maxRetry`).
-    pub failed_ms: Option<u64>,
+    failed: Stamp,
     /// Pods of the job killed by its restarts (the evicted pods themselves not counted).
     pub restart_kills: u32,
     /// With HyperNodes: the tier of the lowest HyperNode holding every node of the gang when
@@ -81,9 +82,60 @@ pub struct JobState {
     template: Option<Box<PodSpec>>,
 }
 
+/// A time (ms) that may not have come yet, in 8 bytes where `Option<u64>` takes 16: a run
+/// keeps a `JobState` for every job it saw, five of these in each. The simulated clock never
+/// reaches `u64::MAX`, which stands for "not yet".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp(u64);
+
+impl Stamp {
+    const NOT_YET: Stamp = Stamp(u64::MAX);
+
+    fn at(t: u64) -> Stamp {
+        debug_assert!(t != u64::MAX, "the simulated clock never reaches u64::MAX");
+        Stamp(t)
+    }
+
+    fn get(self) -> Option<u64> {
+        (self != Stamp::NOT_YET).then_some(self.0)
+    }
+}
+
 impl JobState {
     pub fn is_done(&self) -> bool {
-        self.finish_ms.is_some()
+        self.finish_ms().is_some()
+    }
+
+    /// When the PodGroup left Pending (enqueued).
+    pub fn inqueue_ms(&self) -> Option<u64> {
+        self.inqueue.get()
+    }
+
+    /// When the job's first bind request was sent.
+    pub fn first_bind_ms(&self) -> Option<u64> {
+        self.first_bind.get()
+    }
+
+    /// First time `min_member` tasks were Running or Succeeded at once.
+    pub fn gang_ready_ms(&self) -> Option<u64> {
+        self.gang_ready.get()
+    }
+
+    /// When every pod of the job had Succeeded.
+    pub fn finish_ms(&self) -> Option<u64> {
+        self.finish.get()
+    }
+
+    /// When the job failed (a restart reached `maxRetry`).
+    pub fn failed_ms(&self) -> Option<u64> {
+        self.failed.get()
+    }
+
+    /// Records a job found already running at `t` (the live model adopting a job it did not
+    /// see start): enqueued and gang-ready then.
+    pub fn mark_running_since(&mut self, t: u64) {
+        self.inqueue = Stamp::at(t);
+        self.gang_ready = Stamp::at(t);
     }
 }
 
@@ -216,16 +268,16 @@ impl Cluster {
             replicas: tj.replicas,
             min_member: tj.min_member,
             pods_created: false,
-            inqueue_ms: None,
-            first_bind_ms: None,
-            gang_ready_ms: None,
-            finish_ms: None,
+            inqueue: Stamp::NOT_YET,
+            first_bind: Stamp::NOT_YET,
+            gang_ready: Stamp::NOT_YET,
+            finish: Stamp::NOT_YET,
             evictions: 0,
             binds: 0,
             on_evict: self.params.on_evict.of_class(&tj.class),
             restarts: 0,
             ctl: Ctl::Normal,
-            failed_ms: None,
+            failed: Stamp::NOT_YET,
             restart_kills: 0,
             domain_tier: None,
             template: Some(Box::new(template)),
@@ -274,8 +326,8 @@ impl Cluster {
 
     fn left_pending(&mut self, idx: usize, now: u64, timers: &mut Vec<(u64, Timer)>) {
         let st = &mut self.jobs[idx];
-        if st.inqueue_ms.is_none() {
-            st.inqueue_ms = Some(now);
+        if st.inqueue == Stamp::NOT_YET {
+            st.inqueue = Stamp::at(now);
         }
         if self.params.vcjob_mode && !st.pods_created {
             timers.push((
@@ -306,7 +358,9 @@ impl Cluster {
                     let idx = self.index_of(self.snap.task(task).job);
                     let st = &mut self.jobs[idx];
                     st.binds += 1;
-                    st.first_bind_ms.get_or_insert(now);
+                    if st.first_bind == Stamp::NOT_YET {
+                        st.first_bind = Stamp::at(now);
+                    }
                     let latency = self.params.bind_latency_of(task.0 as u64, st.binds);
                     timers.push((now + latency, Timer::BindDone(task)));
                 }
@@ -361,8 +415,8 @@ impl Cluster {
                 let job = self.snap.job(j);
                 let up = job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded);
                 let st = &mut self.jobs[idx];
-                if st.gang_ready_ms.is_none() && up >= st.min_member {
-                    st.gang_ready_ms = Some(now);
+                if st.gang_ready == Stamp::NOT_YET && up >= st.min_member {
+                    st.gang_ready = Stamp::at(now);
                     st.domain_tier = domain_tier(&self.snap, j);
                 }
                 timers.push((now + st.duration_ms, Timer::TaskDone(t)));
@@ -377,7 +431,7 @@ impl Cluster {
                 let idx = self.index_of(j);
                 if self.snap.job(j).count(TaskStatus::Succeeded) >= self.jobs[idx].replicas {
                     self.snap.retire_job(j);
-                    self.jobs[idx].finish_ms = Some(now);
+                    self.jobs[idx].finish = Stamp::at(now);
                     self.jobs[idx].template = None;
                     self.active.remove(&idx);
                 }
@@ -444,6 +498,16 @@ mod tests {
     use super::*;
     use crate::model::{NodeSpec, QueueSpec, Resources};
     use crate::policy::NodeId;
+
+    /// A run keeps a `JobState` for every job it saw: its five lifecycle times take 8 bytes
+    /// each, not 16 (`Stamp`), and read back as set.
+    #[test]
+    fn job_state_stays_compact_and_reads_its_times_back() {
+        assert!(std::mem::size_of::<JobState>() <= 120);
+        assert_eq!(Stamp::NOT_YET.get(), None);
+        assert_eq!(Stamp::at(0).get(), Some(0));
+        assert_eq!(Stamp::at(u64::MAX - 1).get(), Some(u64::MAX - 1));
+    }
 
     pub(super) fn tj(id: &str, replicas: u32, min: u32) -> TraceJob {
         TraceJob {
@@ -522,9 +586,9 @@ mod tests {
             &mut timers,
         );
         assert!(c.fire(Timer::BindDone(t), 2100, &mut timers));
-        assert_eq!(c.jobs[i].gang_ready_ms, Some(2100));
+        assert_eq!(c.jobs[i].gang_ready_ms(), Some(2100));
         assert!(c.fire(Timer::TaskDone(t), 3100, &mut timers));
-        assert_eq!(c.jobs[i].finish_ms, Some(3100));
+        assert_eq!(c.jobs[i].finish_ms(), Some(3100));
         assert!(!c.snap.job(j).live);
         assert!(c.all_done());
         assert_eq!(c.snap.nodes[0].used.cpu(), 0);

@@ -38,7 +38,11 @@ fn finished_job_slots_go_once_the_index_caught_up() {
     c.apply(&[], 2000, &mut timers);
     assert!(!c.snap.has_job(ja) && !c.snap.has_task(ta));
     assert!(c.snap.has_job(jb), "a live job keeps its slot");
-    assert_eq!(c.jobs[a].finish_ms, Some(1000), "the cluster record stays");
+    assert_eq!(
+        c.jobs[a].finish_ms(),
+        Some(1000),
+        "the cluster record stays"
+    );
     // A timer still naming the released pod is stale, not a panic.
     assert!(!c.fire(Timer::TaskDone(ta), 3000, &mut timers));
     assert!(!c.fire(Timer::EvictDone(ta), 3000, &mut timers));

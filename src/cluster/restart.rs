@@ -79,7 +79,7 @@ impl Cluster {
         st.restarts += 1;
         if last {
             st.ctl = Ctl::Failed;
-            st.failed_ms = Some(now);
+            st.failed = super::Stamp::at(now);
         } else {
             st.ctl = Ctl::Restarting;
         }

@@ -133,7 +133,7 @@ fn restart_kills_every_pod_and_recreates_the_job_whole() {
         .map(|&t| c.snap.task(t).name.clone())
         .collect();
     assert_eq!(names, ["a-main-0", "a-main-1", "a-main-2"]);
-    assert_eq!(c.jobs[i].inqueue_ms, Some(0), "first admission is kept");
+    assert_eq!(c.jobs[i].inqueue_ms(), Some(0), "first admission is kept");
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn restart_fails_the_job_when_retry_count_reaches_max_retry() {
     let timers = evict(&mut c, &[t], 45_000);
     let st = &c.jobs[i];
     assert_eq!(
-        (st.restarts, st.ctl, st.failed_ms),
+        (st.restarts, st.ctl, st.failed_ms()),
         (2, Ctl::Failed, Some(45_000))
     );
     assert_eq!((st.evictions, st.restart_kills), (2, 2));
@@ -164,7 +164,7 @@ fn restart_fails_the_job_when_retry_count_reaches_max_retry() {
     evict_done_all(&mut c, &timers);
     assert!(c.all_done());
     assert!(c.snap.job(j).tasks.is_empty());
-    assert_eq!(c.jobs[i].finish_ms, None);
+    assert_eq!(c.jobs[i].finish_ms(), None);
     assert_eq!(c.snap.nodes[0].used.cpu(), 0);
 }
 
@@ -196,7 +196,7 @@ fn restart_kills_succeeded_pods_except_on_the_last_retry() {
             // killJob keeps Succeeded pods on the last retry; the job fails.
             assert_eq!(succeeded, 1);
             assert!(c.kills.is_empty());
-            assert_eq!(c.jobs[i].failed_ms, Some(1500));
+            assert_eq!(c.jobs[i].failed_ms(), Some(1500));
             continue;
         }
         assert_eq!(succeeded, 0);

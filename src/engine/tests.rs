@@ -153,14 +153,14 @@ fn watch_stops_before_the_next_step() {
         u64::MAX,
         &mut TraceSource::new(&js),
         &mut NoRecorder,
-        &mut |c| c.jobs.iter().any(|j| j.gang_ready_ms.is_some()),
+        &mut |c| c.jobs.iter().any(|j| j.gang_ready_ms().is_some()),
     );
     assert_eq!(halt, Halt::Watched);
     assert_eq!(
         e.cluster
             .jobs
             .iter()
-            .filter(|j| j.gang_ready_ms.is_some())
+            .filter(|j| j.gang_ready_ms().is_some())
             .count(),
         1
     );

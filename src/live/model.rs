@@ -253,9 +253,7 @@ impl Model {
                     timers.push((end, Timer::TaskDone(*t)));
                 }
             }
-            let st = &mut c.jobs[idx];
-            st.inqueue_ms = Some(started_ms);
-            st.gang_ready_ms = Some(started_ms);
+            c.jobs[idx].mark_running_since(started_ms);
             idx
         });
         let k = self.subs.len();
@@ -301,18 +299,18 @@ impl Model {
             _ if *deleted => "Deleted",
             None => "Pending",
             Some(st) if st.job.is_none() => "Rejected",
-            Some(st) if st.finish_ms.is_some() => "Completed",
-            Some(st) if st.gang_ready_ms.is_some() => "Running",
-            Some(st) if st.inqueue_ms.is_some() => "Inqueue",
+            Some(st) if st.finish_ms().is_some() => "Completed",
+            Some(st) if st.gang_ready_ms().is_some() => "Running",
+            Some(st) if st.inqueue_ms().is_some() => "Inqueue",
             Some(_) => "Pending",
         };
         Some(JobView {
             name: name.to_string(),
             phase,
             submit_ms: st.map_or(*submit_ms, |s| s.submit_ms),
-            inqueue_ms: st.and_then(|s| s.inqueue_ms),
-            gang_ready_ms: st.and_then(|s| s.gang_ready_ms),
-            finish_ms: st.and_then(|s| s.finish_ms),
+            inqueue_ms: st.and_then(|s| s.inqueue_ms()),
+            gang_ready_ms: st.and_then(|s| s.gang_ready_ms()),
+            finish_ms: st.and_then(|s| s.finish_ms()),
             evictions: st.map_or(0, |s| s.evictions),
         })
     }
@@ -380,11 +378,11 @@ impl Model {
             .advance(until, &mut self.inbox, &mut NoRecorder, &mut |c| {
                 c.jobs
                     .get(idx)
-                    .is_some_and(|s| s.job.is_none() || s.gang_ready_ms.is_some())
+                    .is_some_and(|s| s.job.is_none() || s.gang_ready_ms().is_some())
             });
         let st = self.engine.cluster.jobs.get(idx)?;
         st.job?;
-        st.gang_ready_ms.map(|g| g - start)
+        st.gang_ready_ms().map(|g| g - start)
     }
 }
 

@@ -76,11 +76,11 @@ impl SourceState<'_> {
         };
         let idx = cluster.index_of(cluster.snap.task(task).job);
         let st = &cluster.jobs[idx];
-        if st.finish_ms != Some(t) {
+        if st.finish_ms() != Some(t) {
             return;
         }
         if let Some(&pos) = self.by_cluster.get(&idx) {
-            let wait = st.gang_ready_ms.map(|g| g.saturating_sub(st.submit_ms));
+            let wait = st.gang_ready_ms().map(|g| g.saturating_sub(st.submit_ms));
             self.source.job_finished(self.jobs[pos].2, t, wait);
         }
     }

@@ -113,10 +113,11 @@ const NOTES_TRIM: usize = 2;
 
 /// When the job stopped waiting, if it did: gang ready, else failed or finished.
 fn stopped(st: &JobState) -> Option<u64> {
-    st.gang_ready_ms.or(match (st.failed_ms, st.finish_ms) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    })
+    st.gang_ready_ms()
+        .or(match (st.failed_ms(), st.finish_ms()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
 }
 
 impl WaitTracker {

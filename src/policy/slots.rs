@@ -1,6 +1,7 @@
 //! `Slots<T>`: the dense id → record storage of the snapshot's jobs and tasks, whose slots can
 //! be released once their record will never be read again (a finished PodGroup and its pods),
-//! so a long run holds the records of live work, not of every job it ever saw.
+//! so a long run holds the records of live work, not of every job it ever saw. `IdWindow<T>`:
+//! the same idea for small optional values keyed by id (a cache's per-job entries).
 //!
 //! Depends on nothing. Contract: ids are handed out densely in push order and never reused, so
 //! every order keyed by id (`JobId`/`TaskId` tie-breaks, the index's sets) is unaffected by
@@ -8,6 +9,7 @@
 //! (then nothing); reading a released id panics (as reading past the end does), so a reader
 //! that outlives its record is found by the tests, never silently given another record.
 
+use std::collections::VecDeque;
 use std::ops::{Index, IndexMut};
 
 /// Fewest released leading slots worth a trim (the trim moves the held ones down).
@@ -139,9 +141,110 @@ impl<T> IndexMut<usize> for Slots<T> {
     }
 }
 
+/// Optional `Copy` values by dense id, held only over the span from the lowest id set to the
+/// highest: a cache that keys by job id and clears a job's entry once it is done (as the
+/// pending order does when a PodGroup leaves Pending) holds its live jobs' span, not an entry
+/// for every job the run ever saw.
+#[derive(Debug, Clone)]
+pub struct IdWindow<T> {
+    /// Id of `v[0]`.
+    base: usize,
+    /// Entries from `base`; never starts or ends with `None`.
+    v: VecDeque<Option<T>>,
+}
+
+impl<T> Default for IdWindow<T> {
+    fn default() -> Self {
+        IdWindow {
+            base: 0,
+            v: VecDeque::new(),
+        }
+    }
+}
+
+impl<T: Copy> IdWindow<T> {
+    /// The value of `id`, if set.
+    #[inline]
+    pub fn get(&self, id: usize) -> Option<T> {
+        self.v.get(id.checked_sub(self.base)?).copied().flatten()
+    }
+
+    /// Sets `id`'s value, widening the span as needed.
+    pub fn set(&mut self, id: usize, x: T) {
+        if self.v.is_empty() {
+            self.base = id;
+        }
+        while id < self.base {
+            self.v.push_front(None);
+            self.base -= 1;
+        }
+        let k = id - self.base;
+        if k >= self.v.len() {
+            self.v.resize(k + 1, None);
+        }
+        self.v[k] = Some(x);
+    }
+
+    /// Clears `id` (no-op when unset); the span shrinks to the ids still set, and the room
+    /// behind it is given back once it is mostly unused.
+    pub fn clear(&mut self, id: usize) {
+        let Some(slot) = id.checked_sub(self.base).and_then(|k| self.v.get_mut(k)) else {
+            return;
+        };
+        *slot = None;
+        while self.v.front().is_some_and(Option::is_none) {
+            self.v.pop_front();
+            self.base += 1;
+        }
+        while self.v.back().is_some_and(Option::is_none) {
+            self.v.pop_back();
+        }
+        if self.v.capacity() > 1024 && self.v.len() * 4 < self.v.capacity() {
+            self.v.shrink_to(self.v.len() * 2);
+        }
+    }
+
+    /// How many ids the span covers (set or not).
+    pub fn span(&self) -> usize {
+        self.v.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_window_holds_the_span_of_the_ids_set() {
+        let mut w = IdWindow::default();
+        assert_eq!(w.get(0), None);
+        for i in 100..5000usize {
+            w.set(i, i * 2);
+        }
+        w.set(40, 1);
+        assert_eq!(
+            (w.get(40), w.get(41), w.get(4999)),
+            (Some(1), None, Some(9998))
+        );
+        assert_eq!(w.span(), 4960);
+        w.clear(40);
+        for i in 100..4990 {
+            w.clear(i);
+        }
+        assert_eq!(w.span(), 10);
+        assert_eq!(
+            (w.get(4989), w.get(4990), w.get(5000)),
+            (None, Some(9980), None)
+        );
+        assert!(w.v.capacity() <= 4 * 1024);
+        w.clear(7);
+        for i in 4990..5000 {
+            w.clear(i);
+        }
+        assert_eq!(w.span(), 0);
+        w.set(3, 9);
+        assert_eq!((w.get(3), w.span()), (Some(9), 1));
+    }
 
     #[test]
     fn ids_are_dense_never_reused_and_released_slots_are_gone() {

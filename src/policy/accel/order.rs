@@ -15,6 +15,7 @@ use std::cmp::Ordering;
 
 use crate::model::{ResourceName, Resources};
 use crate::policy::session::State;
+use crate::policy::slots::IdWindow;
 use crate::policy::snapshot::{JobId, QueueId, Snapshot};
 use crate::policy::tiers::{JobKey, Tiers};
 
@@ -26,8 +27,8 @@ pub struct PendingOrder {
     per_queue: Vec<Vec<JobKey>>,
     /// Per queue, position by position with `per_queue`: the job's minResources.
     mins: Vec<Vec<MinRequest>>,
-    /// Current key of each filed job, by job id.
-    filed: Vec<Option<JobKey>>,
+    /// Current key of each filed job, by job id (the span of the Pending jobs only).
+    filed: IdWindow<JobKey>,
 }
 
 impl PendingOrder {
@@ -53,7 +54,7 @@ impl PendingOrder {
             self.fingerprint = None;
             self.per_queue = vec![Vec::new(); s.snap.queues.len()];
             self.mins = vec![Vec::new(); s.snap.queues.len()];
-            self.filed = Vec::new();
+            self.filed = IdWindow::default();
             let changed = std::mem::take(&mut s.snap.idx.order_changed);
             for j in changed {
                 s.snap.jobs[j.ix()].order_dirty = false;
@@ -71,7 +72,7 @@ impl PendingOrder {
             s.snap.jobs[j.ix()].order_dirty = false;
         }
         for j in changed {
-            if let Some(old) = self.filed.get(j.ix()).copied().flatten() {
+            if let Some(old) = self.filed.get(j.ix()) {
                 self.unfile(s, tiers, &old);
             }
             let job = s.snap.job(j);
@@ -99,10 +100,7 @@ impl PendingOrder {
         v.insert(pos, k);
         let min = MinRequest::of(s.snap.job(k.job).min_resources.as_ref());
         self.mins[q].insert(pos, min);
-        if self.filed.len() <= k.job.ix() {
-            self.filed.resize(k.job.ix() + 1, None);
-        }
-        self.filed[k.job.ix()] = Some(k);
+        self.filed.set(k.job.ix(), k);
     }
 
     fn unfile(&mut self, s: &State, tiers: &Tiers, k: &JobKey) {
@@ -118,7 +116,7 @@ impl PendingOrder {
             v.remove(p);
             self.mins[q].remove(p);
         }
-        self.filed[k.job.ix()] = None;
+        self.filed.clear(k.job.ix());
     }
 }
 

@@ -349,8 +349,8 @@ fn replay_waits(replay: &volsim::scenario::Scenario) -> Vec<WaitRow> {
         .iter()
         .map(|j| WaitRow {
             job: j.id.clone(),
-            queue: j.queue.clone(),
-            class: j.class.clone(),
+            queue: j.queue.to_string(),
+            class: j.class.to_string(),
             submit_ms: j.submit_ms,
             wait_ms: j.gang_ready_ms.map(|g| g.saturating_sub(j.submit_ms)),
         })

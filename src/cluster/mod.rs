@@ -149,7 +149,7 @@ pub struct Cluster {
     /// Indexed by cluster job index (the caller's job order).
     pub jobs: Vec<JobState>,
     /// Snapshot job id → cluster job index.
-    by_snap: Vec<usize>,
+    by_snap: Vec<u32>,
     /// Arrived, in the snapshot, not yet finished (cluster indices).
     pub active: BTreeSet<usize>,
     /// When each task last became Running (by task id; 0 when it never ran).
@@ -214,7 +214,7 @@ impl Cluster {
 
     /// Cluster job index of a snapshot job.
     pub fn index_of(&self, j: JobId) -> usize {
-        self.by_snap[j.ix()]
+        self.by_snap[j.ix()] as usize
     }
 
     /// A job arrives: creates its PodGroup (phase Pending, minResources = per-pod requests ×
@@ -244,7 +244,9 @@ impl Cluster {
                 self.snap.jobs[j.ix()].priority = tj.priority;
             }
             debug_assert_eq!(j.ix(), self.by_snap.len());
-            self.by_snap.push(idx);
+            // Cluster indices fit in 32 bits: a job costs far more than 4 bytes, so no trace
+            // that fits in memory has 2^32 of them.
+            self.by_snap.push(idx as u32);
             self.active.insert(idx);
         }
         // Namespace, name and role are given per pod (`pod_names`): the template holds no

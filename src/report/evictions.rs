@@ -50,7 +50,7 @@ pub fn gang_evictions(o: &Outcome) -> GangEvictionsByGroup {
         o.jobs
             .iter()
             .filter(|j| evicted.contains(j.id.as_str()))
-            .map(|j| (j.id.as_str(), j.class.as_str()))
+            .map(|j| (j.id.as_str(), &*j.class))
             .collect()
     };
     let mut out = GangEvictionsByGroup::default();
@@ -186,7 +186,7 @@ pub fn render_evictions(o: &Outcome) -> String {
             q.wasted_core_s
         );
         if restarts {
-            let jobs = o.jobs.iter().filter(|j| j.queue == q.queue);
+            let jobs = o.jobs.iter().filter(|j| *j.queue == *q.queue);
             let (r, f) = jobs.fold((0u64, 0u64), |(r, f), j| {
                 (r + j.restarts as u64, f + j.failed_ms.is_some() as u64)
             });

@@ -166,7 +166,11 @@ pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
     let mut queues = Vec::new();
     let cpu = o.total_cpu_milli.max(1) as f64;
     for (qi, qname) in o.queues.iter().enumerate() {
-        let js: Vec<&JobRecord> = all.iter().copied().filter(|j| &j.queue == qname).collect();
+        let js: Vec<&JobRecord> = all
+            .iter()
+            .copied()
+            .filter(|j| *j.queue == **qname)
+            .collect();
         let mut g = group(qname, &js, p);
         let (mut n, mut a, mut d) = (0u64, 0.0f64, 0.0f64);
         // Each row stands for `points` equal samples; adding them one by one keeps the sums
@@ -187,14 +191,14 @@ pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
     // Jobs naming unknown queues, grouped after the real ones.
     let mut unknown: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
     for j in all.iter().filter(|j| !j.known_queue) {
-        unknown.entry(j.queue.as_str()).or_default().push(j);
+        unknown.entry(&*j.queue).or_default().push(j);
     }
     for (q, js) in unknown {
         queues.push(group(q, &js, p));
     }
     let mut by_class: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
     for j in &all {
-        by_class.entry(j.class.as_str()).or_default().push(j);
+        by_class.entry(&*j.class).or_default().push(j);
     }
     let mut classes: Vec<GroupMetrics> = by_class
         .into_iter()
@@ -203,10 +207,10 @@ pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
     let mut total = group("total", &all, p);
     total.after_horizon = o.after_horizon.len() as u64;
     for j in &o.after_horizon {
-        if let Some(g) = queues.iter_mut().find(|g| g.name == j.queue) {
+        if let Some(g) = queues.iter_mut().find(|g| *g.name == *j.queue) {
             g.after_horizon += 1;
         }
-        if let Some(g) = classes.iter_mut().find(|g| g.name == j.class) {
+        if let Some(g) = classes.iter_mut().find(|g| *g.name == *j.class) {
             g.after_horizon += 1;
         }
     }

@@ -91,6 +91,8 @@ pub(super) fn finish(
         }
         None => (Vec::new(), Vec::new()),
     };
+    // Queue and class names shared by the records (the streamed trace's `Names` for its seeds).
+    let mut shared = records::Shared::default();
     let mut jobs: Vec<JobRecord>;
     let mut waits: Vec<JobWaits>;
     let mut after_horizon = Vec::new();
@@ -102,10 +104,22 @@ pub(super) fn finish(
                 let known = queues.contains(&tj.queue);
                 match arrived(i) {
                     Some(ix) => {
-                        jobs.push(records::job_record(tj, tj.submit_ms, states.get(ix), known));
+                        jobs.push(records::job_record(
+                            tj,
+                            tj.submit_ms,
+                            states.get(ix),
+                            known,
+                            &mut shared,
+                        ));
                         waits.push(take(&mut by_cluster, ix));
                     }
-                    None => after_horizon.push(records::job_record(tj, tj.submit_ms, None, known)),
+                    None => after_horizon.push(records::job_record(
+                        tj,
+                        tj.submit_ms,
+                        None,
+                        known,
+                        &mut shared,
+                    )),
                 }
             }
         }
@@ -123,14 +137,21 @@ pub(super) fn finish(
                 let known = queues.contains(&tj.queue);
                 match arrived(i) {
                     Some(ix) => {
-                        jobs.push(records::take_job_record(tj, states.get(ix), known));
+                        jobs.push(records::take_job_record(
+                            tj,
+                            states.get(ix),
+                            known,
+                            &mut shared,
+                        ));
                         waits.push(take(&mut by_cluster, ix));
                         if in_order && ix.is_multiple_of(STEP) {
                             shrink(&mut states, ix);
                             shrink(&mut by_cluster, ix);
                         }
                     }
-                    None => after_horizon.push(records::take_job_record(tj, None, known)),
+                    None => {
+                        after_horizon.push(records::take_job_record(tj, None, known, &mut shared))
+                    }
                 }
                 if i.is_multiple_of(STEP) && trace.capacity() - i >= STEP {
                     trace.shrink_to_fit();
@@ -174,7 +195,7 @@ pub(super) fn finish(
                 .undelivered()
                 .map(|tj| {
                     let known = queues.contains(&tj.queue);
-                    records::take_job_record(tj, None, known)
+                    records::take_job_record(tj, None, known, &mut shared)
                 })
                 .collect();
         }

@@ -7,12 +7,16 @@
 //! starvation episodes by close time then queue index, open ones last), so equal inputs and
 //! seed give an `Outcome` that compares equal.
 
+use std::sync::Arc;
+
 /// One job's life.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
     pub id: String,
-    pub queue: String,
-    pub class: String,
+    /// Shared by every record of the queue (one allocation per distinct name, not per job).
+    pub queue: Arc<str>,
+    /// Shared as `queue`.
+    pub class: Arc<str>,
     pub submit_ms: u64,
     /// PodGroup left Pending (enqueued).
     pub inqueue_ms: Option<u64>,

@@ -12,10 +12,40 @@ use crate::model::ResourceName;
 use crate::policy::{Snapshot, TaskId};
 use crate::workload::TraceJob;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::{EvictionRecord, JobRecord};
 
 /// The `action` of an eviction-log row for a pod killed by its job's restart.
 pub const RESTART_KILL: &str = "restart-job";
+
+/// The queue and class names of a run's records, one shared allocation per distinct name.
+#[derive(Debug, Default)]
+pub(crate) struct Shared(HashMap<String, Arc<str>>);
+
+impl Shared {
+    /// The shared copy of `name`.
+    pub(crate) fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(name) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(name);
+        self.0.insert(name.to_string(), a.clone());
+        a
+    }
+}
+
+/// What a job's record says besides its cluster facts: its id, queue and class (shared), and
+/// the numbers the trace gave.
+pub(crate) struct Given {
+    pub(crate) id: String,
+    pub(crate) queue: Arc<str>,
+    pub(crate) class: Arc<str>,
+    pub(crate) submit_ms: u64,
+    pub(crate) replicas: u32,
+    pub(crate) min_member: u32,
+}
 
 /// The record of `tj` (`st`: its cluster state once it arrived).
 pub(crate) fn job_record(
@@ -23,20 +53,34 @@ pub(crate) fn job_record(
     submit_ms: u64,
     st: Option<&JobState>,
     known_queue: bool,
+    shared: &mut Shared,
 ) -> JobRecord {
-    JobRecord {
+    let given = Given {
         id: tj.id.clone(),
-        queue: tj.queue.clone(),
-        class: tj.class.clone(),
+        queue: shared.get(&tj.queue),
+        class: shared.get(&tj.class),
         submit_ms,
+        replicas: tj.replicas,
+        min_member: tj.min_member,
+    };
+    record(given, st, known_queue)
+}
+
+/// The record of a job from what the trace gave and its cluster state `st` (once it arrived).
+pub(crate) fn record(given: Given, st: Option<&JobState>, known_queue: bool) -> JobRecord {
+    JobRecord {
+        id: given.id,
+        queue: given.queue,
+        class: given.class,
+        submit_ms: given.submit_ms,
         inqueue_ms: st.and_then(|s| s.inqueue_ms()),
         first_bind_ms: st.and_then(|s| s.first_bind_ms()),
         gang_ready_ms: st.and_then(|s| s.gang_ready_ms()),
         finish_ms: st.and_then(|s| s.finish_ms()),
         evictions: st.map(|s| s.evictions).unwrap_or(0),
         attempts: st.map(|s| s.binds).unwrap_or(0),
-        replicas: tj.replicas,
-        min_member: tj.min_member,
+        replicas: given.replicas,
+        min_member: given.min_member,
         known_queue,
         restarts: st.map(|s| s.restarts).unwrap_or(0),
         failed_ms: st.and_then(|s| s.failed_ms()),
@@ -45,23 +89,22 @@ pub(crate) fn job_record(
     }
 }
 
-/// [`job_record`] taking `tj`'s strings instead of copying them.
-pub(crate) fn take_job_record(tj: TraceJob, st: Option<&JobState>, known_queue: bool) -> JobRecord {
-    let TraceJob {
-        id, queue, class, ..
-    } = tj;
-    let stub = TraceJob {
-        id: String::new(),
-        queue: String::new(),
-        class: String::new(),
-        ..tj
+/// [`job_record`] taking `tj`'s id instead of copying it.
+pub(crate) fn take_job_record(
+    tj: TraceJob,
+    st: Option<&JobState>,
+    known_queue: bool,
+    shared: &mut Shared,
+) -> JobRecord {
+    let given = Given {
+        queue: shared.get(&tj.queue),
+        class: shared.get(&tj.class),
+        id: tj.id,
+        submit_ms: tj.submit_ms,
+        replicas: tj.replicas,
+        min_member: tj.min_member,
     };
-    JobRecord {
-        id,
-        queue,
-        class,
-        ..job_record(&stub, stub.submit_ms, st, known_queue)
-    }
+    record(given, st, known_queue)
 }
 
 /// The eviction-log row of `victim` (with its preemptor), at `time_ms`, having run `ran_ms`.

@@ -93,12 +93,13 @@ impl SourceState<'_> {
     /// Records of the source's jobs, in submission order (appended after the input jobs).
     pub(crate) fn records(&self, cluster: &Cluster) -> Vec<JobRecord> {
         let snap = &cluster.snap;
+        let mut shared = super::records::Shared::default();
         self.jobs
             .iter()
             .map(|(tj, idx, _)| {
                 let st = &cluster.jobs[*idx];
                 let known = snap.queue_by_name(&tj.queue).is_some();
-                super::records::job_record(tj, st.submit_ms, Some(st), known)
+                super::records::job_record(tj, st.submit_ms, Some(st), known, &mut shared)
             })
             .collect()
     }

@@ -10,12 +10,13 @@
 //! (after the horizon) are exactly the ones left in the chunks, also in input order.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use crate::cluster::JobState;
 use crate::engine::Source;
 use crate::workload::TraceJob;
 
-use super::records::job_record;
+use super::records::{record, Given};
 use super::JobRecord;
 
 /// Jobs per chunk: what is freed at once (tiny under test, so chunk edges are crossed).
@@ -39,36 +40,27 @@ impl Seed {
     /// The job's record (`st`: its cluster state, which holds the submit time, replicas and
     /// minMember the trace gave), taking the seed's id.
     pub(crate) fn record(self, st: &JobState, known_queue: bool, names: &Names) -> JobRecord {
-        let stub = TraceJob {
-            id: String::new(),
+        let given = Given {
+            id: self.id.into_string(),
+            queue: names.list[self.queue as usize].clone(),
+            class: names.list[self.class as usize].clone(),
             submit_ms: st.submit_ms,
-            duration_ms: 0,
             replicas: st.replicas,
             min_member: st.min_member,
-            requests: crate::model::Resources::empty(),
-            queue: String::new(),
-            priority_class: None,
-            priority: 0,
-            class: String::new(),
         };
-        JobRecord {
-            id: self.id.into_string(),
-            queue: names.get(self.queue).to_string(),
-            class: names.get(self.class).to_string(),
-            ..job_record(&stub, st.submit_ms, Some(st), known_queue)
-        }
+        record(given, Some(st), known_queue)
     }
-
     /// The queue the job named (an index into the stream's `Names`).
     pub(crate) fn queue(&self) -> u32 {
         self.queue
     }
 }
 
-/// The distinct queue and class names of the arrived jobs, each held once.
+/// The distinct queue and class names of the arrived jobs, each held once (and shared by
+/// their records).
 #[derive(Debug, Default)]
 pub(crate) struct Names {
-    list: Vec<String>,
+    list: Vec<Arc<str>>,
     index: HashMap<String, u32>,
 }
 
@@ -78,7 +70,7 @@ impl Names {
             return i;
         }
         let i = self.list.len() as u32;
-        self.list.push(s.clone());
+        self.list.push(Arc::from(s.as_str()));
         self.index.insert(s, i);
         i
     }

@@ -66,7 +66,7 @@ fn tiers_of(text: &str, class: &str) -> Vec<Option<u32>> {
     r.outcome
         .jobs
         .iter()
-        .filter(|j| j.class == class && j.gang_ready_ms.is_some())
+        .filter(|j| &*j.class == class && j.gang_ready_ms.is_some())
         .map(|j| j.domain_tier)
         .collect()
 }
@@ -309,7 +309,7 @@ fn hierarchy_annotations_reach_hierarchical_drf() {
             r.outcome
                 .jobs
                 .iter()
-                .filter(|j| j.queue == q && j.gang_ready_ms.is_some())
+                .filter(|j| &*j.queue == q && j.gang_ready_ms.is_some())
                 .count()
         };
         (n("eng-train"), n("sci-batch"))
@@ -366,7 +366,7 @@ fn overrides_vary_rack_size_and_allowed_tier() {
         .outcome
         .jobs
         .iter()
-        .filter(|j| j.class == "allreduce")
+        .filter(|j| &*j.class == "allreduce")
         .all(|j| j.domain_tier.is_none_or(|t| t <= 2)));
 }
 

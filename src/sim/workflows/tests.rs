@@ -124,7 +124,7 @@ fn mapped_activities_queue_in_the_cluster() {
     assert!(roomy
         .jobs
         .iter()
-        .all(|j| j.finish_ms.is_some() && j.class == "a"));
+        .all(|j| j.finish_ms.is_some() && &*j.class == "a"));
     let e2e = |r: &[WorkflowRecord]| -> Vec<u64> {
         r.iter().map(|x| x.simulated_e2e_ms.unwrap()).collect()
     };

@@ -13,7 +13,7 @@ use volsim::sim::{JobRecord, Outcome};
 const N: usize = 2_000_000;
 
 fn outcome() -> Outcome {
-    let queues: Vec<String> = (0..8).map(|i| format!("q{i}")).collect();
+    let queues: Vec<std::sync::Arc<str>> = (0..8).map(|i| format!("q{i}").into()).collect();
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {
         x ^= x << 13;
@@ -30,7 +30,7 @@ fn outcome() -> Outcome {
             JobRecord {
                 id: format!("j{i}"),
                 queue: queues[(r >> 20) as usize % 8].clone(),
-                class: format!("c{}", (r >> 30) % 16),
+                class: format!("c{}", (r >> 30) % 16).into(),
                 submit_ms: submit,
                 inqueue_ms: Some(submit),
                 first_bind_ms: ready,
@@ -52,7 +52,7 @@ fn outcome() -> Outcome {
         seed: 1,
         end_ms: N as u64 * 50 + 3_600_000,
         hit_horizon: false,
-        queues,
+        queues: queues.iter().map(|q| q.to_string()).collect(),
         queue_weights: vec![1; 8],
         queue_capability_cpu_milli: vec![None; 8],
         total_cpu_milli: 1,
@@ -69,8 +69,8 @@ fn outcome() -> Outcome {
 }
 
 fn frame(o: &Outcome) -> DataFrame {
-    let q: Vec<&str> = o.jobs.iter().map(|j| j.queue.as_str()).collect();
-    let c: Vec<&str> = o.jobs.iter().map(|j| j.class.as_str()).collect();
+    let q: Vec<&str> = o.jobs.iter().map(|j| &*j.queue).collect();
+    let c: Vec<&str> = o.jobs.iter().map(|j| &*j.class).collect();
     let w: Vec<Option<u64>> = o.jobs.iter().map(|j| j.wait_ms()).collect();
     DataFrame::new(
         o.jobs.len(),
@@ -104,7 +104,7 @@ fn single_pass(o: &Outcome) -> Vec<[Option<u64>; 4]> {
     let mut groups: Vec<Vec<u64>> = Vec::new();
     for j in &o.jobs {
         let Some(w) = j.wait_ms() else { continue };
-        for key in [j.queue.as_str(), j.class.as_str()] {
+        for key in [&*j.queue, &*j.class] {
             let n = groups.len();
             let g = *ix.entry(key).or_insert(n);
             if g == n {

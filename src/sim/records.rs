@@ -91,20 +91,16 @@ pub(crate) fn record(given: Given, st: Option<&JobState>, known_queue: bool) -> 
 
 /// [`job_record`] taking `tj`'s id instead of copying it.
 pub(crate) fn take_job_record(
-    tj: TraceJob,
+    mut tj: TraceJob,
     st: Option<&JobState>,
     known_queue: bool,
     shared: &mut Shared,
 ) -> JobRecord {
-    let given = Given {
-        queue: shared.get(&tj.queue),
-        class: shared.get(&tj.class),
-        id: tj.id,
-        submit_ms: tj.submit_ms,
-        replicas: tj.replicas,
-        min_member: tj.min_member,
-    };
-    record(given, st, known_queue)
+    let id = std::mem::take(&mut tj.id);
+    JobRecord {
+        id,
+        ..job_record(&tj, tj.submit_ms, st, known_queue, shared)
+    }
 }
 
 /// The eviction-log row of `victim` (with its preemptor), at `time_ms`, having run `ran_ms`.

@@ -3,7 +3,7 @@
 //! delay in vcjob mode), applying a cycle's `Decision`s, the timed pod lifecycle
 //! (Binding → Running → Succeeded; Releasing → deleted → recreated Pending), and the job
 //! controller's per-job eviction policy (`OnEvict`: recreate the pod, or restart the whole job
-//! — see `restart.rs`).
+//! — see `restart.rs`). Each job's lifecycle facts are a `JobState` (`job_state.rs`).
 //!
 //! May depend on `model`, `policy` (snapshot and decision types) and `workload` (`TraceJob`).
 //! Invariant: every task-state change goes through `Snapshot::set_status`/`update_status`, so
@@ -13,6 +13,7 @@
 //! reads a clock: every method takes `now` (ms) and pushes the timers it arms into a
 //! caller-owned `Vec`.
 
+mod job_state;
 mod restart;
 
 use std::collections::BTreeSet;
@@ -21,6 +22,8 @@ use std::fmt::Write;
 use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::workload::TraceJob;
+pub use job_state::JobState;
+use job_state::Stamp;
 pub use restart::{Ctl, Kill};
 
 /// Namespace every modelled object lives in.
@@ -43,100 +46,6 @@ pub enum Timer {
     EvictDone(TaskId),
     /// The job controller syncs a restarting or failed job (cluster job `usize`).
     JobSync(usize),
-}
-
-/// Per-job lifecycle facts, written by the cluster as they happen.
-#[derive(Debug, Clone)]
-pub struct JobState {
-    /// Snapshot id; `None` when the job's queue does not exist (Volcano ignores it).
-    pub job: Option<JobId>,
-    pub submit_ms: u64,
-    pub duration_ms: u64,
-    pub replicas: u32,
-    pub min_member: u32,
-    pub pods_created: bool,
-    /// When the PodGroup left Pending ([`JobState::inqueue_ms`]).
-    inqueue: Stamp,
-    first_bind: Stamp,
-    /// First time `min_member` tasks were Running or Succeeded at once.
-    gang_ready: Stamp,
-    finish: Stamp,
-    pub evictions: u32,
-    /// Bind requests sent for this job's pods (a re-run after eviction counts again).
-    pub binds: u32,
-    /// What the job controller does when one of its pods is evicted.
-    pub on_evict: OnEvict,
-    /// Volcano's `status.retryCount`: `RestartJob` actions taken on the job.
-    pub restarts: u32,
-    /// Where the job is in the restart state machine (always `Normal` for `RecreatePod`).
-    pub ctl: Ctl,
-    /// When the job failed (a restart reached `maxRetry`).
-    failed: Stamp,
-    /// Pods of the job killed by its restarts (the evicted pods themselves not counted).
-    pub restart_kills: u32,
-    /// With HyperNodes: the tier of the lowest HyperNode holding every node of the gang when
-    /// it became ready (the cluster top's tier when it spans the top-level HyperNodes).
-    pub domain_tier: Option<u32>,
-    /// The pod every replica is created from; dropped when the job finishes (memory stays
-    /// proportional to live jobs: a finished job never creates a pod again).
-    template: Option<Box<PodSpec>>,
-}
-
-/// A time (ms) that may not have come yet, in 8 bytes where `Option<u64>` takes 16: a run
-/// keeps a `JobState` for every job it saw, five of these in each. The simulated clock never
-/// reaches `u64::MAX`, which stands for "not yet".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp(u64);
-
-impl Stamp {
-    const NOT_YET: Stamp = Stamp(u64::MAX);
-
-    fn at(t: u64) -> Stamp {
-        debug_assert!(t != u64::MAX, "the simulated clock never reaches u64::MAX");
-        Stamp(t)
-    }
-
-    fn get(self) -> Option<u64> {
-        (self != Stamp::NOT_YET).then_some(self.0)
-    }
-}
-
-impl JobState {
-    pub fn is_done(&self) -> bool {
-        self.finish_ms().is_some()
-    }
-
-    /// When the PodGroup left Pending (enqueued).
-    pub fn inqueue_ms(&self) -> Option<u64> {
-        self.inqueue.get()
-    }
-
-    /// When the job's first bind request was sent.
-    pub fn first_bind_ms(&self) -> Option<u64> {
-        self.first_bind.get()
-    }
-
-    /// First time `min_member` tasks were Running or Succeeded at once.
-    pub fn gang_ready_ms(&self) -> Option<u64> {
-        self.gang_ready.get()
-    }
-
-    /// When every pod of the job had Succeeded.
-    pub fn finish_ms(&self) -> Option<u64> {
-        self.finish.get()
-    }
-
-    /// When the job failed (a restart reached `maxRetry`).
-    pub fn failed_ms(&self) -> Option<u64> {
-        self.failed.get()
-    }
-
-    /// Records a job found already running at `t` (the live model adopting a job it did not
-    /// see start): enqueued and gang-ready then.
-    pub fn mark_running_since(&mut self, t: u64) {
-        self.inqueue = Stamp::at(t);
-        self.gang_ready = Stamp::at(t);
-    }
 }
 
 /// The cluster model.
@@ -328,9 +237,7 @@ impl Cluster {
 
     fn left_pending(&mut self, idx: usize, now: u64, timers: &mut Vec<(u64, Timer)>) {
         let st = &mut self.jobs[idx];
-        if st.inqueue == Stamp::NOT_YET {
-            st.inqueue = Stamp::at(now);
-        }
+        st.inqueue.set_once(now);
         if self.params.vcjob_mode && !st.pods_created {
             timers.push((
                 now + self.params.controller_delay_ms,
@@ -360,9 +267,7 @@ impl Cluster {
                     let idx = self.index_of(self.snap.task(task).job);
                     let st = &mut self.jobs[idx];
                     st.binds += 1;
-                    if st.first_bind == Stamp::NOT_YET {
-                        st.first_bind = Stamp::at(now);
-                    }
+                    st.first_bind.set_once(now);
                     let latency = self.params.bind_latency_of(task.0 as u64, st.binds);
                     timers.push((now + latency, Timer::BindDone(task)));
                 }
@@ -417,7 +322,7 @@ impl Cluster {
                 let job = self.snap.job(j);
                 let up = job.count(TaskStatus::Running) + job.count(TaskStatus::Succeeded);
                 let st = &mut self.jobs[idx];
-                if st.gang_ready == Stamp::NOT_YET && up >= st.min_member {
+                if st.gang_ready.get().is_none() && up >= st.min_member {
                     st.gang_ready = Stamp::at(now);
                     st.domain_tier = domain_tier(&self.snap, j);
                 }
@@ -500,16 +405,6 @@ mod tests {
     use super::*;
     use crate::model::{NodeSpec, QueueSpec, Resources};
     use crate::policy::NodeId;
-
-    /// A run keeps a `JobState` for every job it saw: its five lifecycle times take 8 bytes
-    /// each, not 16 (`Stamp`), and read back as set.
-    #[test]
-    fn job_state_stays_compact_and_reads_its_times_back() {
-        assert!(std::mem::size_of::<JobState>() <= 120);
-        assert_eq!(Stamp::NOT_YET.get(), None);
-        assert_eq!(Stamp::at(0).get(), Some(0));
-        assert_eq!(Stamp::at(u64::MAX - 1).get(), Some(u64::MAX - 1));
-    }
 
     pub(super) fn tj(id: &str, replicas: u32, min: u32) -> TraceJob {
         TraceJob {

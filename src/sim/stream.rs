@@ -50,6 +50,7 @@ impl Seed {
         };
         record(given, Some(st), known_queue)
     }
+
     /// The queue the job named (an index into the stream's `Names`).
     pub(crate) fn queue(&self) -> u32 {
         self.queue

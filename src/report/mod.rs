@@ -11,6 +11,7 @@
 //! always gives the same metrics and bytes.
 
 pub mod evictions;
+mod groups;
 pub mod headline;
 pub mod heatmap;
 pub mod html;
@@ -27,9 +28,9 @@ pub mod table;
 pub mod workflows;
 pub mod write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::sim::{JobRecord, Outcome};
+use crate::sim::Outcome;
 pub use evictions::{
     gang_evictions, queue_evictions, render_evictions, GangEvictions, GangEvictionsByGroup,
     QueueEvictions, PING_PONG,
@@ -119,59 +120,21 @@ pub fn nearest_rank(sorted: &[u64], p: u32) -> Option<u64> {
     Some(sorted[(rank - 1) as usize])
 }
 
-fn group(name: &str, jobs: &[&JobRecord], p: &ReportParams) -> GroupMetrics {
-    let mut waits: Vec<u64> = jobs.iter().filter_map(|j| j.wait_ms()).collect();
-    waits.sort_unstable();
-    GroupMetrics {
-        name: name.to_string(),
-        jobs: jobs.len() as u64,
-        admitted: jobs.iter().filter(|j| j.inqueue_ms.is_some()).count() as u64,
-        completed: jobs.iter().filter(|j| j.finish_ms.is_some()).count() as u64,
-        gang_ready: waits.len() as u64,
-        waits: Waits {
-            p50: nearest_rank(&waits, 50),
-            p95: nearest_rank(&waits, 95),
-            p99: nearest_rank(&waits, 99),
-            max: waits.last().copied(),
-            mean: (!waits.is_empty())
-                .then(|| waits.iter().sum::<u64>() as f64 / waits.len() as f64),
-        },
-        starved: jobs
-            .iter()
-            .filter(|j| match j.wait_ms() {
-                Some(w) => w > p.starve_threshold_ms,
-                None => true,
-            })
-            .count() as u64,
-        evictions: jobs.iter().map(|j| j.evictions as u64).sum(),
-        failed: jobs.iter().filter(|j| j.failed_ms.is_some()).count() as u64,
-        restarts: jobs.iter().map(|j| j.restarts as u64).sum(),
-        restart_kills: jobs.iter().map(|j| j.restart_kills as u64).sum(),
-        after_horizon: 0,
-        mean_share: None,
-        mean_deserved: None,
-        domain_tiers: jobs.iter().filter_map(|j| j.domain_tier).fold(
-            BTreeMap::new(),
-            |mut m, t| {
-                *m.entry(t).or_default() += 1;
-                m
-            },
-        ),
-    }
-}
-
-/// Computes the metrics of `o`.
+/// Computes the metrics of `o`. A job counts in the group of its queue's name and in the
+/// group of its class (`groups::grouped`: no list of jobs per group is built).
 pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
-    let all: Vec<&JobRecord> = o.jobs.iter().collect();
-    let mut queues = Vec::new();
     let cpu = o.total_cpu_milli.max(1) as f64;
+    let listed = o.queues.iter().map(String::as_str);
+    let mut by_queue = groups::grouped(&o.jobs, listed, |j| &*j.queue, p);
+    let position: HashMap<&str, usize> = by_queue
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.name.as_str(), i))
+        .collect();
+    // The queues in their index order (each queue's group, with its shares)...
+    let mut queues: Vec<GroupMetrics> = Vec::with_capacity(by_queue.len());
     for (qi, qname) in o.queues.iter().enumerate() {
-        let js: Vec<&JobRecord> = all
-            .iter()
-            .copied()
-            .filter(|j| *j.queue == **qname)
-            .collect();
-        let mut g = group(qname, &js, p);
+        let mut g = by_queue[position[qname.as_str()]].clone();
         let (mut n, mut a, mut d) = (0u64, 0.0f64, 0.0f64);
         // Each row stands for `points` equal samples; adding them one by one keeps the sums
         // exactly those of a series with a row per sample point.
@@ -188,23 +151,20 @@ pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
         }
         queues.push(g);
     }
-    // Jobs naming unknown queues, grouped after the real ones.
-    let mut unknown: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
-    for j in all.iter().filter(|j| !j.known_queue) {
-        unknown.entry(&*j.queue).or_default().push(j);
-    }
-    for (q, js) in unknown {
-        queues.push(group(q, &js, p));
-    }
-    let mut by_class: BTreeMap<&str, Vec<&JobRecord>> = BTreeMap::new();
-    for j in &all {
-        by_class.entry(&*j.class).or_default().push(j);
-    }
-    let mut classes: Vec<GroupMetrics> = by_class
-        .into_iter()
-        .map(|(c, js)| group(c, &js, p))
-        .collect();
-    let mut total = group("total", &all, p);
+    // ...then the jobs naming unknown queues, grouped after the real ones by name.
+    let listed = o
+        .queues
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let mut unknown = by_queue.split_off(listed);
+    unknown.sort_by(|a, b| a.name.cmp(&b.name));
+    queues.extend(unknown);
+    let mut classes = groups::grouped(&o.jobs, [], |j| &*j.class, p);
+    classes.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut total = groups::grouped(&o.jobs, ["total"], |_| "total", p)
+        .pop()
+        .expect("the total group");
     total.after_horizon = o.after_horizon.len() as u64;
     for j in &o.after_horizon {
         if let Some(g) = queues.iter_mut().find(|g| *g.name == *j.queue) {

@@ -8,7 +8,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use polars::prelude::{Column, DataFrame, QuantileMethod};
 use volsim::report::{metrics, ReportParams};
-use volsim::sim::{JobRecord, Outcome};
+use volsim::sim::{JobRecord, Outcome, Stamp};
 
 const N: usize = 2_000_000;
 
@@ -32,17 +32,17 @@ fn outcome() -> Outcome {
                 queue: queues[(r >> 20) as usize % 8].clone(),
                 class: format!("c{}", (r >> 30) % 16).into(),
                 submit_ms: submit,
-                inqueue_ms: Some(submit),
-                first_bind_ms: ready,
-                gang_ready_ms: ready,
-                finish_ms: ready.map(|t| t + 60_000),
+                inqueue_ms: Stamp::at(submit),
+                first_bind_ms: Stamp::from(ready),
+                gang_ready_ms: Stamp::from(ready),
+                finish_ms: Stamp::from(ready.map(|t| t + 60_000)),
                 evictions: (r % 97 == 0) as u32,
                 attempts: 1,
                 replicas: 1,
                 min_member: 1,
                 known_queue: true,
                 restarts: 0,
-                failed_ms: None,
+                failed_ms: Stamp::NOT_YET,
                 restart_kills: 0,
                 domain_tier: None,
             }

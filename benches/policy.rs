@@ -139,7 +139,7 @@ fn event_loop(c: &mut Criterion) {
         };
         let o = simulate(&input);
         assert_eq!(
-            o.jobs.iter().filter(|j| j.finish_ms.is_some()).count(),
+            o.jobs.iter().filter(|j| j.finish_ms.is_set()).count(),
             jobs,
             "{name}: every job finishes"
         );

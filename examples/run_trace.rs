@@ -67,7 +67,7 @@ fn main() {
     let t0 = Instant::now();
     let o = simulate(&input);
     let dt = t0.elapsed();
-    let done = o.jobs.iter().filter(|j| j.finish_ms.is_some()).count();
+    let done = o.jobs.iter().filter(|j| j.finish_ms.is_set()).count();
     println!(
         "jobs={} done={} end_ms={} wall={:.3}s hash={:016x} {:?}",
         o.jobs.len(),

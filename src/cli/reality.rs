@@ -352,7 +352,7 @@ fn replay_waits(replay: &volsim::scenario::Scenario) -> Vec<WaitRow> {
             queue: j.queue.to_string(),
             class: j.class.to_string(),
             submit_ms: j.submit_ms,
-            wait_ms: j.gang_ready_ms.map(|g| g.saturating_sub(j.submit_ms)),
+            wait_ms: j.gang_ready_ms.get().map(|g| g.saturating_sub(j.submit_ms)),
         })
         .collect()
 }

@@ -1,12 +1,12 @@
 //! `JobState`: one job's lifecycle facts as the cluster records them (arrival, enqueue, first
-//! bind, gang ready, finish or failure, evictions and restarts), and `Stamp`, the 8-byte
-//! "time, or not yet" its times are kept in — a run holds one `JobState` for every job it saw.
+//! bind, gang ready, finish or failure, evictions and restarts), its times in 8-byte
+//! `model::Stamp`s — a run holds one `JobState` for every job it saw.
 //!
 //! Part of `cluster` (written by it only; read through the getters); depends on `model` and
 //! `policy` ids.
 
 use super::Ctl;
-use crate::model::{OnEvict, PodSpec};
+use crate::model::{OnEvict, PodSpec, Stamp};
 use crate::policy::JobId;
 
 /// Per-job lifecycle facts, written by the cluster as they happen.
@@ -44,32 +44,6 @@ pub struct JobState {
     /// The pod every replica is created from; dropped when the job finishes (memory stays
     /// proportional to live jobs: a finished job never creates a pod again).
     pub(super) template: Option<Box<PodSpec>>,
-}
-
-/// A time (ms) that may not have come yet, in 8 bytes where `Option<u64>` takes 16: a run
-/// keeps a `JobState` for every job it saw, five of these in each. The simulated clock never
-/// reaches `u64::MAX`, which stands for "not yet".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Stamp(u64);
-
-impl Stamp {
-    pub(super) const NOT_YET: Stamp = Stamp(u64::MAX);
-
-    pub(super) fn at(t: u64) -> Stamp {
-        debug_assert!(t != u64::MAX, "the simulated clock never reaches u64::MAX");
-        Stamp(t)
-    }
-
-    pub(super) fn get(self) -> Option<u64> {
-        (self != Stamp::NOT_YET).then_some(self.0)
-    }
-
-    /// Records `t` unless a time is already recorded (the first occurrence counts).
-    pub(super) fn set_once(&mut self, t: u64) {
-        if *self == Stamp::NOT_YET {
-            *self = Stamp::at(t);
-        }
-    }
 }
 
 impl JobState {
@@ -114,16 +88,9 @@ impl JobState {
 mod tests {
     use super::*;
 
-    /// Its five lifecycle times take 8 bytes each, not 16, and read back as set.
+    /// Its five lifecycle times take 8 bytes each (`Stamp`), not 16.
     #[test]
-    fn job_state_stays_compact_and_reads_its_times_back() {
+    fn job_state_stays_compact() {
         assert!(std::mem::size_of::<JobState>() <= 120);
-        assert_eq!(Stamp::NOT_YET.get(), None);
-        assert_eq!(Stamp::at(0).get(), Some(0));
-        assert_eq!(Stamp::at(u64::MAX - 1).get(), Some(u64::MAX - 1));
-        let mut s = Stamp::NOT_YET;
-        s.set_once(7);
-        s.set_once(9);
-        assert_eq!(s.get(), Some(7));
     }
 }

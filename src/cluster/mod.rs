@@ -19,11 +19,11 @@ mod restart;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use crate::model::Stamp;
 use crate::model::{EngineParams, NodeSpec, OnEvict, PodGroupSpec, PodSpec};
 use crate::policy::{Decision, JobId, PodGroupPhase, Snapshot, TaskId, TaskStatus};
 use crate::workload::TraceJob;
 pub use job_state::JobState;
-use job_state::Stamp;
 pub use restart::{Ctl, Kill};
 
 /// Namespace every modelled object lives in.

@@ -1,4 +1,5 @@
-//! The shared vocabulary: dense object ids, resources, quantities, time, engine parameters,
+//! The shared vocabulary: dense object ids, resources, quantities, time (and `Stamp`, a time
+//! that may not have come yet), engine parameters,
 //! hashes, the static specs of nodes, queues,
 //! PodGroups (jobs) and pods (tasks), the job controller's eviction policy (`OnEvict`), and the
 //! network topology (HyperNodes, PodGroup `networkTopology`).
@@ -15,6 +16,7 @@ pub mod params;
 pub mod quantity;
 pub mod resources;
 pub mod spec;
+pub mod stamp;
 pub mod topology;
 
 pub use duration::{format_duration, parse_duration, SimTime};
@@ -25,6 +27,7 @@ pub use params::EngineParams;
 pub use quantity::{parse_quantity, QuantityError};
 pub use resources::{DefaultValue, ResourceName, Resources};
 pub use spec::*;
+pub use stamp::Stamp;
 pub use topology::{
     ClusterTopology, HyperNodeMember, HyperNodeSpec, LabelRequirement, MemberSelector, MemberType,
     NetworkTopologySpec, SelectorOp, TopologyMode, MAX_TIER,

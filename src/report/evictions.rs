@@ -188,7 +188,7 @@ pub fn render_evictions(o: &Outcome) -> String {
         if restarts {
             let jobs = o.jobs.iter().filter(|j| *j.queue == *q.queue);
             let (r, f) = jobs.fold((0u64, 0u64), |(r, f), j| {
-                (r + j.restarts as u64, f + j.failed_ms.is_some() as u64)
+                (r + j.restarts as u64, f + j.failed_ms.is_set() as u64)
             });
             out += &format!(" {:>9} {:>14} {:>7}", r, q.restart_killed, f);
         }
@@ -210,7 +210,7 @@ pub fn render_evictions(o: &Outcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{Counters, EvictionRecord, JobRecord};
+    use crate::sim::{Counters, EvictionRecord, JobRecord, Stamp};
 
     fn job(id: &str, class: &str, min_member: u32) -> JobRecord {
         JobRecord {
@@ -218,17 +218,17 @@ mod tests {
             queue: "q".into(),
             class: class.into(),
             submit_ms: 0,
-            inqueue_ms: None,
-            first_bind_ms: None,
-            gang_ready_ms: None,
-            finish_ms: None,
+            inqueue_ms: Stamp::NOT_YET,
+            first_bind_ms: Stamp::NOT_YET,
+            gang_ready_ms: Stamp::NOT_YET,
+            finish_ms: Stamp::NOT_YET,
             evictions: 0,
             attempts: 0,
             replicas: min_member,
             min_member,
             known_queue: true,
             restarts: 0,
-            failed_ms: None,
+            failed_ms: Stamp::NOT_YET,
             restart_kills: 0,
             domain_tier: None,
         }

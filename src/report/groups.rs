@@ -30,14 +30,14 @@ struct Tally {
 impl Tally {
     fn add(&mut self, j: &JobRecord, p: &ReportParams) {
         self.jobs += 1;
-        self.admitted += j.inqueue_ms.is_some() as u64;
-        self.completed += j.finish_ms.is_some() as u64;
+        self.admitted += j.inqueue_ms.is_set() as u64;
+        self.completed += j.finish_ms.is_set() as u64;
         self.starved += match j.wait_ms() {
             Some(w) => w > p.starve_threshold_ms,
             None => true,
         } as u64;
         self.evictions += j.evictions as u64;
-        self.failed += j.failed_ms.is_some() as u64;
+        self.failed += j.failed_ms.is_set() as u64;
         self.restarts += j.restarts as u64;
         self.restart_kills += j.restart_kills as u64;
         if let Some(t) = j.domain_tier {
@@ -163,6 +163,7 @@ pub(super) fn grouped<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::Stamp;
 
     fn job(queue: &str, class: &str, wait: Option<u64>) -> JobRecord {
         JobRecord {
@@ -170,17 +171,17 @@ mod tests {
             queue: queue.into(),
             class: class.into(),
             submit_ms: 1000,
-            inqueue_ms: Some(1000),
-            first_bind_ms: wait.map(|w| 1000 + w),
-            gang_ready_ms: wait.map(|w| 1000 + w),
-            finish_ms: None,
+            inqueue_ms: Stamp::at(1000),
+            first_bind_ms: Stamp::from(wait.map(|w| 1000 + w)),
+            gang_ready_ms: Stamp::from(wait.map(|w| 1000 + w)),
+            finish_ms: Stamp::NOT_YET,
             evictions: 1,
             attempts: 1,
             replicas: 1,
             min_member: 1,
             known_queue: true,
             restarts: 0,
-            failed_ms: None,
+            failed_ms: Stamp::NOT_YET,
             restart_kills: 0,
             domain_tier: None,
         }

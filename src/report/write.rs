@@ -270,10 +270,10 @@ pub fn jobs_csv_to<W: io::Write>(o: &Outcome, out: W) -> io::Result<W> {
         w.write_field(&*j.class).map_err(csv_err)?;
         w.write_field(num.u64(j.submit_ms)).map_err(csv_err)?;
         for t in [
-            j.inqueue_ms,
-            j.first_bind_ms,
-            j.gang_ready_ms,
-            j.finish_ms,
+            j.inqueue_ms.get(),
+            j.first_bind_ms.get(),
+            j.gang_ready_ms.get(),
+            j.finish_ms.get(),
             j.wait_ms(),
         ] {
             w.write_field(num.opt(t)).map_err(csv_err)?;
@@ -281,7 +281,7 @@ pub fn jobs_csv_to<W: io::Write>(o: &Outcome, out: W) -> io::Result<W> {
         w.write_field(num.u64(j.evictions.into()))
             .map_err(csv_err)?;
         w.write_field(num.u64(j.restarts.into())).map_err(csv_err)?;
-        w.write_field(num.opt(j.failed_ms)).map_err(csv_err)?;
+        w.write_field(num.opt(j.failed_ms.get())).map_err(csv_err)?;
         w.write_field(num.u64(j.restart_kills.into()))
             .map_err(csv_err)?;
         w.write_field(num.opt(j.domain_tier.map(u64::from)))

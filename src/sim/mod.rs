@@ -28,7 +28,9 @@ use crate::policy::{CycleOutput, Decision, Scheduler, SchedulerConf, Snapshot};
 use std::borrow::Cow;
 
 use crate::workload::TraceJob;
-pub use outcome::{Counters, EvictionRecord, JobRecord, Outcome, QueueSample, StarvationEpisode};
+pub use outcome::{
+    Counters, EvictionRecord, JobRecord, Outcome, QueueSample, Stamp, StarvationEpisode,
+};
 pub use source::ArrivalSource;
 pub use waits::JobWaits;
 

@@ -9,7 +9,10 @@
 
 use std::sync::Arc;
 
-/// One job's life.
+pub use crate::model::Stamp;
+
+/// One job's life. Its times are `Stamp`s (8 bytes, "not yet" for a time that did not come):
+/// a run holds one record per job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRecord {
     pub id: String,
@@ -19,11 +22,11 @@ pub struct JobRecord {
     pub class: Arc<str>,
     pub submit_ms: u64,
     /// PodGroup left Pending (enqueued).
-    pub inqueue_ms: Option<u64>,
-    pub first_bind_ms: Option<u64>,
+    pub inqueue_ms: Stamp,
+    pub first_bind_ms: Stamp,
     /// First time `min_member` pods were Running (or Running + Succeeded) at once.
-    pub gang_ready_ms: Option<u64>,
-    pub finish_ms: Option<u64>,
+    pub gang_ready_ms: Stamp,
+    pub finish_ms: Stamp,
     pub evictions: u32,
     /// Bind requests sent for the job's pods (≥ replicas once it ran; more after evictions).
     pub attempts: u32,
@@ -34,7 +37,7 @@ pub struct JobRecord {
     /// `RestartJob` actions taken on the job (Volcano `retryCount`; 0 under recreate-pod).
     pub restarts: u32,
     /// When the job failed: a restart brought `retryCount` to `maxRetry`.
-    pub failed_ms: Option<u64>,
+    pub failed_ms: Stamp,
     /// Pods of the job killed by its restarts (not counting the evicted pods themselves).
     pub restart_kills: u32,
     /// With HyperNodes: the tier of the lowest HyperNode holding its gang when it became
@@ -45,7 +48,9 @@ pub struct JobRecord {
 impl JobRecord {
     /// Wait = gang ready − submit, when the gang became ready.
     pub fn wait_ms(&self) -> Option<u64> {
-        self.gang_ready_ms.map(|g| g.saturating_sub(self.submit_ms))
+        self.gang_ready_ms
+            .get()
+            .map(|g| g.saturating_sub(self.submit_ms))
     }
 }
 

@@ -37,7 +37,7 @@ fn recreate_pod_reruns_only_the_evicted_pod() {
     let o = simulate(&preemption(OnEvict::RecreatePod));
     let v = &o.jobs[0];
     assert_eq!((v.evictions, v.restarts, v.restart_kills), (1, 0, 0));
-    assert!(v.finish_ms.is_some() && v.failed_ms.is_none());
+    assert!(v.finish_ms.is_set() && v.failed_ms.get().is_none());
     assert_eq!(o.evictions.len(), 1);
     assert_eq!(o.counters.restart_kills, 0);
 }
@@ -48,12 +48,12 @@ fn restart_job_reruns_the_whole_job() {
     let o = simulate(&preemption(OnEvict::RestartJob { max_retry: 3 }));
     let v = &o.jobs[0];
     assert_eq!((v.evictions, v.restarts, v.restart_kills), (1, 1, 3));
-    assert!(v.failed_ms.is_none());
+    assert!(v.failed_ms.get().is_none());
     // All four pods run again in full (only the evicted one does under recreate-pod).
     assert_eq!(recreate.jobs[0].attempts, 5);
     assert_eq!(v.attempts, 8, "four binds, four again after the restart");
-    assert!(v.finish_ms.is_some());
-    assert!(o.jobs[1].finish_ms.is_some());
+    assert!(v.finish_ms.is_set());
+    assert!(o.jobs[1].finish_ms.is_set());
     // The eviction plus three restart kills, charged to the preemptor; all lost the same work.
     let rows: Vec<_> = o
         .evictions
@@ -87,12 +87,12 @@ fn restart_job_reruns_the_whole_job() {
 fn restart_job_fails_at_max_retry() {
     let o = simulate(&preemption(OnEvict::RestartJob { max_retry: 1 }));
     let v = &o.jobs[0];
-    assert_eq!((v.restarts, v.finish_ms), (1, None));
-    let failed = v.failed_ms.expect("the job failed");
+    assert_eq!((v.restarts, v.finish_ms.get()), (1, None));
+    let failed = v.failed_ms.get().expect("the job failed");
     assert_eq!(failed, o.evictions[0].time_ms);
-    assert!(o.jobs[1].finish_ms.is_some());
+    assert!(o.jobs[1].finish_ms.is_set());
     assert!(!o.hit_horizon, "a failed job does not keep the run going");
-    let failed = o.jobs.iter().filter(|j| j.failed_ms.is_some()).count();
-    let completed = o.jobs.iter().filter(|j| j.finish_ms.is_some()).count();
+    let failed = o.jobs.iter().filter(|j| j.failed_ms.is_set()).count();
+    let completed = o.jobs.iter().filter(|j| j.finish_ms.is_set()).count();
     assert_eq!((failed, completed), (1, 1));
 }

@@ -203,7 +203,7 @@ mod tests {
             if horizon.is_some() {
                 assert!(!held.after_horizon.is_empty());
             }
-            let ran = held.jobs.iter().any(|j| j.gang_ready_ms.is_some());
+            let ran = held.jobs.iter().any(|j| j.gang_ready_ms.is_set());
             assert_eq!(ran, horizon != Some(0));
         }
     }

@@ -54,13 +54,13 @@ fn waits(o: &Outcome) -> Vec<Option<u64>> {
 fn single_job_plain_vs_vcjob() {
     let o = simulate(&input(vec![job("a", "q1", 0, 2, 2, 2)], false));
     assert_eq!(waits(&o), [Some(100)]);
-    assert_eq!(o.jobs[0].inqueue_ms, Some(0));
-    assert_eq!(o.jobs[0].finish_ms, Some(10_100));
+    assert_eq!(o.jobs[0].inqueue_ms.get(), Some(0));
+    assert_eq!(o.jobs[0].finish_ms.get(), Some(10_100));
     let o = simulate(&input(vec![job("a", "q1", 0, 2, 2, 2)], true));
     // cycle 0 enqueues, pods exist at 100 ms, cycle 1 binds, Running 100 ms later.
     assert_eq!(waits(&o), [Some(1100)]);
-    assert_eq!(o.jobs[0].first_bind_ms, Some(1000));
-    assert_eq!(o.jobs[0].finish_ms, Some(11_100));
+    assert_eq!(o.jobs[0].first_bind_ms.get(), Some(1000));
+    assert_eq!(o.jobs[0].finish_ms.get(), Some(11_100));
     assert_eq!(o.jobs[0].attempts, 2);
 }
 
@@ -75,9 +75,9 @@ fn arrival_between_cycles_waits_for_next_cycle() {
 fn gang_that_cannot_fit_never_runs() {
     // 3 × 3 cpu on two 4-cpu nodes: only two pods fit, the gang never becomes ready.
     let o = simulate(&input(vec![job("big", "q1", 0, 3, 3, 3)], false));
-    assert_eq!(o.jobs[0].gang_ready_ms, None);
-    assert_eq!(o.jobs[0].first_bind_ms, None);
-    assert_eq!(o.jobs[0].finish_ms, None);
+    assert_eq!(o.jobs[0].gang_ready_ms.get(), None);
+    assert_eq!(o.jobs[0].first_bind_ms.get(), None);
+    assert_eq!(o.jobs[0].finish_ms.get(), None);
     assert!(!o.hit_horizon);
 }
 
@@ -87,11 +87,11 @@ fn second_job_waits_for_capacity() {
     let o = simulate(&input(jobs, false));
     assert_eq!(o.jobs[0].wait_ms(), Some(100));
     // a runs 100..10_100; b binds in the first cycle after that (11 s), Running at 11.1 s.
-    assert_eq!(o.jobs[1].first_bind_ms, Some(11_000));
+    assert_eq!(o.jobs[1].first_bind_ms.get(), Some(11_000));
     assert_eq!(o.jobs[1].wait_ms(), Some(11_100));
-    assert_eq!(o.jobs[1].finish_ms, Some(21_100));
+    assert_eq!(o.jobs[1].finish_ms.get(), Some(21_100));
     // b is enqueued only once a's resources are free (overcommit 1.2 × 8 cpu < 8 + 4).
-    assert_eq!(o.jobs[1].inqueue_ms, Some(11_000));
+    assert_eq!(o.jobs[1].inqueue_ms.get(), Some(11_000));
     assert!(o.counters.cycles_skipped > 0);
 }
 
@@ -102,9 +102,9 @@ fn proportion_caps_a_gang_at_its_queue_share() {
     // Volcano deadlocks the same way; the run ends when nothing can change.
     let jobs = vec![job("a", "q1", 0, 2, 2, 4), job("b", "q2", 0, 1, 1, 4)];
     let o = simulate(&input(jobs, false));
-    assert_eq!(o.jobs[0].inqueue_ms, Some(0));
-    assert_eq!(o.jobs[0].gang_ready_ms, None);
-    assert_eq!(o.jobs[1].inqueue_ms, None);
+    assert_eq!(o.jobs[0].inqueue_ms.get(), Some(0));
+    assert_eq!(o.jobs[0].gang_ready_ms.get(), None);
+    assert_eq!(o.jobs[1].inqueue_ms.get(), None);
     assert!(!o.hit_horizon);
     assert_eq!(o.counters.binds, 0);
     // Both queues stay starved below deserved from the first cycle: censored episodes.
@@ -131,7 +131,7 @@ fn reclaim_closes_a_starvation_episode_after_the_grace() {
     inp.horizon_ms = Some(120_000);
     let o = simulate(&inp);
     assert_eq!(o.counters.evictions, 2);
-    assert_eq!(o.jobs[1].first_bind_ms, Some(40_000));
+    assert_eq!(o.jobs[1].first_bind_ms.get(), Some(40_000));
     let eps: Vec<(u32, u64, Option<u64>)> = o
         .starvation
         .iter()
@@ -150,8 +150,8 @@ fn horizon_stops_with_open_records() {
     let o = simulate(&inp);
     assert!(o.hit_horizon);
     assert_eq!(o.end_ms, 5000);
-    assert_eq!(o.jobs[0].finish_ms, None);
-    assert_eq!(o.jobs[1].gang_ready_ms, None);
+    assert_eq!(o.jobs[0].finish_ms.get(), None);
+    assert_eq!(o.jobs[1].gang_ready_ms.get(), None);
     // samples at 0 only (period 10 s)
     assert_eq!(o.samples.len(), 2);
 }
@@ -161,7 +161,7 @@ fn unknown_queue_job_is_recorded_not_lost() {
     let o = simulate(&input(vec![job("x", "nope", 0, 1, 1, 1)], false));
     assert_eq!(o.jobs.len(), 1);
     assert!(!o.jobs[0].known_queue);
-    assert_eq!(o.jobs[0].gang_ready_ms, None);
+    assert_eq!(o.jobs[0].gang_ready_ms.get(), None);
 }
 
 fn busy_input() -> SimInput<'static> {
@@ -186,7 +186,7 @@ fn same_seed_same_outcome() {
     let a = simulate(&busy_input());
     let b = simulate(&busy_input());
     assert_eq!(a, b);
-    assert!(a.jobs.iter().all(|j| j.finish_ms.is_some()));
+    assert!(a.jobs.iter().all(|j| j.finish_ms.is_set()));
 }
 
 #[test]
@@ -247,6 +247,6 @@ fn finished_jobs_release_their_snapshot_slots() {
         seen = snap.jobs.len();
     });
     assert_eq!(seen, 3000);
-    assert!(o.jobs.iter().all(|j| j.finish_ms.is_some()));
+    assert!(o.jobs.iter().all(|j| j.finish_ms.is_set()));
     assert!(peak.0 <= 8 && peak.1 <= 16, "held slots at most {peak:?}");
 }

@@ -8,7 +8,8 @@ use crate::policy::{PluginKind, WaitReason};
 /// When a job stopped waiting: gang ready, else failed or finished, else the end of the run.
 fn stop(j: &JobRecord, end: u64) -> u64 {
     j.gang_ready_ms
-        .or(match (j.failed_ms, j.finish_ms) {
+        .get()
+        .or(match (j.failed_ms.get(), j.finish_ms.get()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         })
@@ -23,7 +24,7 @@ pub(crate) fn assert_sums(o: &Outcome) {
         assert_eq!(w.total_ms(), want, "job {}: {:?}", j.id, w.reasons);
         assert_eq!(
             w.open,
-            j.gang_ready_ms.is_none() && stop(j, o.end_ms) == o.end_ms
+            j.gang_ready_ms.get().is_none() && stop(j, o.end_ms) == o.end_ms
         );
         if let Some(wait) = j.wait_ms() {
             assert_eq!(w.total_ms(), wait, "job {}", j.id);

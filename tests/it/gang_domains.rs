@@ -94,7 +94,7 @@ fn gangpreempt_racks(text: &str) -> (Vec<Vec<String>>, Vec<Option<u32>>) {
     let tiers = out
         .jobs
         .iter()
-        .filter(|j| &*j.class == "ring" && j.gang_ready_ms.is_some())
+        .filter(|j| &*j.class == "ring" && j.gang_ready_ms.is_set())
         .map(|j| j.domain_tier)
         .collect();
     (racks, tiers)

@@ -136,5 +136,5 @@ fn somaagenthub_reclaim_with_restart_job_analytics() {
     assert!(o
         .jobs
         .iter()
-        .all(|j| !(j.finish_ms.is_some() && j.failed_ms.is_some())));
+        .all(|j| !(j.finish_ms.is_set() && j.failed_ms.is_set())));
 }

@@ -125,14 +125,14 @@ proptest! {
         for j in &o.jobs {
             // completed ⇒ gang-ready ⇒ bound ⇒ admitted: each job is completed, running,
             // pending or starved, never lost.
-            if j.finish_ms.is_some() {
-                prop_assert!(j.gang_ready_ms.is_some());
+            if j.finish_ms.is_set() {
+                prop_assert!(j.gang_ready_ms.is_set());
             }
-            if j.gang_ready_ms.is_some() {
-                prop_assert!(j.first_bind_ms.is_some());
+            if j.gang_ready_ms.is_set() {
+                prop_assert!(j.first_bind_ms.is_set());
             }
-            if j.first_bind_ms.is_some() {
-                prop_assert!(j.inqueue_ms.is_some());
+            if j.first_bind_ms.is_set() {
+                prop_assert!(j.inqueue_ms.is_set());
             }
             prop_assert_eq!(j.evictions, 0);
         }
@@ -310,25 +310,25 @@ proptest! {
         prop_assert_eq!(o.jobs.len(), inp.jobs.len());
         for (j, tj) in o.jobs.iter().zip(inp.jobs.iter()) {
             // Each job is completed, failed, or still pending/running: never two, never lost.
-            prop_assert!(!(j.finish_ms.is_some() && j.failed_ms.is_some()), "{:?}", j);
-            if j.finish_ms.is_some() {
-                prop_assert!(j.gang_ready_ms.is_some());
+            prop_assert!(!(j.finish_ms.is_set() && j.failed_ms.is_set()), "{:?}", j);
+            if j.finish_ms.is_set() {
+                prop_assert!(j.gang_ready_ms.is_set());
             }
-            if j.gang_ready_ms.is_some() {
-                prop_assert!(j.first_bind_ms.is_some());
+            if j.gang_ready_ms.is_set() {
+                prop_assert!(j.first_bind_ms.is_set());
             }
-            if j.first_bind_ms.is_some() {
-                prop_assert!(j.inqueue_ms.is_some());
+            if j.first_bind_ms.is_set() {
+                prop_assert!(j.inqueue_ms.is_set());
             }
             // Every restart was caused by an eviction of the job; kills only come with one.
             prop_assert!(j.restarts <= j.evictions, "{:?}", j);
             prop_assert!(j.restart_kills == 0 || j.restarts > 0, "{:?}", j);
             if tj.class == "restart" {
                 prop_assert!(j.restarts <= max_retry);
-                prop_assert_eq!(j.failed_ms.is_some(), j.restarts == max_retry);
+                prop_assert_eq!(j.failed_ms.is_set(), j.restarts == max_retry);
             } else {
                 prop_assert_eq!((j.restarts, j.restart_kills), (0, 0));
-                prop_assert!(j.failed_ms.is_none());
+                prop_assert!(j.failed_ms.get().is_none());
             }
         }
         let kill_rows = o.evictions.iter().filter(|e| e.action == "restart-job").count();
@@ -345,7 +345,7 @@ proptest! {
         prop_assert_eq!(m.total.jobs as usize, inp.jobs.len());
         prop_assert_eq!(
             m.total.failed,
-            o.jobs.iter().filter(|j| j.failed_ms.is_some()).count() as u64
+            o.jobs.iter().filter(|j| j.failed_ms.is_set()).count() as u64
         );
         prop_assert_eq!(&o, &simulate(&inp));
     }
@@ -368,7 +368,7 @@ fn random_evict_scenarios_exercise_restarts() {
             seen.set((
                 r + o.jobs.iter().map(|j| j.restarts as u64).sum::<u64>(),
                 k + o.counters.restart_kills,
-                f + o.jobs.iter().filter(|j| j.failed_ms.is_some()).count() as u64,
+                f + o.jobs.iter().filter(|j| j.failed_ms.is_set()).count() as u64,
             ));
             Ok(())
         })

@@ -66,7 +66,7 @@ fn tiers_of(text: &str, class: &str) -> Vec<Option<u32>> {
     r.outcome
         .jobs
         .iter()
-        .filter(|j| &*j.class == class && j.gang_ready_ms.is_some())
+        .filter(|j| &*j.class == class && j.gang_ready_ms.is_set())
         .map(|j| j.domain_tier)
         .collect()
 }
@@ -309,7 +309,7 @@ fn hierarchy_annotations_reach_hierarchical_drf() {
             r.outcome
                 .jobs
                 .iter()
-                .filter(|j| &*j.queue == q && j.gang_ready_ms.is_some())
+                .filter(|j| &*j.queue == q && j.gang_ready_ms.is_set())
                 .count()
         };
         (n("eng-train"), n("sci-batch"))

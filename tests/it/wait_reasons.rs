@@ -31,7 +31,8 @@ fn reasons_sum_to_every_jobs_wait_in_every_bundled_scenario() {
         for (j, w) in o.jobs.iter().zip(&o.waits) {
             let stop = j
                 .gang_ready_ms
-                .or(match (j.failed_ms, j.finish_ms) {
+                .get()
+                .or(match (j.failed_ms.get(), j.finish_ms.get()) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 })

@@ -124,7 +124,7 @@ fn mapped_activities_queue_in_the_cluster() {
     assert!(roomy
         .jobs
         .iter()
-        .all(|j| j.finish_ms.is_some() && &*j.class == "a"));
+        .all(|j| j.finish_ms.is_set() && &*j.class == "a"));
     let e2e = |r: &[WorkflowRecord]| -> Vec<u64> {
         r.iter().map(|x| x.simulated_e2e_ms.unwrap()).collect()
     };
@@ -165,7 +165,10 @@ fn retries_replay_as_extra_jobs() {
     let r = d.records();
     assert_eq!(r[0].activities[0].runs, 2);
     // The second attempt is submitted 500 ms after the first finished.
-    assert_eq!(o.jobs[1].submit_ms, o.jobs[0].finish_ms.unwrap() + 500);
+    assert_eq!(
+        o.jobs[1].submit_ms,
+        o.jobs[0].finish_ms.get().unwrap() + 500
+    );
     assert!(r[0].simulated_e2e_ms.is_some());
 }
 

@@ -149,3 +149,15 @@ pub struct Outcome {
     /// FNV-1a 64 of the canonical decision log (see `sim::record_decisions`).
     pub decision_hash: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run holds one record per job: its five times are 8-byte `Stamp`s (184 B with
+    /// `Option<u64>`s).
+    #[test]
+    fn a_job_record_stays_compact() {
+        assert!(std::mem::size_of::<JobRecord>() <= 144);
+    }
+}

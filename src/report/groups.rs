@@ -163,27 +163,27 @@ pub(super) fn grouped<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::records::{record, Given};
     use crate::sim::Stamp;
 
+    /// A job submitted at 1 s, enqueued then, gang-ready `wait` ms later, evicted once.
     fn job(queue: &str, class: &str, wait: Option<u64>) -> JobRecord {
-        JobRecord {
+        let given = Given {
             id: format!("{queue}-{class}"),
             queue: queue.into(),
             class: class.into(),
             submit_ms: 1000,
-            inqueue_ms: Stamp::at(1000),
-            first_bind_ms: Stamp::from(wait.map(|w| 1000 + w)),
-            gang_ready_ms: Stamp::from(wait.map(|w| 1000 + w)),
-            finish_ms: Stamp::NOT_YET,
-            evictions: 1,
-            attempts: 1,
             replicas: 1,
             min_member: 1,
-            known_queue: true,
-            restarts: 0,
-            failed_ms: Stamp::NOT_YET,
-            restart_kills: 0,
-            domain_tier: None,
+        };
+        let ready = Stamp::from(wait.map(|w| 1000 + w));
+        JobRecord {
+            inqueue_ms: Stamp::at(1000),
+            first_bind_ms: ready,
+            gang_ready_ms: ready,
+            evictions: 1,
+            attempts: 1,
+            ..record(given, None, true)
         }
     }
 

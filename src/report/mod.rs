@@ -152,11 +152,13 @@ pub fn metrics(o: &Outcome, p: &ReportParams) -> Metrics {
         queues.push(g);
     }
     // ...then the jobs naming unknown queues, grouped after the real ones by name.
+    // The listed names hold the first group ids: their groups are the ones before `listed`.
     let listed = o
         .queues
         .iter()
-        .collect::<std::collections::HashSet<_>>()
-        .len();
+        .map(|q| position[q.as_str()] + 1)
+        .max()
+        .unwrap_or(0);
     let mut unknown = by_queue.split_off(listed);
     unknown.sort_by(|a, b| a.name.cmp(&b.name));
     queues.extend(unknown);

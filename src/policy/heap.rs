@@ -40,6 +40,20 @@ impl<T: Copy> PriorityQueue<T> {
         }
         h
     }
+    /// The element that pops next.
+    pub fn peek(&self) -> Option<T> {
+        self.items.first().copied()
+    }
+    /// The elements in the heap's arrangement.
+    pub fn items(&self) -> &[T] {
+        &self.items
+    }
+    /// The heap's buffer, emptied (for reuse by another heap).
+    pub fn into_emptied(self) -> Vec<T> {
+        let mut items = self.items;
+        items.clear();
+        items
+    }
     /// `heap.Push`: append, then sift up.
     pub fn push(&mut self, x: T, mut less: impl FnMut(T, T) -> bool) {
         self.items.push(x);

@@ -263,6 +263,17 @@ mod tests {
             _ => Kind::Str,
         };
         assert_eq!(Table::read_csv(&p, &kinds).unwrap(), t);
-        t.write_parquet(&d.path().join("t.parquet")).unwrap();
+        let pq = d.path().join("t.parquet");
+        #[cfg(feature = "parquet")]
+        t.write_parquet(&pq).unwrap();
+        // A build without the `parquet` feature refuses, naming the file and the feature.
+        #[cfg(not(feature = "parquet"))]
+        {
+            let e = t.write_parquet(&pq).unwrap_err().to_string();
+            assert!(
+                e.contains("t.parquet") && e.contains("`parquet` feature"),
+                "{e}"
+            );
+        }
     }
 }

@@ -240,7 +240,7 @@ fn a_journal_time_beyond_the_limit_is_an_error_not_a_hang() {
 fn two_processes_cannot_share_one_out_dir() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("o");
-    let mut first = Command::new(env!("CARGO_BIN_EXE_volsim"))
+    let first = Command::new(env!("CARGO_BIN_EXE_volsim"))
         .args([
             "live",
             "serve",
@@ -256,9 +256,15 @@ fn two_processes_cannot_share_one_out_dir() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // Killed and reaped when the test ends, also when an assertion fails (an orphaned server
+    // would keep the test run's output pipe open).
+    let mut first = crate::live::Served {
+        child: first,
+        base: String::new(),
+    };
     let mut line = String::new();
     std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(first.stdout.take().unwrap()),
+        &mut std::io::BufReader::new(first.child.stdout.take().unwrap()),
         &mut line,
     )
     .unwrap();
@@ -276,8 +282,6 @@ fn two_processes_cannot_share_one_out_dir() {
         ],
         &["journal.jsonl", "locked by another volsim"],
     );
-    let _ = first.kill();
-    let _ = first.wait();
 }
 
 #[test]

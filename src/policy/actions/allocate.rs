@@ -7,6 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use smallvec::SmallVec;
+
+use super::job_line::JobLine;
 use super::{allocate_topology, num_nodes_to_find, Among};
 use crate::model::Resources;
 use crate::policy::accel::classes::FITS_IDLE;
@@ -14,7 +17,7 @@ use crate::policy::conf::Action;
 use crate::policy::explain::{self, WaitReason};
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::{Session, Statement};
-use crate::policy::snapshot::{JobId, NodeId, QueueId, TaskId, TaskStatus};
+use crate::policy::snapshot::{JobId, NodeId, QueueId, Snapshot, TaskId, TaskStatus};
 use crate::policy::tiers::JobKey;
 use crate::policy::topology;
 
@@ -22,12 +25,15 @@ pub fn run(ssn: &mut Session) {
     let has_enqueue = ssn.st.conf.has_action(Action::Enqueue);
     let mut queues = PriorityQueue::new();
     let mut queued = BTreeSet::new();
-    // Per-queue job heaps by queue id (`None` = no heap, as a missing map entry), ordered by
-    // precomputed job keys: only the job being allocated changes while the others wait, and
-    // its key is recomputed before it goes back.
-    let mut jobs: Vec<Option<PriorityQueue<JobKey>>> = vec![None; ssn.snap().queues.len()];
-    // Worksheets are built when a job is first popped (its pending tasks cannot change before).
+    // Per-queue job keys by queue id, filed in job-id order; then per-queue job lines (`None`
+    // = no line, as a missing map entry), ordered by the precomputed keys: only the job being
+    // allocated changes while the others wait, and its key is recomputed before it goes back.
+    let mut filed: Vec<Vec<JobKey>> = vec![Vec::new(); ssn.snap().queues.len()];
+    // Worksheets are built when a job is first popped (its pending tasks cannot change before)
+    // and kept only for a job pushed back to its queue's heap: no other job is popped again.
     let mut worksheets: BTreeMap<JobId, PriorityQueue<TaskId>> = BTreeMap::new();
+    // Emptied worksheet buffers, reused for the next job's (no allocation per job and cycle).
+    let mut spare: Vec<Vec<TaskId>> = Vec::new();
     if !has_enqueue {
         // Without enqueue, allocate admits every Pending PodGroup itself.
         let pending: Vec<JobId> = ssn.snap().idx.pending_phase.iter().copied().collect();
@@ -49,34 +55,37 @@ pub fn run(ssn: &mut Session) {
             continue;
         }
         let q = job.queue;
-        let key = ssn.tiers.job_key_or_slow(&ssn.st, j);
-        let h = jobs[q.ix()].get_or_insert_with(PriorityQueue::new);
-        h.push(key, |a, b| ssn.tiers.key_less(&ssn.st, &a, &b));
+        filed[q.ix()].push(ssn.tiers.job_key_or_slow(&ssn.st, j));
         if queued.insert(q) {
             ssn.push_queue(&mut queues, q);
         }
     }
+    let mut jobs: Vec<Option<JobLine>> = filed
+        .into_iter()
+        .map(|keys| (!keys.is_empty()).then(|| JobLine::new(ssn.tiers, &ssn.st, keys)))
+        .collect();
 
     while let Some(q) = ssn.pop_queue(&mut queues) {
         if ssn.tiers.overused(&ssn.st, q) {
-            note_overused(ssn, q, jobs[q.ix()].as_mut());
+            note_overused(ssn, q, jobs[q.ix()].as_ref());
             continue;
         }
         let Some(mut h) = jobs[q.ix()].take() else {
             continue;
         };
-        let Some(key) = h.pop(|a, b| ssn.tiers.key_less(&ssn.st, &a, &b)) else {
+        let Some(key) = h.pop(ssn.tiers, &ssn.st) else {
             continue;
         };
         let j = key.job;
         let mut ws = match worksheets.remove(&j) {
             Some(ws) => ws,
             None => {
-                let pending: Vec<TaskId> = ssn
-                    .snap()
-                    .tasks_in(j, TaskStatus::Pending)
-                    .filter(|&t| !ssn.snap().task(t).best_effort)
-                    .collect();
+                let mut pending = spare.pop().unwrap_or_default();
+                pending.extend(
+                    ssn.snap()
+                        .tasks_in(j, TaskStatus::Pending)
+                        .filter(|&t| !ssn.snap().task(t).best_effort),
+                );
                 ssn.task_heap(pending)
             }
         };
@@ -94,6 +103,7 @@ pub fn run(ssn: &mut Session) {
         } else {
             (allocate_for_tasks(ssn, j, &mut ws), None)
         };
+        let mut pushed_back = false;
         if let Some(stmt) = stmt {
             if ssn.tiers.job_ready(&ssn.st, j) {
                 ssn.commit(stmt);
@@ -102,12 +112,17 @@ pub fn run(ssn: &mut Session) {
                 }
                 if !ws.is_empty() {
                     let key = ssn.tiers.job_key_or_slow(&ssn.st, j);
-                    h.push(key, |a, b| ssn.tiers.key_less(&ssn.st, &a, &b));
+                    h.push(ssn.tiers, &ssn.st, key);
+                    pushed_back = true;
                 }
             }
             // else: pipelined, kept as an in-session reservation.
         }
-        worksheets.insert(j, ws);
+        if pushed_back {
+            worksheets.insert(j, ws);
+        } else {
+            spare.push(ws.into_emptied());
+        }
         jobs[q.ix()] = Some(h);
         if !pushed_early {
             ssn.push_queue(&mut queues, q);
@@ -116,20 +131,43 @@ pub fn run(ssn: &mut Session) {
 }
 
 /// Notes every job still waiting in overused queue `q`'s heap (`explain`; reads only).
-fn note_overused(ssn: &mut Session, q: QueueId, h: Option<&mut PriorityQueue<JobKey>>) {
+fn note_overused(ssn: &mut Session, q: QueueId, h: Option<&JobLine>) {
     let Some(h) = h else {
         return;
     };
     let why = explain::overused(ssn, q);
     let mut waiting = Vec::with_capacity(h.len());
-    h.refresh(|k| waiting.push(k.job));
+    h.waiting(|k| waiting.push(k.job));
     for j in waiting {
         ssn.note_wait(j, why);
     }
 }
 
-/// `NeedContinueAllocating` (api/job_info.go) after a task of `failed_role` found no node.
-pub(super) fn need_continue(ssn: &Session, j: JobId, failed_roles: &BTreeSet<String>) -> bool {
+/// The roles of a job whose task found no node in this attempt, each held by one of its
+/// tasks, so noting a role copies no string (most attempts note one role or none).
+#[derive(Debug, Default)]
+pub(super) struct FailedRoles(SmallVec<[TaskId; 2]>);
+
+impl FailedRoles {
+    /// Is `role` among the failed roles.
+    pub(super) fn contains(&self, snap: &Snapshot, role: &str) -> bool {
+        self.0.iter().any(|&t| snap.task(t).role == role)
+    }
+    /// Notes the role of task `t` (once per role).
+    pub(super) fn insert(&mut self, snap: &Snapshot, t: TaskId) {
+        if !self.contains(snap, &snap.task(t).role) {
+            self.0.push(t);
+        }
+    }
+    /// The failed roles, each once.
+    fn roles<'a>(&'a self, snap: &'a Snapshot) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().map(move |&t| snap.task(t).role.as_str())
+    }
+}
+
+/// `NeedContinueAllocating` (api/job_info.go) after a task of a `failed_roles` role found no
+/// node.
+pub(super) fn need_continue(ssn: &Session, j: JobId, failed_roles: &FailedRoles) -> bool {
     let snap = ssn.snap();
     let job = snap.job(j);
     if job.min_available as usize == job.tasks.len() {
@@ -139,13 +177,13 @@ pub(super) fn need_continue(ssn: &Session, j: JobId, failed_roles: &BTreeSet<Str
         let mut n = job.ready_num();
         for &t in &job.tasks {
             let task = snap.task(t);
-            if task.status == TaskStatus::Pending && !failed_roles.contains(&task.role) {
+            if task.status == TaskStatus::Pending && !failed_roles.contains(snap, &task.role) {
                 n += 1;
             }
         }
         return n >= job.min_available;
     }
-    for role in failed_roles {
+    for role in failed_roles.roles(snap) {
         let min = job.task_min_available.get(role).copied().unwrap_or(0);
         if min == 0 {
             continue;
@@ -155,7 +193,7 @@ pub(super) fn need_continue(ssn: &Session, j: JobId, failed_roles: &BTreeSet<Str
             .iter()
             .filter(|&&t| {
                 let task = snap.task(t);
-                task.role == *role
+                task.role == role
                     && (task.status.is_allocated()
                         || task.status == TaskStatus::Succeeded
                         || (task.status == TaskStatus::Pending && task.best_effort))
@@ -320,13 +358,13 @@ fn allocate_for_tasks(
 ) -> Option<Statement> {
     let mut stmt = Statement::new();
     let q = ssn.snap().job(j).queue;
-    let mut failed_roles: BTreeSet<String> = BTreeSet::new();
+    let mut failed_roles = FailedRoles::default();
     // The first thing that stopped a task (`explain`), noted if the job is not placed.
     let mut blocked: Option<WaitReason> = None;
     while let Some(t) = next_allocatable_task(ssn, ws, q, &mut blocked) {
         {
             let role = &ssn.snap().task(t).role;
-            if !role.is_empty() && failed_roles.contains(role) {
+            if !role.is_empty() && failed_roles.contains(ssn.snap(), role) {
                 continue;
             }
         }
@@ -343,7 +381,7 @@ fn allocate_for_tasks(
             if blocked.is_none() {
                 blocked = Some(explain::no_fit_memo(ssn, t));
             }
-            failed_roles.insert(ssn.snap().task(t).role.clone());
+            failed_roles.insert(ssn.snap(), t);
             if need_continue(ssn, j, &failed_roles) {
                 continue;
             }

@@ -13,9 +13,7 @@
 //! checks every node (no `numNodesToFind` sampling); equal best scores are broken by the
 //! session's tie-break RNG where Volcano uses map order. Depends on policy types only.
 
-use std::collections::BTreeSet;
-
-use super::allocate::{need_continue, predicate_nodes};
+use super::allocate::{need_continue, predicate_nodes, FailedRoles};
 use crate::model::Resources;
 use crate::policy::conf::Flag;
 use crate::policy::explain::{self, WaitReason};
@@ -198,11 +196,11 @@ fn allocate_for_tasks(
     let q = ssn.snap().job(j).queue;
     let mut allocated = ssn.snap().job(j).subjob_hypernode;
     let mut stmt = Statement::new();
-    let mut failed_roles: BTreeSet<String> = BTreeSet::new();
+    let mut failed_roles = FailedRoles::default();
     let mut blocked: Option<WaitReason> = None;
     while let Some(t) = super::allocate::next_allocatable_task(ssn, ws, q, &mut blocked) {
-        let role = ssn.snap().task(t).role.clone();
-        if !role.is_empty() && failed_roles.contains(&role) {
+        let role = &ssn.snap().task(t).role;
+        if !role.is_empty() && failed_roles.contains(ssn.snap(), role) {
             continue;
         }
         let mut feasible = Vec::new();
@@ -223,7 +221,7 @@ fn allocate_for_tasks(
             if blocked.is_none() {
                 blocked = Some(explain::no_fit(ssn, t));
             }
-            failed_roles.insert(role);
+            failed_roles.insert(ssn.snap(), t);
             if need_continue(ssn, j, &failed_roles) {
                 continue;
             }

@@ -11,6 +11,7 @@ pub(crate) mod gang_domains;
 pub mod gang_evict;
 pub(crate) mod gang_plan;
 mod gang_select;
+mod job_line;
 pub mod preempt;
 pub mod reclaim;
 mod victims;

@@ -1,0 +1,101 @@
+//! A queue's jobs in job order for one pass of allocate (`JobLine`): what Volcano keeps in a
+//! per-queue `PriorityQueue` of jobs. Depends on policy types only.
+//!
+//! Exact: when every key is a scalar key (`JobKey::exact`, no NaN part) and no two keys tie,
+//! job order is a strict total order over fixed keys, so the heap Volcano builds pops the keys
+//! in sorted order, whatever its arrangement. The line then sorts the keys once (allocate
+//! files them in job-id order, which follows creation, so the sort meets runs it merges in
+//! near-linear time) and takes them from the sorted end, merged with a small heap of the jobs
+//! pushed back during the pass. Otherwise (a comparator-only plugin, a NaN, a tie) it is the
+//! heap itself, built as pushing the keys one by one in filing order builds it.
+
+use std::cmp::Ordering;
+
+use crate::policy::heap::PriorityQueue;
+use crate::policy::session::State;
+use crate::policy::tiers::{JobKey, Tiers};
+
+/// One queue's jobs for an allocate pass (see the module header).
+#[derive(Debug, Clone)]
+pub(super) enum JobLine {
+    /// Keys sorted so the job that pops first is last, and the jobs pushed back since.
+    Sorted {
+        rest: Vec<JobKey>,
+        again: PriorityQueue<JobKey>,
+    },
+    /// Volcano's heap, as pushing the filed keys one by one builds it.
+    Heap(PriorityQueue<JobKey>),
+}
+
+impl JobLine {
+    /// The line over `keys`, filed in the order allocate pushes them.
+    pub(super) fn new(tiers: &Tiers, s: &State, keys: Vec<JobKey>) -> JobLine {
+        let scalar = keys
+            .iter()
+            .all(|k| k.exact && k.parts[..k.n as usize].iter().all(|p| !p.is_nan()));
+        if scalar {
+            let mut sorted = keys.clone();
+            sorted.sort_by(|a, b| tiers.key_cmp(s, b, a));
+            let strict = sorted
+                .windows(2)
+                .all(|w| tiers.key_cmp(s, &w[0], &w[1]) == Ordering::Greater);
+            if strict {
+                return JobLine::Sorted {
+                    rest: sorted,
+                    again: PriorityQueue::new(),
+                };
+            }
+            // A tie: the heap's arrangement decides.
+        }
+        JobLine::Heap(PriorityQueue::from_pushes(keys, |a, b| {
+            tiers.key_less(s, &a, &b)
+        }))
+    }
+
+    /// `PriorityQueue.Pop`: the job that comes first in job order.
+    pub(super) fn pop(&mut self, tiers: &Tiers, s: &State) -> Option<JobKey> {
+        match self {
+            JobLine::Heap(h) => h.pop(|a, b| tiers.key_less(s, &a, &b)),
+            JobLine::Sorted { rest, again } => {
+                let take_again = match (rest.last(), again.peek()) {
+                    (_, None) => false,
+                    (None, Some(_)) => true,
+                    (Some(r), Some(a)) => tiers.key_less(s, &a, r),
+                };
+                if take_again {
+                    again.pop(|a, b| tiers.key_less(s, &a, &b))
+                } else {
+                    rest.pop()
+                }
+            }
+        }
+    }
+
+    /// `PriorityQueue.Push` of a job allocated this pass with tasks left.
+    pub(super) fn push(&mut self, tiers: &Tiers, s: &State, key: JobKey) {
+        let h = match self {
+            JobLine::Heap(h) => h,
+            JobLine::Sorted { again, .. } => again,
+        };
+        h.push(key, |a, b| tiers.key_less(s, &a, &b));
+    }
+
+    /// Every job still in the line, in no particular order.
+    pub(super) fn waiting(&self, mut f: impl FnMut(&JobKey)) {
+        match self {
+            JobLine::Heap(h) => h.items().iter().for_each(f),
+            JobLine::Sorted { rest, again } => {
+                rest.iter().for_each(&mut f);
+                again.items().iter().for_each(f);
+            }
+        }
+    }
+
+    /// Jobs still in the line.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            JobLine::Heap(h) => h.len(),
+            JobLine::Sorted { rest, again } => rest.len() + again.len(),
+        }
+    }
+}

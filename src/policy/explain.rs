@@ -15,8 +15,9 @@
 use super::conf::{Action, Flag, PluginKind};
 use super::plugin::Vote;
 use super::session::Session;
-use super::snapshot::{JobId, QueueId, TaskId};
-use crate::model::ResourceName;
+use super::snapshot::{JobId, NodeId, QueueId, TaskId};
+use crate::model::resources::MAX_DIMS;
+use crate::model::{ResourceName, Resources};
 
 /// Why a submitted job is not (yet) running as a gang, as of one scheduling cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -151,19 +152,65 @@ pub fn not_allocatable(ssn: &Session, q: QueueId, t: TaskId) -> WaitReason {
 pub fn no_fit(ssn: &Session, t: TaskId) -> WaitReason {
     let snap = ssn.snap();
     let req = snap.task(t).resreq;
-    let mut short = [0u32; crate::model::resources::MAX_DIMS];
+    let mut short = [0u32; MAX_DIMS];
     for n in &snap.nodes {
-        let mut fits = true;
-        for d in req.dims().filter(|d| d.0 != ResourceName::PODS.0) {
-            if req.get(d) > n.future.get(d) {
-                short[d.0 as usize] += 1;
-                fits = false;
-            }
-        }
-        if fits {
+        let lack = lacking(&req, &n.future);
+        if lack == 0 {
             return WaitReason::NoNodeFits(None);
         }
+        add_lacking(&mut short, lack);
     }
+    most_lacked(&short)
+}
+
+/// [`no_fit`] through the node classes (shortcuts on): nodes of one class have one
+/// FutureIdle, so each class's shortfall is worked out once, at its first node, and counted
+/// for every node of it. The same answer; the walk reads the dense class column.
+fn no_fit_by_class(ssn: &mut Session, t: TaskId) -> WaitReason {
+    let req = ssn.snap().task(t).resreq;
+    ssn.accel.classes.sync(ssn.st.snap);
+    let (snap, classes) = (&*ssn.st.snap, &ssn.accel.classes);
+    // Per class id: its shortfall mask, `UNSEEN` until its first node.
+    const UNSEEN: u16 = u16::MAX;
+    let mut by_class: Vec<u16> = Vec::new();
+    let mut short = [0u32; MAX_DIMS];
+    for (k, n) in snap.nodes.iter().enumerate() {
+        let c = classes.class_of(NodeId(k as u32)) as usize;
+        if c >= by_class.len() {
+            by_class.resize(c + 1, UNSEEN);
+        }
+        if by_class[c] == UNSEEN {
+            by_class[c] = lacking(&req, &n.future);
+        }
+        let lack = by_class[c];
+        if lack == 0 {
+            return WaitReason::NoNodeFits(None);
+        }
+        add_lacking(&mut short, lack);
+    }
+    most_lacked(&short)
+}
+
+/// The dimensions (bit `d`) of `req`, pods aside, that `future` cannot hold.
+fn lacking(req: &Resources, future: &Resources) -> u16 {
+    let mut lack = 0u16;
+    for d in req.dims().filter(|d| d.0 != ResourceName::PODS.0) {
+        if req.get(d) > future.get(d) {
+            lack |= 1 << d.0;
+        }
+    }
+    lack
+}
+
+fn add_lacking(short: &mut [u32; MAX_DIMS], mut lack: u16) {
+    while lack != 0 {
+        short[lack.trailing_zeros() as usize] += 1;
+        lack &= lack - 1;
+    }
+}
+
+/// The dimension the most nodes lack (lowest on ties).
+fn most_lacked(short: &[u32; MAX_DIMS]) -> WaitReason {
     let mut best: Option<(u32, u8)> = None;
     for (d, &c) in short.iter().enumerate() {
         if c > 0 && best.is_none_or(|(b, _)| c > b) {
@@ -188,7 +235,7 @@ pub fn no_fit_memo(ssn: &mut Session, t: TaskId) -> WaitReason {
     if let Some(e) = ssn.no_fit_why.iter().find(|e| e.0 == req) {
         return e.2;
     }
-    let why = no_fit(ssn, t);
+    let why = no_fit_by_class(ssn, t);
     if ssn.no_fit_why.len() < NO_FIT_MEMO {
         ssn.no_fit_why.push((req, epoch, why));
     }

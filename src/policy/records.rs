@@ -72,52 +72,58 @@ pub struct QueueInfo {
 }
 
 /// A PodGroup (`JobInfo`).
+///
+/// Laid out in declaration order (`repr(C)`), the fields every scheduling cycle reads of a
+/// waiting job first (phase, flags, counts, queue, order keys, tasks, allocation), so a pass
+/// over a backlog touches the fewest cache lines per job; the strings and the rarely read
+/// fields last.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct JobInfo {
-    pub namespace: String,
-    pub name: String,
-    /// `<ns>/<name>`.
-    pub uid: String,
-    pub queue: QueueId,
-    pub min_available: u32,
-    pub task_min_available: BTreeMap<String, u32>,
-    pub task_min_total: u32,
-    pub priority: i32,
-    /// PodGroup creation time, ms.
-    pub creation: u64,
-    pub waiting_time: Option<u64>,
-    pub min_resources: Option<Resources>,
     pub phase: PodGroupPhase,
-    /// The PodGroup's `volcano.sh/preemptable`, `None` when absent (gang eviction only).
-    pub preemptable: Option<bool>,
-    pub tasks: Vec<TaskId>,
-    /// Σ Resreq of tasks in AllocatedStatus.
-    pub allocated: Resources,
-    /// Task counts per status (index = `TaskStatus as usize`).
-    pub counts: [u32; N_STATUS],
-    /// Pending tasks that are best-effort.
-    pub pending_best_effort: u32,
-    /// Set by gang at session close when the job is not ready.
-    pub unschedulable: bool,
     /// False once the job left the session (completed and removed).
     pub live: bool,
     /// Changed since the last session close (see `Index::dirty`).
     pub dirty: bool,
     /// Changed since the pending order last caught up (see `Index::order_changed`).
     pub order_dirty: bool,
+    /// Set by gang at session close when the job is not ready.
+    pub unschedulable: bool,
+    /// The index sets the job is in (`index::IN_*` bits), kept by `Index::job_changed`.
+    pub index_member: u8,
+    /// The phase the index counts the job under (None once retired).
+    pub counted_phase: Option<PodGroupPhase>,
+    /// The PodGroup's `volcano.sh/preemptable`, `None` when absent (gang eviction only).
+    pub preemptable: Option<bool>,
+    pub queue: QueueId,
+    pub min_available: u32,
+    pub priority: i32,
+    /// Pending tasks that are best-effort.
+    pub pending_best_effort: u32,
+    pub task_min_total: u32,
+    /// Task counts per status (index = `TaskStatus as usize`).
+    pub counts: [u32; N_STATUS],
+    /// PodGroup creation time, ms.
+    pub creation: u64,
+    pub tasks: Vec<TaskId>,
     /// What the job currently adds to the index's sums; `None` when nothing (every finished
     /// job): boxed so the slot a finished job keeps stays small.
     pub contrib: Option<Box<Contribution>>,
-    /// The phase the index counts the job under (None once retired).
-    pub counted_phase: Option<PodGroupPhase>,
-    /// The index sets the job is in (`index::IN_*` bits), kept by `Index::job_changed`.
-    pub index_member: u8,
+    /// Σ Resreq of tasks in AllocatedStatus.
+    pub allocated: Resources,
+    /// `<ns>/<name>`.
+    pub uid: String,
+    pub waiting_time: Option<u64>,
+    pub min_resources: Option<Resources>,
+    pub task_min_available: BTreeMap<String, u32>,
     /// PodGroup `spec.networkTopology` (see `policy::topology::job`).
     pub network_topology: Option<NetworkTopologySpec>,
     /// `JobInfo.AllocatedHyperNode` (in memory, kept across sessions).
     pub allocated_hypernode: Option<HnId>,
     /// The default sub-job's `AllocatedHyperNode`.
     pub subjob_hypernode: Option<HnId>,
+    pub namespace: String,
+    pub name: String,
 }
 
 impl JobInfo {
@@ -166,30 +172,34 @@ impl JobInfo {
 }
 
 /// A pod (`TaskInfo`).
+///
+/// Laid out in declaration order (`repr(C)`), what allocate reads of a waiting pod first
+/// (status, flags, job, nominated node, request), the strings last.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct TaskInfo {
-    pub namespace: String,
-    pub name: String,
-    pub job: JobId,
-    pub role: String,
-    /// Requests + `pods: 1` (`InitResreq` = `Resreq`).
-    pub resreq: Resources,
-    pub best_effort: bool,
     pub status: TaskStatus,
-    pub node: Option<NodeId>,
-    /// Task priority (pod.spec.priority, default 1).
-    pub priority: i32,
+    pub best_effort: bool,
     pub preemptable: bool,
     /// `system-cluster-critical` / `system-node-critical` class or namespace `kube-system`.
     pub critical: bool,
+    /// Task priority (pod.spec.priority, default 1).
+    pub priority: i32,
+    pub job: JobId,
     pub preemption_never: bool,
+    pub node: Option<NodeId>,
     pub nominated_node: Option<NodeId>,
-    pub node_selector: BTreeMap<String, String>,
+    /// Requests + `pods: 1` (`InitResreq` = `Resreq`).
+    pub resreq: Resources,
     pub tolerations: Vec<Toleration>,
+    pub role: String,
+    pub node_selector: BTreeMap<String, String>,
     /// Pod creation time, ms.
     pub creation: u64,
     /// Integer after the last '-' of the name (if the name has ≥ 3 parts).
     pub name_index: Option<i64>,
+    pub namespace: String,
+    pub name: String,
 }
 
 impl TaskInfo {

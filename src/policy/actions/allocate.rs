@@ -62,7 +62,9 @@ pub fn run(ssn: &mut Session) {
     }
     let mut jobs: Vec<Option<JobLine>> = filed
         .into_iter()
-        .map(|keys| (!keys.is_empty()).then(|| JobLine::new(ssn.tiers, &ssn.st, keys)))
+        .map(|keys| {
+            (!keys.is_empty()).then(|| JobLine::new(ssn.tiers, &ssn.st, keys, ssn.shortcuts))
+        })
         .collect();
 
     while let Some(q) = ssn.pop_queue(&mut queues) {
@@ -138,6 +140,9 @@ fn note_overused(ssn: &mut Session, q: QueueId, h: Option<&JobLine>) {
     let why = explain::overused(ssn, q);
     let mut waiting = Vec::with_capacity(h.len());
     h.waiting(|k| waiting.push(k.job));
+    // Noted in job-id order, whatever the line's arrangement (the notes of distinct jobs
+    // commute; a fixed order keeps the cycle's output independent of the line's form).
+    waiting.sort_unstable();
     for j in waiting {
         ssn.note_wait(j, why);
     }

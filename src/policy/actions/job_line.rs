@@ -28,11 +28,14 @@ pub(super) enum JobLine {
 }
 
 impl JobLine {
-    /// The line over `keys`, filed in the order allocate pushes them.
-    pub(super) fn new(tiers: &Tiers, s: &State, keys: Vec<JobKey>) -> JobLine {
-        let scalar = keys
-            .iter()
-            .all(|k| k.exact && k.parts[..k.n as usize].iter().all(|p| !p.is_nan()));
+    /// The line over `keys`, filed in the order allocate pushes them; sorted only if `sort`
+    /// (the session's shortcuts: without them it is always the heap, the reference the
+    /// shortcut property test compares with).
+    pub(super) fn new(tiers: &Tiers, s: &State, keys: Vec<JobKey>, sort: bool) -> JobLine {
+        let scalar = sort
+            && keys
+                .iter()
+                .all(|k| k.exact && k.parts[..k.n as usize].iter().all(|p| !p.is_nan()));
         if scalar {
             let mut sorted = keys.clone();
             sorted.sort_by(|a, b| tiers.key_cmp(s, b, a));
@@ -80,7 +83,7 @@ impl JobLine {
         h.push(key, |a, b| tiers.key_less(s, &a, &b));
     }
 
-    /// Every job still in the line, in no particular order.
+    /// Every job still in the line, in no particular order (the caller sorts).
     pub(super) fn waiting(&self, mut f: impl FnMut(&JobKey)) {
         match self {
             JobLine::Heap(h) => h.items().iter().for_each(f),

@@ -3,10 +3,10 @@
 //!
 //! Exact: when every key is a scalar key (`JobKey::exact`, no NaN part) and no two keys tie,
 //! job order is a strict total order over fixed keys, so the heap Volcano builds pops the keys
-//! in sorted order, whatever its arrangement. The line then sorts the keys once (allocate
-//! files them in job-id order, which follows creation, so the sort meets runs it merges in
-//! near-linear time) and takes them from the sorted end, merged with a small heap of the jobs
-//! pushed back during the pass. Otherwise (a comparator-only plugin, a NaN, a tie) it is the
+//! in sorted order, whatever its arrangement. The line then sorts the keys once (an unstable
+//! sort: no two keys tie) and takes them from the sorted end, merged with a small heap of the
+//! jobs pushed back during the pass: a pass costs one sort instead of a heap push and a heap
+//! pop per job, each a few key comparisons (UID compares among jobs created the same second). Otherwise (a comparator-only plugin, a NaN, a tie) it is the
 //! heap itself, built as pushing the keys one by one in filing order builds it.
 
 use std::cmp::Ordering;
@@ -28,27 +28,33 @@ pub(super) enum JobLine {
 }
 
 impl JobLine {
-    /// The line over `keys`, filed in the order allocate pushes them; sorted only if `sort`
+    /// The line over `keys`, filed in the order allocate pushes them (ascending job ids, each
+    /// job once); sorted only if `sort`
     /// (the session's shortcuts: without them it is always the heap, the reference the
     /// shortcut property test compares with).
-    pub(super) fn new(tiers: &Tiers, s: &State, keys: Vec<JobKey>, sort: bool) -> JobLine {
+    pub(super) fn new(tiers: &Tiers, s: &State, mut keys: Vec<JobKey>, sort: bool) -> JobLine {
+        debug_assert!(
+            keys.windows(2).all(|w| w[0].job < w[1].job),
+            "job keys filed in ascending job-id order"
+        );
         let scalar = sort
             && keys
                 .iter()
                 .all(|k| k.exact && k.parts[..k.n as usize].iter().all(|p| !p.is_nan()));
         if scalar {
-            let mut sorted = keys.clone();
-            sorted.sort_by(|a, b| tiers.key_cmp(s, b, a));
-            let strict = sorted
+            keys.sort_unstable_by(|a, b| tiers.key_cmp(s, b, a));
+            let strict = keys
                 .windows(2)
                 .all(|w| tiers.key_cmp(s, &w[0], &w[1]) == Ordering::Greater);
             if strict {
                 return JobLine::Sorted {
-                    rest: sorted,
+                    rest: keys,
                     again: PriorityQueue::new(),
                 };
             }
-            // A tie: the heap's arrangement decides.
+            // A tie: the heap's arrangement decides. Back to the filing order (ascending job
+            // ids, distinct) for the heap built as allocate pushes.
+            keys.sort_unstable_by_key(|k| k.job);
         }
         JobLine::Heap(PriorityQueue::from_pushes(keys, |a, b| {
             tiers.key_less(s, &a, &b)

@@ -165,7 +165,8 @@ pub fn no_fit(ssn: &Session, t: TaskId) -> WaitReason {
 
 /// [`no_fit`] through the node classes (shortcuts on): nodes of one class have one
 /// FutureIdle, so each class's shortfall is worked out once, at its first node, and counted
-/// for every node of it. The same answer; the walk reads the dense class column.
+/// for every node of it. The same answer; the walk reads the dense class column. Catches the
+/// classes up first, as every reader of them does (a cache: no decision changes).
 fn no_fit_by_class(ssn: &mut Session, t: TaskId) -> WaitReason {
     let req = ssn.snap().task(t).resreq;
     ssn.accel.classes.sync(ssn.st.snap);

@@ -108,3 +108,69 @@ impl JobLine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PodGroupSpec, QueueSpec};
+    use crate::policy::conf::HELM_DEFAULT_CONF;
+    use crate::policy::session::FirstTie;
+    use crate::policy::snapshot::{JobId, PodGroupPhase, Snapshot};
+    use crate::policy::{parse_scheduler_conf, Scheduler};
+
+    /// Jobs at three priorities, created in few distinct milliseconds (so creation ties and the
+    /// UID decides), named out of id order (so UID order is not id order).
+    fn snapshot(jobs: u64) -> Snapshot {
+        let mut s = super::super::gang_evict::tests::classes_and_nodes(2, 8000, 32 << 30);
+        s.add_queue(&QueueSpec::new("q", 1));
+        for k in 0..jobs {
+            let pg = PodGroupSpec {
+                namespace: "ns".into(),
+                name: format!("j{}", (k * 7919) % jobs),
+                queue: "q".into(),
+                min_member: 1,
+                priority_class: Some(["p1", "p5", "p9"][(k % 3) as usize].into()),
+                ..Default::default()
+            };
+            s.add_job(&pg, PodGroupPhase::Inqueue, (k * 13) % 5)
+                .unwrap();
+        }
+        s
+    }
+
+    /// The sorted line pops what Volcano's heap pops, also with jobs pushed back between pops
+    /// (with keys that order them anywhere in the line).
+    #[test]
+    fn the_sorted_line_pops_as_the_heap() {
+        let conf = parse_scheduler_conf(HELM_DEFAULT_CONF).unwrap();
+        for jobs in [0u64, 1, 2, 7, 40] {
+            let mut snap = snapshot(jobs);
+            let mut sched = Scheduler::new(&conf).unwrap();
+            let mut tie = FirstTie;
+            let ssn = sched.session(&mut snap, 0, &mut tie);
+            let keys: Vec<JobKey> = (0..jobs as u32)
+                .map(|j| ssn.tiers.job_key_or_slow(&ssn.st, JobId(j)))
+                .collect();
+            let mut sorted = JobLine::new(ssn.tiers, &ssn.st, keys.clone(), true);
+            let mut heap = JobLine::new(ssn.tiers, &ssn.st, keys, false);
+            // Helm's job order has scalar keys and UIDs are distinct: no tie.
+            assert!(matches!(sorted, JobLine::Sorted { .. }), "{jobs} jobs");
+            assert!(matches!(heap, JobLine::Heap(_)));
+            let mut popped = 0;
+            loop {
+                let (a, b) = (sorted.pop(ssn.tiers, &ssn.st), heap.pop(ssn.tiers, &ssn.st));
+                assert_eq!(a.map(|k| k.job), b.map(|k| k.job), "pop {popped} of {jobs}");
+                let Some(mut k) = a else { break };
+                popped += 1;
+                // Every third job goes back once, its key moved by its creation.
+                if popped % 3 == 0 && k.creation < 100 {
+                    k.creation += 100 + popped % 4;
+                    sorted.push(ssn.tiers, &ssn.st, k);
+                    heap.push(ssn.tiers, &ssn.st, k);
+                }
+                assert_eq!(sorted.len(), heap.len());
+            }
+            assert!(popped >= jobs, "{popped} pops of {jobs} jobs");
+        }
+    }
+}

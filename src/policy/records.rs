@@ -75,7 +75,7 @@ pub struct QueueInfo {
 ///
 /// Laid out in declaration order (`repr(C)`), the fields every scheduling cycle reads of a
 /// waiting job first (phase, flags, counts, queue, order keys, tasks, allocation), so a pass
-/// over a backlog touches the fewest cache lines per job; the strings and the rarely read
+/// over a backlog touches few cache lines per job; the strings and the rarely read
 /// fields last.
 #[derive(Debug, Clone)]
 #[repr(C)]

@@ -152,15 +152,7 @@ pub fn not_allocatable(ssn: &Session, q: QueueId, t: TaskId) -> WaitReason {
 pub fn no_fit(ssn: &Session, t: TaskId) -> WaitReason {
     let snap = ssn.snap();
     let req = snap.task(t).resreq;
-    let mut short = [0u32; MAX_DIMS];
-    for n in &snap.nodes {
-        let lack = lacking(&req, &n.future);
-        if lack == 0 {
-            return WaitReason::NoNodeFits(None);
-        }
-        add_lacking(&mut short, lack);
-    }
-    most_lacked(&short)
+    shortfall(snap.nodes.iter().map(|n| lacking(&req, &n.future)))
 }
 
 /// [`no_fit`] through the node classes (shortcuts on): nodes of one class have one
@@ -174,8 +166,7 @@ fn no_fit_by_class(ssn: &mut Session, t: TaskId) -> WaitReason {
     // Per class id: its shortfall mask, `UNSEEN` until its first node.
     const UNSEEN: u16 = u16::MAX;
     let mut by_class: Vec<u16> = Vec::new();
-    let mut short = [0u32; MAX_DIMS];
-    for (k, n) in snap.nodes.iter().enumerate() {
+    shortfall(snap.nodes.iter().enumerate().map(|(k, n)| {
         let c = classes.class_of(NodeId(k as u32)) as usize;
         if c >= by_class.len() {
             by_class.resize(c + 1, UNSEEN);
@@ -183,13 +174,30 @@ fn no_fit_by_class(ssn: &mut Session, t: TaskId) -> WaitReason {
         if by_class[c] == UNSEEN {
             by_class[c] = lacking(&req, &n.future);
         }
-        let lack = by_class[c];
+        by_class[c]
+    }))
+}
+
+/// The reason from every node's shortfall mask, in node order: `None` at the first node with
+/// room for the whole request, else the dimension the most nodes lack (lowest on ties).
+fn shortfall(lacks: impl Iterator<Item = u16>) -> WaitReason {
+    let mut short = [0u32; MAX_DIMS];
+    for mut lack in lacks {
         if lack == 0 {
             return WaitReason::NoNodeFits(None);
         }
-        add_lacking(&mut short, lack);
+        while lack != 0 {
+            short[lack.trailing_zeros() as usize] += 1;
+            lack &= lack - 1;
+        }
     }
-    most_lacked(&short)
+    let mut best: Option<(u32, u8)> = None;
+    for (d, &c) in short.iter().enumerate() {
+        if c > 0 && best.is_none_or(|(b, _)| c > b) {
+            best = Some((c, d as u8));
+        }
+    }
+    WaitReason::NoNodeFits(best.map(|(_, d)| d))
 }
 
 /// The dimensions (bit `d`) of `req`, pods aside, that `future` cannot hold.
@@ -201,24 +209,6 @@ fn lacking(req: &Resources, future: &Resources) -> u16 {
         }
     }
     lack
-}
-
-fn add_lacking(short: &mut [u32; MAX_DIMS], mut lack: u16) {
-    while lack != 0 {
-        short[lack.trailing_zeros() as usize] += 1;
-        lack &= lack - 1;
-    }
-}
-
-/// The dimension the most nodes lack (lowest on ties).
-fn most_lacked(short: &[u32; MAX_DIMS]) -> WaitReason {
-    let mut best: Option<(u32, u8)> = None;
-    for (d, &c) in short.iter().enumerate() {
-        if c > 0 && best.is_none_or(|(b, _)| c > b) {
-            best = Some((c, d as u8));
-        }
-    }
-    WaitReason::NoNodeFits(best.map(|(_, d)| d))
 }
 
 /// Most distinct requests `no_fit_memo` keeps at one node epoch.

@@ -138,8 +138,7 @@ fn note_overused(ssn: &mut Session, q: QueueId, h: Option<&JobLine>) {
         return;
     };
     let why = explain::overused(ssn, q);
-    let mut waiting = Vec::with_capacity(h.len());
-    h.waiting(|k| waiting.push(k.job));
+    let mut waiting: Vec<JobId> = h.jobs().collect();
     // Noted in job-id order, whatever the line's arrangement (the notes of distinct jobs
     // commute; a fixed order keeps the cycle's output independent of the line's form).
     waiting.sort_unstable();

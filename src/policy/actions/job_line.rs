@@ -6,13 +6,15 @@
 //! in sorted order, whatever its arrangement. The line then sorts the keys once (an unstable
 //! sort: no two keys tie) and takes them from the sorted end, merged with a small heap of the
 //! jobs pushed back during the pass: a pass costs one sort instead of a heap push and a heap
-//! pop per job, each a few key comparisons (UID compares among jobs created the same second). Otherwise (a comparator-only plugin, a NaN, a tie) it is the
-//! heap itself, built as pushing the keys one by one in filing order builds it.
+//! pop per job, each a few key comparisons (UID compares among jobs created the same second).
+//! Otherwise (a comparator-only plugin, a NaN, a tie) it is the heap itself, built as pushing
+//! the keys one by one in filing order builds it.
 
 use std::cmp::Ordering;
 
 use crate::policy::heap::PriorityQueue;
 use crate::policy::session::State;
+use crate::policy::snapshot::JobId;
 use crate::policy::tiers::{JobKey, Tiers};
 
 /// One queue's jobs for an allocate pass (see the module header).
@@ -29,9 +31,8 @@ pub(super) enum JobLine {
 
 impl JobLine {
     /// The line over `keys`, filed in the order allocate pushes them (ascending job ids, each
-    /// job once); sorted only if `sort`
-    /// (the session's shortcuts: without them it is always the heap, the reference the
-    /// shortcut property test compares with).
+    /// job once); sorted only if `sort` (the session's shortcuts: without them it is always the
+    /// heap, the reference the shortcut property test compares with).
     pub(super) fn new(tiers: &Tiers, s: &State, mut keys: Vec<JobKey>, sort: bool) -> JobLine {
         debug_assert!(
             keys.windows(2).all(|w| w[0].job < w[1].job),
@@ -42,11 +43,22 @@ impl JobLine {
                 .iter()
                 .all(|k| k.exact && k.parts[..k.n as usize].iter().all(|p| !p.is_nan()));
         if scalar {
-            keys.sort_unstable_by(|a, b| tiers.key_cmp(s, b, a));
-            let strict = keys
-                .windows(2)
-                .all(|w| tiers.key_cmp(s, &w[0], &w[1]) == Ordering::Greater);
-            if strict {
+            // A tie shows in the sort's own comparisons: a comparison sort compares every two
+            // keys adjacent in its output unless an `Equal` answer already ordered them, so no
+            // `Equal` answer means every adjacent pair was found strictly ordered.
+            let mut tied = false;
+            keys.sort_unstable_by(|a, b| {
+                let o = tiers.key_cmp(s, b, a);
+                tied |= o == Ordering::Equal;
+                o
+            });
+            debug_assert!(
+                tied || keys
+                    .windows(2)
+                    .all(|w| tiers.key_cmp(s, &w[0], &w[1]) == Ordering::Greater),
+                "a tie the sort did not see"
+            );
+            if !tied {
                 return JobLine::Sorted {
                     rest: keys,
                     again: PriorityQueue::new(),
@@ -90,22 +102,18 @@ impl JobLine {
     }
 
     /// Every job still in the line, in no particular order (the caller sorts).
-    pub(super) fn waiting(&self, mut f: impl FnMut(&JobKey)) {
-        match self {
-            JobLine::Heap(h) => h.items().iter().for_each(f),
-            JobLine::Sorted { rest, again } => {
-                rest.iter().for_each(&mut f);
-                again.items().iter().for_each(f);
-            }
-        }
+    pub(super) fn jobs(&self) -> impl Iterator<Item = JobId> + '_ {
+        let (a, b) = match self {
+            JobLine::Heap(h) => (h.items(), &[][..]),
+            JobLine::Sorted { rest, again } => (&rest[..], again.items()),
+        };
+        a.iter().chain(b).map(|k| k.job)
     }
 
     /// Jobs still in the line.
-    pub(super) fn len(&self) -> usize {
-        match self {
-            JobLine::Heap(h) => h.len(),
-            JobLine::Sorted { rest, again } => rest.len() + again.len(),
-        }
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.jobs().count()
     }
 }
 
@@ -115,7 +123,7 @@ mod tests {
     use crate::model::{PodGroupSpec, QueueSpec};
     use crate::policy::conf::HELM_DEFAULT_CONF;
     use crate::policy::session::FirstTie;
-    use crate::policy::snapshot::{JobId, PodGroupPhase, Snapshot};
+    use crate::policy::snapshot::{PodGroupPhase, Snapshot};
     use crate::policy::{parse_scheduler_conf, Scheduler};
 
     /// Jobs at three priorities, created in few distinct milliseconds (so creation ties and the

@@ -16,6 +16,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use crate::model::{Resources, Taint};
 use crate::policy::snapshot::{NodeId, Snapshot};
 
+mod walk;
+pub use walk::Scanned;
+
 /// Score entries kept per class (distinct request shapes seen recently).
 const WAYS: usize = 4;
 /// `class_of` value of a node not classified yet.
@@ -66,7 +69,9 @@ const MAX_REQUESTS: usize = 1 << 16;
 #[derive(Debug, Clone)]
 struct Class {
     key: ClassKey,
-    members: u32,
+    /// The member nodes' indices, ascending (a scan that meets every node reads its counts
+    /// and draws from here instead of walking the column).
+    nodes: Vec<u32>,
     /// The next way of `NodeClasses::scores` to overwrite once all are taken.
     next: u8,
 }
@@ -228,8 +233,10 @@ impl NodeClasses {
                 return;
             }
             let c = &mut self.classes[old as usize];
-            c.members -= 1;
-            if c.members == 0 {
+            if let Ok(i) = c.nodes.binary_search(&n.0) {
+                c.nodes.remove(i);
+            }
+            if c.nodes.is_empty() {
                 self.index.remove(&c.key);
                 self.free.push(old);
             }
@@ -239,7 +246,7 @@ impl NodeClasses {
             None => {
                 let class = Class {
                     key: key.clone(),
-                    members: 0,
+                    nodes: Vec::new(),
                     next: 0,
                 };
                 let id = match self.free.pop() {
@@ -260,7 +267,9 @@ impl NodeClasses {
                 id
             }
         };
-        self.classes[id as usize].members += 1;
+        let nodes = &mut self.classes[id as usize].nodes;
+        let at = nodes.partition_point(|&m| m < n.0);
+        nodes.insert(at, n.0);
         self.class_of[n.ix()] = id;
     }
 
@@ -301,58 +310,8 @@ impl NodeClasses {
         m.bits
     }
 
-    /// Walks the nodes from `start` round the cluster (`start, …, n−1, 0, …`) and writes into
-    /// `found` those where `req` passes the plain predicate ([`FITS_FUTURE`]), in that order,
-    /// stopping once `want` are found (Volcano's `numNodesToFind` cut); returns the number of
-    /// nodes visited. Each class is evaluated once, under `stamp` (fresh from
-    /// [`NodeClasses::begin`], classes synced); the classes met are listed by
-    /// [`NodeClasses::seen`] with their fit bits, the count of their nodes in `found` and the
-    /// first of their nodes visited ([`NodeClasses::met`]). Branch-free per node: the scan
-    /// streams the class column and touches only the few class memos.
-    pub fn scan(
-        &mut self,
-        snap: &Snapshot,
-        req: &Resources,
-        stamp: u32,
-        start: usize,
-        want: usize,
-        found: &mut Vec<NodeId>,
-    ) -> usize {
-        let n = self.class_of.len();
-        found.clear();
-        found.resize(want.clamp(1, n.max(1)), NodeId(0));
-        self.seen.clear();
-        let mut len = 0;
-        let mut visited = 0;
-        for range in [start.min(n)..n, 0..start.min(n)] {
-            for k in range {
-                if len >= want {
-                    found.truncate(len);
-                    return visited;
-                }
-                let c = self.class_of[k];
-                let m = &mut self.memo[c as usize];
-                if m.fit_stamp != stamp {
-                    *m = Memo {
-                        fit_stamp: stamp,
-                        bits: eval_bits(snap, NodeId(k as u32), req),
-                        rep: k as u32,
-                        ..Memo::default()
-                    };
-                    self.seen.push(c);
-                }
-                let f = (m.bits & FITS_FUTURE) as usize;
-                m.count += f as u32;
-                found[len] = NodeId(k as u32);
-                len += f;
-                visited += 1;
-            }
-        }
-        found.truncate(len);
-        visited
-    }
-
-    /// The classes met by the last scan, in the order first met.
+    /// The classes met by the last scan: in the order first met, or every class when the scan
+    /// met every node without listing.
     pub fn seen(&self) -> &[u32] {
         &self.seen
     }

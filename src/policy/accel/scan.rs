@@ -35,18 +35,19 @@ pub(crate) fn place_plain(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
     ssn.accel.classes.sync(ssn.st.snap);
     let stamp = ssn.accel.classes.begin();
     let mut found = std::mem::take(&mut ssn.accel.feasible);
-    let visited = {
+    let scanned = {
         let (snap, classes) = (&*ssn.st.snap, &mut ssn.accel.classes);
         classes.scan(snap, &req, stamp, start, want, &mut found)
     };
     if n > 100 {
-        ssn.scan_start = (start + visited) % n;
+        ssn.scan_start = (start + scanned.visited) % n;
     }
-    let node = if found.is_empty() {
+    let node = if scanned.found == 0 {
         ssn.no_fit.push(memo);
         None
     } else {
-        Some(choose(ssn, t, stamp, &found))
+        let listed = scanned.listed.then_some(&found[..]);
+        Some(choose(ssn, t, stamp, start, scanned.found, listed))
     };
     ssn.accel.feasible = found;
     node
@@ -56,8 +57,16 @@ pub(crate) fn place_plain(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
 /// the found nodes fitting Idle if there are any, else all found; a single candidate is taken
 /// unscored, without scorers one is drawn among all, else the draw is among the candidates
 /// with the best score. The `i`-th of the chosen nodes in scan order is the per-node path's
-/// `ties[i]`.
-fn choose(ssn: &mut Session, t: TaskId, stamp: u32, found: &[NodeId]) -> NodeId {
+/// `ties[i]`. `found` nodes passed; `listed` has them in walk order unless the scan met every
+/// node from `start` round without listing them.
+fn choose(
+    ssn: &mut Session,
+    t: TaskId,
+    stamp: u32,
+    start: usize,
+    found: usize,
+    listed: Option<&[NodeId]>,
+) -> NodeId {
     let req = ssn.snap().task(t).resreq;
     let classes = &mut ssn.accel.classes;
     let any_idle = classes.seen().iter().any(|&c| {
@@ -108,12 +117,15 @@ fn choose(ssn: &mut Session, t: TaskId, stamp: u32, found: &[NodeId]) -> NodeId 
             ssn.rng.pick(ties as usize)
         }
     };
-    if chosen as usize == found.len() {
-        // Every found node is among the chosen: the draw indexes `found` itself.
-        return found[draw];
-    }
     let classes = &ssn.accel.classes;
-    found
+    let Some(found_nodes) = listed else {
+        return classes.nth_marked(start, draw);
+    };
+    if chosen as usize == found {
+        // Every found node is among the chosen: the draw indexes `found` itself.
+        return found_nodes[draw];
+    }
+    found_nodes
         .iter()
         .copied()
         .filter(|&n| classes.marked(classes.class_of(n)))

@@ -208,12 +208,16 @@ mod tests {
                 let in_class = all.iter().filter(|&&n| c.class_of(n) == k).count();
                 assert_eq!(c.met(k).1 as usize, in_class);
             }
-            // Draws among every class met, one class, and every other class.
+            // Draws among every class with nodes found, the first one, and every other one.
             let seen = c.seen().to_vec();
+            let passing: Vec<u32> = seen.iter().copied().filter(|&k| c.met(k).1 > 0).collect();
             let subsets: [&dyn Fn(usize) -> bool; 3] = [&|_| true, &|i| i == 0, &|i| i % 2 == 1];
             for keep in subsets {
-                for (i, &k) in seen.iter().enumerate() {
-                    c.set_mark(k, keep(i) && c.met(k).1 > 0);
+                for &k in &seen {
+                    c.set_mark(k, false);
+                }
+                for (i, &k) in passing.iter().enumerate() {
+                    c.set_mark(k, keep(i));
                 }
                 let chosen: Vec<NodeId> = all
                     .iter()

@@ -27,11 +27,12 @@ impl NodeClasses {
     /// [`NodeClasses::seen`] with their fit bits, the count of their nodes found and a member
     /// visited ([`NodeClasses::met`]).
     ///
-    /// When fewer than `want` nodes pass, the walk would meet every node and find every
-    /// passing one: that is read from the classes' member counts without walking, and
-    /// `found` is left empty ([`Scanned::listed`] false; [`NodeClasses::nth_marked`] draws
-    /// from the members). Otherwise the walk streams the class column and writes the nodes
-    /// found into `found`, in walk order.
+    /// The classes are first evaluated in turn, adding up their member counts, until `want`
+    /// nodes pass. When fewer pass, the walk would meet every node and find every passing
+    /// one: that is read from the counts without walking, and `found` is left empty
+    /// ([`Scanned::listed`] false; [`NodeClasses::nth_marked`] draws from the members).
+    /// Otherwise the walk streams the class column (evaluating the classes not reached above
+    /// when first met) and writes the nodes found into `found`, in walk order.
     pub fn scan(
         &mut self,
         snap: &Snapshot,
@@ -64,6 +65,10 @@ impl NodeClasses {
                 ..Memo::default()
             };
             self.seen.push(c as u32);
+            if passing >= want {
+                // The walk is needed; the classes not evaluated yet are, when first met.
+                break;
+            }
         }
         if passing < want {
             return Scanned {
@@ -72,7 +77,8 @@ impl NodeClasses {
                 listed: false,
             };
         }
-        // The cut falls inside the walk: count again, class by class as met.
+        // The cut falls inside the walk (or at its last node): count again, class by class as
+        // met.
         for &c in &self.seen {
             let m = &mut self.memo[c as usize];
             m.count = 0;
@@ -90,8 +96,17 @@ impl NodeClasses {
                 }
                 let c = class_of[k];
                 let m = &mut memo[c as usize];
-                if m.rep == NONE {
-                    // First met in this walk.
+                if m.fit_stamp != stamp {
+                    // First met, not evaluated above.
+                    *m = Memo {
+                        fit_stamp: stamp,
+                        bits: eval_bits(snap, NodeId(k as u32), req),
+                        rep: k as u32,
+                        ..Memo::default()
+                    };
+                    self.seen.push(c);
+                } else if m.rep == NONE {
+                    // First met, evaluated above.
                     m.rep = k as u32;
                     self.seen.push(c);
                 }
@@ -140,7 +155,7 @@ mod tests {
     use crate::model::{NodeSpec, PodGroupSpec, PodSpec, QueueSpec, ResourceName};
     use crate::policy::snapshot::{PodGroupPhase, TaskStatus};
 
-    /// 150 nodes of two shapes, with one to three 1–3-core pods on most of them.
+    /// 150 nodes of two shapes and two pod capacities, one to three 1–3-core pods on some.
     fn cluster() -> Snapshot {
         let mut snap = Snapshot::new();
         for i in 0..150i64 {
@@ -166,7 +181,9 @@ mod tests {
             let j = snap
                 .add_job(&pg, PodGroupPhase::Running, u64::from(i))
                 .unwrap();
-            for k in 0..(i * 7 + 3) % 4 {
+            // Pods on every third node only, so most classes have many members.
+            let pods = if i % 3 == 0 { (i * 7 + 3) % 4 } else { 0 };
+            for k in 0..pods {
                 let pod = PodSpec {
                     name: format!("j{i}-{k}"),
                     namespace: "ns".into(),
@@ -228,16 +245,27 @@ mod tests {
                     assert_eq!(c.nth_marked(start, draw), want);
                 }
             }
-            // Wanting exactly as many as pass: walked, listed in walk order.
-            if !all.is_empty() {
+            // Wanting as many as pass (the walk ends at the last passing node), a third and
+            // one (it stops early, across the wrap for some starts; classes not reached by
+            // the counting are evaluated when met): walked, listed in walk order.
+            for want in [all.len(), all.len() / 3, 1] {
+                if want == 0 || want > all.len() {
+                    continue;
+                }
                 let s = c.begin();
-                let walked = c.scan(&snap, &req, s, start, all.len(), &mut found);
+                let walked = c.scan(&snap, &req, s, start, want, &mut found);
                 assert!(walked.listed);
-                assert_eq!(found, all);
-                let last = (all.last().unwrap().ix() + 150 - start) % 150;
+                assert_eq!(found, &all[..want]);
+                let last = (all[want - 1].ix() + 150 - start) % 150;
                 assert_eq!(walked.visited, last + 1);
+                for n in &found {
+                    assert!(
+                        c.seen().contains(&c.class_of(*n)),
+                        "a found node's class is met"
+                    );
+                }
                 for &k in c.seen() {
-                    let in_class = all.iter().filter(|&&n| c.class_of(n) == k).count();
+                    let in_class = found.iter().filter(|&&n| c.class_of(n) == k).count();
                     assert_eq!(c.met(k).1 as usize, in_class);
                 }
             }

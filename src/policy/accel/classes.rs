@@ -3,7 +3,8 @@
 //! Idle and FutureIdle — and pod count) give every plain predicate and every node score the same
 //! answer, so a scan checks and scores a task once per class, not once per node. The per-node
 //! state the scan streams is one dense `u32` column (node → class); the per-class state is a
-//! small table that stays in cache.
+//! small table that stays in cache, with each class's members sorted (so a scan that would
+//! meet every node counts and draws from them instead, `classes/walk.rs`).
 //!
 //! Kept across cycles by the `Scheduler` (inside `Accel`), caught up from
 //! `Snapshot::node_changes` before every use, so it is always exact. Scan order, Volcano's node
@@ -157,6 +158,9 @@ pub struct NodeClasses {
     stamp: u32,
     /// Classes met by the last [`NodeClasses::scan`], in the order first met.
     seen: Vec<u32>,
+    /// The last scan walked and found all it wanted: the next one walks without counting the
+    /// classes first (a speed hint only; both ways answer alike).
+    walk_only: bool,
     /// Identity of the scoring configuration the score entries were computed with.
     fingerprint: u64,
     /// Per class (same index as `classes`): summed node scores by exact request (the scoring
@@ -233,8 +237,11 @@ impl NodeClasses {
                 return;
             }
             let c = &mut self.classes[old as usize];
-            if let Ok(i) = c.nodes.binary_search(&n.0) {
-                c.nodes.remove(i);
+            match c.nodes.binary_search(&n.0) {
+                Ok(i) => {
+                    c.nodes.remove(i);
+                }
+                Err(_) => debug_assert!(false, "node {} is listed in its class", n.0),
             }
             if c.nodes.is_empty() {
                 self.index.remove(&c.key);

@@ -27,12 +27,13 @@ impl NodeClasses {
     /// [`NodeClasses::seen`] with their fit bits, the count of their nodes found and a member
     /// visited ([`NodeClasses::met`]).
     ///
-    /// The classes are first evaluated in turn, adding up their member counts, until `want`
-    /// nodes pass. When fewer pass, the walk would meet every node and find every passing
-    /// one: that is read from the counts without walking, and `found` is left empty
-    /// ([`Scanned::listed`] false; [`NodeClasses::nth_marked`] draws from the members).
-    /// Otherwise the walk streams the class column (evaluating the classes not reached above
-    /// when first met) and writes the nodes found into `found`, in walk order.
+    /// Unless the last scan walked and found all it wanted, the classes are first evaluated in
+    /// turn, adding up their member counts, until `want` nodes pass. When fewer pass, the walk
+    /// would meet every node and find every passing one: that is read from the counts without
+    /// walking, and `found` is left empty ([`Scanned::listed`] false;
+    /// [`NodeClasses::nth_marked`] draws from the members). Otherwise the walk streams the
+    /// class column (evaluating the classes not reached above when first met) and writes the
+    /// nodes found into `found`, in walk order.
     pub fn scan(
         &mut self,
         snap: &Snapshot,
@@ -46,7 +47,15 @@ impl NodeClasses {
         found.clear();
         self.seen.clear();
         let mut passing = 0usize;
-        for (c, class) in self.classes.iter().enumerate() {
+        // Counting first pays when the last scan found fewer than it wanted (a loaded
+        // cluster); otherwise the walk alone, evaluating every class when first met. Both
+        // give the same answer.
+        let classes = if self.walk_only {
+            &[][..]
+        } else {
+            &self.classes[..]
+        };
+        for (c, class) in classes.iter().enumerate() {
             let Some(&rep) = class.nodes.first() else {
                 continue;
             };
@@ -70,7 +79,7 @@ impl NodeClasses {
                 break;
             }
         }
-        if passing < want {
+        if passing < want && !self.walk_only {
             return Scanned {
                 visited: n,
                 found: passing,
@@ -118,6 +127,8 @@ impl NodeClasses {
             }
         }
         found.truncate(len);
+        // Fewer found than wanted: the next scan counts first.
+        self.walk_only = len >= want;
         Scanned {
             visited,
             found: len,
@@ -216,7 +227,19 @@ mod tests {
         for (cpu, start) in [(1000, 0), (3000, 17), (6000, 149), (7000, 80), (20_000, 5)] {
             let req = Resources::cpu_mem(cpu, 1 << 30);
             let all = walk(&snap, &req, start);
-            // Wanting more than pass: counted, every node met.
+            // Wanting more than pass, right after a walk that found all it wanted: walked,
+            // every node met and every passing one listed.
+            c.walk_only = true;
+            let s = c.begin();
+            let walked = c.scan(&snap, &req, s, start, all.len() + 1, &mut found);
+            assert_eq!((walked.visited, walked.found), (150, all.len()));
+            assert!(walked.listed);
+            assert_eq!(found, all);
+            assert!(
+                !c.walk_only,
+                "fewer found than wanted: the next scan counts first"
+            );
+            // Again: counted, every node met, none listed.
             let s = c.begin();
             let counted = c.scan(&snap, &req, s, start, all.len() + 1, &mut found);
             assert_eq!((counted.visited, counted.found), (150, all.len()));
@@ -246,15 +269,20 @@ mod tests {
                 }
             }
             // Wanting as many as pass (the walk ends at the last passing node), a third and
-            // one (it stops early, across the wrap for some starts; classes not reached by
-            // the counting are evaluated when met): walked, listed in walk order.
-            for want in [all.len(), all.len() / 3, 1] {
+            // one (it stops early, across the wrap for some starts), after counting first
+            // (classes not reached by the counting are evaluated when met) and not:
+            // walked, listed in walk order.
+            for (want, walk_only) in [all.len(), all.len() / 3, 1]
+                .into_iter()
+                .flat_map(|w| [(w, false), (w, true)])
+            {
                 if want == 0 || want > all.len() {
                     continue;
                 }
+                c.walk_only = walk_only;
                 let s = c.begin();
                 let walked = c.scan(&snap, &req, s, start, want, &mut found);
-                assert!(walked.listed);
+                assert!(walked.listed && c.walk_only);
                 assert_eq!(found, &all[..want]);
                 let last = (all[want - 1].ix() + 150 - start) % 150;
                 assert_eq!(walked.visited, last + 1);

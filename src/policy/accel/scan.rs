@@ -1,8 +1,9 @@
 //! allocate's placement of a plain task (no node selector, no tolerations, on untainted and
-//! uncordoned nodes, `predicates` the only predicate plugin) through the node classes: one
-//! pass over the class column finds the feasible nodes with Volcano's sampling, then the
-//! choice — nodes fitting Idle first, best score, random tie-break — is made per class, and
-//! only the drawn node is looked up. Allocates nothing per task.
+//! uncordoned nodes, `predicates` the only predicate plugin) through the node classes: the
+//! class scan (`classes/walk.rs`) finds the feasible nodes with Volcano's sampling, counted
+//! per class or by one pass over the class column, then the choice — nodes fitting Idle
+//! first, best score, random tie-break — is made per class, and only the drawn node is looked
+//! up. Allocates nothing per task.
 //!
 //! Exact: the nodes found, the rotating scan start, the no-fit memo, every score and every
 //! draw (how many, over how many ties) are those of the per-node path

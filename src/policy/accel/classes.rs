@@ -427,7 +427,7 @@ mod tests {
     use crate::model::{NodeSpec, PodGroupSpec, PodSpec, QueueSpec, ResourceName};
     use crate::policy::snapshot::{PodGroupPhase, TaskStatus};
 
-    fn node(name: &str, cpu: i64) -> NodeSpec {
+    pub(super) fn node(name: &str, cpu: i64) -> NodeSpec {
         let mut a = Resources::cpu_mem(cpu, 64 << 30);
         a.set(ResourceName::PODS, 110);
         NodeSpec {

@@ -48,7 +48,7 @@ pub(crate) fn place_plain(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
         None
     } else {
         let listed = scanned.listed.then_some(&found[..]);
-        Some(choose(ssn, t, stamp, start, scanned.found, listed))
+        Some(choose(ssn, t, stamp, start, listed))
     };
     ssn.accel.feasible = found;
     node
@@ -58,14 +58,13 @@ pub(crate) fn place_plain(ssn: &mut Session, t: TaskId) -> Option<NodeId> {
 /// the found nodes fitting Idle if there are any, else all found; a single candidate is taken
 /// unscored, without scorers one is drawn among all, else the draw is among the candidates
 /// with the best score. The `i`-th of the chosen nodes in scan order is the per-node path's
-/// `ties[i]`. `found` nodes passed; `listed` has them in walk order unless the scan met every
-/// node from `start` round without listing them.
+/// `ties[i]`. `listed` has the found nodes in walk order, unless the scan met every node from
+/// `start` round without listing them.
 fn choose(
     ssn: &mut Session,
     t: TaskId,
     stamp: u32,
     start: usize,
-    found: usize,
     listed: Option<&[NodeId]>,
 ) -> NodeId {
     let req = ssn.snap().task(t).resreq;
@@ -122,7 +121,7 @@ fn choose(
     let Some(found_nodes) = listed else {
         return classes.nth_marked(start, draw);
     };
-    if chosen as usize == found {
+    if chosen as usize == found_nodes.len() {
         // Every found node is among the chosen: the draw indexes `found` itself.
         return found_nodes[draw];
     }

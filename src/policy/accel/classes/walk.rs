@@ -46,45 +46,17 @@ impl NodeClasses {
         let n = self.class_of.len();
         found.clear();
         self.seen.clear();
-        let mut passing = 0usize;
         // Counting first pays when the last scan found fewer than it wanted (a loaded
         // cluster); otherwise the walk alone, evaluating every class when first met. Both
         // give the same answer.
-        let classes = if self.walk_only {
-            &[][..]
-        } else {
-            &self.classes[..]
-        };
-        for (c, class) in classes.iter().enumerate() {
-            let Some(&rep) = class.nodes.first() else {
-                continue;
-            };
-            let bits = eval_bits(snap, NodeId(rep), req);
-            let count = if bits & FITS_FUTURE != 0 {
-                class.nodes.len() as u32
-            } else {
-                0
-            };
-            passing += count as usize;
-            self.memo[c] = Memo {
-                fit_stamp: stamp,
-                bits,
-                count,
-                rep,
-                ..Memo::default()
-            };
-            self.seen.push(c as u32);
-            if passing >= want {
-                // The walk is needed; the classes not evaluated yet are, when first met.
-                break;
+        if !self.walk_only {
+            if let Some(passing) = self.count(snap, req, stamp, want) {
+                return Scanned {
+                    visited: n,
+                    found: passing,
+                    listed: false,
+                };
             }
-        }
-        if passing < want && !self.walk_only {
-            return Scanned {
-                visited: n,
-                found: passing,
-                listed: false,
-            };
         }
         // The cut falls inside the walk (or at its last node): count again, class by class as
         // met.
@@ -136,6 +108,44 @@ impl NodeClasses {
         }
     }
 
+    /// Evaluates the classes in turn, adding up the members of those `req` passes, until
+    /// `want` pass: then `None`, the classes evaluated listed in `seen` (their memos under
+    /// `stamp`). Else the number passing, every class listed with its count and a member.
+    fn count(
+        &mut self,
+        snap: &Snapshot,
+        req: &Resources,
+        stamp: u32,
+        want: usize,
+    ) -> Option<usize> {
+        let mut passing = 0usize;
+        for (c, class) in self.classes.iter().enumerate() {
+            let Some(&rep) = class.nodes.first() else {
+                continue;
+            };
+            let bits = eval_bits(snap, NodeId(rep), req);
+            let count = if bits & FITS_FUTURE != 0 {
+                class.nodes.len() as u32
+            } else {
+                0
+            };
+            passing += count as usize;
+            self.memo[c] = Memo {
+                fit_stamp: stamp,
+                bits,
+                count,
+                rep,
+                ..Memo::default()
+            };
+            self.seen.push(c as u32);
+            if passing >= want {
+                // The walk is needed; the classes not evaluated yet are, when first met.
+                return None;
+            }
+        }
+        Some(passing)
+    }
+
     /// The `draw`-th node, in walk order from `start`, among the members of the marked classes
     /// met by the last scan (one that found without listing, so a class with nodes found has
     /// every member found; only such classes may be marked). One marked class draws from its
@@ -163,22 +173,18 @@ mod tests {
     //! Both ways of answering a scan against a plain walk over every node.
 
     use super::*;
-    use crate::model::{NodeSpec, PodGroupSpec, PodSpec, QueueSpec, ResourceName};
+    use crate::model::{PodGroupSpec, PodSpec, QueueSpec, ResourceName};
+    use crate::policy::accel::classes::tests::node;
     use crate::policy::snapshot::{PodGroupPhase, TaskStatus};
 
     /// 150 nodes of two shapes and two pod capacities, one to three 1–3-core pods on some.
     fn cluster() -> Snapshot {
         let mut snap = Snapshot::new();
         for i in 0..150i64 {
-            let mut a = Resources::cpu_mem(if i % 5 == 0 { 16_000 } else { 8_000 }, 64 << 30);
-            a.set(ResourceName::PODS, if i % 7 == 0 { 2 } else { 110 });
-            snap.add_node(&NodeSpec {
-                name: format!("n{i}"),
-                allocatable: a,
-                labels: Default::default(),
-                taints: vec![],
-                unschedulable: false,
-            });
+            let mut spec = node(&format!("n{i}"), if i % 5 == 0 { 16_000 } else { 8_000 });
+            let pods = if i % 7 == 0 { 2 } else { 110 };
+            spec.allocatable.set(ResourceName::PODS, pods);
+            snap.add_node(&spec);
         }
         snap.add_queue(&QueueSpec::new("q", 1));
         for i in 0..150u32 {
